@@ -1,0 +1,119 @@
+import path from 'node:path';
+import { ExitCode, RiggerError } from '../core/errors.ts';
+import { EventBus, type RunEvent } from '../core/events.ts';
+import type { Play } from '../core/play.ts';
+import { redact } from '../core/secret.ts';
+import { vaultPassphraseSource } from '../core/vault.ts';
+import { Runner } from '../core/runner/runner.ts';
+import { defaultInventories, loadInventories } from '../inventory/load.ts';
+import { JsonRenderer } from '../ui/json.ts';
+import { PlainRenderer } from '../ui/plain.ts';
+import type { Renderer } from '../ui/renderer.ts';
+import { makeChalk } from '../ui/style.ts';
+import { TtyRenderer } from '../ui/tty.ts';
+import { HELP, parseCli, type CliOptions } from './args.ts';
+import { transportFor } from './connection.ts';
+import { parseExtraVars } from './extra-vars.ts';
+
+export interface PlaybookOptions {
+  argv?: string[];
+  /** Extra usage lines for playbooks that take arguments of their own. */
+  usage?: string;
+  allowPositionals?: boolean;
+}
+
+function pickRenderer(opts: CliOptions): Renderer {
+  if (opts.json) return new JsonRenderer();
+  const tty = process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+  return tty ? new TtyRenderer(makeChalk(true), opts.verbosity) : new PlainRenderer(makeChalk(false));
+}
+
+function reportError(err: unknown, json: boolean): number {
+  const code = err instanceof RiggerError ? err.exitCode : ExitCode.usage;
+  const message = redact(err instanceof Error ? err.message : String(err));
+  if (json) process.stdout.write(JSON.stringify({ type: 'error', message } satisfies RunEvent) + '\n');
+  else process.stderr.write(`rigger: ${message}\n`);
+  if (!(err instanceof RiggerError) && process.env.RIGGER_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+  return code;
+}
+
+/** Parses the command line and runs plays; every playbook ends with this. Exits the process. */
+export async function runPlaybook(plays: Play[] | ((opts: CliOptions) => Play[] | Promise<Play[]>), options: PlaybookOptions = {}): Promise<never> {
+  const code = await runPlaybookForExitCode(plays, options);
+  process.exit(code);
+}
+
+export async function runPlaybookForExitCode(
+  plays: Play[] | ((opts: CliOptions) => Play[] | Promise<Play[]>),
+  options: PlaybookOptions = {},
+): Promise<number> {
+  const argv = options.argv ?? process.argv.slice(2);
+  let opts: CliOptions;
+  try {
+    opts = parseCli(argv, options.allowPositionals);
+  } catch (err) {
+    return reportError(err, argv.includes('--json'));
+  }
+  if (opts.help) {
+    process.stdout.write((options.usage ? options.usage + '\n' : '') + HELP);
+    return ExitCode.ok;
+  }
+  const bus = new EventBus();
+  const renderer = pickRenderer(opts);
+  bus.on((e) => renderer.handle(e));
+  let runner: Runner;
+  let planned;
+  let inventoryFiles: string[];
+  try {
+    const vaultPassphrase = vaultPassphraseSource(opts.vaultPasswordFile);
+    inventoryFiles = defaultInventories(opts.inventories);
+    const inventory = await loadInventories(inventoryFiles, { vaultPassphrase });
+    const extraVars = parseExtraVars(opts.extraVars, { vaultPassphrase });
+    const list = typeof plays === 'function' ? await plays(opts) : plays;
+    runner = new Runner({
+      inventory,
+      check: opts.check,
+      diff: opts.diff,
+      ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+      tags: opts.tags,
+      skipTags: opts.skipTags,
+      extraVars,
+      forks: opts.forks,
+      verbosity: opts.verbosity,
+      bus,
+      transportFor: (host, vars) => transportFor(host, vars, { hostKeyMode: opts.hostKeyChecking }),
+    });
+    planned = runner.plan(list);
+  } catch (err) {
+    return reportError(err, opts.json);
+  }
+  if (opts.listHosts) {
+    for (const p of planned) {
+      process.stdout.write(`PLAY [${p.play.name}] (${p.hosts.length} hosts)\n`);
+      for (const h of p.hosts) process.stdout.write(`${h}\n`);
+    }
+    return ExitCode.ok;
+  }
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) process.exit(ExitCode.interrupted);
+    bus.emit({ type: 'interrupted', signal });
+    runner.interrupt();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  bus.emit({ type: 'run-start', playbook: path.relative(process.cwd(), process.argv[1] ?? ''), check: opts.check, diff: opts.diff, inventory: inventoryFiles });
+  try {
+    const summary = await runner.run(planned);
+    bus.emit({ type: 'recap', hosts: Object.fromEntries(summary.counts), durationMs: Math.round(summary.durationMs) });
+    await renderer.flush();
+    return summary.exitCode;
+  } catch (err) {
+    await renderer.flush();
+    return reportError(err, opts.json);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,104 @@
+import { quote } from './quote.ts';
+import { redact, Secret } from './secret.ts';
+
+/** Text inserted into a command without quoting: shell syntax the caller owns. */
+export class Raw {
+  constructor(readonly text: string) {}
+}
+
+export type Interpolation =
+  | string
+  | number
+  | bigint
+  | Buffer
+  | Raw
+  | Command
+  | readonly (string | number | Buffer)[];
+
+/** Bytes for the command's standard input. Secrets are redacted in every display. */
+export type StdinPart = Buffer | string | Secret;
+
+/**
+ * A remote shell command: the exact bytes sent to `sh -c`, plus optional
+ * standard input. Built only through {@link sh}, so every interpolated value
+ * is quoted and a Secret can never end up in argv.
+ */
+export class Command {
+  constructor(
+    readonly bytes: Buffer,
+    readonly stdin: readonly StdinPart[] = [],
+  ) {}
+
+  /** The command as text for logs: lossy for non-UTF-8 bytes, secrets redacted. */
+  display(): string {
+    return redact(this.bytes.toString('utf8'));
+  }
+
+  toString(): string {
+    return this.display();
+  }
+
+  /** Same command, with bytes appended to its standard input. */
+  withStdin(...parts: StdinPart[]): Command {
+    return new Command(this.bytes, [...this.stdin, ...parts]);
+  }
+
+  stdinBytes(): Buffer {
+    return Buffer.concat(
+      this.stdin.map((p) =>
+        p instanceof Secret ? Buffer.from(p.reveal(), 'utf8') : typeof p === 'string' ? Buffer.from(p, 'utf8') : p,
+      ),
+    );
+  }
+
+  hasStdin(): boolean {
+    return this.stdin.length > 0;
+  }
+
+  /** Commands joined with a shell operator; stdin parts are concatenated in order. */
+  static join(commands: readonly Command[], separator: '&&' | ';' | '||' | '\n' = '&&'): Command {
+    const sep = Buffer.from(separator === '\n' ? '\n' : ` ${separator} `);
+    const parts: Buffer[] = [];
+    commands.forEach((c, i) => {
+      if (i > 0) parts.push(sep);
+      parts.push(c.bytes);
+    });
+    return new Command(Buffer.concat(parts), commands.flatMap((c) => c.stdin));
+  }
+}
+
+function render(value: Interpolation): Buffer {
+  if (value instanceof Raw) return Buffer.from(value.text, 'utf8');
+  if (value instanceof Command) {
+    if (value.hasStdin()) throw new TypeError('a command with stdin cannot be nested inside another command');
+    return value.bytes;
+  }
+  if (value instanceof Secret || (value as unknown) instanceof Secret) {
+    throw new TypeError('a Secret cannot be placed in a command line; pass it on stdin with .withStdin()');
+  }
+  if (Array.isArray(value)) {
+    return Buffer.concat(value.flatMap((v, i) => (i === 0 ? [render(v)] : [Buffer.from(' '), render(v)])));
+  }
+  if (typeof value === 'object' && value !== null && !Buffer.isBuffer(value)) {
+    throw new TypeError(`cannot interpolate ${Object.prototype.toString.call(value)} into a command`);
+  }
+  return quote(value as string | number | bigint | Buffer);
+}
+
+/**
+ * Tagged template for remote commands: every ${value} is POSIX-quoted.
+ *   sh`mkdir -p -- ${dir} && chmod ${mode} -- ${dir}`
+ */
+export function sh(strings: TemplateStringsArray, ...values: Interpolation[]): Command {
+  const parts: Buffer[] = [];
+  strings.forEach((s, i) => {
+    parts.push(Buffer.from(s, 'utf8'));
+    if (i < values.length) parts.push(render(values[i] as Interpolation));
+  });
+  return new Command(Buffer.concat(parts));
+}
+
+/** Shell syntax inserted as written. Never pass user data through raw(). */
+export function raw(text: string): Raw {
+  return new Raw(text);
+}

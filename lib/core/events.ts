@@ -1,0 +1,62 @@
+import type { Diff } from './diff.ts';
+import { redactDeep } from './secret.ts';
+
+/**
+ * Everything the engine says, as data. The engine never prints: renderers
+ * (terminal tree, plain lines, NDJSON) subscribe to these events. Every
+ * event is redacted once, here, before any renderer sees it.
+ */
+export type HostStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
+
+export interface RecapCounts {
+  ok: number;
+  changed: number;
+  failed: number;
+  skipped: number;
+  unreachable: number;
+  rescued: number;
+  ignored: number;
+}
+
+export type RunEvent =
+  | { type: 'run-start'; playbook: string; check: boolean; diff: boolean; inventory: string[] }
+  | { type: 'play-start'; play: string; hosts: string[]; location?: string }
+  | { type: 'task-start'; play: string; task: string; id: string; hosts: string[]; location?: string; handler: boolean }
+  | {
+      type: 'task-host';
+      task: string;
+      id: string;
+      host: string;
+      status: HostStatus;
+      durationMs: number;
+      msg?: string;
+      diff?: Diff;
+      delegatedTo?: string;
+      ignored?: boolean;
+      location?: string;
+    }
+  | { type: 'task-end'; id: string }
+  | { type: 'output'; host: string; id: string; stream: 'stdout' | 'stderr'; text: string }
+  | { type: 'command'; host: string; id: string; command: string }
+  | { type: 'warning'; message: string }
+  | { type: 'play-end'; play: string }
+  | { type: 'interrupted'; signal: string }
+  | { type: 'error'; message: string }
+  | { type: 'recap'; hosts: Record<string, RecapCounts>; durationMs: number };
+
+export type EventListener = (event: RunEvent) => void;
+
+export class EventBus {
+  readonly #listeners: EventListener[] = [];
+  on(listener: EventListener): void {
+    this.#listeners.push(listener);
+  }
+  emit(event: RunEvent): void {
+    const safe = redactDeep(event);
+    for (const l of this.#listeners) l(safe);
+  }
+}
+
+export function emptyCounts(): RecapCounts {
+  return { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, rescued: 0, ignored: 0 };
+}

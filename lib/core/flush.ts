@@ -1,0 +1,9 @@
+import { callSite } from './location.ts';
+import type { Op } from './op.ts';
+import { FLUSH_HANDLERS } from './runner/scope.ts';
+import { Task } from './task.ts';
+
+/** Ansible's `meta: flush_handlers`: run the handlers notified so far, here. */
+export function flushHandlers(): Task<never> {
+  return new Task({ name: 'flush handlers', op: FLUSH_HANDLERS as unknown as Op<never> }, callSite());
+}

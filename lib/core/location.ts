@@ -1,0 +1,45 @@
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+/** Where something a user wrote lives: a file and a 1-based line and column. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export function formatLocation(loc: SourceLocation | undefined): string {
+  if (!loc) return '';
+  return `${loc.file}:${loc.line}:${loc.col}`;
+}
+
+/** Paths are shown relative to the working directory so errors stay short and clickable. */
+export function displayPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel.startsWith('..') ? file : rel;
+}
+
+const INTERNAL = /[\\/](lib|node_modules)[\\/]|^node:|<anonymous>/;
+
+/**
+ * The first stack frame outside the library: the line in the user's playbook
+ * or role that declared a task or play. Captured at declaration time so that
+ * run-time failures can point back at what the user wrote.
+ */
+export function callSite(): SourceLocation | undefined {
+  const stack = new Error().stack?.split('\n').slice(1) ?? [];
+  for (const frame of stack) {
+    const m = /\(?((?:file:\/\/)?[^()\s]+):(\d+):(\d+)\)?\s*$/.exec(frame.trim());
+    if (!m) continue;
+    let file = m[1]!;
+    if (file.startsWith('file://')) file = fileURLToPath(file);
+    if (INTERNAL.test(file) && !isUserRoleFile(file)) continue;
+    return { file: displayPath(file), line: Number(m[2]), col: Number(m[3]) };
+  }
+  return undefined;
+}
+
+function isUserRoleFile(file: string): boolean {
+  // The project's own roles and playbooks live beside lib/, never inside it.
+  return !/[\\/]lib[\\/]/.test(file) && !/node_modules/.test(file);
+}

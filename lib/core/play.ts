@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import type { Fact } from './fact.ts';
+import { callSite, type SourceLocation } from './location.ts';
+import type { Role, VarsSchema } from './role.ts';
+import { builders, type Builders, type Handler, type Item } from './task.ts';
+
+export type Serial = number | `${number}%` | (number | `${number}%`)[];
+
+export interface PlayOptions<S extends VarsSchema> {
+  name: string;
+  /** A host pattern: names, groups, globs, `a:b`, `a:&b`, `a:!b`. */
+  hosts: string;
+  /** Literal play variables, above inventory variables and below -e. */
+  vars?: Record<string, unknown>;
+  /** Types and defaults of the variables the play's own tasks use. */
+  schema?: S;
+  roles?: Role<any>[];
+  tasks?: (b: Builders<z.output<S>>) => Item[];
+  handlers?: Handler[];
+  /** Hosts per batch: a number, a percentage, or a list whose last entry repeats. */
+  serial?: Serial;
+  /** Abort the play when the failed share of a batch exceeds this percentage. */
+  maxFailPercentage?: number;
+  anyErrorsFatal?: boolean;
+  become?: boolean;
+  becomeUser?: string;
+  /** Run notified handlers even for hosts that failed later in the play. */
+  forceHandlers?: boolean;
+  /** Facts to read in the first round trip of every host. */
+  facts?: Fact<unknown>[];
+  tags?: string[];
+}
+
+export class Play {
+  readonly tasks: Item[];
+  readonly schema: VarsSchema;
+  constructor(
+    readonly options: PlayOptions<VarsSchema>,
+    readonly location: SourceLocation | undefined,
+  ) {
+    this.schema = options.schema ?? z.object({}).loose();
+    this.tasks = options.tasks ? options.tasks(builders()) : [];
+  }
+  get name(): string {
+    return this.options.name;
+  }
+}
+
+export function definePlay<S extends VarsSchema = z.ZodObject<{}>>(options: PlayOptions<S>): Play {
+  return new Play(options as unknown as PlayOptions<VarsSchema>, callSite());
+}

@@ -1,0 +1,71 @@
+import { Command } from '../command.ts';
+import type { EventBus } from '../events.ts';
+import type { Fact } from '../fact.ts';
+import type { OpStatus } from '../op.ts';
+import type { Task } from '../task.ts';
+import type { Become, ExecResult, Transport } from '../../transport/types.ts';
+import { batchScript, splitBatch } from './probe-batch.ts';
+
+export interface Registered {
+  status: OpStatus;
+  result: unknown;
+}
+
+/**
+ * Everything the run knows about one host: its transport (one connection
+ * for the whole run), cached probe outputs and facts, and the results its
+ * tasks registered. Cached state is dropped whenever the host changes.
+ */
+export class HostSession {
+  readonly probes = new Map<string, ExecResult>();
+  readonly facts = new Map<Fact<unknown>, unknown>();
+  readonly results = new Map<Task<unknown>, Registered>();
+  /** Round trips made, for tests and benchmarks. */
+  roundTrips = 0;
+
+  constructor(
+    readonly name: string,
+    readonly transport: Transport,
+    readonly become: Become | undefined,
+    private readonly bus: EventBus,
+    private readonly verbosity: number,
+  ) {}
+
+  /** Anything changed on the host: earlier reads may be stale. */
+  invalidate(): void {
+    this.probes.clear();
+    this.facts.clear();
+  }
+
+  async exec(command: Command, taskId: string, become: Become | undefined): Promise<ExecResult> {
+    if (this.verbosity >= 3) this.bus.emit({ type: 'command', host: this.name, id: taskId, command: command.display() });
+    const stream = this.verbosity >= 1;
+    this.roundTrips++;
+    return this.transport.exec(command, {
+      ...(become ? { become } : {}),
+      ...(stream
+        ? {
+            onStdout: (c: Buffer) => this.bus.emit({ type: 'output', host: this.name, id: taskId, stream: 'stdout', text: c.toString('utf8') }),
+            onStderr: (c: Buffer) => this.bus.emit({ type: 'output', host: this.name, id: taskId, stream: 'stderr', text: c.toString('utf8') }),
+          }
+        : {}),
+    });
+  }
+
+  /** Runs probes (keyed by task id or fact) in one round trip and caches each output. */
+  async probeBatch(
+    items: { key: string; command: Command; fact?: Fact<unknown> }[],
+    taskId: string,
+    become: Become | undefined,
+  ): Promise<void> {
+    if (items.length === 0) return;
+    const { command, marker } = batchScript(items.map((i) => i.command));
+    const result = await this.exec(command, taskId, become);
+    const outputs = splitBatch(result, marker, items.length);
+    items.forEach((item, i) => {
+      const out = outputs[i]!;
+      if (item.fact) this.facts.set(item.fact, item.fact.parse(out));
+      else this.probes.set(item.key, out);
+    });
+  }
+}

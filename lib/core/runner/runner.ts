@@ -1,0 +1,464 @@
+import { InputError, InterruptedError, ExitCode } from '../errors.ts';
+import { emptyCounts, type EventBus, type RecapCounts } from '../events.ts';
+import { formatLocation } from '../location.ts';
+import { Secret } from '../secret.ts';
+import type { Play } from '../play.ts';
+import { Block, Handler, Task, type Item } from '../task.ts';
+import { plainVars, resolveHostVars, typedVars } from '../host-vars.ts';
+import { resolvePattern } from '../../inventory/patterns.ts';
+import type { Inventory } from '../../inventory/inventory.ts';
+import type { VarValue } from '../../inventory/model.ts';
+import type { Become, Transport } from '../../transport/types.ts';
+import { Semaphore } from '../../transport/semaphore.ts';
+import { exceedsMaxFail, serialBatches } from './batches.ts';
+import { HostSession } from './host-session.ts';
+import { makeHostContext } from './host-context-impl.ts';
+import { FLUSH_HANDLERS, type Scope } from './scope.ts';
+import { selectedByTags } from './tags.ts';
+import { runTask, type TaskEnv, type TaskOutcome } from './task-runner.ts';
+
+export interface RunnerOptions {
+  inventory: Inventory;
+  check: boolean;
+  diff: boolean;
+  limit?: string;
+  tags: string[];
+  skipTags: string[];
+  extraVars: Map<string, VarValue>;
+  forks: number;
+  verbosity: number;
+  bus: EventBus;
+  transportFor: (host: string, vars: Record<string, unknown>) => Transport;
+}
+
+export interface PlannedPlay {
+  play: Play;
+  hosts: string[];
+}
+
+export interface RunSummary {
+  counts: Map<string, RecapCounts>;
+  durationMs: number;
+  interrupted: boolean;
+  exitCode: number;
+}
+
+class PlayAbort extends Error {}
+
+interface BatchState {
+  hosts: string[];
+  failed: Set<string>;
+  notified: Map<string, Set<Handler>>;
+  play: Play;
+  planned: PlannedPlay;
+}
+
+/**
+ * Runs plays with Ansible's linear strategy: each task runs on every host of
+ * the batch (up to --forks at once) before the next task starts. A failed
+ * host stops only itself; an unreachable host leaves the run.
+ */
+export class Runner {
+  readonly sessions = new Map<string, HostSession>();
+  readonly counts = new Map<string, RecapCounts>();
+  readonly #dead = new Set<string>();
+  readonly #varsCache = new Map<string, Map<string, VarValue>>();
+  readonly #typedCache = new Map<string, Record<string, unknown>>();
+  #interrupted = false;
+  readonly #forks: Semaphore;
+
+  constructor(private readonly o: RunnerOptions) {
+    this.#forks = new Semaphore(Math.max(1, o.forks));
+  }
+
+  /**
+   * Everything that can be checked without a host: patterns, variables
+   * against each role's schema, static op parameters. Throws InputError.
+   */
+  plan(plays: Play[]): PlannedPlay[] {
+    const limit = this.o.limit ? new Set(resolvePattern(this.o.inventory, this.o.limit, 'command line --limit')) : undefined;
+    return plays.map((play) => {
+      const where = play.location ?? `play ${play.name}`;
+      const hosts = resolvePattern(this.o.inventory, play.options.hosts, where).filter((h) => !limit || limit.has(h));
+      for (const host of hosts) {
+        this.#typed(play, play.schema, `play "${play.name}"`, host);
+        for (const role of play.options.roles ?? []) this.#typed(play, role.defaults, `role ${role.name}`, host);
+      }
+      const items = [...(play.options.roles ?? []).flatMap((r) => [...r.tasks, ...r.handlers]), ...play.tasks, ...(play.options.handlers ?? [])];
+      forEachTask(items, (t) => {
+        const op = t.options.op;
+        if (typeof op !== 'function' && op !== (FLUSH_HANDLERS as unknown) && op.problems.length > 0) {
+          const p = op.problems[0]!;
+          throw new InputError(t.location ?? `task ${t.name}`, `task "${t.name}": invalid parameter ${p.param} of ${op.kind}: ${p.message}`);
+        }
+      });
+      return { play, hosts };
+    });
+  }
+
+  interrupt(): void {
+    if (this.#interrupted) return;
+    this.#interrupted = true;
+    for (const s of this.sessions.values()) void s.transport.close();
+  }
+
+  get interrupted(): boolean {
+    return this.#interrupted;
+  }
+
+  async run(planned: PlannedPlay[]): Promise<RunSummary> {
+    const started = performance.now();
+    for (const p of planned) for (const h of p.hosts) if (!this.counts.has(h)) this.counts.set(h, emptyCounts());
+    try {
+      for (const p of planned) await this.#runPlay(p);
+    } catch (err) {
+      if (!(err instanceof InterruptedError)) throw err;
+    } finally {
+      await Promise.all([...this.sessions.values()].map((s) => s.transport.close()));
+    }
+    const durationMs = performance.now() - started;
+    const all = [...this.counts.values()];
+    const exitCode = this.#interrupted
+      ? ExitCode.interrupted
+      : all.some((c) => c.failed > 0)
+        ? ExitCode.taskFailed
+        : all.some((c) => c.unreachable > 0)
+          ? ExitCode.unreachable
+          : ExitCode.ok;
+    return { counts: this.counts, durationMs, interrupted: this.#interrupted, exitCode };
+  }
+
+  // ---- variables and sessions -------------------------------------------
+
+  #vars(play: Play, host: string): Map<string, VarValue> {
+    const key = `${play.name}\0${host}`;
+    let v = this.#varsCache.get(key);
+    if (!v) {
+      const playVars = new Map<string, VarValue>(
+        Object.entries(play.options.vars ?? {}).map(([k, value]) => [k, { value, origin: play.location ?? `play ${play.name}` }]),
+      );
+      v = resolveHostVars(this.o.inventory, host, playVars, this.o.extraVars);
+      this.#varsCache.set(key, v);
+    }
+    return v;
+  }
+
+  #typed(play: Play, schema: Scope['schema'], owner: string, host: string): Record<string, unknown> {
+    const key = `${play.name}\0${owner}\0${host}`;
+    let t = this.#typedCache.get(key);
+    if (!t) {
+      t = typedVars(schema, this.#vars(play, host), owner, host) as Record<string, unknown>;
+      this.#typedCache.set(key, t);
+    }
+    return t;
+  }
+
+  #session(host: string, play: Play): HostSession {
+    let s = this.sessions.get(host);
+    if (!s) {
+      const vars = plainVars(this.#vars(play, host));
+      s = new HostSession(host, this.o.transportFor(host, vars), undefined, this.o.bus, this.o.verbosity);
+      this.sessions.set(host, s);
+    }
+    return s;
+  }
+
+  #become(play: Play, task: Task<any>, host: string): Become | undefined {
+    const vars = plainVars(this.#vars(play, host));
+    const enabled = task.options.become ?? play.options.become ?? vars.ansible_become === true;
+    if (!enabled) return undefined;
+    const user = task.options.becomeUser ?? play.options.becomeUser ?? (vars.ansible_become_user as string | undefined) ?? 'root';
+    const pw = vars.ansible_become_password ?? vars.ansible_become_pass;
+    const become: Become = { user };
+    if (pw !== undefined) become.password = pw instanceof Secret ? pw : new Secret(String(pw));
+    return become;
+  }
+
+  // ---- plays and batches ------------------------------------------------
+
+  async #runPlay(p: PlannedPlay): Promise<void> {
+    const { play } = p;
+    const hosts = p.hosts.filter((h) => !this.#dead.has(h));
+    this.o.bus.emit({ type: 'play-start', play: play.name, hosts, ...(play.location ? { location: formatLocation(play.location) } : {}) });
+    if (hosts.length === 0) this.o.bus.emit({ type: 'warning', message: `play "${play.name}": no hosts left to run on` });
+    const playScope: Scope = { owner: `play "${play.name}"`, schema: play.schema, tags: new Set(play.options.tags ?? []) };
+    const items: { item: Item; scope: Scope }[] = [
+      ...(play.options.roles ?? []).flatMap((role) => {
+        const scope: Scope = {
+          owner: `role ${role.name}`,
+          schema: role.defaults,
+          tags: new Set([...(play.options.tags ?? []), ...role.tags, role.name]),
+        };
+        return role.tasks.map((item) => ({ item, scope }));
+      }),
+      ...play.tasks.map((item) => ({ item, scope: playScope })),
+    ];
+    const handlerOrder = [...(play.options.roles ?? []).flatMap((r) => r.handlers), ...(play.options.handlers ?? [])];
+    for (const batchHosts of serialBatches(hosts, play.options.serial)) {
+      const batch: BatchState = { hosts: batchHosts, failed: new Set(), notified: new Map(), play, planned: p };
+      let aborted = false;
+      try {
+        const failed = await this.#runList(items, batchHosts, batch, false);
+        for (const h of failed) this.#fail(h);
+      } catch (err) {
+        if (!(err instanceof PlayAbort)) throw err;
+        for (const h of batch.failed) this.#fail(h);
+        this.o.bus.emit({ type: 'warning', message: err.message });
+        aborted = true;
+      }
+      await this.#flushHandlers(batch, handlerOrder, playScope);
+      if (aborted) break;
+    }
+    this.o.bus.emit({ type: 'play-end', play: play.name });
+  }
+
+  #fail(host: string): void {
+    if (this.#dead.has(host)) return;
+    this.#dead.add(host);
+    this.counts.get(host)!.failed++;
+  }
+
+  /** Runs a list on the given hosts; returns the hosts that failed in it (not rescued). */
+  async #runList(items: { item: Item; scope: Scope }[], hosts: string[], batch: BatchState, rescuable: boolean): Promise<Set<string>> {
+    const failed = new Set<string>();
+    const alive = () => hosts.filter((h) => !failed.has(h) && !this.#dead.has(h));
+    for (let i = 0; i < items.length; i++) {
+      if (this.#interrupted) throw new InterruptedError();
+      const { item, scope } = items[i]!;
+      const active = alive();
+      if (active.length === 0) break;
+      if (item instanceof Block) {
+        for (const h of await this.#runBlock(item, scope, active, batch, rescuable)) failed.add(h);
+      } else if (item.options.op === (FLUSH_HANDLERS as unknown)) {
+        await this.#flushHandlers(batch, [...batch.notified.values()].flatMap((s) => [...s]), scope);
+      } else {
+        if (!this.#selected(item, scope)) continue;
+        const rest = items.slice(i + 1).filter((x) => x.item instanceof Task && this.#selected(x.item, x.scope)) as { item: Task; scope: Scope }[];
+        const outcomes = await this.#runTaskOnHosts(item, scope, active, batch, rest);
+        for (const [h, o] of outcomes) if (o.status === 'failed' && !o.ignored) failed.add(h);
+      }
+      if (this.#interrupted) throw new InterruptedError();
+      if (!rescuable) this.#checkFailureLimits(batch, failed);
+    }
+    return failed;
+  }
+
+  #checkFailureLimits(batch: BatchState, failedNow: Set<string>): void {
+    for (const h of failedNow) batch.failed.add(h);
+    const down = batch.hosts.filter((h) => batch.failed.has(h) || this.counts.get(h)!.unreachable > 0).length;
+    const { anyErrorsFatal, maxFailPercentage } = batch.play.options;
+    if (anyErrorsFatal && batch.failed.size > 0) {
+      throw new PlayAbort(`play "${batch.play.name}" aborted: a host failed and anyErrorsFatal is set`);
+    }
+    if (exceedsMaxFail(down, batch.hosts.length, maxFailPercentage)) {
+      throw new PlayAbort(
+        `play "${batch.play.name}" aborted: ${down} of ${batch.hosts.length} hosts failed, more than maxFailPercentage ${maxFailPercentage}%`,
+      );
+    }
+  }
+
+  #selected(task: Task<any>, scope: Scope): boolean {
+    const tags = new Set([...scope.tags, ...(task.options.tags ?? [])]);
+    return selectedByTags(tags, this.o.tags, this.o.skipTags);
+  }
+
+  async #runBlock(block: Block, scope: Scope, hosts: string[], batch: BatchState, rescuable: boolean): Promise<Set<string>> {
+    const blockScope: Scope = { ...scope, tags: new Set([...scope.tags, ...(block.options.tags ?? [])]) };
+    const entering = hosts.filter((h) => {
+      if (!block.options.when) return true;
+      try {
+        return block.options.when(this.#context(batch.play, blockScope, h, false));
+      } catch {
+        return false;
+      }
+    });
+    const wrap = (list: Item[] | undefined) => (list ?? []).map((item) => ({ item, scope: blockScope }));
+    const hasRescue = (block.options.rescue?.length ?? 0) > 0;
+    const blockFailed = await this.#runList(wrap(block.options.block), entering, batch, rescuable || hasRescue);
+    let stillFailed = blockFailed;
+    if (hasRescue && blockFailed.size > 0) {
+      const toRescue = [...blockFailed].filter((h) => !this.#dead.has(h));
+      const rescueFailed = await this.#runList(wrap(block.options.rescue), toRescue, batch, rescuable);
+      for (const h of toRescue) if (!rescueFailed.has(h) && !this.#dead.has(h)) this.counts.get(h)!.rescued++;
+      stillFailed = rescueFailed;
+    }
+    const alwaysFailed = await this.#runList(wrap(block.options.always), entering.filter((h) => !this.#dead.has(h)), batch, rescuable);
+    return new Set([...stillFailed, ...alwaysFailed]);
+  }
+
+  async #flushHandlers(batch: BatchState, order: Handler[], scope: Scope): Promise<void> {
+    const force = batch.play.options.forceHandlers === true;
+    const seen = new Set<Handler>();
+    const all = [...order, ...[...batch.notified.values()].flatMap((s) => [...s])];
+    for (const handler of all) {
+      if (seen.has(handler)) continue;
+      seen.add(handler);
+      const hosts = batch.hosts.filter((h) => {
+        if (!batch.notified.get(h)?.has(handler)) return false;
+        if (this.counts.get(h)!.unreachable > 0) return false;
+        return force || !this.#dead.has(h);
+      });
+      for (const h of batch.hosts) batch.notified.get(h)?.delete(handler);
+      if (hosts.length === 0) continue;
+      if (this.#interrupted) throw new InterruptedError();
+      const outcomes = await this.#runTaskOnHosts(handler, scope, hosts, batch, [], true);
+      for (const [h, o] of outcomes) if (o.status === 'failed' && !o.ignored) this.#fail(h);
+    }
+  }
+
+  // ---- one task across hosts --------------------------------------------
+
+  #context(play: Play, scope: Scope, host: string, speculative: boolean) {
+    const vars = this.#typed(play, scope.schema, scope.owner, host);
+    const all = plainVars(this.#vars(play, host));
+    return makeHostContext(
+      {
+        session: this.#session(host, play),
+        vars,
+        allVars: all,
+        groups: [...this.o.inventory.groupsOf(host)],
+        check: this.o.check,
+        sessionOf: (name) => this.sessions.get(name),
+        hostVars: (name) => plainVars(this.#vars(play, name)),
+        groupHosts: (group) => this.o.inventory.hostsOf(group),
+      },
+      speculative,
+    );
+  }
+
+  #env(task: Task<any>, scope: Scope, host: string, batch: BatchState, rest: { item: Task; scope: Scope }[]): TaskEnv {
+    const play = batch.play;
+    const delegate = task.options.delegateTo;
+    let target = this.#session(host, play);
+    if (delegate !== undefined) {
+      const name = typeof delegate === 'function' ? delegate(this.#context(play, scope, host, false)) : delegate;
+      if (!this.o.inventory.hosts.has(name)) {
+        throw new InputError(task.location ?? `task ${task.name}`, `delegateTo names ${name}, which is not in the inventory`);
+      }
+      target = this.#session(name, play);
+    }
+    return {
+      check: this.o.check,
+      context: (speculative) => this.#context(play, scope, host, speculative),
+      target,
+      become: this.#become(play, task, delegate !== undefined ? target.name : host),
+      lookahead:
+        delegate !== undefined || task.options.runOnce
+          ? []
+          : rest
+              .filter((r) => r.item.options.delegateTo === undefined && !r.item.options.runOnce)
+              .map((r) => ({ task: r.item, env: () => this.#env(r.item, r.scope, host, batch, []) })),
+    };
+  }
+
+  async #runTaskOnHosts(
+    task: Task<any>,
+    scope: Scope,
+    hosts: string[],
+    batch: BatchState,
+    rest: { item: Task; scope: Scope }[],
+    isHandler = false,
+  ): Promise<Map<string, TaskOutcome>> {
+    const location = task.location ? formatLocation(task.location) : undefined;
+    const runOn = task.options.runOnce ? hosts.slice(0, 1) : hosts;
+    this.o.bus.emit({
+      type: 'task-start',
+      play: batch.play.name,
+      task: task.name,
+      id: task.id,
+      hosts: runOn,
+      handler: isHandler,
+      ...(location ? { location } : {}),
+    });
+    const outcomes = new Map<string, TaskOutcome>();
+    await Promise.all(
+      runOn.map(async (host) => {
+        const release = await this.#forks.acquire();
+        try {
+          if (this.#interrupted) return;
+          let outcome: TaskOutcome;
+          let delegatedTo: string | undefined;
+          try {
+            const env = this.#env(task, scope, host, batch, rest);
+            if (env.target.name !== host) delegatedTo = env.target.name;
+            outcome = await runTask(task, env);
+          } catch (err) {
+            outcome = { status: 'failed', msg: (err as Error).message, durationMs: 0 };
+          }
+          if (this.#interrupted) return;
+          outcomes.set(host, outcome);
+          this.#record(task, host, outcome, batch);
+          this.o.bus.emit({
+            type: 'task-host',
+            task: task.name,
+            id: task.id,
+            host,
+            status: outcome.status,
+            durationMs: Math.round(outcome.durationMs),
+            ...(outcome.msg !== undefined ? { msg: outcome.msg } : {}),
+            ...(outcome.diff && this.o.diff ? { diff: outcome.diff } : {}),
+            ...(delegatedTo ? { delegatedTo } : {}),
+            ...(outcome.ignored ? { ignored: true } : {}),
+            ...(outcome.status === 'failed' && location ? { location } : {}),
+          });
+        } finally {
+          release();
+        }
+      }),
+    );
+    if (task.options.runOnce && runOn[0] && outcomes.has(runOn[0])) {
+      const first = outcomes.get(runOn[0])!;
+      for (const h of hosts.slice(1)) {
+        this.#session(h, batch.play).results.set(task, { status: first.status === 'unreachable' ? 'failed' : first.status, result: first.result });
+        if (first.status === 'changed') this.#notify(task, h, batch);
+      }
+    }
+    this.o.bus.emit({ type: 'task-end', id: task.id });
+    return outcomes;
+  }
+
+  #notify(task: Task<any>, host: string, batch: BatchState): void {
+    for (const handler of task.options.notify ?? []) {
+      let set = batch.notified.get(host);
+      if (!set) batch.notified.set(host, (set = new Set()));
+      set.add(handler);
+    }
+  }
+
+  #record(task: Task<any>, host: string, o: TaskOutcome, batch: BatchState): void {
+    const c = this.counts.get(host) ?? emptyCounts();
+    this.counts.set(host, c);
+    switch (o.status) {
+      case 'ok':
+        c.ok++;
+        break;
+      case 'changed':
+        c.changed++;
+        this.#notify(task, host, batch);
+        break;
+      case 'skipped':
+        c.skipped++;
+        break;
+      case 'failed':
+        if (o.ignored) c.ignored++;
+        break;
+      case 'unreachable':
+        c.unreachable++;
+        this.#dead.add(host);
+        break;
+    }
+    if (o.status !== 'unreachable') {
+      this.#session(host, batch.play).results.set(task, { status: o.status, result: o.result });
+    }
+  }
+}
+
+function forEachTask(items: Item[], fn: (t: Task<any>) => void): void {
+  for (const item of items) {
+    if (item instanceof Block) {
+      forEachTask(item.options.block, fn);
+      forEachTask(item.options.rescue ?? [], fn);
+      forEachTask(item.options.always ?? [], fn);
+    } else fn(item);
+  }
+}

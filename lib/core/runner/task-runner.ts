@@ -1,0 +1,212 @@
+import { Command } from '../command.ts';
+import type { Diff } from '../diff.ts';
+import { UnreachableError } from '../errors.ts';
+import type { HostStatus } from '../events.ts';
+import type { Fact } from '../fact.ts';
+import { NotReady, type HostContext } from '../host-context.ts';
+import { OpFailure, type Decision, type Op, type Remote } from '../op.ts';
+import type { Task } from '../task.ts';
+import type { Become, ExecResult } from '../../transport/types.ts';
+import type { HostSession } from './host-session.ts';
+
+export interface TaskOutcome {
+  status: HostStatus;
+  msg?: string;
+  diff?: Diff;
+  result?: unknown;
+  ignored?: boolean;
+  durationMs: number;
+}
+
+/** What the task runner needs from the run around it. */
+export interface TaskEnv {
+  check: boolean;
+  /** The context for the task's functions; speculative while looking ahead. */
+  context(speculative: boolean): HostContext<any>;
+  /** The host the op runs on (the delegate when delegating). */
+  target: HostSession;
+  become: Become | undefined;
+  /** Later tasks of the same list, whose probes may share this round trip. */
+  lookahead: { task: Task<any>; env: () => TaskEnv }[];
+}
+
+const MAX_BATCH = 64;
+const MAX_NOT_READY = 8;
+
+export function describeWhen(fn: (...args: never[]) => unknown): string {
+  const text = fn.toString().replace(/\s+/g, ' ');
+  return text.length > 80 ? text.slice(0, 77) + '...' : text;
+}
+
+/** Evaluates a task function, gathering any fact it asks for first. */
+async function withFacts<T>(env: TaskEnv, taskId: string, fn: (h: HostContext<any>) => T): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return fn(env.context(false));
+    } catch (err) {
+      if (!(err instanceof NotReady) || !err.need.fact || i >= MAX_NOT_READY) throw err;
+      await gather(env.target, [err.need.fact], taskId, env.become);
+    }
+  }
+}
+
+async function gather(session: HostSession, facts: Fact<unknown>[], taskId: string, become: Become | undefined) {
+  await session.probeBatch(
+    facts.map((f) => ({ key: `fact:${f.name}`, command: f.command, fact: f })),
+    taskId,
+    become,
+  );
+}
+
+function resolveOp(task: Task<any>, h: HostContext<any>): Op<unknown, unknown> {
+  const op = task.options.op;
+  return (typeof op === 'function' ? op(h) : op) as Op<unknown, unknown>;
+}
+
+function sameBecome(a: Become | undefined, b: Become | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.user === b.user && a.password?.reveal() === b.password?.reveal();
+}
+
+/** Probes of this task and of the tasks after it that can already be evaluated. */
+function collectProbes(task: Task<any>, op: Op<unknown, unknown>, env: TaskEnv) {
+  const items: { key: string; command: Command; fact?: Fact<unknown> }[] = [];
+  if (op.probe) items.push({ key: task.id, command: op.probe.command });
+  for (const next of env.lookahead) {
+    if (items.length >= MAX_BATCH) break;
+    const nextEnv = next.env();
+    if (nextEnv.target !== env.target || !sameBecome(nextEnv.become, env.become)) break;
+    try {
+      const h = nextEnv.context(true);
+      if (next.task.options.when && !next.task.options.when(h)) continue;
+      const nextOp = resolveOp(next.task, h);
+      if (nextOp.problems.length > 0 || !nextOp.probe) continue;
+      if (!env.target.probes.has(next.task.id)) items.push({ key: next.task.id, command: nextOp.probe.command });
+    } catch (err) {
+      if (err instanceof NotReady && err.need.fact && !env.target.facts.has(err.need.fact)) {
+        items.push({ key: `fact:${err.need.fact.name}`, command: err.need.fact.command, fact: err.need.fact });
+      }
+      // Anything this task needs that is not known yet ends the look-ahead here.
+      break;
+    }
+  }
+  return items;
+}
+
+function remoteFor(env: TaskEnv, taskId: string): Remote {
+  const run = (c: Command) => env.target.exec(c, taskId, env.become);
+  return {
+    run,
+    check: async (c) => {
+      const r = await run(c);
+      if (r.code !== 0) throw new OpFailure(failureText(c, r), r);
+      return r;
+    },
+  };
+}
+
+export function failureText(c: Command, r: ExecResult): string {
+  const err = r.stderr.toString('utf8').trim() || r.stdout.toString('utf8').trim();
+  const tail = err.split('\n').slice(-6).join('\n');
+  return `command exited ${r.code}: ${c.display().split('\n')[0]!.slice(0, 200)}${tail ? `\n${tail}` : ''}`;
+}
+
+async function applyChange(decision: Extract<Decision<unknown>, { kind: 'change' }>, env: TaskEnv, taskId: string) {
+  const remote = remoteFor(env, taskId);
+  if (decision.apply) return decision.apply(remote);
+  const commands = decision.commands ?? [];
+  if (commands.length === 0) return undefined;
+  // Commands with stdin go alone; the rest are joined into one round trip.
+  let last: ExecResult | undefined;
+  let pending: Command[] = [];
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const joined = Command.join(pending.map((c) => new Command(Buffer.concat([Buffer.from('{ '), c.bytes, Buffer.from('\n}')]))));
+    pending = [];
+    last = await remote.check(joined);
+  };
+  for (const c of commands) {
+    if (c.hasStdin()) {
+      await flush();
+      last = await remote.check(c);
+    } else pending.push(c);
+  }
+  await flush();
+  return decision.result && last ? decision.result(last) : undefined;
+}
+
+async function attempt(task: Task<any>, env: TaskEnv): Promise<Omit<TaskOutcome, 'durationMs'>> {
+  const op = await withFacts(env, task.id, (h) => resolveOp(task, h));
+  if (op.problems.length > 0) {
+    const p = op.problems[0]!;
+    return { status: 'failed', msg: `invalid parameter ${p.param} of ${op.kind}: ${p.message}` };
+  }
+  let state: unknown = undefined;
+  if (op.probe) {
+    if (!env.target.probes.has(task.id)) {
+      await env.target.probeBatch(collectProbes(task, op, env), task.id, env.become);
+    }
+    const out = env.target.probes.get(task.id)!;
+    env.target.probes.delete(task.id);
+    state = op.probe.parse(out);
+  }
+  const decision = op.decide(state);
+  if (decision.kind === 'ok') return { status: 'ok', result: decision.result, ...(decision.msg ? { msg: decision.msg } : {}) };
+  if (decision.kind === 'skip') return { status: 'skipped', msg: decision.reason };
+  if (decision.kind === 'fail') return { status: 'failed', msg: decision.reason };
+  const base = { msg: decision.msg, ...(decision.diff ? { diff: decision.diff } : {}) };
+  if (env.check && !op.readOnly) {
+    if (decision.unpredictable) return { status: 'skipped', msg: `check mode: would ${decision.msg}` };
+    return { status: 'changed', ...base, result: decision.checkResult };
+  }
+  env.target.invalidate();
+  const result = await applyChange(decision, env, task.id);
+  return { status: op.readOnly ? 'ok' : 'changed', ...base, result };
+}
+
+/** Runs one task on one host: when, op, probe, decide, act, with retries and overrides. */
+export async function runTask(task: Task<any>, env: TaskEnv): Promise<TaskOutcome> {
+  const started = performance.now();
+  const o = task.options;
+  const done = (x: Omit<TaskOutcome, 'durationMs'>): TaskOutcome => ({ ...x, durationMs: performance.now() - started });
+  try {
+    if (o.when && !(await withFacts(env, task.id, (h) => o.when!(h)))) {
+      return done({ status: 'skipped', msg: `when: ${describeWhen(o.when)} was false` });
+    }
+    const retries = o.retries ?? (o.until ? 3 : 0);
+    let outcome: Omit<TaskOutcome, 'durationMs'> = { status: 'failed' };
+    for (let i = 0; i <= retries; i++) {
+      try {
+        outcome = await attempt(task, env);
+      } catch (err) {
+        if (err instanceof UnreachableError) throw err;
+        outcome = { status: 'failed', msg: err instanceof Error ? err.message : String(err) };
+        // A failedWhen replaces the op's own exit-status rule, as in Ansible.
+        if (err instanceof OpFailure && err.result !== undefined && o.failedWhen) {
+          outcome = { status: 'changed', result: err.result };
+        }
+      }
+      const h = env.context(false);
+      if (outcome.status !== 'skipped' && outcome.result !== undefined) {
+        if (o.changedWhen) outcome.status = o.changedWhen(outcome.result, h) ? 'changed' : 'ok';
+        if (o.failedWhen && o.failedWhen(outcome.result, h)) {
+          outcome = { ...outcome, status: 'failed', msg: outcome.msg ?? 'failedWhen held' };
+        }
+      }
+      const satisfied = !o.until || (outcome.status !== 'failed' && outcome.result !== undefined && o.until(outcome.result, h));
+      if (satisfied && outcome.status !== 'failed') break;
+      if (!o.until && outcome.status === 'failed' && o.retries === undefined) break;
+      if (i < retries) {
+        env.target.invalidate();
+        await new Promise((r) => setTimeout(r, (o.delaySeconds ?? 1) * 1000));
+      } else if (o.until && !satisfied && outcome.status !== 'failed') {
+        outcome = { ...outcome, status: 'failed', msg: `until did not hold after ${retries + 1} attempts` };
+      }
+    }
+    if (outcome.status === 'failed' && o.ignoreErrors) outcome.ignored = true;
+    return done(outcome);
+  } catch (err) {
+    if (err instanceof UnreachableError) return done({ status: 'unreachable', msg: err.message });
+    return done({ status: 'failed', msg: err instanceof Error ? err.message : String(err) });
+  }
+}

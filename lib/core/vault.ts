@@ -1,0 +1,76 @@
+import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { Secret } from './secret.ts';
+
+/**
+ * rigger's vault: AES-256-GCM, key derived from a passphrase with scrypt and
+ * a per-value salt. A value is one line:
+ *   $RIGGER_VAULT;1;<salt b64>;<iv b64>;<ciphertext b64>;<tag b64>
+ * written in YAML as `password: !vault $RIGGER_VAULT;1;...`.
+ * GCM's tag means a wrong passphrase or a tampered value is detected, never
+ * silently decrypted to garbage.
+ */
+export const VAULT_PREFIX = '$RIGGER_VAULT;1;';
+const SCRYPT = { N: 1 << 14, r: 8, p: 1 } as const;
+const keyCache = new Map<string, Buffer>();
+
+function deriveKey(passphrase: string, salt: Buffer): Buffer {
+  const id = `${salt.toString('base64')}`;
+  let key = keyCache.get(id);
+  if (!key) {
+    key = scryptSync(passphrase, salt, 32, SCRYPT);
+    keyCache.set(id, key);
+  }
+  return key;
+}
+
+export function encryptValue(plaintext: string, passphrase: string): string {
+  const salt = randomBytes(16);
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', scryptSync(passphrase, salt, 32, SCRYPT), iv);
+  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return VAULT_PREFIX + [salt, iv, body, cipher.getAuthTag()].map((b) => b.toString('base64')).join(';');
+}
+
+export class VaultError extends Error {}
+
+export function decryptValue(text: string, passphrase: string): Secret {
+  const trimmed = text.replace(/\s+/g, '');
+  if (trimmed.startsWith('$ANSIBLE_VAULT')) {
+    throw new VaultError('this is an Ansible Vault value; re-encrypt it with `npm run vault -- encrypt`');
+  }
+  if (!trimmed.startsWith(VAULT_PREFIX)) throw new VaultError(`a vault value must start with ${VAULT_PREFIX}`);
+  const parts = trimmed.slice(VAULT_PREFIX.length).split(';');
+  if (parts.length !== 4) throw new VaultError('a vault value has 4 fields after the prefix');
+  const [salt, iv, body, tag] = parts.map((p) => Buffer.from(p, 'base64')) as [Buffer, Buffer, Buffer, Buffer];
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', deriveKey(passphrase, salt), iv);
+    decipher.setAuthTag(tag);
+    return new Secret(Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8'));
+  } catch {
+    throw new VaultError('cannot decrypt: wrong vault passphrase or a damaged value');
+  }
+}
+
+/**
+ * The passphrase, from --vault-password-file, RIGGER_VAULT_PASSWORD_FILE or
+ * RIGGER_VAULT_PASSWORD, read only when a vault value is met.
+ */
+export function vaultPassphraseSource(file?: string): () => string {
+  let cached: string | undefined;
+  return () => {
+    if (cached !== undefined) return cached;
+    const path = file ?? process.env.RIGGER_VAULT_PASSWORD_FILE;
+    if (path) {
+      if (!existsSync(path)) throw new VaultError(`vault password file ${path} does not exist`);
+      cached = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+    } else if (process.env.RIGGER_VAULT_PASSWORD) {
+      cached = process.env.RIGGER_VAULT_PASSWORD;
+    } else {
+      throw new VaultError(
+        'an encrypted value needs a passphrase: pass --vault-password-file FILE or set RIGGER_VAULT_PASSWORD',
+      );
+    }
+    return cached;
+  };
+}

@@ -1,0 +1,20 @@
+// The public API: re-exports only.
+export { sh, raw, Command } from './core/command.ts';
+export { quote, quoteBytes } from './core/quote.ts';
+export { Secret, secret, redact } from './core/secret.ts';
+export { encryptValue, decryptValue } from './core/vault.ts';
+export { defineOp, absolutePath, fileMode, OpFailure } from './core/op.ts';
+export type { Op, Decision, Probe, Remote, OpStatus } from './core/op.ts';
+export { defineFact } from './core/fact.ts';
+export type { Fact } from './core/fact.ts';
+export type { HostContext } from './core/host-context.ts';
+export { task, handler, block, builders, Task, Handler, Block } from './core/task.ts';
+export type { TaskOptions, BlockOptions, Item } from './core/task.ts';
+export { flushHandlers } from './core/flush.ts';
+export { defineRole, Role } from './core/role.ts';
+export { definePlay, Play } from './core/play.ts';
+export type { PlayOptions, Serial } from './core/play.ts';
+export { runPlaybook, runPlaybookForExitCode } from './cli/main.ts';
+export { defineInventory } from './inventory/ts-inventory.ts';
+export { ExitCode, InputError } from './core/errors.ts';
+export * as ops from './ops/index.ts';

@@ -1,0 +1,34 @@
+import { existsSync } from 'node:fs';
+import { InputError } from '../core/errors.ts';
+import { Inventory } from './inventory.ts';
+import { loadTsInventory } from './ts-inventory.ts';
+import { loadYamlInventory, type LoadOptions } from './yaml-inventory.ts';
+
+export const USER_INVENTORY = 'inventory/hosts.yml';
+export const LAB_INVENTORY = 'inventory/lab.yml';
+
+/**
+ * The inventories to use: those given with -i, else the user's own
+ * inventory/hosts.yml, else the lab's (written by `scripts/lab.ts up`).
+ */
+export function defaultInventories(given: string[]): string[] {
+  if (given.length > 0) return given;
+  if (existsSync(USER_INVENTORY)) return [USER_INVENTORY];
+  if (existsSync(LAB_INVENTORY)) return [LAB_INVENTORY];
+  throw new InputError(
+    'inventory',
+    `no inventory: pass -i FILE, write ${USER_INVENTORY} (see inventory/homelab.yml for the format), ` +
+      `or start the local lab with \`npx tsx scripts/lab.ts up\``,
+  );
+}
+
+export async function loadInventories(files: string[], options: LoadOptions): Promise<Inventory> {
+  const inventory = new Inventory();
+  for (const file of files) {
+    if (/\.[cm]?ts$/.test(file)) {
+      if (!existsSync(file)) throw new InputError(file, 'inventory file does not exist');
+      await loadTsInventory(file, inventory);
+    } else loadYamlInventory(file, inventory, options);
+  }
+  return inventory;
+}

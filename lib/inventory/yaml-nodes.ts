@@ -1,0 +1,76 @@
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type ScalarTag } from 'yaml';
+import { InputError } from '../core/errors.ts';
+import { displayPath, type SourceLocation } from '../core/location.ts';
+import { decryptValue, VaultError } from '../core/vault.ts';
+
+/** The raw text of a `!vault` scalar until it is decrypted with the passphrase. */
+export class VaultText {
+  constructor(readonly text: string) {}
+}
+
+const vaultTag: ScalarTag = {
+  tag: '!vault',
+  identify: (v) => v instanceof VaultText,
+  resolve: (str) => new VaultText(str),
+};
+
+/** A parsed YAML file that can point at any of its nodes by line and column. */
+export class YamlSource {
+  readonly doc: Document;
+  readonly file: string;
+  readonly #lines = new LineCounter();
+
+  constructor(
+    file: string,
+    text: string,
+    private readonly passphrase: () => string,
+  ) {
+    this.file = displayPath(file);
+    this.doc = parseDocument(text, { lineCounter: this.#lines, customTags: [vaultTag], uniqueKeys: true, prettyErrors: false });
+    const first = this.doc.errors[0];
+    if (first) {
+      const message = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '');
+      throw new InputError(this.at(first.pos[0]), `invalid YAML: ${message}`);
+    }
+  }
+
+  at(offset: number): SourceLocation {
+    const { line, col } = this.#lines.linePos(offset);
+    return { file: this.file, line, col };
+  }
+
+  where(node: Node | null | undefined): SourceLocation {
+    return this.at(node?.range?.[0] ?? 0);
+  }
+
+  fail(node: Node | null | undefined, detail: string): never {
+    throw new InputError(this.where(node), detail);
+  }
+
+  /** The node's value as plain data, with vault values decrypted into Secrets. */
+  value(node: Node | null | undefined): unknown {
+    if (node === null || node === undefined) return null;
+    if (isAlias(node)) return this.value(node.resolve(this.doc) as Node | undefined);
+    if (isScalar(node)) {
+      if (node.value instanceof VaultText) {
+        try {
+          return decryptValue(node.value.text, this.passphrase());
+        } catch (err) {
+          if (err instanceof VaultError) this.fail(node, err.message);
+          throw err;
+        }
+      }
+      return node.value;
+    }
+    if (isSeq(node)) return node.items.map((item) => this.value(item as Node));
+    if (isMap(node)) {
+      const out: Record<string, unknown> = {};
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        out[key] = this.value(pair.value as Node);
+      }
+      return out;
+    }
+    return null;
+  }
+}

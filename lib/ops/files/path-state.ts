@@ -1,0 +1,76 @@
+import { Command, sh } from '../../core/command.ts';
+import type { Probe } from '../../core/op.ts';
+import type { ExecResult } from '../../transport/types.ts';
+
+/** What a path is on the host, read with one probe. */
+export interface PathState {
+  exists: boolean;
+  type?: 'file' | 'directory' | 'link' | 'other';
+  /** Four octal digits, e.g. 0644. */
+  mode?: string;
+  owner?: string;
+  group?: string;
+  size?: number;
+  linkTarget?: string;
+  sha256?: string;
+  /** The file's bytes, when it is small enough to diff. */
+  content?: Buffer;
+}
+
+/** Files up to this size are read back for --diff; larger ones are compared by checksum only. */
+export const DIFF_LIMIT = 64 * 1024;
+
+export function pathStateProbe(path: string, withContent: boolean): Probe<PathState> {
+  const script = sh`p=${path}
+if [ -L "$p" ] || [ -e "$p" ]; then
+  stat -c '%F|%a|%U|%G|%s' -- "$p"
+  if [ -L "$p" ]; then readlink -- "$p"; else echo; fi
+  if [ -f "$p" ] && [ ! -L "$p" ]; then
+    sha256sum -- "$p" | cut -c1-64
+    ${new Command(Buffer.from(withContent ? `if [ "$(stat -c %s -- "$p")" -le ${DIFF_LIMIT} ]; then base64 -w0 -- "$p"; fi` : ':'))}
+    echo
+  fi
+else
+  echo absent
+fi`;
+  return { command: script, parse: parsePathState };
+}
+
+export function parsePathState(r: ExecResult): PathState {
+  const lines = r.stdout.toString('utf8').split('\n');
+  if (lines[0] === 'absent') return { exists: false };
+  const [kind, mode, owner, group, size] = (lines[0] ?? '').split('|');
+  if (kind === undefined || mode === undefined) throw new Error(`cannot read the state of the path: ${r.stderr.toString().trim() || lines[0]}`);
+  const type = kind === 'regular file' || kind === 'regular empty file' ? 'file' : kind === 'directory' ? 'directory' : kind === 'symbolic link' ? 'link' : 'other';
+  const state: PathState = { exists: true, type, mode: mode.padStart(4, '0'), owner: owner!, group: group!, size: Number(size) };
+  if (type === 'link') state.linkTarget = lines[1] ?? '';
+  if (type === 'file') {
+    state.sha256 = lines[2] ?? '';
+    const b64 = lines[3] ?? '';
+    if (b64 !== '' || state.size === 0) state.content = Buffer.from(b64, 'base64');
+  }
+  return state;
+}
+
+/** chmod/chown commands for the attributes that differ. */
+export function attributeCommands(
+  path: string,
+  want: { mode?: string | undefined; owner?: string | undefined; group?: string | undefined },
+  have: PathState,
+): { commands: Command[]; changes: string[] } {
+  const commands: Command[] = [];
+  const changes: string[] = [];
+  if (want.mode && want.mode !== have.mode) {
+    commands.push(sh`chmod ${want.mode} -- ${path}`);
+    changes.push(`mode ${have.mode ?? 'none'} -> ${want.mode}`);
+  }
+  const ownerDiffers = want.owner && want.owner !== have.owner;
+  const groupDiffers = want.group && want.group !== have.group;
+  if (ownerDiffers || groupDiffers) {
+    const spec = `${ownerDiffers ? want.owner : ''}${groupDiffers ? `:${want.group}` : ''}`;
+    commands.push(sh`chown -h ${spec} -- ${path}`);
+    if (ownerDiffers) changes.push(`owner ${have.owner} -> ${want.owner}`);
+    if (groupDiffers) changes.push(`group ${have.group} -> ${want.group}`);
+  }
+  return { commands, changes };
+}

@@ -1,0 +1,62 @@
+import { spawn } from 'node:child_process';
+import type { Command } from '../core/command.ts';
+import type { ExecOptions, ExecResult, Transport } from './types.ts';
+
+/**
+ * Runs commands on the controller itself, for `localhost` with
+ * ansible_connection=local. The script goes through fd 3 rather than argv so
+ * that bytes which are not UTF-8 reach sh unchanged (Node's argv is UTF-8).
+ * Each command gets its own process group so close() can end it whole.
+ */
+export class LocalTransport implements Transport {
+  readonly #running = new Set<number>();
+  constructor(readonly host: string) {}
+
+  exec(command: Command, options: ExecOptions = {}): Promise<ExecResult> {
+    const started = performance.now();
+    const script = command.bytes;
+    const payload = command.stdinBytes();
+    const argv = ['-c', '. /dev/fd/3'];
+    const file = options.become && options.become.user !== process.env.USER && process.getuid?.() !== 0 ? 'sudo' : 'sh';
+    const args = file === 'sudo' ? ['-n', '-u', options.become!.user, '--', 'sh', ...argv] : argv;
+    return new Promise((resolve, reject) => {
+      const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], detached: true });
+      if (child.pid) this.#running.add(child.pid);
+      const out: Buffer[] = [];
+      const errOut: Buffer[] = [];
+      child.stdout!.on('data', (c: Buffer) => {
+        out.push(c);
+        options.onStdout?.(c);
+      });
+      child.stderr!.on('data', (c: Buffer) => {
+        errOut.push(c);
+        options.onStderr?.(c);
+      });
+      const scriptPipe = child.stdio[3] as NodeJS.WritableStream;
+      scriptPipe.on('error', () => undefined);
+      child.stdin!.on('error', () => undefined);
+      scriptPipe.end(script);
+      child.stdin!.end(payload);
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        if (child.pid) this.#running.delete(child.pid);
+        resolve({
+          stdout: Buffer.concat(out),
+          stderr: Buffer.concat(errOut),
+          code: code ?? 128 + (signal === 'SIGKILL' ? 9 : 15),
+          durationMs: performance.now() - started,
+        });
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const pid of this.#running) {
+      try {
+        process.kill(-pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}

@@ -1,0 +1,34 @@
+import type { Command } from '../core/command.ts';
+import type { Secret } from '../core/secret.ts';
+
+export interface ExecResult {
+  stdout: Buffer;
+  stderr: Buffer;
+  /** Exit status; 128+n when the remote command died of signal n. */
+  code: number;
+  durationMs: number;
+}
+
+export interface Become {
+  user: string;
+  /** Only when sudo needs one; sent on stdin after sudo's prompt is seen. */
+  password?: Secret;
+}
+
+export interface ExecOptions {
+  become?: Become;
+  /** Live output, for -v streaming; the full output is still in the result. */
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
+}
+
+/**
+ * Moves bytes to and from one host. Knows nothing about ops or tasks.
+ * One instance per host for the whole run.
+ */
+export interface Transport {
+  readonly host: string;
+  exec(command: Command, options?: ExecOptions): Promise<ExecResult>;
+  /** Closing ends every running remote command (see wrapper.ts). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,8 @@
+import type { RunEvent } from '../core/events.ts';
+
+/** Turns run events into output. Renderers never run commands. */
+export interface Renderer {
+  handle(event: RunEvent): void;
+  /** Resolves once everything received has been written. */
+  flush(): Promise<void>;
+}

@@ -1,0 +1,154 @@
+import type { ChalkInstance } from 'chalk';
+import { Listr, type ListrTaskWrapper } from 'listr2';
+import type { RunEvent } from '../core/events.ts';
+import { formatDiff } from './diff-format.ts';
+import { formatRecap } from './recap.ts';
+import type { Renderer } from './renderer.ts';
+import { ms, statusColor } from './style.ts';
+
+type HostEvent = Extract<RunEvent, { type: 'task-host' }>;
+
+interface Pending {
+  resolve: (e: HostEvent) => void;
+  wrapper?: ListrTaskWrapper<unknown, any, any>;
+  output: string[];
+}
+
+/**
+ * The live tree on a TTY: one listr2 list per task, a concurrent subtask per
+ * host that settles when that host's result arrives. Tasks run one after the
+ * other (linear strategy), so their lists are chained, never interleaved.
+ */
+export class TtyRenderer implements Renderer {
+  #chain: Promise<void> = Promise.resolve();
+  readonly #pending = new Map<string, Map<string, Pending>>();
+
+  constructor(
+    private readonly c: ChalkInstance,
+    private readonly verbosity: number,
+  ) {}
+
+  #print(text: string): void {
+    this.#chain = this.#chain.then(() => {
+      process.stdout.write(text + '\n');
+    });
+  }
+
+  handle(e: RunEvent): void {
+    const c = this.c;
+    switch (e.type) {
+      case 'run-start':
+        if (e.check) this.#print(c.cyan('CHECK MODE: nothing will be changed'));
+        break;
+      case 'play-start':
+        this.#print(c.bold(`\nPLAY [${e.play}] ${c.dim(e.hosts.join(', '))}`));
+        break;
+      case 'task-start':
+        this.#startTask(e);
+        break;
+      case 'task-host':
+        this.#pending.get(e.id)?.get(e.host)?.resolve(e);
+        break;
+      case 'output': {
+        const p = this.#pending.get(e.id)?.get(e.host);
+        if (!p) break;
+        p.output.push(...e.text.replace(/\n$/, '').split('\n'));
+        if (p.wrapper) p.wrapper.output = p.output.slice(-20).join('\n');
+        break;
+      }
+      case 'command': {
+        const p = this.#pending.get(e.id)?.get(e.host);
+        if (p) p.output.push(c.dim(`$ ${e.command.split('\n')[0]}`));
+        break;
+      }
+      case 'task-end':
+        break;
+      case 'warning':
+        this.#print(c.magenta(`WARNING: ${e.message}`));
+        break;
+      case 'interrupted':
+        for (const hosts of this.#pending.values()) {
+          for (const [host, p] of hosts) p.resolve({ type: 'task-host', task: '', id: '', host, status: 'failed', durationMs: 0, msg: 'interrupted' });
+        }
+        this.#print(c.red(`INTERRUPTED by ${e.signal}: remote commands stopped`));
+        break;
+      case 'error':
+        this.#print(c.red(`ERROR: ${e.message}`));
+        break;
+      case 'recap':
+        this.#print('\n' + formatRecap(e.hosts, e.durationMs, c).join('\n'));
+        break;
+      case 'play-end':
+        break;
+    }
+  }
+
+  #startTask(e: Extract<RunEvent, { type: 'task-start' }>): void {
+    const c = this.c;
+    const hosts = new Map<string, Pending>();
+    const results = new Map<string, Promise<HostEvent>>();
+    for (const h of e.hosts) {
+      let resolve!: (ev: HostEvent) => void;
+      results.set(h, new Promise<HostEvent>((r) => (resolve = r)));
+      hosts.set(h, { resolve, output: [] });
+    }
+    this.#pending.set(e.id, hosts);
+    const title = `${e.handler ? 'HANDLER' : 'TASK'} ${e.task}`;
+    const list = new Listr(
+      [
+        {
+          title,
+          task: (_ctx, parent) =>
+            parent.newListr(
+              e.hosts.map((host) => ({
+                title: host,
+                task: async (_c: unknown, t: ListrTaskWrapper<unknown, any, any>) => {
+                  const p = hosts.get(host)!;
+                  p.wrapper = t;
+                  const r = await results.get(host)!;
+                  const via = r.delegatedTo ? ` -> ${r.delegatedTo}` : '';
+                  const label = `${host}${via} ${statusColor(c, r.status)(r.ignored ? 'failed (ignored)' : r.status)} ${c.dim(ms(r.durationMs))}`;
+                  const extra: string[] = [];
+                  if (r.diff) extra.push(...formatDiff(r.diff, c));
+                  if (this.verbosity > 0) extra.push(...p.output.slice(-20));
+                  if (extra.length) t.output = extra.join('\n');
+                  if (r.status === 'skipped') {
+                    t.skip(`${label}${r.msg ? ` ${c.dim(r.msg)}` : ''}`);
+                    return;
+                  }
+                  if (r.status === 'failed' && !r.ignored) {
+                    t.title = label;
+                    throw new Error(`${r.msg ?? 'failed'}${r.location ? `\n(task at ${r.location})` : ''}`);
+                  }
+                  if (r.status === 'unreachable') {
+                    t.title = label;
+                    throw new Error(r.msg ?? 'unreachable');
+                  }
+                  t.title = `${label}${r.msg && r.status === 'changed' ? ` ${c.dim(r.msg.split('\n')[0]!)}` : ''}`;
+                },
+                rendererOptions: { persistentOutput: true, outputBar: Infinity },
+              })),
+              { concurrent: true, exitOnError: false, rendererOptions: { collapseSubtasks: false, collapseErrors: false, collapseSkips: false } },
+            ),
+        },
+      ],
+      {
+        exitOnError: false,
+        registerSignalListeners: false,
+        rendererOptions: { collapseSubtasks: false, collapseErrors: false, collapseSkips: false, showErrorMessage: true },
+      },
+    );
+    this.#chain = this.#chain.then(async () => {
+      try {
+        await list.run();
+      } catch {
+        // failures are shown in the tree and counted in the recap
+      }
+      this.#pending.delete(e.id);
+    });
+  }
+
+  async flush(): Promise<void> {
+    await this.#chain;
+  }
+}

@@ -1,0 +1,136 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import path from 'node:path';
+
+/**
+ * A real OpenSSH sshd on a loopback address, with generated host and client
+ * keys, for transport and runner tests. Nothing is mocked.
+ */
+export interface TestSshd {
+  address: string;
+  port: number;
+  user: string;
+  dir: string;
+  clientKey: string;
+  hostPublicKey: string;
+  logFile: string;
+  /** A known_hosts file that pins this sshd's key. */
+  knownHostsFile: string;
+  log(): string;
+  /** Kills the listener and every session it forked, as a dead host would. */
+  kill(): void;
+  stop(): Promise<void>;
+}
+
+const SSHD = '/usr/sbin/sshd';
+
+export async function freePort(address = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, address, () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(address: string, port: number, child: ChildProcess, logFile: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`sshd exited: ${readFileSync(logFile, 'utf8')}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, address, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`sshd did not listen on ${address}:${port}`);
+}
+
+export interface SshdOptions {
+  address?: string;
+  clientKey?: string;
+  extraConfig?: string[];
+}
+
+export function makeClientKey(dir: string): string {
+  const key = path.join(dir, 'id_ed25519');
+  if (!existsSync(key)) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+  return key;
+}
+
+export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
+  const address = options.address ?? '127.0.0.1';
+  const dir = mkdtempSync(path.join(tmpdir(), 'rigger-sshd-'));
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  const hostKey = path.join(dir, 'host_ed25519');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
+  const clientKey = options.clientKey ?? makeClientKey(dir);
+  const authorized = path.join(dir, 'authorized_keys');
+  writeFileSync(authorized, readFileSync(clientKey + '.pub'), { mode: 0o600 });
+  const port = await freePort(address);
+  const logFile = path.join(dir, 'sshd.log');
+  const config = path.join(dir, 'sshd_config');
+  writeFileSync(
+    config,
+    [
+      `Port ${port}`,
+      `ListenAddress ${address}`,
+      `HostKey ${hostKey}`,
+      `AuthorizedKeysFile ${authorized}`,
+      `PidFile ${path.join(dir, 'sshd.pid')}`,
+      'StrictModes no',
+      'UsePAM no',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'PermitRootLogin prohibit-password',
+      'LogLevel DEBUG1',
+      'MaxSessions 10',
+      'MaxStartups 100:30:200',
+      'AllowTcpForwarding yes',
+      'Subsystem sftp internal-sftp',
+      // bash sources ~/.bashrc for every sshd session when SHLVL < 2; this machine's
+      // root .bashrc runs pyenv init (~100 ms), which would swamp every timing.
+      'SetEnv SHLVL=1',
+      ...(options.extraConfig ?? []),
+    ].join('\n') + '\n',
+  );
+  const child = spawn(SSHD, ['-D', '-f', config, '-E', logFile], { stdio: 'ignore' });
+  await waitForPort(address, port, child, logFile);
+  const hostPublicKey = readFileSync(hostKey + '.pub', 'utf8').trim();
+  const [type, b64] = hostPublicKey.split(/\s+/);
+  const knownHostsFile = path.join(dir, 'known_hosts');
+  writeFileSync(knownHostsFile, `[${address}]:${port} ${type} ${b64}\n`);
+  const killAll = () => {
+    // Session processes are re-executed sshd children carrying the same -f path.
+    try {
+      execFileSync('pkill', ['-KILL', '-f', config]);
+    } catch {
+      // nothing left
+    }
+  };
+  return {
+    address,
+    port,
+    user: userInfo().username,
+    dir,
+    clientKey,
+    hostPublicKey,
+    logFile,
+    knownHostsFile,
+    log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
+    kill: killAll,
+    stop: async () => {
+      killAll();
+      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
