@@ -4,6 +4,6 @@ import { FLUSH_HANDLERS } from './runner/scope.ts';
 import { Task } from './task.ts';
 
 /** Ansible's `meta: flush_handlers`: run the handlers notified so far, here. */
-export function flushHandlers(): Task<never> {
-  return new Task({ name: 'flush handlers', op: FLUSH_HANDLERS as unknown as Op<never> }, callSite());
+export function flushHandlers(): Task<undefined> {
+  return new Task({ name: 'flush handlers', op: FLUSH_HANDLERS as unknown as Op<undefined> }, callSite());
 }

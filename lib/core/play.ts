@@ -16,7 +16,7 @@ export interface PlayOptions<S extends VarsSchema> {
   schema?: S;
   roles?: Role<any>[];
   tasks?: (b: Builders<z.output<S>>) => Item[];
-  handlers?: Handler[];
+  handlers?: Handler<any, any>[];
   /** Hosts per batch: a number, a percentage, or a list whose last entry repeats. */
   serial?: Serial;
   /** Abort the play when the failed share of a batch exceeds this percentage. */

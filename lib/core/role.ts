@@ -6,7 +6,7 @@ export type VarsSchema = z.ZodObject<any>;
 
 export interface RoleContent {
   tasks: Item[];
-  handlers?: Handler[];
+  handlers?: Handler<any, any>[];
 }
 
 /**
@@ -16,7 +16,7 @@ export interface RoleContent {
  */
 export class Role<S extends VarsSchema = VarsSchema> {
   readonly tasks: Item[];
-  readonly handlers: Handler[];
+  readonly handlers: Handler<any, any>[];
   constructor(
     readonly name: string,
     readonly defaults: S,

@@ -11,7 +11,7 @@ export interface TaskOptions<V, R> {
   op: Op<R, any> | ((h: HostContext<V>) => Op<R, any>);
   when?: (h: HostContext<V>) => boolean;
   tags?: string[];
-  notify?: Handler[];
+  notify?: Handler<any, any>[];
   /** Re-run the task until `until` holds, at most `retries` more times, `delaySeconds` apart. */
   retries?: number;
   delaySeconds?: number;

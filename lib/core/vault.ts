@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes, scryptSync } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { Secret } from './secret.ts';
 
@@ -15,7 +15,8 @@ const SCRYPT = { N: 1 << 14, r: 8, p: 1 } as const;
 const keyCache = new Map<string, Buffer>();
 
 function deriveKey(passphrase: string, salt: Buffer): Buffer {
-  const id = `${salt.toString('base64')}`;
+  // Keyed by passphrase and salt: a wrong passphrase must never find the right key.
+  const id = `${createHash('sha256').update(passphrase).digest('base64')}:${salt.toString('base64')}`;
   let key = keyCache.get(id);
   if (!key) {
     key = scryptSync(passphrase, salt, 32, SCRYPT);

@@ -17,7 +17,8 @@ export interface InventorySpec {
   [group: string]: InventoryGroupSpec | null;
 }
 
-const DEFINED = Symbol('rigger inventory');
+// Symbol.for: tsx may load lib/ twice (ESM and CJS), and both must agree on the marker.
+const DEFINED = Symbol.for('rigger.inventory');
 
 export interface DefinedInventory {
   [DEFINED]: { spec: InventorySpec; location: SourceLocation };

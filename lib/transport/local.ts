@@ -16,7 +16,9 @@ export class LocalTransport implements Transport {
     const started = performance.now();
     const script = command.bytes;
     const payload = command.stdinBytes();
-    const argv = ['-c', '. /dev/fd/3'];
+    // Node's stdio "pipes" are socketpairs, which /dev/fd/N cannot open, so
+    // the script is read with cat and eval'd; it cannot contain NUL anyway.
+    const argv = ['-c', 's=$(cat <&3); exec 3<&-; eval "$s"'];
     const file = options.become && options.become.user !== process.env.USER && process.getuid?.() !== 0 ? 'sudo' : 'sh';
     const args = file === 'sudo' ? ['-n', '-u', options.become!.user, '--', 'sh', ...argv] : argv;
     return new Promise((resolve, reject) => {

@@ -48,7 +48,7 @@ class PlayAbort extends Error {}
 interface BatchState {
   hosts: string[];
   failed: Set<string>;
-  notified: Map<string, Set<Handler>>;
+  notified: Map<string, Set<Handler<any, any>>>;
   play: Play;
   planned: PlannedPlay;
 }
@@ -286,9 +286,9 @@ export class Runner {
     return new Set([...stillFailed, ...alwaysFailed]);
   }
 
-  async #flushHandlers(batch: BatchState, order: Handler[], scope: Scope): Promise<void> {
+  async #flushHandlers(batch: BatchState, order: Handler<any, any>[], scope: Scope): Promise<void> {
     const force = batch.play.options.forceHandlers === true;
-    const seen = new Set<Handler>();
+    const seen = new Set<Handler<any, any>>();
     const all = [...order, ...[...batch.notified.values()].flatMap((s) => [...s])];
     for (const handler of all) {
       if (seen.has(handler)) continue;
