@@ -21,7 +21,8 @@ export interface TreeNode {
 
 export function yamlTree(src: YamlSource, node: Node | null | undefined): TreeNode {
   const resolved = node && isAlias(node) ? (node.resolve(src.doc) as Node | undefined) : node;
-  const where = src.where(resolved ?? node);
+  // An alias is reported where it is used, not where its anchor was defined.
+  const where = src.where(node ?? resolved);
   const kind: TreeNode['kind'] = !resolved || (isScalar(resolved) && resolved.value === null)
     ? 'null'
     : isMap(resolved)

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../core/errors.ts';
 import { displayPath } from '../core/location.ts';
-import { checkVariable } from './connection-vars.ts';
+import { checkVariable, VAR_NAME } from './connection-vars.ts';
 import { expandHostRange } from './host-ranges.ts';
 import { Inventory } from './inventory.ts';
 import { newGroup, type VarLayer } from './model.ts';
@@ -27,10 +27,11 @@ function mapOrNull(node: TreeNode, what: string): TreeNode | null {
 export function readVars(node: TreeNode, what: string): VarLayer {
   const layer: VarLayer = new Map();
   const map = mapOrNull(node, what);
-  for (const { key, value } of map?.entries() ?? []) {
+  for (const { key, keyWhere, value } of map?.entries() ?? []) {
     const data = value.data();
     const problem = checkVariable(key, data);
-    if (problem) value.fail(problem);
+    // A bad name is reported at the name, a bad value at the value.
+    if (problem) fail(VAR_NAME.test(key) ? value.where : keyWhere, problem);
     layer.set(key, { value: data, origin: value.where });
   }
   return layer;

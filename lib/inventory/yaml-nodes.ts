@@ -14,6 +14,17 @@ const vaultTag: ScalarTag = {
   resolve: (str) => new VaultText(str),
 };
 
+/**
+ * The yaml library reports some errors at the newline that ends the line
+ * before the offending one; move to the first visible character after it.
+ */
+function firstVisible(text: string, offset: number): number {
+  if (text[offset] !== '\n' && text[offset] !== '\r') return offset;
+  let i = offset;
+  while (i < text.length && /\s/.test(text[i]!)) i++;
+  return i < text.length ? i : offset;
+}
+
 /** A parsed YAML file that can point at any of its nodes by line and column. */
 export class YamlSource {
   readonly doc: Document;
@@ -30,7 +41,7 @@ export class YamlSource {
     const first = this.doc.errors[0];
     if (first) {
       const message = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '');
-      throw new InputError(this.at(first.pos[0]), `invalid YAML: ${message}`);
+      throw new InputError(this.at(firstVisible(text, first.pos[0])), `invalid YAML: ${message}`);
     }
   }
 
