@@ -82,8 +82,17 @@ export class SshTransport implements Transport {
   async exec(command: Command, options: ExecOptions = {}): Promise<ExecResult> {
     const release = await this.#channels.acquire();
     try {
-      const client = await this.#connection();
-      return await this.#run(client, command, options);
+      for (let attempt = 1; ; attempt++) {
+        const client = await this.#connection();
+        try {
+          return await this.#run(client, command, options);
+        } catch (err) {
+          // sshd frees a session slot a moment after closing its channel, so
+          // an open can be refused transiently; the command never started.
+          if (!(err instanceof ChannelOpenError) || attempt >= CHANNEL_OPEN_ATTEMPTS) throw err;
+          await new Promise((r) => setTimeout(r, 10 * 2 ** attempt));
+        }
+      }
     } finally {
       release();
     }
@@ -216,7 +225,7 @@ export class SshTransport implements Transport {
     return new Promise<ExecResult>((resolve, reject) => {
       client.exec(wrapped.bytes as unknown as string, (err, channel) => {
         if (err) {
-          reject(new UnreachableError(this.host, `cannot open a channel: ${err.message}`));
+          reject(new ChannelOpenError(this.host, `cannot open a channel: ${err.message}`));
           return;
         }
         this.#open.add(channel);
@@ -268,6 +277,11 @@ export class SshTransport implements Transport {
     });
   }
 }
+
+const CHANNEL_OPEN_ATTEMPTS = 6;
+
+/** The server refused a new channel; nothing ran, so it is safe to try again. */
+class ChannelOpenError extends UnreachableError {}
 
 const SIGNALS: Record<string, number> = { HUP: 1, INT: 2, QUIT: 3, KILL: 9, PIPE: 13, TERM: 15 };
 function signalNumber(signal: string): number {

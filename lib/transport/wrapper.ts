@@ -17,6 +17,8 @@ import type { Become } from './types.ts';
  *   (exit 125) instead of being taken for a short file, and the temp dir is
  *   removed by the EXIT trap, including after TERM/HUP/INT.
  *
+ * `kill -TERM -$p` (not `kill -- -$p`): dash's kill builtin rejects `--`.
+ *
  * With `become`, the wrapper runs under sudo and first prints a ready marker
  * on stderr so the controller knows sudo has finished reading the password.
  */
@@ -35,7 +37,9 @@ export function wrapCommand(command: Buffer, payloadLength: number, become?: Bec
     'exec 3<&0 </dev/null',
     'd=',
     `trap 'if [ -n "$d" ]; then rm -rf -- "$d"; fi' EXIT`,
-    "trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM",
+    // PIPE too: once the channel is gone any write kills the shell, and the
+    // EXIT trap must still run.
+    "trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM; trap 'exit 141' PIPE",
   ];
   const nonce = randomBytes(8).toString('hex');
   const readyMarker = become ? `rigger-ready-${nonce}` : undefined;
@@ -53,10 +57,12 @@ export function wrapCommand(command: Buffer, payloadLength: number, become?: Bec
   const tail = Buffer.from(
     ` ${input} 3<&- &\n` +
       'p=$!\n' +
-      '( cat <&3 >/dev/null 2>&1; kill -TERM -- -$p 2>/dev/null ) </dev/null >/dev/null 2>&1 &\n' +
+      '( cat <&3 >/dev/null 2>&1; kill -TERM -$p 2>/dev/null ) </dev/null >/dev/null 2>&1 &\n' +
       'w=$!\n' +
       'exec 3<&-\n' +
-      'wait $p; r=$?\n' +
+      // dash reports a job killed by a signal on stderr; after a closed
+      // channel that write would raise SIGPIPE.
+      'wait $p 2>/dev/null; r=$?\n' +
       'kill $w 2>/dev/null\n' +
       'exit $r\n',
     'utf8',

@@ -54,6 +54,17 @@ async function waitForPort(address: string, port: number, child: ChildProcess, l
   throw new Error(`sshd did not listen on ${address}:${port}`);
 }
 
+function descendants(root: number): number[] {
+  const table = execFileSync('ps', ['-eo', 'pid=,ppid=']).toString().trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+  const out: number[] = [];
+  const queue = [root];
+  while (queue.length) {
+    const parent = queue.shift()!;
+    for (const [pid, ppid] of table) if (ppid === parent) (out.push(pid!), queue.push(pid!));
+  }
+  return out;
+}
+
 export interface SshdOptions {
   address?: string;
   clientKey?: string;
@@ -109,11 +120,14 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
   const knownHostsFile = path.join(dir, 'known_hosts');
   writeFileSync(knownHostsFile, `[${address}]:${port} ${type} ${b64}\n`);
   const killAll = () => {
-    // Session processes are re-executed sshd children carrying the same -f path.
-    try {
-      execFileSync('pkill', ['-KILL', '-f', config]);
-    } catch {
-      // nothing left
+    // A dead host: the listener, every session (their titles no longer name
+    // the config) and every command they started, found by parent pid.
+    for (const pid of [child.pid!, ...descendants(child.pid!)]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
     }
   };
   return {
@@ -129,8 +143,28 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
     kill: killAll,
     stop: async () => {
       killAll();
-      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+      await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** An inventory file whose hosts are test sshd instances, pinned in one known_hosts file. */
+export function sshInventory(hosts: { name: string; sshd: TestSshd; vars?: string[] }[], header = ''): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rigger-sshinv-'));
+  const known = path.join(dir, 'known_hosts');
+  writeFileSync(known, hosts.map((h) => readFileSync(h.sshd.knownHostsFile, 'utf8')).join(''));
+  const lines = ['all:', '  vars:', `    rigger_known_hosts_file: ${known}`, '    ansible_user: root', header, '  hosts:'];
+  for (const h of hosts) {
+    lines.push(
+      `    ${h.name}:`,
+      `      ansible_host: ${h.sshd.address}`,
+      `      ansible_port: ${h.sshd.port}`,
+      `      ansible_ssh_private_key_file: ${h.sshd.clientKey}`,
+      ...(h.vars ?? []).map((v) => `      ${v}`),
+    );
+  }
+  const file = path.join(dir, 'hosts.yml');
+  writeFileSync(file, lines.filter((l) => l !== '').join('\n') + '\n');
+  return file;
 }
