@@ -24,7 +24,8 @@ export interface PlaybookOptions {
 
 function pickRenderer(opts: CliOptions): Renderer {
   if (opts.json) return new JsonRenderer();
-  const tty = process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+  // A tree needs a width: a pty that reports 0 columns gets plain lines.
+  const tty = process.stdout.isTTY === true && (process.stdout.columns ?? 0) > 0 && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
   return tty ? new TtyRenderer(makeChalk(true), opts.verbosity) : new PlainRenderer(makeChalk(false));
 }
 

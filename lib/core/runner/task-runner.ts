@@ -207,6 +207,8 @@ export async function runTask(task: Task<any>, env: TaskEnv): Promise<TaskOutcom
     return done(outcome);
   } catch (err) {
     if (err instanceof UnreachableError) return done({ status: 'unreachable', msg: err.message });
-    return done({ status: 'failed', msg: err instanceof Error ? err.message : String(err) });
+    const failed: Omit<TaskOutcome, 'durationMs'> = { status: 'failed', msg: err instanceof Error ? err.message : String(err) };
+    if (o.ignoreErrors) failed.ignored = true;
+    return done(failed);
   }
 }

@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseCli } from '../../lib/cli/args.ts';
+import { parseExtraVars } from '../../lib/cli/extra-vars.ts';
+import { InputError } from '../../lib/core/errors.ts';
+import { runCli } from '../helpers/cli.ts';
+
+const load = { vaultPassphrase: () => 'x' };
+
+test('every flag parses; bad values are input errors', () => {
+  const o = parseCli(['-i', 'a.yml', '--inventory', 'b.yml', '--check', '--diff', '-l', 'web', '-t', 'a,b', '--skip-tags', 'c', '-e', 'x=1', '-f', '3', '--json', '-vvv', '--host-key-checking', 'accept-new', '--list-hosts']);
+  assert.deepEqual(o.inventories, ['a.yml', 'b.yml']);
+  assert.equal(o.check && o.diff && o.json && o.listHosts, true);
+  assert.equal(o.limit, 'web');
+  assert.deepEqual(o.tags, ['a', 'b']);
+  assert.deepEqual(o.skipTags, ['c']);
+  assert.equal(o.forks, 3);
+  assert.equal(o.verbosity, 3);
+  assert.equal(o.hostKeyChecking, 'accept-new');
+  assert.throws(() => parseCli(['--forks', 'zero']), InputError);
+  assert.throws(() => parseCli(['--host-key-checking', 'maybe']), InputError);
+  assert.throws(() => parseCli(['--nope']), InputError);
+  assert.throws(() => parseCli(['stray']), InputError);
+});
+
+test('-e takes KEY=VALUE with YAML scalar types, JSON objects and @files', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ev-'));
+  writeFileSync(path.join(dir, 'v.yml'), 'from_file: yes-file\nnested: { a: 1 }\n');
+  const v = parseExtraVars(['n=5', 'b=true', 's=hello world', '{"j": [1, 2]}', `@${path.join(dir, 'v.yml')}`, 'empty='], load);
+  assert.equal(v.get('n')!.value, 5);
+  assert.equal(v.get('b')!.value, true);
+  assert.equal(v.get('s')!.value, 'hello world');
+  assert.deepEqual(v.get('j')!.value, [1, 2]);
+  assert.equal(v.get('from_file')!.value, 'yes-file');
+  assert.deepEqual(v.get('nested')!.value, { a: 1 });
+  assert.equal(v.get('empty')!.value, '');
+  assert.throws(() => parseExtraVars(['novalue'], load), /expected KEY=VALUE/);
+  assert.throws(() => parseExtraVars(['bad-name=1'], load), /invalid variable name/);
+  assert.throws(() => parseExtraVars(['@/nonexistent.yml'], load), /does not exist/);
+});
+
+test('--list-hosts prints each play and its hosts without connecting; --help documents exit codes', async () => {
+  const r = await runCli(['playbooks/ping.ts', '-i', 'inventory/homelab.yml', '--list-hosts', '--limit', 'workers:!data_nodes']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split('\n'), ['PLAY [ping] (2 hosts)', 'ai.vibe.local', 'cicd.vibe.local']);
+  const help = await runCli(['playbooks/ping.ts', '--help']);
+  assert.equal(help.code, 0);
+  for (const flag of ['--inventory', '--check', '--diff', '--limit', '--tags', '--skip-tags', '--extra-vars', '--forks', '--json', '-vvv', '--host-key-checking', '--list-hosts', 'Exit codes']) {
+    assert.ok(help.stdout.includes(flag), flag);
+  }
+  const bad = await runCli(['playbooks/ping.ts', '--forks', '0']);
+  assert.equal(bad.code, 4);
+  assert.match(bad.stderr, /^rigger: command line: --forks must be/);
+});
+
+test('the vault CLI encrypts from stdin and refuses a wrong passphrase', () => {
+  const env = { ...process.env, RIGGER_VAULT_PASSWORD: 'cli-pass' };
+  const enc = spawnSync('node_modules/.bin/tsx', ['scripts/vault.ts', 'encrypt'], { input: 'token-123', env, encoding: 'utf8' });
+  assert.equal(enc.status, 0, enc.stderr);
+  const value = enc.stdout.trim();
+  assert.ok(value.startsWith('$RIGGER_VAULT;1;') && !value.includes('token-123'));
+  const dec = spawnSync('node_modules/.bin/tsx', ['scripts/vault.ts', 'decrypt', value], { env, encoding: 'utf8' });
+  assert.equal(dec.stdout.trim(), 'token-123');
+  const wrong = spawnSync('node_modules/.bin/tsx', ['scripts/vault.ts', 'decrypt', value], { env: { ...env, RIGGER_VAULT_PASSWORD: 'nope' }, encoding: 'utf8' });
+  assert.equal(wrong.status, 4);
+  assert.match(wrong.stderr, /wrong vault passphrase/);
+});
