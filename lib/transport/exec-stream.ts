@@ -8,12 +8,15 @@ import type { Secret } from '../core/secret.ts';
 export class BecomeHandshake {
   #buffered = '';
   #ready: boolean;
+  #prompts = 0;
   constructor(
     private readonly promptMarker: string | undefined,
     private readonly readyMarker: string | undefined,
     private readonly password: Secret | undefined,
     private readonly sendPassword: (line: Buffer) => void,
     private readonly onReady: () => void,
+    /** sudo asked again: the password was wrong. It would wait for another line forever. */
+    private readonly onRejected: () => void = () => undefined,
   ) {
     this.#ready = !readyMarker;
   }
@@ -26,8 +29,13 @@ export class BecomeHandshake {
   feed(chunk: Buffer): Buffer {
     if (this.#ready) return chunk;
     this.#buffered += chunk.toString('latin1');
-    if (this.promptMarker && this.#buffered.includes(this.promptMarker)) {
+    while (this.promptMarker && this.#buffered.includes(this.promptMarker)) {
       this.#buffered = this.#buffered.replace(this.promptMarker, '');
+      this.#prompts++;
+      if (this.#prompts > 1) {
+        this.onRejected();
+        return Buffer.alloc(0);
+      }
       if (this.password) this.sendPassword(Buffer.from(this.password.reveal() + '\n', 'utf8'));
     }
     const idx = this.readyMarker ? this.#buffered.indexOf(this.readyMarker + '\n') : -1;

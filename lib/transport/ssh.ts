@@ -232,6 +232,7 @@ export class SshTransport implements Transport {
         const out: Buffer[] = [];
         const errOut: Buffer[] = [];
         let code: number | undefined;
+        let rejected = false;
         const sendPayload = () => {
           // No EOF: the remote watchdog takes EOF as "the controller is gone".
           if (payload.length > 0) channel.write(payload);
@@ -242,6 +243,10 @@ export class SshTransport implements Transport {
           options.become?.password,
           (line) => channel.write(line),
           sendPayload,
+          () => {
+            rejected = true;
+            channel.close();
+          },
         );
         if (handshake.ready) sendPayload();
         channel.on('data', (chunk: Buffer) => {
@@ -261,6 +266,15 @@ export class SshTransport implements Transport {
         });
         channel.on('close', () => {
           this.#open.delete(channel);
+          if (rejected) {
+            resolve({
+              stdout: Buffer.alloc(0),
+              stderr: Buffer.from(`sudo: the become password was refused for ${options.become?.user ?? 'root'} on ${this.host}\n`),
+              code: 1,
+              durationMs: performance.now() - started,
+            });
+            return;
+          }
           if (code === undefined) {
             reject(new UnreachableError(this.host, 'connection lost while a command was running'));
             return;

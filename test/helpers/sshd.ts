@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
@@ -85,7 +85,10 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
   const clientKey = options.clientKey ?? makeClientKey(dir);
   const authorized = path.join(dir, 'authorized_keys');
-  writeFileSync(authorized, readFileSync(clientKey + '.pub'), { mode: 0o600 });
+  // sshd reads authorized_keys as the logging-in user, who may not be root
+  // (the become tests): the dir is traversable, private keys stay 0600.
+  writeFileSync(authorized, readFileSync(clientKey + '.pub'), { mode: 0o644 });
+  chmodSync(dir, 0o711);
   const port = await freePort(address);
   const logFile = path.join(dir, 'sshd.log');
   const config = path.join(dir, 'sshd_config');
