@@ -332,3 +332,24 @@ test('bad op parameters are refused before any host is contacted, naming the tas
   assert.ok(ev?.type === 'task-host' && ev.status === 'failed' && /invalid parameter path of files\.copy: must be an absolute path/.test(ev.msg ?? ''));
   assert.equal(o.runner.sessions.get('a')!.roundTrips, 0, 'nothing ran on the host');
 });
+
+test('--forks bounds how many hosts run a task at once', async () => {
+  const dir = scratchDir();
+  const inv = localInventory(['a', 'b', 'c', 'd']);
+  const slots = `${dir}/slots`;
+  const play = () =>
+    definePlay({
+      name: 'p',
+      hosts: 'all',
+      tasks: ({ task }) => [
+        task({
+          name: 'slot',
+          op: ops.shell({ script: `mkdir -p ${slots}; i=0; while ! mkdir ${slots}/$i 2>/dev/null; do i=$((i+1)); done; sleep 0.1; rmdir ${slots}/$i; echo $i` }),
+        }),
+      ],
+    });
+  const maxSlot = (o: Awaited<ReturnType<typeof runPlays>>) =>
+    Math.max(...['a', 'b', 'c', 'd'].map((h) => Number((o.runner.sessions.get(h)!.results.values().next().value!.result as { stdout: string }).stdout)));
+  assert.equal(maxSlot(await runPlays(inv, [play()], { forks: 1 })), 0, 'one at a time');
+  assert.ok(maxSlot(await runPlays(inv, [play()], { forks: 4 })) >= 1, 'several at once');
+});
