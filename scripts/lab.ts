@@ -1,0 +1,171 @@
+// The local lab: four Debian nodes (gateway, ai, data, cicd) as systemd
+// containers with their own address, hostname, apt, sshd and room for a
+// Docker engine of their own, reachable over real SSH.
+//   npx tsx scripts/lab.ts up|status|reset [--all]|down [--keep-image]|ssh NODE [CMD...]
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { Listr } from 'listr2';
+import { $ } from 'zx';
+import { BACKUP_VOLUME, IMAGE, LAB_DIR, LAB_INVENTORY, LAB_KEY, LAB_KNOWN_HOSTS, LABEL, NETWORK, NODES } from './lab/config.ts';
+import { ensureEngine } from './lab/engine.ts';
+import { ensureImage } from './lab/image.ts';
+import { writeLabInventory } from './lab/inventory.ts';
+import { authorize, containerState, createNode, ensureKey, ensureNetwork, nodeStatus, removeNode, waitReady, writeKnownHosts } from './lab/nodes.ts';
+
+$.verbose = false;
+
+const USAGE = `Usage: npx tsx scripts/lab.ts COMMAND
+  up                 build the base image once, start the four nodes, write inventory/lab.yml (a no-op when running)
+  status             each node's container, systemd, sshd, SSH and Docker state
+  reset [--all]      fresh nodes in place; keeps the data node's backup volume unless --all
+  down [--keep-image] remove everything the lab created (the base image too, unless --keep-image)
+  ssh NODE [CMD...]  an SSH session (or command) on a node with the lab key and pinned host key
+`;
+
+async function labIsUp(): Promise<boolean> {
+  if (!existsSync(LAB_INVENTORY) || !existsSync(LAB_KNOWN_HOSTS)) return false;
+  for (const n of NODES) if ((await containerState(n)) !== 'running') return false;
+  return true;
+}
+
+/** Creates (or recreates) the nodes and writes the pinned host keys and the inventory. */
+function nodeSteps(recreate: boolean) {
+  const hostKeys = new Map<string, string>();
+  return [
+    {
+      title: 'SSH key and network',
+      task: async () => {
+        await ensureKey();
+        await ensureNetwork();
+      },
+    },
+    {
+      title: 'nodes',
+      task: (_: unknown, t: any) =>
+        t.newListr(
+          NODES.map((n) => ({
+            title: n.name,
+            task: async (_c: unknown, nt: any) => {
+              const state = await containerState(n);
+              if (recreate || state !== 'running') {
+                await removeNode(n);
+                nt.output = 'starting';
+                await createNode(n);
+              }
+              nt.output = 'waiting for systemd and sshd';
+              await waitReady(n);
+              hostKeys.set(n.name, await authorize(n));
+              nt.title = `${n.name} ${n.ip}`;
+            },
+          })),
+          { concurrent: true },
+        ),
+    },
+    {
+      title: 'pinned host keys and inventory/lab.yml',
+      task: () => {
+        writeKnownHosts(NODES.map((n) => hostKeys.get(n.name)!));
+        writeLabInventory();
+      },
+    },
+  ];
+}
+
+async function up(): Promise<void> {
+  if (await labIsUp()) {
+    console.log('lab is up (nothing to do); inventory: inventory/lab.yml');
+    return;
+  }
+  await new Listr(
+    [
+      { title: 'Docker engine', task: (_: unknown, t: any) => ensureEngine((s) => (t.output = s)) },
+      {
+        title: `base image ${IMAGE}`,
+        task: async (_: unknown, t: any) => {
+          const how = await ensureImage((s) => (t.output = s));
+          t.title = `base image ${IMAGE} (${how})`;
+        },
+      },
+      ...nodeSteps(false),
+    ],
+    { rendererOptions: { collapseSubtasks: false } },
+  ).run();
+  console.log('lab is up; inventory: inventory/lab.yml');
+}
+
+async function reset(all: boolean): Promise<void> {
+  const started = Date.now();
+  if (all) {
+    for (const n of NODES) await removeNode(n);
+    await $`docker volume rm -f ${BACKUP_VOLUME}`.nothrow().quiet();
+  }
+  await new Listr([{ title: 'Docker engine', task: (_: unknown, t: any) => ensureEngine((s) => (t.output = s)) }, ...nodeSteps(true)], {
+    rendererOptions: { collapseSubtasks: false },
+  }).run();
+  console.log(`lab reset in ${((Date.now() - started) / 1000).toFixed(1)} s${all ? ' (backup volume wiped too)' : ' (backup volume kept)'}`);
+}
+
+async function down(keepImage: boolean): Promise<void> {
+  for (const n of NODES) await removeNode(n);
+  await $`docker volume rm -f ${BACKUP_VOLUME}`.nothrow().quiet();
+  // Anything else the lab labelled (volumes or networks left by a crash).
+  for (const v of (await $`docker volume ls -q --filter label=${LABEL}`.nothrow().quiet()).stdout.split('\n').filter(Boolean)) {
+    await $`docker volume rm -f ${v}`.nothrow().quiet();
+  }
+  await $`docker network rm ${NETWORK}`.nothrow().quiet();
+  if (!keepImage) await $`docker image rm -f ${IMAGE}`.nothrow().quiet();
+  rmSync(LAB_INVENTORY, { force: true });
+  rmSync(LAB_DIR, { recursive: true, force: true });
+  console.log(`lab removed${keepImage ? ` (kept image ${IMAGE})` : ''}`);
+}
+
+async function status(): Promise<void> {
+  if ((await $`docker info`.nothrow().quiet()).exitCode !== 0) {
+    console.log('no Docker engine answers: the lab is down (npx tsx scripts/lab.ts up)');
+    process.exitCode = 1;
+    return;
+  }
+  const rows = await Promise.all(NODES.map(nodeStatus));
+  const cols = Object.keys(rows[0]!);
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c]!.length)));
+  console.log(cols.map((c, i) => c.padEnd(width[i]!)).join('  '));
+  for (const r of rows) console.log(cols.map((c, i) => r[c]!.padEnd(width[i]!)).join('  '));
+  if (rows.some((r) => r.ssh !== 'ok')) process.exitCode = 1;
+}
+
+function ssh(name: string | undefined, command: string[]): void {
+  const n = NODES.find((x) => x.name === name);
+  if (!n) {
+    console.error(`unknown node ${name ?? ''}; nodes: ${NODES.map((x) => x.name).join(', ')}`);
+    process.exit(4);
+  }
+  const r = spawnSync('ssh', ['-i', LAB_KEY, '-o', `UserKnownHostsFile=${LAB_KNOWN_HOSTS}`, '-o', 'StrictHostKeyChecking=yes', `root@${n.ip}`, ...command], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
+
+const [command, ...rest] = process.argv.slice(2);
+try {
+  switch (command) {
+    case 'up':
+      await up();
+      break;
+    case 'status':
+      await status();
+      break;
+    case 'reset':
+      await reset(rest.includes('--all'));
+      break;
+    case 'down':
+      await down(rest.includes('--keep-image'));
+      break;
+    case 'ssh':
+      ssh(rest[0], rest.slice(1));
+      break;
+    default:
+      process.stdout.write(USAGE);
+      process.exitCode = command === undefined || command === '--help' || command === '-h' ? 0 : 4;
+  }
+} catch (err) {
+  console.error(`lab: ${(err as Error).message}`);
+  process.exitCode = 1;
+}

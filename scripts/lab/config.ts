@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+
+/** Everything the lab creates is named here, so `down` removes exactly that. */
+export const LAB_DIR = path.resolve('.lab');
+export const LAB_KEY = path.join(LAB_DIR, 'id_ed25519');
+export const LAB_KNOWN_HOSTS = path.join(LAB_DIR, 'known_hosts');
+export const LAB_INVENTORY = path.resolve('inventory/lab.yml');
+export const DOCKERD_LOG = path.join(LAB_DIR, 'dockerd.log');
+
+export const NETWORK = 'rigger-lab';
+export const SUBNET = '172.30.99.0/24';
+export const LABEL = 'rigger.lab=1';
+
+export interface LabNode {
+  name: string;
+  container: string;
+  ip: string;
+  role: 'manager' | 'ai' | 'data' | 'cicd';
+  group: 'managers' | 'ai_nodes' | 'data_nodes' | 'cicd_nodes';
+  dockerVolume: string;
+}
+
+function node(name: string, ip: string, role: LabNode['role'], group: LabNode['group']): LabNode {
+  return { name, container: `rigger-lab-${name}`, ip, role, group, dockerVolume: `rigger-lab-${name}-docker` };
+}
+
+export const NODES: LabNode[] = [
+  node('gateway', '172.30.99.10', 'manager', 'managers'),
+  node('ai', '172.30.99.11', 'ai', 'ai_nodes'),
+  node('data', '172.30.99.12', 'data', 'data_nodes'),
+  node('cicd', '172.30.99.13', 'cicd', 'cicd_nodes'),
+];
+
+/** The data node's backup disk: survives `reset`, as a NAS's backup volume survives a rebuild. */
+export const BACKUP_VOLUME = 'rigger-lab-backup';
+export const BACKUP_MOUNT = '/volume1/backup';
+
+/** Packages of the node image: a fresh Debian host with systemd and sshd, and no Docker. */
+export const BASE_PACKAGES = ['systemd-sysv', 'dbus', 'openssh-server', 'iproute2', 'python3', 'sudo', 'ca-certificates', 'gnupg', 'curl', 'procps', 'cron'];
+
+/**
+ * Debian's ssh.service runs `sshd -t` first, which fails without host keys;
+ * the image has none (each node must get its own), so they are generated
+ * just before that check, at every boot, with no race.
+ */
+export const SSH_KEYGEN_DROPIN = `[Service]
+ExecStartPre=
+ExecStartPre=/usr/bin/ssh-keygen -A
+ExecStartPre=/usr/sbin/sshd -t
+`;
+
+const recipe = JSON.stringify({ BASE_PACKAGES, SSH_KEYGEN_DROPIN, suite: 'bookworm', v: 1 });
+/** The image tag changes whenever its recipe does, so a stale cached image is never reused. */
+export const IMAGE = `rigger-lab-base:${createHash('sha256').update(recipe).digest('hex').slice(0, 12)}`;
+
+/** What a node container needs so that the Docker engine the docker role installs can run inside it (LAB.md). */
+export const NODE_RUN_OPTIONS = [
+  '--cap-add', 'ALL', '--cap-drop', 'SYS_RESOURCE',
+  '--security-opt', 'seccomp=unconfined', '--security-opt', 'apparmor=unconfined', '--security-opt', 'systempaths=unconfined',
+  '--device-cgroup-rule', 'a *:* rwm',
+  '-v', '/sys/fs/cgroup:/sys/fs/cgroup:rw',
+  '--tmpfs', '/run', '--tmpfs', '/run/lock',
+  '-e', 'container=docker',
+];

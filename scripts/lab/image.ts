@@ -1,0 +1,77 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { $ } from 'zx';
+import { BASE_PACKAGES, IMAGE, SSH_KEYGEN_DROPIN } from './config.ts';
+
+$.verbose = false;
+
+export async function imageExists(): Promise<boolean> {
+  return (await $`docker image inspect ${IMAGE}`.nothrow().quiet()).exitCode === 0;
+}
+
+/** Debian's mirror as this machine's apt uses it (deb822 sources first, then sources.list). */
+export function debianMirror(): string {
+  for (const file of ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list']) {
+    try {
+      const text = readFileSync(file, 'utf8');
+      const uri = /^URIs:\s*(\S+)/m.exec(text)?.[1] ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+bookworm\s/m.exec(text)?.[1];
+      if (uri) return uri;
+    } catch {
+      // try the next
+    }
+  }
+  return 'http://deb.debian.org/debian';
+}
+
+/** With a registry: `FROM debian:bookworm`, the fast path on a user's machine. */
+async function buildFromRegistry(): Promise<boolean> {
+  const pulled = await $`timeout 60 docker pull -q debian:bookworm`.nothrow().quiet();
+  if (pulled.exitCode !== 0) return false;
+  const dir = mkdtempSync(path.join(tmpdir(), 'rigger-image-'));
+  try {
+    writeFileSync(path.join(dir, 'keygen.conf'), SSH_KEYGEN_DROPIN);
+    writeFileSync(
+      path.join(dir, 'Dockerfile'),
+      [
+        'FROM debian:bookworm',
+        `RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${BASE_PACKAGES.join(' ')} && rm -f /etc/ssh/ssh_host_* && mkdir -p -m 700 /root/.ssh`,
+        'COPY keygen.conf /etc/systemd/system/ssh.service.d/keygen.conf',
+        'CMD ["/sbin/init"]',
+      ].join('\n') + '\n',
+    );
+    await $`docker build -q -t ${IMAGE} ${dir}`;
+    return true;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Without a registry (these machines): debootstrap a minbase Debian and import it. */
+async function buildWithDebootstrap(say: (s: string) => void): Promise<void> {
+  if ((await $`command -v debootstrap`.nothrow().quiet()).exitCode !== 0) {
+    say('installing debootstrap');
+    await $`DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap`;
+  }
+  const root = mkdtempSync(path.join(tmpdir(), 'rigger-rootfs-'));
+  try {
+    say(`debootstrap bookworm from ${debianMirror()} (about 90 s, once)`);
+    await $`debootstrap --variant=minbase --include=${BASE_PACKAGES.join(',')} bookworm ${root} ${debianMirror()}`;
+    await $`rm -f ${root}/etc/ssh/ssh_host_*`;
+    mkdirSync(path.join(root, 'etc/systemd/system/ssh.service.d'), { recursive: true });
+    writeFileSync(path.join(root, 'etc/systemd/system/ssh.service.d/keygen.conf'), SSH_KEYGEN_DROPIN);
+    mkdirSync(path.join(root, 'root/.ssh'), { recursive: true, mode: 0o700 });
+    await $`rm -rf ${root}/var/cache/apt/archives/*.deb`;
+    say('importing the image');
+    await $`tar -C ${root} -c . | docker import --change ${'CMD ["/sbin/init"]'} - ${IMAGE}`;
+  } finally {
+    await $`rm -rf ${root}`.nothrow();
+  }
+}
+
+export async function ensureImage(say: (s: string) => void): Promise<'cached' | 'registry' | 'debootstrap'> {
+  if (await imageExists()) return 'cached';
+  if (process.env.RIGGER_LAB_IMAGE_SOURCE !== 'debootstrap' && (await buildFromRegistry())) return 'registry';
+  await buildWithDebootstrap(say);
+  return 'debootstrap';
+}
