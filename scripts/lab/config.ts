@@ -50,7 +50,7 @@ ExecStartPre=/usr/bin/ssh-keygen -A
 ExecStartPre=/usr/sbin/sshd -t
 `;
 
-const recipe = JSON.stringify({ BASE_PACKAGES, SSH_KEYGEN_DROPIN, suite: 'bookworm', v: 1 });
+const recipe = JSON.stringify({ BASE_PACKAGES, SSH_KEYGEN_DROPIN, suite: 'bookworm', v: 3 });
 /** The image tag changes whenever its recipe does, so a stale cached image is never reused. */
 export const IMAGE = `rigger-lab-base:${createHash('sha256').update(recipe).digest('hex').slice(0, 12)}`;
 

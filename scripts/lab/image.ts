@@ -35,7 +35,7 @@ async function buildFromRegistry(): Promise<boolean> {
       path.join(dir, 'Dockerfile'),
       [
         'FROM debian:bookworm',
-        `RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${BASE_PACKAGES.join(' ')} && rm -f /etc/ssh/ssh_host_* && mkdir -p -m 700 /root/.ssh`,
+        `RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${BASE_PACKAGES.join(' ')} && rm -f /etc/ssh/ssh_host_* && : > /etc/machine-id && rm -f /var/lib/dbus/machine-id && mkdir -p -m 700 /root/.ssh`,
         'COPY keygen.conf /etc/systemd/system/ssh.service.d/keygen.conf',
         'CMD ["/sbin/init"]',
       ].join('\n') + '\n',
@@ -57,7 +57,11 @@ async function buildWithDebootstrap(say: (s: string) => void): Promise<void> {
   try {
     say(`debootstrap bookworm from ${debianMirror()} (about 90 s, once)`);
     await $`debootstrap --variant=minbase --include=${BASE_PACKAGES.join(',')} bookworm ${root} ${debianMirror()}`;
+    // Each node must be its own host: no baked-in host keys or machine id
+    // (systemd generates an id at first boot when the file is empty).
     await $`rm -f ${root}/etc/ssh/ssh_host_*`;
+    writeFileSync(path.join(root, 'etc/machine-id'), '');
+    rmSync(path.join(root, 'var/lib/dbus/machine-id'), { force: true });
     mkdirSync(path.join(root, 'etc/systemd/system/ssh.service.d'), { recursive: true });
     writeFileSync(path.join(root, 'etc/systemd/system/ssh.service.d/keygen.conf'), SSH_KEYGEN_DROPIN);
     mkdirSync(path.join(root, 'root/.ssh'), { recursive: true, mode: 0o700 });

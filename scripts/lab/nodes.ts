@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { $ } from 'zx';
 import { BACKUP_MOUNT, BACKUP_VOLUME, IMAGE, LAB_DIR, LAB_KEY, LAB_KNOWN_HOSTS, LABEL, NETWORK, NODE_RUN_OPTIONS, NODES, SUBNET, type LabNode } from './config.ts';
@@ -23,7 +24,10 @@ export async function ensureKey(): Promise<void> {
 export async function createNode(n: LabNode): Promise<void> {
   const volumes = ['-v', `${n.dockerVolume}:/var/lib/docker`];
   if (n.role === 'data') volumes.push('-v', `${BACKUP_VOLUME}:${BACKUP_MOUNT}`);
-  await $`docker run -d --name ${n.container} --hostname ${n.name} --label ${LABEL} --network ${NETWORK} --ip ${n.ip} ${NODE_RUN_OPTIONS} ${volumes} ${IMAGE} /sbin/init`;
+  // systemd derives an empty machine-id from container_uuid, else from the
+  // VM's DMI uuid, which all nodes share: each node gets its own.
+  const identity = ['-e', `container_uuid=${randomUUID()}`];
+  await $`docker run -d --name ${n.container} --hostname ${n.name} --label ${LABEL} --network ${NETWORK} --ip ${n.ip} ${NODE_RUN_OPTIONS} ${identity} ${volumes} ${IMAGE} /sbin/init`;
 }
 
 async function exec(n: LabNode, script: string) {
