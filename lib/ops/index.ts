@@ -1,4 +1,5 @@
 export { command, shell } from './command/command.ts';
 export type { CommandResult } from './command/command.ts';
 export { copy } from './files/copy.ts';
+export { line, block, jsonFile, template, defineTemplate } from './files/edit-ops.ts';
 export { file } from './files/file.ts';

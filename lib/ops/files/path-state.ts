@@ -20,14 +20,19 @@ export interface PathState {
 /** Files up to this size are read back for --diff; larger ones are compared by checksum only. */
 export const DIFF_LIMIT = 64 * 1024;
 
-export function pathStateProbe(path: string, withContent: boolean): Probe<PathState> {
+/** Ops that edit a file (line, block, JSON) must read all of it, up to this size. */
+export const EDIT_LIMIT = 4 * 1024 * 1024;
+
+/** Reads a path's kind and attributes; with content, the bytes of a file up to the limit (DIFF_LIMIT for true). */
+export function pathStateProbe(path: string, withContent: boolean | number): Probe<PathState> {
+  const limit = withContent === true ? DIFF_LIMIT : withContent === false ? 0 : withContent;
   const script = sh`p=${path}
 if [ -L "$p" ] || [ -e "$p" ]; then
   stat -c '%F|%a|%U|%G|%s' -- "$p"
   if [ -L "$p" ]; then readlink -- "$p"; else echo; fi
   if [ -f "$p" ] && [ ! -L "$p" ]; then
     sha256sum -- "$p" | cut -c1-64
-    ${new Command(Buffer.from(withContent ? `if [ "$(stat -c %s -- "$p")" -le ${DIFF_LIMIT} ]; then base64 -w0 -- "$p"; fi` : ':'))}
+    ${new Command(Buffer.from(limit > 0 ? `if [ "$(stat -c %s -- "$p")" -le ${limit} ]; then base64 -w0 -- "$p"; fi` : ':'))}
     echo
   fi
 else

@@ -1,0 +1,165 @@
+import { z } from 'zod';
+import { absolutePath, defineOp, fileMode } from '../../core/op.ts';
+import { editBlock } from './edit-block.ts';
+import { editLine } from './edit-line.ts';
+import { jsonEqual, mergeJson, type Json } from './json-merge.ts';
+import { EDIT_LIMIT, pathStateProbe, type PathState } from './path-state.ts';
+import { decideFileContent } from './write-file.ts';
+
+const attrs = {
+  mode: fileMode.optional(),
+  owner: z.string().min(1).optional(),
+  group: z.string().min(1).optional(),
+  validate: z.string().includes('%s', { message: 'must contain %s for the file to check' }).optional(),
+  /** Create the file when missing (else a missing file is an error for state present). */
+  create: z.boolean().default(false),
+};
+
+const regex = z.string().refine((s) => {
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be a valid regular expression');
+
+/** Reads the current text; a missing file is empty when it may be created. */
+function currentText(path: string, state: PathState, create: boolean, needed: boolean): string | { fail: string } {
+  if (!state.exists) return create || !needed ? '' : { fail: `${path} does not exist (set create: true to create it)` };
+  if (state.type !== 'file') return { fail: `${path} is a ${state.type}, not a file` };
+  if (state.content === undefined) return { fail: `${path} is larger than ${EDIT_LIMIT} bytes; rigger edits files up to that size` };
+  return state.content.toString('utf8');
+}
+
+const lineSchema = z
+  .object({
+    path: absolutePath,
+    line: z.string().refine((l) => !l.includes('\n'), 'must be a single line').optional(),
+    regexp: regex.optional(),
+    state: z.enum(['present', 'absent']).default('present'),
+    insertAfter: regex.optional(),
+    insertBefore: regex.optional(),
+    firstMatch: z.boolean().optional(),
+    ...attrs,
+  })
+  .strict()
+  .refine((p) => p.state === 'absent' || p.line !== undefined, { message: 'state present needs line', path: ['line'] })
+  .refine((p) => p.state === 'present' || p.line !== undefined || p.regexp !== undefined, { message: 'state absent needs line or regexp', path: ['regexp'] })
+  .refine((p) => !(p.insertAfter && p.insertBefore), { message: 'give insertAfter or insertBefore, not both', path: ['insertBefore'] });
+
+/** One line in a file (Ansible's lineinfile). */
+export const line = defineOp({
+  kind: 'files.line',
+  schema: lineSchema,
+  describe: (p) => `${p.path}: ${p.line ?? p.regexp}`,
+  probe: (p) => pathStateProbe(p.path, EDIT_LIMIT),
+  decide: (p, state: PathState) => {
+    const text = currentText(p.path, state, p.create, p.state === 'present');
+    if (typeof text !== 'string') return { kind: 'fail', reason: text.fail };
+    if (!state.exists && p.state === 'absent') return { kind: 'ok', result: { path: p.path, sha256: '' } };
+    return decideFileContent(p.path, Buffer.from(editLine(text, p), 'utf8'), state, p);
+  },
+});
+
+const blockSchema = z
+  .object({
+    path: absolutePath,
+    block: z.string(),
+    /** Marker lines around the block; {mark} becomes BEGIN or END. Use a distinct one per block in a file. */
+    marker: z.string().includes('{mark}').default('# {mark} RIGGER MANAGED BLOCK'),
+    state: z.enum(['present', 'absent']).default('present'),
+    insertAfter: regex.optional(),
+    insertBefore: regex.optional(),
+    ...attrs,
+  })
+  .strict();
+
+/** Lines between two markers that rigger owns (Ansible's blockinfile). */
+export const block = defineOp({
+  kind: 'files.block',
+  schema: blockSchema,
+  describe: (p) => `${p.path}: ${p.marker.replace('{mark}', '')}`,
+  probe: (p) => pathStateProbe(p.path, EDIT_LIMIT),
+  decide: (p, state: PathState) => {
+    const text = currentText(p.path, state, p.create, p.state === 'present');
+    if (typeof text !== 'string') return { kind: 'fail', reason: text.fail };
+    if (!state.exists && p.state === 'absent') return { kind: 'ok', result: { path: p.path, sha256: '' } };
+    return decideFileContent(p.path, Buffer.from(editBlock(text, p), 'utf8'), state, p);
+  },
+});
+
+const jsonValue: z.ZodType<Json> = z.lazy(() => z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(jsonValue), z.record(z.string(), jsonValue)]));
+
+const jsonSchema = z
+  .object({ path: absolutePath, merge: z.record(z.string(), jsonValue), ...attrs, create: z.boolean().default(true) })
+  .strict();
+
+/** Keys merged into a JSON file, others kept; the file is rewritten only when a value really changes. */
+export const jsonFile = defineOp({
+  kind: 'files.json',
+  schema: jsonSchema,
+  describe: (p) => `${p.path}: ${Object.keys(p.merge).join(', ')}`,
+  probe: (p) => pathStateProbe(p.path, EDIT_LIMIT),
+  decide: (p, state: PathState) => {
+    const text = currentText(p.path, state, p.create, true);
+    if (typeof text !== 'string') return { kind: 'fail', reason: text.fail };
+    let current: Json = {};
+    if (text.trim() !== '') {
+      try {
+        current = JSON.parse(text) as Json;
+      } catch (err) {
+        return { kind: 'fail', reason: `${p.path} is not valid JSON (${(err as Error).message}); refusing to overwrite it` };
+      }
+    }
+    const merged = mergeJson(current, p.merge);
+    const result = { path: p.path, sha256: state.sha256 ?? '' };
+    // Same values: leave the file's formatting alone (only attributes may differ).
+    const content = state.exists && jsonEqual(current, merged) ? state.content! : Buffer.from(JSON.stringify(merged, null, 2) + '\n', 'utf8');
+    const d = decideFileContent(p.path, content, state, { ...p, diff: { kind: 'json', path: p.path, before: current, after: merged } });
+    return d.kind === 'ok' ? { ...d, result } : d;
+  },
+});
+
+/** A template: a typed function from variables to the file's text. */
+export interface Template<V> {
+  readonly name: string;
+  render(vars: V): string;
+}
+
+export function defineTemplate<V>(name: string, render: (vars: V) => string): Template<V> {
+  return { name, render };
+}
+
+/**
+ * A file rendered from a template and its variables; the variables' type is
+ * the template's, so a missing or misspelt one is a compile error.
+ */
+export function template<V>(p: { path: string; template: Template<V>; vars: V; mode?: string; owner?: string; group?: string; validate?: string }) {
+  let content: string;
+  try {
+    content = p.template.render(p.vars);
+  } catch (err) {
+    content = '';
+    return templateOp({ path: p.path, content, mode: p.mode, owner: p.owner, group: p.group, validate: p.validate, error: `template ${p.template.name}: ${(err as Error).message}` });
+  }
+  return templateOp({ path: p.path, content, mode: p.mode, owner: p.owner, group: p.group, validate: p.validate });
+}
+
+const templateOp = defineOp({
+  kind: 'files.template',
+  schema: z
+    .object({
+      path: absolutePath,
+      content: z.string(),
+      error: z.string().optional(),
+      mode: fileMode.optional(),
+      owner: z.string().min(1).optional(),
+      group: z.string().min(1).optional(),
+      validate: z.string().includes('%s').optional(),
+    })
+    .strict(),
+  describe: (p) => p.path,
+  probe: (p) => pathStateProbe(p.path, true),
+  decide: (p, state: PathState) => (p.error ? { kind: 'fail', reason: p.error } : decideFileContent(p.path, Buffer.from(p.content, 'utf8'), state, p)),
+});

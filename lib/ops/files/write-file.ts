@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { sh, type Command } from '../../core/command.ts';
+import type { Decision } from '../../core/op.ts';
+import type { Diff } from '../../core/diff.ts';
+import { Secret } from '../../core/secret.ts';
+import { attributeCommands, DIFF_LIMIT, type PathState } from './path-state.ts';
+
+export interface FileResult {
+  path: string;
+  sha256: string;
+}
+
+export interface WriteOptions {
+  mode?: string | undefined;
+  owner?: string | undefined;
+  group?: string | undefined;
+  /**
+   * A command run on the temp file before it replaces the real one, with %s
+   * standing for the temp file's path (`sshd -t -f %s`, `visudo -cf %s`).
+   * When it fails, the real file is left as it was.
+   */
+  validate?: string | undefined;
+}
+
+function isText(b: Buffer): boolean {
+  return !b.includes(0) && Buffer.from(b.toString('utf8'), 'utf8').equals(b);
+}
+
+/**
+ * Writes a temp file beside the target, checks its checksum, validates it,
+ * fsyncs it and renames it into place: a reader never sees a half-written
+ * file, and an interrupted or invalid write leaves the old file untouched
+ * (the trap removes the temp).
+ */
+export function atomicWrite(path: string, data: Buffer | Secret, sha256: string, mode: string, opts: WriteOptions): Command {
+  const owner = opts.owner || opts.group ? `${opts.owner ?? ''}${opts.group ? `:${opts.group}` : ''}` : undefined;
+  const validate = opts.validate
+    ? sh`v=$(printf '%s' ${opts.validate} | sed "s|%s|$t|g") && sh -c "$v" || { echo "validation failed: ${opts.validate}" >&2; exit 1; }`
+    : sh`:`;
+  return sh`t=$(mktemp -- "$(dirname -- ${path})/.rigger.XXXXXXXX") || exit 1
+trap 'rm -f -- "$t"' EXIT
+trap 'exit 143' TERM HUP INT
+cat > "$t"
+printf '%s  %s\n' ${sha256} "$t" | sha256sum -c --status || { echo 'content checksum mismatch after transfer' >&2; exit 1; }
+chmod ${mode} -- "$t"
+${owner ? sh`chown ${owner} -- "$t"` : sh`if [ -e ${path} ]; then chown "$(stat -c %u:%g -- ${path})" -- "$t"; fi`}
+${validate}
+sync -- "$t" 2>/dev/null || true
+mv -f -- "$t" ${path}
+t=`.withStdin(data);
+}
+
+/**
+ * The decision shared by every op that owns a file's content (copy,
+ * template, line, block, JSON merge): write when the checksum differs,
+ * else fix attributes, else ok. The diff is text, or JSON when given.
+ */
+export function decideFileContent(
+  path: string,
+  desired: Buffer,
+  state: PathState,
+  opts: WriteOptions & { secret?: Secret | undefined; diff?: Diff | undefined },
+): Decision<FileResult> {
+  const sha256 = createHash('sha256').update(desired).digest('hex');
+  const result = { path, sha256 };
+  if (state.exists && state.type !== 'file') return { kind: 'fail', reason: `${path} is a ${state.type}, not a file` };
+  if (!state.exists || state.sha256 !== sha256) {
+    const mode = opts.mode ?? state.mode ?? '0644';
+    const before = state.content ?? Buffer.alloc(0);
+    let diff = opts.diff;
+    if (!diff) {
+      const readable = desired.length <= DIFF_LIMIT && isText(desired) && (!state.exists || (state.content !== undefined && isText(before)));
+      diff = readable
+        ? { kind: 'text', path, before: before.toString('utf8'), after: desired.toString('utf8') }
+        : { kind: 'summary', lines: [`${path}: binary or large content, sha256 ${state.sha256 ?? 'none'} -> ${sha256}`] };
+    }
+    return {
+      kind: 'change',
+      msg: state.exists ? `update ${path}` : `create ${path}`,
+      diff,
+      commands: [atomicWrite(path, opts.secret ?? desired, sha256, mode, opts)],
+      result: () => result,
+      checkResult: result,
+    };
+  }
+  const attrs = attributeCommands(path, opts, state);
+  if (attrs.commands.length === 0) return { kind: 'ok', result };
+  return {
+    kind: 'change',
+    msg: attrs.changes.join(', '),
+    diff: { kind: 'summary', lines: attrs.changes.map((c) => `${path}: ${c}`) },
+    commands: attrs.commands,
+    result: () => result,
+    checkResult: result,
+  };
+}
