@@ -1,0 +1,111 @@
+import { test } from 'node:test';
+import { createHash } from 'node:crypto';
+import assert from 'node:assert/strict';
+import { ops } from '../../lib/index.ts';
+import { editLine } from '../../lib/ops/files/edit-line.ts';
+import { editBlock } from '../../lib/ops/files/edit-block.ts';
+import { mergeJson } from '../../lib/ops/files/json-merge.ts';
+import { parsePathState, type PathState } from '../../lib/ops/files/path-state.ts';
+import type { Op } from '../../lib/core/op.ts';
+
+const file = (content: string, extra: Partial<PathState> = {}): PathState => ({
+  exists: true, type: 'file', mode: '0644', owner: 'root', group: 'root', size: content.length,
+  sha256: createHash('sha256').update(content).digest('hex'), content: Buffer.from(content), ...extra,
+});
+const absent: PathState = { exists: false };
+const decide = (op: Op<unknown, any>, state: unknown) => {
+  assert.deepEqual(op.problems, []);
+  return op.decide(state);
+};
+
+test('editLine follows lineinfile', () => {
+  const cases: [string, Parameters<typeof editLine>[1], string][] = [
+    ['a\nb\n', { line: 'c', state: 'present' }, 'a\nb\nc\n'],
+    ['a\nb', { line: 'c', state: 'present' }, 'a\nb\nc\n'],
+    ['a\nc\n', { line: 'c', state: 'present' }, 'a\nc\n'],
+    ['x=1\ny=2\nx=3\n', { regexp: '^x=', line: 'x=9', state: 'present' }, 'x=1\ny=2\nx=9\n'],
+    ['x=1\ny=2\nx=3\n', { regexp: '^x=', line: 'x=9', state: 'present', firstMatch: true }, 'x=9\ny=2\nx=3\n'],
+    ['a\nb\nc\n', { line: 'new', state: 'present', insertAfter: '^a' }, 'a\nnew\nb\nc\n'],
+    ['a\nb\nc\n', { line: 'new', state: 'present', insertBefore: '^c' }, 'a\nb\nnew\nc\n'],
+    ['a\nb\n', { line: 'new', state: 'present', insertBefore: 'BOF' }, 'new\na\nb\n'],
+    ['a\nb\n', { line: 'new', state: 'present', insertAfter: '^nomatch' }, 'a\nb\nnew\n'],
+    ['a\nb\na\n', { line: 'a', state: 'absent' }, 'b\n'],
+    ['x=1\ny=2\n', { regexp: '^x', state: 'absent' }, 'y=2\n'],
+    ['', { line: 'only', state: 'present' }, 'only\n'],
+  ];
+  for (const [text, spec, want] of cases) assert.equal(editLine(text, spec), want, JSON.stringify({ text, spec }));
+});
+
+test('editBlock inserts, replaces in place and removes with markers', () => {
+  const m = '# {mark} X';
+  assert.equal(editBlock('a\n', { block: 'l1\n', marker: m, state: 'present' }), 'a\n# BEGIN X\nl1\n# END X\n');
+  assert.equal(editBlock('a\n# BEGIN X\nold\n# END X\nz\n', { block: 'new\n', marker: m, state: 'present' }), 'a\n# BEGIN X\nnew\n# END X\nz\n');
+  assert.equal(editBlock('a\n# BEGIN X\nold\n# END X\nz\n', { block: '', marker: m, state: 'absent' }), 'a\nz\n');
+  assert.equal(editBlock('a\nb\n', { block: 'l\n', marker: m, state: 'present', insertBefore: '^b' }), 'a\n# BEGIN X\nl\n# END X\nb\n');
+  assert.equal(editBlock('a\n', { block: 'l', marker: m, state: 'absent' }), 'a\n');
+});
+
+test('mergeJson: desired keys win, objects merge, arrays replace', () => {
+  assert.deepEqual(mergeJson({ a: 1, o: { x: 1, y: [1] } }, { o: { y: [2], z: true } }), { a: 1, o: { x: 1, y: [2], z: true } });
+  assert.deepEqual(mergeJson([1], { a: 1 }), { a: 1 });
+});
+
+test('path state parsing from the probe output', () => {
+  const ok = (s: string) => ({ stdout: Buffer.from(s), stderr: Buffer.alloc(0), code: 0, durationMs: 0 });
+  assert.deepEqual(parsePathState(ok('absent\n')), { exists: false });
+  const f = parsePathState(ok(`regular file|644|root|adm|3\n\n${'a'.repeat(64)}\n${Buffer.from('hi\n').toString('base64')}\n`));
+  assert.equal(f.type, 'file');
+  assert.equal(f.mode, '0644');
+  assert.equal(f.group, 'adm');
+  assert.equal(f.content?.toString(), 'hi\n');
+  const l = parsePathState(ok('symbolic link|777|root|root|11\n/etc/hostname\n'));
+  assert.equal(l.linkTarget, '/etc/hostname');
+});
+
+test('copy decides by checksum: create, update, attributes only, ok; the write is atomic', () => {
+  const create = decide(ops.copy({ path: '/etc/x', content: 'a\n', mode: '0600' }), absent);
+  assert.equal(create.kind, 'change');
+  const cmd = create.kind === 'change' ? create.commands![0]!.display() : '';
+  assert.match(cmd, /mktemp -- "\$\(dirname -- \/etc\/x\)\/\.rigger\.XXXXXXXX"/);
+  assert.match(cmd, /sha256sum -c --status/);
+  assert.match(cmd, /chmod 0600 -- "\$t"/);
+  assert.match(cmd, /mv -f -- "\$t" \/etc\/x/);
+  assert.equal(create.kind === 'change' && create.commands![0]!.stdinBytes().toString(), 'a\n');
+  assert.equal(decide(ops.copy({ path: '/etc/x', content: 'a\n' }), file('a\n')).kind, 'ok');
+  const mode = decide(ops.copy({ path: '/etc/x', content: 'a\n', mode: '0600' }), file('a\n'));
+  assert.ok(mode.kind === 'change' && mode.commands!.length === 1 && /^chmod 0600 -- \/etc\/x$/.test(mode.commands![0]!.display()));
+  assert.equal(decide(ops.copy({ path: '/etc/x', content: 'b\n' }), file('a\n')).kind, 'change');
+  assert.equal(decide(ops.copy({ path: '/etc/x', content: 'b' }), { exists: true, type: 'directory', mode: '0755' }).kind, 'fail');
+});
+
+test('file decides each state', () => {
+  const dir: PathState = { exists: true, type: 'directory', mode: '0755', owner: 'root', group: 'root' };
+  assert.equal(decide(ops.file({ path: '/d', state: 'directory' }), dir).kind, 'ok');
+  const mk = decide(ops.file({ path: '/d', state: 'directory', mode: '0700' }), absent);
+  assert.ok(mk.kind === 'change' && mk.commands!.map((c) => c.display()).join(';') === 'mkdir -p -- /d;chmod 0700 -- /d');
+  assert.equal(decide(ops.file({ path: '/d', state: 'absent' }), absent).kind, 'ok');
+  const rm = decide(ops.file({ path: '/d', state: 'absent' }), dir);
+  assert.ok(rm.kind === 'change' && rm.commands![0]!.display() === 'rm -rf -- /d');
+  assert.equal(decide(ops.file({ path: '/l', state: 'link', src: '/t' }), { exists: true, type: 'link', linkTarget: '/t', mode: '0777' }).kind, 'ok');
+  assert.equal(decide(ops.file({ path: '/l', state: 'link', src: '/t' }), dir).kind, 'fail');
+  assert.equal(decide(ops.file({ path: '/f', state: 'file' }), absent).kind, 'fail');
+});
+
+test('JSON merge leaves a file with equal values untouched and refuses invalid JSON', () => {
+  const same = decide(ops.jsonFile({ path: '/j', merge: { a: 1 } }), file('{ "a" : 1, "b": 2 }'));
+  assert.equal(same.kind, 'ok');
+  const change = decide(ops.jsonFile({ path: '/j', merge: { a: 2 } }), file('{"a": 1, "b": 2}'));
+  assert.ok(change.kind === 'change' && change.diff?.kind === 'json');
+  assert.equal(decide(ops.jsonFile({ path: '/j', merge: { a: 2 } }), file('{not json')).kind, 'fail');
+});
+
+test('bad op input names the parameter, before any host is touched', () => {
+  const problems = (op: Op<unknown, any>) => op.problems.map((p) => `${p.param}: ${p.message}`);
+  assert.match(problems(ops.file({ path: '/x', state: 'directory', mode: '0999' })).join(), /^mode: a mode is 3 or 4 octal digits/);
+  assert.match(problems(ops.copy({ path: 'relative/x', content: '' })).join(), /^path: must be an absolute path/);
+  assert.match(problems(ops.line({ path: '/x' } as never)).join(), /^line: state present needs line/);
+  assert.match(problems(ops.file({ path: '/x', state: 'link' })).join(), /^src: state link needs src/);
+  assert.match(problems(ops.line({ path: '/x', line: 'a', regexp: '(' })).join(), /^regexp: must be a valid regular expression/);
+  assert.match(problems(ops.copy({ path: '/x', content: 'a', validate: 'sshd -t' })).join(), /^validate: must contain %s/);
+  assert.match(problems(ops.file({ path: '/', state: 'absent' })).join(), /^path: must not be \//);
+});
