@@ -3,3 +3,4 @@ export type { CommandResult } from './command/command.ts';
 export { copy } from './files/copy.ts';
 export { line, block, jsonFile, template, defineTemplate } from './files/edit-ops.ts';
 export { file } from './files/file.ts';
+export * as apt from './apt/index.ts';

@@ -1,0 +1,2 @@
+export { packages, hold } from './packages.ts';
+export { repository } from './repository.ts';
