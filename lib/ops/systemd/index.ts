@@ -1,0 +1,2 @@
+export { unit } from './unit.ts';
+export { service } from './service.ts';
