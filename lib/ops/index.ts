@@ -7,3 +7,4 @@ export * as apt from './apt/index.ts';
 export * as systemd from './systemd/index.ts';
 export { mount } from './mount/mount.ts';
 export { entry as cron } from './cron/entry.ts';
+export * as system from './system/index.ts';
