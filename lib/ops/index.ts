@@ -8,3 +8,4 @@ export * as systemd from './systemd/index.ts';
 export { mount } from './mount/mount.ts';
 export { entry as cron } from './cron/entry.ts';
 export * as system from './system/index.ts';
+export { rules as firewall } from './firewall/rules.ts';

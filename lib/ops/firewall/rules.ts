@@ -1,0 +1,162 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { sh, type Command } from '../../core/command.ts';
+import { defineOp, type Decision } from '../../core/op.ts';
+import type { ExecResult } from '../../transport/types.ts';
+import { atomicWrite } from '../files/write-file.ts';
+
+const cidr = z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|any)$/, 'an IPv4 address or CIDR, or any');
+
+export const ruleSchema = z
+  .object({
+    port: z.union([z.number().int().min(1).max(65535), z.string().regex(/^\d{1,5}:\d{1,5}$/, 'a port or a range like 8000:8100')]),
+    proto: z.enum(['tcp', 'udp']),
+    from: cidr.default('any'),
+    comment: z.string().regex(/^[A-Za-z0-9 _.:/-]{0,60}$/, 'letters, digits, spaces and _ . : / - (at most 60)').optional(),
+  })
+  .strict();
+
+export type Rule = z.output<typeof ruleSchema>;
+
+const schema = z
+  .object({
+    backend: z.enum(['ufw', 'iptables']),
+    rules: z.array(ruleSchema),
+    /** Allowed before anything else, so enabling the firewall never cuts this run's SSH connection. */
+    sshPort: z.number().int().min(1).max(65535).default(22),
+    /** ufw: enable with default deny incoming. iptables: RIGGER-INPUT ends with a DROP. */
+    enabled: z.boolean().default(true),
+  })
+  .strict();
+
+type Params = z.output<typeof schema>;
+
+const key = (r: Rule) => `${r.proto} ${String(r.port).replace(':', ':')} ${r.from === 'any' ? '0.0.0.0/0' : r.from.includes('/') ? r.from : `${r.from}/32`}`;
+
+function allRules(p: Params): Rule[] {
+  const ssh: Rule = { port: p.sshPort, proto: 'tcp', from: 'any', comment: 'ssh (rigger keeps it open)' };
+  const list = [ssh, ...p.rules];
+  const seen = new Set<string>();
+  return list.filter((r) => (seen.has(key(r)) ? false : (seen.add(key(r)), true)));
+}
+
+// ---- ufw ------------------------------------------------------------------
+
+export interface UfwState {
+  installed: boolean;
+  active: boolean;
+  /** "tcp 2377 0.0.0.0/0" for every allow rule in /etc/ufw/user.rules */
+  allowed: Set<string>;
+}
+
+export function parseUfw(text: string): UfwState {
+  const [head = '', rules = ''] = text.split('@@rules\n');
+  if (head.includes('@@missing')) return { installed: false, active: false, allowed: new Set() };
+  const allowed = new Set<string>();
+  for (const line of rules.split('\n')) {
+    // ### tuple ### allow tcp 2377 0.0.0.0/0 any 0.0.0.0/0 in comment=...
+    const m = /^### tuple ### allow (\w+) (\S+) \S+ \S+ (\S+) in/.exec(line);
+    if (m) allowed.add(`${m[1]} ${m[2]} ${m[3]}`);
+  }
+  return { installed: true, active: /^Status: active/m.test(head), allowed };
+}
+
+function decideUfw(p: Params, s: UfwState): Decision<{ rules: number }> {
+  if (!s.installed) return { kind: 'fail', reason: 'ufw is not installed (install the ufw package first)' };
+  const commands: Command[] = [];
+  const changes: string[] = [];
+  for (const r of allRules(p)) {
+    if (s.allowed.has(key(r))) continue;
+    const from = r.from === 'any' ? 'any' : r.from;
+    commands.push(sh`ufw allow proto ${r.proto} from ${from} to any port ${String(r.port)} ${r.comment ? ['comment', r.comment] : []}`);
+    changes.push(`allow ${key(r)}${r.comment ? ` (${r.comment})` : ''}`);
+  }
+  if (p.enabled && !s.active) {
+    commands.push(sh`ufw default deny incoming`, sh`ufw --force enable`);
+    changes.push('enable ufw, default deny incoming');
+  }
+  if (!p.enabled && s.active) (commands.push(sh`ufw disable`), changes.push('disable ufw'));
+  const result = { rules: allRules(p).length };
+  if (commands.length === 0) return { kind: 'ok', result };
+  return { kind: 'change', msg: changes.join(', '), diff: { kind: 'summary', lines: changes }, commands, result: () => result, checkResult: result };
+}
+
+// ---- iptables ---------------------------------------------------------------
+
+export const IPTABLES_FILE = '/etc/iptables/rigger.rules';
+const UNIT = 'rigger-firewall.service';
+
+export function iptablesText(p: Params): string {
+  const lines = ['# Managed by rigger: loaded with iptables-restore --noflush', '*filter', ':RIGGER-INPUT - [0:0]', '-F RIGGER-INPUT'];
+  lines.push('-A RIGGER-INPUT -i lo -j ACCEPT', '-A RIGGER-INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT');
+  for (const r of allRules(p)) {
+    const from = r.from === 'any' ? '' : ` -s ${r.from}`;
+    const comment = r.comment ? ` -m comment --comment "${r.comment}"` : '';
+    lines.push(`-A RIGGER-INPUT${from} -p ${r.proto} -m ${r.proto} --dport ${r.port}${comment} -j ACCEPT`);
+  }
+  if (p.enabled) lines.push('-A RIGGER-INPUT -j DROP');
+  lines.push('COMMIT');
+  return lines.join('\n') + '\n';
+}
+
+export interface IptablesState {
+  installed: boolean;
+  file: string;
+  liveRules: number;
+  jump: boolean;
+  unit: string;
+}
+
+export function parseIptables(text: string): IptablesState {
+  if (text.startsWith('@@missing')) return { installed: false, file: '', liveRules: 0, jump: false, unit: '' };
+  const [file = '', live = '', jump = '', unit = ''] = text.split(/@@(?:live|jump|unit)\n/);
+  return { installed: true, file, liveRules: live.split('\n').filter((l) => l.startsWith('-A RIGGER-INPUT')).length, jump: jump.trim() === 'yes', unit: unit.trim() };
+}
+
+const unitText = `[Unit]\nDescription=rigger firewall rules\nBefore=network-pre.target docker.service\nWants=network-pre.target\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c 'iptables-restore --noflush ${IPTABLES_FILE} && (iptables -C INPUT -j RIGGER-INPUT 2>/dev/null || iptables -I INPUT 1 -j RIGGER-INPUT)'\n[Install]\nWantedBy=multi-user.target\n`;
+
+function decideIptables(p: Params, s: IptablesState): Decision<{ rules: number }> {
+  if (!s.installed) return { kind: 'fail', reason: 'iptables is not installed (install the iptables package first)' };
+  const text = iptablesText(p);
+  const expectedLive = text.split('\n').filter((l) => l.startsWith('-A RIGGER-INPUT')).length;
+  const commands: Command[] = [];
+  const changes: string[] = [];
+  const sha = (t: string) => createHash('sha256').update(t).digest('hex');
+  if (s.file !== text) {
+    commands.push(sh`mkdir -p /etc/iptables`, atomicWrite(IPTABLES_FILE, Buffer.from(text), sha(text), '0644', { validate: 'iptables-restore --test --noflush %s' }));
+    changes.push(`write ${IPTABLES_FILE}`);
+  }
+  if (s.file !== text || s.liveRules !== expectedLive) {
+    commands.push(sh`iptables-restore --noflush ${IPTABLES_FILE}`);
+    changes.push(`load ${expectedLive} rules into RIGGER-INPUT`);
+  }
+  if (!s.jump) (commands.push(sh`iptables -I INPUT 1 -j RIGGER-INPUT`), changes.push('jump from INPUT to RIGGER-INPUT'));
+  if (s.unit !== unitText.trim()) {
+    commands.push(atomicWrite(`/etc/systemd/system/${UNIT}`, Buffer.from(unitText), sha(unitText), '0644', {}), sh`systemctl daemon-reload && systemctl enable ${UNIT} >/dev/null 2>&1`);
+    changes.push(`enable ${UNIT} to restore the rules at boot`);
+  }
+  const result = { rules: allRules(p).length };
+  if (commands.length === 0) return { kind: 'ok', result };
+  return { kind: 'change', msg: changes.join(', '), diff: { kind: 'text', path: IPTABLES_FILE, before: s.file, after: text }, commands, result: () => result, checkResult: result };
+}
+
+/** Incoming allow rules, with ufw or a dedicated iptables chain; the SSH port is always kept open. */
+export const rules = defineOp({
+  kind: 'firewall.rules',
+  schema,
+  describe: (p) => `${p.backend}: ${p.rules.length} rules`,
+  probe: (p) =>
+    p.backend === 'ufw'
+      ? {
+          command: sh`if ! command -v ufw >/dev/null; then echo @@missing; exit 0; fi; LC_ALL=C ufw status; echo @@rules; cat /etc/ufw/user.rules 2>/dev/null || true`,
+          parse: (r: ExecResult) => parseUfw(r.stdout.toString('utf8')),
+        }
+      : {
+          command: sh`if ! command -v iptables-restore >/dev/null; then echo @@missing; exit 0; fi
+cat ${IPTABLES_FILE} 2>/dev/null || true; echo @@live; iptables -S RIGGER-INPUT 2>/dev/null || true
+echo @@jump; if iptables -C INPUT -j RIGGER-INPUT 2>/dev/null; then echo yes; else echo no; fi
+echo @@unit; cat /etc/systemd/system/${UNIT} 2>/dev/null || true`,
+          parse: (r: ExecResult) => parseIptables(r.stdout.toString('utf8')),
+        },
+  decide: (p, s: UfwState | IptablesState) => (p.backend === 'ufw' ? decideUfw(p, s as UfwState) : decideIptables(p, s as IptablesState)),
+});
