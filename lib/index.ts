@@ -18,3 +18,4 @@ export { runPlaybook, runPlaybookForExitCode } from './cli/main.ts';
 export { defineInventory } from './inventory/ts-inventory.ts';
 export { ExitCode, InputError } from './core/errors.ts';
 export * as ops from './ops/index.ts';
+export * as facts from './facts/index.ts';

@@ -342,6 +342,7 @@ export class Runner {
       context: (speculative) => this.#context(play, scope, host, speculative),
       target,
       become: this.#become(play, task, delegate !== undefined ? target.name : host),
+      prefetchFacts: play.options.facts ?? [],
       lookahead:
         delegate !== undefined || task.options.runOnce
           ? []

@@ -28,6 +28,8 @@ export interface TaskEnv {
   become: Become | undefined;
   /** Later tasks of the same list, whose probes may share this round trip. */
   lookahead: { task: Task<any>; env: () => TaskEnv }[];
+  /** The play's declared facts, read in the same round trip as the first probes. */
+  prefetchFacts: Fact<unknown>[];
 }
 
 const MAX_BATCH = 64;
@@ -45,7 +47,8 @@ async function withFacts<T>(env: TaskEnv, taskId: string, fn: (h: HostContext<an
       return fn(env.context(false));
     } catch (err) {
       if (!(err instanceof NotReady) || !err.need.fact || i >= MAX_NOT_READY) throw err;
-      await gather(env.target, [err.need.fact], taskId, env.become);
+      const missing = [err.need.fact, ...env.prefetchFacts.filter((f) => f !== err.need.fact && !env.target.facts.has(f))];
+      await gather(env.target, missing, taskId, env.become);
     }
   }
 }
@@ -72,6 +75,7 @@ function sameBecome(a: Become | undefined, b: Become | undefined): boolean {
 function collectProbes(task: Task<any>, op: Op<unknown, unknown>, env: TaskEnv) {
   const items: { key: string; command: Command; fact?: Fact<unknown> }[] = [];
   if (op.probe) items.push({ key: task.id, command: op.probe.command });
+  for (const f of env.prefetchFacts) if (!env.target.facts.has(f)) items.push({ key: `fact:${f.name}`, command: f.command, fact: f });
   for (const next of env.lookahead) {
     if (items.length >= MAX_BATCH) break;
     const nextEnv = next.env();

@@ -1,0 +1,59 @@
+import { sh } from '../core/command.ts';
+import { defineFact } from '../core/fact.ts';
+
+export interface SwarmState {
+  /** inactive, pending, active, error, locked */
+  state: string;
+  nodeId: string;
+  nodeAddr: string;
+  isManager: boolean;
+  clusterId: string;
+  managers: number;
+  nodes: number;
+  error: string;
+}
+
+export interface DockerInfo {
+  installed: boolean;
+  running: boolean;
+  serverVersion: string;
+  runtimes: string[];
+  swarm: SwarmState;
+}
+
+const NO_SWARM: SwarmState = { state: 'inactive', nodeId: '', nodeAddr: '', isManager: false, clusterId: '', managers: 0, nodes: 0, error: '' };
+
+export function parseDockerInfo(text: string): DockerInfo {
+  const t = text.trim();
+  if (t === '@@missing') return { installed: false, running: false, serverVersion: '', runtimes: [], swarm: NO_SWARM };
+  if (t.startsWith('@@down')) return { installed: true, running: false, serverVersion: '', runtimes: [], swarm: NO_SWARM };
+  const j = JSON.parse(t) as {
+    ServerVersion?: string;
+    Runtimes?: Record<string, unknown>;
+    Swarm?: { LocalNodeState?: string; NodeID?: string; NodeAddr?: string; ControlAvailable?: boolean; Cluster?: { ID?: string } | null; Managers?: number; Nodes?: number; Error?: string };
+  };
+  const s = j.Swarm ?? {};
+  return {
+    installed: true,
+    running: true,
+    serverVersion: j.ServerVersion ?? '',
+    runtimes: Object.keys(j.Runtimes ?? {}).sort(),
+    swarm: {
+      state: s.LocalNodeState || 'inactive',
+      nodeId: s.NodeID ?? '',
+      nodeAddr: s.NodeAddr ?? '',
+      isManager: s.ControlAvailable === true,
+      clusterId: s.Cluster?.ID ?? '',
+      managers: s.Managers ?? 0,
+      nodes: s.Nodes ?? 0,
+      error: s.Error ?? '',
+    },
+  };
+}
+
+/** Docker engine and swarm state, from one `docker info`. */
+export const dockerInfo = defineFact(
+  'docker info',
+  sh`if ! command -v docker >/dev/null; then echo @@missing; exit 0; fi; docker info --format '{{json .}}' 2>/dev/null || echo "@@down"`,
+  (r) => parseDockerInfo(r.stdout.toString()),
+);
