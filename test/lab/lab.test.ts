@@ -74,17 +74,27 @@ test('apt-get install docker.io followed by docker run works inside a node', asy
   assert.match((r.result as { stdout: string }).stdout, /container-ok/);
 });
 
+test('reset gives fresh nodes and keeps the backup volume; reset --all wipes it too', () => {
+  const onData = (cmd: string) => execFileSync('docker', ['exec', 'rigger-lab-data', 'sh', '-c', cmd], { encoding: 'utf8' });
+  onData('echo kept > /volume1/backup/marker; echo lost > /root/marker');
+  assert.equal(lab(['reset']).code, 0);
+  assert.equal(onData('cat /volume1/backup/marker; test -e /root/marker && echo there || echo fresh'), 'kept\nfresh\n');
+  assert.equal(lab(['reset', '--all']).code, 0);
+  assert.equal(onData('ls -A /volume1/backup | wc -l').trim(), '0');
+});
+
 test('down removes what the lab created and nothing else; up again works', () => {
   execFileSync('docker', ['volume', 'create', 'unrelated-to-the-lab']);
   try {
-    const d = lab(['down', '--keep-image']);
+    const d = lab(['down']);
     assert.equal(d.code, 0, d.stderr);
     assert.equal(docker('ps', '-aq', '--filter', `label=${LABEL}`), '');
     assert.equal(docker('volume', 'ls', '-q', '--filter', 'name=rigger-lab'), '');
     assert.equal(docker('network', 'ls', '-q', '--filter', 'name=rigger-lab'), '');
     assert.equal(existsSync('inventory/lab.yml'), false);
     assert.equal(docker('volume', 'ls', '-q', '--filter', 'name=unrelated-to-the-lab'), 'unrelated-to-the-lab', 'nothing else removed');
-    assert.ok(docker('image', 'ls', '-q', IMAGE) !== '', '--keep-image kept the base image');
+    assert.equal(docker('image', 'ls', '-q', IMAGE), '', 'the base image is removed too');
+    // From nothing: the image is built again (debootstrap here), then the nodes.
     const u = lab(['up']);
     assert.equal(u.code, 0, u.stdout + u.stderr);
     assert.equal(lab(['status']).code, 0);

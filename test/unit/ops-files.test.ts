@@ -109,3 +109,30 @@ test('bad op input names the parameter, before any host is touched', () => {
   assert.match(problems(ops.copy({ path: '/x', content: 'a', validate: 'sshd -t' })).join(), /^validate: must contain %s/);
   assert.match(problems(ops.file({ path: '/', state: 'absent' })).join(), /^path: must not be \//);
 });
+
+test('command and shell: creates/removes decide, argv is quoted, plain commands are unpredictable in check mode', () => {
+  const run = decide(ops.command({ argv: ['touch', '/tmp/a b'] }), undefined);
+  assert.ok(run.kind === 'change' && run.unpredictable === true);
+  assert.equal(decide(ops.command({ argv: ['x'], creates: '/done' }), { createsExists: true, removesExists: false }).kind, 'ok');
+  const guarded = decide(ops.command({ argv: ['x'], creates: '/done' }), { createsExists: false, removesExists: false });
+  assert.ok(guarded.kind === 'change' && !guarded.unpredictable, 'with creates, check mode can say it would run');
+  assert.equal(decide(ops.shell({ script: 'x', removes: '/todo' }), { createsExists: false, removesExists: false }).kind, 'ok');
+  assert.equal(ops.command({ argv: ['a'] }).probe, undefined, 'no guard, no probe');
+  assert.match(ops.command({ argv: [] }).problems[0]!.message, /at least the program/);
+});
+
+test('template, line and block decisions produce the edited text as the write payload', () => {
+  const tpl = ops.defineTemplate<{ n: number }>('t', (v) => `n=${v.n}\n`);
+  const w = decide(ops.template({ path: '/t', template: tpl, vars: { n: 2 } }), file('n=1\n'));
+  assert.ok(w.kind === 'change' && w.commands![0]!.stdinBytes().toString() === 'n=2\n');
+  const l = decide(ops.line({ path: '/c', regexp: '^a=', line: 'a=2' }), file('a=1\nb=1\n'));
+  assert.ok(l.kind === 'change' && l.commands![0]!.stdinBytes().toString() === 'a=2\nb=1\n');
+  assert.equal(decide(ops.line({ path: '/c', line: 'x' }), absent).kind, 'fail', 'a missing file is an error unless create');
+  const b = decide(ops.block({ path: '/c', block: 'x\n', create: true }), absent);
+  assert.ok(b.kind === 'change' && b.commands![0]!.stdinBytes().toString() === '# BEGIN RIGGER MANAGED BLOCK\nx\n# END RIGGER MANAGED BLOCK\n');
+  const broken = ops.defineTemplate<{ n: number }>('broken', () => {
+    throw new Error('no value');
+  });
+  const f = decide(ops.template({ path: '/t', template: broken, vars: { n: 1 } }), absent);
+  assert.ok(f.kind === 'fail' && /template broken: no value/.test(f.reason));
+});

@@ -119,3 +119,21 @@ test('fact parsers', () => {
   assert.equal(parseDockerInfo('@@missing').installed, false);
   assert.equal(parseDockerInfo('@@down').running, false);
 });
+
+test('hold, group, authorized key, unit, cron and sshd decisions', () => {
+  assert.deepEqual(commands(decide(ops.apt.hold({ names: ['docker-ce', 'containerd.io'] }), new Set(['docker-ce']))), ['apt-mark hold containerd.io']);
+  assert.equal(decide(ops.apt.hold({ names: ['docker-ce'], held: false }), new Set<string>()).kind, 'ok');
+  assert.deepEqual(commands(decide(ops.system.group({ name: 'docker', gid: 999 }), ['docker', 'x', '998', ''])), ['groupmod --gid 999 docker']);
+  assert.deepEqual(commands(decide(ops.system.group({ name: 'docker', system: true }), [''])), ['groupadd --system docker']);
+  const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl new-comment';
+  const keys = { home: '/home/d', ids: '1000:1000', keys: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl old-comment\n' };
+  assert.equal(decide(ops.system.authorizedKey({ user: 'd', key }), keys).kind, 'ok', 'same key, other comment');
+  assert.equal(decide(ops.system.authorizedKey({ user: 'd', key }), undefined).kind, 'fail');
+  const unit = decide(ops.systemd.unit({ name: 'a.service', content: '[Service]\n' }), { exists: false });
+  assert.deepEqual(commands(unit).slice(1), ['systemctl daemon-reload'], 'daemon-reload right after the unit changed');
+  const cron = decide(ops.cron({ name: 'b', schedule: '@daily', command: 'x', state: 'absent' }), { exists: true, type: 'file', mode: '0644' });
+  assert.deepEqual(commands(cron), ['rm -f -- /etc/cron.d/b']);
+  const sshd = decide(ops.system.sshdConfig({ settings: { PermitRootLogin: 'no' } }), { exists: false });
+  assert.match(commands(sshd)[1]!, /sshd -t -f/);
+  assert.match(commands(sshd)[2]!, /systemctl reload ssh/);
+});
