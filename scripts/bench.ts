@@ -1,0 +1,204 @@
+// Side-by-side benchmark: rigger, tuned Ansible, Ansible with Mitogen, and a
+// bare ssh2 floor, on the same hosts in one invocation.
+//   npx tsx scripts/bench.ts [--quick] [--runs N] [--write docs/benchmarks.md]
+// Needs the lab (npx tsx scripts/lab.ts up) and ansible-core (apt).
+import { execFileSync } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { $ } from 'zx';
+import { LAB_KEY, LAB_KNOWN_HOSTS, NODES } from './lab/config.ts';
+import { removeLightHosts, startLightHosts, writeKnownHosts } from './bench/light-hosts.ts';
+import { prepare, runTool, type BenchEnv, type RunResult, type Scenario, type Target, type Tool } from './bench/tools.ts';
+import { BENCH_ROOT, TREE_HASH } from './bench/workload.ts';
+
+$.verbose = false;
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, runs: { type: 'string' }, write: { type: 'string' } } });
+const quick = values.quick ?? false;
+const runs = Number(values.runs ?? (quick ? 3 : 5));
+const configs: { hosts: number; tasks: number }[] = quick
+  ? [{ hosts: 4, tasks: 20 }]
+  : [
+      { hosts: 1, tasks: 20 },
+      { hosts: 4, tasks: 20 },
+      { hosts: 16, tasks: 20 },
+      { hosts: 64, tasks: 20 },
+      { hosts: 4, tasks: 10 },
+      { hosts: 4, tasks: 50 },
+    ];
+
+interface Figure {
+  tool: Tool;
+  scenario: Scenario;
+  hosts: number;
+  tasks: number;
+  median?: number;
+  min?: number;
+  max?: number;
+  valid: number;
+  discarded: string[];
+  skipped?: string;
+}
+
+const say = (s: string) => process.stderr.write(s + '\n');
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+async function onTargets(targets: Target[], script: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  await Promise.all(targets.map(async (t) => out.set(t.name, (await $`docker exec ${t.container} sh -c ${script}`).stdout.trim())));
+  return out;
+}
+
+const wipe = (targets: Target[]) => onTargets(targets, `rm -rf ${BENCH_ROOT}`);
+const treeHashes = (targets: Target[]) => onTargets(targets, TREE_HASH);
+
+async function targetsFor(hosts: number, dir: string): Promise<Target[]> {
+  if (hosts <= NODES.length) return NODES.slice(0, hosts).map((n) => ({ name: n.name, ip: n.ip, container: n.container }));
+  const { hosts: light, knownHosts } = await startLightHosts(hosts);
+  writeKnownHosts(path.join(dir, 'known_hosts'), knownHosts, LAB_KNOWN_HOSTS);
+  return light.map((h) => ({ name: h.name, ip: h.ip, container: h.container }));
+}
+
+let mitogenProblem: string | undefined;
+
+async function measure(env: BenchEnv, tasks: number): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  let reference: Map<string, string> | undefined;
+  const tools: Tool[] = ['floor', 'rigger', 'ansible', 'mitogen'];
+  for (const tool of tools) {
+    for (const scenario of ['cold', 'noop'] as Scenario[]) {
+      const fig: Figure = { tool, scenario, hosts: env.targets.length, tasks, valid: 0, discarded: [] };
+      figures.push(fig);
+      if (tool === 'mitogen' && mitogenProblem) {
+        fig.skipped = mitogenProblem;
+        continue;
+      }
+      const times: number[] = [];
+      // One warm-up run, then the measured ones.
+      for (let i = 0; i <= runs; i++) {
+        if (scenario === 'cold') await wipe(env.targets);
+        else if (i === 0) {
+          // A no-op run starts from a converged tree left by this tool.
+          await wipe(env.targets);
+          await runTool(tool, 'cold', env, tasks);
+        }
+        const r: RunResult = await runTool(tool, scenario, env, tasks);
+        if (r.error) {
+          if (tool === 'mitogen') {
+            mitogenProblem = `Debian's ansible-mitogen does not run with this ansible-core: ${r.error.split('\n').find((l) => /error|Error|ERROR/.test(l)) ?? r.error.slice(0, 200)}`;
+            fig.skipped = mitogenProblem;
+            break;
+          }
+          fig.discarded.push(`run ${i}: ${r.error.slice(0, 200)}`);
+          continue;
+        }
+        const hashes = await treeHashes(env.targets);
+        reference ??= hashes;
+        const differs = [...hashes].filter(([h, v]) => reference!.get(h) !== v).map(([h]) => h);
+        if (differs.length) {
+          fig.discarded.push(`run ${i}: file tree differs from the other tools on ${differs.join(', ')}`);
+          continue;
+        }
+        if (scenario === 'noop' && r.changed !== undefined && r.changed !== 0) {
+          fig.discarded.push(`run ${i}: a no-op run reported changed=${r.changed}`);
+          continue;
+        }
+        if (i === 0) continue;
+        times.push(r.seconds);
+      }
+      if (times.length) Object.assign(fig, { median: median(times), min: Math.min(...times), max: Math.max(...times), valid: times.length });
+      say(`  ${tool.padEnd(7)} ${scenario.padEnd(4)} H=${env.targets.length} T=${tasks}: ${fig.median?.toFixed(2) ?? '-'} s (${fig.valid} valid${fig.discarded.length ? `, ${fig.discarded.length} discarded` : ''}${fig.skipped ? `, skipped` : ''})`);
+    }
+  }
+  return figures;
+}
+
+function fmt(f: Figure | undefined): string {
+  if (!f) return '-';
+  if (f.skipped) return 'not run';
+  if (f.median === undefined) return 'no valid run';
+  return `${f.median.toFixed(2)} (${f.min!.toFixed(2)}-${f.max!.toFixed(2)})`;
+}
+
+function ratio(a: Figure | undefined, b: Figure | undefined): string {
+  if (!a?.median || !b?.median) return '-';
+  return `${(a.median / b.median).toFixed(1)}x`;
+}
+
+function table(all: Figure[]): string {
+  const rows = ['| scenario | H | T | floor s | rigger s | ansible s | mitogen s | ansible / rigger | mitogen / rigger | rigger / floor |', '|---|---|---|---|---|---|---|---|---|---|'];
+  const keys = [...new Set(all.map((f) => `${f.scenario}|${f.hosts}|${f.tasks}`))];
+  for (const k of keys) {
+    const [scenario, hosts, tasks] = k.split('|');
+    const get = (tool: Tool) => all.find((f) => f.tool === tool && `${f.scenario}|${f.hosts}|${f.tasks}` === k);
+    rows.push(`| ${scenario} | ${hosts} | ${tasks} | ${fmt(get('floor'))} | ${fmt(get('rigger'))} | ${fmt(get('ansible'))} | ${fmt(get('mitogen'))} | ${ratio(get('ansible'), get('rigger'))} | ${ratio(get('mitogen'), get('rigger'))} | ${ratio(get('rigger'), get('floor'))} |`);
+  }
+  return rows.join('\n');
+}
+
+function perHostCost(all: Figure[], tool: Tool): string {
+  const at = (h: number) => all.find((f) => f.tool === tool && f.scenario === 'noop' && f.tasks === 20 && f.hosts === h)?.median;
+  const a = at(4);
+  const b = at(64);
+  return a !== undefined && b !== undefined ? `${(((b - a) / 60) * 1000).toFixed(1)} ms` : '-';
+}
+
+function machine(): string {
+  const v = (cmd: string, args: string[]) => {
+    try {
+      return execFileSync(cmd, args, { encoding: 'utf8' }).split('\n')[0]!.trim();
+    } catch {
+      return 'unknown';
+    }
+  };
+  return [
+    `- CPU: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores; memory ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
+    `- kernel ${v('uname', ['-r'])}, ${v('sh', ['-c', '. /etc/os-release; echo $PRETTY_NAME'])}`,
+    `- Node ${process.version}; ${v('ansible-playbook', ['--version'])}; Docker ${v('docker', ['version', '--format', '{{.Server.Version}}'])}`,
+    `- hosts: the lab's nodes (H <= 4) and sshd-only containers from the same image (H = 16, 64), all on one Docker bridge on this machine`,
+  ].join('\n');
+}
+
+const dir = path.resolve('.bench');
+rmSync(dir, { recursive: true, force: true });
+mkdirSync(dir, { recursive: true });
+const all: Figure[] = [];
+const started = Date.now();
+try {
+  for (const c of configs) {
+    const cfgDir = path.join(dir, `h${c.hosts}-t${c.tasks}`);
+    mkdirSync(cfgDir, { recursive: true });
+    say(`H=${c.hosts} T=${c.tasks}`);
+    const targets = await targetsFor(c.hosts, cfgDir);
+    const env: BenchEnv = { dir: cfgDir, key: LAB_KEY, knownHosts: c.hosts <= NODES.length ? LAB_KNOWN_HOSTS : path.join(cfgDir, 'known_hosts'), targets };
+    prepare(env, c.tasks);
+    all.push(...(await measure(env, c.tasks)));
+    await wipe(targets);
+  }
+} finally {
+  await removeLightHosts();
+}
+
+const minutes = ((Date.now() - started) / 60000).toFixed(1);
+const command = `npx tsx scripts/bench.ts${quick ? ' --quick' : ''}${values.runs ? ` --runs ${runs}` : ''}`;
+const discarded = all.flatMap((f) => f.discarded.map((d) => `- ${f.tool} ${f.scenario} H=${f.hosts} T=${f.tasks}: ${d}`));
+const report = [
+  `Seconds per run, median of ${runs} runs after one warm-up (min-max in brackets); ratios of medians.`,
+  '',
+  table(all),
+  '',
+  `Cost per added host (no-op, T=20, from H=4 to H=64): rigger ${perHostCost(all, 'rigger')}, floor ${perHostCost(all, 'floor')}, ansible ${perHostCost(all, 'ansible')}.`,
+  mitogenProblem ? `\nAnsible with Mitogen: ${mitogenProblem}` : '',
+  discarded.length ? `\nDiscarded runs (validity checks):\n${discarded.join('\n')}` : '\nNo run was discarded by the validity checks.',
+  '',
+  `Machine:\n${machine()}`,
+  '',
+  `Produced by \`${command}\` in ${minutes} min.`,
+].join('\n');
+process.stdout.write(report + '\n');
+if (values.write) writeFileSync(values.write, report + '\n');
