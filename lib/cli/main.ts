@@ -10,7 +10,6 @@ import { JsonRenderer } from '../ui/json.ts';
 import { PlainRenderer } from '../ui/plain.ts';
 import type { Renderer } from '../ui/renderer.ts';
 import { makeChalk } from '../ui/style.ts';
-import { TtyRenderer } from '../ui/tty.ts';
 import { HELP, parseCli, type CliOptions } from './args.ts';
 import { transportFor } from './connection.ts';
 import { parseExtraVars } from './extra-vars.ts';
@@ -22,11 +21,14 @@ export interface PlaybookOptions {
   allowPositionals?: boolean;
 }
 
-function pickRenderer(opts: CliOptions): Renderer {
+async function pickRenderer(opts: CliOptions): Promise<Renderer> {
   if (opts.json) return new JsonRenderer();
   // A tree needs a width: a pty that reports 0 columns gets plain lines.
   const tty = process.stdout.isTTY === true && (process.stdout.columns ?? 0) > 0 && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
-  return tty ? new TtyRenderer(makeChalk(true), opts.verbosity) : new PlainRenderer(makeChalk(false));
+  if (!tty) return new PlainRenderer(makeChalk(false));
+  // listr2 is loaded only for a terminal: scripts and --json never pay for it.
+  const { TtyRenderer } = await import('../ui/tty.ts');
+  return new TtyRenderer(makeChalk(true), opts.verbosity);
 }
 
 function reportError(err: unknown, json: boolean): number {
@@ -60,7 +62,7 @@ export async function runPlaybookForExitCode(
     return ExitCode.ok;
   }
   const bus = new EventBus();
-  const renderer = pickRenderer(opts);
+  const renderer = await pickRenderer(opts);
   bus.on((e) => renderer.handle(e));
   let runner: Runner;
   let planned;

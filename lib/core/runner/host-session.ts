@@ -61,7 +61,11 @@ export class HostSession {
     if (items.length === 0) return;
     const { command, marker } = batchScript(items.map((i) => i.command));
     const result = await this.exec(command, taskId, become);
-    const outputs = splitBatch(result, marker, items.length);
+    this.store(items, splitBatch(result, marker, items.length));
+  }
+
+  /** Caches probe outputs (and parses facts) in the order of the items. */
+  store(items: { key: string; fact?: Fact<unknown> }[], outputs: ExecResult[]): void {
     items.forEach((item, i) => {
       const out = outputs[i]!;
       if (item.fact) this.facts.set(item.fact, item.fact.parse(out));

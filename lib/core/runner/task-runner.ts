@@ -8,6 +8,7 @@ import { OpFailure, type Decision, type Op, type Remote } from '../op.ts';
 import type { Task } from '../task.ts';
 import type { Become, ExecResult } from '../../transport/types.ts';
 import type { HostSession } from './host-session.ts';
+import { batchScript, splitBatch } from './probe-batch.ts';
 
 export interface TaskOutcome {
   status: HostStatus;
@@ -115,28 +116,67 @@ export function failureText(c: Command, r: ExecResult): string {
   return `command exited ${r.code}: ${c.display().split('\n')[0]!.slice(0, 200)}${tail ? `\n${tail}` : ''}`;
 }
 
-async function applyChange(decision: Extract<Decision<unknown>, { kind: 'change' }>, env: TaskEnv, taskId: string) {
+type ProbeItem = { key: string; command: Command; fact?: Fact<unknown> };
+
+/**
+ * Runs a change's commands. The probes of the tasks that follow ride in the
+ * same exec after the last command (marked by its exit status), so a
+ * converge costs one round trip per changed task instead of two.
+ */
+async function applyChange(decision: Extract<Decision<unknown>, { kind: 'change' }>, env: TaskEnv, taskId: string, next: ProbeItem[]) {
   const remote = remoteFor(env, taskId);
   if (decision.apply) return decision.apply(remote);
   const commands = decision.commands ?? [];
   if (commands.length === 0) return undefined;
-  // Commands with stdin go alone; the rest are joined into one round trip.
-  let last: ExecResult | undefined;
+  // Commands with stdin go alone; the rest are joined into one exec.
+  const execs: Command[] = [];
   let pending: Command[] = [];
-  const flush = async () => {
-    if (pending.length === 0) return;
-    const joined = Command.join(pending.map((c) => new Command(Buffer.concat([Buffer.from('{ '), c.bytes, Buffer.from('\n}')]))));
+  const flush = () => {
+    if (pending.length) execs.push(Command.join(pending.map((c) => new Command(Buffer.concat([Buffer.from('{ '), c.bytes, Buffer.from('\n}')])))));
     pending = [];
-    last = await remote.check(joined);
   };
   for (const c of commands) {
     if (c.hasStdin()) {
-      await flush();
-      last = await remote.check(c);
+      flush();
+      execs.push(c);
     } else pending.push(c);
   }
-  await flush();
+  flush();
+  let last: ExecResult | undefined;
+  for (let i = 0; i < execs.length; i++) {
+    const c = execs[i]!;
+    if (i === execs.length - 1 && next.length > 0) {
+      last = await execWithProbes(c, env, taskId, next);
+    } else last = await remote.run(c);
+    if (last.code !== 0) throw new OpFailure(failureText(c, last), last);
+  }
   return decision.result && last ? decision.result(last) : undefined;
+}
+
+async function execWithProbes(act: Command, env: TaskEnv, taskId: string, next: ProbeItem[]): Promise<ExecResult> {
+  const { command: batch, marker } = batchScript(next.map((n) => n.command));
+  const end = `${marker}-act`;
+  const combined = new Command(
+    Buffer.concat([
+      Buffer.from('( '),
+      act.bytes,
+      Buffer.from(`\n)\nrigger_rc=$?\nprintf '\\n%s %s\\n' '${end}' "$rigger_rc"; printf '\\n%s\\n' '${end}' >&2\n{\n`),
+      batch.bytes,
+      Buffer.from(`\n} </dev/null\nexit "$rigger_rc"\n`),
+    ]),
+    act.stdin,
+  );
+  const r = await env.target.exec(combined, taskId, env.become);
+  const outAt = r.stdout.indexOf(Buffer.from(`\n${end} `));
+  const errAt = r.stderr.indexOf(Buffer.from(`\n${end}\n`));
+  if (outAt < 0 || errAt < 0) return r;
+  const rest = { ...r, stdout: r.stdout.subarray(outAt + 1), stderr: r.stderr.subarray(errAt + 1) };
+  try {
+    env.target.store(next, splitBatch(rest, marker, next.length));
+  } catch {
+    // Unreadable probe output is simply not cached: the next task probes again.
+  }
+  return { ...r, stdout: r.stdout.subarray(0, outAt), stderr: r.stderr.subarray(0, errAt) };
 }
 
 async function attempt(task: Task<any>, env: TaskEnv): Promise<Omit<TaskOutcome, 'durationMs'>> {
@@ -164,7 +204,9 @@ async function attempt(task: Task<any>, env: TaskEnv): Promise<Omit<TaskOutcome,
     return { status: 'changed', ...base, result: decision.checkResult };
   }
   env.target.invalidate();
-  const result = await applyChange(decision, env, task.id);
+  // The probes of the tasks after this one, read after the change, in the same exec.
+  const next = collectProbes(task, { ...op, probe: undefined } as Op<unknown, unknown>, env);
+  const result = await applyChange(decision, env, task.id, next);
   return { status: op.readOnly ? 'ok' : 'changed', ...base, result };
 }
 

@@ -26,13 +26,16 @@ export const EDIT_LIMIT = 4 * 1024 * 1024;
 /** Reads a path's kind and attributes; with content, the bytes of a file up to the limit (DIFF_LIMIT for true). */
 export function pathStateProbe(path: string, withContent: boolean | number): Probe<PathState> {
   const limit = withContent === true ? DIFF_LIMIT : withContent === false ? 0 : withContent;
+  // Few processes per path: one stat, one sha256sum, and base64 only when the content is wanted.
+  const content = limit > 0 ? `if [ "\${s##*|}" -le ${limit} ]; then base64 -w0 -- "$p"; fi` : ':';
   const script = sh`p=${path}
 if [ -L "$p" ] || [ -e "$p" ]; then
-  stat -c '%F|%a|%U|%G|%s' -- "$p"
+  s=$(stat -c '%F|%a|%U|%G|%s' -- "$p") || exit 1
+  echo "$s"
   if [ -L "$p" ]; then readlink -- "$p"; else echo; fi
   if [ -f "$p" ] && [ ! -L "$p" ]; then
-    sha256sum -- "$p" | cut -c1-64
-    ${new Command(Buffer.from(limit > 0 ? `if [ "$(stat -c %s -- "$p")" -le ${limit} ]; then base64 -w0 -- "$p"; fi` : ':'))}
+    set -- $(sha256sum -- "$p"); echo "$1"
+    ${new Command(Buffer.from(content))}
     echo
   fi
 else
