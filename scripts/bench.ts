@@ -1,10 +1,12 @@
 // Side-by-side benchmark: rigger, tuned Ansible, Ansible with Mitogen, and a
 // bare ssh2 floor, on the same hosts in one invocation.
-//   npx tsx scripts/bench.ts [--quick] [--runs N] [--write docs/benchmarks.md]
+//   npx tsx scripts/bench.ts [--quick] [--runs N] [--only H:T,H:T] [--write FILE]
+// Every figure is also appended to .bench/figures.jsonl as it is measured,
+// so a long run that is stopped keeps what it measured.
 // Needs the lab (npx tsx scripts/lab.ts up) and ansible-core (apt).
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { $ } from 'zx';
@@ -15,19 +17,23 @@ import { BENCH_ROOT, TREE_HASH } from './bench/workload.ts';
 
 $.verbose = false;
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, runs: { type: 'string' }, write: { type: 'string' } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, runs: { type: 'string' }, write: { type: 'string' }, only: { type: 'string' } } });
 const quick = values.quick ?? false;
 const runs = Number(values.runs ?? (quick ? 3 : 5));
-const configs: { hosts: number; tasks: number }[] = quick
-  ? [{ hosts: 4, tasks: 20 }]
-  : [
-      { hosts: 1, tasks: 20 },
-      { hosts: 4, tasks: 20 },
-      { hosts: 16, tasks: 20 },
-      { hosts: 64, tasks: 20 },
-      { hosts: 4, tasks: 10 },
-      { hosts: 4, tasks: 50 },
-    ];
+const FULL = [
+  { hosts: 1, tasks: 20 },
+  { hosts: 4, tasks: 20 },
+  { hosts: 16, tasks: 20 },
+  { hosts: 64, tasks: 20 },
+  { hosts: 4, tasks: 10 },
+  { hosts: 4, tasks: 50 },
+];
+const only = values.only?.split(',').map((c) => {
+  const [hosts, tasks] = c.split(':').map(Number);
+  if (!hosts || !tasks) throw new Error(`--only takes H:T pairs like 64:20, got ${c}`);
+  return { hosts, tasks };
+});
+const configs: { hosts: number; tasks: number }[] = only ?? (quick ? [{ hosts: 4, tasks: 20 }] : FULL);
 
 interface Figure {
   tool: Tool;
@@ -112,6 +118,7 @@ async function measure(env: BenchEnv, tasks: number): Promise<Figure[]> {
         times.push(r.seconds);
       }
       if (times.length) Object.assign(fig, { median: median(times), min: Math.min(...times), max: Math.max(...times), valid: times.length });
+      appendFileSync(path.join(path.dirname(env.dir), 'figures.jsonl'), JSON.stringify(fig) + '\n');
       say(`  ${tool.padEnd(7)} ${scenario.padEnd(4)} H=${env.targets.length} T=${tasks}: ${fig.median?.toFixed(2) ?? '-'} s (${fig.valid} valid${fig.discarded.length ? `, ${fig.discarded.length} discarded` : ''}${fig.skipped ? `, skipped` : ''})`);
     }
   }
@@ -164,6 +171,19 @@ function machine(): string {
   ].join('\n');
 }
 
+/** Debian's ansible-core (and Mitogen) on a fresh machine; the lab must be up. */
+async function ensurePeers(): Promise<void> {
+  if ((await $`command -v ansible-playbook`.nothrow()).exitCode !== 0) {
+    say('installing ansible-core and ansible-mitogen from Debian');
+    await $`apt-get update -qq`;
+    await $`DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ansible-core ansible-mitogen`;
+  }
+  if ((await $`docker inspect -f '{{.State.Running}}' ${NODES[0]!.container}`.nothrow()).stdout.trim() !== 'true') {
+    throw new Error('the lab is not up: npx tsx scripts/lab.ts up');
+  }
+}
+
+await ensurePeers();
 const dir = path.resolve('.bench');
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
@@ -185,7 +205,7 @@ try {
 }
 
 const minutes = ((Date.now() - started) / 60000).toFixed(1);
-const command = `npx tsx scripts/bench.ts${quick ? ' --quick' : ''}${values.runs ? ` --runs ${runs}` : ''}`;
+const command = `npx tsx scripts/bench.ts${quick ? ' --quick' : ''}${values.runs ? ` --runs ${runs}` : ''}${values.only ? ` --only ${values.only}` : ''}`;
 const discarded = all.flatMap((f) => f.discarded.map((d) => `- ${f.tool} ${f.scenario} H=${f.hosts} T=${f.tasks}: ${d}`));
 const report = [
   `Seconds per run, median of ${runs} runs after one warm-up (min-max in brackets); ratios of medians.`,
