@@ -1,6 +1,6 @@
 // Side-by-side benchmark: rigger, tuned Ansible, Ansible with Mitogen, and a
 // bare ssh2 floor, on the same hosts in one invocation.
-//   npx tsx scripts/bench.ts [--quick] [--runs N] [--only H:T,H:T] [--write FILE]
+//   npx tsx scripts/bench.ts [--quick] [--runs N] [--only H:T,H:T] [--tools floor,rigger,ansible,mitogen] [--write FILE]
 // Every figure is also appended to .bench/figures.jsonl as it is measured,
 // so a long run that is stopped keeps what it measured.
 // Needs the lab (npx tsx scripts/lab.ts up) and ansible-core (apt).
@@ -17,7 +17,7 @@ import { BENCH_ROOT, TREE_HASH } from './bench/workload.ts';
 
 $.verbose = false;
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, runs: { type: 'string' }, write: { type: 'string' }, only: { type: 'string' } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, runs: { type: 'string' }, write: { type: 'string' }, only: { type: 'string' }, tools: { type: 'string' } } });
 const quick = values.quick ?? false;
 const runs = Number(values.runs ?? (quick ? 3 : 5));
 const FULL = [
@@ -75,7 +75,7 @@ let mitogenProblem: string | undefined;
 async function measure(env: BenchEnv, tasks: number): Promise<Figure[]> {
   const figures: Figure[] = [];
   let reference: Map<string, string> | undefined;
-  const tools: Tool[] = ['floor', 'rigger', 'ansible', 'mitogen'];
+  const tools = (values.tools?.split(',') ?? ['floor', 'rigger', 'ansible', 'mitogen']) as Tool[];
   for (const tool of tools) {
     for (const scenario of ['cold', 'noop'] as Scenario[]) {
       const fig: Figure = { tool, scenario, hosts: env.targets.length, tasks, valid: 0, discarded: [] };
@@ -205,7 +205,7 @@ try {
 }
 
 const minutes = ((Date.now() - started) / 60000).toFixed(1);
-const command = `npx tsx scripts/bench.ts${quick ? ' --quick' : ''}${values.runs ? ` --runs ${runs}` : ''}${values.only ? ` --only ${values.only}` : ''}`;
+const command = `npx tsx scripts/bench.ts${quick ? ' --quick' : ''}${values.runs ? ` --runs ${runs}` : ''}${values.only ? ` --only ${values.only}` : ''}${values.tools ? ` --tools ${values.tools}` : ''}`;
 const discarded = all.flatMap((f) => f.discarded.map((d) => `- ${f.tool} ${f.scenario} H=${f.hosts} T=${f.tasks}: ${d}`));
 const report = [
   `Seconds per run, median of ${runs} runs after one warm-up (min-max in brackets); ratios of medians.`,
