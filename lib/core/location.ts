@@ -19,7 +19,9 @@ export function displayPath(file: string): string {
   return rel.startsWith('..') ? file : rel;
 }
 
-const INTERNAL = /[\\/](lib|node_modules)[\\/]|^node:|<anonymous>/;
+/** rigger's own lib/ directory: frames inside it are the library, not the user's code. */
+const LIB_DIR = path.dirname(path.dirname(fileURLToPath(import.meta.url))) + path.sep;
+const INTERNAL = /[\\/]node_modules[\\/]|^node:|<anonymous>/;
 
 /**
  * The first stack frame outside the library: the line in the user's playbook
@@ -33,13 +35,9 @@ export function callSite(): SourceLocation | undefined {
     if (!m) continue;
     let file = m[1]!;
     if (file.startsWith('file://')) file = fileURLToPath(file);
-    if (INTERNAL.test(file) && !isUserRoleFile(file)) continue;
+    // Only rigger's own lib/ is skipped: a user's project may well sit under a directory named lib.
+    if (INTERNAL.test(file) || file.startsWith(LIB_DIR)) continue;
     return { file: displayPath(file), line: Number(m[2]), col: Number(m[3]) };
   }
   return undefined;
-}
-
-function isUserRoleFile(file: string): boolean {
-  // The project's own roles and playbooks live beside lib/, never inside it.
-  return !/[\\/]lib[\\/]/.test(file) && !/node_modules/.test(file);
 }

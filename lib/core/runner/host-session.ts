@@ -26,7 +26,6 @@ export class HostSession {
   constructor(
     readonly name: string,
     readonly transport: Transport,
-    readonly become: Become | undefined,
     private readonly bus: EventBus,
     private readonly verbosity: number,
   ) {}

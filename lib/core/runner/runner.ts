@@ -157,7 +157,7 @@ export class Runner {
     let s = this.sessions.get(host);
     if (!s) {
       const vars = plainVars(this.#vars(play, host));
-      s = new HostSession(host, this.o.transportFor(host, vars), undefined, this.o.bus, this.o.verbosity);
+      s = new HostSession(host, this.o.transportFor(host, vars), this.o.bus, this.o.verbosity);
       this.sessions.set(host, s);
     }
     return s;

@@ -1,4 +1,3 @@
-import type { HostContext } from '../host-context.ts';
 import type { VarsSchema } from '../role.ts';
 
 /** Where a list of tasks comes from: the play itself or one of its roles. */
@@ -9,7 +8,3 @@ export interface Scope {
 }
 
 export const FLUSH_HANDLERS = Symbol('flush handlers');
-
-export function whenHolds(h: HostContext<any>, when: ((h: HostContext<any>) => boolean) | undefined): boolean {
-  return when ? when(h) : true;
-}
