@@ -1,6 +1,5 @@
 import type { z } from 'zod';
 import { InputError } from './errors.ts';
-import { formatLocation } from './location.ts';
 import type { VarsSchema } from './role.ts';
 import type { Inventory } from '../inventory/inventory.ts';
 import type { VarValue } from '../inventory/model.ts';
@@ -54,9 +53,4 @@ export function typedVars<S extends VarsSchema>(
     `variable ${path} of ${owner} for host ${host}: ${issue.message}` +
       (origin && typeof origin !== 'string' ? '' : origin ? ` (set by ${origin})` : ' (not set; the role has no default)'),
   );
-}
-
-export function describeOrigin(v: VarValue | undefined): string {
-  if (!v) return 'unset';
-  return typeof v.origin === 'string' ? v.origin : formatLocation(v.origin);
 }

@@ -37,7 +37,3 @@ export function quote(value: string | Buffer | number | bigint): Buffer {
   }
   return quoteBytes(value);
 }
-
-export function quoteString(value: string): string {
-  return quote(value).toString('utf8');
-}

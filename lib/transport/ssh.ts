@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Command } from '../core/command.ts';
 import { HostKeyError, UnreachableError } from '../core/errors.ts';
 import type { Secret } from '../core/secret.ts';
-import { BecomeHandshake } from './exec-stream.ts';
+import { BecomeHandshake } from './become-handshake.ts';
 import { KnownHosts, type HostKeyMode } from './known-hosts.ts';
 import { Semaphore } from './semaphore.ts';
 import type { ExecOptions, ExecResult, Transport } from './types.ts';

@@ -73,9 +73,9 @@ function sameBecome(a: Become | undefined, b: Become | undefined): boolean {
 }
 
 /** Probes of this task and of the tasks after it that can already be evaluated. */
-function collectProbes(task: Task<any>, op: Op<unknown, unknown>, env: TaskEnv) {
+function collectProbes(task: Task<any>, ownProbe: Command | undefined, env: TaskEnv) {
   const items: { key: string; command: Command; fact?: Fact<unknown> }[] = [];
-  if (op.probe) items.push({ key: task.id, command: op.probe.command });
+  if (ownProbe) items.push({ key: task.id, command: ownProbe });
   for (const f of env.prefetchFacts) if (!env.target.facts.has(f)) items.push({ key: `fact:${f.name}`, command: f.command, fact: f });
   for (const next of env.lookahead) {
     if (items.length >= MAX_BATCH) break;
@@ -188,7 +188,7 @@ async function attempt(task: Task<any>, env: TaskEnv): Promise<Omit<TaskOutcome,
   let state: unknown = undefined;
   if (op.probe) {
     if (!env.target.probes.has(task.id)) {
-      await env.target.probeBatch(collectProbes(task, op, env), task.id, env.become);
+      await env.target.probeBatch(collectProbes(task, op.probe.command, env), task.id, env.become);
     }
     const out = env.target.probes.get(task.id)!;
     env.target.probes.delete(task.id);
@@ -205,7 +205,7 @@ async function attempt(task: Task<any>, env: TaskEnv): Promise<Omit<TaskOutcome,
   }
   env.target.invalidate();
   // The probes of the tasks after this one, read after the change, in the same exec.
-  const next = collectProbes(task, { ...op, probe: undefined } as Op<unknown, unknown>, env);
+  const next = collectProbes(task, undefined, env);
   const result = await applyChange(decision, env, task.id, next);
   return { status: op.readOnly ? 'ok' : 'changed', ...base, result };
 }

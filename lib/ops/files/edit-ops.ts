@@ -4,7 +4,7 @@ import { editBlock } from './edit-block.ts';
 import { editLine } from './edit-line.ts';
 import { jsonEqual, mergeJson, type Json } from './json-merge.ts';
 import { EDIT_LIMIT, pathStateProbe, type PathState } from './path-state.ts';
-import { decideFileContent } from './write-file.ts';
+import { decideFileContent, type WriteOptions } from './write-file.ts';
 
 const attrs = {
   mode: fileMode.optional(),
@@ -32,6 +32,14 @@ function currentText(path: string, state: PathState, create: boolean, needed: bo
   return state.content.toString('utf8');
 }
 
+/** Line and block edits: read the text, transform it purely, write it back only when it differs. */
+function decideEdit(p: { path: string; state: 'present' | 'absent'; create: boolean } & WriteOptions, state: PathState, transform: (text: string) => string) {
+  const text = currentText(p.path, state, p.create, p.state === 'present');
+  if (typeof text !== 'string') return { kind: 'fail' as const, reason: text.fail };
+  if (!state.exists && p.state === 'absent') return { kind: 'ok' as const, result: { path: p.path, sha256: '' } };
+  return decideFileContent(p.path, Buffer.from(transform(text), 'utf8'), state, p);
+}
+
 const lineSchema = z
   .object({
     path: absolutePath,
@@ -54,12 +62,7 @@ export const line = defineOp({
   schema: lineSchema,
   describe: (p) => `${p.path}: ${p.line ?? p.regexp}`,
   probe: (p) => pathStateProbe(p.path, EDIT_LIMIT),
-  decide: (p, state: PathState) => {
-    const text = currentText(p.path, state, p.create, p.state === 'present');
-    if (typeof text !== 'string') return { kind: 'fail', reason: text.fail };
-    if (!state.exists && p.state === 'absent') return { kind: 'ok', result: { path: p.path, sha256: '' } };
-    return decideFileContent(p.path, Buffer.from(editLine(text, p), 'utf8'), state, p);
-  },
+  decide: (p, state: PathState) => decideEdit(p, state, (text) => editLine(text, p)),
 });
 
 const blockSchema = z
@@ -81,12 +84,7 @@ export const block = defineOp({
   schema: blockSchema,
   describe: (p) => `${p.path}: ${p.marker.replace('{mark}', '')}`,
   probe: (p) => pathStateProbe(p.path, EDIT_LIMIT),
-  decide: (p, state: PathState) => {
-    const text = currentText(p.path, state, p.create, p.state === 'present');
-    if (typeof text !== 'string') return { kind: 'fail', reason: text.fail };
-    if (!state.exists && p.state === 'absent') return { kind: 'ok', result: { path: p.path, sha256: '' } };
-    return decideFileContent(p.path, Buffer.from(editBlock(text, p), 'utf8'), state, p);
-  },
+  decide: (p, state: PathState) => decideEdit(p, state, (text) => editBlock(text, p)),
 });
 
 const jsonValue: z.ZodType<Json> = z.lazy(() => z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(jsonValue), z.record(z.string(), jsonValue)]));

@@ -31,7 +31,7 @@ const schema = z
 
 type Params = z.output<typeof schema>;
 
-const key = (r: Rule) => `${r.proto} ${String(r.port).replace(':', ':')} ${r.from === 'any' ? '0.0.0.0/0' : r.from.includes('/') ? r.from : `${r.from}/32`}`;
+const key = (r: Rule) => `${r.proto} ${r.port} ${r.from === 'any' ? '0.0.0.0/0' : r.from.includes('/') ? r.from : `${r.from}/32`}`;
 
 function allRules(p: Params): Rule[] {
   const ssh: Rule = { port: p.sshPort, proto: 'tcp', from: 'any', comment: 'ssh (rigger keeps it open)' };
