@@ -10,14 +10,17 @@ import { BACKUP_VOLUME, IMAGE, LAB_DIR, LAB_INVENTORY, LAB_KEY, LAB_KNOWN_HOSTS,
 import { ensureEngine } from './lab/engine.ts';
 import { ensureImage } from './lab/image.ts';
 import { writeLabInventory } from './lab/inventory.ts';
+import { ensureServiceImages, removeRegistry, servicesReady } from './lab/services.ts';
 import { authorize, containerState, createNode, ensureKey, ensureNetwork, nodeStatus, removeNode, waitReady, writeKnownHosts } from './lab/nodes.ts';
 
 $.verbose = false;
 
 const USAGE = `Usage: npx tsx scripts/lab.ts COMMAND
-  up                 build the base image once, start the four nodes, write inventory/lab.yml (a no-op when running)
+  up                 build the base image and the lab's service images once, start the registry and
+                     the four nodes, write inventory/lab.yml (a no-op when running)
   status             each node's container, systemd, sshd, SSH and Docker state
-  reset [--all]      fresh nodes in place; keeps the data node's backup volume unless --all
+  reset [--all]      fresh nodes in place (their Docker, swarm and volumes wiped); keeps the registry,
+                     and the data node's backup volume unless --all
   down [--keep-image] remove everything the lab created (the base image too, unless --keep-image)
   ssh NODE [CMD...]  an SSH session (or command) on a node with the lab key and pinned host key
 `;
@@ -25,7 +28,7 @@ const USAGE = `Usage: npx tsx scripts/lab.ts COMMAND
 async function labIsUp(): Promise<boolean> {
   if (!existsSync(LAB_INVENTORY) || !existsSync(LAB_KNOWN_HOSTS)) return false;
   for (const n of NODES) if ((await containerState(n)) !== 'running') return false;
-  return true;
+  return servicesReady();
 }
 
 /** Creates (or recreates) the nodes and writes the pinned host keys and the inventory. */
@@ -86,6 +89,7 @@ async function up(): Promise<void> {
           t.title = `base image ${IMAGE} (${how})`;
         },
       },
+      { title: 'lab registry and service images', task: (_: unknown, t: any) => ensureServiceImages((s) => (t.output = s)) },
       ...nodeSteps(false),
     ],
     { rendererOptions: { collapseSubtasks: false } },
@@ -107,13 +111,17 @@ async function reset(all: boolean): Promise<void> {
 
 async function down(keepImage: boolean): Promise<void> {
   for (const n of NODES) await removeNode(n);
+  await removeRegistry();
   await $`docker volume rm -f ${BACKUP_VOLUME}`.nothrow().quiet();
   // Anything else the lab labelled (volumes or networks left by a crash).
   for (const v of (await $`docker volume ls -q --filter label=${LABEL}`.nothrow().quiet()).stdout.split('\n').filter(Boolean)) {
     await $`docker volume rm -f ${v}`.nothrow().quiet();
   }
   await $`docker network rm ${NETWORK}`.nothrow().quiet();
-  if (!keepImage) await $`docker image rm -f ${IMAGE}`.nothrow().quiet();
+  if (!keepImage) {
+    const built = (await $`docker images -q --filter reference=rigger-lab-registry --filter reference=${'127.0.0.1:5005/lab/*'}`.nothrow().quiet()).stdout.split('\n').filter(Boolean);
+    await $`docker image rm -f ${IMAGE} ${built}`.nothrow().quiet();
+  }
   rmSync(LAB_INVENTORY, { force: true });
   rmSync(LAB_DIR, { recursive: true, force: true });
   console.log(`lab removed${keepImage ? ` (kept image ${IMAGE})` : ''}`);

@@ -2,10 +2,12 @@ import path from 'node:path';
 import { ExitCode, RiggerError } from '../core/errors.ts';
 import { EventBus, type RunEvent } from '../core/events.ts';
 import type { Play } from '../core/play.ts';
+import type { Task } from '../core/task.ts';
+import type { TaskOutcome } from '../core/runner/task-runner.ts';
 import { redact } from '../core/secret.ts';
 import { vaultPassphraseSource } from '../core/vault.ts';
 import { Runner } from '../core/runner/runner.ts';
-import { defaultInventories, loadInventories } from '../inventory/load.ts';
+import { defaultInventories, LAB_INVENTORY, LAB_VAULT_PASSWORD_FILE, loadInventories } from '../inventory/load.ts';
 import { JsonRenderer } from '../ui/json.ts';
 import { PlainRenderer } from '../ui/plain.ts';
 import type { Renderer } from '../ui/renderer.ts';
@@ -19,6 +21,14 @@ export interface PlaybookOptions {
   /** Extra usage lines for playbooks that take arguments of their own. */
   usage?: string;
   allowPositionals?: boolean;
+  /** A report printed after the recap (a pass/warn/fail table), from every task's outcome. */
+  report?: (rows: OutcomeRow[]) => string;
+}
+
+export interface OutcomeRow {
+  task: Task<any>;
+  host: string;
+  outcome: TaskOutcome;
 }
 
 async function pickRenderer(opts: CliOptions): Promise<Renderer> {
@@ -66,10 +76,13 @@ export async function runPlaybookForExitCode(
   bus.on((e) => renderer.handle(e));
   let runner: Runner;
   let planned;
+  const rows: OutcomeRow[] = [];
   let inventoryFiles: string[];
   try {
-    const vaultPassphrase = vaultPassphraseSource(opts.vaultPasswordFile);
     inventoryFiles = defaultInventories(opts.inventories);
+    // The lab's own vault passphrase, used only with the lab's inventory.
+    const labPassphrase = inventoryFiles.length === 1 && inventoryFiles[0] === LAB_INVENTORY ? LAB_VAULT_PASSWORD_FILE : undefined;
+    const vaultPassphrase = vaultPassphraseSource(opts.vaultPasswordFile, labPassphrase);
     const inventory = await loadInventories(inventoryFiles, { vaultPassphrase });
     const extraVars = parseExtraVars(opts.extraVars, { vaultPassphrase });
     const list = typeof plays === 'function' ? await plays(opts) : plays;
@@ -84,6 +97,7 @@ export async function runPlaybookForExitCode(
       forks: opts.forks,
       verbosity: opts.verbosity,
       bus,
+      onOutcome: (row) => rows.push(row),
       transportFor: (host, vars) => transportFor(host, vars, { hostKeyMode: opts.hostKeyChecking }),
     });
     planned = runner.plan(list);
@@ -109,8 +123,12 @@ export async function runPlaybookForExitCode(
   bus.emit({ type: 'run-start', playbook: path.relative(process.cwd(), process.argv[1] ?? ''), check: opts.check, diff: opts.diff, inventory: inventoryFiles });
   try {
     const summary = await runner.run(planned);
+    const report = options.report ? redact(options.report(rows)) : undefined;
+    // --json keeps the recap as the last line, so the report goes before it.
+    if (report !== undefined && opts.json) process.stdout.write(JSON.stringify({ type: 'report', text: report }) + '\n');
     bus.emit({ type: 'recap', hosts: Object.fromEntries(summary.counts), durationMs: Math.round(summary.durationMs) });
     await renderer.flush();
+    if (report !== undefined && !opts.json) process.stdout.write(`\n${report}\n`);
     return summary.exitCode;
   } catch (err) {
     await renderer.flush();

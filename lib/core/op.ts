@@ -46,6 +46,8 @@ export type Decision<R> =
       checkResult?: R;
       /** Commands that cannot be predicted in check mode (a plain command) report skipped there. */
       unpredictable?: boolean;
+      /** After the change ran: true when it turned out to change nothing (a deploy that left every spec equal). */
+      unchanged?(result: R): boolean;
     };
 
 export interface Op<R = unknown, S = unknown> {

@@ -10,11 +10,13 @@ export interface TaskOptions<V, R> {
   /** The op, or a function of the host that builds it (for parameters taken from vars or results). */
   op: Op<R, any> | ((h: HostContext<V>) => Op<R, any>);
   when?: (h: HostContext<V>) => boolean;
+  /** Why the task is skipped when `when` is false, shown instead of the condition's source. */
+  whenReason?: string | ((h: HostContext<V>) => string);
   tags?: string[];
   notify?: Handler<any, any>[];
   /** Re-run the task until `until` holds, at most `retries` more times, `delaySeconds` apart. */
-  retries?: number;
-  delaySeconds?: number;
+  retries?: number | ((h: HostContext<V>) => number);
+  delaySeconds?: number | ((h: HostContext<V>) => number);
   until?: (result: R, h: HostContext<V>) => boolean;
   ignoreErrors?: boolean;
   /** Run on the first host of the batch only; every host sees its result. */

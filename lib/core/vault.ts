@@ -57,11 +57,12 @@ export function decryptValue(text: string, passphrase: string): Secret {
  * The passphrase, from --vault-password-file, RIGGER_VAULT_PASSWORD_FILE or
  * RIGGER_VAULT_PASSWORD, read only when a vault value is met.
  */
-export function vaultPassphraseSource(file?: string): () => string {
+export function vaultPassphraseSource(file?: string, fallbackFile?: string): () => string {
   let cached: string | undefined;
   return () => {
     if (cached !== undefined) return cached;
-    const path = file ?? process.env.RIGGER_VAULT_PASSWORD_FILE;
+    const fallback = !process.env.RIGGER_VAULT_PASSWORD && fallbackFile && existsSync(fallbackFile) ? fallbackFile : undefined;
+    const path = file ?? process.env.RIGGER_VAULT_PASSWORD_FILE ?? fallback;
     if (path) {
       if (!existsSync(path)) throw new VaultError(`vault password file ${path} does not exist`);
       cached = readFileSync(path, 'utf8').replace(/\r?\n$/, '');

@@ -6,6 +6,8 @@ import { loadYamlInventory, type LoadOptions } from './yaml-inventory.ts';
 
 export const USER_INVENTORY = 'inventory/hosts.yml';
 export const LAB_INVENTORY = 'inventory/lab.yml';
+/** Written by `scripts/lab.ts up` for the lab inventory's !vault values; never used with another inventory. */
+export const LAB_VAULT_PASSWORD_FILE = '.lab/vault-password';
 
 /**
  * The inventories to use: those given with -i, else the user's own

@@ -9,3 +9,6 @@ export { mount } from './mount/mount.ts';
 export { entry as cron } from './cron/entry.ts';
 export * as system from './system/index.ts';
 export { rules as firewall } from './firewall/rules.ts';
+export * as docker from './docker/index.ts';
+export { assert } from './assert.ts';
+export { each } from './each.ts';

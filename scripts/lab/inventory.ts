@@ -1,18 +1,38 @@
-import { writeFileSync } from 'node:fs';
-import { stringify } from 'yaml';
-import { LAB_INVENTORY, LAB_KEY, LAB_KNOWN_HOSTS, NODES } from './config.ts';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Document, isScalar } from 'yaml';
+import { encryptValue } from '../../lib/core/vault.ts';
+import { LAB_VAULT_PASSWORD_FILE } from '../../lib/inventory/load.ts';
+import { BACKUP_MOUNT, LAB_DIR, LAB_INVENTORY, LAB_KEY, LAB_KNOWN_HOSTS, NODES } from './config.ts';
+import { REGISTRY, serviceImageRefs } from './services.ts';
+
+/** A random value kept in .lab/ across resets (the lab's vault passphrase, its database password). */
+function labValue(file: string): string {
+  const p = path.resolve(file);
+  if (!existsSync(p)) {
+    mkdirSync(path.dirname(p), { recursive: true });
+    writeFileSync(p, randomBytes(18).toString('base64url') + '\n', { mode: 0o600 });
+  }
+  return readFileSync(p, 'utf8').trim();
+}
+
+export const LAB_POSTGRES_PASSWORD_FILE = path.join(LAB_DIR, 'postgres-password');
 
 /**
  * inventory/lab.yml in Ansible's format: the nodes' addresses, the lab key,
  * the pinned host keys, and the lab's variables where it differs from a
  * real cluster (LAB.md): Debian's docker.io, overlay encryption off (its
- * traffic does not flow on this kernel), dnsrr endpoints (no IPVS).
+ * traffic does not flow on this kernel), dnsrr endpoints and host-mode
+ * ports (no IPVS), a bind mount where NFS would be (no NFS in this kernel),
+ * the lab registry, and the lab's stack.
  */
 export function writeLabInventory(): void {
-  const host = (name: string) => {
+  const host = (name: string, extra: Record<string, unknown> = {}) => {
     const n = NODES.find((x) => x.name === name)!;
-    return { [n.name]: { ansible_host: n.ip, node_role: n.role } };
+    return { [n.name]: { ansible_host: n.ip, node_role: n.role, ...extra } };
   };
+  const images = serviceImageRefs();
   const inventory = {
     all: {
       vars: {
@@ -21,17 +41,30 @@ export function writeLabInventory(): void {
         rigger_known_hosts_file: LAB_KNOWN_HOSTS,
         lab: true,
         timezone: 'Asia/Seoul',
+        sshd_permit_root_login: 'prohibit-password',
+        sshd_allow_users: ['root'],
+        firewall_backend: 'iptables',
         docker_source: 'distro',
+        docker_daemon_config: { 'insecure-registries': [REGISTRY], 'log-driver': 'json-file', 'log-opts': { 'max-size': '10m' } },
         overlay_encrypted: false,
         service_endpoint_mode: 'dnsrr',
+        service_publish_mode: 'host',
         overlay_networks: ['dmz_network', 'service_network', 'ai_network', 'data_network', 'build_network', 'monitoring'],
-        backup_root: '/volume1/backup',
+        nfs_server_enabled: false,
+        nfs_mount_fstype: 'none',
+        nfs_mount_opts: 'bind',
+        nfs_mount_source: '/srv/nfs-standin/ai-models',
+        stacks: [{ name: 'lab', file: 'stacks/lab.yml', env: { WEB_IMAGE: images.web, POSTGRES_IMAGE: images.postgres } }],
+        stack_secrets: { lab_postgres_password: '' },
+        health_checks: [{ service: 'lab_web', port: 8080, path: '/health' }],
+        preflight_min_free_gb: 1,
+        backup_root: BACKUP_MOUNT,
       },
       children: {
         managers: { hosts: host('gateway') },
         workers: {
           children: {
-            ai_nodes: { hosts: host('ai') },
+            ai_nodes: { hosts: host('ai', { model_dir: '/mnt/ai-models' }) },
             data_nodes: { hosts: host('data') },
             cicd_nodes: { hosts: host('cicd') },
           },
@@ -39,5 +72,11 @@ export function writeLabInventory(): void {
       },
     },
   };
-  writeFileSync(LAB_INVENTORY, `# Written by \`npx tsx scripts/lab.ts up\`: the local lab. reset rewrites it; down removes it.\n${stringify(inventory)}`);
+  const doc = new Document(inventory);
+  const node = doc.getIn(['all', 'vars', 'stack_secrets', 'lab_postgres_password'], true);
+  if (isScalar(node)) {
+    node.value = encryptValue(labValue(LAB_POSTGRES_PASSWORD_FILE), labValue(LAB_VAULT_PASSWORD_FILE));
+    node.tag = '!vault';
+  }
+  writeFileSync(LAB_INVENTORY, `# Written by \`npx tsx scripts/lab.ts up\`: the local lab. reset rewrites it; down removes it.\n# Its !vault values use the passphrase in ${LAB_VAULT_PASSWORD_FILE} (used only with this inventory).\n${doc.toString()}`);
 }

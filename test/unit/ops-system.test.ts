@@ -49,7 +49,12 @@ test('systemd service: daemon-reload only when systemd asks for it; start/enable
   const reload = parseShow('LoadState=loaded\nActiveState=active\nUnitFileState=enabled\nNeedDaemonReload=yes\n');
   assert.deepEqual(commands(decide(ops.systemd.service({ name: 'x.service', state: 'started', enabled: true }), reload)), ['systemctl daemon-reload']);
   assert.equal(decide(ops.systemd.service({ name: 'x.service', state: 'started' }), parseShow('LoadState=loaded\nActiveState=active\nUnitFileState=static\nNeedDaemonReload=no')).kind, 'ok');
-  assert.equal(decide(ops.systemd.service({ name: 'x.service', state: 'started' }), parseShow('LoadState=not-found\nActiveState=inactive')).kind, 'fail');
+  // A unit not installed yet (check mode before its package task): planned behind a guard that fails with a clear message.
+  const missing = parseShow('LoadState=not-found\nActiveState=inactive');
+  const planned = commands(decide(ops.systemd.service({ name: 'x.service', state: 'started', enabled: true }), missing));
+  assert.match(planned[0]!, /systemctl cat x\.service .*not known to systemd/);
+  assert.deepEqual(planned.slice(1), ['systemctl start x.service', 'systemctl enable x.service']);
+  assert.equal(decide(ops.systemd.service({ name: 'x.service', state: 'stopped', enabled: false }), missing).kind, 'ok');
   assert.deepEqual(commands(decide(ops.systemd.service({ name: 'x.service', state: 'restarted' }), reload)), ['systemctl daemon-reload', 'systemctl restart x.service']);
 });
 
@@ -103,7 +108,10 @@ test('firewall: ufw rules read from user.rules tuples; iptables chain text keeps
     '-A RIGGER-INPUT -s 10.0.0.0/8 -p tcp -m tcp --dport 2377 -j ACCEPT',
     '-A RIGGER-INPUT -j DROP',
   ]);
-  assert.equal(decide(ops.firewall({ backend: 'ufw', rules: [] }), parseUfw('@@missing')).kind, 'fail');
+  // ufw not installed yet (check mode before the package task): planned behind a guard that names the package.
+  const planned = commands(decide(ops.firewall({ backend: 'ufw', rules: [] }), parseUfw('@@missing')));
+  assert.match(planned[0]!, /command -v ufw .*ufw is not installed/);
+  assert.ok(planned.includes('ufw --force enable'));
 });
 
 test('fact parsers', () => {

@@ -9,8 +9,7 @@ import type { ExecResult } from '../../transport/types.ts';
  * and its stdout, stderr and exit status are delimited by a random marker
  * that the probes' output cannot predict.
  */
-export function batchScript(commands: readonly Command[]): { command: Command; marker: string } {
-  const marker = `@@rigger-${randomBytes(8).toString('hex')}`;
+export function batchScript(commands: readonly Command[], marker = `@@rigger-${randomBytes(8).toString('hex')}`): { command: Command; marker: string } {
   const parts: Buffer[] = [];
   commands.forEach((c, i) => {
     if (c.hasStdin()) throw new Error('a probe cannot take stdin');

@@ -28,6 +28,8 @@ export interface RunnerOptions {
   forks: number;
   verbosity: number;
   bus: EventBus;
+  /** Every task's outcome on every host, results included (for playbooks that print a report). */
+  onOutcome?: (row: { task: Task<any>; host: string; outcome: TaskOutcome }) => void;
   transportFor: (host: string, vars: Record<string, unknown>) => Transport;
 }
 
@@ -389,6 +391,7 @@ export class Runner {
           if (this.#interrupted) return;
           outcomes.set(host, outcome);
           this.#record(task, host, outcome, batch);
+          this.o.onOutcome?.({ task, host, outcome });
           this.o.bus.emit({
             type: 'task-host',
             task: task.name,

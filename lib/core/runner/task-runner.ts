@@ -207,7 +207,8 @@ async function attempt(task: Task<any>, env: TaskEnv): Promise<Omit<TaskOutcome,
   // The probes of the tasks after this one, read after the change, in the same exec.
   const next = collectProbes(task, undefined, env);
   const result = await applyChange(decision, env, task.id, next);
-  return { status: op.readOnly ? 'ok' : 'changed', ...base, result };
+  const unchanged = op.readOnly || (decision.unchanged !== undefined && decision.unchanged(result));
+  return { status: unchanged ? 'ok' : 'changed', ...base, result };
 }
 
 /** Runs one task on one host: when, op, probe, decide, act, with retries and overrides. */
@@ -217,9 +218,12 @@ export async function runTask(task: Task<any>, env: TaskEnv): Promise<TaskOutcom
   const done = (x: Omit<TaskOutcome, 'durationMs'>): TaskOutcome => ({ ...x, durationMs: performance.now() - started });
   try {
     if (o.when && !(await withFacts(env, task.id, (h) => o.when!(h)))) {
-      return done({ status: 'skipped', msg: `when: ${describeWhen(o.when)} was false` });
+      const reason = typeof o.whenReason === 'function' ? o.whenReason(env.context(false)) : o.whenReason;
+      return done({ status: 'skipped', msg: reason ?? `when: ${describeWhen(o.when)} was false` });
     }
-    const retries = o.retries ?? (o.until ? 3 : 0);
+    const h0 = env.context(false);
+    const retries = (typeof o.retries === 'function' ? o.retries(h0) : o.retries) ?? (o.until ? 3 : 0);
+    const delaySeconds = (typeof o.delaySeconds === 'function' ? o.delaySeconds(h0) : o.delaySeconds) ?? 1;
     let outcome: Omit<TaskOutcome, 'durationMs'> = { status: 'failed' };
     for (let i = 0; i <= retries; i++) {
       try {
@@ -244,7 +248,7 @@ export async function runTask(task: Task<any>, env: TaskEnv): Promise<TaskOutcom
       if (!o.until && outcome.status === 'failed' && o.retries === undefined) break;
       if (i < retries) {
         env.target.invalidate();
-        await new Promise((r) => setTimeout(r, (o.delaySeconds ?? 1) * 1000));
+        await new Promise((r) => setTimeout(r, delaySeconds * 1000));
       } else if (o.until && !satisfied && outcome.status !== 'failed') {
         outcome = { ...outcome, status: 'failed', msg: `until did not hold after ${retries + 1} attempts` };
       }

@@ -61,9 +61,16 @@ export function parseUfw(text: string): UfwState {
   return { installed: true, active: /^Status: active/m.test(head), allowed };
 }
 
+/**
+ * A backend that is not installed yet is what check mode sees before the
+ * package task ran: the change is planned as on an empty firewall, and the
+ * real run stops with a clear message if the package is still missing.
+ */
+const requireTool = (tool: string, pkg: string) =>
+  sh`command -v ${tool} >/dev/null || { echo ${`${pkg} is not installed (install the ${pkg} package first)`} >&2; exit 1; }`;
+
 function decideUfw(p: Params, s: UfwState): Decision<{ rules: number }> {
-  if (!s.installed) return { kind: 'fail', reason: 'ufw is not installed (install the ufw package first)' };
-  const commands: Command[] = [];
+  const commands: Command[] = s.installed ? [] : [requireTool('ufw', 'ufw')];
   const changes: string[] = [];
   for (const r of allRules(p)) {
     if (s.allowed.has(key(r))) continue;
@@ -77,7 +84,7 @@ function decideUfw(p: Params, s: UfwState): Decision<{ rules: number }> {
   }
   if (!p.enabled && s.active) (commands.push(sh`ufw disable`), changes.push('disable ufw'));
   const result = { rules: allRules(p).length };
-  if (commands.length === 0) return { kind: 'ok', result };
+  if (changes.length === 0) return { kind: 'ok', result };
   return { kind: 'change', msg: changes.join(', '), diff: { kind: 'summary', lines: changes }, commands, result: () => result, checkResult: result };
 }
 
@@ -116,10 +123,9 @@ export function parseIptables(text: string): IptablesState {
 const unitText = `[Unit]\nDescription=rigger firewall rules\nBefore=network-pre.target docker.service\nWants=network-pre.target\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c 'iptables-restore --noflush ${IPTABLES_FILE} && (iptables -C INPUT -j RIGGER-INPUT 2>/dev/null || iptables -I INPUT 1 -j RIGGER-INPUT)'\n[Install]\nWantedBy=multi-user.target\n`;
 
 function decideIptables(p: Params, s: IptablesState): Decision<{ rules: number }> {
-  if (!s.installed) return { kind: 'fail', reason: 'iptables is not installed (install the iptables package first)' };
   const text = iptablesText(p);
   const expectedLive = text.split('\n').filter((l) => l.startsWith('-A RIGGER-INPUT')).length;
-  const commands: Command[] = [];
+  const commands: Command[] = s.installed ? [] : [requireTool('iptables-restore', 'iptables')];
   const changes: string[] = [];
   const sha = (t: string) => createHash('sha256').update(t).digest('hex');
   if (s.file !== text) {
@@ -136,7 +142,7 @@ function decideIptables(p: Params, s: IptablesState): Decision<{ rules: number }
     changes.push(`enable ${UNIT} to restore the rules at boot`);
   }
   const result = { rules: allRules(p).length };
-  if (commands.length === 0) return { kind: 'ok', result };
+  if (changes.length === 0) return { kind: 'ok', result };
   return { kind: 'change', msg: changes.join(', '), diff: { kind: 'text', path: IPTABLES_FILE, before: s.file, after: text }, commands, result: () => result, checkResult: result };
 }
 

@@ -16,8 +16,14 @@ const schema = z
   })
   .strict();
 
+/** Keywords sshd reads once per line, so a list becomes several lines (Port 22, Port 222). */
+const ONE_VALUE_PER_LINE = new Set(['Port', 'ListenAddress', 'HostKey']);
+
 export function sshdText(settings: Record<string, string | number | string[]>): string {
-  return ['# Managed by rigger', ...Object.entries(settings).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(' ') : v}`)].join('\n') + '\n';
+  const lines = Object.entries(settings).flatMap(([k, v]) =>
+    Array.isArray(v) && ONE_VALUE_PER_LINE.has(k) ? v.map((x) => `${k} ${x}`) : [`${k} ${Array.isArray(v) ? v.join(' ') : v}`],
+  );
+  return ['# Managed by rigger', ...lines].join('\n') + '\n';
 }
 
 /**

@@ -32,7 +32,24 @@ const schema = z
   .refine((p) => p.state !== undefined || p.enabled !== undefined, { message: 'give state, enabled, or both', path: ['state'] });
 
 export function decideService(p: z.output<typeof schema>, s: UnitState): Decision<UnitState> {
-  if (s.load === 'not-found' || s.load === '') return { kind: 'fail', reason: `unit ${p.name} is not known to systemd (LoadState ${s.load || 'unknown'})` };
+  if (s.load === 'not-found' || s.load === '') {
+    // Nothing to stop or disable; anything else needs the unit, which a
+    // package task before this one may install (check mode sees it missing).
+    if (p.state !== 'started' && p.state !== 'restarted' && p.state !== 'reloaded' && p.enabled !== true) return { kind: 'ok', result: s };
+    const todo = [p.state === 'reloaded' ? 'started' : p.state, p.enabled ? 'enabled' : undefined].filter(Boolean).join(', ');
+    const after: UnitState = { ...s, load: 'loaded', active: p.state ? 'active' : s.active, unitFile: p.enabled ? 'enabled' : s.unitFile };
+    return {
+      kind: 'change',
+      msg: `${p.name}: ${todo} (the unit is not installed yet)`,
+      commands: [
+        sh`systemctl cat ${p.name} >/dev/null 2>&1 || { echo ${`unit ${p.name} is not known to systemd (install its package first)`} >&2; exit 1; }`,
+        ...(p.state ? [sh`systemctl ${p.state === 'restarted' ? 'restart' : 'start'} ${p.name}`] : []),
+        ...(p.enabled ? [sh`systemctl enable ${p.name}`] : []),
+      ],
+      result: () => after,
+      checkResult: after,
+    };
+  }
   if (s.load === 'masked' && (p.state === 'started' || p.enabled)) return { kind: 'fail', reason: `unit ${p.name} is masked` };
   const commands: Command[] = [];
   const changes: string[] = [];

@@ -1,0 +1,236 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { sh, type Command } from '../../core/command.ts';
+import { jsonChanges } from '../../core/diff.ts';
+import { defineOp, OpFailure, type Decision, type Remote } from '../../core/op.ts';
+import type { ExecResult } from '../../transport/types.ts';
+import { jsonEqual } from '../files/json-merge.ts';
+import { atomicWrite } from '../files/write-file.ts';
+import { interpolate, parseCompose, type Compose } from './compose.ts';
+
+/**
+ * What rigger recorded on the manager after its last deploy of a stack: the
+ * compose definition of each service and the spec Docker made of it. The
+ * next run compares the new definitions with the recorded ones (what the
+ * user changed) and the live specs with the recorded ones (what drifted:
+ * a `docker service scale`, a hand edit), so a no-op run and check mode
+ * never need to deploy to know.
+ */
+interface StackRecord {
+  sha: string;
+  top: unknown;
+  services: Record<string, { def: unknown; spec: unknown }>;
+}
+
+export const stackRecordPath = (name: string) => `/var/lib/rigger/stacks/${name}.json`;
+
+const schema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a stack name: lower-case letters, digits, _ and -'),
+    /** The compose file's text, before interpolation; or give `file`. */
+    compose: z.string().min(1).optional(),
+    /** A compose file on this machine (relative to the working directory), read when the op is built. */
+    file: z.string().min(1).optional(),
+    /** Values for ${VAR} in the compose file. Secrets belong in docker secrets, not here. */
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
+    /** Remove services of the stack that the compose file no longer has. */
+    prune: z.boolean().default(false),
+    /** How long to wait for every service to reach its replica count after a deploy. */
+    timeoutSeconds: z.number().int().min(1).default(300),
+  })
+  .strict()
+  .transform((p, ctx) => {
+    const source = p.file ?? 'compose';
+    let text = p.compose;
+    if (text === undefined) {
+      if (!p.file) {
+        ctx.addIssue({ code: 'custom', path: ['file'], message: 'give the compose text or a file' });
+        return z.NEVER;
+      }
+      try {
+        text = readFileSync(p.file, 'utf8');
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['file'], message: `cannot read ${p.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+        return z.NEVER;
+      }
+    }
+    const rendered = interpolate(text, p.env);
+    const parsed = rendered.problems.length ? { problems: rendered.problems } : parseCompose(rendered.text);
+    if (!parsed.compose) {
+      for (const pr of parsed.problems) ctx.addIssue({ code: 'custom', path: ['compose'], message: `${source}:${pr.line}:${pr.col}: ${pr.message}` });
+      return z.NEVER;
+    }
+    return { ...p, rendered: rendered.text, parsed: parsed.compose };
+  });
+
+type Params = z.output<typeof schema>;
+
+interface StackState {
+  error?: string;
+  live: Map<string, unknown>;
+  record?: StackRecord;
+}
+
+const label = (name: string) => `label=com.docker.stack.namespace=${name}`;
+
+/** One JSON spec per line for every service of the stack. */
+const specsCommand = (name: string) =>
+  sh`if ! command -v docker >/dev/null; then :; elif ids=$(docker service ls -q --filter ${label(name)} 2>&1); then if [ -n "$ids" ]; then docker service inspect --format '{{json .Spec}}' $ids; fi; else printf '@@error %s\n' "$ids"; fi`;
+
+function parseSpecs(text: string): Map<string, unknown> {
+  const live = new Map<string, unknown>();
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const spec = JSON.parse(line) as { Name: string };
+    live.set(spec.Name, spec);
+  }
+  return live;
+}
+
+export function parseStackState(text: string): StackState {
+  const [specs = '', record = ''] = text.split('@@record\n');
+  if (specs.startsWith('@@error')) {
+    const error = specs.slice(8).trim();
+    // No swarm yet (check mode before the swarm role ran): no services, every one would be created.
+    return /not a swarm manager/i.test(error) ? { live: new Map() } : { error, live: new Map() };
+  }
+  const state: StackState = { live: parseSpecs(specs) };
+  if (record.trim()) {
+    try {
+      state.record = JSON.parse(record) as StackRecord;
+    } catch {
+      // An unreadable record is the same as none: the next deploy rewrites it.
+    }
+  }
+  return state;
+}
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+function definitions(p: Params): { top: unknown; services: Record<string, unknown> } {
+  const { services, ...top } = p.parsed as Compose;
+  return { top, services: Object.fromEntries(Object.entries(services).map(([k, v]) => [`${p.name}_${k}`, v])) };
+}
+
+const describeChange = (path: string, before: unknown, after: unknown) =>
+  `${path}: ${before === undefined ? '(unset)' : JSON.stringify(before)} -> ${after === undefined ? '(unset)' : JSON.stringify(after)}`;
+
+/** What a deploy would do, service by service, from the recorded and live state. */
+export function planStack(p: Params, s: StackState): { lines: string[]; touched: string[] } {
+  const desired = definitions(p);
+  const lines: string[] = [];
+  const touched: string[] = [];
+  for (const [svc, def] of Object.entries(desired.services)) {
+    const live = s.live.get(svc);
+    const rec = s.record?.services[svc];
+    if (live === undefined) {
+      lines.push(`+ ${svc} (create)`);
+      touched.push(svc);
+      continue;
+    }
+    if (!rec) {
+      lines.push(`~ ${svc}: no record of rigger's last deploy here; deploy to be sure`);
+      touched.push(svc);
+      continue;
+    }
+    const defChanges = jsonChanges(rec.def, def);
+    const drift = jsonChanges(rec.spec, live);
+    if (defChanges.length === 0 && drift.length === 0) continue;
+    touched.push(svc);
+    for (const c of defChanges) lines.push(`~ ${svc}: ${describeChange(c.path, c.before, c.after)}`);
+    for (const c of drift) lines.push(`~ ${svc} (changed outside rigger, reverted): ${describeChange(c.path, c.after, c.before)}`);
+  }
+  for (const svc of s.live.keys()) {
+    if (svc in desired.services) continue;
+    lines.push(p.prune ? `- ${svc} (remove)` : `! ${svc} is no longer in the compose file (kept: prune is off)`);
+    if (p.prune) touched.push(svc);
+  }
+  if (s.record && !jsonEqual(s.record.top, desired.top)) {
+    for (const c of jsonChanges(s.record.top, desired.top)) lines.push(`~ stack ${p.name}: ${describeChange(c.path, c.before, c.after)}`);
+    if (touched.length === 0) touched.push(`(stack ${p.name})`);
+  }
+  return { lines, touched };
+}
+
+/**
+ * Waits until every service of the stack runs its desired replicas and no
+ * update is in progress; on timeout prints each lagging service's recent
+ * task errors and exits 3.
+ */
+function waitCommand(name: string, timeout: number): Command {
+  return sh`deadline=$(( $(date +%s) + ${timeout} ))
+while :; do
+  lagging=$(docker service ls --filter ${label(name)} --format '{{.Name}} {{.Replicas}}' | awk '{ split($2, a, "/"); if (a[1] != a[2]) print $1 }')
+  ids=$(docker service ls -q --filter ${label(name)})
+  updating=$( [ -n "$ids" ] && docker service inspect --format '{{.Spec.Name}} {{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' $ids | awk '$2 == "updating" || $2 == "rollback_started" { print $1 }')
+  [ -z "$lagging$updating" ] && exit 0
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    for s in $lagging $updating; do
+      echo "$s: $(docker service ls --filter name=$s --format '{{.Replicas}}') replicas"
+      docker service ps "$s" --no-trunc --format '  {{.Name}} on {{.Node}}: {{.CurrentState}} {{.Error}}' | head -4
+    done >&2
+    exit 3
+  fi
+  sleep 1
+done`;
+}
+
+async function deploy(p: Params, before: Map<string, unknown>, remote: Remote) {
+  const args = ['--compose-file', '-', '--resolve-image', 'never', ...(p.prune ? ['--prune'] : [])];
+  const r = await remote.run(sh`docker stack deploy ${args} ${p.name} 2>&1`.withStdin(p.rendered));
+  if (r.code !== 0) throw new OpFailure(`docker stack deploy ${p.name} failed:\n${r.stdout.toString('utf8').trim()}`, r);
+  const after = parseSpecs((await remote.check(specsCommand(p.name))).stdout.toString('utf8'));
+  const desired = definitions(p);
+  const record: StackRecord = {
+    sha: sha(p.rendered),
+    top: desired.top,
+    services: Object.fromEntries([...after].filter(([n]) => n in desired.services).map(([n, spec]) => [n, { def: desired.services[n], spec }])),
+  };
+  const text = JSON.stringify(record);
+  await remote.check(sh`mkdir -p /var/lib/rigger/stacks && chmod 700 /var/lib/rigger/stacks`);
+  await remote.check(atomicWrite(stackRecordPath(p.name), Buffer.from(text), sha(text), '0600', {}));
+  const changed = [...new Set([...before.keys(), ...after.keys()])].filter((n) => !jsonEqual(before.get(n), after.get(n)));
+  const w = await remote.run(waitCommand(p.name, p.timeoutSeconds));
+  if (w.code !== 0) {
+    throw new OpFailure(`stack ${p.name}: services did not reach their replicas within ${p.timeoutSeconds} s:\n${w.stderr.toString('utf8').trim()}`, w);
+  }
+  return { services: [...after.keys()].sort(), changed: changed.sort() };
+}
+
+export interface StackResult {
+  services: string[];
+  /** Services whose spec the deploy changed (created, updated or removed). */
+  changed: string[];
+}
+
+/**
+ * A swarm stack from a compose file, deployed with `docker stack deploy`.
+ * Decided without deploying: unchanged definitions and undrifted specs are
+ * ok; otherwise check mode lists each service that would change and how.
+ * After a deploy, the specs before and after say what really changed, and
+ * the op waits for every service's replicas.
+ */
+export const stack = defineOp({
+  kind: 'docker.stack',
+  schema,
+  describe: (p) => `stack ${p.name} (${Object.keys(p.parsed.services).length} services)`,
+  probe: (p) => ({
+    command: sh`${specsCommand(p.name)}; echo @@record; cat ${stackRecordPath(p.name)} 2>/dev/null || true`,
+    parse: (r: ExecResult) => parseStackState(r.stdout.toString('utf8')),
+  }),
+  decide: (p, s: StackState): Decision<StackResult> => {
+    if (s.error) return { kind: 'fail', reason: `cannot list the services of stack ${p.name}: ${s.error}` };
+    const { lines, touched } = planStack(p, s);
+    const services = Object.keys(definitions(p).services).sort();
+    if (touched.length === 0) return { kind: 'ok', result: { services, changed: [] }, ...(lines.length ? { msg: lines.join('; ') } : {}) };
+    return {
+      kind: 'change',
+      msg: `deploy ${p.name}: ${touched.join(', ')}`,
+      diff: { kind: 'summary', lines },
+      apply: (remote) => deploy(p, s.live, remote),
+      unchanged: (r) => r.changed.length === 0,
+      checkResult: { services, changed: touched },
+    };
+  },
+});

@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+
+import { OpFailure, type Decision, type Op, type Probe, type Remote } from '../core/op.ts';
+import { batchScript, splitBatch } from '../core/runner/probe-batch.ts';
+import type { ExecResult } from '../transport/types.ts';
+
+type Change = Extract<Decision<unknown>, { kind: 'change' }>;
+
+/** Runs a change's commands or apply through a Remote, as the runner would. */
+async function applyOne(c: Change, remote: Remote): Promise<unknown> {
+  if (c.apply) return c.apply(remote);
+  let last: ExecResult | undefined;
+  for (const command of c.commands ?? []) last = await remote.check(command);
+  return c.result && last ? c.result(last) : c.checkResult;
+}
+
+/**
+ * One task for a list that comes from variables (networks, secrets,
+ * stacks): the members' probes share one round trip, each member decides
+ * on its own state, and the changes run in order. The task fails if any
+ * member would fail, before anything changes.
+ */
+export function each<R>(kind: string, members: Op<R, any>[]): Op<R[], ExecResult[]> {
+  const problems = members.flatMap((m) => m.problems);
+  const probed = members.map((m) => m.probe).filter((p): p is Probe<unknown> => p !== undefined);
+  // The marker follows from the probes themselves: the runner builds an op
+  // twice (once ahead, to batch its probe), and both must parse alike.
+  const marker = `@@each-${createHash('sha256').update(Buffer.concat(probed.map((p) => p.command.bytes))).digest('hex').slice(0, 16)}`;
+  const batch = probed.length ? batchScript(probed.map((p) => p.command), marker) : undefined;
+  const op: Op<R[], ExecResult[]> = {
+    kind,
+    params: members.map((m) => m.params),
+    problems,
+    describe: () => `${kind}: ${members.map((m) => m.describe()).join(', ') || '(none)'}`,
+    readOnly: members.every((m) => m.readOnly),
+    decide: (outputs: ExecResult[]): Decision<R[]> => {
+      let i = 0;
+      const decisions = members.map((m) => m.decide(m.probe ? m.probe.parse(outputs[i++]!) : undefined));
+      const failed = decisions.flatMap((d) => (d.kind === 'fail' ? [d.reason] : []));
+      if (failed.length) return { kind: 'fail', reason: failed.join('\n') };
+      const resultOf = (d: Decision<R>): R | undefined => (d.kind === 'ok' ? d.result : d.kind === 'change' ? d.checkResult : undefined);
+      const notes = decisions.flatMap((d) => (d.kind === 'ok' && d.msg ? [d.msg] : []));
+      const changes = decisions.filter((d): d is Extract<Decision<R>, { kind: 'change' }> => d.kind === 'change');
+      if (changes.length === 0) return { kind: 'ok', result: decisions.map(resultOf) as R[], ...(notes.length ? { msg: notes.join('; ') } : {}) };
+      const unchanged: boolean[] = [];
+      return {
+        kind: 'change',
+        msg: [...changes.map((c) => c.msg), ...notes].join('; '),
+        diff: { kind: 'summary', lines: changes.flatMap((c) => (c.diff?.kind === 'summary' ? c.diff.lines : [c.msg])) },
+        apply: async (remote) => {
+          const results: R[] = [];
+          for (const d of decisions) {
+            if (d.kind !== 'change') {
+              results.push(resultOf(d) as R);
+              continue;
+            }
+            const r = (await applyOne(d as Change, remote)) as R;
+            unchanged.push(d.unchanged?.(r) ?? false);
+            results.push(r);
+          }
+          return results;
+        },
+        unchanged: () => unchanged.length > 0 && unchanged.every(Boolean),
+        checkResult: decisions.map(resultOf) as R[],
+        ...(changes.some((c) => c.unpredictable) ? { unpredictable: true } : {}),
+      };
+    },
+  };
+  if (batch) {
+    op.probe = {
+      command: batch.command,
+      parse: (r: ExecResult) => {
+        if (r.code !== 0 && !r.stdout.includes(Buffer.from(batch.marker))) throw new OpFailure(`probe failed: ${r.stderr.toString('utf8').trim()}`);
+        return splitBatch(r, batch.marker, probed.length);
+      },
+    };
+  }
+  return op;
+}
+

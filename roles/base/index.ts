@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { defineRole, ops } from '../../lib/index.ts';
+import { ruleSchema } from '../../lib/ops/firewall/rules.ts';
+import { connection } from '../common.ts';
+
+/** The ports Docker Swarm needs between nodes: management, gossip, overlay data. */
+export const SWARM_PORTS = [
+  { port: 2377, proto: 'tcp', comment: 'swarm management' },
+  { port: 7946, proto: 'tcp', comment: 'swarm gossip' },
+  { port: 7946, proto: 'udp', comment: 'swarm gossip' },
+  { port: 4789, proto: 'udp', comment: 'swarm overlay' },
+] as const;
+
+export const baseDefaults = z.object({
+  base_packages: z.array(z.string()).default(['apt-transport-https', 'ca-certificates', 'curl', 'gnupg', 'lsb-release', 'git', 'vim', 'tzdata']),
+  /** none: leave installed packages alone; safe: apt-get upgrade; full: apt-get dist-upgrade. */
+  apt_upgrade: z.enum(['none', 'safe', 'full']).default('none'),
+  timezone: z.string().regex(/^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/, 'a zone name like Asia/Seoul').default('Etc/UTC'),
+  /** The port sshd ends up on. While it differs from the port this run connects to, sshd listens on both. */
+  sshd_port: z.number().int().min(1).max(65535).default(22),
+  sshd_permit_root_login: z.enum(['yes', 'no', 'prohibit-password']).default('no'),
+  sshd_password_authentication: z.boolean().default(false),
+  /** Empty: no AllowUsers line. Must include the user this run connects as. */
+  sshd_allow_users: z.array(z.string().min(1)).default([]),
+  firewall_enabled: z.boolean().default(true),
+  firewall_backend: z.enum(['ufw', 'iptables']).default('ufw'),
+  /** Where swarm traffic may come from (the cluster's networks); any by default. */
+  firewall_swarm_from: z.string().default('any'),
+  /** Ports this node publishes (its services), besides SSH and the swarm's. */
+  published_ports: z.array(ruleSchema).default([]),
+});
+
+/** Packages, time zone, sshd hardening and the firewall: what every node gets first. */
+export const base = defineRole({
+  name: 'base',
+  defaults: baseDefaults,
+  build: ({ task }) => {
+    const packages = task({
+      name: 'base packages',
+      op: (h) => ops.apt.packages({ names: [...h.vars.base_packages, ...(h.vars.firewall_enabled ? [h.vars.firewall_backend] : [])], updateCache: true }),
+    });
+    const upgradable = task({
+      name: 'packages with upgrades',
+      when: (h) => h.vars.apt_upgrade !== 'none',
+      whenReason: 'apt_upgrade is none',
+      op: (h) => ops.shell({ script: `apt-get -s ${h.vars.apt_upgrade === 'full' ? 'dist-upgrade' : 'upgrade'} | awk '/^Inst /{print $2}'`, readOnly: true }),
+    });
+    return {
+      tasks: [
+        packages,
+        upgradable,
+        task({
+          name: 'upgrade packages',
+          when: (h) => h.vars.apt_upgrade !== 'none' && (h.result(upgradable)?.stdout.trim() ?? '') !== '',
+          whenReason: (h) => (h.vars.apt_upgrade === 'none' ? 'apt_upgrade is none' : 'nothing to upgrade'),
+          op: (h) => ops.command({ argv: ['apt-get', '-y', '-q', '-o', 'Dpkg::Options::=--force-confold', h.vars.apt_upgrade === 'full' ? 'dist-upgrade' : 'upgrade'], env: { DEBIAN_FRONTEND: 'noninteractive' } }),
+        }),
+        task({ name: 'time zone link', op: (h) => ops.file({ path: '/etc/localtime', state: 'link', src: `/usr/share/zoneinfo/${h.vars.timezone}` }) }),
+        task({ name: 'time zone name', op: (h) => ops.copy({ path: '/etc/timezone', content: `${h.vars.timezone}\n`, mode: '0644' }) }),
+        task({
+          name: 'sshd settings keep this run connected',
+          op: (h) => {
+            const { user } = connection(h.allVars);
+            const allow = h.vars.sshd_allow_users;
+            const problems = [
+              allow.length > 0 && !allow.includes(user) ? `sshd_allow_users (${allow.join(', ')}) leaves out ${user}, the user this run connects as` : '',
+              user === 'root' && h.vars.sshd_permit_root_login === 'no' ? 'sshd_permit_root_login is no but this run connects as root' : '',
+            ].filter(Boolean);
+            return ops.assert({ that: problems.length === 0, message: `refusing to harden sshd: ${problems.join('; ')}`, success: `${user} keeps access` });
+          },
+        }),
+        task({
+          name: 'sshd hardening',
+          op: (h) => {
+            const { port } = connection(h.allVars);
+            const ports = [...new Set([port, h.vars.sshd_port])].map(String);
+            return ops.system.sshdConfig({
+              settings: {
+                // Both ports while moving: this run keeps its port until the inventory says the new one.
+                Port: ports,
+                PermitRootLogin: h.vars.sshd_permit_root_login,
+                PasswordAuthentication: h.vars.sshd_password_authentication ? 'yes' : 'no',
+                ...(h.vars.sshd_allow_users.length ? { AllowUsers: h.vars.sshd_allow_users } : {}),
+              },
+            });
+          },
+        }),
+        task({
+          name: 'firewall',
+          when: (h) => h.vars.firewall_enabled,
+          whenReason: 'firewall_enabled is false',
+          op: (h) => {
+            const { port } = connection(h.allVars);
+            const swarm = SWARM_PORTS.map((r) => ({ ...r, from: h.vars.firewall_swarm_from }));
+            const sshd = h.vars.sshd_port === port ? [] : [{ port: h.vars.sshd_port, proto: 'tcp' as const, comment: 'ssh (new port)' }];
+            return ops.firewall({ backend: h.vars.firewall_backend, sshPort: port, rules: [...sshd, ...swarm, ...h.vars.published_ports] });
+          },
+        }),
+      ],
+    };
+  },
+});

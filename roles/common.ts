@@ -1,0 +1,24 @@
+import type { HostContext } from '../lib/index.ts';
+
+/** The host that initialises the swarm and runs cluster-wide steps: the first of `managers`. */
+export function firstManager(h: HostContext<any>): string {
+  const first = h.groupHosts('managers')[0];
+  if (!first) throw new Error('the inventory has no host in group managers: the swarm needs one');
+  return first;
+}
+
+/** The address other nodes reach this host at: swarm_advertise_addr, else ansible_host, else its name. */
+export function advertiseAddr(vars: Readonly<Record<string, unknown>>, name: string): string {
+  return String(vars.swarm_advertise_addr ?? vars.ansible_host ?? name);
+}
+
+/** The user and port this run connects with, so hardening never locks the runner out. */
+export function connection(vars: Readonly<Record<string, unknown>>): { user: string; port: number } {
+  return { user: String(vars.ansible_user ?? process.env.USER ?? 'root'), port: Number(vars.ansible_port ?? 22) };
+}
+
+/** `when` and its reason for steps that run once for the cluster, on the first manager. */
+export const onFirstManager = (what: string) => ({
+  when: (h: HostContext<any>) => h.name === firstManager(h),
+  whenReason: `${what} on the first manager`,
+});

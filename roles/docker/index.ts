@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { defineRole, facts, handler, ops } from '../../lib/index.ts';
+import type { Json } from '../../lib/ops/files/json-merge.ts';
+
+export const DAEMON_JSON = '/etc/docker/daemon.json';
+
+/** Shared with the nvidia role: Docker restarts once, at the end, and only when its configuration changed. */
+export const restartDocker = handler({ name: 'restart docker', op: ops.systemd.service({ name: 'docker', state: 'restarted' }) });
+
+const jsonObject = z.record(z.string(), z.custom<Json>(() => true));
+
+export const dockerDefaults = z.object({
+  /** docker: Docker's apt repository (docker-ce); distro: the distribution's docker.io. */
+  docker_source: z.enum(['docker', 'distro']).default('docker'),
+  docker_repo_url: z.string().url().optional(),
+  docker_packages: z.array(z.string()).default(['docker-ce', 'docker-ce-cli', 'containerd.io', 'docker-buildx-plugin', 'docker-compose-plugin']),
+  docker_distro_packages: z.array(z.string()).default(['docker.io']),
+  /** Keys merged into /etc/docker/daemon.json; keys set by others (the nvidia runtime) are kept. */
+  docker_daemon_config: jsonObject.default({}),
+});
+
+/** Docker Engine from Docker's repository (or the distribution's), daemon.json merged, running and enabled. */
+export const docker = defineRole({
+  name: 'docker',
+  defaults: dockerDefaults,
+  build: ({ task }) => ({
+    tasks: [
+      task({
+        name: "Docker's apt repository",
+        when: (h) => h.vars.docker_source === 'docker',
+        whenReason: 'docker_source is distro',
+        op: (h) => {
+          const os = h.fact(facts.osRelease);
+          const id = os.id === 'raspbian' ? 'debian' : os.id;
+          const url = h.vars.docker_repo_url ?? `https://download.docker.com/linux/${id}`;
+          return ops.apt.repository({ name: 'docker', uris: [url], suites: [os.codename], components: ['stable'], key: { url: `${url}/gpg` } });
+        },
+      }),
+      task({
+        name: 'Docker packages',
+        op: (h) => ops.apt.packages({ names: h.vars.docker_source === 'docker' ? h.vars.docker_packages : h.vars.docker_distro_packages, updateCache: true }),
+      }),
+      task({ name: 'daemon.json', op: (h) => ops.jsonFile({ path: DAEMON_JSON, merge: h.vars.docker_daemon_config as Record<string, Json>, mode: '0644' }), notify: [restartDocker] }),
+      task({ name: 'Docker service', op: ops.systemd.service({ name: 'docker', state: 'started', enabled: true }) }),
+    ],
+    handlers: [restartDocker],
+  }),
+});

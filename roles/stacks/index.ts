@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { defineRole, ops, Secret } from '../../lib/index.ts';
+import { onFirstManager } from '../common.ts';
+
+const stackSpec = z
+  .object({
+    name: z.string(),
+    /** The compose file, relative to the project's root (stacks/NAME.yml). */
+    file: z.string(),
+    /** Values for ${VAR} in the compose file. */
+    env: z.record(z.string(), z.string()).default({}),
+    prune: z.boolean().default(false),
+  })
+  .strict();
+
+export const stacksDefaults = z.object({
+  stacks: z.array(stackSpec).default([]),
+  /** Swarm secrets the stacks use (external: true in their compose files): !vault values only. */
+  stack_secrets: z.record(z.string(), z.instanceof(Secret, { message: 'a stack secret must be a !vault value, never plain text' })).default({}),
+  /** vip in a real swarm; dnsrr where the kernel has no IPVS (the lab). Given to compose files as ${ENDPOINT_MODE}. */
+  service_endpoint_mode: z.enum(['vip', 'dnsrr']).default('vip'),
+  /** ingress (the routing mesh) or host. Given to compose files as ${PUBLISH_MODE}. */
+  service_publish_mode: z.enum(['ingress', 'host']).default('ingress'),
+  stack_timeout_seconds: z.number().int().min(1).default(300),
+});
+
+/**
+ * The stacks: their swarm secrets, then `docker stack deploy` of each
+ * compose file from the first manager, deciding changes from recorded and
+ * live service specs, and waiting for every service's replicas.
+ */
+export const stacks = defineRole({
+  name: 'stacks',
+  defaults: stacksDefaults,
+  build: ({ task }) => {
+    const onManager = onFirstManager('stacks are deployed');
+    return {
+      tasks: [
+        task({
+          name: 'stack secrets',
+          ...onManager,
+          op: (h) => ops.each('stack secrets', Object.entries(h.vars.stack_secrets).map(([name, value]) => ops.docker.secret({ name, value }))),
+        }),
+        task({
+          name: 'stacks deployed',
+          ...onManager,
+          op: (h) =>
+            ops.each(
+              'stacks',
+              h.vars.stacks.map((s) =>
+                ops.docker.stack({
+                  name: s.name,
+                  file: s.file,
+                  env: { ENDPOINT_MODE: h.vars.service_endpoint_mode, PUBLISH_MODE: h.vars.service_publish_mode, ...s.env },
+                  prune: s.prune,
+                  timeoutSeconds: h.vars.stack_timeout_seconds,
+                }),
+              ),
+            ),
+        }),
+      ],
+    };
+  },
+});

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { defineRole, ops } from '../../lib/index.ts';
+import { advertiseAddr, firstManager } from '../common.ts';
+
+export const swarmDefaults = z.object({
+  /** The address this node advertises to the swarm; ansible_host when unset. */
+  swarm_advertise_addr: z.string().optional(),
+  /** Labels set on this node; node_role becomes the label role=... */
+  node_role: z.string().optional(),
+  swarm_node_labels: z.record(z.string(), z.string()).default({}),
+  swarm_default_addr_pool: z.string().optional(),
+});
+
+/**
+ * The swarm: initialised on the first host of `managers`, other managers and
+ * the workers joined with tokens read from it during the run (Secrets, never
+ * printed), node labels set from the inventory. Nothing is redone on a
+ * second run, and a node in another swarm is reported, not forced.
+ */
+export const swarm = defineRole({
+  name: 'swarm',
+  defaults: swarmDefaults,
+  build: ({ task }) => {
+    const init = task({
+      name: 'swarm initialised',
+      when: (h) => h.name === firstManager(h),
+      whenReason: 'joins the first manager instead',
+      op: (h) => ops.docker.swarm.init({ advertiseAddr: advertiseAddr(h.allVars, h.name), ...(h.vars.swarm_default_addr_pool ? { defaultAddrPool: h.vars.swarm_default_addr_pool } : {}) }),
+    });
+    const tokens = task({
+      name: 'join tokens',
+      when: (h) => h.name === firstManager(h),
+      whenReason: 'read on the first manager',
+      op: ops.docker.swarm.tokens({}),
+    });
+    const join = task({
+      name: 'joined to the swarm',
+      when: (h) => h.name !== firstManager(h),
+      whenReason: 'the first manager initialises the swarm',
+      op: (h) => {
+        const tokensResult = h.resultOf(firstManager(h), tokens);
+        return ops.docker.swarm.join({
+          role: h.groups.includes('managers') ? 'manager' : 'worker',
+          advertiseAddr: advertiseAddr(h.allVars, h.name),
+          ...(tokensResult ? { join: tokensResult } : {}),
+        });
+      },
+    });
+    return {
+      tasks: [
+        init,
+        tokens,
+        join,
+        task({
+          name: 'node labels',
+          delegateTo: (h) => firstManager(h),
+          op: (h) => {
+            const me = h.result(init) ?? h.result(join);
+            const labels = { ...(h.vars.node_role ? { role: h.vars.node_role } : {}), ...h.vars.swarm_node_labels };
+            return ops.docker.swarm.nodeLabels({ nodeId: me?.nodeId ?? '', labels });
+          },
+        }),
+      ],
+    };
+  },
+});
