@@ -12,7 +12,8 @@ import { Secret } from '../../lib/core/secret.ts';
 import { encryptValue } from '../../lib/core/vault.ts';
 import type { VarValue } from '../../lib/inventory/model.ts';
 
-const noVault = { vaultPassphrase: () => 'unused' };
+// The example inventory's !vault values use this published example passphrase.
+const noVault = { vaultPassphrase: () => 'homelab-example' };
 
 test('the real cluster inventory parses with its hosts, groups and variables (no connection)', async () => {
   const inv = await loadInventories(['inventory/homelab.yml'], noVault);
@@ -23,7 +24,7 @@ test('the real cluster inventory parses with its hosts, groups and variables (no
   assert.equal(ai.ansible_host, '192.168.3.10');
   assert.equal(ai.ansible_port, 222);
   assert.equal(ai.ansible_user, 'deploy');
-  assert.equal(ai.gpu, true);
+  assert.equal(ai.nvidia_gpu, true);
   assert.equal(ai.timezone, 'Asia/Seoul');
   assert.deepEqual(ai.overlay_networks, ['dmz_network', 'service_network', 'ai_network', 'data_network', 'build_network', 'monitoring']);
   assert.ok([...inv.groupsOf('ai.vibe.local')].includes('workers'));

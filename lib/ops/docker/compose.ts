@@ -161,13 +161,17 @@ function nodeAt(doc: ReturnType<typeof parseDocument>, path: PropertyKey[]): Nod
 /** Parses and validates a rendered compose file; problems carry the line and column of the offending key. */
 export function parseCompose(text: string): { compose?: Compose; problems: ComposeProblem[] } {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  // merge: YAML 1.1 merge keys (<<: *anchor), which Docker's compose loader accepts.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, merge: true });
   const at = (offset: number) => lines.linePos(offset);
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     return { problems: [{ ...at(e.pos[0]), message: `invalid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '')}` }] };
   }
-  const parsed = composeSchema.safeParse(doc.toJS());
+  // x-* keys are the format's extension fields (anchors for reuse): not part of the stack.
+  const data = doc.toJS() as unknown;
+  const withoutExtensions = data && typeof data === 'object' && !Array.isArray(data) ? Object.fromEntries(Object.entries(data).filter(([k]) => !k.startsWith('x-'))) : data;
+  const parsed = composeSchema.safeParse(withoutExtensions);
   if (!parsed.success) {
     return {
       problems: parsed.error.issues.map((i) => {

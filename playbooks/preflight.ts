@@ -1,0 +1,117 @@
+// Pre-flight before a deployment: reachable nodes, Docker and Compose
+// versions, the GPU where one is expected, ports free, free disk space, the
+// model directory. Prints a pass/warn/fail table per host; exits non-zero
+// when a check fails (warnings do not).
+//   npx tsx playbooks/preflight.ts [-i inventory] [--limit PATTERN]
+import semver from 'semver';
+import { z } from 'zod';
+import { defineFact, defineOp, definePlay, facts, runPlaybook, sh, type Decision, type HostContext } from '../lib/index.ts';
+import type { OutcomeRow } from '../lib/cli/main.ts';
+
+type Level = 'pass' | 'warn' | 'fail';
+interface Finding {
+  level: Level;
+  detail: string;
+}
+
+/** A check's verdict, computed from facts by the task; read-only, so it runs in check mode too. */
+const verdict = defineOp({
+  kind: 'preflight',
+  schema: z.object({ level: z.enum(['pass', 'warn', 'fail']), detail: z.string() }).strict(),
+  describe: (p) => p.detail,
+  readOnly: true,
+  decide: (p): Decision<Finding> => ({ kind: 'ok', result: p, msg: `${p.level}: ${p.detail}` }),
+});
+
+const composeVersion = defineFact('compose version', sh`docker compose version --short 2>/dev/null || docker-compose version --short 2>/dev/null || true`, (r) => r.stdout.toString('utf8').trim());
+const listeners = defineFact('listening ports', sh`ss -Hltnup 2>/dev/null || true`, (r) =>
+  r.stdout
+    .toString('utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const cols = l.trim().split(/\s+/);
+      const local = cols[4] ?? '';
+      return { proto: cols[0] ?? '', port: Number(local.slice(local.lastIndexOf(':') + 1)), process: /users:\(\("([^"]+)"/.exec(l)?.[1] ?? '' };
+    }),
+);
+// Facts are cached by identity: one per path.
+const modelDirs = new Map<string, ReturnType<typeof defineFact<string>>>();
+const modelDir = (path: string) => {
+  if (!modelDirs.has(path)) modelDirs.set(path, defineFact(`model dir ${path}`, sh`if [ -d ${path} ]; then echo "$(ls -A ${path} | wc -l)"; else echo missing; fi`, (r) => r.stdout.toString('utf8').trim()));
+  return modelDirs.get(path)!;
+};
+
+const schema = z.object({
+  preflight_min_docker: z.string().default('20.10.0'),
+  preflight_min_free_gb: z.number().default(20),
+  published_ports: z.array(z.object({ port: z.number(), proto: z.enum(['tcp', 'udp']) }).loose()).default([]),
+  model_dir: z.string().optional(),
+  nvidia_gpu: z.boolean().optional(),
+});
+type H = HostContext<z.output<typeof schema>>;
+
+const checks: Record<string, (h: H) => Finding> = {
+  docker: (h) => {
+    const d = h.fact(facts.dockerInfo);
+    if (!d.installed) return { level: 'warn', detail: 'not installed (the docker role installs it)' };
+    if (!d.running) return { level: 'fail', detail: 'installed but the engine does not answer' };
+    const v = semver.coerce(d.serverVersion);
+    if (v && semver.lt(v, h.vars.preflight_min_docker)) return { level: 'fail', detail: `${d.serverVersion} is older than ${h.vars.preflight_min_docker}` };
+    return { level: 'pass', detail: d.serverVersion };
+  },
+  compose: (h) => {
+    const v = h.fact(composeVersion);
+    return v ? { level: 'pass', detail: v } : { level: 'warn', detail: 'no docker compose (stacks do not need it)' };
+  },
+  gpu: (h) => {
+    const g = h.fact(facts.gpu);
+    const expected = h.vars.nvidia_gpu === true;
+    if (expected && !g.present) return { level: 'fail', detail: 'expected (nvidia_gpu) but not seen' };
+    if (g.present) return { level: g.source === 'nvidia-smi' ? 'pass' : 'warn', detail: `${g.devices[0] ?? 'GPU'}${g.driverVersion ? `, driver ${g.driverVersion}` : ', no driver loaded'}` };
+    return { level: 'pass', detail: 'none expected, none seen' };
+  },
+  ports: (h) => {
+    const busy = h.vars.published_ports.flatMap((p) => h.fact(listeners).filter((l) => l.port === p.port && l.proto === p.proto && !/docker/.test(l.process)).map((l) => `${p.port}/${p.proto} (${l.process || 'a process'})`));
+    return busy.length ? { level: 'fail', detail: `in use: ${busy.join(', ')}` } : { level: 'pass', detail: h.vars.published_ports.length ? `${h.vars.published_ports.length} free` : 'none published' };
+  },
+  disk: (h) => {
+    const d = h.fact(facts.freeDisk('/'));
+    const gb = d.availableBytes / 1e9;
+    return { level: gb >= h.vars.preflight_min_free_gb ? 'pass' : 'fail', detail: `${gb.toFixed(1)} GB free on / (need ${h.vars.preflight_min_free_gb})` };
+  },
+  models: (h) => {
+    if (!h.vars.model_dir) return { level: 'pass', detail: 'no model_dir here' };
+    const n = h.fact(modelDir(h.vars.model_dir));
+    if (n === 'missing') return { level: 'fail', detail: `${h.vars.model_dir} is missing` };
+    return { level: n === '0' ? 'warn' : 'pass', detail: `${h.vars.model_dir}: ${n} entries` };
+  },
+};
+
+function table(rows: OutcomeRow[]): string {
+  const hosts = [...new Set(rows.map((r) => r.host))];
+  const names = Object.keys(checks);
+  const cell = (host: string, name: string) => {
+    const row = rows.find((r) => r.host === host && r.task.name === name);
+    if (!row) return 'unreachable';
+    const f = row.outcome.result as Finding | undefined;
+    return f ? `${f.level.toUpperCase()} ${f.detail}` : `FAIL ${row.outcome.msg ?? row.outcome.status}`;
+  };
+  const lines = [['host', ...names], ...hosts.map((h) => [h, ...names.map((n) => cell(h, n))])];
+  const width = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
+  return lines.map((l) => l.map((c, i) => c.padEnd(width[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+await runPlaybook(
+  [
+    definePlay({
+      name: 'preflight',
+      hosts: 'all',
+      schema,
+      facts: [facts.dockerInfo, facts.gpu, composeVersion, listeners, facts.freeDisk('/')],
+      tasks: ({ task }) =>
+        Object.entries(checks).map(([name, check]) => task({ name, op: (h) => verdict(check(h)), failedWhen: (f) => f.level === 'fail' })),
+    }),
+  ],
+  { report: table },
+);
