@@ -81,7 +81,7 @@ export async function runPlaybookForExitCode(
   try {
     inventoryFiles = defaultInventories(opts.inventories);
     // The lab's own vault passphrase, used only with the lab's inventory.
-    const labPassphrase = inventoryFiles.length === 1 && inventoryFiles[0] === LAB_INVENTORY ? LAB_VAULT_PASSWORD_FILE : undefined;
+    const labPassphrase = inventoryFiles.length === 1 && path.resolve(inventoryFiles[0]!) === path.resolve(LAB_INVENTORY) ? LAB_VAULT_PASSWORD_FILE : undefined;
     const vaultPassphrase = vaultPassphraseSource(opts.vaultPasswordFile, labPassphrase);
     const inventory = await loadInventories(inventoryFiles, { vaultPassphrase });
     const extraVars = parseExtraVars(opts.extraVars, { vaultPassphrase });

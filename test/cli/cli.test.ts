@@ -44,7 +44,8 @@ test('-e takes KEY=VALUE with YAML scalar types, JSON objects and @files', () =>
 });
 
 test('--list-hosts prints each play and its hosts without connecting; --help documents exit codes', async () => {
-  const r = await runCli(['playbooks/ping.ts', '-i', 'inventory/homelab.yml', '--list-hosts', '--limit', 'workers:!data_nodes']);
+  // The example inventory's !vault values are encrypted with this published example passphrase.
+  const r = await runCli(['playbooks/ping.ts', '-i', 'inventory/homelab.yml', '--list-hosts', '--limit', 'workers:!data_nodes'], { RIGGER_VAULT_PASSWORD: 'homelab-example' });
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(r.stdout.trim().split('\n'), ['PLAY [ping] (2 hosts)', 'ai.vibe.local', 'cicd.vibe.local']);
   const help = await runCli(['playbooks/ping.ts', '--help']);

@@ -37,6 +37,14 @@ function events(stdout: string) {
   return { hostEvents: lines.filter((e) => e.type === 'task-host') as unknown as HostEvent[], recap };
 }
 
+/** The failed and changed task events of a run: what an assertion message needs to explain itself. */
+function notable(stdout: string): string {
+  return stdout
+    .split('\n')
+    .filter((l) => /"status":"(failed|changed|unreachable)"/.test(l) || l.includes('"type":"error"'))
+    .join('\n');
+}
+
 const site = (args: string[] = []) => runCli(['playbooks/site.ts', '--json', ...args], {}, 15 * 60_000);
 /** A script of the test's own on the manager. */
 const gateway = async (script: string) => (await onNode(inv, 'gateway', sh`${raw(script)}`)).stdout;
@@ -54,7 +62,7 @@ test('site --check on a fresh lab changes nothing on any node and lists what it 
   const before = await clusterState();
   const r = await site(['--check']);
   const { hostEvents, recap } = events(r.stdout);
-  assert.equal(r.code, 0, r.stderr + r.stdout.slice(-3000));
+  assert.equal(r.code, 0, r.stderr + notable(r.stdout));
   for (const n of NODES) assert.equal(recap.hosts[n]!.failed, 0, n);
   const planned = hostEvents.filter((e) => e.status === 'changed').map((e) => `${e.host}:${e.task}`);
   for (const want of ['gateway:Docker packages', 'gateway:swarm initialised', 'ai:joined to the swarm', 'gateway:overlay networks', 'gateway:stacks deployed', 'ai:mount']) {
@@ -65,7 +73,7 @@ test('site --check on a fresh lab changes nothing on any node and lists what it 
 
 test('site converges a fresh lab: four Ready nodes with labels, the networks, every service at its replicas, health green', async () => {
   const r = await site();
-  assert.equal(r.code, 0, r.stderr + r.stdout.slice(-4000));
+  assert.equal(r.code, 0, r.stderr + notable(r.stdout));
   const nodes = await gateway(`docker node ls --format '{{.Hostname}} {{.Status}}' | sort; for n in ${NODES.join(' ')}; do echo "$n $(docker node inspect $n --format '{{index .Spec.Labels "role"}}')"; done`);
   assert.match(nodes, /^ai Ready\ncicd Ready\ndata Ready\ngateway Ready\n/);
   assert.match(nodes, /ai ai\n/);
@@ -85,20 +93,35 @@ test('site converges a fresh lab: four Ready nodes with labels, the networks, ev
 test('a second site run reports changed=0 on every host, and --check on the converged lab too', async () => {
   const r = await site();
   const { recap } = events(r.stdout);
-  assert.equal(r.code, 0, r.stdout.slice(-3000));
-  for (const n of NODES) assert.deepEqual([n, recap.hosts[n]!.changed, recap.hosts[n]!.failed], [n, 0, 0]);
+  assert.equal(r.code, 0, notable(r.stdout));
+  for (const n of NODES) assert.deepEqual([n, recap.hosts[n]!.changed, recap.hosts[n]!.failed], [n, 0, 0], notable(r.stdout));
   const before = await clusterState();
   const c = await site(['--check']);
   const checked = events(c.stdout);
-  for (const n of NODES) assert.equal(checked.recap.hosts[n]!.changed, 0, `${n} in check mode`);
+  for (const n of NODES) assert.equal(checked.recap.hosts[n]!.changed, 0, `${n} in check mode: ${notable(c.stdout)}`);
   assert.deepEqual(await clusterState(), before);
+});
+
+test('preflight: a pass/warn/fail table per host, non-zero on a failed check; health: non-zero with the failing endpoint', async () => {
+  const ok = await runCli(['playbooks/preflight.ts'], {}, 120_000);
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  for (const n of NODES) assert.match(ok.stdout, new RegExp(`^${n}\\s+PASS 20\\.10\\.\\d+`, 'm'), `${n}: Docker passes`);
+  assert.match(ok.stdout, /WARN no docker compose/);
+  assert.match(ok.stdout, /PASS \d+\.\d GB free on \//);
+  const full = await runCli(['playbooks/preflight.ts', '-e', 'preflight_min_free_gb=100000', '--limit', 'data'], {}, 120_000);
+  assert.equal(full.code, 2);
+  assert.match(full.stdout, /^data\s.*FAIL [\d.]+ GB free on \/ \(need 100000\)/m);
+  const bad = JSON.stringify({ health_retries: 1, health_delay_seconds: 0.2, health_checks: [{ service: 'lab_web', port: 8080, path: '/health' }, { service: 'lab_web', port: 8080, path: '/missing' }] });
+  const unhealthy = await runCli(['playbooks/health.ts', '-e', bad], {}, 120_000);
+  assert.equal(unhealthy.code, 2, unhealthy.stdout);
+  assert.match(unhealthy.stdout, /FAIL\s+lab_web\s+2\/2\s.*answered 404/);
 });
 
 test('drift is repaired and only drift: a node label, a network, daemon.json, a scaled-down service', async () => {
   await gateway(`docker node update --label-rm role ai >/dev/null; docker network rm build_network >/dev/null; docker service scale -d lab_web=1 >/dev/null`);
   await onNode(inv, 'data', sh`python3 -c ${"import json;p='/etc/docker/daemon.json';d=json.load(open(p));d['log-opts']['max-size']='20m';json.dump(d,open(p,'w'))"}`);
   const r = await site(['--diff']);
-  assert.equal(r.code, 0, r.stdout.slice(-3000));
+  assert.equal(r.code, 0, notable(r.stdout));
   const { hostEvents } = events(r.stdout);
   const changed = hostEvents.filter((e) => e.status === 'changed').map((e) => `${e.host}:${e.task}`).sort();
   assert.deepEqual(changed, ['ai:node labels', 'data:daemon.json', 'data:restart docker', 'gateway:overlay networks', 'gateway:stacks deployed']);
@@ -114,7 +137,7 @@ test('drift is repaired and only drift: a node label, a network, daemon.json, a 
 test('each role runs alone through playbooks/role.ts; an unknown role is refused', async () => {
   for (const role of ['base', 'docker', 'nvidia', 'swarm', 'networks', 'nfs', 'stacks', 'health']) {
     const r = await runCli(['playbooks/role.ts', role, '--json'], {}, 5 * 60_000);
-    assert.equal(r.code, 0, `${role}: ${r.stdout.slice(-2000)}${r.stderr}`);
+    assert.equal(r.code, 0, `${role}: ${notable(r.stdout)}${r.stderr}`);
     const { hostEvents, recap } = events(r.stdout);
     assert.ok(hostEvents.length > 0, `${role} ran tasks`);
     for (const [h, c] of Object.entries(recap.hosts)) assert.equal(c.changed, 0, `${role} on ${h}`);
@@ -140,7 +163,7 @@ test('nvidia: skipped with a reason without a GPU; the install path passes again
   const vars = path.join(scratchDir(), 'nvidia.json');
   writeFileSync(vars, JSON.stringify({ nvidia_gpu: true, nvidia_require_driver: false, nvidia_repo_url: 'file:/srv/standin-nvidia', nvidia_repo_key: repo.stdout }));
   const r = await runCli(['playbooks/role.ts', 'nvidia', '--limit', 'ai', '-e', `@${vars}`, '--json'], {}, 5 * 60_000);
-  assert.equal(r.code, 0, r.stdout.slice(-3000) + r.stderr);
+  assert.equal(r.code, 0, notable(r.stdout) + r.stderr);
   const byTask = Object.fromEntries(events(r.stdout).hostEvents.map((e) => [e.task, e]));
   assert.equal(byTask['NVIDIA driver']!.status, 'ok');
   assert.equal(byTask["NVIDIA's apt repository"]!.status, 'changed');
