@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { $ } from 'zx';
 import { IMAGE, LABEL, NETWORK } from './config.ts';
+import { ensureNetwork } from './nodes.ts';
 
 $.verbose = false;
 
@@ -159,6 +160,7 @@ async function inRegistry(img: ServiceImage): Promise<boolean> {
 
 /** Registry up, every service image built from the base image and pushed (each only once). */
 export async function ensureServiceImages(say: (s: string) => void): Promise<void> {
+  await ensureNetwork();
   await ensureRegistry(say);
   for (const img of SERVICE_IMAGES) {
     if (await inRegistry(img)) continue;

@@ -186,7 +186,13 @@ async function attempt(task: Task<any>, env: TaskEnv): Promise<Omit<TaskOutcome,
     return { status: 'failed', msg: `invalid parameter ${p.param} of ${op.kind}: ${p.message}` };
   }
   let state: unknown = undefined;
-  if (op.probe) {
+  // Several hosts may delegate the same task to one target at once, and the
+  // target's probe cache is keyed by task: a delegated task probes on its
+  // own, and never batches the probes of its host's later tasks on the target.
+  const delegated = env.target.name !== env.context(false).name;
+  if (op.probe && delegated) {
+    state = op.probe.parse(await env.target.exec(op.probe.command, task.id, env.become));
+  } else if (op.probe) {
     if (!env.target.probes.has(task.id)) {
       await env.target.probeBatch(collectProbes(task, op.probe.command, env), task.id, env.become);
     }
@@ -205,7 +211,7 @@ async function attempt(task: Task<any>, env: TaskEnv): Promise<Omit<TaskOutcome,
   }
   env.target.invalidate();
   // The probes of the tasks after this one, read after the change, in the same exec.
-  const next = collectProbes(task, undefined, env);
+  const next = delegated ? [] : collectProbes(task, undefined, env);
   const result = await applyChange(decision, env, task.id, next);
   const unchanged = op.readOnly || (decision.unchanged !== undefined && decision.unchanged(result));
   return { status: unchanged ? 'ok' : 'changed', ...base, result };
