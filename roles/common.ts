@@ -12,11 +12,6 @@ export function advertiseAddr(vars: Readonly<Record<string, unknown>>, name: str
   return String(vars.swarm_advertise_addr ?? vars.ansible_host ?? name);
 }
 
-/** The user and port this run connects with, so hardening never locks the runner out. */
-export function connection(vars: Readonly<Record<string, unknown>>): { user: string; port: number } {
-  return { user: String(vars.ansible_user ?? process.env.USER ?? 'root'), port: Number(vars.ansible_port ?? 22) };
-}
-
 /** `when` and its reason for steps that run once for the cluster, on the first manager. */
 export const onFirstManager = (what: string) => ({
   when: (h: HostContext<any>) => h.name === firstManager(h),

@@ -30,11 +30,16 @@ export interface TransportSettings {
   hostKeyMode: HostKeyMode;
 }
 
+/** The user and port a host is reached with: ansible_user (else the local user) and ansible_port (else 22). */
+export function sshLogin(vars: Readonly<Record<string, unknown>>): { user: string; port: number } {
+  return { user: (vars.ansible_user as string | undefined) ?? userInfo().username, port: Number(vars.ansible_port ?? 22) };
+}
+
 /** Builds a host's transport from its connection variables (ansible_host, ansible_port, ...). */
 export function transportFor(host: string, vars: Record<string, unknown>, settings: TransportSettings): Transport {
   const connection = vars.ansible_connection ?? (host === 'localhost' && vars.ansible_host === undefined ? 'local' : 'ssh');
   if (connection === 'local') return new LocalTransport(host);
-  const user = (vars.ansible_user as string | undefined) ?? userInfo().username;
+  const { user, port } = sshLogin(vars);
   const knownHostsFile = path.resolve((vars.rigger_known_hosts_file as string | undefined) ?? path.join(homedir(), '.ssh', 'known_hosts'));
   const options = defaultSshOptions(knownHostsFile, settings.hostKeyMode);
   options.knownHosts = new KnownHosts(knownHostsFile);
@@ -43,7 +48,7 @@ export function transportFor(host: string, vars: Record<string, unknown>, settin
   const target: SshTarget = {
     name: host,
     address: (vars.ansible_host as string | undefined) ?? host,
-    port: Number(vars.ansible_port ?? 22),
+    port,
     user,
   };
   if (keyFile) target.privateKeyFile = path.resolve(keyFile.replace(/^~(?=\/)/, homedir()));

@@ -5,9 +5,8 @@ import type { Play } from '../core/play.ts';
 import type { Task } from '../core/task.ts';
 import type { TaskOutcome } from '../core/runner/task-runner.ts';
 import { redact } from '../core/secret.ts';
-import { vaultPassphraseSource } from '../core/vault.ts';
 import { Runner } from '../core/runner/runner.ts';
-import { defaultInventories, LAB_INVENTORY, LAB_VAULT_PASSWORD_FILE, loadInventories } from '../inventory/load.ts';
+import { defaultInventories, loadInventories, vaultPassphraseFor } from '../inventory/load.ts';
 import { JsonRenderer } from '../ui/json.ts';
 import { PlainRenderer } from '../ui/plain.ts';
 import type { Renderer } from '../ui/renderer.ts';
@@ -80,9 +79,7 @@ export async function runPlaybookForExitCode(
   let inventoryFiles: string[];
   try {
     inventoryFiles = defaultInventories(opts.inventories);
-    // The lab's own vault passphrase, used only with the lab's inventory.
-    const labPassphrase = inventoryFiles.length === 1 && path.resolve(inventoryFiles[0]!) === path.resolve(LAB_INVENTORY) ? LAB_VAULT_PASSWORD_FILE : undefined;
-    const vaultPassphrase = vaultPassphraseSource(opts.vaultPasswordFile, labPassphrase);
+    const vaultPassphrase = vaultPassphraseFor(inventoryFiles, opts.vaultPasswordFile);
     const inventory = await loadInventories(inventoryFiles, { vaultPassphrase });
     const extraVars = parseExtraVars(opts.extraVars, { vaultPassphrase });
     const list = typeof plays === 'function' ? await plays(opts) : plays;

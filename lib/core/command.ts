@@ -67,6 +67,37 @@ export class Command {
   }
 }
 
+/**
+ * Fails with `message` on stderr unless `test` succeeds: the first command of
+ * a change planned while something it needs is not installed yet (check
+ * mode before the package task), so the real run stops with a clear reason.
+ */
+export function requireThat(test: Command, message: string): Command {
+  return sh`${test} >/dev/null 2>&1 || { echo ${message} >&2; exit 1; }`;
+}
+
+/**
+ * A change's commands as few execs as possible: commands without stdin are
+ * joined into one exec (each in braces, stopping at the first failure);
+ * a command with stdin goes alone, as one exec has one standard input.
+ */
+export function groupForExec(commands: readonly Command[]): Command[] {
+  const execs: Command[] = [];
+  let pending: Command[] = [];
+  const flush = () => {
+    if (pending.length) execs.push(Command.join(pending.map((c) => new Command(Buffer.concat([Buffer.from('{ '), c.bytes, Buffer.from('\n}')])))));
+    pending = [];
+  };
+  for (const c of commands) {
+    if (c.hasStdin()) {
+      flush();
+      execs.push(c);
+    } else pending.push(c);
+  }
+  flush();
+  return execs;
+}
+
 function render(value: Interpolation): Buffer {
   if (value instanceof Raw) return Buffer.from(value.text, 'utf8');
   if (value instanceof Command) {

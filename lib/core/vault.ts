@@ -61,7 +61,8 @@ export function vaultPassphraseSource(file?: string, fallbackFile?: string): () 
   let cached: string | undefined;
   return () => {
     if (cached !== undefined) return cached;
-    const fallback = !process.env.RIGGER_VAULT_PASSWORD && fallbackFile && existsSync(fallbackFile) ? fallbackFile : undefined;
+    // The fallback file comes last, after RIGGER_VAULT_PASSWORD, and only when it exists.
+    const fallback = process.env.RIGGER_VAULT_PASSWORD || !fallbackFile || !existsSync(fallbackFile) ? undefined : fallbackFile;
     const path = file ?? process.env.RIGGER_VAULT_PASSWORD_FILE ?? fallback;
     if (path) {
       if (!existsSync(path)) throw new VaultError(`vault password file ${path} does not exist`);

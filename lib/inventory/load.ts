@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { vaultPassphraseSource } from '../core/vault.ts';
 import { InputError } from '../core/errors.ts';
 import { Inventory } from './inventory.ts';
 import { loadTsInventory } from './ts-inventory.ts';
@@ -22,6 +24,15 @@ export function defaultInventories(given: string[]): string[] {
     `no inventory: pass -i FILE, write ${USER_INVENTORY} (see inventory/homelab.yml for the format), ` +
       `or start the local lab with \`npx tsx scripts/lab.ts up\``,
   );
+}
+
+/**
+ * Where the vault passphrase comes from: --vault-password-file, the
+ * environment, and, for the lab's inventory alone, the lab's own file.
+ */
+export function vaultPassphraseFor(files: readonly string[], passwordFile?: string): () => string {
+  const lab = files.length === 1 && path.resolve(files[0]!) === path.resolve(LAB_INVENTORY);
+  return vaultPassphraseSource(passwordFile, lab ? LAB_VAULT_PASSWORD_FILE : undefined);
 }
 
 export async function loadInventories(files: string[], options: LoadOptions): Promise<Inventory> {

@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
-
+import { groupForExec } from '../core/command.ts';
 import { OpFailure, type Decision, type Op, type Probe, type Remote } from '../core/op.ts';
 import { batchScript, splitBatch } from '../core/runner/probe-batch.ts';
 import type { ExecResult } from '../transport/types.ts';
 
 type Change = Extract<Decision<unknown>, { kind: 'change' }>;
 
-/** Runs a change's commands or apply through a Remote, as the runner would. */
+/** Runs a change's commands (grouped into execs as the runner does) or its apply. */
 async function applyOne(c: Change, remote: Remote): Promise<unknown> {
   if (c.apply) return c.apply(remote);
   let last: ExecResult | undefined;
-  for (const command of c.commands ?? []) last = await remote.check(command);
+  for (const command of groupForExec(c.commands ?? [])) last = await remote.check(command);
   return c.result && last ? c.result(last) : c.checkResult;
 }
 

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { defineRole, ops } from '../../lib/index.ts';
 import { ruleSchema } from '../../lib/ops/firewall/rules.ts';
-import { connection } from '../common.ts';
+// The user and port this run connects with, as the transport computes them: hardening must keep them working.
+import { sshLogin as connection } from '../../lib/cli/connection.ts';
 
 /** The ports Docker Swarm needs between nodes: management, gossip, overlay data. */
 export const SWARM_PORTS = [

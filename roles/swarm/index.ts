@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRole, ops } from '../../lib/index.ts';
-import { advertiseAddr, firstManager } from '../common.ts';
+import { advertiseAddr, firstManager, onFirstManager } from '../common.ts';
 
 export const swarmDefaults = z.object({
   /** The address this node advertises to the swarm; ansible_host when unset. */
@@ -23,14 +23,12 @@ export const swarm = defineRole({
   build: ({ task }) => {
     const init = task({
       name: 'swarm initialised',
-      when: (h) => h.name === firstManager(h),
-      whenReason: 'joins the first manager instead',
+      ...onFirstManager('the swarm is initialised'),
       op: (h) => ops.docker.swarm.init({ advertiseAddr: advertiseAddr(h.allVars, h.name), ...(h.vars.swarm_default_addr_pool ? { defaultAddrPool: h.vars.swarm_default_addr_pool } : {}) }),
     });
     const tokens = task({
       name: 'join tokens',
-      when: (h) => h.name === firstManager(h),
-      whenReason: 'read on the first manager',
+      ...onFirstManager('the join tokens are read'),
       op: ops.docker.swarm.tokens({}),
     });
     const join = task({

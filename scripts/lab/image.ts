@@ -24,27 +24,30 @@ export function debianMirror(): string {
   return 'http://deb.debian.org/debian';
 }
 
+/** `docker build` of a Dockerfile and the files it copies, from a throwaway context directory. */
+export async function dockerBuild(tag: string, dockerfile: string, files: Record<string, string> = {}): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rigger-build-'));
+  try {
+    writeFileSync(path.join(dir, 'Dockerfile'), dockerfile);
+    for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+    await $`docker build -q -t ${tag} ${dir}`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** With a registry: `FROM debian:bookworm`, the fast path on a user's machine. */
 async function buildFromRegistry(): Promise<boolean> {
   const pulled = await $`timeout 60 docker pull -q debian:bookworm`.nothrow().quiet();
   if (pulled.exitCode !== 0) return false;
-  const dir = mkdtempSync(path.join(tmpdir(), 'rigger-image-'));
-  try {
-    writeFileSync(path.join(dir, 'keygen.conf'), SSH_KEYGEN_DROPIN);
-    writeFileSync(
-      path.join(dir, 'Dockerfile'),
-      [
-        'FROM debian:bookworm',
-        `RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${BASE_PACKAGES.join(' ')} && rm -f /etc/ssh/ssh_host_* && : > /etc/machine-id && rm -f /var/lib/dbus/machine-id && mkdir -p -m 700 /root/.ssh`,
-        'COPY keygen.conf /etc/systemd/system/ssh.service.d/keygen.conf',
-        'CMD ["/sbin/init"]',
-      ].join('\n') + '\n',
-    );
-    await $`docker build -q -t ${IMAGE} ${dir}`;
-    return true;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const dockerfile = [
+    'FROM debian:bookworm',
+    `RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${BASE_PACKAGES.join(' ')} && rm -f /etc/ssh/ssh_host_* && : > /etc/machine-id && rm -f /var/lib/dbus/machine-id && mkdir -p -m 700 /root/.ssh`,
+    'COPY keygen.conf /etc/systemd/system/ssh.service.d/keygen.conf',
+    'CMD ["/sbin/init"]',
+  ].join('\n');
+  await dockerBuild(IMAGE, `${dockerfile}\n`, { 'keygen.conf': SSH_KEYGEN_DROPIN });
+  return true;
 }
 
 /** Without a registry (these machines): debootstrap a minbase Debian and import it. */

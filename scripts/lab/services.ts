@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { $ } from 'zx';
 import { IMAGE, LABEL, NETWORK } from './config.ts';
+import { dockerBuild } from './image.ts';
 import { ensureNetwork } from './nodes.ts';
 
 $.verbose = false;
@@ -121,16 +119,7 @@ export function serviceImageRefs(): Record<string, string> {
   return Object.fromEntries(SERVICE_IMAGES.map((i) => [i.name, `${REGISTRY}/lab/${i.name}:${tagOf(i)}`]));
 }
 
-async function build(img: ServiceImage, tag: string): Promise<void> {
-  const dir = mkdtempSync(path.join(tmpdir(), `rigger-${img.name}-`));
-  try {
-    writeFileSync(path.join(dir, 'Dockerfile'), img.dockerfile);
-    for (const [f, text] of Object.entries(img.files)) writeFileSync(path.join(dir, f), text);
-    await $`docker build -q -t ${tag} ${dir}`;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const build = (img: ServiceImage, tag: string) => dockerBuild(tag, img.dockerfile, img.files);
 
 async function registryAnswers(): Promise<boolean> {
   return (await $`curl -fsS -m 2 http://${PUSH_REGISTRY}/v2/`.nothrow().quiet()).exitCode === 0;

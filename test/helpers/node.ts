@@ -1,13 +1,12 @@
 import { sh, type Command } from '../../lib/core/command.ts';
 import { transportFor } from '../../lib/cli/connection.ts';
 import { plainVars } from '../../lib/core/host-vars.ts';
-import { LAB_VAULT_PASSWORD_FILE, loadInventories } from '../../lib/inventory/load.ts';
-import { vaultPassphraseSource } from '../../lib/core/vault.ts';
+import { loadInventories, vaultPassphraseFor } from '../../lib/inventory/load.ts';
 import type { Transport } from '../../lib/transport/types.ts';
 
 /** Direct access to a lab node, for checking state on the node itself (not through the op under test). */
 export async function nodeTransport(inventory: string, host: string): Promise<Transport> {
-  const inv = await loadInventories([inventory], { vaultPassphrase: vaultPassphraseSource(undefined, LAB_VAULT_PASSWORD_FILE) });
+  const inv = await loadInventories([inventory], { vaultPassphrase: vaultPassphraseFor([inventory]) });
   return transportFor(host, plainVars(inv.varsFor(host)), { hostKeyMode: 'strict' });
 }
 

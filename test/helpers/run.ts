@@ -4,8 +4,7 @@ import path from 'node:path';
 import { EventBus, type RunEvent } from '../../lib/core/events.ts';
 import type { Play } from '../../lib/core/play.ts';
 import { Runner, type RunSummary } from '../../lib/core/runner/runner.ts';
-import { LAB_INVENTORY, LAB_VAULT_PASSWORD_FILE, loadInventories } from '../../lib/inventory/load.ts';
-import { vaultPassphraseSource } from '../../lib/core/vault.ts';
+import { LAB_INVENTORY, loadInventories, vaultPassphraseFor } from '../../lib/inventory/load.ts';
 import type { VarValue } from '../../lib/inventory/model.ts';
 import { transportFor } from '../../lib/cli/connection.ts';
 
@@ -31,8 +30,7 @@ export async function runPlays(
   options: Partial<{ check: boolean; diff: boolean; tags: string[]; skipTags: string[]; limit: string; extraVars: Record<string, unknown>; forks: number; verbosity: number }> = {},
 ): Promise<RunOutput> {
   // The lab's inventory has its own passphrase file; test inventories use 'test'.
-  const lab = path.resolve(inventoryFile) === path.resolve(LAB_INVENTORY);
-  const inventory = await loadInventories([inventoryFile], { vaultPassphrase: lab ? vaultPassphraseSource(undefined, LAB_VAULT_PASSWORD_FILE) : () => 'test' });
+  const inventory = await loadInventories([inventoryFile], { vaultPassphrase: path.resolve(inventoryFile) === path.resolve(LAB_INVENTORY) ? vaultPassphraseFor([inventoryFile]) : () => 'test' });
   const bus = new EventBus();
   const events: RunEvent[] = [];
   bus.on((e) => events.push(e));

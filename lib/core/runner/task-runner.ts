@@ -1,4 +1,4 @@
-import { Command } from '../command.ts';
+import { Command, groupForExec } from '../command.ts';
 import type { Diff } from '../diff.ts';
 import { UnreachableError } from '../errors.ts';
 import type { HostStatus } from '../events.ts';
@@ -126,22 +126,8 @@ type ProbeItem = { key: string; command: Command; fact?: Fact<unknown> };
 async function applyChange(decision: Extract<Decision<unknown>, { kind: 'change' }>, env: TaskEnv, taskId: string, next: ProbeItem[]) {
   const remote = remoteFor(env, taskId);
   if (decision.apply) return decision.apply(remote);
-  const commands = decision.commands ?? [];
-  if (commands.length === 0) return undefined;
-  // Commands with stdin go alone; the rest are joined into one exec.
-  const execs: Command[] = [];
-  let pending: Command[] = [];
-  const flush = () => {
-    if (pending.length) execs.push(Command.join(pending.map((c) => new Command(Buffer.concat([Buffer.from('{ '), c.bytes, Buffer.from('\n}')])))));
-    pending = [];
-  };
-  for (const c of commands) {
-    if (c.hasStdin()) {
-      flush();
-      execs.push(c);
-    } else pending.push(c);
-  }
-  flush();
+  const execs = groupForExec(decision.commands ?? []);
+  if (execs.length === 0) return undefined;
   let last: ExecResult | undefined;
   for (let i = 0; i < execs.length; i++) {
     const c = execs[i]!;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { sh } from '../../core/command.ts';
+import { Command, sh } from '../../core/command.ts';
 import { defineOp, type Decision } from '../../core/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
 
@@ -40,7 +40,7 @@ for node in $(docker service ps ${c.service} --filter desired-state=running --fo
 done`,
   );
   return sh`docker service ls --format '{{.Name}} {{.Replicas}}' 2>&1 || echo @@error
-${lines.length ? lines.reduce((a, b) => sh`${a}\n${b}`) : sh`:`}`;
+${lines.length ? Command.join(lines, '\n') : sh`:`}`;
 }
 
 export function parseHealth(text: string, checks: z.output<typeof healthCheckSchema>[]): ServiceHealth[] | { error: string } {

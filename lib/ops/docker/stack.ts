@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { sh, type Command } from '../../core/command.ts';
+import { Command, sh } from '../../core/command.ts';
 import { jsonChanges } from '../../core/diff.ts';
 import { defineOp, OpFailure, type Decision, type Remote } from '../../core/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
@@ -18,7 +18,6 @@ import { interpolate, parseCompose, type Compose } from './compose.ts';
  * never need to deploy to know.
  */
 interface StackRecord {
-  sha: string;
   top: unknown;
   services: Record<string, { def: unknown; spec: unknown }>;
 }
@@ -178,18 +177,17 @@ done`;
 
 async function deploy(p: Params, before: Map<string, unknown>, remote: Remote) {
   const args = ['--compose-file', '-', '--resolve-image', 'never', ...(p.prune ? ['--prune'] : [])];
-  const r = await remote.run(sh`docker stack deploy ${args} ${p.name} 2>&1`.withStdin(p.rendered));
-  if (r.code !== 0) throw new OpFailure(`docker stack deploy ${p.name} failed:\n${r.stdout.toString('utf8').trim()}`, r);
-  const after = parseSpecs((await remote.check(specsCommand(p.name))).stdout.toString('utf8'));
+  // The deploy's own output goes to stderr, so stdout is the specs it left, read in the same round trip.
+  const r = await remote.run(sh`docker stack deploy ${args} ${p.name} >&2 && ${specsCommand(p.name)}`.withStdin(p.rendered));
+  if (r.code !== 0) throw new OpFailure(`docker stack deploy ${p.name} failed:\n${r.stderr.toString('utf8').trim()}`, r);
+  const after = parseSpecs(r.stdout.toString('utf8'));
   const desired = definitions(p);
   const record: StackRecord = {
-    sha: sha(p.rendered),
     top: desired.top,
     services: Object.fromEntries([...after].filter(([n]) => n in desired.services).map(([n, spec]) => [n, { def: desired.services[n], spec }])),
   };
   const text = JSON.stringify(record);
-  await remote.check(sh`mkdir -p /var/lib/rigger/stacks && chmod 700 /var/lib/rigger/stacks`);
-  await remote.check(atomicWrite(stackRecordPath(p.name), Buffer.from(text), sha(text), '0600', {}));
+  await remote.check(Command.join([sh`mkdir -p /var/lib/rigger/stacks && chmod 700 /var/lib/rigger/stacks`, atomicWrite(stackRecordPath(p.name), Buffer.from(text), sha(text), '0600', {})]));
   const changed = [...new Set([...before.keys(), ...after.keys()])].filter((n) => !jsonEqual(before.get(n), after.get(n)));
   const w = await remote.run(waitCommand(p.name, p.timeoutSeconds));
   if (w.code !== 0) {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { sh } from '../../core/command.ts';
 import { defineOp, OpFailure, type Decision, type Remote } from '../../core/op.ts';
 import { Secret } from '../../core/secret.ts';
-import { parseDockerInfo, type SwarmState } from '../../facts/docker.ts';
+import { dockerInfo, type SwarmState } from '../../facts/docker.ts';
 import type { ExecResult } from '../../transport/types.ts';
 
 /** What a swarm member knows about itself after init or join. */
@@ -12,10 +12,11 @@ export interface SwarmMembership {
   isManager: boolean;
 }
 
-const INFO = sh`if ! command -v docker >/dev/null; then echo @@missing; exit 0; fi; docker info --format '{{json .}}' 2>/dev/null || echo "@@down"`;
+/** The swarm state as the dockerInfo fact reads it. */
+const INFO = dockerInfo.command;
 type EngineSwarm = SwarmState & { installed: boolean; running: boolean };
 const swarmOf = (r: ExecResult): EngineSwarm => {
-  const info = parseDockerInfo(r.stdout.toString('utf8'));
+  const info = dockerInfo.parse(r);
   return { ...info.swarm, installed: info.installed, running: info.running };
 };
 /** Not installed yet is what check mode sees on a fresh host: the change is predictable, the docker role comes first. */
@@ -48,7 +49,7 @@ export const init = defineOp({
       kind: 'change',
       msg: `initialise a swarm advertising ${p.advertiseAddr}`,
       apply: async (remote) => {
-        await remote.check(sh`docker swarm init --advertise-addr ${p.advertiseAddr}${p.defaultAddrPool ? sh` --default-addr-pool ${p.defaultAddrPool}` : sh``} >/dev/null`);
+        await remote.check(sh`docker swarm init --advertise-addr ${p.advertiseAddr} ${p.defaultAddrPool ? ['--default-addr-pool', p.defaultAddrPool] : []} >/dev/null`);
         return readMembership(remote);
       },
       checkResult: { nodeId: '', clusterId: '', isManager: true },

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { sh, type Command } from '../../core/command.ts';
+import { requireThat, sh, type Command } from '../../core/command.ts';
 import { defineOp, type Decision } from '../../core/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
 import { atomicWrite } from '../files/write-file.ts';
@@ -66,8 +66,7 @@ export function parseUfw(text: string): UfwState {
  * package task ran: the change is planned as on an empty firewall, and the
  * real run stops with a clear message if the package is still missing.
  */
-const requireTool = (tool: string, pkg: string) =>
-  sh`command -v ${tool} >/dev/null || { echo ${`${pkg} is not installed (install the ${pkg} package first)`} >&2; exit 1; }`;
+const requireTool = (tool: string, pkg: string) => requireThat(sh`command -v ${tool}`, `${pkg} is not installed (install the ${pkg} package first)`);
 
 function decideUfw(p: Params, s: UfwState): Decision<{ rules: number }> {
   const commands: Command[] = s.installed ? [] : [requireTool('ufw', 'ufw')];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { sh, type Command } from '../../core/command.ts';
+import { requireThat, sh, type Command } from '../../core/command.ts';
 import { defineOp, type Decision } from '../../core/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
 
@@ -42,7 +42,7 @@ export function decideService(p: z.output<typeof schema>, s: UnitState): Decisio
       kind: 'change',
       msg: `${p.name}: ${todo} (the unit is not installed yet)`,
       commands: [
-        sh`systemctl cat ${p.name} >/dev/null 2>&1 || { echo ${`unit ${p.name} is not known to systemd (install its package first)`} >&2; exit 1; }`,
+        requireThat(sh`systemctl cat ${p.name}`, `unit ${p.name} is not known to systemd (install its package first)`),
         ...(p.state ? [sh`systemctl ${p.state === 'restarted' ? 'restart' : 'start'} ${p.name}`] : []),
         ...(p.enabled ? [sh`systemctl enable ${p.name}`] : []),
       ],
