@@ -19,6 +19,14 @@ export interface CliOptions {
   vaultPasswordFile?: string;
   /** Arguments a playbook declares for itself (e.g. role.ts NAME). */
   positionals: string[];
+  /** Values of the flags a playbook declares for itself (backup.ts --list, --verify SET). */
+  flags: Record<string, string | boolean | undefined>;
+}
+
+/** A flag a playbook adds to the common ones. */
+export interface PlaybookFlag {
+  type: 'string' | 'boolean';
+  short?: string;
 }
 
 export const HELP = `Usage: npx tsx playbooks/NAME.ts [options]
@@ -47,7 +55,7 @@ function splitList(values: string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
 }
 
-export function parseCli(argv: string[], allowPositionals = false): CliOptions {
+export function parseCli(argv: string[], allowPositionals = false, playbookFlags: Record<string, PlaybookFlag> = {}): CliOptions {
   let parsed;
   try {
     parsed = parseArgs({
@@ -69,6 +77,7 @@ export function parseCli(argv: string[], allowPositionals = false): CliOptions {
         'vault-password-file': { type: 'string' },
         'list-hosts': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        ...playbookFlags,
       },
     });
   } catch (err) {
@@ -98,6 +107,7 @@ export function parseCli(argv: string[], allowPositionals = false): CliOptions {
     listHosts: v['list-hosts'] ?? false,
     help: v.help ?? false,
     positionals: parsed.positionals,
+    flags: Object.fromEntries(Object.keys(playbookFlags).map((k) => [k, (v as Record<string, string | boolean | undefined>)[k]])),
   };
   if (v.limit !== undefined) opts.limit = v.limit;
   if (v['vault-password-file'] !== undefined) opts.vaultPasswordFile = v['vault-password-file'];

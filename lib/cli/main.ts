@@ -11,7 +11,8 @@ import { JsonRenderer } from '../ui/json.ts';
 import { PlainRenderer } from '../ui/plain.ts';
 import type { Renderer } from '../ui/renderer.ts';
 import { makeChalk } from '../ui/style.ts';
-import { HELP, parseCli, type CliOptions } from './args.ts';
+import { HELP, parseCli, type CliOptions, type PlaybookFlag } from './args.ts';
+import type { Inventory } from '../inventory/inventory.ts';
 import { transportFor } from './connection.ts';
 import { parseExtraVars } from './extra-vars.ts';
 
@@ -20,6 +21,8 @@ export interface PlaybookOptions {
   /** Extra usage lines for playbooks that take arguments of their own. */
   usage?: string;
   allowPositionals?: boolean;
+  /** Flags of the playbook's own, beside the common ones; their values are in opts.flags. */
+  flags?: Record<string, PlaybookFlag>;
   /** A report printed after the recap (a pass/warn/fail table), from every task's outcome. */
   report?: (rows: OutcomeRow[]) => string;
 }
@@ -50,19 +53,28 @@ function reportError(err: unknown, json: boolean): number {
 }
 
 /** Parses the command line and runs plays; every playbook ends with this. Exits the process. */
-export async function runPlaybook(plays: Play[] | ((opts: CliOptions) => Play[] | Promise<Play[]>), options: PlaybookOptions = {}): Promise<never> {
+/** What a playbook's plays may depend on besides the command line. */
+export interface PlaybookContext {
+  inventory: Inventory;
+  /** A host's inventory variables with -e on top (no play or role defaults). */
+  hostVars(host: string): Record<string, unknown>;
+}
+
+type PlaysArg = Play[] | ((opts: CliOptions, context: PlaybookContext) => Play[] | Promise<Play[]>);
+
+export async function runPlaybook(plays: PlaysArg, options: PlaybookOptions = {}): Promise<never> {
   const code = await runPlaybookForExitCode(plays, options);
   process.exit(code);
 }
 
 export async function runPlaybookForExitCode(
-  plays: Play[] | ((opts: CliOptions) => Play[] | Promise<Play[]>),
+  plays: PlaysArg,
   options: PlaybookOptions = {},
 ): Promise<number> {
   const argv = options.argv ?? process.argv.slice(2);
   let opts: CliOptions;
   try {
-    opts = parseCli(argv, options.allowPositionals);
+    opts = parseCli(argv, options.allowPositionals, options.flags);
   } catch (err) {
     return reportError(err, argv.includes('--json'));
   }
@@ -82,7 +94,7 @@ export async function runPlaybookForExitCode(
     const vaultPassphrase = vaultPassphraseFor(inventoryFiles, opts.vaultPasswordFile);
     const inventory = await loadInventories(inventoryFiles, { vaultPassphrase });
     const extraVars = parseExtraVars(opts.extraVars, { vaultPassphrase });
-    const list = typeof plays === 'function' ? await plays(opts) : plays;
+    const list = typeof plays === 'function' ? await plays(opts, { inventory, hostVars: (host) => Object.fromEntries([...inventory.varsFor(host), ...extraVars].map(([k, v]) => [k, v.value])) }) : plays;
     runner = new Runner({
       inventory,
       check: opts.check,

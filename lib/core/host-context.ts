@@ -20,7 +20,9 @@ export interface HostContext<V = Record<string, unknown>> {
   fact<F>(fact: Fact<F>): F;
   /** The result a task registered on this host, or undefined when it was skipped or only checked. */
   result<R>(task: Task<R>): R | undefined;
-  status(task: Task<unknown>): OpStatus | undefined;
+  status(task: Task<any>): OpStatus | undefined;
+  /** What a task said on this host: why it failed or was skipped, what it changed. */
+  message(task: Task<any>): string | undefined;
   /** The result a task registered on another host (e.g. a token read on the manager). */
   resultOf<R>(host: string, task: Task<R>): R | undefined;
   /** Another host's variables. */

@@ -12,3 +12,4 @@ export { rules as firewall } from './firewall/rules.ts';
 export * as docker from './docker/index.ts';
 export { assert } from './assert.ts';
 export { each } from './each.ts';
+export * as backup from './backup/index.ts';

@@ -35,6 +35,14 @@ export const NODES: LabNode[] = [
 /** The data node's backup disk: survives `reset`, as a NAS's backup volume survives a rebuild. */
 export const BACKUP_VOLUME = 'rigger-lab-backup';
 export const BACKUP_MOUNT = '/volume1/backup';
+/**
+ * The off-site remote's stand-in: a volume on this machine, outside every
+ * node, mounted on the data node where rclone copies to it as a local path.
+ * It survives `reset` and `reset --all` (as a copy off site survives the
+ * loss of the NAS); `down` removes it.
+ */
+export const OFFSITE_VOLUME = 'rigger-lab-offsite';
+export const OFFSITE_MOUNT = '/mnt/offsite';
 
 /** Packages of the node image: a fresh Debian host with systemd and sshd, and no Docker. */
 export const BASE_PACKAGES = ['systemd-sysv', 'dbus', 'openssh-server', 'iproute2', 'python3', 'sudo', 'ca-certificates', 'gnupg', 'curl', 'procps', 'cron'];

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Document, isScalar } from 'yaml';
 import { encryptValue } from '../../lib/core/vault.ts';
 import { LAB_VAULT_PASSWORD_FILE } from '../../lib/inventory/load.ts';
-import { BACKUP_MOUNT, LAB_DIR, LAB_INVENTORY, LAB_KEY, LAB_KNOWN_HOSTS, NODES } from './config.ts';
+import { BACKUP_MOUNT, OFFSITE_MOUNT, LAB_DIR, LAB_INVENTORY, LAB_KEY, LAB_KNOWN_HOSTS, NODES } from './config.ts';
 import { REGISTRY, serviceImageRefs } from './services.ts';
 
 /** A random value kept in .lab/ across resets (the lab's vault passphrase, its database password). */
@@ -18,6 +18,26 @@ function labValue(file: string): string {
 }
 
 export const LAB_POSTGRES_PASSWORD_FILE = path.join(LAB_DIR, 'postgres-password');
+
+/**
+ * The data node's backups: the lab database, the files volume, Docker's
+ * configuration; off-site to the stand-in volume (OFFSITE_MOUNT). The
+ * volume tar runs in the lab's postgres image (Debian, with tar): the lab
+ * cannot pull debian:bookworm-slim from Docker Hub.
+ */
+function labBackupVars(tarImage: string): Record<string, unknown> {
+  return {
+    backup_items: [
+      { kind: 'postgres', service: 'lab_postgres', database: 'vibedb', user: 'postgres', password: '' },
+      { kind: 'volume', volume: 'lab_files_data' },
+      { kind: 'config', name: 'docker', paths: ['/etc/docker', '/etc/ssh/sshd_config'] },
+    ],
+    backup_tar_image: tarImage,
+    backup_min_free_mb: 20,
+    backup_offsite: { remote: `${OFFSITE_MOUNT}/rigger`, max_delete: 5 },
+    backup_scheduler: 'data',
+  };
+}
 
 /**
  * inventory/lab.yml in Ansible's format: the nodes' addresses, the lab key,
@@ -65,7 +85,7 @@ export function writeLabInventory(): void {
         workers: {
           children: {
             ai_nodes: { hosts: host('ai', { model_dir: '/mnt/ai-models' }) },
-            data_nodes: { hosts: host('data') },
+            data_nodes: { hosts: host('data', labBackupVars(images.postgres!)) },
             cicd_nodes: { hosts: host('cicd') },
           },
         },
@@ -73,8 +93,10 @@ export function writeLabInventory(): void {
     },
   };
   const doc = new Document(inventory);
-  const node = doc.getIn(['all', 'vars', 'stack_secrets', 'lab_postgres_password'], true);
-  if (isScalar(node)) {
+  const dataVars = ['all', 'children', 'workers', 'children', 'data_nodes', 'hosts', 'data'];
+  for (const at of [['all', 'vars', 'stack_secrets', 'lab_postgres_password'], [...dataVars, 'backup_items', 0, 'password']]) {
+    const node = doc.getIn(at, true);
+    if (!isScalar(node)) throw new Error(`lab inventory: no ${at.join('.')} to encrypt`);
     node.value = encryptValue(labValue(LAB_POSTGRES_PASSWORD_FILE), labValue(LAB_VAULT_PASSWORD_FILE));
     node.tag = '!vault';
   }

@@ -83,7 +83,7 @@ test('site converges a fresh lab: four Ready nodes with labels, the networks, ev
   assert.equal(nets.trim().split('\n').length, 6);
   for (const line of nets.trim().split('\n')) assert.match(line, /^\S+ overlay true\s*$/, 'overlay, attachable, not encrypted (the lab inventory says so)');
   const services = await gateway(`docker service ls --format '{{.Name}} {{.Replicas}}' | sort`);
-  assert.match(services, /^lab_postgres 1\/1\nlab_web 2\/2/);
+  assert.match(services, /^lab_files 1\/1\nlab_postgres 1\/1\nlab_web 2\/2/);
   const health = await runCli(['playbooks/health.ts'], {}, 5 * 60_000);
   assert.equal(health.code, 0, health.stdout + health.stderr);
   assert.match(health.stdout, /ok\s+lab_web\s+2\/2\s+200 http:\/\/172\.30\.99\.\d+:8080\/health, 200 http/);

@@ -37,10 +37,15 @@ export function makeHostContext<V>(src: ContextSources, speculative: boolean): H
       if (!r && speculative) throw new NotReady({ task: task as Task<unknown> });
       return r?.result as R | undefined;
     },
-    status(task: Task<unknown>): OpStatus | undefined {
+    status(task: Task<any>): OpStatus | undefined {
       const r = session.results.get(task);
       if (!r && speculative) throw new NotReady({ task });
       return r?.status;
+    },
+    message(task: Task<any>): string | undefined {
+      const r = session.results.get(task);
+      if (!r && speculative) throw new NotReady({ task });
+      return r?.msg;
     },
     resultOf<R>(host: string, task: Task<R>): R | undefined {
       const r = src.sessionOf(host)?.results.get(task as Task<unknown>);

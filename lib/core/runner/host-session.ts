@@ -9,6 +9,8 @@ import { batchScript, splitBatch } from './probe-batch.ts';
 export interface Registered {
   status: OpStatus;
   result: unknown;
+  /** What the task said: a failure's reason, a change's summary. */
+  msg?: string | undefined;
 }
 
 /**

@@ -413,7 +413,7 @@ export class Runner {
     if (task.options.runOnce && runOn[0] && outcomes.has(runOn[0])) {
       const first = outcomes.get(runOn[0])!;
       for (const h of hosts.slice(1)) {
-        this.#session(h, batch.play).results.set(task, { status: first.status === 'unreachable' ? 'failed' : first.status, result: first.result });
+        this.#session(h, batch.play).results.set(task, { status: first.status === 'unreachable' ? 'failed' : first.status, result: first.result, msg: first.msg });
         if (first.status === 'changed') this.#notify(task, h, batch);
       }
     }
@@ -452,7 +452,7 @@ export class Runner {
         break;
     }
     if (o.status !== 'unreachable') {
-      this.#session(host, batch.play).results.set(task, { status: o.status, result: o.result });
+      this.#session(host, batch.play).results.set(task, { status: o.status, result: o.result, msg: o.msg });
     }
   }
 }

@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import { Secret } from '../core/secret.ts';
+import { cronSchedule } from '../ops/cron/entry.ts';
+
+/**
+ * The backup's inventory variables. Every name that ends up in the remote
+ * script or the manifest is restricted to characters that need no escaping
+ * in shell or JSON, so the script and the manifest can be written by a
+ * plain POSIX host without a JSON library.
+ */
+const word = (what: string) => z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, `${what}: letters, digits, _ . - (starting with a letter or digit)`);
+const safePath = z.string().regex(/^\/[A-Za-z0-9_.@+\/-]*$/, 'an absolute path of letters, digits and _ . @ + - /');
+const imageRef = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:\/@-]*$/, 'an image reference like debian:bookworm-slim');
+const secretLike = z.union([z.instanceof(Secret), z.string().min(1)]).transform((v) => (v instanceof Secret ? v : new Secret(v)));
+
+export const ITEM_KINDS = ['postgres', 'gitea', 'volume', 'config'] as const;
+export type ItemKind = (typeof ITEM_KINDS)[number];
+
+const postgresItem = z
+  .object({
+    kind: z.literal('postgres'),
+    /** The swarm service (or plain container name) whose running container holds pg_dump. */
+    service: word('service'),
+    database: word('database'),
+    user: word('user').default('postgres'),
+    /** The database password: a !vault value. Sent on stdin, never in argv. */
+    password: secretLike.optional(),
+    /** How pg_dump reaches the server from inside the container; TCP makes the password count. */
+    host: z.string().regex(/^[A-Za-z0-9_.:-]+$/).default('127.0.0.1'),
+    /** Give up when a lock blocks the dump this long, instead of hanging the night's run. */
+    lock_wait_timeout: z.string().regex(/^\d+(ms|s|min)?$/).default('10min'),
+  })
+  .strict();
+
+const giteaItem = z
+  .object({
+    kind: z.literal('gitea'),
+    service: word('service'),
+    user: word('user').default('git'),
+    config: safePath.default('/data/gitea/conf/app.ini'),
+    /** gitea dump's temp dir inside the container: point it at the backup disk (a bind mount), not the container's layer. */
+    tempdir: safePath.default('/tmp'),
+  })
+  .strict();
+
+const volumeItem = z.object({ kind: z.literal('volume'), volume: word('volume') }).strict();
+
+const configItem = z
+  .object({
+    kind: z.literal('config'),
+    /** The artefact's name: config-NAME.tar. */
+    name: word('name'),
+    paths: z.array(safePath).min(1),
+  })
+  .strict();
+
+export const backupItem = z.discriminatedUnion('kind', [postgresItem, giteaItem, volumeItem, configItem]);
+export type BackupItemConfig = z.output<typeof backupItem>;
+
+/** Keep rules per item kind, as restic's and borg's forget: the newest N, and the newest of N days, weeks, months. */
+export const retentionRule = z
+  .object({
+    last: z.number().int().min(0).default(0),
+    daily: z.number().int().min(0).default(0),
+    weekly: z.number().int().min(0).default(0),
+    monthly: z.number().int().min(0).default(0),
+  })
+  .strict();
+export type RetentionRule = z.output<typeof retentionRule>;
+/** What the inventory may override: any of the four counts, the rest from the default. */
+const retentionOverride = z
+  .object({ last: z.number().int().min(0), daily: z.number().int().min(0), weekly: z.number().int().min(0), monthly: z.number().int().min(0) })
+  .partial()
+  .strict();
+
+/** CLUSTER.md: databases 30 days, Gitea 90 days, volumes 4 weeks, configuration 90 days. */
+export const DEFAULT_RETENTION: Record<ItemKind, RetentionRule> = {
+  postgres: { last: 0, daily: 30, weekly: 0, monthly: 0 },
+  gitea: { last: 0, daily: 90, weekly: 0, monthly: 0 },
+  volume: { last: 0, daily: 28, weekly: 0, monthly: 0 },
+  config: { last: 0, daily: 90, weekly: 0, monthly: 0 },
+};
+
+export const offsiteConfig = z
+  .object({
+    /** An rclone remote and path (`b2:bucket/backup`), or a local path the remote is mounted at. */
+    remote: z.string().min(1).refine((s) => !s.startsWith('-'), 'must not start with -'),
+    /** At most this many sets are deleted on the remote by one copy; more refuses the copy. */
+    max_delete: z.number().int().min(0).default(5),
+    /** rclone.conf content (a !vault value), written 0600 for the copy; without it rclone's own config is used. */
+    rclone_config: secretLike.optional(),
+  })
+  .strict();
+
+export const backupVars = z.object({
+  backup_root: safePath.default('/volume1/backup'),
+  backup_items: z.array(backupItem).default([]),
+  backup_retention: z.partialRecord(z.enum(ITEM_KINDS), retentionOverride).default({}),
+  /** Refuse to start when free space is below the last set's size times this, or below backup_min_free_mb. */
+  backup_free_factor: z.number().min(1).default(1.5),
+  backup_min_free_mb: z.number().min(0).default(100),
+  /** A verified artefact smaller than this is refused (an empty dump is not a backup). */
+  backup_min_item_bytes: z.number().int().min(1).default(64),
+  /** The image that tars a volume: anything with GNU or busybox tar. */
+  backup_tar_image: imageRef.default('debian:bookworm-slim'),
+  backup_schedule: cronSchedule.default('0 2 * * *'),
+  offsite_schedule: cronSchedule.default('0 3 * * 0'),
+  backup_offsite: offsiteConfig.optional(),
+  /** A URL (a !vault value) that gets a JSON POST when a run fails. */
+  backup_webhook: secretLike.optional(),
+  /** The host whose timer runs the playbook, and the rigger checkout and inventory it runs with there. */
+  backup_scheduler: z.string().optional(),
+  backup_rigger_dir: safePath.default('/opt/rigger'),
+  backup_inventory: z.string().regex(/^[A-Za-z0-9_.\/-]+$/).default('inventory/hosts.yml'),
+});
+export type BackupVars = z.output<typeof backupVars>;
+
+export function retentionFor(vars: BackupVars): Record<ItemKind, RetentionRule> {
+  const out = { ...DEFAULT_RETENTION };
+  for (const kind of ITEM_KINDS) out[kind] = { ...DEFAULT_RETENTION[kind], ...(vars.backup_retention[kind] ?? {}) };
+  return out;
+}
+
+/** The artefact file of an item inside a set. */
+export function itemName(item: BackupItemConfig): string {
+  switch (item.kind) {
+    case 'postgres':
+      return `postgres-${item.service}-${item.database}`;
+    case 'gitea':
+      return `gitea-${item.service}`;
+    case 'volume':
+      return `volume-${item.volume}`;
+    case 'config':
+      return `config-${item.name}`;
+  }
+}
+
+export function itemFile(item: BackupItemConfig): string {
+  return `${itemName(item)}.${item.kind === 'postgres' ? 'dump' : item.kind === 'gitea' ? 'zip' : 'tar'}`;
+}
+
+/** Two items writing the same file would overwrite each other: refuse the inventory instead. */
+export function duplicateItemNames(items: BackupItemConfig[]): string[] {
+  const seen = new Set<string>();
+  const dupes = new Set<string>();
+  for (const i of items) {
+    const n = itemName(i);
+    if (seen.has(n)) dupes.add(n);
+    seen.add(n);
+  }
+  return [...dupes];
+}

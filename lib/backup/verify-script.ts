@@ -1,0 +1,61 @@
+import { sh, type Command } from '../core/command.ts';
+import { quote } from '../core/quote.ts';
+import type { Manifest } from './listing.ts';
+import { REMOTE_HELPERS } from './remote-helpers.ts';
+
+const q = (s: string | number) => quote(String(s)).toString('utf8');
+
+/**
+ * Re-checks a published set where it lies: each item's sha256 against the
+ * manifest, then a full read of the artefact by its kind. Changes nothing.
+ * One line per item: `@@ok NAME detail` or `@@bad NAME reason`.
+ */
+export function verifyCommand(root: string, manifest: Manifest): Command {
+  const checks = manifest.items.map((item) => {
+    const read =
+      item.kind === 'postgres'
+        ? `read_dump "$f" ${q(item.service ?? '')} ${q(item.image ?? '')}`
+        : item.kind === 'gitea'
+          ? 'read_zip "$f"'
+          : 'read_tar "$f"';
+    const unit = item.kind === 'postgres' ? 'tables' : 'entries';
+    return `check_item ${q(item.name)} ${q(item.file)} ${q(item.sha256)} ${q(unit)} ${q(read)}`;
+  });
+  const script = [
+    'set -uo pipefail',
+    'export LC_ALL=C',
+    'work= published=1',
+    REMOTE_HELPERS,
+    // fail() exits; a verify reports every item instead.
+    'trap - EXIT',
+    `cd -- ${q(`${root}/${manifest.set}`)} || { echo "@@bad set the set directory is missing"; exit 0; }`,
+    'err=$(mktemp); trap \'rm -f -- "$err"\' EXIT',
+    String.raw`check_item() {
+  local f=$2 sum n
+  if [ ! -f "$f" ]; then echo "@@bad $1 $f is missing"; return; fi
+  sum=$(sha256sum -- "$f" | cut -d' ' -f1)
+  if [ "$sum" != "$3" ]; then echo "@@bad $1 sha256 $sum differs from the manifest's $3"; return; fi
+  if n=$(eval "$5" 2> "$err"); then echo "@@ok $1 sha256 matches; full read: $n $4"; else echo "@@bad $1 sha256 matches but the full read failed: $(errtail)"; fi
+}`,
+    ...checks,
+  ].join('\n');
+  return sh`bash -c ${script} rigger-verify`;
+}
+
+export interface ItemVerdict {
+  item: string;
+  ok: boolean;
+  detail: string;
+}
+
+export function parseVerifyOutput(stdout: string): ItemVerdict[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('@@ok ') || l.startsWith('@@bad '))
+    .map((l) => {
+      const ok = l.startsWith('@@ok ');
+      const rest = l.slice(ok ? 5 : 6);
+      const sp = rest.indexOf(' ');
+      return { item: sp < 0 ? rest : rest.slice(0, sp), ok, detail: sp < 0 ? '' : rest.slice(sp + 1) };
+    });
+}

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { raw, sh } from '../../core/command.ts';
+import { defineOp, OpFailure, type Decision } from '../../core/op.ts';
+import { backupVars, duplicateItemNames, itemName, type BackupItemConfig } from '../../backup/config.ts';
+import { parseSetOutput, setCommand, type SetOutcome } from '../../backup/set-script.ts';
+import type { ExecResult } from '../../transport/types.ts';
+
+const schema = z.object({ vars: z.custom<z.output<typeof backupVars>>((v) => typeof v === 'object' && v !== null) }).strict();
+
+interface Readiness {
+  problems: string[];
+}
+
+/** What the item needs on the host, as a check that prints a problem line when it is missing. */
+function need(item: BackupItemConfig): string {
+  const name = itemName(item);
+  switch (item.kind) {
+    case 'postgres':
+    case 'gitea':
+      return `[ -n "$(docker ps -q --filter label=com.docker.swarm.service.name=${item.service} --filter status=running 2>/dev/null)$(docker ps -q --filter name=^${item.service}$ --filter status=running 2>/dev/null)" ] || echo "${name}: no running container of service ${item.service} on this host"`;
+    case 'volume':
+      return `docker volume inspect ${item.volume} >/dev/null 2>&1 || echo "${name}: no volume ${item.volume} on this host"`;
+    case 'config':
+      return item.paths.map((p) => `[ -e ${p} ] || echo "${name}: ${p} does not exist"`).join('\n');
+  }
+}
+
+/**
+ * One backup set (set-script.ts does the work). The probe finds what would
+ * fail before anything is written, so check mode says it too; the script
+ * checks it all again under its lock.
+ */
+export const takeSet = defineOp({
+  kind: 'backup.set',
+  schema,
+  describe: (p) => `${p.vars.backup_items.length} items into ${p.vars.backup_root}`,
+  probe: (p) => ({
+    // Names in these lines are restricted by the config schema to characters that need no quoting.
+    command: sh`root=${p.vars.backup_root}
+[ -d "$root" ] || echo "root: backup root $root does not exist (is the backup disk mounted?)"
+for t in bash flock sha256sum; do command -v $t >/dev/null || echo "host: $t is not installed"; done
+if ! docker info >/dev/null 2>&1; then echo "host: the Docker engine does not answer"; else
+${raw(p.vars.backup_items.map(need).join('\n'))}
+fi`,
+    parse: (r: ExecResult): Readiness => ({ problems: r.stdout.toString('utf8').split('\n').filter(Boolean) }),
+  }),
+  decide: (p, s: Readiness): Decision<SetOutcome> => {
+    const dupes = duplicateItemNames(p.vars.backup_items);
+    if (dupes.length) return { kind: 'fail', reason: `two backup_items write ${dupes.join(', ')}: give them different names` };
+    if (p.vars.backup_items.length === 0) return { kind: 'fail', reason: 'backup_items is empty: nothing to back up' };
+    if (s.problems.length) return { kind: 'fail', reason: s.problems.join('; ') };
+    const names = p.vars.backup_items.map(itemName);
+    return {
+      kind: 'change',
+      msg: `take a set of ${names.join(', ')}`,
+      checkResult: { published: false, bytes: 0, items: [], stale: [] },
+      apply: async (remote) => {
+        const r = await remote.run(setCommand({ vars: p.vars, items: p.vars.backup_items }));
+        const out = parseSetOutput(r.stdout.toString('utf8'));
+        if (!out.published || r.code !== 0) {
+          const why = out.failure
+            ? `${out.failure.item}: ${out.failure.reason}`
+            : `the backup script exited ${r.code}: ${r.stderr.toString('utf8').trim().slice(-500) || 'no output'}`;
+          throw new OpFailure(`${why} (no set published${out.set ? `; ${out.set}.partial removed` : ''})`, r, out);
+        }
+        return out;
+      },
+    };
+  },
+});
+

@@ -1,0 +1,175 @@
+// Backups that cannot lie: one verified set per run on the hosts that hold
+// data (those with backup_items), retention only after a published set,
+// an off-site copy of verified sets only, and the timers that run it.
+//   npx tsx playbooks/backup.ts                      take a set, then retention
+//   npx tsx playbooks/backup.ts --list               every set: date, items, size, status, age; missed nights
+//   npx tsx playbooks/backup.ts --verify SET|latest  re-check a set's checksums and read its dumps in full
+//   npx tsx playbooks/backup.ts --offsite            copy the verified sets to backup_offsite.remote
+//   npx tsx playbooks/backup.ts --install-schedule   timers (or cron.d) on backup_scheduler; --remove-schedule
+import { definePlay, InputError, runPlaybook, type Play } from '../lib/index.ts';
+import type { OutcomeRow, PlaybookContext } from '../lib/cli/main.ts';
+import type { CliOptions } from '../lib/cli/args.ts';
+import { backupVars } from '../lib/backup/config.ts';
+import type { Listing } from '../lib/backup/listing.ts';
+import { listReport, verifyReport } from '../lib/backup/report.ts';
+import { cronToOnCalendar, nextRuns, wallClock } from '../lib/backup/schedule.ts';
+import type { SetVerdict } from '../lib/ops/backup/verify.ts';
+import { ops } from '../lib/index.ts';
+import { backupOffsite, backupSet } from '../roles/backup/index.ts';
+import { backupSchedule, schedulerFacts, type NextRuns } from '../roles/backup/schedule.ts';
+
+const usage = `Usage: npx tsx playbooks/backup.ts [MODE] [flags]
+Modes (one at a time; none takes a set):
+      --list                  every set with date, items, size, verified status and age; recent runs; missed nights
+      --verify SET|latest     re-check a set: manifest, sha256 of every item, a full read of each dump
+      --offsite               copy the verified sets to backup_offsite.remote with rclone
+      --install-schedule      install the timers (cron.d without systemd) on backup_scheduler
+      --remove-schedule       remove them
+      --scheduled             mark the run as the timer's in the run log (the timers pass it)
+`;
+
+const MODES = ['list', 'verify', 'offsite', 'install-schedule', 'remove-schedule'] as const;
+
+/** The hosts that hold data: every host with backup_items. */
+function backupHosts(ctx: PlaybookContext): string[] {
+  const hosts = ctx.inventory.hostNames().filter((h) => {
+    const items = ctx.hostVars(h).backup_items;
+    return Array.isArray(items) && items.length > 0;
+  });
+  if (hosts.length === 0) throw new InputError('inventory', 'no host has backup_items: give the data node a list of items to back up (see the README, "Backups")');
+  return hosts;
+}
+
+/** Inventory problems in the backup variables, named by host, before any connection. */
+function validate(ctx: PlaybookContext, hosts: string[]): void {
+  for (const h of hosts) {
+    const parsed = backupVars.safeParse(ctx.hostVars(h));
+    if (!parsed.success) {
+      const i = parsed.error.issues[0]!;
+      throw new InputError('inventory', `host ${h}: ${i.path.join('.')}: ${i.message}`);
+    }
+  }
+}
+
+let mode: (typeof MODES)[number] | 'set' = 'set';
+let hostsForReport: string[] = [];
+let context: PlaybookContext;
+
+function plays(opts: CliOptions, ctx: PlaybookContext): Play[] {
+  context = ctx;
+  const chosen = MODES.filter((m) => opts.flags[m] !== undefined && opts.flags[m] !== false);
+  if (chosen.length > 1) throw new InputError('command line', `one mode at a time: --${chosen.join(' and --')}`);
+  mode = chosen[0] ?? 'set';
+  const hosts = backupHosts(ctx);
+  validate(ctx, hosts);
+  hostsForReport = hosts;
+  const pattern = hosts.join(':');
+  const vars = { backup_trigger: opts.flags.scheduled ? 'schedule' : 'manual' };
+  switch (mode) {
+    case 'set':
+      return [definePlay({ name: 'backup', hosts: pattern, vars, roles: [backupSet] })];
+    case 'offsite': {
+      const missing = hosts.filter((h) => ctx.hostVars(h).backup_offsite === undefined);
+      if (missing.length) throw new InputError('inventory', `--offsite needs backup_offsite (remote, max_delete) on ${missing.join(', ')}`);
+      return [definePlay({ name: 'backup off-site', hosts: pattern, vars, roles: [backupOffsite] })];
+    }
+    case 'list':
+      return [definePlay({ name: 'backup sets', hosts: pattern, schema: backupVars, tasks: ({ task }) => [task({ name: 'sets', op: (h) => ops.backup.sets({ root: h.vars.backup_root }) })] })];
+    case 'verify': {
+      const set = String(opts.flags.verify);
+      return [
+        definePlay({
+          name: `verify ${set}`,
+          hosts: pattern,
+          schema: backupVars,
+          tasks: ({ task }) => [task({ name: 'verify', op: (h) => ops.backup.verifySet({ root: h.vars.backup_root, set }), failedWhen: (r: SetVerdict) => !r.ok })],
+        }),
+      ];
+    }
+    case 'install-schedule':
+    case 'remove-schedule': {
+      const source = hosts[0]!;
+      const scheduler = String(ctx.hostVars(source).backup_scheduler ?? source);
+      if (!ctx.inventory.hostNames().includes(scheduler)) throw new InputError('inventory', `backup_scheduler ${JSON.stringify(scheduler)} is not a host of the inventory`);
+      return [
+        definePlay({
+          name: mode === 'install-schedule' ? 'backup schedule' : 'remove backup schedule',
+          hosts: scheduler,
+          vars: { backup_source_host: source, backup_schedule_state: mode === 'install-schedule' ? 'present' : 'absent' },
+          roles: [backupSchedule],
+          facts: [schedulerFacts],
+        }),
+      ];
+    }
+  }
+}
+
+function lastResult<R>(rows: OutcomeRow[], host: string, task: string): R | undefined {
+  return rows.filter((r) => r.host === host && r.task.name === task && r.outcome.result !== undefined).at(-1)?.outcome.result as R | undefined;
+}
+
+function scheduleReport(rows: OutcomeRow[]): string {
+  const row = rows.find((r) => r.task.name === 'next runs' && r.outcome.result !== undefined);
+  if (!row) return mode === 'remove-schedule' ? 'backup schedule removed' : 'no schedule read: see the errors above';
+  const next = row.outcome.result as NextRuns;
+  const v = backupVars.parse(context.hostVars(hostsForReport[0]!));
+  const jobs: [string, string][] = [['rigger-backup', v.backup_schedule]];
+  if (v.backup_offsite) jobs.push(['rigger-backup-offsite', v.offsite_schedule]);
+  const lines = [`${row.host} (${next.systemd ? 'systemd timers' : 'cron.d'}, ${next.timezone}):`];
+  for (const [name, schedule] of jobs) {
+    const runs = nextRuns(schedule, next.timezone, 3).map((d) => wallClock(d, next.timezone));
+    lines.push(`  ${name}: ${schedule}${next.systemd ? ` (OnCalendar=${cronToOnCalendar(schedule)})` : ''}`);
+    lines.push(`    next runs: ${runs.join(', ')}`);
+    lines.push(`    the host says: ${next.next[name] || 'nothing scheduled'}`);
+  }
+  return lines.join('\n');
+}
+
+function report(rows: OutcomeRow[]): string {
+  switch (mode) {
+    case 'list':
+      return hostsForReport
+        .map((h) => {
+          const listing = lastResult<Listing>(rows, h, 'sets');
+          if (!listing) return `${h}: no listing (see the errors above)`;
+          const v = backupVars.parse(context.hostVars(h));
+          const tz = context.hostVars(h).timezone;
+          return listReport(h, v.backup_root, listing, { schedule: v.backup_schedule, ...(typeof tz === 'string' ? { timezone: tz } : {}) });
+        })
+        .join('\n\n');
+    case 'verify':
+      return hostsForReport
+        .map((h) => {
+          const r = rows.find((x) => x.host === h && x.task.name === 'verify');
+          const v = r?.outcome.result as SetVerdict | undefined;
+          return v ? verifyReport(h, v.set, v.items, v.problem) : `${h}: not verified: ${r?.outcome.msg ?? 'see the errors above'}`;
+        })
+        .join('\n\n');
+    case 'install-schedule':
+    case 'remove-schedule':
+      return scheduleReport(rows);
+    default: {
+      const lines = hostsForReport.map((h) => {
+        const set = rows.find((x) => x.host === h && x.task.name === 'backup set');
+        if (!set) return `${h}: no set`;
+        if (set.outcome.status === 'failed') return `${h}: FAILED: ${set.outcome.msg}`;
+        const r = set.outcome.result as { set?: string; bytes: number; items: { name: string }[] } | undefined;
+        return `${h}: ${r?.set ? `set ${r.set}, ${r.items.length} items verified, ${r.bytes} bytes` : set.outcome.msg ?? ''}`;
+      });
+      return lines.join('\n');
+    }
+  }
+}
+
+await runPlaybook(plays, {
+  usage,
+  flags: {
+    list: { type: 'boolean' },
+    verify: { type: 'string' },
+    offsite: { type: 'boolean' },
+    'install-schedule': { type: 'boolean' },
+    'remove-schedule': { type: 'boolean' },
+    scheduled: { type: 'boolean' },
+  },
+  report,
+});

@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { defineRole, ops, type HostContext, type Task } from '../../lib/index.ts';
+import { backupVars, retentionFor, type BackupVars } from '../../lib/backup/config.ts';
+import type { RunLogEntry } from '../../lib/backup/listing.ts';
+import type { SetOutcome } from '../../lib/backup/set-script.ts';
+
+/** Set by the playbook: `schedule` when a timer ran it (--scheduled), so --list can tell nights from manual runs. */
+export const backupRunVars = backupVars.extend({
+  backup_trigger: z.enum(['manual', 'schedule']).default('manual'),
+});
+type Vars = z.output<typeof backupRunVars>;
+type H = HostContext<Vars>;
+
+const startedAt = new Date();
+
+function logEntry(h: H, kind: RunLogEntry['kind'], tasks: Task<any>[]): RunLogEntry {
+  const failed = tasks.find((t) => h.status(t) === 'failed');
+  const entry: RunLogEntry = {
+    at: startedAt.toISOString(),
+    kind,
+    status: failed ? 'failed' : 'ok',
+    trigger: h.vars.backup_trigger,
+    seconds: Math.round((Date.now() - startedAt.getTime()) / 100) / 10,
+  };
+  const set = kind === 'set' ? h.result<SetOutcome>(tasks[0] as Task<SetOutcome>) : undefined;
+  if (set?.set) entry.set = set.set;
+  if (set?.published) entry.bytes = set.bytes;
+  if (failed) entry.reason = (h.message(failed) ?? 'failed').slice(0, 600);
+  return entry;
+}
+
+/** The webhook's body: enough for a chat message, nothing secret (messages are redacted already). */
+function failurePayload(h: H, kind: string, tasks: Task<any>[]): Record<string, unknown> {
+  const failed = tasks.find((t) => h.status(t) === 'failed');
+  const reason = failed ? (h.message(failed) ?? 'failed') : 'failed';
+  return { text: `rigger backup on ${h.name} failed: ${reason}`, host: h.name, kind, task: failed?.name, reason, at: new Date().toISOString() };
+}
+
+const anyFailed = (h: H, tasks: Task<any>[]) => tasks.some((t) => h.status(t) === 'failed');
+
+/**
+ * One backup set on a host that holds data, then retention, which runs only
+ * when the set was published: a failed night deletes nothing. The run log
+ * line and the webhook run in `always`, so a failure is recorded and told.
+ */
+export const backupSet = defineRole({
+  name: 'backup',
+  defaults: backupRunVars,
+  build: ({ task, block }) => {
+    const set = task({ name: 'backup set', op: (h) => ops.backup.takeSet({ vars: h.vars as BackupVars }) });
+    const prune = task({
+      name: 'retention',
+      when: (h) => h.status(set) === 'changed',
+      whenReason: 'no set was published, so nothing is deleted',
+      op: (h) => ops.backup.retention({ root: h.vars.backup_root, rules: retentionFor(h.vars as BackupVars) }),
+    });
+    return {
+      tasks: [
+        block({
+          name: 'backup',
+          block: [set, prune],
+          always: [
+            task({ name: 'run log', op: (h) => ops.backup.recordRun({ root: h.vars.backup_root, entry: logEntry(h, 'set', [set, prune]) }) }),
+            task({
+              name: 'failure webhook',
+              when: (h) => anyFailed(h, [set, prune]) && h.vars.backup_webhook !== undefined,
+              whenReason: (h) => (h.vars.backup_webhook === undefined ? 'no backup_webhook in the inventory' : 'the run did not fail'),
+              op: (h) => ops.backup.notifyWebhook({ url: h.vars.backup_webhook!, payload: failurePayload(h, 'set', [set, prune]) }),
+            }),
+          ],
+        }),
+      ],
+    };
+  },
+});
+
+/** The off-site copy of verified sets, with rclone installed and configured first. */
+export const backupOffsite = defineRole({
+  name: 'backup-offsite',
+  defaults: backupRunVars,
+  build: ({ task, block }) => {
+    const copy = task({
+      name: 'off-site copy',
+      op: (h) => {
+        const o = h.vars.backup_offsite!;
+        return ops.backup.offsiteCopy({ root: h.vars.backup_root, remote: o.remote, maxDelete: o.max_delete, ownConfig: o.rclone_config !== undefined });
+      },
+    });
+    return {
+      tasks: [
+        block({
+          name: 'off-site',
+          block: [
+            task({ name: 'rclone installed', op: ops.apt.packages({ names: ['rclone'] }) }),
+            task({
+              name: 'rclone config',
+              when: (h) => h.vars.backup_offsite?.rclone_config !== undefined,
+              whenReason: "no backup_offsite.rclone_config: rclone's own config is used",
+              op: (h) => ops.copy({ path: ops.backup.RCLONE_CONFIG, content: h.vars.backup_offsite!.rclone_config!, mode: '0600' }),
+            }),
+            copy,
+          ],
+          always: [
+            task({ name: 'run log', op: (h) => ops.backup.recordRun({ root: h.vars.backup_root, entry: logEntry(h, 'offsite', [copy]) }) }),
+            task({
+              name: 'failure webhook',
+              when: (h) => anyFailed(h, [copy]) && h.vars.backup_webhook !== undefined,
+              whenReason: (h) => (h.vars.backup_webhook === undefined ? 'no backup_webhook in the inventory' : 'the copy did not fail'),
+              op: (h) => ops.backup.notifyWebhook({ url: h.vars.backup_webhook!, payload: failurePayload(h, 'offsite', [copy]) }),
+            }),
+          ],
+        }),
+      ],
+    };
+  },
+});
