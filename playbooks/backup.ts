@@ -30,10 +30,10 @@ Modes (one at a time; none takes a set):
 
 const MODES = ['list', 'verify', 'offsite', 'install-schedule', 'remove-schedule'] as const;
 
-/** The hosts that hold data: every host with backup_items. */
+/** The hosts that hold data: every host whose inventory gives backup_items (-e changes what, not where). */
 function backupHosts(ctx: PlaybookContext): string[] {
   const hosts = ctx.inventory.hostNames().filter((h) => {
-    const items = ctx.hostVars(h).backup_items;
+    const items = ctx.inventory.varsFor(h).get('backup_items')?.value;
     return Array.isArray(items) && items.length > 0;
   });
   if (hosts.length === 0) throw new InputError('inventory', 'no host has backup_items: give the data node a list of items to back up (see the README, "Backups")');

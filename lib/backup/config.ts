@@ -73,12 +73,17 @@ const retentionOverride = z
   .partial()
   .strict();
 
-/** CLUSTER.md: databases 30 days, Gitea 90 days, volumes 4 weeks, configuration 90 days. */
+/**
+ * CLUSTER.md: databases 30 days, Gitea 90 days, volumes 4 weeks,
+ * configuration 90 days. Plus the last 7 sets of every kind: a daily rule
+ * keeps one set per day, and a manual set taken before an upgrade must not
+ * cost that night's set.
+ */
 export const DEFAULT_RETENTION: Record<ItemKind, RetentionRule> = {
-  postgres: { last: 0, daily: 30, weekly: 0, monthly: 0 },
-  gitea: { last: 0, daily: 90, weekly: 0, monthly: 0 },
-  volume: { last: 0, daily: 28, weekly: 0, monthly: 0 },
-  config: { last: 0, daily: 90, weekly: 0, monthly: 0 },
+  postgres: { last: 7, daily: 30, weekly: 0, monthly: 0 },
+  gitea: { last: 7, daily: 90, weekly: 0, monthly: 0 },
+  volume: { last: 7, daily: 28, weekly: 0, monthly: 0 },
+  config: { last: 7, daily: 90, weekly: 0, monthly: 0 },
 };
 
 export const offsiteConfig = z

@@ -76,7 +76,8 @@ export const RUN_LOG = '.rigger/runs.log';
 
 /** Every set directory with its size and manifest, the run log's tail, and the free space: one read. */
 export function listingCommand(root: string): Command {
-  return sh`root=${root}
+  // A subshell, so a caller can append its own reads after it.
+  return sh`(root=${root}
 if ! cd -- "$root" 2>/dev/null; then echo '@@noroot'; exit 0; fi
 for d in [0-9]*_[0-9]*; do
   [ -d "$d" ] || continue
@@ -87,7 +88,7 @@ done
 echo '@@log'
 if [ -f ${RUN_LOG} ]; then tail -n 1000 ${RUN_LOG} | base64 -w0; fi
 echo
-echo "@@df $(df -Pk . | awk 'NR==2 {print $4}')"`;
+echo "@@df $(df -Pk . | awk 'NR==2 {print $4}')")`;
 }
 
 export function parseListing(r: ExecResult): Listing {

@@ -14,6 +14,7 @@ errtail() { tail -c 600 -- "$err" 2>/dev/null | tr '\n' ' '; }
 cleanup() {
   rc=$?
   if [ "$published" != 1 ] && [ -n "$work" ]; then rm -rf -- "$work"; fi
+  if [ -n "$err" ]; then rm -f -- "$err"; fi
   exit "$rc"
 }
 trap cleanup EXIT

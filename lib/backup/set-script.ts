@@ -64,7 +64,8 @@ stamp=$(date +%Y%m%d_%H%M%S)
 while [ -e "$root/$stamp" ] || [ -e "$root/$stamp.partial" ]; do sleep 1; stamp=$(date +%Y%m%d_%H%M%S); done
 work="$root/$stamp.partial"
 mkdir -- "$work"
-err="$work/.stderr"
+# Outside the backup root: on a full disk the reason must still be written somewhere.
+err=$(mktemp)
 printf '@@set %s\n' "$stamp"
 `;
 
@@ -74,7 +75,6 @@ host=$(hostname | tr -cd 'A-Za-z0-9._-')
 printf '{"format":1,"set":"%s","created":"%s","host":"%s","bytes":%s,"items":[%s]}\n' "$stamp" "$created" "$host" "$total" "$items_json" > "$work/manifest.json.partial"
 sync -- "$work/manifest.json.partial"
 mv -- "$work/manifest.json.partial" "$work/manifest.json"
-rm -f -- "$err"
 sync -- "$work"
 mv -- "$work" "$root/$stamp"
 published=1
@@ -111,7 +111,7 @@ export function setCommand({ vars, items }: SetScriptInput): Command {
     `free_pct=${Math.round(vars.backup_free_factor * 100)}`,
     `min_free_kb=${Math.round(vars.backup_min_free_mb * 1024)}`,
     `min_bytes=${vars.backup_min_item_bytes}`,
-    'work= published=0 total=0 items_json=',
+    'work= err= published=0 total=0 items_json=',
     REMOTE_HELPERS,
     `[ -d "$root" ] || fail root "backup root $root does not exist (is the backup disk mounted?)"`,
     SET_BODY,

@@ -24,7 +24,7 @@ export function verifyCommand(root: string, manifest: Manifest): Command {
   const script = [
     'set -uo pipefail',
     'export LC_ALL=C',
-    'work= published=1',
+    'work= err= published=1',
     REMOTE_HELPERS,
     // fail() exits; a verify reports every item instead.
     'trap - EXIT',

@@ -14,7 +14,9 @@ type H = HostContext<z.output<typeof scheduleVars>>;
 export const schedulerFacts = defineFact(
   'scheduler',
   sh`if [ -d /run/systemd/system ]; then echo systemd; else echo cron; fi
-tz=$(timedatectl show -p Timezone --value 2>/dev/null || cat /etc/timezone 2>/dev/null || true); echo "${'$'}{tz:-UTC}"`,
+tz=$(timedatectl show -p Timezone --value 2>/dev/null || cat /etc/timezone 2>/dev/null || true)
+[ -n "$tz" ] || tz=UTC
+echo "$tz"`,
   (r) => {
     const [init, tz] = r.stdout.toString('utf8').split('\n');
     return { systemd: init === 'systemd', timezone: tz?.trim() || 'UTC' };

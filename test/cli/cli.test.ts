@@ -70,3 +70,18 @@ test('the vault CLI encrypts from stdin and refuses a wrong passphrase', () => {
   assert.equal(wrong.status, 4);
   assert.match(wrong.stderr, /wrong vault passphrase/);
 });
+
+test('backup.ts picks the hosts that hold data and the scheduler host from the inventory, without connecting', async () => {
+  const env = { RIGGER_VAULT_PASSWORD: 'homelab-example' };
+  const sets = await runCli(['playbooks/backup.ts', '-i', 'inventory/homelab.yml', '--list-hosts'], env);
+  assert.equal(sets.code, 0, sets.stderr);
+  assert.match(sets.stdout, /PLAY \[backup\] \(1 hosts\)\ndata\.vibe\.local\n/);
+  const timers = await runCli(['playbooks/backup.ts', '-i', 'inventory/homelab.yml', '--install-schedule', '--list-hosts'], env);
+  assert.match(timers.stdout, /PLAY \[backup schedule\] \(1 hosts\)\ngateway\.vibe\.local\n/);
+  const two = await runCli(['playbooks/backup.ts', '-i', 'inventory/homelab.yml', '--list', '--offsite'], env);
+  assert.equal(two.code, 4);
+  assert.match(two.stderr, /one mode at a time: --list and --offsite/);
+  const bad = await runCli(['playbooks/backup.ts', '-i', 'inventory/homelab.yml', '--list-hosts', '-e', 'backup_schedule=0 2 * *'], env);
+  assert.equal(bad.code, 4);
+  assert.match(bad.stderr, /host data\.vibe\.local: backup_schedule: a cron schedule of five fields/);
+});
