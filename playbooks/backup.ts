@@ -10,6 +10,7 @@ import { definePlay, InputError, runPlaybook, type Play } from '../lib/index.ts'
 import type { OutcomeRow, PlaybookContext } from '../lib/cli/main.ts';
 import type { CliOptions } from '../lib/cli/args.ts';
 import { backupVars } from '../lib/backup/config.ts';
+import { backupHosts } from '../lib/backup/hosts.ts';
 import type { Listing } from '../lib/backup/listing.ts';
 import { listReport, verifyReport } from '../lib/backup/report.ts';
 import { cronToOnCalendar, nextRuns, wallClock } from '../lib/backup/schedule.ts';
@@ -30,27 +31,6 @@ Modes (one at a time; none takes a set):
 
 const MODES = ['list', 'verify', 'offsite', 'install-schedule', 'remove-schedule'] as const;
 
-/** The hosts that hold data: every host whose inventory gives backup_items (-e changes what, not where). */
-function backupHosts(ctx: PlaybookContext): string[] {
-  const hosts = ctx.inventory.hostNames().filter((h) => {
-    const items = ctx.inventory.varsFor(h).get('backup_items')?.value;
-    return Array.isArray(items) && items.length > 0;
-  });
-  if (hosts.length === 0) throw new InputError('inventory', 'no host has backup_items: give the data node a list of items to back up (see the README, "Backups")');
-  return hosts;
-}
-
-/** Inventory problems in the backup variables, named by host, before any connection. */
-function validate(ctx: PlaybookContext, hosts: string[]): void {
-  for (const h of hosts) {
-    const parsed = backupVars.safeParse(ctx.hostVars(h));
-    if (!parsed.success) {
-      const i = parsed.error.issues[0]!;
-      throw new InputError('inventory', `host ${h}: ${i.path.join('.')}: ${i.message}`);
-    }
-  }
-}
-
 let mode: (typeof MODES)[number] | 'set' = 'set';
 let hostsForReport: string[] = [];
 let context: PlaybookContext;
@@ -61,7 +41,6 @@ function plays(opts: CliOptions, ctx: PlaybookContext): Play[] {
   if (chosen.length > 1) throw new InputError('command line', `one mode at a time: --${chosen.join(' and --')}`);
   mode = chosen[0] ?? 'set';
   const hosts = backupHosts(ctx);
-  validate(ctx, hosts);
   hostsForReport = hosts;
   const pattern = hosts.join(':');
   const vars = { backup_trigger: opts.flags.scheduled ? 'schedule' : 'manual' };

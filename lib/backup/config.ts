@@ -40,6 +40,8 @@ const giteaItem = z
     config: safePath.default('/data/gitea/conf/app.ini'),
     /** gitea dump's temp dir inside the container: point it at the backup disk (a bind mount), not the container's layer. */
     tempdir: safePath.default('/tmp'),
+    /** The volume mounted at /data in the Gitea container: where a recovery unpacks the dump. */
+    volume: word('volume').optional(),
   })
   .strict();
 

@@ -78,15 +78,16 @@ pg_item() {
   seal "$1" postgres "$2" "pg_restore full read" ",\"service\":\"$3\",\"database\":\"$4\",\"user\":\"$5\",\"image\":\"$image\",\"tables\":$tables"
 }
 
-# gitea_item NAME FILE SERVICE USER CONFIG TEMPDIR
+# gitea_item NAME FILE SERVICE USER CONFIG TEMPDIR VOLUME
 gitea_item() {
-  local c files out="$work/$2.partial"
+  local c image files out="$work/$2.partial"
   printf '@@start %s\n' "$1"
   c=$(container_of "$3") || fail "$1" "no running container of service $3 on this host (is Gitea up?)"
+  image=$(docker inspect -f '{{.Config.Image}}' "$c")
   docker exec -i -u "$4" "$c" gitea dump -c "$5" --type zip --skip-log --tempdir "$6" --file - > "$out" 2> "$err" \
     || fail "$1" "gitea dump failed: $(errtail)"
   files=$(read_zip "$out" 2> "$err") || fail "$1" "the zip does not read back: $(errtail)"
-  seal "$1" gitea "$2" "zip test" ",\"service\":\"$3\",\"files\":$files"
+  seal "$1" gitea "$2" "zip test" ",\"service\":\"$3\",\"image\":\"$image\",\"volume\":\"$7\",\"files\":$files"
 }
 
 # volume_item NAME FILE VOLUME IMAGE: tar of the volume through a throwaway container (no log driver: the tar must not be copied into a log).

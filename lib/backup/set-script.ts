@@ -29,7 +29,7 @@ function itemCall(item: BackupItemConfig, secretVar: string | undefined, vars: B
     case 'postgres':
       return `pg_item ${name} ${file} ${q(item.service)} ${q(item.database)} ${q(item.user)} ${q(item.host)} ${q(item.lock_wait_timeout)} ${secretVar ?? "''"}`;
     case 'gitea':
-      return `gitea_item ${name} ${file} ${q(item.service)} ${q(item.user)} ${q(item.config)} ${q(item.tempdir)}`;
+      return `gitea_item ${name} ${file} ${q(item.service)} ${q(item.user)} ${q(item.config)} ${q(item.tempdir)} ${q(item.volume ?? '')}`;
     case 'volume':
       return `volume_item ${name} ${file} ${q(item.volume)} ${q(vars.backup_tar_image)}`;
     case 'config':

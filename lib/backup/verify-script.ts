@@ -10,11 +10,11 @@ const q = (s: string | number) => quote(String(s)).toString('utf8');
  * manifest, then a full read of the artefact by its kind. Changes nothing.
  * One line per item: `@@ok NAME detail` or `@@bad NAME reason`.
  */
-export function verifyCommand(root: string, manifest: Manifest): Command {
+export function verifyCommand(dir: string, manifest: Manifest, opts: { deferDumpsWithoutDocker?: boolean } = {}): Command {
   const checks = manifest.items.map((item) => {
     const read =
       item.kind === 'postgres'
-        ? `read_dump "$f" ${q(item.service ?? '')} ${q(item.image ?? '')}`
+        ? `${opts.deferDumpsWithoutDocker ? 'no_docker && defer || ' : ''}read_dump "$f" ${q(item.service ?? '')} ${q(item.image ?? '')}`
         : item.kind === 'gitea'
           ? 'read_zip "$f"'
           : 'read_tar "$f"';
@@ -28,14 +28,19 @@ export function verifyCommand(root: string, manifest: Manifest): Command {
     REMOTE_HELPERS,
     // fail() exits; a verify reports every item instead.
     'trap - EXIT',
-    `cd -- ${q(`${root}/${manifest.set}`)} || { echo "@@bad set the set directory is missing"; exit 0; }`,
+    `cd -- ${q(dir)} || { echo "@@bad set the set directory is missing"; exit 0; }`,
+    // Recovery verifies before Docker is back: a dump is then read in full by the controller (@@pending).
+    'no_docker() { ! docker info >/dev/null 2>&1; }',
+    'defer() { echo PENDING; }',
     'err=$(mktemp); trap \'rm -f -- "$err"\' EXIT',
     String.raw`check_item() {
   local f=$2 sum n
   if [ ! -f "$f" ]; then echo "@@bad $1 $f is missing"; return; fi
   sum=$(sha256sum -- "$f" | cut -d' ' -f1)
   if [ "$sum" != "$3" ]; then echo "@@bad $1 sha256 $sum differs from the manifest's $3"; return; fi
-  if n=$(eval "$5" 2> "$err"); then echo "@@ok $1 sha256 matches; full read: $n $4"; else echo "@@bad $1 sha256 matches but the full read failed: $(errtail)"; fi
+  if n=$(eval "$5" 2> "$err"); then
+    if [ "$n" = PENDING ]; then echo "@@pending $1 sha256 matches; no Docker here to read it"; else echo "@@ok $1 sha256 matches; full read: $n $4"; fi
+  else echo "@@bad $1 sha256 matches but the full read failed: $(errtail)"; fi
 }`,
     ...checks,
   ].join('\n');
@@ -46,16 +51,20 @@ export interface ItemVerdict {
   item: string;
   ok: boolean;
   detail: string;
+  /** Checksum good, full read still to do elsewhere (no Docker on the host). */
+  pending?: boolean;
 }
 
 export function parseVerifyOutput(stdout: string): ItemVerdict[] {
   return stdout
     .split('\n')
-    .filter((l) => l.startsWith('@@ok ') || l.startsWith('@@bad '))
+    .filter((l) => /^@@(ok|bad|pending) /.test(l))
     .map((l) => {
-      const ok = l.startsWith('@@ok ');
-      const rest = l.slice(ok ? 5 : 6);
+      const tag = l.slice(2, l.indexOf(' '));
+      const rest = l.slice(tag.length + 3);
       const sp = rest.indexOf(' ');
-      return { item: sp < 0 ? rest : rest.slice(0, sp), ok, detail: sp < 0 ? '' : rest.slice(sp + 1) };
+      const v: ItemVerdict = { item: sp < 0 ? rest : rest.slice(0, sp), ok: tag === 'ok', detail: sp < 0 ? '' : rest.slice(sp + 1) };
+      if (tag === 'pending') v.pending = true;
+      return v;
     });
 }

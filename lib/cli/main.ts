@@ -25,6 +25,8 @@ export interface PlaybookOptions {
   flags?: Record<string, PlaybookFlag>;
   /** A report printed after the recap (a pass/warn/fail table), from every task's outcome. */
   report?: (rows: OutcomeRow[]) => string;
+  /** Every run event as it happens (a recovery times its phases from play starts). */
+  onEvent?: (e: RunEvent) => void;
 }
 
 export interface OutcomeRow {
@@ -85,6 +87,7 @@ export async function runPlaybookForExitCode(
   const bus = new EventBus();
   const renderer = await pickRenderer(opts);
   bus.on((e) => renderer.handle(e));
+  if (options.onEvent) bus.on(options.onEvent);
   let runner: Runner;
   let planned;
   const rows: OutcomeRow[] = [];

@@ -24,6 +24,8 @@ export interface Remote {
   run(command: Command): Promise<ExecResult>;
   /** Runs and throws OpFailure on a non-zero exit. */
   check(command: Command): Promise<ExecResult>;
+  /** Runs with stdout written to a local stream (a dump read by a local pg_restore), never held in memory. */
+  stream(command: Command, sink: NodeJS.WritableStream): Promise<ExecResult>;
 }
 
 export type Decision<R> =

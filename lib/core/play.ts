@@ -22,6 +22,8 @@ export interface PlayOptions<S extends VarsSchema> {
   /** Abort the play when the failed share of a batch exceeds this percentage. */
   maxFailPercentage?: number;
   anyErrorsFatal?: boolean;
+  /** A failed or unreachable host in this play ends the run: no later play starts (a recovery's verification). */
+  haltOnFailure?: boolean;
   become?: boolean;
   becomeUser?: string;
   /** Run notified handlers even for hosts that failed later in the play. */

@@ -13,3 +13,4 @@ export * as docker from './docker/index.ts';
 export { assert } from './assert.ts';
 export { each } from './each.ts';
 export * as backup from './backup/index.ts';
+export * as recovery from './recovery/index.ts';

@@ -26,7 +26,15 @@ export class LocalTransport implements Transport {
       if (child.pid) this.#running.add(child.pid);
       const out: Buffer[] = [];
       const errOut: Buffer[] = [];
+      const sink = options.stdoutTo;
       child.stdout!.on('data', (c: Buffer) => {
+        if (sink) {
+          if (!sink.write(c)) {
+            child.stdout!.pause();
+            sink.once('drain', () => child.stdout!.resume());
+          }
+          return;
+        }
         out.push(c);
         options.onStdout?.(c);
       });

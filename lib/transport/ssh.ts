@@ -249,7 +249,15 @@ export class SshTransport implements Transport {
           },
         );
         if (handshake.ready) sendPayload();
+        const sink = options.stdoutTo;
         channel.on('data', (chunk: Buffer) => {
+          if (sink) {
+            if (!sink.write(chunk)) {
+              channel.pause();
+              sink.once('drain', () => channel.resume());
+            }
+            return;
+          }
           out.push(chunk);
           options.onStdout?.(chunk);
         });

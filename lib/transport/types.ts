@@ -20,6 +20,12 @@ export interface ExecOptions {
   /** Live output, for -v streaming; the full output is still in the result. */
   onStdout?: (chunk: Buffer) => void;
   onStderr?: (chunk: Buffer) => void;
+  /**
+   * Stdout goes here instead of into the result, with backpressure (the
+   * channel pauses while the sink is full): for artefacts larger than memory.
+   * The sink is not ended.
+   */
+  stdoutTo?: NodeJS.WritableStream;
 }
 
 /**

@@ -30,6 +30,7 @@ function fixture(): { dir: string; root: string; zip: string; env: NodeJS.Proces
     `#!/bin/sh
 case "$1" in
   ps) echo 0123456789ab ;;
+  inspect) echo gitea/gitea:1.22.4 ;;
   exec) printf '%s\\n' "$*" > "${dir}/exec-args"
         if [ -n "$GITEA_FAILS" ]; then echo "Failed to connect to database: dial tcp: connection refused" >&2; exit 1; fi
         cat "$FIXTURE_ZIP" ;;
@@ -42,7 +43,7 @@ esac
 }
 
 function runSet(root: string, env: NodeJS.ProcessEnv) {
-  const vars = backupVars.parse({ backup_root: root, backup_min_free_mb: 0, backup_items: [{ kind: 'gitea', service: 'data_gitea', tempdir: '/backup-tmp' }] });
+  const vars = backupVars.parse({ backup_root: root, backup_min_free_mb: 0, backup_items: [{ kind: 'gitea', service: 'data_gitea', tempdir: '/backup-tmp', volume: 'data_gitea_data' }] });
   const c = setCommand({ vars, items: vars.backup_items });
   const r = spawnSync('sh', ['-c', c.bytes.toString()], { env, input: c.stdinBytes(), encoding: 'utf8' });
   return { ...r, outcome: parseSetOutput(r.stdout) };
@@ -56,7 +57,7 @@ test('gitea (fixture): gitea dump to stdout inside the container, read back in f
   assert.match(readFileSync(path.join(f.dir, 'exec-args'), 'utf8'), /^exec -i -u git 0123456789ab gitea dump -c \/data\/gitea\/conf\/app\.ini --type zip --skip-log --tempdir \/backup-tmp --file -$/m);
   const set = r.outcome.set!;
   const manifest = JSON.parse(readFileSync(path.join(f.root, set, 'manifest.json'), 'utf8'));
-  assert.deepEqual(manifest.items.map((i: { name: string; files: number; check: string }) => [i.name, i.files, i.check]), [['gitea-data_gitea', 3, 'zip test']]);
+  assert.deepEqual(manifest.items.map((i: { name: string; files: number; check: string; image: string; volume: string }) => [i.name, i.files, i.check, i.image, i.volume]), [['gitea-data_gitea', 3, 'zip test', 'gitea/gitea:1.22.4', 'data_gitea_data']]);
   assert.deepEqual(readFileSync(path.join(f.root, set, 'gitea-data_gitea.zip')), readFileSync(f.zip));
 });
 
@@ -79,4 +80,25 @@ test('gitea (fixture): a failed dump or a corrupt zip publishes nothing and name
   assert.match(corrupt.outcome.failure!.reason, /the zip does not read back/);
   assert.ok(!existsSync(path.join(f.root, `${corrupt.outcome.set}.partial`)));
   assert.deepEqual(readdirSync(f.root).filter((n) => n !== '.rigger'), []);
+});
+
+test('gitea (fixture): recovery unpacks the dump into the layout of the Gitea image', async () => {
+  const { GITEA_UNPACK } = await import('../../lib/recovery/restore-script.ts');
+  const dir = scratchDir();
+  const zip = path.join(dir, 'dump.zip');
+  python(
+    'import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], "w") as z:\n  z.writestr("app.ini", "[server]\\n")\n  z.writestr("gitea-db.sql", "-- not used\\n")\n  z.writestr("data/avatars/1.png", "png")\n  z.writestr("repos/vibe/app.git/HEAD", "ref: refs/heads/main\\n")\n  z.writestr("custom/templates/home.tmpl", "hi")',
+    zip,
+  );
+  // The volume, as the throwaway container sees it at /data; a stale file shows the copy adds, as Gitea's own restore does.
+  const volume = path.join(dir, 'volume');
+  mkdirSync(path.join(volume, 'gitea'), { recursive: true });
+  const r = spawnSync('sh', ['-c', GITEA_UNPACK, 'gitea-restore', volume], { input: readFileSync(zip), encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readFileSync(path.join(volume, 'git/repositories/vibe/app.git/HEAD'), 'utf8'), 'ref: refs/heads/main\n');
+  assert.equal(readFileSync(path.join(volume, 'gitea/avatars/1.png'), 'utf8'), 'png');
+  assert.equal(readFileSync(path.join(volume, 'gitea/templates/home.tmpl'), 'utf8'), 'hi');
+  assert.equal(readFileSync(path.join(volume, 'gitea/conf/app.ini'), 'utf8'), '[server]\n');
+  assert.ok(!existsSync(path.join(volume, 'gitea-db.sql')), 'the database comes back from its own postgres item');
+  assert.equal(r.stdout.trim(), '4', 'the files the volume holds');
 });

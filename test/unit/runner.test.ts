@@ -279,6 +279,35 @@ test('a failed host stops only itself; maxFailPercentage aborts when exceeded; a
   assert.equal(fatal.summary.exitCode, 2);
 });
 
+test('haltOnFailure: a host failing in that play starts no later play; without it, later plays run for the others', async () => {
+  const inv = localInventory(['a', 'b']);
+  const first = (halt: boolean) =>
+    definePlay({ name: 'verify', hosts: 'a', haltOnFailure: halt, tasks: ({ task }) => [task({ name: 'check', op: ops.shell({ script: 'exit 1' }) })] });
+  const later = definePlay({ name: 'change', hosts: 'b', tasks: ({ task }) => [task({ name: 'write', op: ops.shell({ script: 'true' }) })] });
+  const halted = await runPlays(inv, [first(true), later]);
+  assert.equal(halted.statuses.get('write'), undefined, 'the later play never ran');
+  assert.ok(halted.events.some((e) => e.type === 'warning' && /haltOnFailure stops the run/.test(e.message)));
+  assert.ok(!halted.events.some((e) => e.type === 'play-start' && e.play === 'change'));
+  assert.equal(halted.summary.exitCode, 2);
+  const goesOn = await runPlays(inv, [first(false), later]);
+  assert.equal(status(goesOn, 'write', 'b'), 'changed');
+});
+
+test('a task sees why another failed (message), for logs and webhooks', async () => {
+  const inv = localInventory(['a']);
+  let seen: string | undefined;
+  const play = definePlay({
+    name: 'p',
+    hosts: 'all',
+    tasks: ({ task, block }) => {
+      const bad = task({ name: 'bad', op: ops.shell({ script: 'echo disk full >&2; exit 3' }) });
+      return [block({ block: [bad], always: [task({ name: 'after', op: (h) => ((seen = h.message(bad)), ops.shell({ script: 'true' })) })] })];
+    },
+  });
+  await runPlays(inv, [play]);
+  assert.match(seen ?? '', /exited 3[\s\S]*disk full/);
+});
+
 test('serial runs the whole play on each batch before the next', async () => {
   const inv = localInventory(['a', 'b', 'c']);
   const play = definePlay({

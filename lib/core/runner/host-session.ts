@@ -38,12 +38,13 @@ export class HostSession {
     this.facts.clear();
   }
 
-  async exec(command: Command, taskId: string, become: Become | undefined): Promise<ExecResult> {
+  async exec(command: Command, taskId: string, become: Become | undefined, stdoutTo?: NodeJS.WritableStream): Promise<ExecResult> {
     if (this.verbosity >= 3) this.bus.emit({ type: 'command', host: this.name, id: taskId, command: command.display() });
     const stream = this.verbosity >= 1;
     this.roundTrips++;
     return this.transport.exec(command, {
       ...(become ? { become } : {}),
+      ...(stdoutTo ? { stdoutTo } : {}),
       ...(stream
         ? {
             onStdout: (c: Buffer) => this.bus.emit({ type: 'output', host: this.name, id: taskId, stream: 'stdout', text: c.toString('utf8') }),

@@ -112,7 +112,14 @@ export class Runner {
     const started = performance.now();
     for (const p of planned) for (const h of p.hosts) if (!this.counts.has(h)) this.counts.set(h, emptyCounts());
     try {
-      for (const p of planned) await this.#runPlay(p);
+      for (const p of planned) {
+        await this.#runPlay(p);
+        const down = p.play.options.haltOnFailure ? p.hosts.filter((h) => this.#dead.has(h)) : [];
+        if (down.length > 0) {
+          this.o.bus.emit({ type: 'warning', message: `play "${p.play.name}" failed on ${down.join(', ')}: haltOnFailure stops the run here, no later play starts` });
+          break;
+        }
+      }
     } catch (err) {
       if (!(err instanceof InterruptedError)) throw err;
     } finally {

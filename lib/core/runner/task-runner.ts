@@ -107,6 +107,7 @@ function remoteFor(env: TaskEnv, taskId: string): Remote {
       if (r.code !== 0) throw new OpFailure(failureText(c, r), r);
       return r;
     },
+    stream: (c, sink) => env.target.exec(c, taskId, env.become, sink),
   };
 }
 

@@ -36,7 +36,7 @@ export const verifySet = defineOp({
       msg: `verify ${name} (${manifest.items.length} items)`,
       checkResult: { set: name, ok: false, items: [] },
       apply: async (remote) => {
-        const r = await remote.check(verifyCommand(p.root, manifest));
+        const r = await remote.check(verifyCommand(`${p.root}/${name}`, manifest));
         const items = parseVerifyOutput(r.stdout.toString('utf8'));
         const missing = manifest.items.filter((i) => !items.some((v) => v.item === i.name));
         for (const m of missing) items.push({ item: m.name, ok: false, detail: 'not checked (the verify script stopped early)' });

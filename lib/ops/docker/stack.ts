@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { Command, sh } from '../../core/command.ts';
 import { jsonChanges } from '../../core/diff.ts';
@@ -37,6 +38,8 @@ const schema = z
     prune: z.boolean().default(false),
     /** How long to wait for every service to reach its replica count after a deploy. */
     timeoutSeconds: z.number().int().min(1).default(300),
+    /** Deploy only these services of the file (recovery starts the database alone); the rest come with a later full deploy. */
+    services: z.array(z.string().min(1)).optional(),
   })
   .strict()
   .transform((p, ctx) => {
@@ -59,6 +62,17 @@ const schema = z
     if (!parsed.compose) {
       for (const pr of parsed.problems) ctx.addIssue({ code: 'custom', path: ['compose'], message: `${source}:${pr.line}:${pr.col}: ${pr.message}` });
       return z.NEVER;
+    }
+    if (p.services) {
+      const unknown = p.services.filter((s) => !(s in parsed.compose!.services));
+      if (unknown.length) {
+        ctx.addIssue({ code: 'custom', path: ['services'], message: `${source} has no service ${unknown.join(', ')}` });
+        return z.NEVER;
+      }
+      const doc = parseDocument(rendered.text);
+      for (const name of Object.keys(parsed.compose.services)) if (!p.services.includes(name)) doc.deleteIn(['services', name]);
+      const services = Object.fromEntries(Object.entries(parsed.compose.services).filter(([k]) => p.services!.includes(k)));
+      return { ...p, rendered: doc.toString(), parsed: { ...parsed.compose, services } as Compose };
     }
     return { ...p, rendered: rendered.text, parsed: parsed.compose };
   });

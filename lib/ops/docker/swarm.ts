@@ -14,8 +14,8 @@ export interface SwarmMembership {
 
 /** The swarm state as the dockerInfo fact reads it. */
 const INFO = dockerInfo.command;
-type EngineSwarm = SwarmState & { installed: boolean; running: boolean };
-const swarmOf = (r: ExecResult): EngineSwarm => {
+export type EngineSwarm = SwarmState & { installed: boolean; running: boolean };
+export const swarmOf = (r: ExecResult): EngineSwarm => {
   const info = dockerInfo.parse(r);
   return { ...info.swarm, installed: info.installed, running: info.running };
 };

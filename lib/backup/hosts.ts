@@ -1,0 +1,20 @@
+import { InputError } from '../core/errors.ts';
+import type { PlaybookContext } from '../cli/main.ts';
+import { backupVars } from './config.ts';
+
+/** The hosts that hold data: every host whose inventory gives backup_items (-e changes what, not where). */
+export function backupHosts(ctx: PlaybookContext): string[] {
+  const hosts = ctx.inventory.hostNames().filter((h) => {
+    const items = ctx.inventory.varsFor(h).get('backup_items')?.value;
+    return Array.isArray(items) && items.length > 0;
+  });
+  if (hosts.length === 0) throw new InputError('inventory', 'no host has backup_items: give the data node a list of items to back up (see the README, "Backups")');
+  for (const h of hosts) {
+    const parsed = backupVars.safeParse(ctx.hostVars(h));
+    if (!parsed.success) {
+      const i = parsed.error.issues[0]!;
+      throw new InputError('inventory', `host ${h}: ${i.path.join('.')}: ${i.message}`);
+    }
+  }
+  return hosts;
+}

@@ -1,0 +1,146 @@
+import { z } from 'zod';
+import { sh } from '../../core/command.ts';
+import { absolutePath, defineOp, OpFailure, type Decision } from '../../core/op.ts';
+import { Secret } from '../../core/secret.ts';
+import { countRowsCommand, parseCounts, restoreDatabaseCommand, restoreGiteaCommand, restoreVolumeCommand, type DatabaseTarget } from '../../recovery/restore-script.ts';
+import { atomicWrite } from '../files/write-file.ts';
+import { markerPath, type RecoveryMarker } from '../../recovery/marker.ts';
+import { createHash } from 'node:crypto';
+
+const target = z.object({
+  service: z.string(),
+  database: z.string(),
+  user: z.string(),
+  host: z.string(),
+  password: z.instanceof(Secret).optional(),
+});
+
+export interface RestoredDatabase {
+  database: string;
+  /** schema.table -> rows, counted after the restore. */
+  tables: Record<string, number>;
+}
+
+/** Drops, re-creates and restores one database from its dump (restore-script.ts). */
+export const restoreDatabase = defineOp({
+  kind: 'recovery.database',
+  schema: z.object({ target, file: absolutePath, set: z.string() }).strict(),
+  describe: (p) => p.target.database,
+  decide: (p): Decision<RestoredDatabase> => ({
+    kind: 'change',
+    msg: `drop and restore database ${p.target.database} from ${p.set}`,
+    checkResult: { database: p.target.database, tables: {} },
+    apply: async (remote) => {
+      const r = await remote.run(restoreDatabaseCommand(p.target as DatabaseTarget, p.file));
+      if (r.code !== 0) throw new OpFailure(`restore of database ${p.target.database} failed: ${r.stderr.toString('utf8').trim().split('\n').slice(-3).join(' ')}`, r);
+      return { database: p.target.database, tables: parseCounts(r.stdout.toString('utf8')) };
+    },
+  }),
+});
+
+export interface RestoredVolume {
+  volume: string;
+  files: number;
+}
+
+/** Empties (or creates) a volume and unpacks its tar into it. */
+export const restoreVolume = defineOp({
+  kind: 'recovery.volume',
+  schema: z.object({ volume: z.string(), file: absolutePath, image: z.string(), set: z.string() }).strict(),
+  describe: (p) => p.volume,
+  decide: (p): Decision<RestoredVolume> => ({
+    kind: 'change',
+    msg: `replace volume ${p.volume} with ${p.set}'s copy`,
+    checkResult: { volume: p.volume, files: 0 },
+    apply: async (remote) => {
+      const r = await remote.run(restoreVolumeCommand(p.volume, p.file, p.image));
+      if (r.code !== 0) throw new OpFailure(`restore of volume ${p.volume} failed: ${r.stderr.toString('utf8').trim().split('\n').slice(-3).join(' ')}`, r);
+      return { volume: p.volume, files: Number(r.stdout.toString('utf8').trim().split('\n').at(-1)) };
+    },
+  }),
+});
+
+/** Unpacks a Gitea dump into the Gitea volume (repositories, data, custom, app.ini). */
+export const restoreGitea = defineOp({
+  kind: 'recovery.gitea',
+  schema: z.object({ volume: z.string(), file: absolutePath, image: z.string(), set: z.string() }).strict(),
+  describe: (p) => p.volume,
+  decide: (p): Decision<RestoredVolume> => ({
+    kind: 'change',
+    msg: `unpack ${p.set}'s Gitea dump into volume ${p.volume}`,
+    checkResult: { volume: p.volume, files: 0 },
+    apply: async (remote) => {
+      const r = await remote.run(restoreGiteaCommand(p.volume, p.file, p.image));
+      if (r.code !== 0) throw new OpFailure(`restore of Gitea into ${p.volume} failed: ${r.stderr.toString('utf8').trim().split('\n').slice(-3).join(' ')}`, r);
+      return { volume: p.volume, files: Number(r.stdout.toString('utf8').trim().split('\n').at(-1)) };
+    },
+  }),
+});
+
+/** PostgreSQL answers in each service's container on this host: read-only, retried by the task. */
+export const postgresReady = defineOp({
+  kind: 'recovery.postgres-ready',
+  schema: z.object({ services: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/)), host: z.string() }).strict(),
+  describe: (p) => p.services.join(', '),
+  readOnly: true,
+  probe: (p) => ({
+    command: sh`for s in ${p.services}; do
+  c=$(docker ps -q --filter "label=com.docker.swarm.service.name=$s" --filter status=running 2>/dev/null | head -n1)
+  if [ -z "$c" ]; then echo "$s: no running container"; elif ! docker exec "$c" pg_isready -q -h ${p.host}; then echo "$s: not accepting connections yet"; fi
+done`,
+    parse: (r) => r.stdout.toString('utf8').split('\n').filter(Boolean),
+  }),
+  decide: (p, waiting: string[]): Decision<{ ready: string[] }> => (waiting.length === 0 ? { kind: 'ok', result: { ready: p.services } } : { kind: 'fail', reason: waiting.join('; ') }),
+});
+
+export interface DataFound {
+  /** What a restore would overwrite: `database vibedb (2 tables, 537 rows)`, `volume x (3 files)`. */
+  found: string[];
+}
+
+/** What the cluster holds that a restore would overwrite: read-only, for the refusal without --force. */
+export const dataInPlace = defineOp({
+  kind: 'recovery.data-in-place',
+  schema: z.object({ databases: z.array(target), volumes: z.array(z.string()) }).strict(),
+  describe: () => 'data in place',
+  readOnly: true,
+  decide: (p): Decision<DataFound> => ({
+    kind: 'change',
+    msg: 'look for data a restore would overwrite',
+    checkResult: { found: [] },
+    apply: async (remote) => {
+      const found: string[] = [];
+      for (const t of p.databases) {
+        const r = await remote.run(countRowsCommand(t as DatabaseTarget));
+        const counts = parseCounts(r.stdout.toString('utf8'));
+        const tables = Object.keys(counts).length;
+        if (tables > 0) found.push(`database ${t.database} (${tables} tables, ${Object.values(counts).reduce((a, b) => a + b, 0)} rows)`);
+      }
+      if (p.volumes.length) {
+        const r = await remote.run(sh`for v in ${p.volumes}; do m=$(docker volume inspect -f '{{.Mountpoint}}' "$v" 2>/dev/null) && echo "$v $(find "$m" -type f | wc -l)"; done; true`);
+        for (const line of r.stdout.toString('utf8').split('\n').filter(Boolean)) {
+          const [v, n] = line.split(' ');
+          if (Number(n) > 0) found.push(`volume ${v} (${n} files)`);
+        }
+      }
+      return { found };
+    },
+  }),
+});
+
+/** Records the recovery's progress on the backup disk (recovery/marker.ts). */
+export const writeMarker = defineOp({
+  kind: 'recovery.marker',
+  schema: z.object({ root: absolutePath, marker: z.custom<RecoveryMarker>((m) => typeof m === 'object' && m !== null) }).strict(),
+  describe: (p) => markerPath(p.root),
+  decide: (p): Decision<RecoveryMarker> => {
+    const text = Buffer.from(JSON.stringify(p.marker) + '\n');
+    return {
+      kind: 'change',
+      msg: `record the recovery of ${p.marker.set}: ${p.marker.completed ? 'completed' : p.marker.restored ? 'data restored' : 'started'}`,
+      commands: [sh`mkdir -p -- ${`${p.root}/.rigger`}`, atomicWrite(markerPath(p.root), text, createHash('sha256').update(text).digest('hex'), '0600', {})],
+      result: () => p.marker,
+      checkResult: p.marker,
+    };
+  },
+});

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { requireThat, sh } from '../../core/command.ts';
+import { absolutePath, defineOp, OpFailure, type Decision } from '../../core/op.ts';
+import { latestSet, listingCommand, manifestSchema, parseListing, type Listing, type Manifest } from '../../backup/listing.ts';
+import { parseMarker, readMarkerCommand, type RecoveryMarker } from '../../recovery/marker.ts';
+import { RCLONE_CONFIG } from '../backup/offsite.ts';
+
+export interface RecoverySource {
+  set: string;
+  /** Where the set's files are on the backup host: ROOT/SET, or ROOT/SET.partial while a fetched copy is unverified. */
+  dir: string;
+  manifest: Manifest;
+  marker?: RecoveryMarker;
+  fetched: boolean;
+}
+
+const setName = z.string().regex(/^(latest|\d{8}_\d{6})$/, 'a set name YYYYMMDD_HHMMSS or latest');
+
+/** The set to recover from, in the backup root: read-only. */
+export const localSource = defineOp({
+  kind: 'recovery.source',
+  schema: z.object({ root: absolutePath, set: setName }).strict(),
+  describe: (p) => `${p.root}/${p.set}`,
+  readOnly: true,
+  probe: (p) => ({
+    command: sh`${listingCommand(p.root)}; echo '@@marker'; ${readMarkerCommand(p.root)}`,
+    parse: (r) => {
+      const text = r.stdout.toString('utf8');
+      const at = text.indexOf('\n@@marker\n');
+      const listing = parseListing({ ...r, stdout: Buffer.from(at < 0 ? text : text.slice(0, at + 1)) });
+      return { listing, marker: at < 0 ? undefined : parseMarker(text.slice(at + 10)) };
+    },
+  }),
+  decide: (p, s: { listing: Listing; marker?: RecoveryMarker | undefined }): Decision<RecoverySource> => {
+    if (!s.listing.rootExists) return { kind: 'fail', reason: `backup root ${p.root} does not exist (is the backup disk mounted? for the off-site copy: --from-offsite)` };
+    const name = p.set === 'latest' ? latestSet(s.listing) : p.set;
+    if (!name) return { kind: 'fail', reason: `no verified set under ${p.root} (for the off-site copy: --from-offsite)` };
+    const info = s.listing.sets.find((x) => x.name === name);
+    if (!info) return { kind: 'fail', reason: `no set ${name} under ${p.root}` };
+    if (info.state !== 'published') return { kind: 'fail', reason: `set ${name} is not a backup: ${info.problem ?? 'never published'}` };
+    const result: RecoverySource = { set: name, dir: `${p.root}/${name}`, manifest: info.manifest!, fetched: false, ...(s.marker ? { marker: s.marker } : {}) };
+    return { kind: 'ok', result, msg: `set ${name}: ${info.manifest!.items.map((i) => i.name).join(', ')}` };
+  },
+});
+
+/**
+ * The set fetched from the off-site remote into ROOT/SET.partial (a name no
+ * backup listing calls good), where it is verified before it is promoted.
+ * A copy already there is completed by rclone, not fetched again.
+ */
+export const offsiteSource = defineOp({
+  kind: 'recovery.offsite-source',
+  schema: z.object({ root: absolutePath, set: setName, remote: z.string().min(1), ownConfig: z.boolean() }).strict(),
+  describe: (p) => `${p.remote}/${p.set}`,
+  decide: (p): Decision<RecoverySource> => ({
+    kind: 'change',
+    msg: `fetch set ${p.set} from ${p.remote} into ${p.root}`,
+    apply: async (remote) => {
+      const cfg = p.ownConfig ? ['--config', RCLONE_CONFIG] : [];
+      let name = p.set;
+      if (name === 'latest') {
+        const r = await remote.check(sh`${requireThat(sh`command -v rclone`, 'rclone is not installed')} && rclone lsf -R --files-only ${cfg} --include '/*/manifest.json' -- ${p.remote}`);
+        name = r.stdout.toString('utf8').split('\n').map((l) => l.split('/')[0]!).filter((n) => /^\d{8}_\d{6}$/.test(n)).sort().at(-1) ?? '';
+        if (!name) throw new OpFailure(`no set with a manifest on ${p.remote}`);
+      }
+      const dir = `${p.root}/${name}.partial`;
+      const r = await remote.run(sh`mkdir -p -- ${p.root} && rclone copy ${cfg} -- ${`${p.remote}/${name}`} ${dir} && cat -- ${`${dir}/manifest.json`} && echo '@@marker' && ${readMarkerCommand(p.root)}`);
+      if (r.code !== 0) throw new OpFailure(`cannot fetch ${name} from ${p.remote}: ${r.stderr.toString('utf8').trim()}`, r);
+      const [manifestText, markerText = ''] = r.stdout.toString('utf8').split('@@marker\n');
+      let manifest: Manifest;
+      try {
+        manifest = manifestSchema.parse(JSON.parse(manifestText!));
+      } catch (err) {
+        throw new OpFailure(`the off-site copy of ${name} has an unreadable manifest: ${(err as Error).message.split('\n')[0]}`);
+      }
+      const marker = parseMarker(markerText);
+      return { set: name, dir, manifest, fetched: true, ...(marker ? { marker } : {}) };
+    },
+  }),
+});
+
+/** A fetched set that verified becomes a set of the backup root (ROOT/SET.partial -> ROOT/SET). */
+export const promoteFetched = defineOp({
+  kind: 'recovery.promote',
+  schema: z.object({ root: absolutePath, set: z.string().regex(/^\d{8}_\d{6}$/) }).strict(),
+  describe: (p) => p.set,
+  decide: (p): Decision<{ dir: string }> => {
+    const dir = `${p.root}/${p.set}`;
+    return {
+      kind: 'change',
+      msg: `keep the verified copy as ${dir}`,
+      commands: [sh`if [ -d ${dir} ]; then rm -rf -- ${`${dir}.partial`}; else mv -- ${`${dir}.partial`} ${dir}; fi`],
+      result: () => ({ dir }),
+      checkResult: { dir },
+    };
+  },
+});

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { defineOp, type Decision } from '../../core/op.ts';
+import type { Manifest } from '../../backup/listing.ts';
+import { parseVerifyOutput, verifyCommand, type ItemVerdict } from '../../backup/verify-script.ts';
+import { readDumpLocally } from '../../recovery/local-read.ts';
+
+export interface RecoveryVerdict {
+  set: string;
+  ok: boolean;
+  items: ItemVerdict[];
+}
+
+/**
+ * The whole set checked before anything changes: every item's sha256
+ * against the manifest, then a full read of every artefact: on the backup
+ * host, or, for dumps on a host without Docker yet, by this machine's
+ * pg_restore streaming the dump over SSH. Read-only.
+ */
+export const verifyForRecovery = defineOp({
+  kind: 'recovery.verify',
+  schema: z.object({ dir: z.string().startsWith('/'), manifest: z.custom<Manifest>((m) => typeof m === 'object' && m !== null) }).strict(),
+  describe: (p) => p.dir,
+  readOnly: true,
+  decide: (p): Decision<RecoveryVerdict> => ({
+    kind: 'change',
+    msg: `verify ${p.manifest.set}: ${p.manifest.items.length} items`,
+    checkResult: { set: p.manifest.set, ok: false, items: [] },
+    apply: async (remote) => {
+      const r = await remote.check(verifyCommand(p.dir, p.manifest, { deferDumpsWithoutDocker: true }));
+      const items = parseVerifyOutput(r.stdout.toString('utf8'));
+      for (const v of items.filter((i) => i.pending)) {
+        const item = p.manifest.items.find((i) => i.name === v.item)!;
+        const read = await readDumpLocally(remote, `${p.dir}/${item.file}`);
+        v.ok = read.ok;
+        v.detail = read.detail;
+        delete v.pending;
+      }
+      for (const m of p.manifest.items) if (!items.some((v) => v.item === m.name)) items.push({ item: m.name, ok: false, detail: 'not checked (the verify script stopped early)' });
+      if (p.manifest.items.length === 0) items.push({ item: 'set', ok: false, detail: 'the manifest lists no items' });
+      return { set: p.manifest.set, ok: items.every((i) => i.ok), items };
+    },
+  }),
+});

@@ -1,0 +1,76 @@
+// Disaster recovery: the whole cluster rebuilt from a backup set, measured.
+//   npx tsx playbooks/disaster-recovery.ts --from SET|latest [--from-offsite] [--force] [--check]
+// The set is verified completely before anything changes; then Docker, the
+// swarm, the networks, PostgreSQL alone, the databases and volumes from the
+// set, the stacks, and health; a report of each phase's duration, what was
+// restored, and what is still unhealthy.
+import { InputError, runPlaybook } from '../lib/index.ts';
+import type { OutcomeRow, PlaybookContext } from '../lib/cli/main.ts';
+import type { CliOptions } from '../lib/cli/args.ts';
+import type { RunEvent } from '../lib/core/events.ts';
+import { backupHosts } from '../lib/backup/hosts.ts';
+import type { ServiceHealth } from '../lib/ops/docker/health.ts';
+import type { RecoverySource, RecoveryVerdict, RestoredDatabase, RestoredVolume } from '../lib/ops/recovery/index.ts';
+import { phaseTimings, recoveryReportText } from '../lib/recovery/report.ts';
+import { PHASE_OF_PLAY, recoveryPlays } from './recovery-plays.ts';
+
+const usage = `Usage: npx tsx playbooks/disaster-recovery.ts --from SET|latest [flags]
+      --from SET|latest       the backup set (YYYYMMDD_HHMMSS) on the data node's backup disk
+      --from-offsite          fetch the set from backup_offsite.remote (the backup disk is lost too)
+      --force                 overwrite databases and volumes the cluster still holds
+`;
+
+let check = false;
+const starts: { phase: string; at: number }[] = [];
+const runStart = Date.now();
+let stoppedBy: string | undefined;
+
+function plays(opts: CliOptions, ctx: PlaybookContext) {
+  const from = opts.flags.from;
+  if (typeof from !== 'string' || !from) throw new InputError('command line', 'name the set: --from YYYYMMDD_HHMMSS or --from latest');
+  if (!/^(latest|\d{8}_\d{6})$/.test(from)) throw new InputError('command line', `--from takes a set name YYYYMMDD_HHMMSS or latest, got ${JSON.stringify(from)}`);
+  const hosts = backupHosts(ctx);
+  if (hosts.length > 1) throw new InputError('inventory', `recovery reads one backup host; ${hosts.join(', ')} all have backup_items`);
+  const backupHost = hosts[0]!;
+  if (opts.flags['from-offsite'] && ctx.hostVars(backupHost).backup_offsite === undefined) throw new InputError('inventory', `--from-offsite needs backup_offsite on ${backupHost}`);
+  check = opts.check;
+  return recoveryPlays({ backupHost, set: from, offsite: opts.flags['from-offsite'] === true, force: opts.flags.force === true }).plays;
+}
+
+function onEvent(e: RunEvent): void {
+  if (e.type === 'play-start') {
+    const phase = PHASE_OF_PLAY[e.play];
+    if (phase) starts.push({ phase, at: Date.now() });
+  }
+  if (e.type === 'warning' && /haltOnFailure/.test(e.message)) stoppedBy = e.message;
+}
+
+const results = <R>(rows: OutcomeRow[], task: string) => rows.filter((r) => r.task.name === task && r.outcome.status !== 'skipped' && r.outcome.result !== undefined).map((r) => r.outcome.result as R);
+
+function report(rows: OutcomeRow[]): string {
+  const source = results<RecoverySource>(rows, 'recovery set').at(-1);
+  const verdict = results<RecoveryVerdict>(rows, 'set verified').at(-1);
+  const failed = rows.filter((r) => r.outcome.status === 'failed' || r.outcome.status === 'unreachable');
+  let stopped: string | undefined;
+  if (verdict && !verdict.ok) stopped = `set ${verdict.set} did not verify; nothing was changed:\n${verdict.items.filter((i) => !i.ok).map((i) => `  ${i.item}: ${i.detail}`).join('\n')}`;
+  else if (failed.length) stopped = `${failed[0]!.task.name} on ${failed[0]!.host}: ${failed[0]!.outcome.msg ?? failed[0]!.outcome.status}${stoppedBy && failed[0]!.task.name.includes('overwritten') ? '; nothing was changed' : ''}`;
+  const health = results<ServiceHealth[]>(rows, 'services healthy').at(-1) ?? [];
+  const text = recoveryReportText({
+    ...(source ? { set: source.set } : {}),
+    timings: phaseTimings(starts, Date.now()),
+    totalSeconds: (Date.now() - runStart) / 1000,
+    databases: results<RestoredDatabase[]>(rows, 'databases restored').flat(),
+    volumes: [...results<RestoredVolume[]>(rows, 'volumes restored').flat(), ...results<RestoredVolume[]>(rows, 'gitea restored').flat()],
+    unhealthy: health.filter((s) => !s.healthy),
+    ...(stopped ? { stopped } : {}),
+    check,
+  });
+  return text;
+}
+
+await runPlaybook(plays, {
+  usage,
+  flags: { from: { type: 'string' }, 'from-offsite': { type: 'boolean' }, force: { type: 'boolean' } },
+  report,
+  onEvent,
+});

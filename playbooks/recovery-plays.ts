@@ -1,0 +1,302 @@
+import { z } from 'zod';
+import { definePlay, ops, type HostContext, type Play, type Task } from '../lib/index.ts';
+import type { BackupItemConfig } from '../lib/backup/config.ts';
+import type { ManifestItem } from '../lib/backup/listing.ts';
+import { resuming, type RecoveryMarker } from '../lib/recovery/marker.ts';
+import type { DatabaseTarget } from '../lib/recovery/restore-script.ts';
+import type { RecoverySource, RecoveryVerdict, DataFound } from '../lib/ops/recovery/index.ts';
+import { backupRunVars } from '../roles/backup/index.ts';
+import { CLUSTER_PLAYS } from './cluster.ts';
+import { health } from '../roles/health/index.ts';
+import { stacksDefaults } from '../roles/stacks/index.ts';
+import { advertiseAddr, onFirstManager } from '../roles/common.ts';
+
+export const PHASES = ['verify', 'docker', 'swarm', 'networks', 'database', 'restore', 'stacks', 'health'] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** Which phase each play belongs to, for the report's durations. */
+export const PHASE_OF_PLAY: Record<string, Phase> = {
+  'recovery: verify': 'verify',
+  base: 'docker',
+  docker: 'docker',
+  nvidia: 'docker',
+  'recovery: swarm': 'swarm',
+  swarm: 'swarm',
+  networks: 'networks',
+  nfs: 'networks',
+  'recovery: database': 'database',
+  'recovery: restore': 'restore',
+  stacks: 'stacks',
+  health: 'health',
+  'recovery: done': 'health',
+};
+
+export interface RecoveryOptions {
+  /** The host whose backup disk holds the sets (the data node). */
+  backupHost: string;
+  set: string;
+  offsite: boolean;
+  force: boolean;
+}
+
+type BH = HostContext<z.output<typeof backupRunVars>>;
+
+/** The inventory's item for a manifest item: where the password and connection come from. */
+function inventoryItem(h: BH, m: ManifestItem): BackupItemConfig | undefined {
+  return h.vars.backup_items.find((i) => i.kind === m.kind && (i.kind !== 'postgres' || (i.service === m.service && i.database === m.database)));
+}
+
+function databaseTarget(h: BH, m: ManifestItem): DatabaseTarget {
+  const inv = inventoryItem(h, m);
+  const pg = inv?.kind === 'postgres' ? inv : undefined;
+  return { service: m.service!, database: m.database!, user: m.user ?? pg?.user ?? 'postgres', host: pg?.host ?? '127.0.0.1', ...(pg?.password ? { password: pg.password } : {}) };
+}
+
+/** The tasks later plays read: the set, its verdict, what the cluster holds, the marker. */
+export interface RecoveryTasks {
+  source: Task<RecoverySource>;
+  verify: Task<RecoveryVerdict>;
+  found: Task<DataFound>;
+  databases: Task<unknown[]>;
+  volumes: Task<unknown[]>;
+  gitea: Task<unknown[]>;
+}
+
+/**
+ * The recovery as plays, in the order of the issue: verify the set before
+ * anything changes (a failure halts the run), Docker where missing, the
+ * swarm (kept, forced new from a surviving manager, or fresh), networks,
+ * PostgreSQL alone, the restores, the stacks, health. The cluster roles are
+ * the site playbook's, so a recovered cluster is the converged one.
+ */
+export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: RecoveryTasks } {
+  const tasks = {} as RecoveryTasks;
+  const now = () => new Date().toISOString();
+  const src = (h: HostContext<any>) => h.resultOf(o.backupHost, tasks.source);
+  const manifestItems = (h: HostContext<any>, kind: ManifestItem['kind']) => src(h)?.manifest.items.filter((i) => i.kind === kind) ?? [];
+
+  const verifyPlay = definePlay({
+    name: 'recovery: verify',
+    hosts: o.backupHost,
+    schema: backupRunVars,
+    haltOnFailure: true,
+    tasks: ({ task }) => {
+      tasks.source = task({
+        name: 'recovery set',
+        op: (h) =>
+          o.offsite
+            ? ops.recovery.offsiteSource({ root: h.vars.backup_root, set: o.set, remote: h.vars.backup_offsite!.remote, ownConfig: h.vars.backup_offsite!.rclone_config !== undefined })
+            : ops.recovery.localSource({ root: h.vars.backup_root, set: o.set }),
+      });
+      tasks.verify = task({
+        name: 'set verified',
+        when: (h) => h.result(tasks.source) !== undefined,
+        whenReason: 'check mode fetches nothing, so there is no copy to verify yet',
+        op: (h) => ops.recovery.verifyForRecovery({ dir: h.result(tasks.source)!.dir, manifest: h.result(tasks.source)!.manifest }),
+        failedWhen: (v) => !v.ok,
+      });
+      tasks.found = task({
+        name: 'data in place',
+        when: (h) => h.result(tasks.source) !== undefined,
+        whenReason: 'no set read yet',
+        op: (h) =>
+          ops.recovery.dataInPlace({
+            databases: manifestItems(h, 'postgres').map((m) => databaseTarget(h, m)),
+            volumes: manifestItems(h, 'volume').map((m) => m.volume!),
+          }),
+      });
+      return [
+        ...(o.offsite
+          ? [
+              task({ name: 'rclone installed', op: ops.apt.packages({ names: ['rclone'] }) }),
+              task({
+                name: 'rclone config',
+                when: (h: BH) => h.vars.backup_offsite?.rclone_config !== undefined,
+                whenReason: "no backup_offsite.rclone_config: rclone's own config is used",
+                op: (h: BH) => ops.copy({ path: ops.backup.RCLONE_CONFIG, content: h.vars.backup_offsite!.rclone_config!, mode: '0600' }),
+              }),
+            ]
+          : []),
+        tasks.source,
+        tasks.verify,
+        task({
+          name: 'verified copy kept',
+          when: (h) => h.result(tasks.source)?.fetched === true,
+          whenReason: 'the set is already in the backup root',
+          op: (h) => ops.recovery.promoteFetched({ root: h.vars.backup_root, set: h.result(tasks.source)!.set }),
+        }),
+        tasks.found,
+        task({
+          name: 'nothing overwritten without --force',
+          when: (h) => h.result(tasks.found) !== undefined,
+          whenReason: 'nothing read yet',
+          op: (h) => {
+            const s = h.result(tasks.source)!;
+            const found = h.result(tasks.found)!.found;
+            const resume = resuming(s.marker, s.set);
+            return ops.assert({
+              that: o.force || resume || found.length === 0,
+              message: `refusing to overwrite what the cluster holds: ${found.join(', ')}. Run with --force to replace it with set ${s.set}`,
+              success: resume ? `resuming the recovery of ${s.set} started ${s.marker!.started}` : found.length ? `--force: overwriting ${found.join(', ')}` : 'no data in place to overwrite',
+            });
+          },
+        }),
+        task({
+          name: 'recovery started',
+          when: (h) => h.result(tasks.source) !== undefined && !resuming(h.result(tasks.source)!.marker, h.result(tasks.source)!.set),
+          whenReason: 'resuming: the recovery was started before',
+          op: (h) => ops.recovery.writeMarker({ root: h.vars.backup_root, marker: { set: h.result(tasks.source)!.set, started: now() } }),
+        }),
+      ];
+    },
+  });
+
+  const swarmPlay = definePlay({
+    name: 'recovery: swarm',
+    hosts: 'managers',
+    tasks: ({ task }) => [
+      task({
+        name: 'swarm state',
+        ...onFirstManager('the swarm is recovered'),
+        op: (h) => ops.recovery.recoverSwarm({ advertiseAddr: advertiseAddr(h.allVars, h.name) }),
+      }),
+    ],
+  });
+
+  const databasePlay = definePlay({
+    name: 'recovery: database',
+    hosts: 'managers',
+    schema: stacksDefaults,
+    tasks: ({ task }) => {
+      const onManager = onFirstManager('the database is started');
+      /** The stacks holding the dumped databases' services, each with just those services. */
+      const databaseStacks = (h: HostContext<z.output<typeof stacksDefaults>>) => {
+        const services = manifestItems(h, 'postgres').map((m) => m.service!);
+        return h.vars.stacks
+          .map((s) => ({ s, only: [...new Set(services.filter((svc) => svc.startsWith(`${s.name}_`)).map((svc) => svc.slice(s.name.length + 1)))] }))
+          .filter((x) => x.only.length > 0);
+      };
+      return [
+        task({
+          name: 'stack secrets',
+          ...onManager,
+          op: (h) => ops.each('stack secrets', Object.entries(h.vars.stack_secrets).map(([name, value]) => ops.docker.secret({ name, value }))),
+        }),
+        task({
+          name: 'postgres alone',
+          ...onManager,
+          op: (h) =>
+            ops.each(
+              'database services',
+              databaseStacks(h).map(({ s, only }) =>
+                ops.docker.stack({
+                  name: s.name,
+                  file: s.file,
+                  env: { ENDPOINT_MODE: h.vars.service_endpoint_mode, PUBLISH_MODE: h.vars.service_publish_mode, ...s.env },
+                  services: only,
+                  timeoutSeconds: h.vars.stack_timeout_seconds,
+                }),
+              ),
+            ),
+        }),
+      ];
+    },
+  });
+
+  const restorePlay = definePlay({
+    name: 'recovery: restore',
+    hosts: o.backupHost,
+    schema: backupRunVars,
+    tasks: ({ task }) => {
+      // Restored once per recovery of a set: after that, the applications may have written.
+      const alreadyRestored = (h: BH) => {
+        const s = src(h);
+        return s !== undefined && resuming(s.marker, s.set) && s.marker!.restored !== undefined;
+      };
+      const skipReason = (h: BH) => (alreadyRestored(h) ? `already restored in this recovery (${src(h)!.marker!.restored})` : 'nothing of this kind in the set');
+      const dir = (h: BH) => `${h.vars.backup_root}/${src(h)!.set}`;
+      tasks.volumes = task({
+        name: 'volumes restored',
+        when: (h) => !alreadyRestored(h) && manifestItems(h, 'volume').length > 0,
+        whenReason: skipReason,
+        op: (h) => ops.each('volumes', manifestItems(h, 'volume').map((m) => ops.recovery.restoreVolume({ volume: m.volume!, file: `${dir(h)}/${m.file}`, image: m.image ?? h.vars.backup_tar_image, set: src(h)!.set }))),
+      }) as Task<unknown[]>;
+      tasks.databases = task({
+        name: 'databases restored',
+        when: (h) => !alreadyRestored(h) && manifestItems(h, 'postgres').length > 0,
+        whenReason: skipReason,
+        op: (h) => ops.each('databases', manifestItems(h, 'postgres').map((m) => ops.recovery.restoreDatabase({ target: databaseTarget(h, m), file: `${dir(h)}/${m.file}`, set: src(h)!.set }))),
+      }) as Task<unknown[]>;
+      const giteaItems = (h: BH) => manifestItems(h, 'gitea').filter((m) => m.volume && m.image);
+      tasks.gitea = task({
+        name: 'gitea restored',
+        when: (h) => !alreadyRestored(h) && giteaItems(h).length > 0,
+        whenReason: (h) => (manifestItems(h, 'gitea').length > giteaItems(h).length ? 'the Gitea item names no volume to restore into (backup_items: volume)' : skipReason(h)),
+        op: (h) => ops.each('gitea', giteaItems(h).map((m) => ops.recovery.restoreGitea({ volume: m.volume!, file: `${dir(h)}/${m.file}`, image: m.image!, set: src(h)!.set }))),
+      }) as Task<unknown[]>;
+      return [
+        task({
+          name: 'postgres ready',
+          when: (h) => !h.check && manifestItems(h, 'postgres').length > 0,
+          whenReason: (h) => (h.check ? 'check mode starts no database' : 'no database in the set'),
+          op: (h) => ops.recovery.postgresReady({ services: [...new Set(manifestItems(h, 'postgres').map((m) => m.service!))], host: '127.0.0.1' }),
+          retries: 60,
+          delaySeconds: 2,
+        }),
+        tasks.volumes,
+        tasks.gitea,
+        tasks.databases,
+        task({
+          name: 'recovery restored',
+          when: (h) => src(h) !== undefined && !alreadyRestored(h),
+          whenReason: 'already recorded',
+          op: (h) => {
+            const s = src(h)!;
+            const started = resuming(s.marker, s.set) ? s.marker!.started : now();
+            return ops.recovery.writeMarker({ root: h.vars.backup_root, marker: { set: s.set, started, restored: now() } });
+          },
+        }),
+      ];
+    },
+  });
+
+  const healthPlay = definePlay({ name: 'health', hosts: 'managers', roles: [health], haltOnFailure: true });
+
+  const donePlay = definePlay({
+    name: 'recovery: done',
+    hosts: o.backupHost,
+    schema: backupRunVars,
+    tasks: ({ task }) => [
+      task({
+        name: 'recovery completed',
+        when: (h) => src(h) !== undefined,
+        whenReason: 'no set read',
+        op: (h) => {
+          const s = src(h)!;
+          const m: RecoveryMarker = { set: s.set, started: resuming(s.marker, s.set) ? s.marker!.started : now(), restored: s.marker?.restored ?? now(), completed: now() };
+          return ops.recovery.writeMarker({ root: h.vars.backup_root, marker: m });
+        },
+      }),
+    ],
+  });
+
+  return {
+    plays: [
+      verifyPlay,
+      CLUSTER_PLAYS.base(),
+      CLUSTER_PLAYS.docker(),
+      CLUSTER_PLAYS.nvidia(),
+      swarmPlay,
+      CLUSTER_PLAYS.swarm(),
+      CLUSTER_PLAYS.networks(),
+      CLUSTER_PLAYS.nfs(),
+      databasePlay,
+      restorePlay,
+      CLUSTER_PLAYS.stacks(),
+      healthPlay,
+      donePlay,
+    ],
+    tasks,
+  };
+}
+
