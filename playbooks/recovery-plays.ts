@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { definePlay, ops, type HostContext, type Play, type Task } from '../lib/index.ts';
+import { definePlay, ops, Play, type HostContext, type Task } from '../lib/index.ts';
 import type { BackupItemConfig } from '../lib/backup/config.ts';
 import type { ManifestItem } from '../lib/backup/listing.ts';
 import { resuming, type RecoveryMarker } from '../lib/recovery/marker.ts';
@@ -260,7 +260,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
     },
   });
 
-  const healthPlay = definePlay({ name: 'health', hosts: 'managers', roles: [health], haltOnFailure: true });
+  const healthPlay = definePlay({ name: 'health', hosts: 'managers', roles: [health] });
 
   const donePlay = definePlay({
     name: 'recovery: done',
@@ -280,6 +280,9 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
     ],
   });
 
+  // Every phase needs the one before: a failure anywhere stops the recovery
+  // there (stacks must not start on a database that was not restored).
+  const halting = (p: Play) => new Play({ ...p.options, haltOnFailure: true }, p.location);
   return {
     plays: [
       verifyPlay,
@@ -295,7 +298,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
       CLUSTER_PLAYS.stacks(),
       healthPlay,
       donePlay,
-    ],
+    ].map(halting),
     tasks,
   };
 }

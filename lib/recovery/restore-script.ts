@@ -1,10 +1,10 @@
 import { raw, sh, type Command } from '../core/command.ts';
 import type { Secret } from '../core/secret.ts';
 
-/** The first running container of a swarm service (or a container of that name), as the backup finds it. */
-const CONTAINER_OF = String.raw`c=$(docker ps -q --filter "label=com.docker.swarm.service.name=$svc" --filter status=running | head -n1)
+/** Sets c to the first running container of service $svc (or a container of that name), as the backup finds it; else runs onMissing. */
+const containerOf = (onMissing: string) => String.raw`c=$(docker ps -q --filter "label=com.docker.swarm.service.name=$svc" --filter status=running | head -n1)
 [ -n "$c" ] || c=$(docker ps -q --filter "name=^$svc\$" --filter status=running | head -n1)
-[ -n "$c" ] || { echo "no running container of service $svc on this host" >&2; exit 3; }`;
+[ -n "$c" ] || { ${onMissing}; }`;
 
 /**
  * Every user table of a database with its exact row count, one `schema.table N`
@@ -33,7 +33,7 @@ export function restoreDatabaseCommand(t: DatabaseTarget, file: string): Command
   const body = sh`set -euo pipefail
 IFS= read -r pw || true
 svc=${t.service}
-${raw(CONTAINER_OF)}
+${raw(containerOf('echo "no running container of service $svc on this host" >&2; exit 3'))}
 run() { PGPASSWORD=$pw docker exec -i -e PGPASSWORD "$c" "$@"; }
 run psql -X -q -v ON_ERROR_STOP=1 -h ${t.host} -U ${t.user} -d postgres -c ${`DROP DATABASE IF EXISTS ${ident} WITH (FORCE)`} -c ${`CREATE DATABASE ${ident}`} </dev/null
 run pg_restore -h ${t.host} -U ${t.user} -d ${t.database} --no-owner --no-privileges --exit-on-error --single-transaction < ${file}
@@ -48,9 +48,7 @@ IFS= read -r pw || true
 exec </dev/null
 command -v docker >/dev/null && docker info >/dev/null 2>&1 || { echo '@@nodocker'; exit 0; }
 svc=${t.service}
-c=$(docker ps -q --filter "label=com.docker.swarm.service.name=$svc" --filter status=running | head -n1)
-[ -n "$c" ] || c=$(docker ps -q --filter "name=^$svc\$" --filter status=running | head -n1)
-[ -n "$c" ] || { echo '@@nocontainer'; exit 0; }
+${raw(containerOf("echo '@@nocontainer'; exit 0"))}
 PGPASSWORD=$pw docker exec -i -e PGPASSWORD "$c" psql -X -At -h ${t.host} -U ${t.user} -d ${t.database} -c ${COUNT_ROWS_SQL} 2>&1 || echo '@@nodatabase'`;
   return sh`bash -c ${body.bytes} rigger-count`.withStdin(...(t.password ? [t.password, '\n'] : ['\n']));
 }
@@ -71,7 +69,7 @@ export function parseCounts(text: string): Record<string, number> {
  * first makes a re-run end with exactly the set's files.
  */
 export function restoreVolumeCommand(volume: string, file: string, image: string): Command {
-  return sh`set -euo pipefail
+  return sh`set -eu
 docker volume create ${volume} >/dev/null
 docker run --rm -i --network none --log-driver none -v ${`${volume}:/volume`} --entrypoint sh ${image} -c 'find /volume -mindepth 1 -delete && tar -C /volume -xpf - && find /volume -type f | wc -l' < ${file}`;
 }
@@ -99,7 +97,7 @@ find "$root" -type f | wc -l`;
 
 /** The dump unpacked into the Gitea volume by a throwaway container of the Gitea image (it has unzip). */
 export function restoreGiteaCommand(volume: string, file: string, image: string): Command {
-  return sh`set -euo pipefail
+  return sh`set -eu
 docker volume create ${volume} >/dev/null
 docker run --rm -i --network none --log-driver none -v ${`${volume}:/data`} --entrypoint sh ${image} -c ${GITEA_UNPACK} gitea-restore /data < ${file}`;
 }

@@ -1,11 +1,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { raw, sh } from '../../lib/core/command.ts';
 import { nextRuns, wallClock } from '../../lib/backup/schedule.ts';
 import { runCli } from '../helpers/cli.ts';
 import { ensureLab, resetLab } from '../helpers/lab.ts';
-import { onNode } from '../helpers/node.ts';
+import { jsonEvents, labShell, PG, reportText, waitFor } from '../helpers/data-node.ts';
 
 // The backup issue's acceptance on the lab: the data node's real PostgreSQL
 // (lab_postgres), a real volume (lab_files_data), real tar, rclone (Debian's
@@ -15,28 +14,11 @@ let inv: string;
 const ROOT = '/volume1/backup';
 const OFFSITE = '/mnt/offsite/rigger';
 
-const node = async (host: string, script: string) => onNode(inv, host, sh`${raw(script)}`);
-const data = async (script: string) => {
-  const r = await node('data', script);
-  if (r.code !== 0) throw new Error(`data: ${script}\n${r.stderr}`);
-  return r.stdout;
-};
-const PG = 'docker exec $(docker ps -q --filter label=com.docker.swarm.service.name=lab_postgres --filter status=running | head -n1)';
-const psql = (sql: string, db = 'vibedb') => data(`${PG} psql -v ON_ERROR_STOP=1 -U postgres -d ${db} -tAc ${JSON.stringify(sql).replace(/\$/g, '\\$')}`);
+const { node, data, psql } = labShell(() => inv);
 const backup = (args: string[] = []) => runCli(['playbooks/backup.ts', '--json', ...args], {}, 5 * 60_000);
 
-interface Ev {
-  type: string;
-  task?: string;
-  host?: string;
-  status?: string;
-  msg?: string;
-  text?: string;
-  hosts?: Record<string, { changed: number; failed: number }>;
-}
-const evs = (stdout: string): Ev[] => stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Ev);
+const evs = jsonEvents;
 const hostEv = (stdout: string, task: string) => evs(stdout).find((e) => e.type === 'task-host' && e.task === task && e.host === 'data');
-const reportText = (stdout: string) => evs(stdout).find((e) => e.type === 'report')?.text ?? '';
 const recap = (stdout: string) => evs(stdout).at(-1)!.hosts!;
 /** Retention after a failed set: never reached (the block stopped) or skipped, never run. */
 const retentionDidNotRun = (stdout: string) => {
@@ -49,13 +31,6 @@ const digest = (root: string) => data(`cd ${root} && find . -path ./.rigger -pru
 const publishedSets = async (root = ROOT) => (await data(`cd ${root} && for d in [0-9]*_[0-9]*; do [ -f "$d/manifest.json" ] && echo "$d"; done; true`)).split('\n').filter(Boolean);
 const partials = async (root = ROOT) => (await data(`ls -d ${root}/*.partial 2>/dev/null || true`)).trim();
 
-async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
 
 before(async () => {
   inv = ensureLab();

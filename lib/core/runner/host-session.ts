@@ -59,11 +59,13 @@ export class HostSession {
     items: { key: string; command: Command; fact?: Fact<unknown> }[],
     taskId: string,
     become: Become | undefined,
-  ): Promise<void> {
-    if (items.length === 0) return;
+  ): Promise<Map<string, ExecResult>> {
+    if (items.length === 0) return new Map();
     const { command, marker } = batchScript(items.map((i) => i.command));
     const result = await this.exec(command, taskId, become);
-    this.store(items, splitBatch(result, marker, items.length));
+    const outputs = splitBatch(result, marker, items.length);
+    this.store(items, outputs);
+    return new Map(items.map((item, i) => [item.key, outputs[i]!]));
   }
 
   /** Caches probe outputs (and parses facts) in the order of the items. */

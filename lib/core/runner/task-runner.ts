@@ -180,11 +180,15 @@ async function attempt(task: Task<any>, env: TaskEnv): Promise<Omit<TaskOutcome,
   if (op.probe && delegated) {
     state = op.probe.parse(await env.target.exec(op.probe.command, task.id, env.become));
   } else if (op.probe) {
-    if (!env.target.probes.has(task.id)) {
-      await env.target.probeBatch(collectProbes(task, op.probe.command, env), task.id, env.become);
+    // Read from what this batch returned, not from the cache after the
+    // await: another host's change delegated to this one may have cleared
+    // the cache (invalidate) in between.
+    let out = env.target.probes.get(task.id);
+    if (out) env.target.probes.delete(task.id);
+    else {
+      out = (await env.target.probeBatch(collectProbes(task, op.probe.command, env), task.id, env.become)).get(task.id)!;
+      env.target.probes.delete(task.id);
     }
-    const out = env.target.probes.get(task.id)!;
-    env.target.probes.delete(task.id);
     state = op.probe.parse(out);
   }
   const decision = op.decide(state);

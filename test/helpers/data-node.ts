@@ -1,0 +1,42 @@
+import { raw, sh } from '../../lib/core/command.ts';
+import { onNode } from './node.ts';
+
+/** The lab database's container on the data node, for `${PG} psql ...` in a node script. */
+export const PG = 'docker exec $(docker ps -q --filter label=com.docker.swarm.service.name=lab_postgres --filter status=running | head -n1)';
+
+/** Scripts of a test's own on lab nodes: `node` returns the result, `data` throws on failure, `psql` runs SQL in the lab database. */
+export function labShell(inventory: () => string) {
+  const node = async (host: string, script: string) => onNode(inventory(), host, sh`${raw(script)}`);
+  const data = async (script: string) => {
+    const r = await node('data', script);
+    if (r.code !== 0) throw new Error(`data: ${script}\n${r.stderr}`);
+    return r.stdout;
+  };
+  const psql = (sql: string, db = 'vibedb') => data(`${PG} psql -v ON_ERROR_STOP=1 -U postgres -d ${db} -tAc ${JSON.stringify(sql).replace(/\$/g, '\\$')}`);
+  return { node, data, psql };
+}
+
+/** One line of a playbook's --json output. */
+export interface JsonEvent {
+  type: string;
+  task?: string;
+  host?: string;
+  status?: string;
+  msg?: string;
+  text?: string;
+  play?: string;
+  hosts?: Record<string, { changed: number; failed: number }>;
+}
+
+export const jsonEvents = (stdout: string): JsonEvent[] => stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as JsonEvent);
+/** The text of the playbook's report (printed before the recap with --json). */
+export const reportText = (stdout: string) => jsonEvents(stdout).find((e) => e.type === 'report')?.text ?? '';
+
+/** Polls until a condition holds on the lab (a service up, a lock taken); never a fixed sleep. */
+export async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
