@@ -137,12 +137,17 @@ http.server.HTTPServer(("127.0.0.1", 9099), H).serve_forever()'`);
   assert.equal((await publishedSets()).length, 1);
 });
 
-test('a backup root that fills mid-dump: nothing published, nothing left, earlier sets unchanged', async () => {
+test('too little free space is refused before writing; a backup root that fills mid-dump: nothing published, nothing left, earlier sets unchanged', async () => {
   await data('mkdir -p /mnt/tiny && (mountpoint -q /mnt/tiny || mount -t tmpfs -o size=1m tmpfs /mnt/tiny)');
   try {
     const small = ['-e', 'backup_root=/mnt/tiny', '-e', 'backup_min_free_mb=0'];
     assert.equal((await backup(small)).code, 0, 'a first small set fits');
     const before = await digest('/mnt/tiny');
+    // Free space is checked before anything is written, against the last set's size.
+    const tooSmall = await backup([...small, '-e', 'backup_free_factor=1000']);
+    assert.equal(tooSmall.code, 2);
+    assert.match(hostEv(tooSmall.stdout, 'backup set')!.msg!, /^space: only \d+ KiB free in \/mnt\/tiny; need \d+ KiB \(the last set took \d+ KiB\)/);
+    assert.equal(await digest('/mnt/tiny'), before);
     // About 3 MB of dump that does not compress, on a 1 MiB file system.
     await psql('CREATE TABLE big AS SELECT i, md5(i::text) || md5((i * 7)::text) || md5((i * 13)::text) AS junk FROM generate_series(1, 40000) i');
     const full = await backup(small);
