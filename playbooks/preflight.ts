@@ -7,6 +7,7 @@ import semver from 'semver';
 import { z } from 'zod';
 import { defineFact, defineOp, definePlay, facts, runPlaybook, sh, type Decision, type HostContext } from '../lib/index.ts';
 import type { OutcomeRow } from '../lib/cli/main.ts';
+import { alignColumns } from '../lib/ui/columns.ts';
 
 type Level = 'pass' | 'warn' | 'fail';
 interface Finding {
@@ -97,9 +98,7 @@ function table(rows: OutcomeRow[]): string {
     const f = row.outcome.result as Finding | undefined;
     return f ? `${f.level.toUpperCase()} ${f.detail}` : `FAIL ${row.outcome.msg ?? row.outcome.status}`;
   };
-  const lines = [['host', ...names], ...hosts.map((h) => [h, ...names.map((n) => cell(h, n))])];
-  const width = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
-  return lines.map((l) => l.map((c, i) => c.padEnd(width[i]!)).join('  ').trimEnd()).join('\n');
+  return alignColumns([['host', ...names], ...hosts.map((h) => [h, ...names.map((n) => cell(h, n))])]);
 }
 
 await runPlaybook(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { definePlay, ops, Play, type HostContext, type Task } from '../lib/index.ts';
+import { definePlay, ops, type HostContext, type Play, type Task } from '../lib/index.ts';
 import type { BackupItemConfig } from '../lib/backup/config.ts';
 import type { ManifestItem } from '../lib/backup/listing.ts';
 import { resuming, type RecoveryMarker } from '../lib/recovery/marker.ts';
@@ -7,7 +7,6 @@ import type { DatabaseTarget } from '../lib/recovery/restore-script.ts';
 import type { RecoverySource, RecoveryVerdict, DataFound } from '../lib/ops/recovery/index.ts';
 import { backupRunVars } from '../roles/backup/index.ts';
 import { CLUSTER_PLAYS } from './cluster.ts';
-import { health } from '../roles/health/index.ts';
 import { stacksDefaults } from '../roles/stacks/index.ts';
 import { advertiseAddr, onFirstManager } from '../roles/common.ts';
 
@@ -70,6 +69,9 @@ export interface RecoveryTasks {
  * the site playbook's, so a recovered cluster is the converged one.
  */
 export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: RecoveryTasks } {
+  // Every phase needs the one before: a failure anywhere stops the recovery
+  // there (stacks must not start on a database that was not restored).
+  const halt = { haltOnFailure: true };
   const tasks = {} as RecoveryTasks;
   const now = () => new Date().toISOString();
   const src = (h: HostContext<any>) => h.resultOf(o.backupHost, tasks.source);
@@ -79,7 +81,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
     name: 'recovery: verify',
     hosts: o.backupHost,
     schema: backupRunVars,
-    haltOnFailure: true,
+    ...halt,
     tasks: ({ task }) => {
       tasks.source = task({
         name: 'recovery set',
@@ -153,6 +155,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
 
   const swarmPlay = definePlay({
     name: 'recovery: swarm',
+    ...halt,
     hosts: 'managers',
     tasks: ({ task }) => [
       task({
@@ -165,6 +168,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
 
   const databasePlay = definePlay({
     name: 'recovery: database',
+    ...halt,
     hosts: 'managers',
     schema: stacksDefaults,
     tasks: ({ task }) => {
@@ -205,6 +209,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
 
   const restorePlay = definePlay({
     name: 'recovery: restore',
+    ...halt,
     hosts: o.backupHost,
     schema: backupRunVars,
     tasks: ({ task }) => {
@@ -260,10 +265,11 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
     },
   });
 
-  const healthPlay = definePlay({ name: 'health', hosts: 'managers', roles: [health] });
+  const healthPlay = CLUSTER_PLAYS.health(halt);
 
   const donePlay = definePlay({
     name: 'recovery: done',
+    ...halt,
     hosts: o.backupHost,
     schema: backupRunVars,
     tasks: ({ task }) => [
@@ -280,25 +286,22 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
     ],
   });
 
-  // Every phase needs the one before: a failure anywhere stops the recovery
-  // there (stacks must not start on a database that was not restored).
-  const halting = (p: Play) => new Play({ ...p.options, haltOnFailure: true }, p.location);
   return {
     plays: [
       verifyPlay,
-      CLUSTER_PLAYS.base(),
-      CLUSTER_PLAYS.docker(),
-      CLUSTER_PLAYS.nvidia(),
+      CLUSTER_PLAYS.base(halt),
+      CLUSTER_PLAYS.docker(halt),
+      CLUSTER_PLAYS.nvidia(halt),
       swarmPlay,
-      CLUSTER_PLAYS.swarm(),
-      CLUSTER_PLAYS.networks(),
-      CLUSTER_PLAYS.nfs(),
+      CLUSTER_PLAYS.swarm(halt),
+      CLUSTER_PLAYS.networks(halt),
+      CLUSTER_PLAYS.nfs(halt),
       databasePlay,
       restorePlay,
-      CLUSTER_PLAYS.stacks(),
+      CLUSTER_PLAYS.stacks(halt),
       healthPlay,
       donePlay,
-    ].map(halting),
+    ],
     tasks,
   };
 }

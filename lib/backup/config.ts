@@ -60,20 +60,11 @@ export const backupItem = z.discriminatedUnion('kind', [postgresItem, giteaItem,
 export type BackupItemConfig = z.output<typeof backupItem>;
 
 /** Keep rules per item kind, as restic's and borg's forget: the newest N, and the newest of N days, weeks, months. */
-export const retentionRule = z
-  .object({
-    last: z.number().int().min(0).default(0),
-    daily: z.number().int().min(0).default(0),
-    weekly: z.number().int().min(0).default(0),
-    monthly: z.number().int().min(0).default(0),
-  })
-  .strict();
+const count = z.number().int().min(0);
+export const retentionRule = z.object({ last: count, daily: count, weekly: count, monthly: count }).strict();
 export type RetentionRule = z.output<typeof retentionRule>;
 /** What the inventory may override: any of the four counts, the rest from the default. */
-const retentionOverride = z
-  .object({ last: z.number().int().min(0), daily: z.number().int().min(0), weekly: z.number().int().min(0), monthly: z.number().int().min(0) })
-  .partial()
-  .strict();
+const retentionOverride = retentionRule.partial();
 
 /**
  * CLUSTER.md: databases 30 days, Gitea 90 days, volumes 4 weeks,

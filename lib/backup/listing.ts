@@ -131,6 +131,15 @@ export function parseListing(r: ExecResult): Listing {
   return listing;
 }
 
+/** A listing the same command followed with `@@TAG` and more output: the listing, and the text after the tag. */
+export function parseListingThen(r: ExecResult, tag: string): { listing: Listing; rest?: string } {
+  const text = r.stdout.toString('utf8');
+  const mark = `\n@@${tag}\n`;
+  const at = text.indexOf(mark);
+  const listing = parseListing({ ...r, stdout: Buffer.from(at < 0 ? text : text.slice(0, at + 1)) });
+  return at < 0 ? { listing } : { listing, rest: text.slice(at + mark.length) };
+}
+
 /** The newest published set's name, for `--verify latest` and `--from latest`. */
 export function latestSet(listing: Listing): string | undefined {
   return listing.sets.filter((s) => s.state === 'published').at(-1)?.name;

@@ -1,3 +1,5 @@
+import { CONTAINER_OF } from './container.ts';
+
 /**
  * Bash functions shared by the set script and the verify script. Every
  * artefact is read in full before it counts: pg_restore writes the whole
@@ -20,14 +22,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' TERM; trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 141' PIPE
 
-# The first running container of a swarm service (or a container of that name) on this host.
-container_of() {
-  local ids
-  ids=$(docker ps -q --filter "label=com.docker.swarm.service.name=$1" --filter status=running) || return 1
-  if [ -z "$ids" ]; then ids=$(docker ps -q --filter "name=^$1\$" --filter status=running) || return 1; fi
-  [ -n "$ids" ] || return 1
-  printf '%s\n' "$ids" | head -n1
-}
+${CONTAINER_OF}
 
 # read_dump FILE SERVICE IMAGE: a full read of a custom-format dump, listing its tables on stdout.
 read_dump() {

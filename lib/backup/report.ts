@@ -1,3 +1,4 @@
+import { alignColumns } from '../ui/columns.ts';
 import type { Listing, RunLogEntry } from './listing.ts';
 import { nextRuns, wallClock } from './schedule.ts';
 import type { ItemVerdict } from './verify-script.ts';
@@ -23,11 +24,6 @@ function age(ms: number): string {
   if (h < 1) return `${Math.max(0, Math.round(ms / 60_000))}m`;
   if (h < 48) return `${Math.round(h)}h`;
   return `${Math.round(h / 24)}d`;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')).join('\n');
 }
 
 /**
@@ -58,7 +54,7 @@ export function listReport(host: string, root: string, listing: Listing, opts: {
     rows.push([s.name, status, humanBytes(s.manifest?.bytes ?? s.sizeKb * 1024), age(nowWall.getTime() - setDate(s.name).getTime()), items]);
   }
   const lines = [`${host}: ${root}, ${humanBytes(listing.availKb * 1024)} free, ${listing.sets.filter((s) => s.state === 'published').length} verified sets${newest ? '' : ' (none yet)'}`];
-  if (listing.sets.length) lines.push(table(rows));
+  if (listing.sets.length) lines.push(alignColumns(rows));
   const recent = listing.log.slice(-10);
   if (recent.length) {
     lines.push('', 'recent runs:');

@@ -1,4 +1,5 @@
 import { sh, type Command } from '../core/command.ts';
+import type { Remote } from '../core/op.ts';
 import { quote } from '../core/quote.ts';
 import type { Manifest } from './listing.ts';
 import { REMOTE_HELPERS } from './remote-helpers.ts';
@@ -67,4 +68,16 @@ export function parseVerifyOutput(stdout: string): ItemVerdict[] {
       if (tag === 'pending') v.pending = true;
       return v;
     });
+}
+
+/**
+ * Runs the verify script on a set's directory: one verdict per manifest
+ * item, an item the script never reached counted as bad. With
+ * deferDumpsWithoutDocker, dumps on a host without Docker come back pending.
+ */
+export async function verifyItems(remote: Remote, dir: string, manifest: Manifest, opts: { deferDumpsWithoutDocker?: boolean } = {}): Promise<ItemVerdict[]> {
+  const r = await remote.check(verifyCommand(dir, manifest, opts));
+  const items = parseVerifyOutput(r.stdout.toString('utf8'));
+  for (const m of manifest.items) if (!items.some((v) => v.item === m.name)) items.push({ item: m.name, ok: false, detail: 'not checked (the verify script stopped early)' });
+  return items;
 }

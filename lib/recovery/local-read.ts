@@ -3,10 +3,15 @@ import { PassThrough } from 'node:stream';
 import { sh } from '../core/command.ts';
 import type { Remote } from '../core/op.ts';
 
-/** Whether this machine has a pg_restore to read dumps with, and which. */
+let pgRestoreVersion: string | null | undefined;
+
+/** Whether this machine has a pg_restore to read dumps with, and which (asked once per run). */
 export function localPgRestore(): string | undefined {
-  const r = spawnSync('pg_restore', ['--version'], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : undefined;
+  if (pgRestoreVersion === undefined) {
+    const r = spawnSync('pg_restore', ['--version'], { encoding: 'utf8' });
+    pgRestoreVersion = r.status === 0 ? r.stdout.trim() : null;
+  }
+  return pgRestoreVersion ?? undefined;
 }
 
 /**

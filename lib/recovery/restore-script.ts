@@ -1,10 +1,10 @@
 import { raw, sh, type Command } from '../core/command.ts';
 import type { Secret } from '../core/secret.ts';
+import { CONTAINER_OF } from '../backup/container.ts';
 
-/** Sets c to the first running container of service $svc (or a container of that name), as the backup finds it; else runs onMissing. */
-const containerOf = (onMissing: string) => String.raw`c=$(docker ps -q --filter "label=com.docker.swarm.service.name=$svc" --filter status=running | head -n1)
-[ -n "$c" ] || c=$(docker ps -q --filter "name=^$svc\$" --filter status=running | head -n1)
-[ -n "$c" ] || { ${onMissing}; }`;
+/** Sets c to the container of service $svc as the backup finds it; else runs onMissing. */
+const containerOf = (onMissing: string) => `${CONTAINER_OF}
+c=$(container_of "$svc") || { ${onMissing}; }`;
 
 /**
  * Every user table of a database with its exact row count, one `schema.table N`

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { requireThat, sh, type Command } from '../../core/command.ts';
 import { absolutePath, defineOp, OpFailure, type Decision } from '../../core/op.ts';
-import { listingCommand, parseListing, type Listing } from '../../backup/listing.ts';
+import { listingCommand, parseListingThen, type Listing } from '../../backup/listing.ts';
 import { SET_NAME } from '../../backup/retention.ts';
 import type { ExecResult } from '../../transport/types.ts';
 
@@ -44,10 +44,8 @@ else echo '@@rclone missing'; fi`;
 }
 
 function parseProbe(r: ExecResult): OffsiteState {
-  const text = r.stdout.toString('utf8');
-  const at = text.indexOf('\n@@remote\n');
-  const local = parseListing({ ...r, stdout: Buffer.from(at < 0 ? text : text.slice(0, at + 1)) });
-  const remoteLines = at < 0 ? [] : text.slice(at + '\n@@remote\n'.length).split('\n');
+  const { listing: local, rest } = parseListingThen(r, 'remote');
+  const remoteLines = rest === undefined ? [] : rest.split('\n');
   const status = remoteLines.shift() ?? '';
   const rclone = status === '@@rclone ok' ? 'ok' : status === '@@rclone missing' ? 'missing' : { error: status.replace(/^@@rclone /, '') };
   const remoteSets = remoteLines.map((l) => l.replace(/\/$/, '')).filter((l) => SET_NAME.test(l));

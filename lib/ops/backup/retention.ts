@@ -2,13 +2,12 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { sh, type Command } from '../../core/command.ts';
 import { absolutePath, defineOp, type Decision } from '../../core/op.ts';
-import { ITEM_KINDS, type RetentionRule } from '../../backup/config.ts';
+import { ITEM_KINDS, retentionRule } from '../../backup/config.ts';
 import { listingCommand, parseListing, type Listing, type Manifest } from '../../backup/listing.ts';
 import { planRetention, SET_NAME, type RetentionPlan } from '../../backup/retention.ts';
 import { atomicWrite } from '../files/write-file.ts';
 
-const rule = z.object({ last: z.number(), daily: z.number(), weekly: z.number(), monthly: z.number() });
-const schema = z.object({ root: absolutePath, rules: z.record(z.enum(ITEM_KINDS), rule) }).strict();
+const schema = z.object({ root: absolutePath, rules: z.record(z.enum(ITEM_KINDS), retentionRule) }).strict();
 
 export interface RetentionResult {
   kept: number;
@@ -56,7 +55,7 @@ export const retention = defineOp({
       published: s.state === 'published',
       items: (s.manifest?.items ?? []).map((i) => ({ name: i.name, kind: i.kind })),
     }));
-    const plan = planRetention(entries, p.rules as Record<(typeof ITEM_KINDS)[number], RetentionRule>);
+    const plan = planRetention(entries, p.rules);
     const result: RetentionResult = { kept: plan.keep.size, deleted: plan.deleteSets, pruned: plan.pruneItems };
     if (plan.deleteSets.length === 0 && plan.pruneItems.length === 0) return { kind: 'ok', result, msg: `${plan.keep.size} sets kept, nothing to remove` };
     const parts = [

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { raw, sh } from '../../core/command.ts';
 import { defineOp, OpFailure, type Decision } from '../../core/op.ts';
+import { CONTAINER_OF } from '../../backup/container.ts';
 import { backupVars, duplicateItemNames, itemName, type BackupItemConfig } from '../../backup/config.ts';
 import { parseSetOutput, setCommand, type SetOutcome } from '../../backup/set-script.ts';
 import type { ExecResult } from '../../transport/types.ts';
@@ -17,7 +18,7 @@ function need(item: BackupItemConfig): string {
   switch (item.kind) {
     case 'postgres':
     case 'gitea':
-      return `[ -n "$(docker ps -q --filter label=com.docker.swarm.service.name=${item.service} --filter status=running 2>/dev/null)$(docker ps -q --filter name=^${item.service}$ --filter status=running 2>/dev/null)" ] || echo "${name}: no running container of service ${item.service} on this host"`;
+      return `container_of ${item.service} >/dev/null || echo "${name}: no running container of service ${item.service} on this host"`;
     case 'volume':
       return `docker volume inspect ${item.volume} >/dev/null 2>&1 || echo "${name}: no volume ${item.volume} on this host"`;
     case 'config':
@@ -39,7 +40,9 @@ export const takeSet = defineOp({
     command: sh`root=${p.vars.backup_root}
 [ -d "$root" ] || echo "root: backup root $root does not exist (is the backup disk mounted?)"
 for t in bash flock sha256sum; do command -v $t >/dev/null || echo "host: $t is not installed"; done
+${raw(CONTAINER_OF)}
 if ! docker info >/dev/null 2>&1; then echo "host: the Docker engine does not answer"; else
+  :
 ${raw(p.vars.backup_items.map(need).join('\n'))}
 fi`,
     parse: (r: ExecResult): Readiness => ({ problems: r.stdout.toString('utf8').split('\n').filter(Boolean) }),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { absolutePath, defineOp, type Decision } from '../../core/op.ts';
 import { latestSet, listingCommand, parseListing, type Listing } from '../../backup/listing.ts';
-import { parseVerifyOutput, verifyCommand, type ItemVerdict } from '../../backup/verify-script.ts';
+import { verifyItems, type ItemVerdict } from '../../backup/verify-script.ts';
 
 export interface SetVerdict {
   set: string;
@@ -36,10 +36,7 @@ export const verifySet = defineOp({
       msg: `verify ${name} (${manifest.items.length} items)`,
       checkResult: { set: name, ok: false, items: [] },
       apply: async (remote) => {
-        const r = await remote.check(verifyCommand(`${p.root}/${name}`, manifest));
-        const items = parseVerifyOutput(r.stdout.toString('utf8'));
-        const missing = manifest.items.filter((i) => !items.some((v) => v.item === i.name));
-        for (const m of missing) items.push({ item: m.name, ok: false, detail: 'not checked (the verify script stopped early)' });
+        const items = await verifyItems(remote, `${p.root}/${name}`, manifest);
         return { set: name, ok: items.every((i) => i.ok), items };
       },
     };

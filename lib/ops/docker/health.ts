@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Command, sh } from '../../core/command.ts';
 import { defineOp, type Decision } from '../../core/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
+import { alignColumns } from '../../ui/columns.ts';
 
 export const healthCheckSchema = z
   .object({
@@ -74,9 +75,7 @@ export function parseHealth(text: string, checks: z.output<typeof healthCheckSch
 /** A per-service table: replicas, then each HTTP probe. */
 export function healthTable(rows: ServiceHealth[]): string {
   const lines = rows.map((r) => [r.healthy ? 'ok' : 'FAIL', r.service, `${r.running}/${r.desired}`, r.http.map((h) => `${h.status} ${h.url}`).join(', ') || '-', r.problem ?? '']);
-  const head = ['', 'service', 'replicas', 'http', 'problem'];
-  const width = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  return [head, ...lines].map((l) => l.map((c, i) => c.padEnd(width[i]!)).join('  ').trimEnd()).join('\n');
+  return alignColumns([['', 'service', 'replicas', 'http', 'problem'], ...lines]);
 }
 
 /**

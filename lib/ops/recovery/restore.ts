@@ -1,11 +1,16 @@
 import { z } from 'zod';
-import { sh } from '../../core/command.ts';
+import { raw, sh, type Command } from '../../core/command.ts';
+import type { ExecResult } from '../../transport/types.ts';
+import { CONTAINER_OF } from '../../backup/container.ts';
 import { absolutePath, defineOp, OpFailure, type Decision } from '../../core/op.ts';
 import { Secret } from '../../core/secret.ts';
 import { countRowsCommand, parseCounts, restoreDatabaseCommand, restoreGiteaCommand, restoreVolumeCommand, type DatabaseTarget } from '../../recovery/restore-script.ts';
 import { atomicWrite } from '../files/write-file.ts';
 import { markerPath, type RecoveryMarker } from '../../recovery/marker.ts';
 import { createHash } from 'node:crypto';
+
+/** The last lines of a failed command's stderr, for a one-line reason. */
+const stderrTail = (r: ExecResult) => r.stderr.toString('utf8').trim().split('\n').slice(-3).join(' ');
 
 const target = z.object({
   service: z.string(),
@@ -32,7 +37,7 @@ export const restoreDatabase = defineOp({
     checkResult: { database: p.target.database, tables: {} },
     apply: async (remote) => {
       const r = await remote.run(restoreDatabaseCommand(p.target as DatabaseTarget, p.file));
-      if (r.code !== 0) throw new OpFailure(`restore of database ${p.target.database} failed: ${r.stderr.toString('utf8').trim().split('\n').slice(-3).join(' ')}`, r);
+      if (r.code !== 0) throw new OpFailure(`restore of database ${p.target.database} failed: ${stderrTail(r)}`, r);
       return { database: p.target.database, tables: parseCounts(r.stdout.toString('utf8')) };
     },
   }),
@@ -43,39 +48,41 @@ export interface RestoredVolume {
   files: number;
 }
 
+const unpackSchema = z.object({ volume: z.string(), file: absolutePath, image: z.string(), set: z.string() }).strict();
+type UnpackParams = z.output<typeof unpackSchema>;
+
+/** An op that fills a volume from an artefact of the set and reports the files it then holds. */
+function volumeFill(kind: string, what: (p: UnpackParams) => string, command: (p: UnpackParams) => Command) {
+  return defineOp({
+    kind,
+    schema: unpackSchema,
+    describe: (p) => p.volume,
+    decide: (p): Decision<RestoredVolume> => ({
+      kind: 'change',
+      msg: what(p),
+      checkResult: { volume: p.volume, files: 0 },
+      apply: async (remote) => {
+        const r = await remote.run(command(p));
+        if (r.code !== 0) throw new OpFailure(`${what(p)} failed: ${stderrTail(r)}`, r);
+        return { volume: p.volume, files: Number(r.stdout.toString('utf8').trim().split('\n').at(-1)) };
+      },
+    }),
+  });
+}
+
 /** Empties (or creates) a volume and unpacks its tar into it. */
-export const restoreVolume = defineOp({
-  kind: 'recovery.volume',
-  schema: z.object({ volume: z.string(), file: absolutePath, image: z.string(), set: z.string() }).strict(),
-  describe: (p) => p.volume,
-  decide: (p): Decision<RestoredVolume> => ({
-    kind: 'change',
-    msg: `replace volume ${p.volume} with ${p.set}'s copy`,
-    checkResult: { volume: p.volume, files: 0 },
-    apply: async (remote) => {
-      const r = await remote.run(restoreVolumeCommand(p.volume, p.file, p.image));
-      if (r.code !== 0) throw new OpFailure(`restore of volume ${p.volume} failed: ${r.stderr.toString('utf8').trim().split('\n').slice(-3).join(' ')}`, r);
-      return { volume: p.volume, files: Number(r.stdout.toString('utf8').trim().split('\n').at(-1)) };
-    },
-  }),
-});
+export const restoreVolume = volumeFill(
+  'recovery.volume',
+  (p) => `replace volume ${p.volume} with ${p.set}'s copy`,
+  (p) => restoreVolumeCommand(p.volume, p.file, p.image),
+);
 
 /** Unpacks a Gitea dump into the Gitea volume (repositories, data, custom, app.ini). */
-export const restoreGitea = defineOp({
-  kind: 'recovery.gitea',
-  schema: z.object({ volume: z.string(), file: absolutePath, image: z.string(), set: z.string() }).strict(),
-  describe: (p) => p.volume,
-  decide: (p): Decision<RestoredVolume> => ({
-    kind: 'change',
-    msg: `unpack ${p.set}'s Gitea dump into volume ${p.volume}`,
-    checkResult: { volume: p.volume, files: 0 },
-    apply: async (remote) => {
-      const r = await remote.run(restoreGiteaCommand(p.volume, p.file, p.image));
-      if (r.code !== 0) throw new OpFailure(`restore of Gitea into ${p.volume} failed: ${r.stderr.toString('utf8').trim().split('\n').slice(-3).join(' ')}`, r);
-      return { volume: p.volume, files: Number(r.stdout.toString('utf8').trim().split('\n').at(-1)) };
-    },
-  }),
-});
+export const restoreGitea = volumeFill(
+  'recovery.gitea',
+  (p) => `unpack ${p.set}'s Gitea dump into volume ${p.volume}`,
+  (p) => restoreGiteaCommand(p.volume, p.file, p.image),
+);
 
 /** PostgreSQL answers in each service's container on this host: read-only, retried by the task. */
 export const postgresReady = defineOp({
@@ -84,9 +91,9 @@ export const postgresReady = defineOp({
   describe: (p) => p.services.join(', '),
   readOnly: true,
   probe: (p) => ({
-    command: sh`for s in ${p.services}; do
-  c=$(docker ps -q --filter "label=com.docker.swarm.service.name=$s" --filter status=running 2>/dev/null | head -n1)
-  if [ -z "$c" ]; then echo "$s: no running container"; elif ! docker exec "$c" pg_isready -q -h ${p.host}; then echo "$s: not accepting connections yet"; fi
+    command: sh`${raw(CONTAINER_OF)}
+for s in ${p.services}; do
+  if ! c=$(container_of "$s"); then echo "$s: no running container"; elif ! docker exec "$c" pg_isready -q -h ${p.host}; then echo "$s: not accepting connections yet"; fi
 done`,
     parse: (r) => r.stdout.toString('utf8').split('\n').filter(Boolean),
   }),

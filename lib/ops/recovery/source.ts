@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { requireThat, sh } from '../../core/command.ts';
 import { absolutePath, defineOp, OpFailure, type Decision } from '../../core/op.ts';
-import { latestSet, listingCommand, manifestSchema, parseListing, type Listing, type Manifest } from '../../backup/listing.ts';
+import { latestSet, listingCommand, manifestSchema, parseListingThen, type Listing, type Manifest } from '../../backup/listing.ts';
 import { parseMarker, readMarkerCommand, type RecoveryMarker } from '../../recovery/marker.ts';
 import { RCLONE_CONFIG } from '../backup/offsite.ts';
 
@@ -25,10 +25,8 @@ export const localSource = defineOp({
   probe: (p) => ({
     command: sh`${listingCommand(p.root)}; echo '@@marker'; ${readMarkerCommand(p.root)}`,
     parse: (r) => {
-      const text = r.stdout.toString('utf8');
-      const at = text.indexOf('\n@@marker\n');
-      const listing = parseListing({ ...r, stdout: Buffer.from(at < 0 ? text : text.slice(0, at + 1)) });
-      return { listing, marker: at < 0 ? undefined : parseMarker(text.slice(at + 10)) };
+      const { listing, rest } = parseListingThen(r, 'marker');
+      return { listing, marker: rest === undefined ? undefined : parseMarker(rest) };
     },
   }),
   decide: (p, s: { listing: Listing; marker?: RecoveryMarker | undefined }): Decision<RecoverySource> => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineOp, type Decision } from '../../core/op.ts';
 import type { Manifest } from '../../backup/listing.ts';
-import { parseVerifyOutput, verifyCommand, type ItemVerdict } from '../../backup/verify-script.ts';
+import { verifyItems, type ItemVerdict } from '../../backup/verify-script.ts';
 import { readDumpLocally } from '../../recovery/local-read.ts';
 
 export interface RecoveryVerdict {
@@ -26,8 +26,7 @@ export const verifyForRecovery = defineOp({
     msg: `verify ${p.manifest.set}: ${p.manifest.items.length} items`,
     checkResult: { set: p.manifest.set, ok: false, items: [] },
     apply: async (remote) => {
-      const r = await remote.check(verifyCommand(p.dir, p.manifest, { deferDumpsWithoutDocker: true }));
-      const items = parseVerifyOutput(r.stdout.toString('utf8'));
+      const items = await verifyItems(remote, p.dir, p.manifest, { deferDumpsWithoutDocker: true });
       for (const v of items.filter((i) => i.pending)) {
         const item = p.manifest.items.find((i) => i.name === v.item)!;
         const read = await readDumpLocally(remote, `${p.dir}/${item.file}`);
@@ -35,7 +34,6 @@ export const verifyForRecovery = defineOp({
         v.detail = read.detail;
         delete v.pending;
       }
-      for (const m of p.manifest.items) if (!items.some((v) => v.item === m.name)) items.push({ item: m.name, ok: false, detail: 'not checked (the verify script stopped early)' });
       if (p.manifest.items.length === 0) items.push({ item: 'set', ok: false, detail: 'the manifest lists no items' });
       return { set: p.manifest.set, ok: items.every((i) => i.ok), items };
     },
