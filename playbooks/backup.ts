@@ -18,6 +18,7 @@ import type { SetVerdict } from '../lib/ops/backup/verify.ts';
 import { ops } from '../lib/index.ts';
 import { backupOffsite, backupSet } from '../roles/backup/index.ts';
 import { backupSchedule, schedulerFacts, type NextRuns } from '../roles/backup/schedule.ts';
+import * as backupOps from '../lib/ops/backup/index.ts';
 
 const usage = `Usage: npx tsx playbooks/backup.ts [MODE] [flags]
 Modes (one at a time; none takes a set):
@@ -53,7 +54,7 @@ function plays(opts: CliOptions, ctx: PlaybookContext): Play[] {
       return [definePlay({ name: 'backup off-site', hosts: pattern, vars, roles: [backupOffsite] })];
     }
     case 'list':
-      return [definePlay({ name: 'backup sets', hosts: pattern, schema: backupVars, tasks: ({ task }) => [task({ name: 'sets', op: (h) => ops.backup.sets({ root: h.vars.backup_root }) })] })];
+      return [definePlay({ name: 'backup sets', hosts: pattern, schema: backupVars, tasks: ({ task }) => [task({ name: 'sets', op: (h) => backupOps.sets({ root: h.vars.backup_root }) })] })];
     case 'verify': {
       const set = String(opts.flags.verify);
       return [
@@ -61,7 +62,7 @@ function plays(opts: CliOptions, ctx: PlaybookContext): Play[] {
           name: `verify ${set}`,
           hosts: pattern,
           schema: backupVars,
-          tasks: ({ task }) => [task({ name: 'verify', op: (h) => ops.backup.verifySet({ root: h.vars.backup_root, set }), failedWhen: (r: SetVerdict) => !r.ok })],
+          tasks: ({ task }) => [task({ name: 'verify', op: (h) => backupOps.verifySet({ root: h.vars.backup_root, set }), failedWhen: (r: SetVerdict) => !r.ok })],
         }),
       ];
     }

@@ -9,6 +9,8 @@ import { backupRunVars } from '../roles/backup/index.ts';
 import { CLUSTER_PLAYS } from './cluster.ts';
 import { stacksDefaults } from '../roles/stacks/index.ts';
 import { advertiseAddr, onFirstManager } from '../roles/common.ts';
+import * as backupOps from '../lib/ops/backup/index.ts';
+import * as recoveryOps from '../lib/ops/recovery/index.ts';
 
 export const PHASES = ['verify', 'docker', 'swarm', 'networks', 'database', 'restore', 'stacks', 'health'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -87,14 +89,14 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
         name: 'recovery set',
         op: (h) =>
           o.offsite
-            ? ops.recovery.offsiteSource({ root: h.vars.backup_root, set: o.set, remote: h.vars.backup_offsite!.remote, ownConfig: h.vars.backup_offsite!.rclone_config !== undefined })
-            : ops.recovery.localSource({ root: h.vars.backup_root, set: o.set }),
+            ? recoveryOps.offsiteSource({ root: h.vars.backup_root, set: o.set, remote: h.vars.backup_offsite!.remote, ownConfig: h.vars.backup_offsite!.rclone_config !== undefined })
+            : recoveryOps.localSource({ root: h.vars.backup_root, set: o.set }),
       });
       tasks.verify = task({
         name: 'set verified',
         when: (h) => h.result(tasks.source) !== undefined,
         whenReason: 'check mode fetches nothing, so there is no copy to verify yet',
-        op: (h) => ops.recovery.verifyForRecovery({ dir: h.result(tasks.source)!.dir, manifest: h.result(tasks.source)!.manifest }),
+        op: (h) => recoveryOps.verifyForRecovery({ dir: h.result(tasks.source)!.dir, manifest: h.result(tasks.source)!.manifest }),
         failedWhen: (v) => !v.ok,
       });
       tasks.found = task({
@@ -102,7 +104,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
         when: (h) => h.result(tasks.source) !== undefined,
         whenReason: 'no set read yet',
         op: (h) =>
-          ops.recovery.dataInPlace({
+          recoveryOps.dataInPlace({
             databases: manifestItems(h, 'postgres').map((m) => databaseTarget(h, m)),
             volumes: manifestItems(h, 'volume').map((m) => m.volume!),
           }),
@@ -115,7 +117,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
                 name: 'rclone config',
                 when: (h: BH) => h.vars.backup_offsite?.rclone_config !== undefined,
                 whenReason: "no backup_offsite.rclone_config: rclone's own config is used",
-                op: (h: BH) => ops.copy({ path: ops.backup.RCLONE_CONFIG, content: h.vars.backup_offsite!.rclone_config!, mode: '0600' }),
+                op: (h: BH) => ops.copy({ path: backupOps.RCLONE_CONFIG, content: h.vars.backup_offsite!.rclone_config!, mode: '0600' }),
               }),
             ]
           : []),
@@ -125,7 +127,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
           name: 'verified copy kept',
           when: (h) => h.result(tasks.source)?.fetched === true,
           whenReason: 'the set is already in the backup root',
-          op: (h) => ops.recovery.promoteFetched({ root: h.vars.backup_root, set: h.result(tasks.source)!.set }),
+          op: (h) => recoveryOps.promoteFetched({ root: h.vars.backup_root, set: h.result(tasks.source)!.set }),
         }),
         tasks.found,
         task({
@@ -147,7 +149,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
           name: 'recovery started',
           when: (h) => h.result(tasks.source) !== undefined && !resuming(h.result(tasks.source)!.marker, h.result(tasks.source)!.set),
           whenReason: 'resuming: the recovery was started before',
-          op: (h) => ops.recovery.writeMarker({ root: h.vars.backup_root, marker: { set: h.result(tasks.source)!.set, started: now() } }),
+          op: (h) => recoveryOps.writeMarker({ root: h.vars.backup_root, marker: { set: h.result(tasks.source)!.set, started: now() } }),
         }),
       ];
     },
@@ -161,7 +163,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
       task({
         name: 'swarm state',
         ...onFirstManager('the swarm is recovered'),
-        op: (h) => ops.recovery.recoverSwarm({ advertiseAddr: advertiseAddr(h.allVars, h.name) }),
+        op: (h) => recoveryOps.recoverSwarm({ advertiseAddr: advertiseAddr(h.allVars, h.name) }),
       }),
     ],
   });
@@ -224,27 +226,27 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
         name: 'volumes restored',
         when: (h) => !alreadyRestored(h) && manifestItems(h, 'volume').length > 0,
         whenReason: skipReason,
-        op: (h) => ops.each('volumes', manifestItems(h, 'volume').map((m) => ops.recovery.restoreVolume({ volume: m.volume!, file: `${dir(h)}/${m.file}`, image: m.image ?? h.vars.backup_tar_image, set: src(h)!.set }))),
+        op: (h) => ops.each('volumes', manifestItems(h, 'volume').map((m) => recoveryOps.restoreVolume({ volume: m.volume!, file: `${dir(h)}/${m.file}`, image: m.image ?? h.vars.backup_tar_image, set: src(h)!.set }))),
       }) as Task<unknown[]>;
       tasks.databases = task({
         name: 'databases restored',
         when: (h) => !alreadyRestored(h) && manifestItems(h, 'postgres').length > 0,
         whenReason: skipReason,
-        op: (h) => ops.each('databases', manifestItems(h, 'postgres').map((m) => ops.recovery.restoreDatabase({ target: databaseTarget(h, m), file: `${dir(h)}/${m.file}`, set: src(h)!.set }))),
+        op: (h) => ops.each('databases', manifestItems(h, 'postgres').map((m) => recoveryOps.restoreDatabase({ target: databaseTarget(h, m), file: `${dir(h)}/${m.file}`, set: src(h)!.set }))),
       }) as Task<unknown[]>;
       const giteaItems = (h: BH) => manifestItems(h, 'gitea').filter((m) => m.volume && m.image);
       tasks.gitea = task({
         name: 'gitea restored',
         when: (h) => !alreadyRestored(h) && giteaItems(h).length > 0,
         whenReason: (h) => (manifestItems(h, 'gitea').length > giteaItems(h).length ? 'the Gitea item names no volume to restore into (backup_items: volume)' : skipReason(h)),
-        op: (h) => ops.each('gitea', giteaItems(h).map((m) => ops.recovery.restoreGitea({ volume: m.volume!, file: `${dir(h)}/${m.file}`, image: m.image!, set: src(h)!.set }))),
+        op: (h) => ops.each('gitea', giteaItems(h).map((m) => recoveryOps.restoreGitea({ volume: m.volume!, file: `${dir(h)}/${m.file}`, image: m.image!, set: src(h)!.set }))),
       }) as Task<unknown[]>;
       return [
         task({
           name: 'postgres ready',
           when: (h) => !h.check && manifestItems(h, 'postgres').length > 0,
           whenReason: (h) => (h.check ? 'check mode starts no database' : 'no database in the set'),
-          op: (h) => ops.recovery.postgresReady({ services: [...new Set(manifestItems(h, 'postgres').map((m) => m.service!))], host: '127.0.0.1' }),
+          op: (h) => recoveryOps.postgresReady({ services: [...new Set(manifestItems(h, 'postgres').map((m) => m.service!))], host: '127.0.0.1' }),
           retries: 60,
           delaySeconds: 2,
         }),
@@ -258,7 +260,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
           op: (h) => {
             const s = src(h)!;
             const started = resuming(s.marker, s.set) ? s.marker!.started : now();
-            return ops.recovery.writeMarker({ root: h.vars.backup_root, marker: { set: s.set, started, restored: now() } });
+            return recoveryOps.writeMarker({ root: h.vars.backup_root, marker: { set: s.set, started, restored: now() } });
           },
         }),
       ];
@@ -280,7 +282,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
         op: (h) => {
           const s = src(h)!;
           const m: RecoveryMarker = { set: s.set, started: resuming(s.marker, s.set) ? s.marker!.started : now(), restored: s.marker?.restored ?? now(), completed: now() };
-          return ops.recovery.writeMarker({ root: h.vars.backup_root, marker: m });
+          return recoveryOps.writeMarker({ root: h.vars.backup_root, marker: m });
         },
       }),
     ],

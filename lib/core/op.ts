@@ -44,6 +44,8 @@ export type Decision<R> =
       apply?: (remote: Remote) => Promise<R>;
       /** The result after the commands ran, from their outputs. */
       result?: (outputs: ExecResult) => R;
+      /** The failure when the last command exits non-zero, if the op words it itself (and keeps a result for failedWhen). */
+      failure?: (outputs: ExecResult) => OpFailure;
       /** The result reported in check mode, where nothing ran. */
       checkResult?: R;
       /** Commands that cannot be predicted in check mode (a plain command) report skipped there. */
@@ -63,6 +65,12 @@ export interface Op<R = unknown, S = unknown> {
   decide(state: S): Decision<R>;
   /** Read-only ops (facts, checks) run in check mode too. */
   readonly readOnly?: boolean;
+  /**
+   * Its probe and change touch only this host's own files, nothing another
+   * host or a network service provides: its change may run ahead, in the
+   * round trip of the change before it (runner/run-ahead.ts).
+   */
+  readonly hostLocal?: boolean;
 }
 
 export interface ParamProblem {
@@ -95,6 +103,8 @@ export interface OpDefinition<Schema extends z.ZodType, R, S> {
   probe?: (p: z.output<Schema>) => Probe<S> | undefined;
   decide: (p: z.output<Schema>, state: S) => Decision<R>;
   readOnly?: boolean | ((p: z.output<Schema>) => boolean);
+  /** See Op.hostLocal. */
+  hostLocal?: boolean;
 }
 
 /**
@@ -126,6 +136,7 @@ export function defineOp<Schema extends z.ZodType, R, S = undefined>(def: OpDefi
       describe: () => def.describe(p),
       decide: (state: S) => def.decide(p, state),
       readOnly: typeof def.readOnly === 'function' ? def.readOnly(p) : (def.readOnly ?? false),
+      hostLocal: def.hostLocal ?? false,
     };
     const probe = def.probe?.(p);
     if (probe) op.probe = probe;

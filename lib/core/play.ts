@@ -28,6 +28,13 @@ export interface PlayOptions<S extends VarsSchema> {
   becomeUser?: string;
   /** Run notified handlers even for hosts that failed later in the play. */
   forceHandlers?: boolean;
+  /**
+   * Default true: a change may carry the host-local file changes of the
+   * tasks right after it in its round trip, each guarded by its probe
+   * (runner/run-ahead.ts), so a host can be a few file tasks ahead of the
+   * others. false keeps every host in lockstep, task by task.
+   */
+  runAhead?: boolean;
   /** Facts to read in the first round trip of every host. */
   facts?: Fact<unknown>[];
   tags?: string[];

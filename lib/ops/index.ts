@@ -12,5 +12,5 @@ export { rules as firewall } from './firewall/rules.ts';
 export * as docker from './docker/index.ts';
 export { assert } from './assert.ts';
 export { each } from './each.ts';
-export * as backup from './backup/index.ts';
-export * as recovery from './recovery/index.ts';
+// The backup and recovery steps (./backup, ./recovery) are imported by their
+// playbooks directly: not re-exported here, so no other playbook loads them.

@@ -1,6 +1,11 @@
-import { createTwoFilesPatch } from 'diff';
+import { createRequire } from 'node:module';
 import type { ChalkInstance } from 'chalk';
 import { jsonChanges, type Diff } from '../core/diff.ts';
+
+// Loaded on the first text diff: most runs print none, and every module a
+// run loads at start is paid on every run (benchmarks, docs/benchmarks.md).
+let diffLib: typeof import('diff') | undefined;
+const loadDiff = () => (diffLib ??= createRequire(import.meta.url)('diff') as typeof import('diff'));
 
 /** A change as lines: a unified diff for text, one line per changed path for JSON. */
 export function formatDiff(d: Diff, c: ChalkInstance): string[] {
@@ -15,7 +20,7 @@ export function formatDiff(d: Diff, c: ChalkInstance): string[] {
       }),
     ];
   }
-  const patch = createTwoFilesPatch(`${d.path} (before)`, `${d.path} (after)`, d.before, d.after, undefined, undefined, { context: 3 });
+  const patch = loadDiff().createTwoFilesPatch(`${d.path} (before)`, `${d.path} (after)`, d.before, d.after, undefined, undefined, { context: 3 });
   return patch
     .split('\n')
     .filter((l) => l !== '' && !l.startsWith('====='))

@@ -3,6 +3,7 @@ import { defineRole, ops, type HostContext, type Task } from '../../lib/index.ts
 import { backupVars, retentionFor, type BackupVars } from '../../lib/backup/config.ts';
 import type { RunLogEntry } from '../../lib/backup/listing.ts';
 import type { SetOutcome } from '../../lib/backup/set-script.ts';
+import * as backupOps from '../../lib/ops/backup/index.ts';
 
 /** Set by the playbook: `schedule` when a timer ran it (--scheduled), so --list can tell nights from manual runs. */
 export const backupRunVars = backupVars.extend({
@@ -47,12 +48,12 @@ export const backupSet = defineRole({
   name: 'backup',
   defaults: backupRunVars,
   build: ({ task, block }) => {
-    const set = task({ name: 'backup set', op: (h) => ops.backup.takeSet({ vars: h.vars as BackupVars }) });
+    const set = task({ name: 'backup set', op: (h) => backupOps.takeSet({ vars: h.vars as BackupVars }) });
     const prune = task({
       name: 'retention',
       when: (h) => h.status(set) === 'changed',
       whenReason: 'no set was published, so nothing is deleted',
-      op: (h) => ops.backup.retention({ root: h.vars.backup_root, rules: retentionFor(h.vars as BackupVars) }),
+      op: (h) => backupOps.retention({ root: h.vars.backup_root, rules: retentionFor(h.vars as BackupVars) }),
     });
     return {
       tasks: [
@@ -60,12 +61,12 @@ export const backupSet = defineRole({
           name: 'backup',
           block: [set, prune],
           always: [
-            task({ name: 'run log', op: (h) => ops.backup.recordRun({ root: h.vars.backup_root, entry: logEntry(h, 'set', [set, prune]) }) }),
+            task({ name: 'run log', op: (h) => backupOps.recordRun({ root: h.vars.backup_root, entry: logEntry(h, 'set', [set, prune]) }) }),
             task({
               name: 'failure webhook',
               when: (h) => anyFailed(h, [set, prune]) && h.vars.backup_webhook !== undefined,
               whenReason: (h) => (h.vars.backup_webhook === undefined ? 'no backup_webhook in the inventory' : 'the run did not fail'),
-              op: (h) => ops.backup.notifyWebhook({ url: h.vars.backup_webhook!, payload: failurePayload(h, 'set', [set, prune]) }),
+              op: (h) => backupOps.notifyWebhook({ url: h.vars.backup_webhook!, payload: failurePayload(h, 'set', [set, prune]) }),
             }),
           ],
         }),
@@ -83,7 +84,7 @@ export const backupOffsite = defineRole({
       name: 'off-site copy',
       op: (h) => {
         const o = h.vars.backup_offsite!;
-        return ops.backup.offsiteCopy({ root: h.vars.backup_root, remote: o.remote, maxDelete: o.max_delete, ownConfig: o.rclone_config !== undefined });
+        return backupOps.offsiteCopy({ root: h.vars.backup_root, remote: o.remote, maxDelete: o.max_delete, ownConfig: o.rclone_config !== undefined });
       },
     });
     return {
@@ -96,17 +97,17 @@ export const backupOffsite = defineRole({
               name: 'rclone config',
               when: (h) => h.vars.backup_offsite?.rclone_config !== undefined,
               whenReason: "no backup_offsite.rclone_config: rclone's own config is used",
-              op: (h) => ops.copy({ path: ops.backup.RCLONE_CONFIG, content: h.vars.backup_offsite!.rclone_config!, mode: '0600' }),
+              op: (h) => ops.copy({ path: backupOps.RCLONE_CONFIG, content: h.vars.backup_offsite!.rclone_config!, mode: '0600' }),
             }),
             copy,
           ],
           always: [
-            task({ name: 'run log', op: (h) => ops.backup.recordRun({ root: h.vars.backup_root, entry: logEntry(h, 'offsite', [copy]) }) }),
+            task({ name: 'run log', op: (h) => backupOps.recordRun({ root: h.vars.backup_root, entry: logEntry(h, 'offsite', [copy]) }) }),
             task({
               name: 'failure webhook',
               when: (h) => anyFailed(h, [copy]) && h.vars.backup_webhook !== undefined,
               whenReason: (h) => (h.vars.backup_webhook === undefined ? 'no backup_webhook in the inventory' : 'the copy did not fail'),
-              op: (h) => ops.backup.notifyWebhook({ url: h.vars.backup_webhook!, payload: failurePayload(h, 'offsite', [copy]) }),
+              op: (h) => backupOps.notifyWebhook({ url: h.vars.backup_webhook!, payload: failurePayload(h, 'offsite', [copy]) }),
             }),
           ],
         }),

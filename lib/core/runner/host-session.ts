@@ -5,6 +5,7 @@ import type { OpStatus } from '../op.ts';
 import type { Task } from '../task.ts';
 import type { Become, ExecResult, Transport } from '../../transport/types.ts';
 import { batchScript, splitBatch } from './probe-batch.ts';
+import type { RanAhead } from './run-ahead.ts';
 
 export interface Registered {
   status: OpStatus;
@@ -22,6 +23,12 @@ export class HostSession {
   readonly probes = new Map<string, ExecResult>();
   readonly facts = new Map<Fact<unknown>, unknown>();
   readonly results = new Map<Task<unknown>, Registered>();
+  /**
+   * Changes that rode in an earlier task's round trip (run-ahead.ts), keyed
+   * by task id until the runner reaches that task. Not cleared by
+   * invalidate(): they already happened and must still be reported.
+   */
+  readonly ranAhead = new Map<string, RanAhead>();
   /** Round trips made, for tests and benchmarks. */
   roundTrips = 0;
 

@@ -47,6 +47,13 @@ export interface RunSummary {
 
 class PlayAbort extends Error {}
 
+/** A task later in the list, and whether only tasks lie between (run-ahead.ts). */
+interface Following {
+  item: Task<any>;
+  scope: Scope;
+  adjacent: boolean;
+}
+
 interface BatchState {
   hosts: string[];
   failed: Set<string>;
@@ -242,7 +249,7 @@ export class Runner {
         await this.#flushHandlers(batch, [...batch.notified.values()].flatMap((s) => [...s]), scope);
       } else {
         if (!this.#selected(item, scope)) continue;
-        const rest = items.slice(i + 1).filter((x) => x.item instanceof Task && this.#selected(x.item, x.scope)) as { item: Task; scope: Scope }[];
+        const rest = this.#following(items.slice(i + 1));
         const outcomes = await this.#runTaskOnHosts(item, scope, active, batch, rest);
         for (const [h, o] of outcomes) if (o.status === 'failed' && !o.ignored) failed.add(h);
       }
@@ -250,6 +257,17 @@ export class Runner {
       if (!rescuable) this.#checkFailureLimits(batch, failed);
     }
     return failed;
+  }
+
+  /** The selected tasks after this one; `adjacent` until a block or a handler flush lies between. */
+  #following(items: { item: Item; scope: Scope }[]): Following[] {
+    const rest: Following[] = [];
+    let adjacent = true;
+    for (const x of items) {
+      if (!(x.item instanceof Task) || x.item.options.op === (FLUSH_HANDLERS as unknown)) adjacent = false;
+      else if (this.#selected(x.item, x.scope)) rest.push({ item: x.item, scope: x.scope, adjacent });
+    }
+    return rest;
   }
 
   #checkFailureLimits(batch: BatchState, failedNow: Set<string>): void {
@@ -335,7 +353,7 @@ export class Runner {
     );
   }
 
-  #env(task: Task<any>, scope: Scope, host: string, batch: BatchState, rest: { item: Task; scope: Scope }[]): TaskEnv {
+  #env(task: Task<any>, scope: Scope, host: string, batch: BatchState, rest: Following[]): TaskEnv {
     const play = batch.play;
     const delegate = task.options.delegateTo;
     let target = this.#session(host, play);
@@ -352,13 +370,24 @@ export class Runner {
       target,
       become: this.#become(play, task, delegate !== undefined ? target.name : host),
       prefetchFacts: play.options.facts ?? [],
-      lookahead:
-        delegate !== undefined || task.options.runOnce
-          ? []
-          : rest
-              .filter((r) => r.item.options.delegateTo === undefined && !r.item.options.runOnce)
-              .map((r) => ({ task: r.item, env: () => this.#env(r.item, r.scope, host, batch, []) })),
+      lookahead: delegate !== undefined || task.options.runOnce ? [] : this.#lookahead(rest, host, batch),
+      runAhead: play.options.runAhead !== false && !play.options.anyErrorsFatal && play.options.maxFailPercentage === undefined,
     };
+  }
+
+  /** Later tasks for this host; a delegated or run-once task in between ends adjacency (it runs elsewhere or once). */
+  #lookahead(rest: Following[], host: string, batch: BatchState): TaskEnv['lookahead'] {
+    let adjacent = true;
+    const out: TaskEnv['lookahead'] = [];
+    for (const r of rest) {
+      if (r.item.options.delegateTo !== undefined || r.item.options.runOnce) {
+        adjacent = false;
+        continue;
+      }
+      adjacent &&= r.adjacent;
+      out.push({ task: r.item, env: () => this.#env(r.item, r.scope, host, batch, []), adjacent });
+    }
+    return out;
   }
 
   async #runTaskOnHosts(
@@ -366,7 +395,7 @@ export class Runner {
     scope: Scope,
     hosts: string[],
     batch: BatchState,
-    rest: { item: Task; scope: Scope }[],
+    rest: Following[],
     isHandler = false,
   ): Promise<Map<string, TaskOutcome>> {
     const location = task.location ? formatLocation(task.location) : undefined;

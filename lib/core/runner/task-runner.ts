@@ -9,6 +9,7 @@ import type { Task } from '../task.ts';
 import type { Become, ExecResult } from '../../transport/types.ts';
 import type { HostSession } from './host-session.ts';
 import { batchScript, splitBatch } from './probe-batch.ts';
+import { commandsKey, headWithLinks, splitHeadWithLinks, type AheadLink } from './run-ahead.ts';
 
 export interface TaskOutcome {
   status: HostStatus;
@@ -27,13 +28,21 @@ export interface TaskEnv {
   /** The host the op runs on (the delegate when delegating). */
   target: HostSession;
   become: Become | undefined;
-  /** Later tasks of the same list, whose probes may share this round trip. */
-  lookahead: { task: Task<any>; env: () => TaskEnv }[];
+  /**
+   * Later tasks of the same list, whose probes may share this round trip.
+   * `adjacent`: nothing but tasks of this host lies between (no block,
+   * handler flush, delegated or run-once task), so its change may run ahead.
+   */
+  lookahead: { task: Task<any>; env: () => TaskEnv; adjacent: boolean }[];
+  /** Host-local changes of the adjacent tasks may ride in a change's round trip (off for anyErrorsFatal, maxFailPercentage, runAhead: false). */
+  runAhead: boolean;
   /** The play's declared facts, read in the same round trip as the first probes. */
   prefetchFacts: Fact<unknown>[];
 }
 
 const MAX_BATCH = 64;
+/** Probes of tasks beyond the run-ahead chain read in a change's round trip; enough to reach the next change. */
+const PROBES_AFTER_CHANGE = 8;
 const MAX_NOT_READY = 8;
 
 export function describeWhen(fn: (...args: never[]) => unknown): string {
@@ -73,12 +82,12 @@ function sameBecome(a: Become | undefined, b: Become | undefined): boolean {
 }
 
 /** Probes of this task and of the tasks after it that can already be evaluated. */
-function collectProbes(task: Task<any>, ownProbe: Command | undefined, env: TaskEnv) {
+function collectProbes(task: Task<any>, ownProbe: Command | undefined, env: TaskEnv, limit = MAX_BATCH) {
   const items: { key: string; command: Command; fact?: Fact<unknown> }[] = [];
   if (ownProbe) items.push({ key: task.id, command: ownProbe });
   for (const f of env.prefetchFacts) if (!env.target.facts.has(f)) items.push({ key: `fact:${f.name}`, command: f.command, fact: f });
   for (const next of env.lookahead) {
-    if (items.length >= MAX_BATCH) break;
+    if (items.length >= limit) break;
     const nextEnv = next.env();
     if (nextEnv.target !== env.target || !sameBecome(nextEnv.become, env.become)) break;
     try {
@@ -122,9 +131,10 @@ type ProbeItem = { key: string; command: Command; fact?: Fact<unknown> };
 /**
  * Runs a change's commands. The probes of the tasks that follow ride in the
  * same exec after the last command (marked by its exit status), so a
- * converge costs one round trip per changed task instead of two.
+ * converge costs one round trip per changed task instead of two; so do the
+ * guarded host-local changes of the tasks right after it (run-ahead.ts).
  */
-async function applyChange(decision: Extract<Decision<unknown>, { kind: 'change' }>, env: TaskEnv, taskId: string, next: ProbeItem[]) {
+async function applyChange(decision: Extract<Decision<unknown>, { kind: 'change' }>, env: TaskEnv, taskId: string, next: ProbeItem[], links: AheadLink[]) {
   const remote = remoteFor(env, taskId);
   if (decision.apply) return decision.apply(remote);
   const execs = groupForExec(decision.commands ?? []);
@@ -132,38 +142,92 @@ async function applyChange(decision: Extract<Decision<unknown>, { kind: 'change'
   let last: ExecResult | undefined;
   for (let i = 0; i < execs.length; i++) {
     const c = execs[i]!;
-    if (i === execs.length - 1 && next.length > 0) {
-      last = await execWithProbes(c, env, taskId, next);
+    if (i === execs.length - 1 && (next.length > 0 || links.length > 0)) {
+      last = await execWithFollowers(c, env, taskId, next, links);
     } else last = await remote.run(c);
-    if (last.code !== 0) throw new OpFailure(failureText(c, last), last);
+    if (last.code !== 0) throw decision.failure?.(last) ?? new OpFailure(failureText(c, last), last);
   }
   return decision.result && last ? decision.result(last) : undefined;
 }
 
-async function execWithProbes(act: Command, env: TaskEnv, taskId: string, next: ProbeItem[]): Promise<ExecResult> {
+async function execWithFollowers(act: Command, env: TaskEnv, taskId: string, next: ProbeItem[], links: AheadLink[]): Promise<ExecResult> {
+  const layout = headWithLinks(act, links);
   const { command: batch, marker } = batchScript(next.map((n) => n.command));
-  const end = `${marker}-act`;
-  const combined = new Command(
-    Buffer.concat([
-      Buffer.from('( '),
-      act.bytes,
-      Buffer.from(`\n)\nrigger_rc=$?\nprintf '\\n%s %s\\n' '${end}' "$rigger_rc"; printf '\\n%s\\n' '${end}' >&2\n{\n`),
-      batch.bytes,
-      Buffer.from(`\n} </dev/null\nexit "$rigger_rc"\n`),
-    ]),
-    act.stdin,
-  );
+  const combined = new Command(Buffer.concat([layout.bytes, Buffer.from('{\n'), batch.bytes, Buffer.from('\n} </dev/null\nexit "$rigger_rc"\n')]), layout.stdin);
   const r = await env.target.exec(combined, taskId, env.become);
-  const outAt = r.stdout.indexOf(Buffer.from(`\n${end} `));
-  const errAt = r.stderr.indexOf(Buffer.from(`\n${end}\n`));
-  if (outAt < 0 || errAt < 0) return r;
-  const rest = { ...r, stdout: r.stdout.subarray(outAt + 1), stderr: r.stderr.subarray(errAt + 1) };
-  try {
-    env.target.store(next, splitBatch(rest, marker, next.length));
-  } catch {
-    // Unreadable probe output is simply not cached: the next task probes again.
+  const parts = splitHeadWithLinks(r, layout, links);
+  if (!parts) return r;
+  parts.ran.forEach((ran, i) => {
+    const link = links[i]!;
+    env.target.ranAhead.set(link.taskId, { decidedFrom: link.decidedFrom, commands: commandsKey(link.commands), act: ran });
+  });
+  if (parts.rest && next.length > 0) {
+    try {
+      env.target.store(next, splitBatch(parts.rest, marker, next.length));
+    } catch {
+      // Unreadable probe output is simply not cached: the next task probes again.
+    }
   }
-  return { ...r, stdout: r.stdout.subarray(0, outAt), stderr: r.stderr.subarray(0, errAt) };
+  return parts.head;
+}
+
+const MAX_LINKS = 32;
+const MAX_LINK_STDIN = 8 * 1024 * 1024;
+
+/**
+ * The adjacent tasks after this one whose host-local change can ride in its
+ * round trip: decided from the probe outputs read before this change, with
+ * facts already dropped (a task that needs a fact stops the chain, as facts
+ * may change with this change). The guard on the host re-checks each probe.
+ */
+function aheadLinks(task: Task<any>, env: TaskEnv, before: Map<string, ExecResult>): AheadLink[] {
+  if (!env.runAhead || env.check || !plainForRunAhead(task)) return [];
+  const links: AheadLink[] = [];
+  let stdinBytes = 0;
+  for (const next of env.lookahead) {
+    if (!next.adjacent || links.length >= MAX_LINKS || !plainForRunAhead(next.task)) break;
+    const decidedFrom = before.get(next.task.id);
+    if (!decidedFrom) break;
+    try {
+      const nextEnv = next.env();
+      if (nextEnv.target !== env.target || !sameBecome(nextEnv.become, env.become)) break;
+      const h = nextEnv.context(true);
+      if (next.task.options.when && !next.task.options.when(h)) break;
+      const op = resolveOp(next.task, h);
+      if (op.problems.length > 0 || !op.probe || !op.hostLocal || op.readOnly) break;
+      const decision = op.decide(op.probe.parse(decidedFrom));
+      if (decision.kind !== 'change' || decision.apply || !decision.commands?.length) break;
+      stdinBytes += decision.commands.reduce((n, c) => n + c.stdinBytes().length, 0);
+      if (stdinBytes > MAX_LINK_STDIN) break;
+      links.push({ taskId: next.task.id, probe: op.probe.command, decidedFrom, commands: decision.commands });
+    } catch {
+      break;
+    }
+  }
+  return links;
+}
+
+/** Options that judge a task after its change ran (a failedWhen, an until) would come too late for the tasks run after it. */
+function plainForRunAhead(task: Task<any>): boolean {
+  const o = task.options;
+  return !o.failedWhen && !o.until;
+}
+
+/** A task whose change already ran in an earlier task's round trip: report it from what ran. */
+function fromRanAhead(op: Op<unknown, unknown>, env: TaskEnv, taskId: string): Omit<TaskOutcome, 'durationMs'> | undefined {
+  const ahead = env.target.ranAhead.get(taskId);
+  if (!ahead || !op.probe) return undefined;
+  env.target.ranAhead.delete(taskId);
+  env.target.probes.delete(taskId);
+  const decision = op.decide(op.probe.parse(ahead.decidedFrom));
+  if (decision.kind !== 'change' || !commandsKey(decision.commands ?? []).equals(ahead.commands)) {
+    return { status: 'failed', msg: 'this task\'s change already ran ahead, but deciding again gave a different change: its when and op must be pure functions of the host context' };
+  }
+  const base = { msg: decision.msg, ...(decision.diff ? { diff: decision.diff } : {}) };
+  if (ahead.act.code !== 0) throw decision.failure?.(ahead.act) ?? new OpFailure(failureText(Command.join(decision.commands ?? []), ahead.act), ahead.act);
+  const result = decision.result ? decision.result(ahead.act) : undefined;
+  const unchanged = decision.unchanged !== undefined && decision.unchanged(result);
+  return { status: unchanged ? 'ok' : 'changed', ...base, result };
 }
 
 async function attempt(task: Task<any>, env: TaskEnv): Promise<Omit<TaskOutcome, 'durationMs'>> {
@@ -177,6 +241,8 @@ async function attempt(task: Task<any>, env: TaskEnv): Promise<Omit<TaskOutcome,
   // target's probe cache is keyed by task: a delegated task probes on its
   // own, and never batches the probes of its host's later tasks on the target.
   const delegated = env.target.name !== env.context(false).name;
+  const ranAhead = delegated ? undefined : fromRanAhead(op, env, task.id);
+  if (ranAhead) return ranAhead;
   if (op.probe && delegated) {
     state = op.probe.parse(await env.target.exec(op.probe.command, task.id, env.become));
   } else if (op.probe) {
@@ -200,10 +266,16 @@ async function attempt(task: Task<any>, env: TaskEnv): Promise<Omit<TaskOutcome,
     if (decision.unpredictable) return { status: 'skipped', msg: `check mode: would ${decision.msg}` };
     return { status: 'changed', ...base, result: decision.checkResult };
   }
+  // What the next tasks would be decided from, before this change drops it.
+  const before = new Map(env.target.probes);
   env.target.invalidate();
-  // The probes of the tasks after this one, read after the change, in the same exec.
-  const next = delegated ? [] : collectProbes(task, undefined, env);
-  const result = await applyChange(decision, env, task.id, next);
+  const links = delegated ? [] : aheadLinks(task, env, before);
+  // The probes of the tasks after this one, read after the change, in the
+  // same exec: those that ran ahead (in case the chain stops early) and a
+  // few more. Not all of them: a cold converge would read every later
+  // task's state again after every change.
+  const next = delegated ? [] : collectProbes(task, undefined, env, Math.min(MAX_BATCH, links.length + PROBES_AFTER_CHANGE));
+  const result = await applyChange(decision, env, task.id, next, links);
   const unchanged = op.readOnly || (decision.unchanged !== undefined && decision.unchanged(result));
   return { status: unchanged ? 'ok' : 'changed', ...base, result };
 }

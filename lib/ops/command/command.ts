@@ -45,6 +45,8 @@ function guardProbe(p: Common): Probe<GuardState | undefined> | undefined {
   };
 }
 
+const commandResult = (r: ExecResult): CommandResult => ({ stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), rc: r.code });
+
 function decideRun(p: Common, body: Command, shown: string, state: GuardState | undefined): Decision<CommandResult> {
   if (p.creates && state?.createsExists) return { kind: 'ok', result: { stdout: '', stderr: '', rc: 0 }, msg: `${p.creates} exists` };
   if (p.removes && state && !state.removesExists) return { kind: 'ok', result: { stdout: '', stderr: '', rc: 0 }, msg: `${p.removes} does not exist` };
@@ -60,14 +62,12 @@ function decideRun(p: Common, body: Command, shown: string, state: GuardState | 
     msg: `run ${shown}`,
     // With creates/removes the guard says it would run; without, nothing can be predicted.
     unpredictable: !p.creates && !p.removes,
-    apply: async (remote) => {
-      const r = await remote.run(full);
-      const result = { stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), rc: r.code };
-      if (r.code !== 0) {
-        const tail = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-6).join('\n');
-        throw new OpFailure(`exited ${r.code}: ${shown}${tail ? `\n${tail}` : ''}`, r, result);
-      }
-      return result;
+    commands: [full],
+    result: commandResult,
+    failure: (r) => {
+      const result = commandResult(r);
+      const tail = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-6).join('\n');
+      return new OpFailure(`exited ${r.code}: ${shown}${tail ? `\n${tail}` : ''}`, r, result);
     },
   };
 }

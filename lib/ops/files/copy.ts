@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { absolutePath, defineOp, fileMode } from '../../core/op.ts';
@@ -27,12 +28,23 @@ function bytesOf(content: string | Buffer | Secret): Buffer {
   return typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
 }
 
+/**
+ * The checksum the probe may skip reading content for. Never for a Secret: a
+ * password's hash in a command line could be guessed back from the host's
+ * process list. Not for src either: the file is read when deciding.
+ */
+function wantedSha256(p: { content?: string | Buffer | Secret | undefined }): string | undefined {
+  if (p.content === undefined || p.content instanceof Secret) return undefined;
+  return createHash('sha256').update(bytesOf(p.content)).digest('hex');
+}
+
 /** A file's whole content, from a value or a controller file, compared by checksum. */
 export const copy = defineOp({
   kind: 'files.copy',
+  hostLocal: true,
   schema,
   describe: (p) => p.path,
-  probe: (p) => pathStateProbe(p.path, true),
+  probe: (p) => pathStateProbe(p.path, true, wantedSha256(p)),
   decide: (p, state: PathState) => {
     const desired = p.src !== undefined ? readFileSync(p.src) : bytesOf(p.content!);
     return decideFileContent(p.path, desired, state, { ...p, secret: p.content instanceof Secret ? p.content : undefined });

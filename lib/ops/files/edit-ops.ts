@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { absolutePath, defineOp, fileMode } from '../../core/op.ts';
 import { editBlock } from './edit-block.ts';
@@ -59,6 +60,7 @@ const lineSchema = z
 /** One line in a file (Ansible's lineinfile). */
 export const line = defineOp({
   kind: 'files.line',
+  hostLocal: true,
   schema: lineSchema,
   describe: (p) => `${p.path}: ${p.line ?? p.regexp}`,
   probe: (p) => pathStateProbe(p.path, EDIT_LIMIT),
@@ -81,6 +83,7 @@ const blockSchema = z
 /** Lines between two markers that rigger owns (Ansible's blockinfile). */
 export const block = defineOp({
   kind: 'files.block',
+  hostLocal: true,
   schema: blockSchema,
   describe: (p) => `${p.path}: ${p.marker.replace('{mark}', '')}`,
   probe: (p) => pathStateProbe(p.path, EDIT_LIMIT),
@@ -96,6 +99,7 @@ const jsonSchema = z
 /** Keys merged into a JSON file, others kept; the file is rewritten only when a value really changes. */
 export const jsonFile = defineOp({
   kind: 'files.json',
+  hostLocal: true,
   schema: jsonSchema,
   describe: (p) => `${p.path}: ${Object.keys(p.merge).join(', ')}`,
   probe: (p) => pathStateProbe(p.path, EDIT_LIMIT),
@@ -146,6 +150,7 @@ export function template<V>(p: { path: string; template: Template<V>; vars: V; m
 
 const templateOp = defineOp({
   kind: 'files.template',
+  hostLocal: true,
   schema: z
     .object({
       path: absolutePath,
@@ -158,6 +163,6 @@ const templateOp = defineOp({
     })
     .strict(),
   describe: (p) => p.path,
-  probe: (p) => pathStateProbe(p.path, true),
+  probe: (p) => pathStateProbe(p.path, true, p.error ? undefined : createHash('sha256').update(p.content, 'utf8').digest('hex')),
   decide: (p, state: PathState) => (p.error ? { kind: 'fail', reason: p.error } : decideFileContent(p.path, Buffer.from(p.content, 'utf8'), state, p)),
 });

@@ -32,6 +32,7 @@ function change(p: Params, msg: string, commands: Command[], lines: string[] = [
 /** A path's kind and attributes: file, directory, symlink, touched, or absent. */
 export const file = defineOp({
   kind: 'files.file',
+  hostLocal: true,
   schema,
   describe: (p) => `${p.path} (${p.state})`,
   probe: (p) => pathStateProbe(p.path, false),

@@ -23,11 +23,17 @@ export const DIFF_LIMIT = 64 * 1024;
 /** Ops that edit a file (line, block, JSON) must read all of it, up to this size. */
 export const EDIT_LIMIT = 4 * 1024 * 1024;
 
-/** Reads a path's kind and attributes; with content, the bytes of a file up to the limit (DIFF_LIMIT for true). */
-export function pathStateProbe(path: string, withContent: boolean | number): Probe<PathState> {
+/**
+ * Reads a path's kind and attributes; with content, the bytes of a file up to
+ * the limit (DIFF_LIMIT for true). `unlessSha256`: the content the op wants;
+ * a file that already has it is not read back (its content is only wanted
+ * for a diff, and there is none).
+ */
+export function pathStateProbe(path: string, withContent: boolean | number, unlessSha256?: string): Probe<PathState> {
   const limit = withContent === true ? DIFF_LIMIT : withContent === false ? 0 : withContent;
+  const unless = unlessSha256 !== undefined && /^[0-9a-f]{64}$/.test(unlessSha256) ? ` && [ "$1" != ${unlessSha256} ]` : '';
   // Few processes per path: one stat, one sha256sum, and base64 only when the content is wanted.
-  const content = limit > 0 ? `if [ "\${s##*|}" -le ${limit} ]; then base64 -w0 -- "$p"; fi` : ':';
+  const content = limit > 0 ? `if [ "\${s##*|}" -le ${limit} ]${unless}; then base64 -w0 -- "$p"; fi` : ':';
   const script = sh`p=${path}
 if [ -L "$p" ] || [ -e "$p" ]; then
   s=$(stat -c '%F|%a|%U|%G|%s' -- "$p") || exit 1

@@ -1,0 +1,141 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Command, StdinPart } from '../command.ts';
+import type { ExecResult } from '../../transport/types.ts';
+
+/**
+ * Run-ahead: a cold converge would pay one round trip per changed task. When
+ * a change runs, the host-local changes of the tasks right after it ride in
+ * the same exec, each behind a guard: the task's probe runs again on the
+ * host, and its change runs only if the probe's output (stdout, stderr and
+ * exit status) is byte for byte what the controller decided from. A decision
+ * is a pure function of that output and the task's parameters, so the change
+ * that runs is exactly the one the task would have run in its own round
+ * trip. The first guard that does not hold (or the first change that fails)
+ * ends the chain; the tasks after it run as usual.
+ *
+ * The expected digests travel on stdin, not in the command line, so not even
+ * a hash of a probed file shows in the host's process list.
+ */
+
+/** A later task whose change rides along, with what the controller decided from. */
+export interface AheadLink {
+  taskId: string;
+  probe: Command;
+  /** The probe output the decision was made from. */
+  decidedFrom: ExecResult;
+  commands: readonly Command[];
+}
+
+/** What ran ahead for a task: consumed when the runner reaches that task. */
+export interface RanAhead {
+  decidedFrom: ExecResult;
+  /** The exact commands that ran, to check that the task decides the same again. */
+  commands: Buffer;
+  act: ExecResult;
+}
+
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+/** The digest the guard compares: the same text the remote builds with sha256sum. */
+export function probeDigest(r: ExecResult): string {
+  return sha256(`${r.code}\n${sha256(r.stdout)}  o\n${sha256(r.stderr)}  e\n`);
+}
+
+/** The commands of a change as the bytes that identify them. */
+export function commandsKey(commands: readonly Command[]): Buffer {
+  return Buffer.concat(commands.flatMap((c) => [c.bytes, Buffer.from('\0'), c.stdinBytes(), Buffer.from('\0')]));
+}
+
+/**
+ * A change's commands as one shell fragment reading its own slice of a
+ * shared stdin: a command with stdin gets exactly its bytes (`head -c`, which
+ * never reads past its count), the others /dev/null. Stops at the first
+ * failure, like separate execs would.
+ */
+function act(commands: readonly Command[]): { bytes: Buffer; stdin: StdinPart[] } {
+  const parts: Buffer[] = [];
+  const stdin: StdinPart[] = [];
+  commands.forEach((c, i) => {
+    if (i > 0) parts.push(Buffer.from(' && '));
+    const n = c.stdinBytes().length;
+    if (n > 0) {
+      parts.push(Buffer.from(`{ head -c ${n} | (\n`), c.bytes, Buffer.from('\n); }'));
+      stdin.push(...c.stdin);
+    } else parts.push(Buffer.from('{ (\n'), c.bytes, Buffer.from('\n) </dev/null; }'));
+  });
+  return { bytes: Buffer.concat(parts), stdin };
+}
+
+/**
+ * The head change followed by its run-ahead links. Output: the head's
+ * stdout/stderr, a line `END rc` (stdout) / `END` (stderr), then one framed
+ * segment per link that ran, then `DONE` on both streams.
+ */
+export function headWithLinks(head: Command, links: readonly AheadLink[], marker = `@@rigger-ahead-${randomBytes(8).toString('hex')}`) {
+  const end = `${marker}-end`;
+  const done = `${marker}-done`;
+  const headAct = links.length ? act([head]) : { bytes: Buffer.concat([Buffer.from('(\n'), head.bytes, Buffer.from('\n)')]), stdin: [...head.stdin] };
+  const parts: Buffer[] = [
+    headAct.bytes,
+    Buffer.from(`\nrigger_rc=$?\nprintf '\\n%s %s\\n' '${end}' "$rigger_rc"; printf '\\n%s\\n' '${end}' >&2\n`),
+  ];
+  const stdin: StdinPart[] = [...headAct.stdin];
+  if (links.length) {
+    parts.push(
+      Buffer.from(
+        'if [ "$rigger_rc" -eq 0 ] && command -v sha256sum >/dev/null 2>&1 && rigger_t=$(mktemp -d "${TMPDIR:-/tmp}/rigger-ahead.XXXXXXXX"); then\nwhile :; do\n',
+      ),
+    );
+    links.forEach((link, i) => {
+      const a = act(link.commands);
+      // `read` takes one line and no more (it reads byte by byte, or seeks
+      // back on a file), so the act's own bytes stay where they are.
+      stdin.push(`${probeDigest(link.decidedFrom)}\n`, ...a.stdin);
+      parts.push(
+        Buffer.from('IFS= read -r rigger_x || break\n( '),
+        link.probe.bytes,
+        Buffer.from(
+          `\n) >"$rigger_t/o" 2>"$rigger_t/e" </dev/null; rigger_c=$?\n` +
+            `[ "$({ echo "$rigger_c"; cd "$rigger_t" && sha256sum o e; } | sha256sum)" = "$rigger_x  -" ] || break\n` +
+            `printf '%s\\n' '${marker} s ${i}'; printf '%s\\n' '${marker} s ${i}' >&2\n`,
+        ),
+        a.bytes,
+        Buffer.from(`\nrigger_c=$?\nprintf '\\n%s %s\\n' '${marker} e ${i}' "$rigger_c"; printf '\\n%s\\n' '${marker} e ${i}' >&2\n[ "$rigger_c" -eq 0 ] || break\n`),
+      );
+    });
+    parts.push(Buffer.from('break\ndone\nrm -rf -- "$rigger_t"\nfi\n'));
+  }
+  parts.push(Buffer.from(`printf '\\n%s\\n' '${done}'; printf '\\n%s\\n' '${done}' >&2\n`));
+  return { bytes: Buffer.concat(parts), stdin, marker, end, done };
+}
+
+/** Splits the output of {@link headWithLinks}: the head's result, each link that ran, and what came after. */
+export function splitHeadWithLinks(r: ExecResult, layout: { marker: string; end: string; done: string }, links: readonly AheadLink[]) {
+  const outEnd = r.stdout.indexOf(Buffer.from(`\n${layout.end} `));
+  const errEnd = r.stderr.indexOf(Buffer.from(`\n${layout.end}\n`));
+  if (outEnd < 0 || errEnd < 0) return undefined;
+  const nl = r.stdout.indexOf(0x0a, outEnd + 1 + layout.end.length);
+  const head: ExecResult = { ...r, stdout: r.stdout.subarray(0, outEnd), stderr: r.stderr.subarray(0, errEnd), code: Number(r.stdout.subarray(outEnd + 1 + layout.end.length + 1, nl).toString('ascii')) };
+  const outDone = r.stdout.indexOf(Buffer.from(`\n${layout.done}\n`), nl);
+  const errDone = r.stderr.indexOf(Buffer.from(`\n${layout.done}\n`), errEnd);
+  if (outDone < 0 || errDone < 0) return { head, ran: [], rest: undefined };
+  const ran: ExecResult[] = [];
+  let outPos = nl + 1;
+  let errPos = errEnd + 1;
+  for (let i = 0; i < links.length; i++) {
+    const start = Buffer.from(`${layout.marker} s ${i}\n`);
+    const o = r.stdout.indexOf(start, outPos);
+    const e = r.stderr.indexOf(start, errPos);
+    if (o < 0 || o > outDone || e < 0 || e > errDone) break;
+    const oEnd = r.stdout.indexOf(Buffer.from(`\n${layout.marker} e ${i} `), o);
+    const eEnd = r.stderr.indexOf(Buffer.from(`\n${layout.marker} e ${i}\n`), e);
+    if (oEnd < 0 || eEnd < 0 || oEnd > outDone || eEnd > errDone) break;
+    const codeAt = oEnd + 1 + `${layout.marker} e ${i} `.length;
+    const codeEnd = r.stdout.indexOf(0x0a, codeAt);
+    ran.push({ stdout: r.stdout.subarray(o + start.length, oEnd), stderr: r.stderr.subarray(e + start.length, eEnd), code: Number(r.stdout.subarray(codeAt, codeEnd).toString('ascii')), durationMs: r.durationMs });
+    outPos = codeEnd + 1;
+    errPos = eEnd + 1;
+  }
+  const rest: ExecResult = { ...r, stdout: r.stdout.subarray(outDone + 1), stderr: r.stderr.subarray(errDone + 1) };
+  return { head, ran, rest };
+}
