@@ -17,5 +17,6 @@ export type { PlayOptions, Serial } from './core/play.ts';
 export { runPlaybook, runPlaybookForExitCode } from './cli/main.ts';
 export { defineInventory } from './inventory/ts-inventory.ts';
 export { ExitCode, InputError } from './core/errors.ts';
+export { z } from './core/zod.ts';
 export * as ops from './ops/index.ts';
 export * as facts from './facts/index.ts';

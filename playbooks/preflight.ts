@@ -4,8 +4,7 @@
 // when a check fails (warnings do not).
 //   npx tsx playbooks/preflight.ts [-i inventory] [--limit PATTERN]
 import semver from 'semver';
-import { z } from 'zod';
-import { defineFact, defineOp, definePlay, facts, runPlaybook, sh, type Decision, type HostContext } from '../lib/index.ts';
+import { defineFact, defineOp, definePlay, facts, runPlaybook, sh, type Decision, type HostContext, z } from '../lib/index.ts';
 import type { OutcomeRow } from '../lib/cli/main.ts';
 import { alignColumns } from '../lib/ui/columns.ts';
 

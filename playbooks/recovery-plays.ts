@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { definePlay, ops, type HostContext, type Play, type Task } from '../lib/index.ts';
+import { definePlay, ops, type HostContext, type Play, type Task, z } from '../lib/index.ts';
 import type { BackupItemConfig } from '../lib/backup/config.ts';
 import type { ManifestItem } from '../lib/backup/listing.ts';
 import { resuming, type RecoveryMarker } from '../lib/recovery/marker.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../core/zod.ts';
 import { Secret } from '../core/secret.ts';
 import { cronSchedule } from '../ops/cron/entry.ts';
 

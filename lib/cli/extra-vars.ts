@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml } from '../core/yaml.ts';
 import { InputError } from '../core/errors.ts';
 import type { LoadOptions } from '../inventory/yaml-inventory.ts';
 import { readVarsFile } from '../inventory/yaml-inventory.ts';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { z } from './zod.ts';
 import { InputError } from './errors.ts';
 import type { VarsSchema } from './role.ts';
 import type { Inventory } from '../inventory/inventory.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.ts';
 import type { Command } from './command.ts';
 import type { Diff } from './diff.ts';
 import type { ExecResult } from '../transport/types.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.ts';
 import type { Fact } from './fact.ts';
 import { callSite, type SourceLocation } from './location.ts';
 import type { Role, VarsSchema } from './role.ts';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { z } from './zod.ts';
 import { callSite, type SourceLocation } from './location.ts';
 import { builders, type Builders, type Handler, type Item } from './task.ts';
 

@@ -1,4 +1,4 @@
-import { isAlias, isMap, isScalar, isSeq, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, type Node } from '../core/yaml.ts';
 import { InputError } from '../core/errors.ts';
 import type { SourceLocation } from '../core/location.ts';
 import { Secret } from '../core/secret.ts';

@@ -1,4 +1,4 @@
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type ScalarTag } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type ScalarTag } from '../core/yaml.ts';
 import { InputError } from '../core/errors.ts';
 import { displayPath, type SourceLocation } from '../core/location.ts';
 import { decryptValue, VaultError } from '../core/vault.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../core/zod.ts';
 import { defineOp, type Decision } from '../core/op.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../core/zod.ts';
 import { sh, type Command } from '../core/command.ts';
 
 /**

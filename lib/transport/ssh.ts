@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { createRequire } from 'node:module';
+import type { Client as SshClient, ClientChannel, ConnectConfig } from 'ssh2';
 import type { Duplex } from 'node:stream';
 import type { Command } from '../core/command.ts';
 import { HostKeyError, UnreachableError } from '../core/errors.ts';
@@ -9,6 +10,10 @@ import { KnownHosts, type HostKeyMode } from './known-hosts.ts';
 import { Semaphore } from './semaphore.ts';
 import type { ExecOptions, ExecResult, Transport } from './types.ts';
 import { wrapCommand } from './wrapper.ts';
+
+// ssh2 is CommonJS: require() skips the ES-module wrapping of its files (see core/zod.ts).
+const { Client } = createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
+type Client = SshClient;
 
 export interface SshTarget {
   /** The inventory name, used in messages. */

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { defineRole, ops, type HostContext, type Task } from '../../lib/index.ts';
+import { defineRole, ops, type HostContext, type Task, z } from '../../lib/index.ts';
 import { backupVars, retentionFor, type BackupVars } from '../../lib/backup/config.ts';
 import type { RunLogEntry } from '../../lib/backup/listing.ts';
 import type { SetOutcome } from '../../lib/backup/set-script.ts';

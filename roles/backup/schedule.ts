@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { defineFact, defineOp, defineRole, ops, sh, type Decision, type HostContext } from '../../lib/index.ts';
+import { defineFact, defineOp, defineRole, ops, sh, type Decision, type HostContext, z } from '../../lib/index.ts';
 import { backupVars } from '../../lib/backup/config.ts';
 import { cronToOnCalendar } from '../../lib/backup/schedule.ts';
 

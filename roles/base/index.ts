@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { defineRole, ops } from '../../lib/index.ts';
+import { defineRole, ops, z } from '../../lib/index.ts';
 import { ruleSchema } from '../../lib/ops/firewall/rules.ts';
 // The user and port this run connects with, as the transport computes them: hardening must keep them working.
 import { sshLogin as connection } from '../../lib/cli/connection.ts';

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { defineRole, facts, handler, ops } from '../../lib/index.ts';
+import { defineRole, facts, handler, ops, z } from '../../lib/index.ts';
 import type { Json } from '../../lib/ops/files/json-merge.ts';
 
 export const DAEMON_JSON = '/etc/docker/daemon.json';

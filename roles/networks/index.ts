@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { defineRole, ops } from '../../lib/index.ts';
+import { defineRole, ops, z } from '../../lib/index.ts';
 import { onFirstManager } from '../common.ts';
 
 const networkSpec = z.union([

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { defineRole, handler, ops, type HostContext } from '../../lib/index.ts';
+import { defineRole, handler, ops, type HostContext, z } from '../../lib/index.ts';
 
 export const nfsDefaults = z.object({
   /** The group whose hosts export, and the group whose hosts mount. */

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { defineOp, defineRole, facts, flushHandlers, ops, sh, type Decision, type HostContext } from '../../lib/index.ts';
+import { defineOp, defineRole, facts, flushHandlers, ops, sh, type Decision, type HostContext, z } from '../../lib/index.ts';
 import { DAEMON_JSON, restartDocker } from '../docker/index.ts';
 
 export const nvidiaDefaults = z.object({

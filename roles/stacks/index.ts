@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { defineRole, ops, Secret } from '../../lib/index.ts';
+import { defineRole, ops, Secret, z } from '../../lib/index.ts';
 import { onFirstManager } from '../common.ts';
 
 const stackSpec = z

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { defineRole, ops } from '../../lib/index.ts';
+import { defineRole, ops, z } from '../../lib/index.ts';
 import { advertiseAddr, firstManager, onFirstManager } from '../common.ts';
 
 export const swarmDefaults = z.object({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../core/zod.ts';
 import { absolutePath, defineOp, type Decision } from '../../core/op.ts';
 import { listingCommand, parseListing, type Listing } from '../../backup/listing.ts';
 

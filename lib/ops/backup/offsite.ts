@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../core/zod.ts';
 import { requireThat, sh, type Command } from '../../core/command.ts';
 import { absolutePath, defineOp, OpFailure, type Decision } from '../../core/op.ts';
 import { listingCommand, parseListingThen, type Listing } from '../../backup/listing.ts';

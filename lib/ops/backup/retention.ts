@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import { z } from '../../core/zod.ts';
 import { sh, type Command } from '../../core/command.ts';
 import { absolutePath, defineOp, type Decision } from '../../core/op.ts';
 import { ITEM_KINDS, retentionRule } from '../../backup/config.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../core/zod.ts';
 import { raw, sh } from '../../core/command.ts';
 import { defineOp, OpFailure, type Decision } from '../../core/op.ts';
 import { CONTAINER_OF } from '../../backup/container.ts';

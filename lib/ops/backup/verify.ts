@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../core/zod.ts';
 import { absolutePath, defineOp, type Decision } from '../../core/op.ts';
 import { latestSet, listingCommand, parseListing, type Listing } from '../../backup/listing.ts';
 import { verifyItems, type ItemVerdict } from '../../backup/verify-script.ts';

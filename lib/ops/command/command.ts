@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../core/zod.ts';
 import { Command, sh } from '../../core/command.ts';
 import { absolutePath, defineOp, OpFailure, type Decision, type Probe } from '../../core/op.ts';
 import { Secret } from '../../core/secret.ts';

@@ -1,5 +1,5 @@
-import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
-import { z } from 'zod';
+import { isMap, isSeq, LineCounter, parseDocument, type Node } from '../../core/yaml.ts';
+import { z } from '../../core/zod.ts';
 
 /**
  * The part of the Compose file format that `docker stack deploy` uses,

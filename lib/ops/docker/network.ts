@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../core/zod.ts';
 import { sh, type Command } from '../../core/command.ts';
 import { defineOp, type Decision } from '../../core/op.ts';
 import type { ExecResult } from '../../transport/types.ts';

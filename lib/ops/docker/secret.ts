@@ -1,5 +1,5 @@
 import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import { z } from '../../core/zod.ts';
 import { sh } from '../../core/command.ts';
 import { defineOp, type Decision } from '../../core/op.ts';
 import { Secret } from '../../core/secret.ts';

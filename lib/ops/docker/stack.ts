@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
-import { z } from 'zod';
+import { parseDocument } from '../../core/yaml.ts';
+import { z } from '../../core/zod.ts';
 import { Command, sh } from '../../core/command.ts';
 import { jsonChanges } from '../../core/diff.ts';
 import { defineOp, OpFailure, type Decision, type Remote } from '../../core/op.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../core/zod.ts';
 import { sh } from '../../core/command.ts';
 import { defineOp, OpFailure, type Decision, type Remote } from '../../core/op.ts';
 import { Secret } from '../../core/secret.ts';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import { z } from '../../core/zod.ts';
 import { absolutePath, defineOp, fileMode } from '../../core/op.ts';
 import { Secret } from '../../core/secret.ts';
 import { pathStateProbe, type PathState } from './path-state.ts';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import { z } from '../../core/zod.ts';
 import { absolutePath, defineOp, fileMode } from '../../core/op.ts';
 import { editBlock } from './edit-block.ts';
 import { editLine } from './edit-line.ts';

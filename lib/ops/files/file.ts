@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../core/zod.ts';
 import { sh, type Command } from '../../core/command.ts';
 import { absolutePath, defineOp, fileMode, type Decision } from '../../core/op.ts';
 import { attributeCommands, pathStateProbe, type PathState } from './path-state.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../core/zod.ts';
 import { raw, sh, type Command } from '../../core/command.ts';
 import type { ExecResult } from '../../transport/types.ts';
 import { CONTAINER_OF } from '../../backup/container.ts';

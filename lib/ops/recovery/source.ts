@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../core/zod.ts';
 import { requireThat, sh } from '../../core/command.ts';
 import { absolutePath, defineOp, OpFailure, type Decision } from '../../core/op.ts';
 import { latestSet, listingCommand, manifestSchema, parseListingThen, type Listing, type Manifest } from '../../backup/listing.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../core/zod.ts';
 import { defineOp, type Decision } from '../../core/op.ts';
 import type { Manifest } from '../../backup/listing.ts';
 import { verifyItems, type ItemVerdict } from '../../backup/verify-script.ts';

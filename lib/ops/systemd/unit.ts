@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import { z } from '../../core/zod.ts';
 import { sh } from '../../core/command.ts';
 import { defineOp, type Decision } from '../../core/op.ts';
 import { pathStateProbe, type PathState } from '../files/path-state.ts';

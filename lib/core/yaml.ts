@@ -1,0 +1,14 @@
+import { createRequire } from 'node:module';
+import type * as yamlModule from 'yaml';
+
+/**
+ * yaml, loaded through require(): its Node build is CommonJS, and importing
+ * it as an ES module makes Node scan every file it re-exports, through
+ * tsx's loader hooks, at every start (see core/zod.ts for the figures).
+ */
+const yaml = createRequire(import.meta.url)('yaml') as typeof yamlModule;
+
+export const { isAlias, isMap, isScalar, isSeq, parseDocument, parse } = yaml;
+export const LineCounter = yaml.LineCounter;
+export type LineCounter = yamlModule.LineCounter;
+export type { Document, Node, ScalarTag } from 'yaml';
