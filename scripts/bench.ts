@@ -148,11 +148,21 @@ function table(all: Figure[]): string {
   return rows.join('\n');
 }
 
-function perHostCost(all: Figure[], tool: Tool): string {
-  const at = (h: number) => all.find((f) => f.tool === tool && f.scenario === 'noop' && f.tasks === 20 && f.hosts === h)?.median;
+/** Seconds added per host from H = 4 to H = 64 at T = 20, in ms. */
+function perHostCost(all: Figure[], tool: Tool, scenario: Scenario): number | undefined {
+  const at = (h: number) => all.find((f) => f.tool === tool && f.scenario === scenario && f.tasks === 20 && f.hosts === h)?.median;
   const a = at(4);
   const b = at(64);
-  return a !== undefined && b !== undefined ? `${(((b - a) / 60) * 1000).toFixed(1)} ms` : '-';
+  return a !== undefined && b !== undefined ? ((b - a) / 60) * 1000 : undefined;
+}
+
+function perHostLine(all: Figure[], scenario: Scenario): string {
+  const cost = (tool: Tool) => perHostCost(all, tool, scenario);
+  const ms = (v: number | undefined) => (v === undefined ? '-' : `${v.toFixed(1)} ms`);
+  const r = cost('rigger');
+  const f = cost('floor');
+  const vsFloor = r !== undefined && f !== undefined && f > 0 ? ` (rigger / floor ${(r / f).toFixed(1)}x)` : '';
+  return `- ${scenario}: rigger ${ms(r)}, floor ${ms(f)}, ansible ${ms(cost('ansible'))}, mitogen ${ms(cost('mitogen'))}${vsFloor}`;
 }
 
 function machine(): string {
@@ -212,7 +222,9 @@ const report = [
   '',
   table(all),
   '',
-  `Cost per added host (no-op, T=20, from H=4 to H=64): rigger ${perHostCost(all, 'rigger')}, floor ${perHostCost(all, 'floor')}, ansible ${perHostCost(all, 'ansible')}.`,
+  'Cost per added host (T=20, from H=4 to H=64, median seconds):',
+  perHostLine(all, 'cold'),
+  perHostLine(all, 'noop'),
   mitogenProblem ? `\nAnsible with Mitogen: ${mitogenProblem}` : '',
   discarded.length ? `\nDiscarded runs (validity checks):\n${discarded.join('\n')}` : '\nNo run was discarded by the validity checks.',
   '',
