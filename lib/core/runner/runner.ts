@@ -195,6 +195,9 @@ export class Runner {
   async #runPlay(p: PlannedPlay): Promise<void> {
     const { play } = p;
     const hosts = p.hosts.filter((h) => !this.#dead.has(h));
+    // A role's tasks are the same objects in every play that uses it: a
+    // change that ran ahead belongs to this play's run of the task only.
+    for (const s of this.sessions.values()) s.ranAhead.clear();
     this.o.bus.emit({ type: 'play-start', play: play.name, hosts, ...(play.location ? { location: formatLocation(play.location) } : {}) });
     if (hosts.length === 0) this.o.bus.emit({ type: 'warning', message: `play "${play.name}": no hosts left to run on` });
     const playScope: Scope = { owner: `play "${play.name}"`, schema: play.schema, tags: new Set(play.options.tags ?? []) };
