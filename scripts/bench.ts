@@ -16,6 +16,10 @@ import { prepare, runTool, type BenchEnv, type RunResult, type Scenario, type Ta
 import { BENCH_ROOT, TREE_HASH } from './bench/workload.ts';
 
 $.verbose = false;
+// zx runs commands through bash with stdio on sockets, which bash takes for an
+// sshd session: below SHLVL 2 it sources ~/.bashrc (pyenv init here, whose
+// rehash lock stalled 64 parallel `docker exec` calls between runs).
+process.env.SHLVL = '1';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, runs: { type: 'string' }, write: { type: 'string' }, only: { type: 'string' }, tools: { type: 'string' } } });
 const quick = values.quick ?? false;
