@@ -203,6 +203,14 @@ rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
 const all: Figure[] = [];
 const started = Date.now();
+// A stopped run must not leave 64 sshd containers behind (they carry the lab
+// image's labels, so `lab.ts down` would trip over them).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    say(`${signal}: removing the light hosts`);
+    void removeLightHosts().finally(() => process.exit(130));
+  });
+}
 try {
   for (const c of configs) {
     const cfgDir = path.join(dir, `h${c.hosts}-t${c.tasks}`);
