@@ -20,7 +20,7 @@ export interface Registered {
  * tasks registered. Cached state is dropped whenever the host changes.
  */
 export class HostSession {
-  readonly probes = new Map<string, ExecResult>();
+  probes = new Map<string, ExecResult>();
   readonly facts = new Map<Fact<unknown>, unknown>();
   readonly results = new Map<Task<unknown>, Registered>();
   /**
@@ -39,10 +39,12 @@ export class HostSession {
     private readonly verbosity: number,
   ) {}
 
-  /** Anything changed on the host: earlier reads may be stale. */
-  invalidate(): void {
-    this.probes.clear();
+  /** Anything changed on the host: earlier reads may be stale. Returns the probe outputs it dropped. */
+  invalidate(): Map<string, ExecResult> {
+    const dropped = this.probes;
+    this.probes = new Map();
     this.facts.clear();
+    return dropped;
   }
 
   async exec(command: Command, taskId: string, become: Become | undefined, stdoutTo?: NodeJS.WritableStream): Promise<ExecResult> {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Command, StdinPart } from '../command.ts';
 import type { ExecResult } from '../../transport/types.ts';
+import { segmentClose, segmentOpen, splitBatch } from './probe-batch.ts';
 
 /**
  * Run-ahead: a cold converge would pay one round trip per changed task. When
@@ -97,10 +98,10 @@ export function headWithLinks(head: Command, links: readonly AheadLink[], marker
         Buffer.from(
           `\n) >"$rigger_t/o" 2>"$rigger_t/e" </dev/null; rigger_c=$?\n` +
             `[ "$({ echo "$rigger_c"; cd "$rigger_t" && sha256sum o e; } | sha256sum)" = "$rigger_x  -" ] || break\n` +
-            `printf '%s\\n' '${marker} s ${i}'; printf '%s\\n' '${marker} s ${i}' >&2\n`,
+            segmentOpen(marker, i),
         ),
         a.bytes,
-        Buffer.from(`\nrigger_c=$?\nprintf '\\n%s %s\\n' '${marker} e ${i}' "$rigger_c"; printf '\\n%s\\n' '${marker} e ${i}' >&2\n[ "$rigger_c" -eq 0 ] || break\n`),
+        Buffer.from(`\nrigger_c=$?\n${segmentClose(marker, i, '$rigger_c')}[ "$rigger_c" -eq 0 ] || break\n`),
       );
     });
     parts.push(Buffer.from('break\ndone\nrm -rf -- "$rigger_t"\nfi\n'));
@@ -119,23 +120,9 @@ export function splitHeadWithLinks(r: ExecResult, layout: { marker: string; end:
   const outDone = r.stdout.indexOf(Buffer.from(`\n${layout.done}\n`), nl);
   const errDone = r.stderr.indexOf(Buffer.from(`\n${layout.done}\n`), errEnd);
   if (outDone < 0 || errDone < 0) return { head, ran: [], rest: undefined };
-  const ran: ExecResult[] = [];
-  let outPos = nl + 1;
-  let errPos = errEnd + 1;
-  for (let i = 0; i < links.length; i++) {
-    const start = Buffer.from(`${layout.marker} s ${i}\n`);
-    const o = r.stdout.indexOf(start, outPos);
-    const e = r.stderr.indexOf(start, errPos);
-    if (o < 0 || o > outDone || e < 0 || e > errDone) break;
-    const oEnd = r.stdout.indexOf(Buffer.from(`\n${layout.marker} e ${i} `), o);
-    const eEnd = r.stderr.indexOf(Buffer.from(`\n${layout.marker} e ${i}\n`), e);
-    if (oEnd < 0 || eEnd < 0 || oEnd > outDone || eEnd > errDone) break;
-    const codeAt = oEnd + 1 + `${layout.marker} e ${i} `.length;
-    const codeEnd = r.stdout.indexOf(0x0a, codeAt);
-    ran.push({ stdout: r.stdout.subarray(o + start.length, oEnd), stderr: r.stderr.subarray(e + start.length, eEnd), code: Number(r.stdout.subarray(codeAt, codeEnd).toString('ascii')), durationMs: r.durationMs });
-    outPos = codeEnd + 1;
-    errPos = eEnd + 1;
-  }
+  // The links that ran are framed like a probe batch, between the head's end and DONE.
+  const between: ExecResult = { ...r, stdout: r.stdout.subarray(nl + 1, outDone + 1), stderr: r.stderr.subarray(errEnd + 1, errDone + 1) };
+  const ran = splitBatch(between, layout.marker, links.length, true);
   const rest: ExecResult = { ...r, stdout: r.stdout.subarray(outDone + 1), stderr: r.stderr.subarray(errDone + 1) };
   return { head, ran, rest };
 }

@@ -134,7 +134,7 @@ type ProbeItem = { key: string; command: Command; fact?: Fact<unknown> };
  * converge costs one round trip per changed task instead of two; so do the
  * guarded host-local changes of the tasks right after it (run-ahead.ts).
  */
-async function applyChange(decision: Extract<Decision<unknown>, { kind: 'change' }>, env: TaskEnv, taskId: string, next: ProbeItem[], links: AheadLink[]) {
+async function applyChange(decision: Change, env: TaskEnv, taskId: string, next: ProbeItem[], links: AheadLink[]) {
   const remote = remoteFor(env, taskId);
   if (decision.apply) return decision.apply(remote);
   const execs = groupForExec(decision.commands ?? []);
@@ -145,7 +145,7 @@ async function applyChange(decision: Extract<Decision<unknown>, { kind: 'change'
     if (i === execs.length - 1 && (next.length > 0 || links.length > 0)) {
       last = await execWithFollowers(c, env, taskId, next, links);
     } else last = await remote.run(c);
-    if (last.code !== 0) throw decision.failure?.(last) ?? new OpFailure(failureText(c, last), last);
+    if (last.code !== 0) throw failureOf(decision, c, last);
   }
   return decision.result && last ? decision.result(last) : undefined;
 }
@@ -223,11 +223,21 @@ function fromRanAhead(op: Op<unknown, unknown>, env: TaskEnv, taskId: string): O
   if (decision.kind !== 'change' || !commandsKey(decision.commands ?? []).equals(ahead.commands)) {
     return { status: 'failed', msg: 'this task\'s change already ran ahead, but deciding again gave a different change: its when and op must be pure functions of the host context' };
   }
-  const base = { msg: decision.msg, ...(decision.diff ? { diff: decision.diff } : {}) };
-  if (ahead.act.code !== 0) throw decision.failure?.(ahead.act) ?? new OpFailure(failureText(Command.join(decision.commands ?? []), ahead.act), ahead.act);
-  const result = decision.result ? decision.result(ahead.act) : undefined;
-  const unchanged = decision.unchanged !== undefined && decision.unchanged(result);
-  return { status: unchanged ? 'ok' : 'changed', ...base, result };
+  if (ahead.act.code !== 0) throw failureOf(decision, Command.join(decision.commands ?? []), ahead.act);
+  return changeOutcome(op, decision, decision.result ? decision.result(ahead.act) : undefined);
+}
+
+type Change = Extract<Decision<unknown>, { kind: 'change' }>;
+
+/** A change's commands exited non-zero: the op's own wording when it has one. */
+function failureOf(decision: Change, command: Command, output: ExecResult): OpFailure {
+  return decision.failure?.(output) ?? new OpFailure(failureText(command, output), output);
+}
+
+/** How a change that ran is reported, whether it ran in its own round trip or ahead. */
+function changeOutcome(op: Op<unknown, unknown>, decision: Change, result: unknown): Omit<TaskOutcome, 'durationMs'> {
+  const unchanged = op.readOnly || (decision.unchanged !== undefined && decision.unchanged(result));
+  return { status: unchanged ? 'ok' : 'changed', msg: decision.msg, ...(decision.diff ? { diff: decision.diff } : {}), result };
 }
 
 async function attempt(task: Task<any>, env: TaskEnv): Promise<Omit<TaskOutcome, 'durationMs'>> {
@@ -261,23 +271,19 @@ async function attempt(task: Task<any>, env: TaskEnv): Promise<Omit<TaskOutcome,
   if (decision.kind === 'ok') return { status: 'ok', result: decision.result, ...(decision.msg ? { msg: decision.msg } : {}) };
   if (decision.kind === 'skip') return { status: 'skipped', msg: decision.reason };
   if (decision.kind === 'fail') return { status: 'failed', msg: decision.reason };
-  const base = { msg: decision.msg, ...(decision.diff ? { diff: decision.diff } : {}) };
   if (env.check && !op.readOnly) {
     if (decision.unpredictable) return { status: 'skipped', msg: `check mode: would ${decision.msg}` };
-    return { status: 'changed', ...base, result: decision.checkResult };
+    return { status: 'changed', msg: decision.msg, ...(decision.diff ? { diff: decision.diff } : {}), result: decision.checkResult };
   }
-  // What the next tasks would be decided from, before this change drops it.
-  const before = new Map(env.target.probes);
-  env.target.invalidate();
+  // What the next tasks would be decided from, dropped by this change.
+  const before = env.target.invalidate();
   const links = delegated ? [] : aheadLinks(task, env, before);
   // The probes of the tasks after this one, read after the change, in the
   // same exec: those that ran ahead (in case the chain stops early) and a
   // few more. Not all of them: a cold converge would read every later
   // task's state again after every change.
   const next = delegated ? [] : collectProbes(task, undefined, env, Math.min(MAX_BATCH, links.length + PROBES_AFTER_CHANGE));
-  const result = await applyChange(decision, env, task.id, next, links);
-  const unchanged = op.readOnly || (decision.unchanged !== undefined && decision.unchanged(result));
-  return { status: unchanged ? 'ok' : 'changed', ...base, result };
+  return changeOutcome(op, decision, await applyChange(decision, env, task.id, next, links));
 }
 
 /** Runs one task on one host: when, op, probe, decide, act, with retries and overrides. */
