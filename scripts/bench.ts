@@ -1,6 +1,9 @@
 // Side-by-side benchmark: rigger, tuned Ansible, Ansible with Mitogen, and a
 // bare ssh2 floor, on the same hosts in one invocation.
-//   npx tsx scripts/bench.ts [--quick] [--runs N] [--only H:T,H:T] [--tools floor,rigger,ansible,mitogen] [--write FILE]
+//   npx tsx scripts/bench.ts [--quick] [--runs N] [--only H:T,H:T] [--tools floor,rigger,ansible,mitogen]
+//                            [--skip tool:scenario,...] [--write FILE]
+// --skip leaves out single figures (ansible:cold) to complete a stopped run
+// without repeating its longest figures.
 // Every figure is also appended to .bench/figures.jsonl as it is measured,
 // so a long run that is stopped keeps what it measured.
 // Needs the lab (npx tsx scripts/lab.ts up) and ansible-core (apt).
@@ -21,7 +24,7 @@ $.verbose = false;
 // rehash lock stalled 64 parallel `docker exec` calls between runs).
 process.env.SHLVL = '1';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, runs: { type: 'string' }, write: { type: 'string' }, only: { type: 'string' }, tools: { type: 'string' } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, runs: { type: 'string' }, write: { type: 'string' }, only: { type: 'string' }, tools: { type: 'string' }, skip: { type: 'string' } } });
 const quick = values.quick ?? false;
 const runs = Number(values.runs ?? (quick ? 3 : 5));
 const FULL = [
@@ -37,6 +40,10 @@ const only = values.only?.split(',').map((c) => {
   if (!hosts || !tasks) throw new Error(`--only takes H:T pairs like 64:20, got ${c}`);
   return { hosts, tasks };
 });
+const skip = new Set(values.skip?.split(',') ?? []);
+for (const s of skip) {
+  if (!/^(floor|rigger|ansible|mitogen):(cold|noop)$/.test(s)) throw new Error(`--skip takes tool:scenario pairs like ansible:cold, got ${s}`);
+}
 const configs: { hosts: number; tasks: number }[] = only ?? (quick ? [{ hosts: 4, tasks: 20 }] : FULL);
 
 interface Figure {
@@ -82,6 +89,7 @@ async function measure(env: BenchEnv, tasks: number): Promise<Figure[]> {
   const tools = (values.tools?.split(',') ?? ['floor', 'rigger', 'ansible', 'mitogen']) as Tool[];
   for (const tool of tools) {
     for (const scenario of ['cold', 'noop'] as Scenario[]) {
+      if (skip.has(`${tool}:${scenario}`)) continue;
       const fig: Figure = { tool, scenario, hosts: env.targets.length, tasks, valid: 0, discarded: [] };
       figures.push(fig);
       if (tool === 'mitogen' && mitogenProblem) {
@@ -227,7 +235,7 @@ try {
 }
 
 const minutes = ((Date.now() - started) / 60000).toFixed(1);
-const command = `npx tsx scripts/bench.ts${quick ? ' --quick' : ''}${values.runs ? ` --runs ${runs}` : ''}${values.only ? ` --only ${values.only}` : ''}${values.tools ? ` --tools ${values.tools}` : ''}`;
+const command = `npx tsx scripts/bench.ts${quick ? ' --quick' : ''}${values.runs ? ` --runs ${runs}` : ''}${values.only ? ` --only ${values.only}` : ''}${values.tools ? ` --tools ${values.tools}` : ''}${values.skip ? ` --skip ${values.skip}` : ''}`;
 const discarded = all.flatMap((f) => f.discarded.map((d) => `- ${f.tool} ${f.scenario} H=${f.hosts} T=${f.tasks}: ${d}`));
 const report = [
   `Seconds per run, median of ${runs} runs after one warm-up (min-max in brackets); ratios of medians.`,
