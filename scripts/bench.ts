@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { $ } from 'zx';
 import { LAB_KEY, LAB_KNOWN_HOSTS, NODES } from './lab/config.ts';
 import { removeLightHosts, startLightHosts, writeKnownHosts } from './bench/light-hosts.ts';
-import { prepare, runTool, type BenchEnv, type RunResult, type Scenario, type Target, type Tool } from './bench/tools.ts';
+import { prepare, runTool, SCENARIOS, TOOLS, type BenchEnv, type RunResult, type Scenario, type Target, type Tool } from './bench/tools.ts';
 import { BENCH_ROOT, TREE_HASH } from './bench/workload.ts';
 
 $.verbose = false;
@@ -42,7 +42,8 @@ const only = values.only?.split(',').map((c) => {
 });
 const skip = new Set(values.skip?.split(',') ?? []);
 for (const s of skip) {
-  if (!/^(floor|rigger|ansible|mitogen):(cold|noop)$/.test(s)) throw new Error(`--skip takes tool:scenario pairs like ansible:cold, got ${s}`);
+  const [tool, scenario, ...extra] = s.split(':');
+  if (extra.length || !TOOLS.some((t) => t === tool) || !SCENARIOS.some((c) => c === scenario)) throw new Error(`--skip takes tool:scenario pairs like ansible:cold, got ${s}`);
 }
 const configs: { hosts: number; tasks: number }[] = only ?? (quick ? [{ hosts: 4, tasks: 20 }] : FULL);
 
@@ -86,9 +87,9 @@ let mitogenProblem: string | undefined;
 async function measure(env: BenchEnv, tasks: number): Promise<Figure[]> {
   const figures: Figure[] = [];
   let reference: Map<string, string> | undefined;
-  const tools = (values.tools?.split(',') ?? ['floor', 'rigger', 'ansible', 'mitogen']) as Tool[];
+  const tools = (values.tools?.split(',') ?? TOOLS) as Tool[];
   for (const tool of tools) {
-    for (const scenario of ['cold', 'noop'] as Scenario[]) {
+    for (const scenario of SCENARIOS) {
       if (skip.has(`${tool}:${scenario}`)) continue;
       const fig: Figure = { tool, scenario, hosts: env.targets.length, tasks, valid: 0, discarded: [] };
       figures.push(fig);

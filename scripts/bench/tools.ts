@@ -3,8 +3,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ANSIBLE_TEMPLATE, ansiblePlaybook } from './workload.ts';
 
-export type Tool = 'floor' | 'rigger' | 'ansible' | 'mitogen';
-export type Scenario = 'cold' | 'noop';
+/** Every tool, in the order a run measures them; the floor first sets the reference file tree. */
+export const TOOLS = ['floor', 'rigger', 'ansible', 'mitogen'] as const;
+export const SCENARIOS = ['cold', 'noop'] as const;
+export type Tool = (typeof TOOLS)[number];
+export type Scenario = (typeof SCENARIOS)[number];
 
 export interface Target {
   name: string;
