@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { definePlay } from '../../lib/core/play.ts';
 import { ops } from '../../lib/index.ts';
-import { FILE_CASES, SOURCES, type ParityCase } from '../fixtures/parity/file-cases.ts';
+import { FILE_CASES, SOURCE_LINKS, SOURCES, type ParityCase } from '../fixtures/parity/file-cases.ts';
 import { ansibleTask, caseParams, prepareCase, runAnsible, snapshot } from '../helpers/parity.ts';
 import { runPlays } from '../helpers/run.ts';
 import { startSshd, sshInventory } from '../helpers/sshd.ts';
@@ -22,7 +22,7 @@ import { startSshd, sshInventory } from '../helpers/sshd.ts';
 
 function riggerOp(c: ParityCase, params: Record<string, unknown>) {
   const p = params as never;
-  return c.op === 'line' ? ops.line(p) : c.op === 'block' ? ops.block(p) : ops.copy(p);
+  return c.op === 'line' ? ops.line(p) : c.op === 'block' ? ops.block(p) : c.op === 'copy' ? ops.copy(p) : ops.copyTree(p);
 }
 
 test(`${FILE_CASES.length} lineinfile/blockinfile/copy cases: rigger writes what ansible-core writes, with the same changed, and changes nothing on a second run`, async () => {
@@ -31,7 +31,11 @@ test(`${FILE_CASES.length} lineinfile/blockinfile/copy cases: rigger writes what
   const work = mkdtempSync(path.join(tmpdir(), 'parity-files-'));
   const srcDir = path.join(work, 'src');
   mkdirSync(srcDir);
-  for (const [name, text] of Object.entries(SOURCES)) writeFileSync(path.join(srcDir, name), text, { mode: name.endsWith('.sh') ? 0o750 : 0o644 });
+  for (const [name, text] of Object.entries(SOURCES)) {
+    mkdirSync(name.endsWith('/') ? path.join(srcDir, name) : path.dirname(path.join(srcDir, name)), { recursive: true });
+    if (!name.endsWith('/')) writeFileSync(path.join(srcDir, name), text, { mode: name.endsWith('.sh') ? 0o750 : 0o644 });
+  }
+  for (const [name, target] of Object.entries(SOURCE_LINKS)) symlinkSync(target, path.join(srcDir, name));
   const side = (name: string, c: ParityCase) => path.join(work, name, c.id);
   for (const c of FILE_CASES) {
     prepareCase(c, side('ansible', c));

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { z } from '../../core/zod.ts';
 import { absolutePath, defineOp, fileMode } from '../../core/op.ts';
 import { Secret } from '../../core/secret.ts';
@@ -52,6 +52,13 @@ function wantedSha256(p: { content?: string | Buffer | Secret | undefined }): st
   return createHash('sha256').update(bytesOf(p.content)).digest('hex');
 }
 
+/** Why a controller src cannot be copied as one file, or undefined. */
+function localSource(src: string): string | undefined {
+  if (!existsSync(src)) return `${src} does not exist on the controller`;
+  if (statSync(src).isDirectory()) return `${src} is a directory: copy a tree with ops.copyTree({ path, src })`;
+  return undefined;
+}
+
 /** A file's whole content, from a value or a controller file, compared by checksum. */
 export const copy = defineOp({
   kind: 'files.copy',
@@ -63,6 +70,8 @@ export const copy = defineOp({
     const { path, state } = target;
     if (p.remoteSrc && !target.src) return { kind: 'fail', reason: `${p.src} on the host is missing, not a file, or larger than the 4 MiB rigger copies` };
     if (!p.force && state.exists) return { kind: 'ok', result: { path, sha256: state.sha256 ?? '' } };
+    const local = p.src !== undefined && !p.remoteSrc ? localSource(p.src) : undefined;
+    if (local) return { kind: 'fail', reason: local };
     const desired = target.src ? target.src.content : p.src !== undefined ? readFileSync(p.src) : bytesOf(p.content!);
     if (p.checksum && createHash('sha1').update(desired).digest('hex') !== p.checksum) {
       return { kind: 'fail', reason: `${p.src ?? path} does not have the expected checksum ${p.checksum}` };
