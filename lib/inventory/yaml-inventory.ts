@@ -109,7 +109,8 @@ function readGroup(inventory: Inventory, name: string, keyWhere: TreeNode['where
 
 function readHosts(inventory: Inventory, group: string, node: TreeNode): void {
   const hosts = mapOrNull(node, `hosts of group ${group}`);
-  for (const { key, keyWhere, value } of hosts?.entries() ?? []) {
+  for (const { key, keyWhere, value, keyIsText } of hosts?.entries() ?? []) {
+    if (keyIsText === false) fail(keyWhere, `host name ${key} is not a string in YAML: quote it ("${key}":), as Ansible requires`);
     let name = key;
     let portFromName: number | undefined;
     const withPort = /^([^:[\]]+|\[[^\]]+\]):(\d+)$/.exec(name);
