@@ -33,7 +33,8 @@ export function shellWords(line: string): string[] | string {
     if (/\s/.test(c)) {
       if (word !== undefined) words.push(word);
       word = undefined;
-    } else if (c === '#' && word === undefined) {
+    } else if (c === '#') {
+      // shlex ends the line at # outside quotes, even inside a word.
       break;
     } else if (c === "'") {
       const end = line.indexOf("'", i + 1);
