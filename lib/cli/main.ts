@@ -6,7 +6,7 @@ import type { Task } from '../core/task.ts';
 import type { TaskOutcome } from '../core/runner/task-runner.ts';
 import { redact } from '../core/secret.ts';
 import { Runner } from '../core/runner/runner.ts';
-import { defaultInventories, loadInventories, vaultPassphraseFor } from '../inventory/load.ts';
+import { defaultInventories, loadInventories, loadPlaybookVars, vaultPassphraseFor } from '../inventory/load.ts';
 import { JsonRenderer } from '../ui/json.ts';
 import { PlainRenderer } from '../ui/plain.ts';
 import type { Renderer } from '../ui/renderer.ts';
@@ -27,6 +27,8 @@ export interface PlaybookOptions {
   report?: (rows: OutcomeRow[]) => string;
   /** Every run event as it happens (a recovery times its phases from play starts). */
   onEvent?: (e: RunEvent) => void;
+  /** Where the playbook's group_vars/ and host_vars/ are; default: the directory of the script run. */
+  playbookDir?: string;
 }
 
 export interface OutcomeRow {
@@ -96,6 +98,9 @@ export async function runPlaybookForExitCode(
     inventoryFiles = defaultInventories(opts.inventories);
     const vaultPassphrase = vaultPassphraseFor(inventoryFiles, opts.vaultPasswordFile);
     const inventory = await loadInventories(inventoryFiles, { vaultPassphrase });
+    // The playbook is the script node runs (argv[1]); its group_vars/ and host_vars/ apply as in Ansible.
+    const playbookDir = options.playbookDir ?? (process.argv[1] ? path.dirname(path.resolve(process.argv[1])) : undefined);
+    if (playbookDir) loadPlaybookVars(playbookDir, inventory, { vaultPassphrase });
     const extraVars = parseExtraVars(opts.extraVars, { vaultPassphrase });
     const list = typeof plays === 'function' ? await plays(opts, { inventory, hostVars: (host) => Object.fromEntries([...inventory.varsFor(host), ...extraVars].map(([k, v]) => [k, v.value])) }) : plays;
     runner = new Runner({

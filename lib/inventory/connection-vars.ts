@@ -1,4 +1,5 @@
 import { Secret } from '../core/secret.ts';
+import { VaultText } from './yaml-nodes.ts';
 
 /**
  * Ansible's behavioural inventory variables that rigger reads, and the
@@ -8,8 +9,16 @@ import { Secret } from '../core/secret.ts';
 type Check = (v: unknown) => string | undefined;
 
 const str: Check = (v) => (typeof v === 'string' && v.length > 0 ? undefined : 'expected a non-empty string');
+/** Ansible's boolean spellings: an INI inventory can only write ansible_become=yes as text. */
+const TRUE_WORDS = ['yes', 'on', '1', 'true', 'y', 't'];
+const BOOL_WORDS = [...TRUE_WORDS, 'no', 'off', '0', 'false', 'n', 'f'];
+export function ansibleBoolean(v: unknown): boolean {
+  return v === true || v === 1 || (typeof v === 'string' && TRUE_WORDS.includes(v.toLowerCase()));
+}
 const bool: Check = (v) => (typeof v === 'boolean' ? undefined : 'expected true or false');
-const strOrSecret: Check = (v) => (typeof v === 'string' || v instanceof Secret ? undefined : 'expected a string or a !vault value');
+/** In INI, where every value is text, the words Ansible reads as booleans. */
+const iniBool: Check = (v) => (typeof v === 'string' && BOOL_WORDS.includes(v.toLowerCase()) ? undefined : bool(v));
+const strOrSecret: Check = (v) => (typeof v === 'string' || v instanceof Secret || v instanceof VaultText ? undefined : 'expected a string or a !vault value');
 const port: Check = (v) => {
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
   return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535
@@ -70,10 +79,10 @@ export function closest(name: string, candidates: readonly string[]): string | u
   return bestD <= Math.max(2, Math.floor(name.length / 4)) ? best : undefined;
 }
 
-/** Why a variable is invalid, or undefined when it is fine. */
-export function checkVariable(name: string, value: unknown): string | undefined {
+/** Why a variable is invalid, or undefined when it is fine. In YAML a quoted "yes" is refused as a likely mistake; INI has no other way to write it. */
+export function checkVariable(name: string, value: unknown, fromIni = false): string | undefined {
   if (!VAR_NAME.test(name)) return `invalid variable name ${JSON.stringify(name)}: use letters, digits and _`;
-  const check = CONNECTION_VARS[name];
+  const check = fromIni && CONNECTION_VARS[name] === bool ? iniBool : CONNECTION_VARS[name];
   if (check) {
     const problem = check(value);
     return problem ? `${name}: ${problem}` : undefined;

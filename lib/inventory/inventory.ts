@@ -1,5 +1,5 @@
 import { InputError } from '../core/errors.ts';
-import type { GroupDef, HostDef, VarLayer, VarValue } from './model.ts';
+import { emptyLayer, type GroupDef, type HostDef, type VarLayer, type VarValue } from './model.ts';
 
 /**
  * Hosts, groups and their variables, merged from one or more sources.
@@ -59,10 +59,13 @@ export class Inventory {
   }
 
   /**
-   * The layers of a host's inventory variables, lowest precedence first:
-   * groups by depth (all < parent < child; siblings by ansible_group_priority
-   * then name), each group's inventory vars then its group_vars/ file;
-   * then the host's inventory vars, then its host_vars/ file.
+   * The layers of a host's inventory variables, lowest precedence first, in
+   * Ansible's order: all's inventory vars, group_vars/all beside the
+   * inventory, then beside the playbook; the other groups' inventory vars
+   * (by depth: parent < child; siblings by ansible_group_priority then
+   * name), their group_vars/ beside the inventory, then beside the
+   * playbook; the host's inventory vars, host_vars/ beside the inventory,
+   * then beside the playbook.
    */
   layersFor(host: string): VarLayer[] {
     const def = this.hosts.get(host);
@@ -75,9 +78,12 @@ export class Inventory {
         if (d !== 0) return d;
         const p = priority(a) - priority(b);
         if (p !== 0) return p;
-        return a.name.localeCompare(b.name);
+        return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
       });
-    return [...groups.flatMap((g) => [g.vars, g.fileVars]), def.vars, def.fileVars];
+    const all = groups.filter((g) => g.name === 'all');
+    const others = groups.filter((g) => g.name !== 'all');
+    const layers = (gs: GroupDef[]) => [...gs.map((g) => g.vars), ...gs.map((g) => g.fileVars), ...gs.map((g) => g.playVars ?? emptyLayer())];
+    return [...layers(all), ...layers(others), def.vars, def.fileVars, def.playVars ?? emptyLayer()];
   }
 
   /** A host's inventory variables merged (later layers replace earlier ones, as Ansible's default). */

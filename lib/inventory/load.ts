@@ -1,10 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { vaultPassphraseSource } from '../core/vault.ts';
 import { InputError } from '../core/errors.ts';
 import { Inventory } from './inventory.ts';
 import { loadTsInventory } from './ts-inventory.ts';
-import { loadYamlInventory, type LoadOptions } from './yaml-inventory.ts';
+import { loadIniInventory, reconcileGroups } from './ini-inventory.ts';
+import { loadVarsDirs, loadYamlInventory, type LoadOptions } from './yaml-inventory.ts';
 
 export const USER_INVENTORY = 'inventory/hosts.yml';
 export const LAB_INVENTORY = 'inventory/lab.yml';
@@ -35,13 +36,34 @@ export function vaultPassphraseFor(files: readonly string[], passwordFile?: stri
   return vaultPassphraseSource(passwordFile, lab ? LAB_VAULT_PASSWORD_FILE : undefined);
 }
 
+/**
+ * The format of an inventory file, as Ansible picks it: TypeScript by its
+ * extension, YAML for .yml/.yaml/.json, INI otherwise, except a file whose
+ * first line is a YAML key (`all:`), which no INI host line can be.
+ */
+export function inventoryFormat(file: string): 'ts' | 'yaml' | 'ini' {
+  if (/\.[cm]?ts$/.test(file)) return 'ts';
+  if (/\.(ya?ml|json)$/.test(file)) return 'yaml';
+  if (!existsSync(file)) return 'ini';
+  const first = readFileSync(file, 'utf8').split('\n').find((l) => l.trim() !== '' && !/^\s*[#;]/.test(l));
+  return first !== undefined && (/^[\w.-]+:\s*(#.*)?$/.test(first) || first.trim() === '---') ? 'yaml' : 'ini';
+}
+
 export async function loadInventories(files: string[], options: LoadOptions): Promise<Inventory> {
   const inventory = new Inventory();
   for (const file of files) {
-    if (/\.[cm]?ts$/.test(file)) {
+    const format = inventoryFormat(file);
+    if (format === 'ts') {
       if (!existsSync(file)) throw new InputError(file, 'inventory file does not exist');
       await loadTsInventory(file, inventory);
-    } else loadYamlInventory(file, inventory, options);
+    } else if (format === 'ini') loadIniInventory(file, inventory, options);
+    else loadYamlInventory(file, inventory, options);
   }
+  reconcileGroups(inventory);
   return inventory;
+}
+
+/** group_vars/ and host_vars/ beside the playbook, above those beside the inventory (Ansible's precedence). */
+export function loadPlaybookVars(playbookDir: string, inventory: Inventory, options: LoadOptions): void {
+  loadVarsDirs(playbookDir, inventory, options, 'playVars');
 }

@@ -13,6 +13,8 @@ export interface GroupDef {
   vars: VarLayer;
   /** group_vars/ files: above the inventory file's own group vars, as in Ansible. */
   fileVars: VarLayer;
+  /** group_vars/ beside the playbook: above those beside the inventory. */
+  playVars?: VarLayer;
   children: Set<string>;
   parents: Set<string>;
   hosts: Set<string>;
@@ -24,6 +26,8 @@ export interface HostDef {
   vars: VarLayer;
   /** host_vars/ files: above the inventory file's host vars. */
   fileVars: VarLayer;
+  /** host_vars/ beside the playbook: above those beside the inventory. */
+  playVars?: VarLayer;
   location: SourceLocation | string;
 }
 

@@ -10,16 +10,30 @@ import type { Inventory } from './inventory.ts';
  * silent empty play: it is almost always a typo.
  */
 export function splitPattern(pattern: string): string[] {
-  // ':' separates terms except inside a regex term, which runs to the end of its term with ','.
-  const terms: string[] = [];
-  for (const chunk of pattern.split(',')) {
-    if (chunk.trim().startsWith('~')) {
-      terms.push(chunk.trim());
-      continue;
-    }
-    for (const t of chunk.split(':')) if (t.trim()) terms.push(t.trim());
-  }
-  return terms;
+  // As Ansible's split_host_pattern: commas always separate; without one,
+  // a single address (IPv6, host:port, a host with a [x:y] range) stays
+  // whole, and otherwise ':' separates terms outside brackets.
+  let terms: string[];
+  if (pattern.includes(',')) terms = pattern.split(',');
+  else if (isSingleAddress(pattern.trim())) terms = [pattern];
+  else terms = pattern.match(/(?:[^\s:[\]]|\[[^\]]*\])+/g) ?? [];
+  return terms.map((t) => t.trim()).filter((t) => t !== '');
+}
+
+/** What Ansible's parse_address accepts: [address]:port, name or IPv4 (with [x:y] ranges) and :port, a bare IPv6 address. */
+function isSingleAddress(p: string): boolean {
+  if (/^\[[^\]]+\](:\d+)?$/.test(p)) return true;
+  if (/^(?:[A-Za-z0-9_.-]|\[[^\]]*\])+(:\d+)?$/.test(p)) return true;
+  return /^[0-9a-fA-F:]+$/.test(p) && (p.includes('::') || p.split(':').length === 8);
+}
+
+/** `group[0]`, `group[-1]`, `group[1:3]`, `group[2:]`: a slice of the hosts a term matches, as Ansible's subscripts. */
+function splitSubscript(term: string): { expr: string; start: number; end?: number } | undefined {
+  if (term.startsWith('~')) return undefined;
+  const m = /^(.+)\[(?:(-?\d+)|(\d+):(\d*))\]$/.exec(term);
+  if (!m) return undefined;
+  if (m[2] !== undefined) return { expr: m[1]!, start: Number(m[2]) };
+  return { expr: m[1]!, start: Number(m[3]), end: m[4] === '' ? -1 : Number(m[4]) };
 }
 
 function globToRegExp(glob: string): RegExp {
@@ -31,6 +45,17 @@ function globToRegExp(glob: string): RegExp {
 }
 
 function matchTerm(inventory: Inventory, term: string): string[] | undefined {
+  const sub = inventory.hosts.has(term) ? undefined : splitSubscript(term);
+  if (sub) {
+    const hosts = matchTerm(inventory, sub.expr);
+    if (!hosts) return undefined;
+    if (sub.end === undefined || sub.end === 0) {
+      const one = hosts[sub.start < 0 ? hosts.length + sub.start : sub.start];
+      if (one === undefined) throw new Error(`no host at position ${sub.start} of ${sub.expr} (${hosts.length} hosts)`);
+      return [one];
+    }
+    return hosts.slice(sub.start, (sub.end === -1 ? hosts.length - 1 : sub.end) + 1);
+  }
   if (term === 'all' || term === '*') return inventory.hostNames();
   if (inventory.groups.has(term)) return inventory.hostsOf(term);
   if (inventory.hosts.has(term)) return [term];
@@ -46,7 +71,8 @@ function matchTerm(inventory: Inventory, term: string): string[] | undefined {
 
 export function resolvePattern(inventory: Inventory, pattern: string, where: SourceLocation | string): string[] {
   const terms = splitPattern(pattern);
-  if (terms.length === 0) throw new InputError(where, `empty host pattern`);
+  // As in Ansible, a pattern with no terms (',' or ',,') selects every host.
+  if (terms.length === 0) return inventory.hostNames();
   const union = new Set<string>();
   const intersections: Set<string>[] = [];
   const exclusions = new Set<string>();
@@ -57,7 +83,7 @@ export function resolvePattern(inventory: Inventory, pattern: string, where: Sou
     try {
       matched = matchTerm(inventory, term);
     } catch (err) {
-      throw new InputError(where, `bad regular expression in host pattern ${JSON.stringify(raw)}: ${(err as Error).message}`);
+      throw new InputError(where, `host pattern ${JSON.stringify(raw)}: ${(err as Error).message}`);
     }
     if (!matched) {
       const known = [...inventory.groups.keys()].join(', ');

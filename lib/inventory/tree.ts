@@ -12,7 +12,8 @@ import type { YamlSource } from './yaml-nodes.ts';
 export interface TreeNode {
   readonly where: SourceLocation | string;
   readonly kind: 'map' | 'seq' | 'scalar' | 'null';
-  entries(): { key: string; keyWhere: SourceLocation | string; value: TreeNode }[];
+  /** keyIsText is false for a YAML key that is a number or boolean (`1234:`), which Ansible refuses as a host name. */
+  entries(): { key: string; keyWhere: SourceLocation | string; value: TreeNode; keyIsText?: boolean }[];
   /** Plain data, vault values decrypted to Secrets. */
   data(): unknown;
   describe(): string;
@@ -38,7 +39,7 @@ export function yamlTree(src: YamlSource, node: Node | null | undefined): TreeNo
       return resolved.items.map((pair) => {
         const keyNode = pair.key as Node;
         if (!isScalar(keyNode) || keyNode.value === null || typeof keyNode.value === 'object') src.fail(keyNode, 'expected a plain name as key');
-        return { key: String(keyNode.value), keyWhere: src.where(keyNode), value: yamlTree(src, pair.value as Node) };
+        return { key: String(keyNode.value), keyWhere: src.where(keyNode), value: yamlTree(src, pair.value as Node), keyIsText: typeof keyNode.value === 'string' };
       });
     },
     data: () => src.value(resolved),

@@ -11,7 +11,7 @@ import { YamlSource } from './yaml-nodes.ts';
 
 const GROUP_KEYS = ['hosts', 'vars', 'children'];
 const GROUP_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
-const HOST_NAME = /^[A-Za-z0-9_.:[\]-]+$/;
+const HOST_NAME = /^[\p{L}\p{N}_.:[\]-]+$/u;
 
 export interface LoadOptions {
   vaultPassphrase: () => string;
@@ -109,7 +109,8 @@ function readGroup(inventory: Inventory, name: string, keyWhere: TreeNode['where
 
 function readHosts(inventory: Inventory, group: string, node: TreeNode): void {
   const hosts = mapOrNull(node, `hosts of group ${group}`);
-  for (const { key, keyWhere, value } of hosts?.entries() ?? []) {
+  for (const { key, keyWhere, value, keyIsText } of hosts?.entries() ?? []) {
+    if (keyIsText === false) fail(keyWhere, `host name ${key} is not a string in YAML: quote it ("${key}":), as Ansible requires`);
     let name = key;
     let portFromName: number | undefined;
     const withPort = /^([^:[\]]+|\[[^\]]+\]):(\d+)$/.exec(name);
@@ -154,17 +155,24 @@ function entryNames(dir: string): string[] {
   return [...new Set(readdirSync(dir).map((f) => f.replace(/\.(ya?ml|json)$/, '')))].filter((n) => !n.startsWith('.'));
 }
 
-function loadVarsDirs(base: string, inventory: Inventory, options: LoadOptions): void {
+/**
+ * group_vars/ and host_vars/ in a directory: beside an inventory file
+ * (fileVars; a name the inventory lacks is an error) or beside the
+ * playbook (playVars; names another inventory defines are skipped, as
+ * Ansible does).
+ */
+export function loadVarsDirs(base: string, inventory: Inventory, options: LoadOptions, layer: 'fileVars' | 'playVars' = 'fileVars'): void {
   for (const [dirName, kind] of [['group_vars', 'group'], ['host_vars', 'host']] as const) {
     const dir = path.join(base, dirName);
     for (const name of entryNames(dir)) {
       const target = kind === 'group' ? inventory.groups.get(name) : inventory.hosts.get(name);
       const files = varsFiles(dir, name);
       if (!target) {
-        if (files[0]) throw new InputError({ file: displayPath(files[0]), line: 1, col: 1 }, `no ${kind} named ${name} in the inventory`);
+        if (files[0] && layer === 'fileVars') throw new InputError({ file: displayPath(files[0]), line: 1, col: 1 }, `no ${kind} named ${name} in the inventory`);
         continue;
       }
-      for (const f of files) for (const [k, v] of readVarsFile(f, options)) target.fileVars.set(k, v);
+      const into = (target[layer] ??= new Map());
+      for (const f of files) for (const [k, v] of readVarsFile(f, options)) into.set(k, v);
     }
   }
 }

@@ -8,6 +8,14 @@ export class VaultText {
   constructor(readonly text: string) {}
 }
 
+/**
+ * A passphrase source that decrypts nothing: !vault values stay VaultText,
+ * for showing an inventory as ansible-inventory does (ciphertext, not secrets).
+ */
+export const KEEP_VAULT_TEXT = (): string => {
+  throw new Error('KEEP_VAULT_TEXT is a marker, not a passphrase');
+};
+
 const vaultTag: ScalarTag = {
   tag: '!vault',
   identify: (v) => v instanceof VaultText,
@@ -37,7 +45,8 @@ export class YamlSource {
     private readonly passphrase: () => string,
   ) {
     this.file = displayPath(file);
-    this.doc = parseDocument(text, { lineCounter: this.#lines, customTags: [vaultTag], uniqueKeys: true, prettyErrors: false });
+    // YAML 1.1, as Ansible's PyYAML reads inventories and vars files: `no` is false, `0644` is octal 420.
+    this.doc = parseDocument(text, { version: '1.1', lineCounter: this.#lines, customTags: [vaultTag], uniqueKeys: true, prettyErrors: false });
     const first = this.doc.errors[0];
     if (first) {
       const message = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '');
@@ -64,6 +73,7 @@ export class YamlSource {
     if (isAlias(node)) return this.value(node.resolve(this.doc) as Node | undefined);
     if (isScalar(node)) {
       if (node.value instanceof VaultText) {
+        if (this.passphrase === KEEP_VAULT_TEXT) return node.value;
         try {
           return decryptValue(node.value.text, this.passphrase());
         } catch (err) {

@@ -1,6 +1,7 @@
 export { command, shell } from './command/command.ts';
 export type { CommandResult } from './command/command.ts';
 export { copy } from './files/copy.ts';
+export { copyTree } from './files/copy-tree.ts';
 export { line, block, jsonFile, template, defineTemplate } from './files/edit-ops.ts';
 export { file } from './files/file.ts';
 export * as apt from './apt/index.ts';

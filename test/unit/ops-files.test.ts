@@ -63,7 +63,8 @@ test('path state parsing from the probe output', () => {
 });
 
 test('copy decides by checksum: create, update, attributes only, ok; the write is atomic', () => {
-  const create = decide(ops.copy({ path: '/etc/x', content: 'a\n', mode: '0600' }), absent);
+  const at = (path: string, state: PathState) => ({ path, state });
+  const create = decide(ops.copy({ path: '/etc/x', content: 'a\n', mode: '0600' }), at('/etc/x', absent));
   assert.equal(create.kind, 'change');
   const cmd = create.kind === 'change' ? create.commands![0]!.display() : '';
   assert.match(cmd, /mktemp -- \/etc\/\.rigger\.XXXXXXXX\)/, 'the temp file is made beside the target, so mv is a rename');
@@ -71,11 +72,11 @@ test('copy decides by checksum: create, update, attributes only, ok; the write i
   assert.match(cmd, /chmod 0600 -- "\$t"/);
   assert.match(cmd, /mv -f -- "\$t" \/etc\/x/);
   assert.equal(create.kind === 'change' && create.commands![0]!.stdinBytes().toString(), 'a\n');
-  assert.equal(decide(ops.copy({ path: '/etc/x', content: 'a\n' }), file('a\n')).kind, 'ok');
-  const mode = decide(ops.copy({ path: '/etc/x', content: 'a\n', mode: '0600' }), file('a\n'));
+  assert.equal(decide(ops.copy({ path: '/etc/x', content: 'a\n' }), at('/etc/x', file('a\n'))).kind, 'ok');
+  const mode = decide(ops.copy({ path: '/etc/x', content: 'a\n', mode: '0600' }), at('/etc/x', file('a\n')));
   assert.ok(mode.kind === 'change' && mode.commands!.length === 1 && /^chmod 0600 -- \/etc\/x$/.test(mode.commands![0]!.display()));
-  assert.equal(decide(ops.copy({ path: '/etc/x', content: 'b\n' }), file('a\n')).kind, 'change');
-  assert.equal(decide(ops.copy({ path: '/etc/x', content: 'b' }), { exists: true, type: 'directory', mode: '0755' }).kind, 'fail');
+  assert.equal(decide(ops.copy({ path: '/etc/x', content: 'b\n' }), at('/etc/x', file('a\n'))).kind, 'change');
+  assert.equal(decide(ops.copy({ path: '/etc/x', content: 'b' }), at('/etc/x', { exists: true, type: 'directory', mode: '0755' })).kind, 'fail');
 });
 
 test('file decides each state', () => {
@@ -105,7 +106,7 @@ test('bad op input names the parameter, before any host is touched', () => {
   assert.match(problems(ops.copy({ path: 'relative/x', content: '' })).join(), /^path: must be an absolute path/);
   assert.match(problems(ops.line({ path: '/x' } as never)).join(), /^line: state present needs line/);
   assert.match(problems(ops.file({ path: '/x', state: 'link' })).join(), /^src: state link needs src/);
-  assert.match(problems(ops.line({ path: '/x', line: 'a', regexp: '(' })).join(), /^regexp: must be a valid regular expression/);
+  assert.match(problems(ops.line({ path: '/x', line: 'a', regexp: '(' })).join(), /^regexp: not a usable regular expression/);
   assert.match(problems(ops.copy({ path: '/x', content: 'a', validate: 'sshd -t' })).join(), /^validate: must contain %s/);
   assert.match(problems(ops.file({ path: '/', state: 'absent' })).join(), /^path: must not be \//);
 });

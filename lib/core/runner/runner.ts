@@ -6,6 +6,7 @@ import type { Play } from '../play.ts';
 import { Block, Handler, Task, type Item } from '../task.ts';
 import { plainVars, resolveHostVars, typedVars } from '../host-vars.ts';
 import { resolvePattern } from '../../inventory/patterns.ts';
+import { ansibleBoolean } from '../../inventory/connection-vars.ts';
 import type { Inventory } from '../../inventory/inventory.ts';
 import type { VarValue } from '../../inventory/model.ts';
 import type { Become, Transport } from '../../transport/types.ts';
@@ -181,7 +182,7 @@ export class Runner {
 
   #become(play: Play, task: Task<any>, host: string): Become | undefined {
     const vars = plainVars(this.#vars(play, host));
-    const enabled = task.options.become ?? play.options.become ?? vars.ansible_become === true;
+    const enabled = task.options.become ?? play.options.become ?? ansibleBoolean(vars.ansible_become);
     if (!enabled) return undefined;
     const user = task.options.becomeUser ?? play.options.becomeUser ?? (vars.ansible_become_user as string | undefined) ?? 'root';
     const pw = vars.ansible_become_password ?? vars.ansible_become_pass;

@@ -1,27 +1,41 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { z } from '../../core/zod.ts';
 import { absolutePath, defineOp, fileMode } from '../../core/op.ts';
 import { Secret } from '../../core/secret.ts';
-import { pathStateProbe, type PathState } from './path-state.ts';
+import { copyTargetProbe, type CopyTarget } from './copy-target.ts';
 import { decideFileContent, type FileResult } from './write-file.ts';
 
 export type CopyResult = FileResult;
 
 const schema = z
   .object({
+    /** The file, or a directory (existing, or written with a final /) to copy src into under its own name. */
     path: absolutePath,
     /** The file's content; a Secret is written through stdin and shown as *** in diffs. */
     content: z.union([z.string(), z.instanceof(Buffer), z.instanceof(Secret)]).optional(),
-    /** A file on the controller to copy instead of content. */
+    /** A file on the controller (on the host with remoteSrc) to copy instead of content. */
     src: z.string().min(1).optional(),
-    mode: fileMode.optional(),
+    remoteSrc: z.boolean().default(false),
+    /** 'preserve' gives the copy the source file's mode. */
+    mode: z.union([z.literal('preserve'), fileMode]).optional(),
+    /** false: leave an existing file alone, whatever its content. */
+    force: z.boolean().default(true),
+    /** A symlink at path: true writes the file it points to; false (Ansible's default) replaces the link with a file. */
+    follow: z.boolean().default(false),
+    /** The mode of the directories created for a path ending in /. */
+    directoryMode: fileMode.optional(),
+    /** The SHA-1 the source must have (Ansible's checksum); the copy fails otherwise. */
+    checksum: z.string().regex(/^[0-9a-f]{40}$/, 'a SHA-1 in 40 hex digits').optional(),
+    backup: z.boolean().default(false),
     owner: z.string().min(1).optional(),
     group: z.string().min(1).optional(),
     validate: z.string().includes('%s', { message: 'must contain %s for the file to check' }).optional(),
   })
   .strict()
-  .refine((p) => (p.content === undefined) !== (p.src === undefined), { message: 'give exactly one of content or src', path: ['content'] });
+  .refine((p) => (p.content === undefined) !== (p.src === undefined), { message: 'give exactly one of content or src', path: ['content'] })
+  .refine((p) => !p.remoteSrc || p.src !== undefined, { message: 'remoteSrc needs src (a file on the host)', path: ['remoteSrc'] })
+  .refine((p) => !(p.mode === 'preserve' && p.src === undefined), { message: "mode 'preserve' needs src (the file whose mode to keep)", path: ['mode'] });
 
 function bytesOf(content: string | Buffer | Secret): Buffer {
   if (content instanceof Secret) return Buffer.from(content.reveal(), 'utf8');
@@ -38,15 +52,34 @@ function wantedSha256(p: { content?: string | Buffer | Secret | undefined }): st
   return createHash('sha256').update(bytesOf(p.content)).digest('hex');
 }
 
+/** Why a controller src cannot be copied as one file, or undefined. */
+function localSource(src: string): string | undefined {
+  if (!existsSync(src)) return `${src} does not exist on the controller`;
+  if (statSync(src).isDirectory()) return `${src} is a directory: copy a tree with ops.copyTree({ path, src })`;
+  return undefined;
+}
+
 /** A file's whole content, from a value or a controller file, compared by checksum. */
 export const copy = defineOp({
   kind: 'files.copy',
   hostLocal: true,
   schema,
   describe: (p) => p.path,
-  probe: (p) => pathStateProbe(p.path, true, wantedSha256(p)),
-  decide: (p, state: PathState) => {
-    const desired = p.src !== undefined ? readFileSync(p.src) : bytesOf(p.content!);
-    return decideFileContent(p.path, desired, state, { ...p, secret: p.content instanceof Secret ? p.content : undefined });
+  probe: (p) => copyTargetProbe(p, wantedSha256(p)),
+  decide: (p, target: CopyTarget) => {
+    const { path, state } = target;
+    if (p.remoteSrc && !target.src) return { kind: 'fail', reason: `${p.src} on the host is missing, not a file, or larger than the 4 MiB rigger copies` };
+    if (!p.force && state.exists) return { kind: 'ok', result: { path, sha256: state.sha256 ?? '' } };
+    const local = p.src !== undefined && !p.remoteSrc ? localSource(p.src) : undefined;
+    if (local) return { kind: 'fail', reason: local };
+    const desired = target.src ? target.src.content : p.src !== undefined ? readFileSync(p.src) : bytesOf(p.content!);
+    if (p.checksum && createHash('sha1').update(desired).digest('hex') !== p.checksum) {
+      return { kind: 'fail', reason: `${p.src ?? path} does not have the expected checksum ${p.checksum}` };
+    }
+    const mode = p.mode !== 'preserve' ? p.mode : (target.src?.mode ?? (statSync(p.src!).mode & 0o7777).toString(8).padStart(4, '0'));
+    // An unfollowed symlink is replaced by a file, as Ansible does.
+    const current = state.type === 'link' ? { exists: false } : state;
+    const makeParents = p.path.endsWith('/') ? (p.directoryMode ?? true) : false;
+    return decideFileContent(path, desired, current, { ...p, mode, makeParents, secret: p.content instanceof Secret ? p.content : undefined });
   },
 });

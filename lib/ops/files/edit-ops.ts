@@ -4,6 +4,7 @@ import { absolutePath, defineOp, fileMode } from '../../core/op.ts';
 import { editBlock } from './edit-block.ts';
 import { editLine } from './edit-line.ts';
 import { jsonEqual, mergeJson, type Json } from './json-merge.ts';
+import { pythonRegexProblem } from './python-regex.ts';
 import { EDIT_LIMIT, pathStateProbe, type PathState } from './path-state.ts';
 import { decideFileContent, type WriteOptions } from './write-file.ts';
 
@@ -12,18 +13,17 @@ const attrs = {
   owner: z.string().min(1).optional(),
   group: z.string().min(1).optional(),
   validate: z.string().includes('%s', { message: 'must contain %s for the file to check' }).optional(),
-  /** Create the file when missing (else a missing file is an error for state present). */
+  /** Create the file, and its missing parent directories, when missing (else a missing file is an error for state present). */
   create: z.boolean().default(false),
+  /** Keep a copy of the file as it was, beside it (PATH.DATE@TIME~), before changing it. */
+  backup: z.boolean().default(false),
 };
 
-const regex = z.string().refine((s) => {
-  try {
-    new RegExp(s);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'must be a valid regular expression');
+/** A regular expression in Python's syntax, as Ansible users write it (see python-regex.ts). */
+const regex = z.string().superRefine((s, ctx) => {
+  const problem = pythonRegexProblem(s);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /** Reads the current text; a missing file is empty when it may be created. */
 function currentText(path: string, state: PathState, create: boolean, needed: boolean): string | { fail: string } {
@@ -34,18 +34,31 @@ function currentText(path: string, state: PathState, create: boolean, needed: bo
 }
 
 /** Line and block edits: read the text, transform it purely, write it back only when it differs. */
-function decideEdit(p: { path: string; state: 'present' | 'absent'; create: boolean } & WriteOptions, state: PathState, transform: (text: string) => string) {
-  const text = currentText(p.path, state, p.create, p.state === 'present');
+function decideEdit(
+  p: { path: string; state: 'present' | 'absent'; create: boolean } & WriteOptions,
+  state: PathState,
+  transform: (text: string) => string,
+  /** blockinfile fails on a missing file even for state absent (unless create); lineinfile does not. */
+  absentNeedsFile = false,
+) {
+  const text = currentText(p.path, state, p.create, p.state === 'present' || absentNeedsFile);
   if (typeof text !== 'string') return { kind: 'fail' as const, reason: text.fail };
   if (!state.exists && p.state === 'absent') return { kind: 'ok' as const, result: { path: p.path, sha256: '' } };
-  return decideFileContent(p.path, Buffer.from(transform(text), 'utf8'), state, p);
+  return decideFileContent(p.path, Buffer.from(transform(text), 'utf8'), state, { ...p, makeParents: p.create });
 }
 
 const lineSchema = z
   .object({
     path: absolutePath,
-    line: z.string().refine((l) => !l.includes('\n'), 'must be a single line').optional(),
+    line: z
+      .string()
+      .refine((l) => !l.includes('\n'), 'must be a single line: a line holding a newline is never found again, so Ansible adds it on every run; use ops.block for several lines')
+      .optional(),
     regexp: regex.optional(),
+    /** A literal text searched in each line (Ansible's search_string), instead of regexp. */
+    searchString: z.string().optional(),
+    /** Expand \\1, \\g<name> in line from the regexp's match; insert nothing when no line matches. */
+    backrefs: z.boolean().default(false),
     state: z.enum(['present', 'absent']).default('present'),
     insertAfter: regex.optional(),
     insertBefore: regex.optional(),
@@ -54,7 +67,9 @@ const lineSchema = z
   })
   .strict()
   .refine((p) => p.state === 'absent' || p.line !== undefined, { message: 'state present needs line', path: ['line'] })
-  .refine((p) => p.state === 'present' || p.line !== undefined || p.regexp !== undefined, { message: 'state absent needs line or regexp', path: ['regexp'] })
+  .refine((p) => p.state === 'present' || p.line !== undefined || p.regexp !== undefined || p.searchString !== undefined, { message: 'state absent needs line, regexp or searchString', path: ['regexp'] })
+  .refine((p) => !(p.regexp !== undefined && p.searchString !== undefined), { message: 'give regexp or searchString, not both', path: ['searchString'] })
+  .refine((p) => !p.backrefs || p.regexp !== undefined, { message: 'backrefs needs regexp (the groups it expands come from it)', path: ['backrefs'] })
   .refine((p) => !(p.insertAfter && p.insertBefore), { message: 'give insertAfter or insertBefore, not both', path: ['insertBefore'] });
 
 /** One line in a file (Ansible's lineinfile). */
@@ -62,7 +77,7 @@ export const line = defineOp({
   kind: 'files.line',
   hostLocal: true,
   schema: lineSchema,
-  describe: (p) => `${p.path}: ${p.line ?? p.regexp}`,
+  describe: (p) => `${p.path}: ${p.line ?? p.regexp ?? p.searchString}`,
   probe: (p) => pathStateProbe(p.path, EDIT_LIMIT),
   decide: (p, state: PathState) => decideEdit(p, state, (text) => editLine(text, p)),
 });
@@ -71,8 +86,13 @@ const blockSchema = z
   .object({
     path: absolutePath,
     block: z.string(),
-    /** Marker lines around the block; {mark} becomes BEGIN or END. Use a distinct one per block in a file. */
-    marker: z.string().includes('{mark}').default('# {mark} RIGGER MANAGED BLOCK'),
+    /** Marker lines around the block; {mark} becomes markerBegin or markerEnd. Use a distinct one per block in a file. */
+    marker: z
+      .string()
+      .includes('{mark}', { message: 'must contain {mark}, e.g. "# {mark} MY BLOCK": without it BEGIN and END are the same line, the block is never found again and Ansible adds it on every run' })
+      .default('# {mark} RIGGER MANAGED BLOCK'),
+    markerBegin: z.string().min(1).default('BEGIN'),
+    markerEnd: z.string().min(1).default('END'),
     state: z.enum(['present', 'absent']).default('present'),
     insertAfter: regex.optional(),
     insertBefore: regex.optional(),
@@ -85,9 +105,9 @@ export const block = defineOp({
   kind: 'files.block',
   hostLocal: true,
   schema: blockSchema,
-  describe: (p) => `${p.path}: ${p.marker.replace('{mark}', '')}`,
+  describe: (p) => `${p.path}: ${p.marker.replace('{mark}', '').trim()}`,
   probe: (p) => pathStateProbe(p.path, EDIT_LIMIT),
-  decide: (p, state: PathState) => decideEdit(p, state, (text) => editBlock(text, p)),
+  decide: (p, state: PathState) => decideEdit(p, state, (text) => editBlock(text, p), true),
 });
 
 const jsonValue: z.ZodType<Json> = z.lazy(() => z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(jsonValue), z.record(z.string(), jsonValue)]));

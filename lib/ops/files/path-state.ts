@@ -30,12 +30,17 @@ export const EDIT_LIMIT = 4 * 1024 * 1024;
  * for a diff, and there is none).
  */
 export function pathStateProbe(path: string, withContent: boolean | number, unlessSha256?: string): Probe<PathState> {
+  return { command: sh`p=${path}
+${pathStateScript(withContent, unlessSha256)}`, parse: parsePathState };
+}
+
+/** The probe's script for the path in the shell variable p (set by the caller, which may resolve it first). */
+export function pathStateScript(withContent: boolean | number, unlessSha256?: string): Command {
   const limit = withContent === true ? DIFF_LIMIT : withContent === false ? 0 : withContent;
   const unless = unlessSha256 !== undefined && /^[0-9a-f]{64}$/.test(unlessSha256) ? ` && [ "$1" != ${unlessSha256} ]` : '';
   // Few processes per path: one stat, one sha256sum, and base64 only when the content is wanted.
   const content = limit > 0 ? `if [ "\${s##*|}" -le ${limit} ]${unless}; then base64 -w0 -- "$p"; fi` : ':';
-  const script = sh`p=${path}
-if [ -L "$p" ] || [ -e "$p" ]; then
+  return sh`if [ -L "$p" ] || [ -e "$p" ]; then
   s=$(stat -c '%F|%a|%U|%G|%s' -- "$p") || exit 1
   echo "$s"
   if [ -L "$p" ]; then readlink -- "$p"; else echo; fi
@@ -47,7 +52,6 @@ if [ -L "$p" ] || [ -e "$p" ]; then
 else
   echo absent
 fi`;
-  return { command: script, parse: parsePathState };
 }
 
 export function parsePathState(r: ExecResult): PathState {

@@ -21,6 +21,10 @@ export interface WriteOptions {
    * When it fails, the real file is left as it was.
    */
   validate?: string | undefined;
+  /** Create missing parent directories (Ansible's create: true does); a mode string is given to each one created. */
+  makeParents?: boolean | string | undefined;
+  /** Keep the old file as PATH.YYYY-MM-DD@HH:MM:SS~ before replacing it, as Ansible's backup: true. */
+  backup?: boolean | undefined;
 }
 
 function isText(b: Buffer): boolean {
@@ -42,7 +46,18 @@ export function atomicWrite(path: string, data: Buffer | Secret, sha256: string,
   const validate = opts.validate
     ? sh`v=$(printf '%s' ${opts.validate} | sed "s|%s|$t|g") && sh -c "$v" || { echo "validation failed: ${opts.validate}" >&2; exit 1; }`
     : sh`:`;
-  return sh`t=$(mktemp -- ${`${posix.dirname(path)}/.rigger.XXXXXXXX`}) || exit 1
+  const dir = posix.dirname(path);
+  const parents =
+    typeof opts.makeParents === 'string'
+      ? sh`set --; d=${dir}; while [ ! -e "$d" ]; do set -- "$d" "$@"; d=$(dirname -- "$d"); done
+mkdir -p -- ${dir} || exit 1
+[ $# -eq 0 ] || chmod ${opts.makeParents} -- "$@" || exit 1`
+      : opts.makeParents
+        ? sh`mkdir -p -- ${dir} || exit 1`
+        : sh`:`;
+  const backup = opts.backup ? sh`if [ -f ${path} ]; then cp -p -- ${path} ${`${path}.`}"$(date +%Y-%m-%d@%H:%M:%S)~" || exit 1; fi` : sh`:`;
+  return sh`${parents}
+t=$(mktemp -- ${`${posix.dirname(path)}/.rigger.XXXXXXXX`}) || exit 1
 trap 'rm -f -- "$t"' EXIT
 trap 'exit 143' TERM HUP INT
 cat > "$t"
@@ -50,6 +65,7 @@ printf '%s  %s\n' ${sha256} "$t" | sha256sum -c --status || { echo 'content chec
 chmod ${mode} -- "$t" || exit 1
 ${owner ? sh`chown ${owner} -- "$t" || exit 1` : sh`if [ -e ${path} ]; then chown "$(stat -c %u:%g -- ${path})" -- "$t" || exit 1; fi`}
 ${validate}
+${backup}
 if [ -e ${path} ]; then sync -- "$t" 2>/dev/null || true; fi
 mv -f -- "$t" ${path}
 t=`.withStdin(data);

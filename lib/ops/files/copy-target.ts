@@ -1,0 +1,55 @@
+import { posix } from 'node:path';
+import { sh } from '../../core/command.ts';
+import type { Probe } from '../../core/op.ts';
+import { EDIT_LIMIT, parsePathState, pathStateScript, type PathState } from './path-state.ts';
+
+/**
+ * Where Ansible's copy really writes, resolved on the host in the probe:
+ * `dest/` or an existing directory gets the source's base name appended;
+ * with follow, a symlink is replaced by the file it points to. With a
+ * source on the host (remoteSrc), its mode and bytes are read as well.
+ */
+export interface CopyTarget {
+  path: string;
+  state: PathState;
+  /** The host-side source, for remoteSrc. */
+  src?: { mode: string; content: Buffer } | undefined;
+}
+
+export interface CopyTargetParams {
+  path: string;
+  src?: string | undefined;
+  remoteSrc: boolean;
+  follow: boolean;
+}
+
+export function copyTargetProbe(p: CopyTargetParams, wantedSha256: string | undefined): Probe<CopyTarget> {
+  const base = p.src !== undefined ? posix.basename(p.src.replace(/\/+$/, '')) : '';
+  const start = p.path.endsWith('/') && base ? p.path + base : p.path;
+  const src = p.remoteSrc && p.src !== undefined
+    ? sh`s=${p.src}
+if [ -f "$s" ] && [ "$(stat -L -c %s -- "$s")" -le ${String(EDIT_LIMIT)} ]; then printf '%s|' "$(stat -L -c %a -- "$s")"; base64 -w0 -- "$s"; echo; else echo '!'; fi`
+    : sh`echo`;
+  const follow = p.follow ? sh`if [ -L "$p" ]; then p=$(readlink -f -- "$p"); fi` : sh`:`;
+  const command = sh`${src}
+p=${start}
+if [ -n ${base} ] && [ -d "$p" ]; then p="$p"/${base}; fi
+${follow}
+printf '%s\\n' "$p"
+${pathStateScript(true, wantedSha256)}`;
+  return {
+    command,
+    parse: (r) => {
+      const out = r.stdout.toString('utf8');
+      const first = out.indexOf('\n');
+      const second = out.indexOf('\n', first + 1);
+      const srcLine = out.slice(0, first);
+      const path = out.slice(first + 1, second);
+      const state = parsePathState({ ...r, stdout: Buffer.from(out.slice(second + 1), 'utf8') });
+      if (srcLine === '') return { path, state };
+      if (srcLine === '!') return { path, state, src: undefined };
+      const [mode, b64] = srcLine.split('|') as [string, string];
+      return { path, state, src: { mode: mode.padStart(4, '0'), content: Buffer.from(b64, 'base64') } };
+    },
+  };
+}

@@ -1,0 +1,128 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { inventoryCommand } from '../../lib/inventory/inventory-command.ts';
+import { loadInventories } from '../../lib/inventory/load.ts';
+import { resolvePattern, splitPattern } from '../../lib/inventory/patterns.ts';
+import { KEEP_VAULT_TEXT } from '../../lib/inventory/yaml-nodes.ts';
+import { INVENTORY_CASES, LIMIT_CASES, SPLIT_PATTERNS, type InventoryCase } from '../fixtures/parity/inventory-cases.ts';
+
+/**
+ * The inventory conformance test of issue 15: each case's inventories are
+ * shown by rigger (the code behind scripts/inventory.ts) and by
+ * ansible-inventory (ansible-core on this machine); --list must be equal
+ * (group and host order inside a group aside), --graph the same text,
+ * --host the same variables. Host patterns and limits are compared with
+ * Ansible's own InventoryManager.
+ */
+const DIR = 'test/fixtures/parity/inventories';
+const ANSIBLE_ENV = { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_INVENTORY_UNPARSED_FAILED: 'true', ANSIBLE_DEPRECATION_WARNINGS: 'false' };
+
+function ansibleInventory(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('ansible-inventory', args, { env: ANSIBLE_ENV, cwd: DIR }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+function args(c: InventoryCase): string[] {
+  return [...c.files.flatMap((f) => ['-i', f]), ...(c.playbookDir ? ['--playbook-dir', c.playbookDir] : [])];
+}
+
+/** Group order aside: the lists inside each group entry are compared as sets. */
+function unordered(list: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(list).map(([k, v]) => [k, k === '_meta' ? v : Object.fromEntries(Object.entries(v as Record<string, string[]>).map(([kk, vv]) => [kk, [...vv].sort()]))]),
+  );
+}
+
+/** Runs a few at a time: ansible-inventory takes about a second, mostly Python start-up. */
+async function inBatches<T>(jobs: (() => Promise<T>)[], width = 3): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < jobs.length; i += width) out.push(...(await Promise.all(jobs.slice(i, i + width).map((j) => j()))));
+  return out;
+}
+
+async function rigger(argv: string[]) {
+  const cwd = process.cwd();
+  // inventoryCommand reads paths as given, so run it from the fixtures directory as ansible-inventory is.
+  process.chdir(DIR);
+  try {
+    return await inventoryCommand(argv);
+  } finally {
+    process.chdir(cwd);
+  }
+}
+
+test(`${INVENTORY_CASES.length} inventories: --list, --graph and --host equal ansible-inventory's`, async () => {
+  const jobs = INVENTORY_CASES.flatMap((c) => [
+    { c, what: '--list', argv: [...args(c), '--list'] },
+    { c, what: '--graph', argv: [...args(c), '--graph'] },
+    ...(c.graphGroups ?? []).map((g) => ({ c, what: `--graph ${g}`, argv: [...args(c), '--graph', g] })),
+    ...c.hosts.map((h) => ({ c, what: `--host ${h}`, argv: [...args(c), '--host', h] })),
+  ]);
+  const answers = await inBatches(jobs.map((j) => () => ansibleInventory(j.argv)));
+  const problems: string[] = [];
+  for (const [i, j] of jobs.entries()) {
+    const a = answers[i]!;
+    const r = await rigger(j.argv);
+    const where = `${j.c.id} ${j.what}`;
+    if (j.c.failsAt) {
+      if ((a.code === 0) !== Boolean(j.c.ansibleAccepts)) problems.push(`${where}: ansible-inventory exit ${a.code}`);
+      if (r.code === 0 || !r.stderr.includes(j.c.failsAt)) problems.push(`${where}: rigger should fail at ${j.c.failsAt}: ${r.stderr}`);
+      continue;
+    }
+    if (a.code !== 0 || r.code !== 0) {
+      problems.push(`${where}: exit codes ansible ${a.code}, rigger ${r.code}\n${a.stderr}\n${r.stderr}`);
+      continue;
+    }
+    if (j.what.startsWith('--graph')) {
+      if (r.stdout !== a.stdout) problems.push(`${where}:\nansible:\n${a.stdout}rigger:\n${r.stdout}`);
+    } else {
+      const want = JSON.parse(a.stdout) as Record<string, unknown>;
+      const got = JSON.parse(r.stdout) as Record<string, unknown>;
+      const [w, g] = j.what === '--list' ? [unordered(want), unordered(got)] : [want, got];
+      try {
+        assert.deepEqual(g, w);
+      } catch {
+        problems.push(`${where}:\nansible: ${JSON.stringify(w)}\nrigger:  ${JSON.stringify(g)}`);
+      }
+    }
+  }
+  assert.deepEqual(problems, [], problems.join('\n\n'));
+});
+
+test('INI values are typed as Ansible types them (shlex takes the quotes off a host line first)', async () => {
+  const r = await rigger(['-i', 'typing.ini', '--host', 'host1']);
+  const v = JSON.parse(r.stdout) as Record<string, unknown>;
+  assert.deepEqual(
+    [v.v0, v.v1, v.v2, v.v3, v.v4, v.v5, v.v6, v.v7, v.v8, v.v9, v.v10, v.v11, v.v12, v.v13, v.v14, v.v15, v.v16],
+    ['string', 'no', 'No', 'false', 'FALSE', [], false, 0, 31, 1.5, 'two words', [1, 'a'], null, '/usr/bin/python3', 1000, -3, '{k:1}'],
+  );
+});
+
+test('host patterns split and select as Ansible does, limits included', async () => {
+  const inventoryFile = path.join(DIR, 'limit.yml');
+  const script = `
+import json, sys
+from ansible.inventory.manager import InventoryManager, split_host_pattern
+from ansible.parsing.dataloader import DataLoader
+cases = json.loads(sys.stdin.read())
+im = InventoryManager(loader=DataLoader(), sources=[cases['inventory']])
+out = {'split': [split_host_pattern(p) for p in cases['split']], 'hosts': []}
+for pattern, limit in cases['limits']:
+    im.subset(limit)
+    out['hosts'].append([h.name for h in im.get_hosts(pattern)])
+print(json.dumps(out))`;
+  const python = JSON.parse(
+    execFileSync('/usr/bin/python3', ['-c', script], { input: JSON.stringify({ inventory: inventoryFile, split: SPLIT_PATTERNS, limits: LIMIT_CASES }), env: ANSIBLE_ENV }).toString(),
+  ) as { split: string[][]; hosts: string[][] };
+  assert.deepEqual(SPLIT_PATTERNS.map(splitPattern), python.split);
+  const inventory = await loadInventories([inventoryFile], { vaultPassphrase: KEEP_VAULT_TEXT });
+  const selected = LIMIT_CASES.map(([pattern, limit]) => {
+    const hosts = resolvePattern(inventory, pattern, 'test');
+    const allowed = limit ? new Set(resolvePattern(inventory, limit, 'test --limit')) : undefined;
+    return hosts.filter((h) => !allowed || allowed.has(h));
+  });
+  assert.deepEqual(selected, python.hosts);
+});
