@@ -14,6 +14,7 @@ import { makeChalk } from '../ui/style.ts';
 import { HELP, parseCli, type CliOptions, type PlaybookFlag } from './args.ts';
 import type { Inventory } from '../inventory/inventory.ts';
 import { transportFor } from './connection.ts';
+import { exitWhenFlushed } from './exit.ts';
 import { parseExtraVars } from './extra-vars.ts';
 
 export interface PlaybookOptions {
@@ -66,7 +67,7 @@ type PlaysArg = Play[] | ((opts: CliOptions, context: PlaybookContext) => Play[]
 
 export async function runPlaybook(plays: PlaysArg, options: PlaybookOptions = {}): Promise<never> {
   const code = await runPlaybookForExitCode(plays, options);
-  process.exit(code);
+  return exitWhenFlushed(code);
 }
 
 export async function runPlaybookForExitCode(
@@ -117,16 +118,13 @@ export async function runPlaybookForExitCode(
     return reportError(err, opts.json);
   }
   if (opts.listHosts) {
-    for (const p of planned) {
-      process.stdout.write(`PLAY [${p.play.name}] (${p.hosts.length} hosts)\n`);
-      for (const h of p.hosts) process.stdout.write(`${h}\n`);
-    }
+    process.stdout.write(planned.map((p) => `PLAY [${p.play.name}] (${p.hosts.length} hosts)\n${p.hosts.map((h) => `${h}\n`).join('')}`).join(''));
     return ExitCode.ok;
   }
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
-    if (signals > 1) process.exit(ExitCode.interrupted);
+    if (signals > 1) void exitWhenFlushed(ExitCode.interrupted);
     bus.emit({ type: 'interrupted', signal });
     runner.interrupt();
   };

@@ -28,31 +28,51 @@ function isText(b: Buffer): boolean {
 }
 
 /**
+ * When this controller process started, in seconds: temp files of rigger's
+ * own pattern older than this were left by an earlier, killed run (a write
+ * of this run never outlives its own script).
+ */
+const RUN_STARTED = Math.floor(Date.now() / 1000);
+
+/**
  * Writes a temp file beside the target, checks its checksum, validates it,
  * fsyncs it and renames it into place: a reader never sees a half-written
- * file, and an interrupted or invalid write leaves the old file untouched
- * (the trap removes the temp). The fsync is there so that a crash right
- * after the rename cannot leave an empty file where good content was; a
- * new file has no old content to lose (the next run rewrites a torn one),
- * so it is not synced: an fsync costs 20-60 ms on the lab's disks, more
- * than the rest of the change.
+ * file, and an interrupted or invalid write leaves the old file untouched.
+ *
+ * The temp file is removed on every way the script can end: normal exit,
+ * failure, TERM/HUP/INT (the wrapper's watchdog sends TERM when the channel
+ * closes) and PIPE (a write to a closed channel would otherwise kill the
+ * shell before its EXIT trap). Only SIGKILL of the host's shell escapes a
+ * trap, so the script first removes `.rigger.XXXXXXXX` files in the same
+ * directory that are older than this run: rigger's own pattern only.
+ *
+ * The checksum travels as the first line of stdin, never in the command
+ * line: argv is world-readable in `ps`, and the hash of a short secret can
+ * be guessed back. The fsync is there so that a crash right after the
+ * rename cannot leave an empty file where good content was; a new file has
+ * no old content to lose (the next run rewrites a torn one), so it is not
+ * synced: an fsync costs 20-60 ms on the lab's disks.
  */
 export function atomicWrite(path: string, data: Buffer | Secret, sha256: string, mode: string, opts: WriteOptions): Command {
   const owner = opts.owner || opts.group ? `${opts.owner ?? ''}${opts.group ? `:${opts.group}` : ''}` : undefined;
   const validate = opts.validate
     ? sh`v=$(printf '%s' ${opts.validate} | sed "s|%s|$t|g") && sh -c "$v" || { echo "validation failed: ${opts.validate}" >&2; exit 1; }`
     : sh`:`;
-  return sh`t=$(mktemp -- ${`${posix.dirname(path)}/.rigger.XXXXXXXX`}) || exit 1
-trap 'rm -f -- "$t"' EXIT
-trap 'exit 143' TERM HUP INT
+  const dir = posix.dirname(path);
+  return sh`find ${dir} -maxdepth 1 -type f -name '.rigger.????????' ! -newermt ${`@${RUN_STARTED}`} -delete 2>/dev/null
+t=
+trap 'if [ -n "$t" ]; then rm -f -- "$t"; fi' EXIT
+trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM; trap 'exit 141' PIPE
+IFS= read -r want || exit 1
+t=$(mktemp -- ${`${dir}/.rigger.XXXXXXXX`}) || exit 1
 cat > "$t"
-printf '%s  %s\n' ${sha256} "$t" | sha256sum -c --status || { echo 'content checksum mismatch after transfer' >&2; exit 1; }
+printf '%s  %s\n' "$want" "$t" | sha256sum -c --status || { echo 'content checksum mismatch after transfer' >&2; exit 1; }
 chmod ${mode} -- "$t" || exit 1
 ${owner ? sh`chown ${owner} -- "$t" || exit 1` : sh`if [ -e ${path} ]; then chown "$(stat -c %u:%g -- ${path})" -- "$t" || exit 1; fi`}
 ${validate}
 if [ -e ${path} ]; then sync -- "$t" 2>/dev/null || true; fi
 mv -f -- "$t" ${path}
-t=`.withStdin(data);
+t=`.withStdin(`${sha256}\n`, data);
 }
 
 /**
