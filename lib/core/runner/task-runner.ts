@@ -153,7 +153,7 @@ async function applyChange(decision: Change, env: TaskEnv, taskId: string, next:
 async function execWithFollowers(act: Command, env: TaskEnv, taskId: string, next: ProbeItem[], links: AheadLink[]): Promise<ExecResult> {
   const layout = headWithLinks(act, links);
   const { command: batch, marker } = batchScript(next.map((n) => n.command));
-  const combined = new Command(Buffer.concat([layout.bytes, Buffer.from('{\n'), batch.bytes, Buffer.from('\n} </dev/null\nexit "$rigger_rc"\n')]), layout.stdin);
+  const combined = new Command(Buffer.concat([layout.bytes, Buffer.from('{\n'), batch.bytes, Buffer.from('\n} </dev/null\nexit "$rigger_rc"\n')]), layout.stdin, layout.quiet || batch.quiet);
   const r = await env.target.exec(combined, taskId, env.become);
   const parts = splitHeadWithLinks(r, layout, links);
   if (!parts) return r;

@@ -44,7 +44,8 @@ export const copy = defineOp({
   hostLocal: true,
   schema,
   describe: (p) => p.path,
-  probe: (p) => pathStateProbe(p.path, true, wantedSha256(p)),
+  // A Secret's file is not read back: its diff is never shown.
+  probe: (p) => pathStateProbe(p.path, !(p.content instanceof Secret), wantedSha256(p)),
   decide: (p, state: PathState) => {
     const desired = p.src !== undefined ? readFileSync(p.src) : bytesOf(p.content!);
     return decideFileContent(p.path, desired, state, { ...p, secret: p.content instanceof Secret ? p.content : undefined });

@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import { sh, type Command } from '../../core/command.ts';
 import type { Decision } from '../../core/op.ts';
 import type { Diff } from '../../core/diff.ts';
-import { Secret } from '../../core/secret.ts';
+import { CONTENT_HIDDEN, Secret } from '../../core/secret.ts';
 import { attributeCommands, DIFF_LIMIT, type PathState } from './path-state.ts';
 
 export interface FileResult {
@@ -75,6 +75,10 @@ mv -f -- "$t" ${path}
 t=`.withStdin(`${sha256}\n`, data);
 }
 
+function hiddenDiff(path: string): Diff {
+  return { kind: 'summary', lines: [`--- ${path} (before)`, `+++ ${path} (after)`, `-${CONTENT_HIDDEN}`, `+${CONTENT_HIDDEN}`] };
+}
+
 /**
  * The decision shared by every op that owns a file's content (copy,
  * template, line, block, JSON merge): write when the checksum differs,
@@ -92,7 +96,8 @@ export function decideFileContent(
   if (!state.exists || state.sha256 !== sha256) {
     const mode = opts.mode ?? state.mode ?? '0644';
     const before = state.content ?? Buffer.alloc(0);
-    let diff = opts.diff;
+    // A secret's file is never shown, nor its checksum: the same line on both sides.
+    let diff = opts.secret ? hiddenDiff(path) : opts.diff;
     if (!diff) {
       const readable = desired.length <= DIFF_LIMIT && isText(desired) && (!state.exists || (state.content !== undefined && isText(before)));
       diff = readable

@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { descendants, startSshd, sshInventory, type TestSshd } from '../helpers/sshd.ts';
+
+const SIZE = 50 * 1024 * 1024;
+const PER_SIGNAL = 20;
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** The playbook in one node process (no tsx wrapper process), so a signal reaches the controller itself. */
+function controller(inventory: string, src: string, dest: string) {
+  return spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/playbooks/copy-src.ts', '-i', inventory], {
+    env: { ...process.env, NO_COLOR: '1', COPY_SRC: src, COPY_DEST: dest },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+async function settled(sshd: TestSshd): Promise<void> {
+  // The host's side ends on its own once the channel is gone (the watchdog's
+  // TERM, the traps); wait for every session process of this sshd to end.
+  const pid = Number(readFileSync(path.join(sshd.dir, 'sshd.pid'), 'utf8'));
+  for (let i = 0; i < 1000 && descendants(pid).length > 0; i++) await sleep(20);
+  assert.deepEqual(descendants(pid), [], 'the host side of the interrupted run ended');
+}
+
+const leftovers = (dir: string, pattern: RegExp) => readdirSync(dir).filter((f) => pattern.test(f));
+
+test('20 x SIGINT, SIGTERM and SIGKILL during a 50 MB copy: the target is old or new, no temp file is left', async () => {
+  const work = mkdtempSync(path.join(tmpdir(), 'rigger-interrupt-'));
+  // The host's own TMPDIR, so its payload dirs are counted apart from other runs on this machine.
+  const remoteTmp = path.join(work, 'remote-tmp');
+  const targetDir = path.join(work, 'target');
+  mkdirSync(remoteTmp);
+  mkdirSync(targetDir);
+  const sshd = await startSshd({ env: { TMPDIR: remoteTmp } });
+  try {
+    const inventory = sshInventory([{ name: 'h1', sshd }]);
+    const versions = [randomBytes(SIZE), randomBytes(SIZE)];
+    const srcs = versions.map((b, i) => {
+      const f = path.join(work, `v${i}`);
+      writeFileSync(f, b);
+      return f;
+    });
+    const shas = versions.map(sha);
+    const dest = path.join(targetDir, 'big.bin');
+    const complete = async (src: string) => {
+      const c = controller(inventory, src, dest);
+      let err = '';
+      c.stderr.on('data', (d) => (err += d));
+      assert.equal(await new Promise((r) => c.on('close', r)), 0, err);
+    };
+    await complete(srcs[0]!);
+    const signals = Array.from({ length: PER_SIGNAL }, () => ['SIGINT', 'SIGTERM', 'SIGKILL'] as const).flat();
+    let finishedFirst = 0;
+    let tempsAfterInterrupt = 0;
+    for (const [i, signal] of signals.entries()) {
+      const next = sha(readFileSync(dest)) === shas[0] ? 1 : 0;
+      const c = controller(inventory, srcs[next]!, dest);
+      const closed = new Promise<number | null>((r) => c.on('close', r));
+      let done = false;
+      void closed.then(() => (done = true));
+      // Wait for the write to be under way (its payload is arriving on the host), then
+      // let it go on for 0-600 ms so that every stage is hit: transfer, temp file, rename.
+      while (!done && leftovers(remoteTmp, /^rigger\./).length === 0 && leftovers(targetDir, /^\.rigger\./).length === 0) await sleep(5);
+      await sleep((i % 7) * 100);
+      if (done) finishedFirst++;
+      else c.kill(signal);
+      await closed;
+      await settled(sshd);
+      const now = sha(readFileSync(dest));
+      assert.ok(now === shas[0] || now === shas[1], `${signal} #${i}: the target is the old or the new content, never torn`);
+      tempsAfterInterrupt += leftovers(targetDir, /^\.rigger\./).length;
+    }
+    // The next run: it sweeps what a killed run left (rigger's own names, older than it).
+    await complete(srcs[sha(readFileSync(dest)) === shas[0] ? 1 : 0]!);
+    assert.deepEqual(leftovers(targetDir, /^\.rigger\./), [], 'no temp file beside the target after the next run');
+    assert.deepEqual(readdirSync(targetDir), ['big.bin']);
+    assert.deepEqual(leftovers(remoteTmp, /^rigger\./), [], 'no payload dir left on the host');
+    assert.ok(finishedFirst < signals.length / 2, `most runs were interrupted (${finishedFirst} finished first)`);
+    assert.equal(tempsAfterInterrupt, 0, 'the traps removed every temp file at once');
+    assert.ok(existsSync(dest));
+  } finally {
+    await sshd.stop();
+  }
+});
