@@ -15,6 +15,7 @@ import { HELP, parseCli, type CliOptions, type PlaybookFlag } from './args.ts';
 import type { Inventory } from '../inventory/inventory.ts';
 import { transportFor } from './connection.ts';
 import { exitWhenFlushed } from './exit.ts';
+import { describeThrown, loaded } from './thrown.ts';
 import { parseExtraVars } from './extra-vars.ts';
 
 export interface PlaybookOptions {
@@ -48,10 +49,9 @@ async function pickRenderer(opts: CliOptions): Promise<Renderer> {
 
 function reportError(err: unknown, json: boolean): number {
   const code = err instanceof RiggerError ? err.exitCode : ExitCode.usage;
-  const message = redact(err instanceof Error ? err.message : String(err));
+  const message = describeThrown(err);
   if (json) process.stdout.write(JSON.stringify({ type: 'error', message } satisfies RunEvent) + '\n');
   else process.stderr.write(`rigger: ${message}\n`);
-  if (!(err instanceof RiggerError) && process.env.RIGGER_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
   return code;
 }
 
@@ -74,6 +74,7 @@ export async function runPlaybookForExitCode(
   plays: PlaysArg,
   options: PlaybookOptions = {},
 ): Promise<number> {
+  loaded();
   const argv = options.argv ?? process.argv.slice(2);
   let opts: CliOptions;
   try {
@@ -95,7 +96,7 @@ export async function runPlaybookForExitCode(
   let inventoryFiles: string[];
   try {
     inventoryFiles = defaultInventories(opts.inventories);
-    const vaultPassphrase = vaultPassphraseFor(inventoryFiles, opts.vaultPasswordFile);
+    const vaultPassphrase = vaultPassphraseFor(inventoryFiles, opts.vaultPasswordFile, { anyMode: opts.vaultPasswordFileAnyMode });
     const inventory = await loadInventories(inventoryFiles, { vaultPassphrase });
     const extraVars = parseExtraVars(opts.extraVars, { vaultPassphrase });
     const list = typeof plays === 'function' ? await plays(opts, { inventory, hostVars: (host) => Object.fromEntries([...inventory.varsFor(host), ...extraVars].map(([k, v]) => [k, v.value])) }) : plays;
