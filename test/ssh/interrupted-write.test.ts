@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -84,6 +84,39 @@ test('20 x SIGINT, SIGTERM and SIGKILL during a 50 MB copy: the target is old or
     assert.ok(finishedFirst < signals.length / 2, `most runs were interrupted (${finishedFirst} finished first)`);
     assert.equal(tempsAfterInterrupt, 0, 'the traps removed every temp file at once');
     assert.ok(existsSync(dest));
+  } finally {
+    await sshd.stop();
+  }
+});
+
+test('a write sweeps stale temp files of rigger\'s own names only, older than the run', async () => {
+  const work = mkdtempSync(path.join(tmpdir(), 'rigger-sweep-'));
+  const remoteTmp = path.join(work, 'remote-tmp');
+  const targetDir = path.join(work, 'target');
+  mkdirSync(remoteTmp);
+  mkdirSync(targetDir);
+  const sshd = await startSshd({ env: { TMPDIR: remoteTmp } });
+  try {
+    const hourAgo = new Date(Date.now() - 3600_000);
+    const inAnHour = new Date(Date.now() + 3600_000);
+    const make = (p: string, dir: boolean, when: Date) => {
+      if (dir) mkdirSync(p);
+      else writeFileSync(p, 'left by a killed run');
+      utimesSync(p, when, when);
+    };
+    make(path.join(targetDir, '.rigger.Ab3dEf9h'), false, hourAgo);
+    make(path.join(targetDir, '.rigger.keep'), false, hourAgo);
+    make(path.join(targetDir, '.rigger.Zz9yX8w7'), false, inAnHour);
+    make(path.join(remoteTmp, 'rigger.Q1w2E3r4'), true, hourAgo);
+    make(path.join(remoteTmp, 'rigger-ahead.Q1w2E3r4'), true, hourAgo);
+    make(path.join(remoteTmp, 'rigger.mine'), true, hourAgo);
+    make(path.join(remoteTmp, 'rigger.T5y6U7i8'), true, inAnHour);
+    const src = path.join(work, 'src');
+    writeFileSync(src, 'new content\n');
+    const c = controller(sshInventory([{ name: 'h1', sshd }]), src, path.join(targetDir, 'f'));
+    assert.equal(await new Promise((r) => c.on('close', r)), 0);
+    assert.deepEqual(readdirSync(targetDir).sort(), ['.rigger.Zz9yX8w7', '.rigger.keep', 'f']);
+    assert.deepEqual(readdirSync(remoteTmp).sort(), ['rigger.T5y6U7i8', 'rigger.mine']);
   } finally {
     await sshd.stop();
   }

@@ -35,6 +35,19 @@ function isText(b: Buffer): boolean {
 const RUN_STARTED = Math.floor(Date.now() / 1000);
 
 /**
+ * Removes what a killed run left: `.rigger.XXXXXXXX` temp files beside this
+ * target, and the payload dirs (`rigger.XXXXXXXX`, `rigger-ahead.XXXXXXXX`)
+ * of this user in $TMPDIR. Only rigger's own names, only older than this
+ * run; a payload dir also only after a minute, as another run on the same
+ * host may still be filling one.
+ */
+function sweepStale(dir: string): Command {
+  const before = `@${RUN_STARTED}`;
+  return sh`find ${dir} -maxdepth 1 -type f -name '.rigger.????????' ! -newermt ${before} -delete 2>/dev/null
+find "\${TMPDIR:-/tmp}" -maxdepth 1 -type d \\( -name 'rigger.????????' -o -name 'rigger-ahead.????????' \\) -user "$(id -u)" ! -newermt ${before} -mmin +1 -exec rm -rf -- {} + 2>/dev/null`;
+}
+
+/**
  * Writes a temp file beside the target, checks its checksum, validates it,
  * fsyncs it and renames it into place: a reader never sees a half-written
  * file, and an interrupted or invalid write leaves the old file untouched.
@@ -59,7 +72,7 @@ export function atomicWrite(path: string, data: Buffer | Secret, sha256: string,
     ? sh`v=$(printf '%s' ${opts.validate} | sed "s|%s|$t|g") && sh -c "$v" || { echo "validation failed: ${opts.validate}" >&2; exit 1; }`
     : sh`:`;
   const dir = posix.dirname(path);
-  return sh`find ${dir} -maxdepth 1 -type f -name '.rigger.????????' ! -newermt ${`@${RUN_STARTED}`} -delete 2>/dev/null
+  return sh`${sweepStale(dir)}
 t=
 trap 'if [ -n "$t" ]; then rm -f -- "$t"; fi' EXIT
 trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM; trap 'exit 141' PIPE
