@@ -67,7 +67,7 @@ test('copy decides by checksum: create, update, attributes only, ok; the write i
   const create = decide(ops.copy({ path: '/etc/x', content: 'a\n', mode: '0600' }), absent);
   assert.equal(create.kind, 'change');
   const cmd = create.kind === 'change' ? create.commands![0]!.display() : '';
-  assert.match(cmd, /mktemp -- \/etc\/\.rigger\.XXXXXXXX\)/, 'the temp file is made beside the target, so mv is a rename');
+  assert.match(cmd, /mktemp -u -- \/etc\/\.rigger\.XXXXXXXX\)/, 'the temp file is made beside the target, so mv is a rename');
   assert.match(cmd, /sha256sum -c --status/);
   assert.match(cmd, /chmod 0600 -- "\$t"/);
   assert.match(cmd, /mv -f -- "\$t" \/etc\/x/);

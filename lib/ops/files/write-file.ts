@@ -55,7 +55,10 @@ find "\${TMPDIR:-/tmp}" -maxdepth 1 -type d \\( -name 'rigger.????????' -o -name
  * The temp file is removed on every way the script can end: normal exit,
  * failure, TERM/HUP/INT (the wrapper's watchdog sends TERM when the channel
  * closes) and PIPE (a write to a closed channel would otherwise kill the
- * shell before its EXIT trap). Only SIGKILL of the host's shell escapes a
+ * shell before its EXIT trap). The name is chosen (mktemp -u) and known to
+ * the trap before the file is made, exclusively (noclobber) and private
+ * (umask 077): with `t=$(mktemp)`, a TERM between the file's creation and
+ * the assignment left it behind. Only SIGKILL of the host's shell escapes a
  * trap, so the script first removes `.rigger.XXXXXXXX` files in the same
  * directory that are older than this run: rigger's own pattern only.
  *
@@ -77,7 +80,10 @@ t=
 trap 'if [ -n "$t" ]; then rm -f -- "$t"; fi' EXIT
 trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM; trap 'exit 141' PIPE
 IFS= read -r want || exit 1
-t=$(mktemp -- ${`${dir}/.rigger.XXXXXXXX`}) || exit 1
+t=$(mktemp -u -- ${`${dir}/.rigger.XXXXXXXX`}) || exit 1
+u=$(umask); umask 077; set -C
+: > "$t" || { t=; exit 1; }
+set +C; umask "$u"
 cat > "$t"
 printf '%s  %s\n' "$want" "$t" | sha256sum -c --status || { echo 'content checksum mismatch after transfer' >&2; exit 1; }
 chmod ${mode} -- "$t" || exit 1
