@@ -29,6 +29,8 @@ export function describeThrown(err: unknown, argv: readonly string[] = process.a
  * a failure is an input error: exit 4.
  */
 function onLoadError(err: unknown): void {
+  // Someone else handles uncaught errors (node:test in a test file that imports rigger): theirs to report.
+  if (process.listenerCount('uncaughtException') > 1) return;
   const code = err instanceof RiggerError ? err.exitCode : ExitCode.usage;
   process.stderr.write(`rigger: the playbook failed while loading: ${describeThrown(err)}\n`);
   void exitWhenFlushed(code);
