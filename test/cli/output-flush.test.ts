@@ -8,7 +8,6 @@ import path from 'node:path';
 // Node's `spawn` stdio pipes are socketpairs on Linux: the child's stdout is a
 // socket, where Node writes asynchronously and process.exit() used to drop
 // the queued tail (277-434 lines of 2,000 arrived).
-const TSX = 'node_modules/.bin/tsx';
 const RUNS = 50;
 
 function localHosts(n: number): string {
@@ -20,7 +19,8 @@ function localHosts(n: number): string {
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, args, { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    // The playbook in one node process (no tsx wrapper process): its own stdout is the socket.
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
     child.on('error', reject);
