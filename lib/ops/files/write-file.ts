@@ -4,6 +4,7 @@ import { sh, type Command } from '../../core/command.ts';
 import type { Decision } from '../../core/op.ts';
 import type { Diff } from '../../core/diff.ts';
 import { CONTENT_HIDDEN, Secret } from '../../core/secret.ts';
+import { PROCESS_STARTED_S } from '../../core/started.ts';
 import { attributeCommands, DIFF_LIMIT, type PathState } from './path-state.ts';
 
 export interface FileResult {
@@ -28,23 +29,12 @@ function isText(b: Buffer): boolean {
 }
 
 /**
- * When this controller process started, in seconds: temp files of rigger's
- * own pattern older than this were left by an earlier, killed run (a write
- * of this run never outlives its own script).
- */
-const RUN_STARTED = Math.floor(Date.now() / 1000);
-
-/**
- * Removes what a killed run left: `.rigger.XXXXXXXX` temp files beside this
- * target, and the payload dirs (`rigger.XXXXXXXX`, `rigger-ahead.XXXXXXXX`)
- * of this user in $TMPDIR. Only rigger's own names, only older than this
- * run; a payload dir also only after a minute, as another run on the same
- * host may still be filling one.
+ * Removes the `.rigger.XXXXXXXX` temp files a killed run left beside this
+ * target: rigger's own name pattern only, only older than this run. (Stale
+ * payload dirs in $TMPDIR are the SSH transport's to sweep, once a run.)
  */
 function sweepStale(dir: string): Command {
-  const before = `@${RUN_STARTED}`;
-  return sh`find ${dir} -maxdepth 1 -type f -name '.rigger.????????' ! -newermt ${before} -delete 2>/dev/null
-find "\${TMPDIR:-/tmp}" -maxdepth 1 -type d \\( -name 'rigger.????????' -o -name 'rigger-ahead.????????' \\) -user "$(id -u)" ! -newermt ${before} -mmin +1 -exec rm -rf -- {} + 2>/dev/null`;
+  return sh`find ${dir} -maxdepth 1 -type f -name '.rigger.????????' ! -newermt ${`@${PROCESS_STARTED_S}`} -delete 2>/dev/null`;
 }
 
 /**
@@ -57,8 +47,9 @@ find "\${TMPDIR:-/tmp}" -maxdepth 1 -type d \\( -name 'rigger.????????' -o -name
  * closes) and PIPE (a write to a closed channel would otherwise kill the
  * shell before its EXIT trap). The name is chosen (mktemp -u) and known to
  * the trap before the file is made, exclusively (noclobber) and private
- * (umask 077): with `t=$(mktemp)`, a TERM between the file's creation and
- * the assignment left it behind. Only SIGKILL of the host's shell escapes a
+ * (umask 077, left on: every mode is then set with chmod): with
+ * `t=$(mktemp)`, a TERM between the file's creation and the assignment
+ * left it behind. Only SIGKILL of the host's shell escapes a
  * trap, so the script first removes `.rigger.XXXXXXXX` files in the same
  * directory that are older than this run: rigger's own pattern only.
  *
@@ -81,9 +72,9 @@ trap 'if [ -n "$t" ]; then rm -f -- "$t"; fi' EXIT
 trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM; trap 'exit 141' PIPE
 IFS= read -r want || exit 1
 t=$(mktemp -u -- ${`${dir}/.rigger.XXXXXXXX`}) || exit 1
-u=$(umask); umask 077; set -C
+umask 077; set -C
 : > "$t" || { t=; exit 1; }
-set +C; umask "$u"
+set +C
 cat > "$t"
 printf '%s  %s\n' "$want" "$t" | sha256sum -c --status || { echo 'content checksum mismatch after transfer' >&2; exit 1; }
 chmod ${mode} -- "$t" || exit 1
