@@ -17,6 +17,8 @@ export interface CliOptions {
   listHosts: boolean;
   help: boolean;
   vaultPasswordFile?: string;
+  /** Use a vault password file that group or others may read (refused by default). */
+  vaultPasswordFileAnyMode: boolean;
   /** Arguments a playbook declares for itself (e.g. role.ts NAME). */
   positionals: string[];
   /** Values of the flags a playbook declares for itself (backup.ts --list, --verify SET). */
@@ -44,7 +46,9 @@ Options:
       --json                  newline-delimited JSON events on stdout, nothing else
   -v, -vv, -vvv               stream remote output (-v), more detail (-vv), echo commands (-vvv)
       --host-key-checking M   strict (default) | accept-new | off
-      --vault-password-file F passphrase for !vault values (or RIGGER_VAULT_PASSWORD)
+      --vault-password-file F passphrase for !vault values (or RIGGER_VAULT_PASSWORD);
+                              refused when group or others may read it (chmod 600)
+      --vault-password-file-any-mode  use that file whatever its mode
       --list-hosts            print the hosts each play would run on and exit
   -h, --help                  this text
 
@@ -55,33 +59,62 @@ function splitList(values: string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
 }
 
+function optionSpec(playbookFlags: Record<string, PlaybookFlag>) {
+  return {
+    inventory: { type: 'string', short: 'i', multiple: true },
+    check: { type: 'boolean', short: 'C' },
+    diff: { type: 'boolean', short: 'D' },
+    limit: { type: 'string', short: 'l' },
+    tags: { type: 'string', short: 't', multiple: true },
+    'skip-tags': { type: 'string', multiple: true },
+    'extra-vars': { type: 'string', short: 'e', multiple: true },
+    forks: { type: 'string', short: 'f' },
+    json: { type: 'boolean' },
+    verbose: { type: 'boolean', short: 'v', multiple: true },
+    'host-key-checking': { type: 'string' },
+    'vault-password-file': { type: 'string' },
+    'vault-password-file-any-mode': { type: 'boolean' },
+    'list-hosts': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+    ...playbookFlags,
+  } as const;
+}
+
+/**
+ * `--forks -1`: parseArgs takes a value that starts with a dash for a
+ * forgotten value and explains itself in its own words. A negative number
+ * is a value: it is joined to its option, so the option's own check words
+ * the error.
+ */
+function joinNegativeValues(argv: readonly string[], spec: Record<string, { type: string; short?: string }>): string[] {
+  const takesValue = new Set(Object.entries(spec).filter(([, o]) => o.type === 'string').flatMap(([name, o]) => [`--${name}`, ...(o.short ? [`-${o.short}`] : [])]));
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if (takesValue.has(a) && next !== undefined && /^-\d/.test(next)) {
+      const long = a.startsWith('--') ? a : `--${Object.entries(spec).find(([, o]) => `-${o.short}` === a)![0]}`;
+      out.push(`${long}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
+/** parseArgs' messages, in rigger's words where they would read as Node's internals. */
+function argumentError(err: Error): string {
+  const ambiguous = /Option '([^']+)' argument is ambiguous/.exec(err.message);
+  if (ambiguous) return `${ambiguous[1]} needs a value; for a value that starts with a dash write ${ambiguous[1]}=VALUE (see --help)`;
+  return `${err.message.replace(/\. To specify.*$/s, '')} (see --help)`;
+}
+
 export function parseCli(argv: string[], allowPositionals = false, playbookFlags: Record<string, PlaybookFlag> = {}): CliOptions {
   let parsed;
+  const options = optionSpec(playbookFlags);
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        inventory: { type: 'string', short: 'i', multiple: true },
-        check: { type: 'boolean', short: 'C' },
-        diff: { type: 'boolean', short: 'D' },
-        limit: { type: 'string', short: 'l' },
-        tags: { type: 'string', short: 't', multiple: true },
-        'skip-tags': { type: 'string', multiple: true },
-        'extra-vars': { type: 'string', short: 'e', multiple: true },
-        forks: { type: 'string', short: 'f' },
-        json: { type: 'boolean' },
-        verbose: { type: 'boolean', short: 'v', multiple: true },
-        'host-key-checking': { type: 'string' },
-        'vault-password-file': { type: 'string' },
-        'list-hosts': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        ...playbookFlags,
-      },
-    });
+    parsed = parseArgs({ args: joinNegativeValues(argv, options), allowPositionals: true, strict: true, options });
   } catch (err) {
-    throw new InputError('command line', `${(err as Error).message.replace(/\. To specify.*$/s, '')} (see --help)`);
+    throw new InputError('command line', argumentError(err as Error));
   }
   const v = parsed.values;
   if (!allowPositionals && parsed.positionals.length > 0) {
@@ -105,6 +138,7 @@ export function parseCli(argv: string[], allowPositionals = false, playbookFlags
     verbosity: v.verbose?.length ?? 0,
     hostKeyChecking: mode,
     listHosts: v['list-hosts'] ?? false,
+    vaultPasswordFileAnyMode: v['vault-password-file-any-mode'] ?? false,
     help: v.help ?? false,
     positionals: parsed.positionals,
     flags: Object.fromEntries(Object.keys(playbookFlags).map((k) => [k, (v as Record<string, string | boolean | undefined>)[k]])),

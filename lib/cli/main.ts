@@ -14,6 +14,8 @@ import { makeChalk } from '../ui/style.ts';
 import { HELP, parseCli, type CliOptions, type PlaybookFlag } from './args.ts';
 import type { Inventory } from '../inventory/inventory.ts';
 import { transportFor } from './connection.ts';
+import { exitWhenFlushed } from './exit.ts';
+import { describeThrown, loaded } from './thrown.ts';
 import { parseExtraVars } from './extra-vars.ts';
 
 export interface PlaybookOptions {
@@ -49,10 +51,9 @@ async function pickRenderer(opts: CliOptions): Promise<Renderer> {
 
 function reportError(err: unknown, json: boolean): number {
   const code = err instanceof RiggerError ? err.exitCode : ExitCode.usage;
-  const message = redact(err instanceof Error ? err.message : String(err));
+  const message = describeThrown(err);
   if (json) process.stdout.write(JSON.stringify({ type: 'error', message } satisfies RunEvent) + '\n');
   else process.stderr.write(`rigger: ${message}\n`);
-  if (!(err instanceof RiggerError) && process.env.RIGGER_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
   return code;
 }
 
@@ -68,13 +69,14 @@ type PlaysArg = Play[] | ((opts: CliOptions, context: PlaybookContext) => Play[]
 
 export async function runPlaybook(plays: PlaysArg, options: PlaybookOptions = {}): Promise<never> {
   const code = await runPlaybookForExitCode(plays, options);
-  process.exit(code);
+  return exitWhenFlushed(code);
 }
 
 export async function runPlaybookForExitCode(
   plays: PlaysArg,
   options: PlaybookOptions = {},
 ): Promise<number> {
+  loaded();
   const argv = options.argv ?? process.argv.slice(2);
   let opts: CliOptions;
   try {
@@ -96,7 +98,7 @@ export async function runPlaybookForExitCode(
   let inventoryFiles: string[];
   try {
     inventoryFiles = defaultInventories(opts.inventories);
-    const vaultPassphrase = vaultPassphraseFor(inventoryFiles, opts.vaultPasswordFile);
+    const vaultPassphrase = vaultPassphraseFor(inventoryFiles, opts.vaultPasswordFile, { anyMode: opts.vaultPasswordFileAnyMode });
     const inventory = await loadInventories(inventoryFiles, { vaultPassphrase });
     // The playbook is the script node runs (argv[1]); its group_vars/ and host_vars/ apply as in Ansible.
     const playbookDir = options.playbookDir ?? (process.argv[1] ? path.dirname(path.resolve(process.argv[1])) : undefined);
@@ -122,16 +124,13 @@ export async function runPlaybookForExitCode(
     return reportError(err, opts.json);
   }
   if (opts.listHosts) {
-    for (const p of planned) {
-      process.stdout.write(`PLAY [${p.play.name}] (${p.hosts.length} hosts)\n`);
-      for (const h of p.hosts) process.stdout.write(`${h}\n`);
-    }
+    process.stdout.write(planned.map((p) => `PLAY [${p.play.name}] (${p.hosts.length} hosts)\n${p.hosts.map((h) => `${h}\n`).join('')}`).join(''));
     return ExitCode.ok;
   }
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
-    if (signals > 1) process.exit(ExitCode.interrupted);
+    if (signals > 1) void exitWhenFlushed(ExitCode.interrupted);
     bus.emit({ type: 'interrupted', signal });
     runner.interrupt();
   };

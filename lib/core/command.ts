@@ -27,7 +27,17 @@ export class Command {
   constructor(
     readonly bytes: Buffer,
     readonly stdin: readonly StdinPart[] = [],
+    /**
+     * Its output is about secret content (the state read of a Secret file):
+     * never streamed at -v, whatever it is batched with.
+     */
+    readonly quiet = false,
   ) {}
+
+  /** Same command, its output never streamed. */
+  quietly(): Command {
+    return new Command(this.bytes, this.stdin, true);
+  }
 
   /** The command as text for logs: lossy for non-UTF-8 bytes, secrets redacted. */
   display(): string {
@@ -40,7 +50,7 @@ export class Command {
 
   /** Same command, with bytes appended to its standard input. */
   withStdin(...parts: StdinPart[]): Command {
-    return new Command(this.bytes, [...this.stdin, ...parts]);
+    return new Command(this.bytes, [...this.stdin, ...parts], this.quiet);
   }
 
   stdinBytes(): Buffer {
@@ -63,7 +73,7 @@ export class Command {
       if (i > 0) parts.push(sep);
       parts.push(c.bytes);
     });
-    return new Command(Buffer.concat(parts), commands.flatMap((c) => c.stdin));
+    return new Command(Buffer.concat(parts), commands.flatMap((c) => c.stdin), commands.some((c) => c.quiet));
   }
 }
 
@@ -85,7 +95,7 @@ export function groupForExec(commands: readonly Command[]): Command[] {
   const execs: Command[] = [];
   let pending: Command[] = [];
   const flush = () => {
-    if (pending.length) execs.push(Command.join(pending.map((c) => new Command(Buffer.concat([Buffer.from('{ '), c.bytes, Buffer.from('\n}')])))));
+    if (pending.length) execs.push(Command.join(pending.map((c) => new Command(Buffer.concat([Buffer.from('{ '), c.bytes, Buffer.from('\n}')]), [], c.quiet))));
     pending = [];
   };
   for (const c of commands) {
@@ -126,7 +136,7 @@ export function sh(strings: TemplateStringsArray, ...values: Interpolation[]): C
     parts.push(Buffer.from(s, 'utf8'));
     if (i < values.length) parts.push(render(values[i] as Interpolation));
   });
-  return new Command(Buffer.concat(parts));
+  return new Command(Buffer.concat(parts), [], values.some((v) => v instanceof Command && v.quiet));
 }
 
 /** Shell syntax inserted as written. Never pass user data through raw(). */

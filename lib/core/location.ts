@@ -29,8 +29,12 @@ const INTERNAL = /[\\/]node_modules[\\/]|^node:|<anonymous>/;
  * run-time failures can point back at what the user wrote.
  */
 export function callSite(): SourceLocation | undefined {
-  const stack = new Error().stack?.split('\n').slice(1) ?? [];
-  for (const frame of stack) {
+  return userFrame(new Error().stack ?? '');
+}
+
+/** The first frame of a stack that lies outside the library (the user's line), if any. */
+export function userFrame(stack: string): SourceLocation | undefined {
+  for (const frame of stack.split('\n').slice(1)) {
     const m = /\(?((?:file:\/\/)?[^()\s]+):(\d+):(\d+)\)?\s*$/.exec(frame.trim());
     if (!m) continue;
     let file = m[1]!;

@@ -1,5 +1,6 @@
 import { z } from './zod.ts';
 import type { Command } from './command.ts';
+import { containsSecret } from './secret.ts';
 import type { Diff } from './diff.ts';
 import type { ExecResult } from '../transport/types.ts';
 
@@ -139,7 +140,8 @@ export function defineOp<Schema extends z.ZodType, R, S = undefined>(def: OpDefi
       hostLocal: def.hostLocal ?? false,
     };
     const probe = def.probe?.(p);
-    if (probe) op.probe = probe;
+    // What an op reads about a Secret's file is never streamed (its content, its checksum).
+    if (probe) op.probe = containsSecret(p) ? { ...probe, command: probe.command.quietly() } : probe;
     return op;
   };
 }

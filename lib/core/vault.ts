@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, scryptSync } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Secret } from './secret.ts';
 
 /**
@@ -54,10 +54,39 @@ export function decryptValue(text: string, passphrase: string): Secret {
 }
 
 /**
+ * A vault password file's passphrase. Like OpenSSH with a private key, a
+ * file that others may read or write is refused: the passphrase opens every
+ * secret of the inventory. `anyMode` (--vault-password-file-any-mode) lets
+ * it through, for a file system without modes.
+ */
+function readPasswordFile(path: string, anyMode: boolean): string {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new VaultError(code === 'ENOENT' ? `vault password file ${path} does not exist` : `vault password file ${path} cannot be read: ${code ?? (err as Error).message}`);
+  }
+  if (st.isDirectory()) throw new VaultError(`vault password file ${path} is a directory, not a file`);
+  if (!anyMode && (st.mode & 0o077) !== 0) {
+    const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
+    throw new VaultError(
+      `vault password file ${path} is open to group or others (mode ${mode}); run \`chmod 600 ${path}\`, or pass --vault-password-file-any-mode to use it anyway`,
+    );
+  }
+  try {
+    return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new VaultError(`vault password file ${path} cannot be read: ${code === 'EACCES' ? 'permission denied' : (code ?? (err as Error).message)}`);
+  }
+}
+
+/**
  * The passphrase, from --vault-password-file, RIGGER_VAULT_PASSWORD_FILE or
  * RIGGER_VAULT_PASSWORD, read only when a vault value is met.
  */
-export function vaultPassphraseSource(file?: string, fallbackFile?: string): () => string {
+export function vaultPassphraseSource(file?: string, fallbackFile?: string, options: { anyMode?: boolean } = {}): () => string {
   let cached: string | undefined;
   return () => {
     if (cached !== undefined) return cached;
@@ -65,8 +94,7 @@ export function vaultPassphraseSource(file?: string, fallbackFile?: string): () 
     const fallback = process.env.RIGGER_VAULT_PASSWORD || !fallbackFile || !existsSync(fallbackFile) ? undefined : fallbackFile;
     const path = file ?? process.env.RIGGER_VAULT_PASSWORD_FILE ?? fallback;
     if (path) {
-      if (!existsSync(path)) throw new VaultError(`vault password file ${path} does not exist`);
-      cached = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+      cached = readPasswordFile(path, options.anyMode ?? false);
     } else if (process.env.RIGGER_VAULT_PASSWORD) {
       cached = process.env.RIGGER_VAULT_PASSWORD;
     } else {

@@ -1,5 +1,6 @@
 import { Secret } from '../core/secret.ts';
 import { VaultText } from './yaml-nodes.ts';
+import { hostAddressProblem } from './host-address.ts';
 
 /**
  * Ansible's behavioural inventory variables that rigger reads, and the
@@ -25,11 +26,12 @@ const port: Check = (v) => {
     ? undefined
     : `expected a port number from 1 to 65535, got ${JSON.stringify(v)}`;
 };
+const address: Check = (v) => str(v) ?? hostAddressProblem(v as string);
 const int: Check = (v) => (typeof v === 'number' && Number.isInteger(v) ? undefined : 'expected an integer');
 const anything: Check = () => undefined;
 
 export const CONNECTION_VARS: Record<string, Check> = {
-  ansible_host: str,
+  ansible_host: address,
   ansible_port: port,
   ansible_user: str,
   ansible_ssh_private_key_file: str,

@@ -31,9 +31,9 @@ export function defaultInventories(given: string[]): string[] {
  * Where the vault passphrase comes from: --vault-password-file, the
  * environment, and, for the lab's inventory alone, the lab's own file.
  */
-export function vaultPassphraseFor(files: readonly string[], passwordFile?: string): () => string {
+export function vaultPassphraseFor(files: readonly string[], passwordFile?: string, options: { anyMode?: boolean } = {}): () => string {
   const lab = files.length === 1 && path.resolve(files[0]!) === path.resolve(LAB_INVENTORY);
-  return vaultPassphraseSource(passwordFile, lab ? LAB_VAULT_PASSWORD_FILE : undefined);
+  return vaultPassphraseSource(passwordFile, lab ? LAB_VAULT_PASSWORD_FILE : undefined, options);
 }
 
 /**

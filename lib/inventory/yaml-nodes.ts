@@ -52,6 +52,27 @@ export class YamlSource {
       const message = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '');
       throw new InputError(this.at(firstVisible(text, first.pos[0])), `invalid YAML: ${message}`);
     }
+    this.#checkAliases(this.doc.contents as Node | null);
+  }
+
+  /**
+   * The yaml library reads an alias to an anchor that does not exist (or is
+   * defined only below it) as null: `vars: *common` would load as no
+   * variables at all, without a word.
+   */
+  #checkAliases(node: Node | null | undefined): void {
+    if (!node) return;
+    if (isAlias(node)) {
+      if (node.resolve(this.doc) === undefined) this.fail(node, `alias *${node.source} refers to no anchor: define &${node.source} above it`);
+      return;
+    }
+    if (isSeq(node)) for (const item of node.items) this.#checkAliases(item as Node);
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        this.#checkAliases(pair.key as Node);
+        this.#checkAliases(pair.value as Node);
+      }
+    }
   }
 
   at(offset: number): SourceLocation {

@@ -71,6 +71,8 @@ export class SshTransport implements Transport {
   #jumpTransport: SshTransport | undefined;
   #connecting: Promise<Client> | undefined;
   #closed = false;
+  /** Whether the first command has swept stale temp dirs of killed runs (wrapper.ts). */
+  #swept = false;
   readonly #channels: Semaphore;
   readonly #open = new Set<ClientChannel>();
   /** Number of TCP connections made; tests read it to prove connection reuse. */
@@ -225,7 +227,8 @@ export class SshTransport implements Transport {
 
   #run(client: Client, command: Command, options: ExecOptions): Promise<ExecResult> {
     const payload = command.stdinBytes();
-    const wrapped = wrapCommand(command.bytes, payload.length, options.become);
+    const wrapped = wrapCommand(command.bytes, payload.length, options.become, !this.#swept);
+    this.#swept = true;
     const started = performance.now();
     return new Promise<ExecResult>((resolve, reject) => {
       client.exec(wrapped.bytes as unknown as string, (err, channel) => {

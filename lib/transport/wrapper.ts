@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { quoteBytes } from '../core/quote.ts';
 import type { Become } from './types.ts';
+import { PROCESS_STARTED_S } from '../core/started.ts';
 
 /**
  * Without a pty, sshd does not signal a command when its channel closes, so
@@ -32,7 +33,18 @@ export interface WrappedCommand {
   readyMarker?: string;
 }
 
-export function wrapCommand(command: Buffer, payloadLength: number, become?: Become): WrappedCommand {
+/**
+ * Removes payload and run-ahead dirs that a killed run left in $TMPDIR (the
+ * traps remove them on every other ending): this user's, rigger's own names
+ * only, older than this controller process and a minute, as another run on
+ * the same host may still be filling one.
+ */
+const SWEEP_STALE =
+  'find "${TMPDIR:-/tmp}" -maxdepth 1 -type d \\( -name \'rigger.????????\' -o -name \'rigger-ahead.????????\' \\) ' +
+  `-user "$(id -u)" ! -newermt @${PROCESS_STARTED_S} -mmin +1 -exec rm -rf -- {} + 2>/dev/null`;
+
+/** `sweep`: also remove stale temp dirs first (the transport asks for it once per run). */
+export function wrapCommand(command: Buffer, payloadLength: number, become?: Become, sweep = false): WrappedCommand {
   const lines = [
     'exec 3<&0 </dev/null',
     'd=',
@@ -40,6 +52,7 @@ export function wrapCommand(command: Buffer, payloadLength: number, become?: Bec
     // PIPE too: once the channel is gone any write kills the shell, and the
     // EXIT trap must still run.
     "trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM; trap 'exit 141' PIPE",
+    ...(sweep ? [SWEEP_STALE] : []),
   ];
   const nonce = randomBytes(8).toString('hex');
   const readyMarker = become ? `rigger-ready-${nonce}` : undefined;

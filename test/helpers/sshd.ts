@@ -54,7 +54,7 @@ async function waitForPort(address: string, port: number, child: ChildProcess, l
   throw new Error(`sshd did not listen on ${address}:${port}`);
 }
 
-function descendants(root: number): number[] {
+export function descendants(root: number): number[] {
   const table = execFileSync('ps', ['-eo', 'pid=,ppid=']).toString().trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
   const out: number[] = [];
   const queue = [root];
@@ -69,6 +69,8 @@ export interface SshdOptions {
   address?: string;
   clientKey?: string;
   extraConfig?: string[];
+  /** Environment for every session (sshd reads only its first SetEnv line, so they share it). */
+  env?: Record<string, string>;
 }
 
 export function makeClientKey(dir: string): string {
@@ -112,7 +114,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
       'Subsystem sftp internal-sftp',
       // bash sources ~/.bashrc for every sshd session when SHLVL < 2; this machine's
       // root .bashrc runs pyenv init (~100 ms), which would swamp every timing.
-      'SetEnv SHLVL=1',
+      ['SetEnv SHLVL=1', ...Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`)].join(' '),
       ...(options.extraConfig ?? []),
     ].join('\n') + '\n',
   );

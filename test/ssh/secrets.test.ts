@@ -1,72 +1,168 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { encryptValue } from '../../lib/core/vault.ts';
-import { startSshd, sshInventory } from '../helpers/sshd.ts';
+import { leaks, markerForms } from '../helpers/secret-forms.ts';
+import { startSshd, sshInventory, type TestSshd } from '../helpers/sshd.ts';
 
 const PASS = 'vault-pass-for-test';
-const markers = Array.from({ length: 10 }, (_, i) => `MARKER${String(i + 1).padStart(2, '0')}-${Math.random().toString(36).slice(2, 10)}`);
+export const newMarkers = () => Array.from({ length: 10 }, (_, i) => `MARKER${String(i + 1).padStart(2, '0')}-${Math.random().toString(36).slice(2, 10)}`);
 
 function stripAnsi(s: string): string {
   return s.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/\x1b[()][A-Z0-9]/g, '');
 }
 
-test('ten marker secrets appear zero times in terminal, plain and --json output at -vvv --diff', async () => {
+/** Inventory (markers 1-3), group_vars (4-5), an -e @file (9) as !vault values; the rest in a markers file. */
+export function secretsSetup(sshd: TestSshd, markers: string[]): { args: string[]; env: Record<string, string> } {
+  const work = mkdtempSync(path.join(tmpdir(), 'secrets-'));
+  const v = (i: number) => `!vault ${encryptValue(markers[i]!, PASS)}`;
+  const invDir = path.dirname(sshInventory([{ name: 'h1', sshd, vars: [`m1: ${v(0)}`, `m2: ${v(1)}`, `m3: ${v(2)}`] }]));
+  mkdirSync(path.join(invDir, 'group_vars'));
+  writeFileSync(path.join(invDir, 'group_vars', 'all.yml'), `m4: ${v(3)}\nm5: ${v(4)}\n`);
+  const extra = path.join(work, 'extra.yml');
+  writeFileSync(extra, `m9: ${v(8)}\n`);
+  const markersFile = path.join(work, 'markers.json');
+  writeFileSync(markersFile, JSON.stringify(markers));
+  return {
+    args: ['test/fixtures/playbooks/secrets.ts', '-i', path.join(invDir, 'hosts.yml'), '-e', `@${extra}`],
+    env: { RIGGER_VAULT_PASSWORD: PASS, MARKERS_FILE: markersFile },
+  };
+}
+
+test('ten marker secrets, rotated once, appear in no form in terminal, plain and --json output (-vvv --diff) nor plain output', async () => {
   const sshd = await startSshd();
   try {
-    const work = mkdtempSync(path.join(tmpdir(), 'secrets-'));
-    const v = (i: number) => `!vault ${encryptValue(markers[i]!, PASS)}`;
-    const invDir = path.dirname(
-      sshInventory([{ name: 'h1', sshd, vars: [`m1: ${v(0)}`, `m2: ${v(1)}`, `m3: ${v(2)}`] }]),
-    );
-    mkdirSync(path.join(invDir, 'group_vars'));
-    writeFileSync(path.join(invDir, 'group_vars', 'all.yml'), `m4: ${v(3)}\nm5: ${v(4)}\n`);
-    const extra = path.join(work, 'extra.yml');
-    writeFileSync(extra, `m9: ${v(8)}\n`);
-    const env = {
-      ...process.env,
-      RIGGER_VAULT_PASSWORD: PASS,
-      MARKER_06: markers[5]!,
-      MARKER_07: markers[6]!,
-      MARKER_08: markers[7]!,
-      MARKER_10: markers[9]!,
-    };
-    const args = ['test/fixtures/playbooks/secrets.ts', '-i', path.join(invDir, 'hosts.yml'), '-e', `@${extra}`, '-vvv', '--diff'];
-    const modes: Record<string, { cmd: string; args: string[]; env: Record<string, string | undefined> }> = {
+    const work = mkdtempSync(path.join(tmpdir(), 'secrets-out-'));
+    const modes: Record<string, (args: string[], env: NodeJS.ProcessEnv) => { cmd: string; args: string[]; env: NodeJS.ProcessEnv }> = {
       // `script` gives the playbook a real pseudo-terminal, so the listr2 tree renders.
-      terminal: { cmd: 'script', args: ['-qefc', ['stty cols 100 rows 50;', 'node_modules/.bin/tsx', ...args].join(' '), '/dev/null'], env: { ...env, TERM: 'xterm-256color', NO_COLOR: undefined, FORCE_COLOR: '1' } },
-      plain: { cmd: 'node_modules/.bin/tsx', args, env: { ...env, NO_COLOR: '1' } },
-      json: { cmd: 'node_modules/.bin/tsx', args: [...args, '--json'], env: { ...env, NO_COLOR: '1' } },
+      terminal: (args, env) => ({ cmd: 'script', args: ['-qefc', ['stty cols 100 rows 50;', 'node_modules/.bin/tsx', ...args, '-vvv', '--diff'].join(' '), '/dev/null'], env: { ...env, TERM: 'xterm-256color', NO_COLOR: undefined, FORCE_COLOR: '1' } }),
+      plain: (args, env) => ({ cmd: 'node_modules/.bin/tsx', args: [...args, '-vvv', '--diff'], env: { ...env, NO_COLOR: '1' } }),
+      json: (args, env) => ({ cmd: 'node_modules/.bin/tsx', args: [...args, '-vvv', '--diff', '--json'], env: { ...env, NO_COLOR: '1' } }),
+      quiet: (args, env) => ({ cmd: 'node_modules/.bin/tsx', args, env: { ...env, NO_COLOR: '1' } }),
     };
-    for (const [mode, m] of Object.entries(modes)) {
+    for (const [mode, build] of Object.entries(modes)) {
       const dir = mkdtempSync(path.join(work, `${mode}-`));
-      const r = spawnSync(m.cmd, m.args, { env: { ...m.env, SECRETS_DIR: dir } as NodeJS.ProcessEnv, encoding: 'utf8', timeout: 120_000 });
-      const output = stripAnsi(`${r.stdout}\n${r.stderr}`);
-      const flat = output.replace(/\s+/g, '');
-      assert.equal(r.status, 2, `${mode}: the failing task fails the run\n${output}`);
-      for (const marker of markers) {
-        assert.equal(output.split(marker).length - 1, 0, `${mode}: ${marker} leaked`);
-        assert.ok(!flat.includes(marker), `${mode}: ${marker} leaked across a line break`);
-      }
-      assert.ok(output.includes('***'), `${mode}: secrets are shown as ***\n${output}`);
-      assert.match(output, /failing op factory/);
-      if (mode === 'terminal') assert.match(r.stdout, /\u2714|\u2716/, 'the listr2 tree was drawn');
-      // The secrets did reach the host: the redaction is in the output, not a missing value.
-      assert.equal(readFileSync(path.join(dir, 'm6'), 'utf8'), markers[5]);
-      assert.equal(readFileSync(path.join(dir, 'm9'), 'utf8'), markers[8]);
-      assert.equal(readFileSync(path.join(dir, 'm10'), 'utf8'), markers[9]);
-      assert.match(readFileSync(path.join(dir, 'conf'), 'utf8'), new RegExp(`password=${markers[0]}\\nb=2 ${markers[3]}`));
-      if (mode === 'json') {
-        const lines = r.stdout.trim().split('\n');
-        for (const l of lines) JSON.parse(l);
-        assert.equal(JSON.parse(lines.at(-1)!).type, 'recap');
-        assert.ok(lines.some((l) => l.includes('"type":"output"')), 'remote output was streamed at -v');
-        assert.ok(lines.some((l) => l.includes('"type":"command"')), 'commands were echoed at -vvv');
+      let previous: string[] = [];
+      // The second run rotates every secret: the files' old values are what a diff would show.
+      for (const round of ['first', 'rotated']) {
+        const markers = newMarkers();
+        const setup = secretsSetup(sshd, markers);
+        const m = build(setup.args, { ...process.env, ...setup.env, SECRETS_DIR: dir });
+        const r = spawnSync(m.cmd, m.args, { env: m.env, encoding: 'utf8', timeout: 120_000 });
+        const output = stripAnsi(`${r.stdout}\n${r.stderr}`);
+        const what = `${mode}, ${round} run`;
+        assert.equal(r.status, 2, `${what}: the failing task fails the run\n${output}`);
+        assert.deepEqual(leaks(output, [...markers, ...previous]), [], `${what}: no marker in any form`);
+        assert.match(output, /failing op factory/);
+        if (mode !== 'quiet') {
+          assert.ok(output.includes('***'), `${what}: secrets are shown as ***\n${output}`);
+          assert.match(output, /-\(content hidden: secret\)/, `${what}: a secret file's diff hides both sides`);
+          assert.match(output, /\+\(content hidden: secret\)/);
+        }
+        if (mode === 'plain') assert.match(output, /echo stdin stdout: \*\*\*/, 'the output of a command fed a secret is still streamed at -v');
+        if (mode === 'terminal') assert.match(r.stdout, /\u2714|\u2716/, 'the listr2 tree was drawn');
+        // The secrets did reach the host: the redaction is in the output, not a missing value.
+        assert.equal(readFileSync(path.join(dir, 'm6'), 'utf8'), markers[5]);
+        assert.equal(readFileSync(path.join(dir, 'm9'), 'utf8'), markers[8]);
+        assert.equal(readFileSync(path.join(dir, 'm10'), 'utf8'), markers[9]);
+        assert.equal(readFileSync(path.join(dir, 'tpl'), 'utf8'), `user=app\npassword=${markers[6]}\ntoken=${markers[4]}\n`);
+        assert.match(readFileSync(path.join(dir, 'conf'), 'utf8'), new RegExp(`password=${markers[0]}\\nb=2 ${markers[3]}`));
+        if (mode === 'json') {
+          const lines = r.stdout.trim().split('\n');
+          for (const l of lines) JSON.parse(l);
+          assert.equal(JSON.parse(lines.at(-1)!).type, 'recap');
+          assert.ok(lines.some((l) => l.includes('"type":"output"')), 'remote output was streamed at -v');
+          assert.ok(lines.some((l) => l.includes('"type":"command"')), 'commands were echoed at -vvv');
+          // Output events are never a state read of a secret file: no stat line, no checksum line.
+          assert.ok(!lines.some((l) => l.includes('"type":"output"') && /regular file\|/.test(l)), 'no probe of a secret file was streamed');
+        }
+        previous = markers;
       }
     }
+  } finally {
+    await sshd.stop();
+  }
+});
+
+test('the marker forms the tests look for are the ones an encoder produces', () => {
+  const m = 'MARKER01-abc123';
+  const forms = markerForms(m);
+  for (const text of [Buffer.from(`x${m}`).toString('base64'), Buffer.from(`xy${m}`).toString('base64'), Buffer.from(m).toString('hex')]) {
+    assert.ok(forms.some((f) => text.includes(f)), text);
+  }
+});
+
+/** One look at every process: its argv (ps) and its environment (/proc/PID/environ). */
+async function sampleProcesses(): Promise<{ args: string; environs: { pid: string; text: string }[] }> {
+  const { stdout: args } = await promisify(execFile)('ps', ['-eo', 'args'], { maxBuffer: 16 << 20 });
+  const pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p));
+  const environs = await Promise.all(pids.map(async (pid) => ({ pid, text: await readFile(`/proc/${pid}/environ`, 'latin1').catch(() => '') })));
+  return { args, environs };
+}
+
+test('while the secret-handling ops run, no marker nor digest of one is in any argv or environment on the host', async () => {
+  const sshd = await startSshd();
+  try {
+    const markers = newMarkers();
+    const setup = secretsSetup(sshd, markers);
+    const dir = mkdtempSync(path.join(tmpdir(), 'secrets-ps-'));
+    const child = spawn('node_modules/.bin/tsx', [...setup.args, '-v'], { env: { ...process.env, ...setup.env, SECRETS_DIR: dir, NO_COLOR: '1' }, stdio: 'ignore' });
+    let running = true;
+    child.on('close', () => (running = false));
+    let samples = 0;
+    let writesSeen = 0;
+    let envCommandsSeen = 0;
+    const found: string[] = [];
+    while (running) {
+      const { args, environs } = await sampleProcesses();
+      samples++;
+      // The write script of a copy is in argv while it runs: proof that the sampling caught the ops at work.
+      if (args.includes('sha256sum -c --status')) writesSeen++;
+      found.push(...leaks(args, markers).map((l) => `argv: ${l}`));
+      for (const e of environs) {
+        // The one process meant to hold a secret in its environment: the command given it with env:.
+        if (e.text.includes('RIGGER_SECRETS=')) {
+          envCommandsSeen++;
+          continue;
+        }
+        found.push(...leaks(e.text, markers).map((l) => `environ of ${e.pid}: ${l}`));
+      }
+    }
+    assert.deepEqual(found, []);
+    assert.ok(writesSeen > 0, `a secret file's write was sampled while it ran (${samples} samples)`);
+    assert.ok(envCommandsSeen > 0, 'the secret env command was sampled while it ran');
+    assert.equal(readFileSync(path.join(dir, 'm6'), 'utf8'), markers[5]);
+  } finally {
+    await sshd.stop();
+  }
+});
+
+test('a Secret in a template literal, a concatenation or a template fails at that line and changes nothing', async () => {
+  const sshd = await startSshd();
+  try {
+    const pw = `pw-${Math.random().toString(36).slice(2, 10)}`;
+    const inv = sshInventory([{ name: 'h1', sshd, vars: [`pw: !vault ${encryptValue(pw, PASS)}`] }]);
+    const dir = mkdtempSync(path.join(tmpdir(), 'secret-text-'));
+    const r = spawnSync('node_modules/.bin/tsx', ['test/fixtures/playbooks/secret-as-text.ts', '-i', inv], {
+      env: { ...process.env, RIGGER_VAULT_PASSWORD: PASS, SECRETS_DIR: dir, NO_COLOR: '1' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    const out = r.stdout + r.stderr;
+    assert.equal(r.status, 0, `every task ignores its error\n${out}`);
+    const failed = out.split('\n').filter((l) => l.startsWith('failed (ignored)'));
+    assert.equal(failed.length, 3, out);
+    assert.match(failed[0]!, /content .*test\/fixtures\/playbooks\/secret-as-text\.ts:15:\d+: a Secret was used as text/);
+    assert.match(failed[1]!, /script .*test\/fixtures\/playbooks\/secret-as-text\.ts:16:\d+: a Secret was used as text/);
+    assert.match(failed[2]!, /template .*template conf: test\/fixtures\/playbooks\/secret-as-text\.ts:7:\d+: a Secret was used as text/);
+    assert.ok(!out.includes(pw) && !out.includes('password=***'), 'never *** in place of the value');
+    assert.deepEqual(readdirSync(dir), [], 'no host file was written');
+    assert.match(out, /h1 +: ok=0 +changed=0 .*failed=0 .*ignored=3/);
   } finally {
     await sshd.stop();
   }

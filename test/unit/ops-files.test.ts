@@ -7,6 +7,7 @@ import { editBlock } from '../../lib/ops/files/edit-block.ts';
 import { mergeJson } from '../../lib/ops/files/json-merge.ts';
 import { parsePathState, type PathState } from '../../lib/ops/files/path-state.ts';
 import type { Op } from '../../lib/core/op.ts';
+import type { Command } from '../../lib/core/command.ts';
 
 const file = (content: string, extra: Partial<PathState> = {}): PathState => ({
   exists: true, type: 'file', mode: '0644', owner: 'root', group: 'root', size: content.length,
@@ -67,11 +68,16 @@ test('copy decides by checksum: create, update, attributes only, ok; the write i
   const create = decide(ops.copy({ path: '/etc/x', content: 'a\n', mode: '0600' }), at('/etc/x', absent));
   assert.equal(create.kind, 'change');
   const cmd = create.kind === 'change' ? create.commands![0]!.display() : '';
-  assert.match(cmd, /mktemp -- \/etc\/\.rigger\.XXXXXXXX\)/, 'the temp file is made beside the target, so mv is a rename');
+  assert.match(cmd, /mktemp -u -- \/etc\/\.rigger\.XXXXXXXX\)/, 'the temp file is made beside the target, so mv is a rename');
   assert.match(cmd, /sha256sum -c --status/);
   assert.match(cmd, /chmod 0600 -- "\$t"/);
   assert.match(cmd, /mv -f -- "\$t" \/etc\/x/);
-  assert.equal(create.kind === 'change' && create.commands![0]!.stdinBytes().toString(), 'a\n');
+  const sha = createHash('sha256').update('a\n').digest('hex');
+  // The checksum rides on stdin ahead of the content: argv shows in `ps` on the host.
+  assert.equal(create.kind === 'change' && create.commands![0]!.stdinBytes().toString(), `${sha}\na\n`);
+  assert.ok(!cmd.includes(sha), 'no checksum in the command line');
+  assert.match(cmd, /trap 'exit 141' PIPE/, 'a write to a closed channel still runs the EXIT trap');
+  assert.match(cmd, /-name '\.rigger\.\?{8}' ! -newermt @\d+ -delete/, 'stale temp files of an earlier run are removed, own pattern only');
   assert.equal(decide(ops.copy({ path: '/etc/x', content: 'a\n' }), at('/etc/x', file('a\n'))).kind, 'ok');
   const mode = decide(ops.copy({ path: '/etc/x', content: 'a\n', mode: '0600' }), at('/etc/x', file('a\n')));
   assert.ok(mode.kind === 'change' && mode.commands!.length === 1 && /^chmod 0600 -- \/etc\/x$/.test(mode.commands![0]!.display()));
@@ -122,15 +128,20 @@ test('command and shell: creates/removes decide, argv is quoted, plain commands 
   assert.match(ops.command({ argv: [] }).problems[0]!.message, /at least the program/);
 });
 
+/** A write's content: its stdin after the checksum line. */
+function payloadOf(c: Command): string {
+  return c.stdinBytes().toString().replace(/^[0-9a-f]{64}\n/, '');
+}
+
 test('template, line and block decisions produce the edited text as the write payload', () => {
   const tpl = ops.defineTemplate<{ n: number }>('t', (v) => `n=${v.n}\n`);
   const w = decide(ops.template({ path: '/t', template: tpl, vars: { n: 2 } }), file('n=1\n'));
-  assert.ok(w.kind === 'change' && w.commands![0]!.stdinBytes().toString() === 'n=2\n');
+  assert.ok(w.kind === 'change' && payloadOf(w.commands![0]!) === 'n=2\n');
   const l = decide(ops.line({ path: '/c', regexp: '^a=', line: 'a=2' }), file('a=1\nb=1\n'));
-  assert.ok(l.kind === 'change' && l.commands![0]!.stdinBytes().toString() === 'a=2\nb=1\n');
+  assert.ok(l.kind === 'change' && payloadOf(l.commands![0]!) === 'a=2\nb=1\n');
   assert.equal(decide(ops.line({ path: '/c', line: 'x' }), absent).kind, 'fail', 'a missing file is an error unless create');
   const b = decide(ops.block({ path: '/c', block: 'x\n', create: true }), absent);
-  assert.ok(b.kind === 'change' && b.commands![0]!.stdinBytes().toString() === '# BEGIN RIGGER MANAGED BLOCK\nx\n# END RIGGER MANAGED BLOCK\n');
+  assert.ok(b.kind === 'change' && payloadOf(b.commands![0]!) === '# BEGIN RIGGER MANAGED BLOCK\nx\n# END RIGGER MANAGED BLOCK\n');
   const broken = ops.defineTemplate<{ n: number }>('broken', () => {
     throw new Error('no value');
   });

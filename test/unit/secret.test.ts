@@ -1,16 +1,49 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { Secret, redact, redactDeep } from '../../lib/core/secret.ts';
+import { createHash } from 'node:crypto';
+import { formsOf, Secret, SecretAsTextError, StreamRedactor, redact, redactDeep } from '../../lib/core/secret.ts';
 import { encryptValue, decryptValue, VaultError } from '../../lib/core/vault.ts';
 
-test('a Secret prints as *** in every form', () => {
+test('a Secret prints as *** in logs and JSON, and is an error as text, naming the line', () => {
   const s = new Secret('tok-ABCDEF-1');
-  assert.equal(String(s), '***');
   assert.equal(JSON.stringify({ s }), '{"s":"***"}');
   assert.equal(inspect(s), '***');
-  assert.equal(`${s}`, '***');
   assert.equal(s.reveal(), 'tok-ABCDEF-1');
+  assert.throws(() => `${s}`, (e: Error) => e instanceof SecretAsTextError && /secret\.test\.ts:\d+:\d+: a Secret was used as text/.test(e.message));
+  assert.throws(() => String(s), SecretAsTextError);
+  assert.throws(() => 'pw=' + (s as unknown as string), SecretAsTextError);
+  assert.throws(() => ['a', s].join(' '), SecretAsTextError);
+});
+
+test('redact catches a secret in every encoding: base64 at any offset, hex, digests, JSON and URL escapes', () => {
+  const value = 'Mk-7f$q"x y/z';
+  new Secret(value);
+  const b = Buffer.from(value);
+  const encoded = [
+    value,
+    JSON.stringify({ v: value }),
+    encodeURIComponent(value),
+    b.toString('hex'),
+    ...[0, 1, 2].map((n) => Buffer.concat([Buffer.from('ab'.slice(0, n)), b, Buffer.from('tail')]).toString('base64')),
+    ...['sha256', 'sha1', 'md5'].map((a) => createHash(a).update(b).digest('hex')),
+  ];
+  for (const text of encoded) {
+    const out = redact(`before ${text} after`);
+    assert.ok(out.includes('***'), `redacted: ${text}`);
+    for (const form of formsOf(value).filter((f) => f.length >= 8)) assert.ok(!out.includes(form), `${form} left in ${out}`);
+  }
+});
+
+test('a secret split between two chunks of a stream is still redacted', () => {
+  const value = 'split-secret-4711';
+  new Secret(value);
+  const text = `line one\nthe token is ${value} ok\nlast`;
+  for (let cut = 0; cut <= text.length; cut++) {
+    const r = new StreamRedactor();
+    const out = r.push(text.slice(0, cut)) + r.push(text.slice(cut)) + r.end();
+    assert.equal(out, text.replace(value, '***'), `cut at ${cut}`);
+  }
 });
 
 test('redact scrubs known secret values from any text and deep values', () => {

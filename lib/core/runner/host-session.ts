@@ -1,4 +1,5 @@
 import { Command } from '../command.ts';
+import { StreamRedactor } from '../secret.ts';
 import type { EventBus } from '../events.ts';
 import type { Fact } from '../fact.ts';
 import type { OpStatus } from '../op.ts';
@@ -49,18 +50,25 @@ export class HostSession {
 
   async exec(command: Command, taskId: string, become: Become | undefined, stdoutTo?: NodeJS.WritableStream): Promise<ExecResult> {
     if (this.verbosity >= 3) this.bus.emit({ type: 'command', host: this.name, id: taskId, command: command.display() });
-    const stream = this.verbosity >= 1;
     this.roundTrips++;
-    return this.transport.exec(command, {
-      ...(become ? { become } : {}),
-      ...(stdoutTo ? { stdoutTo } : {}),
-      ...(stream
-        ? {
-            onStdout: (c: Buffer) => this.bus.emit({ type: 'output', host: this.name, id: taskId, stream: 'stdout', text: c.toString('utf8') }),
-            onStderr: (c: Buffer) => this.bus.emit({ type: 'output', host: this.name, id: taskId, stream: 'stderr', text: c.toString('utf8') }),
-          }
-        : {}),
-    });
+    // A read of secret content is never streamed; other output is, redacted
+    // as it arrives (a secret split between two chunks included).
+    if (this.verbosity < 1 || command.quiet) return this.transport.exec(command, { ...(become ? { become } : {}), ...(stdoutTo ? { stdoutTo } : {}) });
+    const streams = { stdout: new StreamRedactor(), stderr: new StreamRedactor() };
+    const emit = (stream: 'stdout' | 'stderr', text: string) => {
+      if (text !== '') this.bus.emit({ type: 'output', host: this.name, id: taskId, stream, text });
+    };
+    try {
+      return await this.transport.exec(command, {
+        ...(become ? { become } : {}),
+        ...(stdoutTo ? { stdoutTo } : {}),
+        onStdout: (c: Buffer) => emit('stdout', streams.stdout.push(c.toString('utf8'))),
+        onStderr: (c: Buffer) => emit('stderr', streams.stderr.push(c.toString('utf8'))),
+      });
+    } finally {
+      emit('stdout', streams.stdout.end());
+      emit('stderr', streams.stderr.end());
+    }
   }
 
   /** Runs probes (keyed by task id or fact) in one round trip and caches each output. */

@@ -15,7 +15,7 @@ export function batchScript(commands: readonly Command[], marker = `@@rigger-${r
     if (c.hasStdin()) throw new Error('a probe cannot take stdin');
     parts.push(Buffer.from(`${segmentOpen(marker, i)}(\n`), c.bytes, Buffer.from(`\n)\n${segmentClose(marker, i, '$?')}`));
   });
-  return { command: new Command(Buffer.concat(parts)), marker };
+  return { command: new Command(Buffer.concat(parts), [], commands.some((c) => c.quiet)), marker };
 }
 
 /** Shell lines that open segment i on stdout and stderr (also used by run-ahead.ts). */

@@ -107,7 +107,8 @@ export function headWithLinks(head: Command, links: readonly AheadLink[], marker
     parts.push(Buffer.from('break\ndone\nrm -rf -- "$rigger_t"\nfi\n'));
   }
   parts.push(Buffer.from(`printf '\\n%s\\n' '${done}'; printf '\\n%s\\n' '${done}' >&2\n`));
-  return { bytes: Buffer.concat(parts), stdin, marker, end, done };
+  const quiet = head.quiet || links.some((l) => l.probe.quiet || l.commands.some((c) => c.quiet));
+  return { bytes: Buffer.concat(parts), stdin, marker, end, done, quiet };
 }
 
 /** Splits the output of {@link headWithLinks}: the head's result, each link that ran, and what came after. */

@@ -16,6 +16,7 @@ import { HostSession } from './host-session.ts';
 import { makeHostContext } from './host-context-impl.ts';
 import { FLUSH_HANDLERS, type Scope } from './scope.ts';
 import { selectedByTags } from './tags.ts';
+import { unmatchedTagsWarning } from './tag-check.ts';
 import { runTask, type TaskEnv, type TaskOutcome } from './task-runner.ts';
 
 export interface RunnerOptions {
@@ -87,7 +88,7 @@ export class Runner {
    */
   plan(plays: Play[]): PlannedPlay[] {
     const limit = this.o.limit ? new Set(resolvePattern(this.o.inventory, this.o.limit, 'command line --limit')) : undefined;
-    return plays.map((play) => {
+    const planned = plays.map((play) => {
       const where = play.location ?? `play ${play.name}`;
       const hosts = resolvePattern(this.o.inventory, play.options.hosts, where).filter((h) => !limit || limit.has(h));
       for (const host of hosts) {
@@ -104,6 +105,9 @@ export class Runner {
       });
       return { play, hosts };
     });
+    const tagWarning = unmatchedTagsWarning(plays, this.o.tags, this.o.skipTags);
+    if (tagWarning) this.o.bus.emit({ type: 'warning', message: tagWarning });
+    return planned;
   }
 
   interrupt(): void {

@@ -153,7 +153,7 @@ async function applyChange(decision: Change, env: TaskEnv, taskId: string, next:
 async function execWithFollowers(act: Command, env: TaskEnv, taskId: string, next: ProbeItem[], links: AheadLink[]): Promise<ExecResult> {
   const layout = headWithLinks(act, links);
   const { command: batch, marker } = batchScript(next.map((n) => n.command));
-  const combined = new Command(Buffer.concat([layout.bytes, Buffer.from('{\n'), batch.bytes, Buffer.from('\n} </dev/null\nexit "$rigger_rc"\n')]), layout.stdin);
+  const combined = new Command(Buffer.concat([layout.bytes, Buffer.from('{\n'), batch.bytes, Buffer.from('\n} </dev/null\nexit "$rigger_rc"\n')]), layout.stdin, layout.quiet || batch.quiet);
   const r = await env.target.exec(combined, taskId, env.become);
   const parts = splitHeadWithLinks(r, layout, links);
   if (!parts) return r;
@@ -194,7 +194,7 @@ function aheadLinks(task: Task<any>, env: TaskEnv, before: Map<string, ExecResul
       const h = nextEnv.context(true);
       if (next.task.options.when && !next.task.options.when(h)) break;
       const op = resolveOp(next.task, h);
-      if (op.problems.length > 0 || !op.probe || !op.hostLocal || op.readOnly) break;
+      if (op.problems.length > 0 || !op.probe || !op.hostLocal || op.readOnly || op.probe.command.quiet) break;
       const decision = op.decide(op.probe.parse(decidedFrom));
       if (decision.kind !== 'change' || decision.apply || !decision.commands?.length) break;
       stdinBytes += decision.commands.reduce((n, c) => n + c.stdinBytes().length, 0);
@@ -282,7 +282,8 @@ async function attempt(task: Task<any>, env: TaskEnv): Promise<Omit<TaskOutcome,
   // same exec: those that ran ahead (in case the chain stops early) and a
   // few more. Not all of them: a cold converge would read every later
   // task's state again after every change.
-  const next = delegated ? [] : collectProbes(task, undefined, env, Math.min(MAX_BATCH, links.length + PROBES_AFTER_CHANGE));
+  // Reads of secret content (quiet) stay out: the change's own output is streamed at -v, they never are.
+  const next = delegated ? [] : collectProbes(task, undefined, env, Math.min(MAX_BATCH, links.length + PROBES_AFTER_CHANGE)).filter((n) => !n.command.quiet);
   return changeOutcome(op, decision, await applyChange(decision, env, task.id, next, links));
 }
 

@@ -23,7 +23,8 @@ export interface CopyTargetParams {
   follow: boolean;
 }
 
-export function copyTargetProbe(p: CopyTargetParams, wantedSha256: string | undefined): Probe<CopyTarget> {
+/** withContent false: the target's bytes are not read back (a Secret's file: its diff is never shown). */
+export function copyTargetProbe(p: CopyTargetParams, wantedSha256: string | undefined, withContent = true): Probe<CopyTarget> {
   const base = p.src !== undefined ? posix.basename(p.src.replace(/\/+$/, '')) : '';
   const start = p.path.endsWith('/') && base ? p.path + base : p.path;
   const src = p.remoteSrc && p.src !== undefined
@@ -36,7 +37,7 @@ p=${start}
 if [ -n ${base} ] && [ -d "$p" ]; then p="$p"/${base}; fi
 ${follow}
 printf '%s\\n' "$p"
-${pathStateScript(true, wantedSha256)}`;
+${pathStateScript(withContent, wantedSha256)}`;
   return {
     command,
     parse: (r) => {

@@ -65,7 +65,8 @@ export const copy = defineOp({
   hostLocal: true,
   schema,
   describe: (p) => p.path,
-  probe: (p) => copyTargetProbe(p, wantedSha256(p)),
+  // A Secret's file is not read back: its diff is never shown.
+  probe: (p) => copyTargetProbe(p, wantedSha256(p), !(p.content instanceof Secret)),
   decide: (p, target: CopyTarget) => {
     const { path, state } = target;
     if (p.remoteSrc && !target.src) return { kind: 'fail', reason: `${p.src} on the host is missing, not a file, or larger than the 4 MiB rigger copies` };

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from '../../core/zod.ts';
 import { absolutePath, defineOp, fileMode } from '../../core/op.ts';
+import { containsSecret, Secret } from '../../core/secret.ts';
 import { editBlock } from './edit-block.ts';
 import { editLine } from './edit-line.ts';
 import { jsonEqual, mergeJson, type Json } from './json-merge.ts';
@@ -146,10 +147,11 @@ export const jsonFile = defineOp({
 /** A template: a typed function from variables to the file's text. */
 export interface Template<V> {
   readonly name: string;
-  render(vars: V): string;
+  /** A Secret when the text holds one: build it with secret(`...${v.pw.reveal()}...`). */
+  render(vars: V): string | Secret;
 }
 
-export function defineTemplate<V>(name: string, render: (vars: V) => string): Template<V> {
+export function defineTemplate<V>(name: string, render: (vars: V) => string | Secret): Template<V> {
   return { name, render };
 }
 
@@ -158,9 +160,12 @@ export function defineTemplate<V>(name: string, render: (vars: V) => string): Te
  * the template's, so a missing or misspelt one is a compile error.
  */
 export function template<V>(p: { path: string; template: Template<V>; vars: V; mode?: string; owner?: string; group?: string; validate?: string }) {
-  let content: string;
+  let content: string | Secret;
   try {
-    content = p.template.render(p.vars);
+    const text = p.template.render(p.vars);
+    // Variables that hold a Secret make the whole file secret: written through
+    // stdin, never read back, diffed or checksummed in a command line.
+    content = typeof text === 'string' && containsSecret(p.vars) ? Secret.unlisted(text) : text;
   } catch (err) {
     content = '';
     return templateOp({ path: p.path, content, mode: p.mode, owner: p.owner, group: p.group, validate: p.validate, error: `template ${p.template.name}: ${(err as Error).message}` });
@@ -174,7 +179,7 @@ const templateOp = defineOp({
   schema: z
     .object({
       path: absolutePath,
-      content: z.string(),
+      content: z.union([z.string(), z.instanceof(Secret)]),
       error: z.string().optional(),
       mode: fileMode.optional(),
       owner: z.string().min(1).optional(),
@@ -183,6 +188,11 @@ const templateOp = defineOp({
     })
     .strict(),
   describe: (p) => p.path,
-  probe: (p) => pathStateProbe(p.path, true, p.error ? undefined : createHash('sha256').update(p.content, 'utf8').digest('hex')),
-  decide: (p, state: PathState) => (p.error ? { kind: 'fail', reason: p.error } : decideFileContent(p.path, Buffer.from(p.content, 'utf8'), state, p)),
+  probe: (p) =>
+    p.content instanceof Secret ? pathStateProbe(p.path, false) : pathStateProbe(p.path, true, p.error ? undefined : createHash('sha256').update(p.content, 'utf8').digest('hex')),
+  decide: (p, state: PathState) => {
+    if (p.error) return { kind: 'fail', reason: p.error };
+    const secret = p.content instanceof Secret ? p.content : undefined;
+    return decideFileContent(p.path, Buffer.from(secret ? secret.reveal() : (p.content as string), 'utf8'), state, { ...p, secret });
+  },
 });

@@ -3,7 +3,8 @@ import { posix } from 'node:path';
 import { sh, type Command } from '../../core/command.ts';
 import type { Decision } from '../../core/op.ts';
 import type { Diff } from '../../core/diff.ts';
-import { Secret } from '../../core/secret.ts';
+import { CONTENT_HIDDEN, Secret } from '../../core/secret.ts';
+import { PROCESS_STARTED_S } from '../../core/started.ts';
 import { attributeCommands, DIFF_LIMIT, type PathState } from './path-state.ts';
 
 export interface FileResult {
@@ -32,14 +33,36 @@ function isText(b: Buffer): boolean {
 }
 
 /**
+ * Removes the `.rigger.XXXXXXXX` temp files a killed run left beside this
+ * target: rigger's own name pattern only, only older than this run. (Stale
+ * payload dirs in $TMPDIR are the SSH transport's to sweep, once a run.)
+ */
+function sweepStale(dir: string): Command {
+  return sh`find ${dir} -maxdepth 1 -type f -name '.rigger.????????' ! -newermt ${`@${PROCESS_STARTED_S}`} -delete 2>/dev/null`;
+}
+
+/**
  * Writes a temp file beside the target, checks its checksum, validates it,
  * fsyncs it and renames it into place: a reader never sees a half-written
- * file, and an interrupted or invalid write leaves the old file untouched
- * (the trap removes the temp). The fsync is there so that a crash right
- * after the rename cannot leave an empty file where good content was; a
- * new file has no old content to lose (the next run rewrites a torn one),
- * so it is not synced: an fsync costs 20-60 ms on the lab's disks, more
- * than the rest of the change.
+ * file, and an interrupted or invalid write leaves the old file untouched.
+ *
+ * The temp file is removed on every way the script can end: normal exit,
+ * failure, TERM/HUP/INT (the wrapper's watchdog sends TERM when the channel
+ * closes) and PIPE (a write to a closed channel would otherwise kill the
+ * shell before its EXIT trap). The name is chosen (mktemp -u) and known to
+ * the trap before the file is made, exclusively (noclobber) and private
+ * (umask 077, left on: every mode is then set with chmod): with
+ * `t=$(mktemp)`, a TERM between the file's creation and the assignment
+ * left it behind. Only SIGKILL of the host's shell escapes a
+ * trap, so the script first removes `.rigger.XXXXXXXX` files in the same
+ * directory that are older than this run: rigger's own pattern only.
+ *
+ * The checksum travels as the first line of stdin, never in the command
+ * line: argv is world-readable in `ps`, and the hash of a short secret can
+ * be guessed back. The fsync is there so that a crash right after the
+ * rename cannot leave an empty file where good content was; a new file has
+ * no old content to lose (the next run rewrites a torn one), so it is not
+ * synced: an fsync costs 20-60 ms on the lab's disks.
  */
 export function atomicWrite(path: string, data: Buffer | Secret, sha256: string, mode: string, opts: WriteOptions): Command {
   const owner = opts.owner || opts.group ? `${opts.owner ?? ''}${opts.group ? `:${opts.group}` : ''}` : undefined;
@@ -57,18 +80,28 @@ mkdir -p -- ${dir} || exit 1
         : sh`:`;
   const backup = opts.backup ? sh`if [ -f ${path} ]; then cp -p -- ${path} ${`${path}.`}"$(date +%Y-%m-%d@%H:%M:%S)~" || exit 1; fi` : sh`:`;
   return sh`${parents}
-t=$(mktemp -- ${`${posix.dirname(path)}/.rigger.XXXXXXXX`}) || exit 1
-trap 'rm -f -- "$t"' EXIT
-trap 'exit 143' TERM HUP INT
+${sweepStale(dir)}
+t=
+trap 'if [ -n "$t" ]; then rm -f -- "$t"; fi' EXIT
+trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM; trap 'exit 141' PIPE
+IFS= read -r want || exit 1
+t=$(mktemp -u -- ${`${dir}/.rigger.XXXXXXXX`}) || exit 1
+umask 077; set -C
+: > "$t" || { t=; exit 1; }
+set +C
 cat > "$t"
-printf '%s  %s\n' ${sha256} "$t" | sha256sum -c --status || { echo 'content checksum mismatch after transfer' >&2; exit 1; }
+printf '%s  %s\n' "$want" "$t" | sha256sum -c --status || { echo 'content checksum mismatch after transfer' >&2; exit 1; }
 chmod ${mode} -- "$t" || exit 1
 ${owner ? sh`chown ${owner} -- "$t" || exit 1` : sh`if [ -e ${path} ]; then chown "$(stat -c %u:%g -- ${path})" -- "$t" || exit 1; fi`}
 ${validate}
 ${backup}
 if [ -e ${path} ]; then sync -- "$t" 2>/dev/null || true; fi
 mv -f -- "$t" ${path}
-t=`.withStdin(data);
+t=`.withStdin(`${sha256}\n`, data);
+}
+
+function hiddenDiff(path: string): Diff {
+  return { kind: 'summary', lines: [`--- ${path} (before)`, `+++ ${path} (after)`, `-${CONTENT_HIDDEN}`, `+${CONTENT_HIDDEN}`] };
 }
 
 /**
@@ -88,7 +121,8 @@ export function decideFileContent(
   if (!state.exists || state.sha256 !== sha256) {
     const mode = opts.mode ?? state.mode ?? '0644';
     const before = state.content ?? Buffer.alloc(0);
-    let diff = opts.diff;
+    // A secret's file is never shown, nor its checksum: the same line on both sides.
+    let diff = opts.secret ? hiddenDiff(path) : opts.diff;
     if (!diff) {
       const readable = desired.length <= DIFF_LIMIT && isText(desired) && (!state.exists || (state.content !== undefined && isText(before)));
       diff = readable

@@ -1,0 +1,126 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { descendants, startSshd, sshInventory, type TestSshd } from '../helpers/sshd.ts';
+
+const SIZE = 50 * 1024 * 1024;
+const PER_SIGNAL = 20;
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** The playbook in one node process (no tsx wrapper process), so a signal reaches the controller itself. */
+function controller(inventory: string, src: string, dest: string) {
+  return spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/playbooks/copy-src.ts', '-i', inventory], {
+    env: { ...process.env, NO_COLOR: '1', COPY_SRC: src, COPY_DEST: dest },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+async function settled(sshd: TestSshd, targetDir: string): Promise<void> {
+  // The host's side ends on its own once the channel is gone (the watchdog's
+  // TERM, the traps); wait for every session process of this sshd to end,
+  // and for any write script (its argv names the target's directory), which
+  // runs in its own session and outlives its parent when that exits first.
+  const pid = Number(readFileSync(path.join(sshd.dir, 'sshd.pid'), 'utf8'));
+  const writing = () => execFileSync('ps', ['-eo', 'args']).toString().includes(targetDir);
+  for (let i = 0; i < 1000 && (descendants(pid).length > 0 || writing()); i++) await sleep(20);
+  assert.deepEqual(descendants(pid), [], 'the host side of the interrupted run ended');
+  assert.ok(!writing(), 'no write script is left running');
+}
+
+/** A host whose TMPDIR is its own, so its payload dirs are counted apart from other runs on this machine. */
+async function hostWithOwnTmp() {
+  const work = mkdtempSync(path.join(tmpdir(), 'rigger-interrupt-'));
+  const remoteTmp = path.join(work, 'remote-tmp');
+  const targetDir = path.join(work, 'target');
+  mkdirSync(remoteTmp);
+  mkdirSync(targetDir);
+  return { work, remoteTmp, targetDir, sshd: await startSshd({ env: { TMPDIR: remoteTmp } }) };
+}
+
+const leftovers = (dir: string, pattern: RegExp) => readdirSync(dir).filter((f) => pattern.test(f));
+
+test('20 x SIGINT, SIGTERM and SIGKILL during a 50 MB copy: the target is old or new, no temp file is left', async () => {
+  const { work, remoteTmp, targetDir, sshd } = await hostWithOwnTmp();
+  try {
+    const inventory = sshInventory([{ name: 'h1', sshd }]);
+    const versions = [randomBytes(SIZE), randomBytes(SIZE)];
+    const srcs = versions.map((b, i) => {
+      const f = path.join(work, `v${i}`);
+      writeFileSync(f, b);
+      return f;
+    });
+    const shas = versions.map(sha);
+    const dest = path.join(targetDir, 'big.bin');
+    const complete = async (src: string) => {
+      const c = controller(inventory, src, dest);
+      let err = '';
+      c.stderr.on('data', (d) => (err += d));
+      assert.equal(await new Promise((r) => c.on('close', r)), 0, err);
+    };
+    await complete(srcs[0]!);
+    const signals = Array.from({ length: PER_SIGNAL }, () => ['SIGINT', 'SIGTERM', 'SIGKILL'] as const).flat();
+    let finishedFirst = 0;
+    const tempsAfterInterrupt: string[] = [];
+    for (const [i, signal] of signals.entries()) {
+      const next = sha(readFileSync(dest)) === shas[0] ? 1 : 0;
+      const c = controller(inventory, srcs[next]!, dest);
+      const closed = new Promise<number | null>((r) => c.on('close', r));
+      let done = false;
+      void closed.then(() => (done = true));
+      // Wait for the write to be under way (its payload is arriving on the host), then
+      // let it go on for 0-600 ms so that every stage is hit: transfer, temp file, rename.
+      while (!done && leftovers(remoteTmp, /^rigger\./).length === 0 && leftovers(targetDir, /^\.rigger\./).length === 0) await sleep(5);
+      await sleep((i % 7) * 100);
+      if (done) finishedFirst++;
+      else c.kill(signal);
+      await closed;
+      await settled(sshd, targetDir);
+      const now = sha(readFileSync(dest));
+      assert.ok(now === shas[0] || now === shas[1], `${signal} #${i}: the target is the old or the new content, never torn`);
+      if (leftovers(targetDir, /^\.rigger\./).length > 0) tempsAfterInterrupt.push(`${signal} #${i}`);
+    }
+    // The next run: it sweeps what a killed run left (rigger's own names, older than it).
+    await complete(srcs[sha(readFileSync(dest)) === shas[0] ? 1 : 0]!);
+    assert.deepEqual(leftovers(targetDir, /^\.rigger\./), [], 'no temp file beside the target after the next run');
+    assert.deepEqual(readdirSync(targetDir), ['big.bin']);
+    assert.deepEqual(leftovers(remoteTmp, /^rigger\./), [], 'no payload dir left on the host');
+    assert.ok(finishedFirst < signals.length / 2, `most runs were interrupted (${finishedFirst} finished first)`);
+    assert.deepEqual(tempsAfterInterrupt, [], 'the traps removed every temp file at once');
+    assert.ok(existsSync(dest));
+  } finally {
+    await sshd.stop();
+  }
+});
+
+test('a write sweeps stale temp files of rigger\'s own names only, older than the run', async () => {
+  const { work, remoteTmp, targetDir, sshd } = await hostWithOwnTmp();
+  try {
+    const hourAgo = new Date(Date.now() - 3600_000);
+    const inAnHour = new Date(Date.now() + 3600_000);
+    const make = (p: string, dir: boolean, when: Date) => {
+      if (dir) mkdirSync(p);
+      else writeFileSync(p, 'left by a killed run');
+      utimesSync(p, when, when);
+    };
+    make(path.join(targetDir, '.rigger.Ab3dEf9h'), false, hourAgo);
+    make(path.join(targetDir, '.rigger.keep'), false, hourAgo);
+    make(path.join(targetDir, '.rigger.Zz9yX8w7'), false, inAnHour);
+    make(path.join(remoteTmp, 'rigger.Q1w2E3r4'), true, hourAgo);
+    make(path.join(remoteTmp, 'rigger-ahead.Q1w2E3r4'), true, hourAgo);
+    make(path.join(remoteTmp, 'rigger.mine'), true, hourAgo);
+    make(path.join(remoteTmp, 'rigger.T5y6U7i8'), true, inAnHour);
+    const src = path.join(work, 'src');
+    writeFileSync(src, 'new content\n');
+    const c = controller(sshInventory([{ name: 'h1', sshd }]), src, path.join(targetDir, 'f'));
+    assert.equal(await new Promise((r) => c.on('close', r)), 0);
+    assert.deepEqual(readdirSync(targetDir).sort(), ['.rigger.Zz9yX8w7', '.rigger.keep', 'f']);
+    assert.deepEqual(readdirSync(remoteTmp).sort(), ['rigger.T5y6U7i8', 'rigger.mine']);
+  } finally {
+    await sshd.stop();
+  }
+});
