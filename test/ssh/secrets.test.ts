@@ -14,7 +14,7 @@ function stripAnsi(s: string): string {
   return s.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/\x1b[()][A-Z0-9]/g, '');
 }
 
-test('ten marker secrets appear zero times in terminal, plain and --json output at -vvv --diff', async () => {
+test('ten marker secrets appear zero times in terminal, plain, --json and --report output at -vvv --diff', async () => {
   const sshd = await startSshd();
   try {
     const work = mkdtempSync(path.join(tmpdir(), 'secrets-'));
@@ -40,11 +40,13 @@ test('ten marker secrets appear zero times in terminal, plain and --json output 
       terminal: { cmd: 'script', args: ['-qefc', ['stty cols 100 rows 50;', 'node_modules/.bin/tsx', ...args].join(' '), '/dev/null'], env: { ...env, TERM: 'xterm-256color', NO_COLOR: undefined, FORCE_COLOR: '1' } },
       plain: { cmd: 'node_modules/.bin/tsx', args, env: { ...env, NO_COLOR: '1' } },
       json: { cmd: 'node_modules/.bin/tsx', args: [...args, '--json'], env: { ...env, NO_COLOR: '1' } },
+      report: { cmd: 'node_modules/.bin/tsx', args: [...args, '--report', path.join(work, 'report.html')], env: { ...env, NO_COLOR: '1' } },
     };
     for (const [mode, m] of Object.entries(modes)) {
       const dir = mkdtempSync(path.join(work, `${mode}-`));
       const r = spawnSync(m.cmd, m.args, { env: { ...m.env, SECRETS_DIR: dir } as NodeJS.ProcessEnv, encoding: 'utf8', timeout: 120_000 });
-      const output = stripAnsi(`${r.stdout}\n${r.stderr}`);
+      const page = mode === 'report' ? readFileSync(path.join(work, 'report.html'), 'utf8') : '';
+      const output = stripAnsi(`${r.stdout}\n${r.stderr}\n${page}`);
       const flat = output.replace(/\s+/g, '');
       assert.equal(r.status, 2, `${mode}: the failing task fails the run\n${output}`);
       for (const marker of markers) {
@@ -54,6 +56,7 @@ test('ten marker secrets appear zero times in terminal, plain and --json output 
       assert.ok(output.includes('***'), `${mode}: secrets are shown as ***\n${output}`);
       assert.match(output, /failing op factory/);
       if (mode === 'terminal') assert.match(r.stdout, /\u2714|\u2716/, 'the listr2 tree was drawn');
+      if (mode === 'report') assert.match(page, /failed in <b>failing op factory<\/b> <code>[^<]+<\/code><pre>cannot use \*\*\* or \*\*\*<\/pre>/, 'the page lists the failure, its secrets redacted');
       // The secrets did reach the host: the redaction is in the output, not a missing value.
       assert.equal(readFileSync(path.join(dir, 'm6'), 'utf8'), markers[5]);
       assert.equal(readFileSync(path.join(dir, 'm9'), 'utf8'), markers[8]);
