@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { $ } from 'zx';
 import { aptInstall } from './lab/apt.ts';
 import { LAB_KEY, LAB_KNOWN_HOSTS, NODES } from './lab/config.ts';
+import { redrawAfterRun } from './bench/charts.ts';
 import { removeLightHosts, startLightHosts, writeKnownHosts } from './bench/light-hosts.ts';
 import { prepare, runTool, SCENARIOS, TOOLS, type BenchEnv, type RunResult, type Scenario, type Target, type Tool } from './bench/tools.ts';
 import { BENCH_ROOT, TREE_HASH } from './bench/workload.ts';
@@ -255,3 +256,4 @@ const report = [
 ].join('\n');
 process.stdout.write(report + '\n');
 if (values.write) writeFileSync(values.write, report + '\n');
+say(`charts redrawn: ${redrawAfterRun(all, command).join(', ')}`);
