@@ -16,6 +16,7 @@ function headless(args: string[], file: string): string {
   try {
     const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`];
     const r = spawnSync(CHROMIUM, [...flags, ...args, pathToFileURL(file).href], { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+    if (r.error) throw new Error(`${CHROMIUM} did not start (${r.error.message}): the test command installs Debian's chromium package`);
     if (r.status !== 0) throw new Error(`chromium ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
     return r.stdout;
   } finally {
