@@ -13,7 +13,9 @@ import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { $ } from 'zx';
+import { aptInstall } from './lab/apt.ts';
 import { LAB_KEY, LAB_KNOWN_HOSTS, NODES } from './lab/config.ts';
+import { redrawAfterRun } from './bench/charts.ts';
 import { removeLightHosts, startLightHosts, writeKnownHosts } from './bench/light-hosts.ts';
 import { prepare, runTool, SCENARIOS, TOOLS, type BenchEnv, type RunResult, type Scenario, type Target, type Tool } from './bench/tools.ts';
 import { BENCH_ROOT, TREE_HASH } from './bench/workload.ts';
@@ -198,8 +200,7 @@ function machine(): string {
 async function ensurePeers(): Promise<void> {
   if ((await $`command -v ansible-playbook`.nothrow()).exitCode !== 0) {
     say('installing ansible-core and ansible-mitogen from Debian');
-    await $`apt-get update -qq`;
-    await $`DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ansible-core ansible-mitogen`;
+    await aptInstall(['ansible-core', 'ansible-mitogen']);
   }
   if ((await $`docker inspect -f '{{.State.Running}}' ${NODES[0]!.container}`.nothrow()).stdout.trim() !== 'true') {
     throw new Error('the lab is not up: npx tsx scripts/lab.ts up');
@@ -255,3 +256,4 @@ const report = [
 ].join('\n');
 process.stdout.write(report + '\n');
 if (values.write) writeFileSync(values.write, report + '\n');
+say(`charts redrawn: ${redrawAfterRun(all, command).join(', ')}`);

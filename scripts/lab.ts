@@ -9,6 +9,7 @@ import { $ } from 'zx';
 import { BACKUP_VOLUME, OFFSITE_VOLUME, IMAGE, LAB_DIR, LAB_INVENTORY, LAB_KEY, LAB_KNOWN_HOSTS, LABEL, NETWORK, NODES } from './lab/config.ts';
 import { ensureEngine } from './lab/engine.ts';
 import { ensureImage } from './lab/image.ts';
+import { step } from './lab/step.ts';
 import { writeLabInventory } from './lab/inventory.ts';
 import { ensureServiceImages, removeRegistry, servicesReady } from './lab/services.ts';
 import { authorize, containerState, createNode, ensureKey, ensureNetwork, nodeStatus, removeNode, waitReady, writeKnownHosts } from './lab/nodes.ts';
@@ -79,16 +80,11 @@ async function up(): Promise<void> {
     console.log('lab is up (nothing to do); inventory: inventory/lab.yml');
     return;
   }
+  // The long local steps first, each on its own (ora in a terminal), then the lab's parts as a tree.
+  await step('Docker engine', ensureEngine);
+  await step(`base image ${IMAGE}`, ensureImage, (how) => `base image ${IMAGE} (${how})`);
   await new Listr(
     [
-      { title: 'Docker engine', task: (_: unknown, t: any) => ensureEngine((s) => (t.output = s)) },
-      {
-        title: `base image ${IMAGE}`,
-        task: async (_: unknown, t: any) => {
-          const how = await ensureImage((s) => (t.output = s));
-          t.title = `base image ${IMAGE} (${how})`;
-        },
-      },
       { title: 'lab registry and service images', task: (_: unknown, t: any) => ensureServiceImages((s) => (t.output = s)) },
       ...nodeSteps(false),
     ],

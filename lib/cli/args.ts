@@ -19,6 +19,8 @@ export interface CliOptions {
   vaultPasswordFile?: string;
   /** Use a vault password file that group or others may read (refused by default). */
   vaultPasswordFileAnyMode: boolean;
+  /** --report FILE.html: a page of the run (timeline, recap, diffs) written when it ends. */
+  reportFile?: string;
   /** Arguments a playbook declares for itself (e.g. role.ts NAME). */
   positionals: string[];
   /** Values of the flags a playbook declares for itself (backup.ts --list, --verify SET). */
@@ -44,6 +46,8 @@ Options:
   -e, --extra-vars K=V        set a variable above all others; repeatable; also @file.yml or JSON
   -f, --forks N               hosts run in parallel (default 10)
       --json                  newline-delimited JSON events on stdout, nothing else
+      --report FILE.html      also write the run as one self-contained page: a timeline per host,
+                              the recap, every change's diff (secrets redacted as everywhere)
   -v, -vv, -vvv               stream remote output (-v), more detail (-vv), echo commands (-vvv)
       --host-key-checking M   strict (default) | accept-new | off
       --vault-password-file F passphrase for !vault values (or RIGGER_VAULT_PASSWORD);
@@ -75,6 +79,7 @@ function optionSpec(playbookFlags: Record<string, PlaybookFlag>) {
     'vault-password-file': { type: 'string' },
     'vault-password-file-any-mode': { type: 'boolean' },
     'list-hosts': { type: 'boolean' },
+    report: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
     ...playbookFlags,
   } as const;
@@ -145,5 +150,6 @@ export function parseCli(argv: string[], allowPositionals = false, playbookFlags
   };
   if (v.limit !== undefined) opts.limit = v.limit;
   if (v['vault-password-file'] !== undefined) opts.vaultPasswordFile = v['vault-password-file'];
+  if (v.report !== undefined) opts.reportFile = v.report;
   return opts;
 }

@@ -49,6 +49,12 @@ async function pickRenderer(opts: CliOptions): Promise<Renderer> {
   return new TtyRenderer(makeChalk(true), opts.verbosity);
 }
 
+function withoutDiff(e: RunEvent): RunEvent {
+  if (e.type !== 'task-host' || !e.diff) return e;
+  const { diff: _diff, ...rest } = e;
+  return rest;
+}
+
 function reportError(err: unknown, json: boolean): number {
   const code = err instanceof RiggerError ? err.exitCode : ExitCode.usage;
   const message = describeThrown(err);
@@ -90,7 +96,14 @@ export async function runPlaybookForExitCode(
   }
   const bus = new EventBus();
   const renderer = await pickRenderer(opts);
-  bus.on((e) => renderer.handle(e));
+  // A report shows every change's diff; the terminal shows them only with --diff.
+  bus.on((e) => renderer.handle(opts.diff ? e : withoutDiff(e)));
+  const page = opts.reportFile === undefined ? undefined : new (await import('../ui/report/renderer.ts')).ReportRenderer(opts.reportFile);
+  if (page) bus.on((e) => page.handle(e));
+  const flush = async () => {
+    await renderer.flush();
+    await page?.flush();
+  };
   if (options.onEvent) bus.on(options.onEvent);
   let runner: Runner;
   let planned;
@@ -108,7 +121,7 @@ export async function runPlaybookForExitCode(
     runner = new Runner({
       inventory,
       check: opts.check,
-      diff: opts.diff,
+      diff: opts.diff || page !== undefined,
       ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
       tags: opts.tags,
       skipTags: opts.skipTags,
@@ -143,11 +156,11 @@ export async function runPlaybookForExitCode(
     // --json keeps the recap as the last line, so the report goes before it.
     if (report !== undefined && opts.json) process.stdout.write(JSON.stringify({ type: 'report', text: report }) + '\n');
     bus.emit({ type: 'recap', hosts: Object.fromEntries(summary.counts), durationMs: Math.round(summary.durationMs) });
-    await renderer.flush();
+    await flush();
     if (report !== undefined && !opts.json) process.stdout.write(`\n${report}\n`);
     return summary.exitCode;
   } catch (err) {
-    await renderer.flush();
+    await flush();
     return reportError(err, opts.json);
   } finally {
     process.off('SIGINT', onSignal);

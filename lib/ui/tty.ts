@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk';
-import { Listr, type ListrTaskWrapper } from 'listr2';
+import { Listr, ListrDefaultRendererLogLevels, type ListrTaskWrapper } from 'listr2';
 import type { RunEvent } from '../core/events.ts';
 import { formatDiff } from './diff-format.ts';
 import { formatRecap } from './recap.ts';
@@ -113,7 +113,8 @@ export class TtyRenderer implements Renderer {
                   if (this.verbosity > 0) extra.push(...p.output.slice(-20));
                   if (extra.length) t.output = extra.join('\n');
                   if (r.status === 'skipped') {
-                    t.skip(`${label}${r.msg ? ` ${c.dim(r.msg)}` : ''}`);
+                    // Drawn in place of the host's line (collapseSkips): the name once, no duration.
+                    t.skip(`${host} ${statusColor(c, 'skipped')('skipped')}${r.msg ? ` ${c.dim(r.msg)}` : ''}`);
                     return;
                   }
                   if (r.status === 'failed' && !r.ignored) {
@@ -128,14 +129,33 @@ export class TtyRenderer implements Renderer {
                 },
                 rendererOptions: { persistentOutput: true, outputBar: Infinity },
               })),
-              { concurrent: true, exitOnError: false, rendererOptions: { collapseSubtasks: false, collapseErrors: false, collapseSkips: false } },
+              {
+                concurrent: true,
+                exitOnError: false,
+                // A skip is a skip: listr2's ↓ in the skip colour on the host's own line,
+                // not its ⚠ warning sign over a second line that repeats the host.
+                rendererOptions: {
+                  collapseSubtasks: false,
+                  collapseErrors: false,
+                  collapseSkips: true,
+                  showSkipMessage: true,
+                  suffixSkips: false,
+                },
+              },
             ),
         },
       ],
       {
         exitOnError: false,
         registerSignalListeners: false,
-        rendererOptions: { collapseSubtasks: false, collapseErrors: false, collapseSkips: false, showErrorMessage: true },
+        rendererOptions: {
+          collapseSubtasks: false,
+          collapseErrors: false,
+          collapseSkips: false,
+          showErrorMessage: true,
+          // Icons take their colour from the top list's options only.
+          color: { [ListrDefaultRendererLogLevels.SKIPPED_WITH_COLLAPSE]: (s?: string) => statusColor(c, 'skipped')(s ?? '') },
+        },
       },
     );
     this.#chain = this.#chain.then(async () => {

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { $ } from 'zx';
+import { aptInstall } from './apt.ts';
 import { DOCKERD_LOG, LAB_DIR } from './config.ts';
 
 $.verbose = false;
@@ -18,8 +19,7 @@ export async function ensureEngine(say: (s: string) => void): Promise<void> {
   if (await dockerAnswers()) return;
   if ((await $`command -v dockerd`.nothrow().quiet()).exitCode !== 0) {
     say('installing docker.io from Debian');
-    await $`apt-get update -qq`;
-    await $`DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io`;
+    await aptInstall(['docker.io']);
   }
   if (await dockerAnswers()) return;
   say('starting dockerd');

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { $ } from 'zx';
+import { aptInstall } from './apt.ts';
 import { BASE_PACKAGES, IMAGE, SSH_KEYGEN_DROPIN } from './config.ts';
 
 $.verbose = false;
@@ -30,7 +31,9 @@ export async function dockerBuild(tag: string, dockerfile: string, files: Record
   try {
     writeFileSync(path.join(dir, 'Dockerfile'), dockerfile);
     for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
-    await $`docker build -q -t ${tag} ${dir}`;
+    // Quiet: Docker's CLI warns on every legacy-builder build (the lab's engine
+    // is Debian's, without buildx); the output is in the error if it fails.
+    await $`docker build -q -t ${tag} ${dir}`.quiet();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -54,25 +57,25 @@ async function buildFromRegistry(): Promise<boolean> {
 async function buildWithDebootstrap(say: (s: string) => void): Promise<void> {
   if ((await $`command -v debootstrap`.nothrow().quiet()).exitCode !== 0) {
     say('installing debootstrap');
-    await $`DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap`;
+    await aptInstall(['debootstrap']);
   }
   const root = mkdtempSync(path.join(tmpdir(), 'rigger-rootfs-'));
   try {
     say(`debootstrap bookworm from ${debianMirror()} (about 90 s, once)`);
-    await $`debootstrap --variant=minbase --include=${BASE_PACKAGES.join(',')} bookworm ${root} ${debianMirror()}`;
+    await $`debootstrap --variant=minbase --include=${BASE_PACKAGES.join(',')} bookworm ${root} ${debianMirror()}`.quiet();
     // Each node must be its own host: no baked-in host keys or machine id
     // (systemd generates an id at first boot when the file is empty).
-    await $`rm -f ${root}/etc/ssh/ssh_host_*`;
+    await $`rm -f ${root}/etc/ssh/ssh_host_*`.quiet();
     writeFileSync(path.join(root, 'etc/machine-id'), '');
     rmSync(path.join(root, 'var/lib/dbus/machine-id'), { force: true });
     mkdirSync(path.join(root, 'etc/systemd/system/ssh.service.d'), { recursive: true });
     writeFileSync(path.join(root, 'etc/systemd/system/ssh.service.d/keygen.conf'), SSH_KEYGEN_DROPIN);
     mkdirSync(path.join(root, 'root/.ssh'), { recursive: true, mode: 0o700 });
-    await $`rm -rf ${root}/var/cache/apt/archives/*.deb`;
+    await $`rm -rf ${root}/var/cache/apt/archives/*.deb`.quiet();
     say('importing the image');
-    await $`tar -C ${root} -c . | docker import --change ${'CMD ["/sbin/init"]'} - ${IMAGE}`;
+    await $`tar -C ${root} -c . | docker import --change ${'CMD ["/sbin/init"]'} - ${IMAGE}`.quiet();
   } finally {
-    await $`rm -rf ${root}`.nothrow();
+    await $`rm -rf ${root}`.nothrow().quiet();
   }
 }
 

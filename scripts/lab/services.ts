@@ -72,7 +72,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 http.server.ThreadingHTTPServer(("", int(os.environ.get("PORT", "8080"))), Handler).serve_forever()
 `;
 
-const APT = 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends';
+const APT = 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o Dpkg::Use-Pty=0';
 
 const SERVICE_IMAGES: ServiceImage[] = [
   {
@@ -159,7 +159,7 @@ export async function ensureServiceImages(say: (s: string) => void): Promise<voi
       await build(img, local);
     }
     say(`pushing lab/${img.name}`);
-    await $`docker push -q ${local}`;
+    await $`docker push -q ${local}`.quiet();
   }
 }
 

@@ -34,7 +34,7 @@ export function secretsSetup(sshd: TestSshd, markers: string[]): { args: string[
   };
 }
 
-test('ten marker secrets, rotated once, appear in no form in terminal, plain and --json output (-vvv --diff) nor plain output', async () => {
+test('ten marker secrets, rotated once, appear in no form in terminal, plain, --json and --report output (-vvv --diff) nor plain output', async () => {
   const sshd = await startSshd();
   try {
     const work = mkdtempSync(path.join(tmpdir(), 'secrets-out-'));
@@ -44,6 +44,7 @@ test('ten marker secrets, rotated once, appear in no form in terminal, plain and
       plain: (args, env) => ({ cmd: 'node_modules/.bin/tsx', args: [...args, '-vvv', '--diff'], env: { ...env, NO_COLOR: '1' } }),
       json: (args, env) => ({ cmd: 'node_modules/.bin/tsx', args: [...args, '-vvv', '--diff', '--json'], env: { ...env, NO_COLOR: '1' } }),
       quiet: (args, env) => ({ cmd: 'node_modules/.bin/tsx', args, env: { ...env, NO_COLOR: '1' } }),
+      report: (args, env) => ({ cmd: 'node_modules/.bin/tsx', args: [...args, '-vvv', '--diff', '--report', path.join(work, 'report.html')], env: { ...env, NO_COLOR: '1' } }),
     };
     for (const [mode, build] of Object.entries(modes)) {
       const dir = mkdtempSync(path.join(work, `${mode}-`));
@@ -54,7 +55,8 @@ test('ten marker secrets, rotated once, appear in no form in terminal, plain and
         const setup = secretsSetup(sshd, markers);
         const m = build(setup.args, { ...process.env, ...setup.env, SECRETS_DIR: dir });
         const r = spawnSync(m.cmd, m.args, { env: m.env, encoding: 'utf8', timeout: 120_000 });
-        const output = stripAnsi(`${r.stdout}\n${r.stderr}`);
+        const page = mode === 'report' ? readFileSync(path.join(work, 'report.html'), 'utf8') : '';
+        const output = stripAnsi(`${r.stdout}\n${r.stderr}\n${page}`);
         const what = `${mode}, ${round} run`;
         assert.equal(r.status, 2, `${what}: the failing task fails the run\n${output}`);
         assert.deepEqual(leaks(output, [...markers, ...previous]), [], `${what}: no marker in any form`);
@@ -66,6 +68,7 @@ test('ten marker secrets, rotated once, appear in no form in terminal, plain and
         }
         if (mode === 'plain') assert.match(output, /echo stdin stdout: \*\*\*/, 'the output of a command fed a secret is still streamed at -v');
         if (mode === 'terminal') assert.match(r.stdout, /\u2714|\u2716/, 'the listr2 tree was drawn');
+        if (mode === 'report') assert.match(page, /failed in <b>failing op factory<\/b> <code>[^<]+<\/code><pre>cannot use \*\*\* or \*\*\*<\/pre>/, 'the page lists the failure, its secrets redacted');
         // The secrets did reach the host: the redaction is in the output, not a missing value.
         assert.equal(readFileSync(path.join(dir, 'm6'), 'utf8'), markers[5]);
         assert.equal(readFileSync(path.join(dir, 'm9'), 'utf8'), markers[8]);
