@@ -4,9 +4,9 @@
 // when a check fails (warnings do not).
 //   npx tsx playbooks/preflight.ts [-i inventory] [--limit PATTERN]
 import semver from 'semver';
-import { defineFact, defineOp, definePlay, facts, runPlaybook, sh, type Decision, type HostContext, z } from '../lib/index.ts';
-import type { OutcomeRow } from '../lib/cli/main.ts';
-import { alignColumns } from '../lib/ui/columns.ts';
+import { defineFact, defineOp, definePlay, facts, runPlaybook, sh, type Decision, type HostContext, z } from 'rigger-ops';
+import type { OutcomeRow } from 'rigger-ops/lib/cli/main';
+import { alignColumns } from 'rigger-ops/lib/ui/columns';
 
 type Level = 'pass' | 'warn' | 'fail';
 interface Finding {

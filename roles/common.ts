@@ -1,4 +1,4 @@
-import type { HostContext } from '../lib/index.ts';
+import type { HostContext } from 'rigger-ops';
 
 /** The host that initialises the swarm and runs cluster-wide steps: the first of `managers`. */
 export function firstManager(h: HostContext<any>): string {
