@@ -11,8 +11,12 @@ import { Semaphore } from './semaphore.ts';
 import type { ExecOptions, ExecResult, Transport } from './types.ts';
 import { wrapCommand } from './wrapper.ts';
 
-// ssh2 is CommonJS: require() skips the ES-module wrapping of its files (see core/zod.ts).
-const { Client } = createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
+// ssh2 is CommonJS: require() skips the ES-module wrapping of its files (see
+// core/zod.ts). Loaded at the first connection, so a run that never connects
+// (--list-hosts, a usage error) does not pay for it; its require() then runs
+// while other hosts' connections are under way.
+let ssh2Client: typeof import('ssh2').Client | undefined;
+const newClient = (): SshClient => new (ssh2Client ??= (createRequire(import.meta.url)('ssh2') as typeof import('ssh2')).Client)();
 type Client = SshClient;
 
 export interface SshTarget {
@@ -191,7 +195,7 @@ export class SshTransport implements Transport {
     if (target.password) config.password = target.password.reveal();
 
     return new Promise<Client>((resolve, reject) => {
-      const client = new Client();
+      const client = newClient();
       let settled = false;
       client.once('ready', () => {
         settled = true;
