@@ -17,6 +17,7 @@ import { LAB_KEY, LAB_KNOWN_HOSTS, NODES } from './lab/config.ts';
 import { removeLightHosts, startLightHosts, writeKnownHosts } from './bench/light-hosts.ts';
 import { prepare, runTool, SCENARIOS, TOOLS, type BenchEnv, type RunResult, type Scenario, type Target, type Tool } from './bench/tools.ts';
 import { BENCH_ROOT, TREE_HASH } from './bench/workload.ts';
+import { measureStart, startTable } from './bench/start-time.ts';
 
 $.verbose = false;
 // zx runs commands through bash with stdio on sockets, which bash takes for an
@@ -45,7 +46,8 @@ for (const s of skip) {
   const [tool, scenario, ...extra] = s.split(':');
   if (extra.length || !TOOLS.some((t) => t === tool) || !SCENARIOS.some((c) => c === scenario)) throw new Error(`--skip takes tool:scenario pairs like ansible:cold, got ${s}`);
 }
-const configs: { hosts: number; tasks: number }[] = only ?? (quick ? [{ hosts: 4, tasks: 20 }] : FULL);
+// Quick mode: the one-host figures (rigger against the floor at T = 10 and 20) and H = 4.
+const configs: { hosts: number; tasks: number }[] = only ?? (quick ? [{ hosts: 1, tasks: 10 }, { hosts: 1, tasks: 20 }, { hosts: 4, tasks: 20 }] : FULL);
 
 interface Figure {
   tool: Tool;
@@ -210,6 +212,11 @@ await ensurePeers();
 const dir = path.resolve('.bench');
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
+// rigger and the floor run through the compiled command, as an installed package does.
+execFileSync('npm', ['run', '--silent', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
+const START_RUNS = 10;
+say('start-up: node, rigger, tsx, ansible-playbook --list-hosts');
+const start = await measureStart(dir, NODES, START_RUNS);
 const all: Figure[] = [];
 const started = Date.now();
 // A stopped run must not leave 64 sshd containers behind (they carry the lab
@@ -239,6 +246,8 @@ const minutes = ((Date.now() - started) / 60000).toFixed(1);
 const command = `npx tsx scripts/bench.ts${quick ? ' --quick' : ''}${values.runs ? ` --runs ${runs}` : ''}${values.only ? ` --only ${values.only}` : ''}${values.tools ? ` --tools ${values.tools}` : ''}${values.skip ? ` --skip ${values.skip}` : ''}`;
 const discarded = all.flatMap((f) => f.discarded.map((d) => `- ${f.tool} ${f.scenario} H=${f.hosts} T=${f.tasks}: ${d}`));
 const report = [
+  startTable(start, START_RUNS),
+  '',
   `Seconds per run, median of ${runs} runs after one warm-up (min-max in brackets); ratios of medians.`,
   '',
   table(all),
