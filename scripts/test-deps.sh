@@ -41,6 +41,6 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 echo "installing the tests' Debian packages: ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1
+export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 DEBCONF_NOWARNINGS=yes
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

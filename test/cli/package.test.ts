@@ -73,6 +73,15 @@ test('npm pack -> install in a new project -> rigger init -> typecheck -> the st
     const second = await sh('npx', ['--no-install', 'rigger', 'playbooks/site.ts', '-i', inventory, '--json'], project);
     assert.equal(second.code, 0, second.stdout + second.stderr);
     assert.equal(changedOf(second.stdout).web1!.changed, 0);
+
+    // Errors in the user's TypeScript name its own lines (the bundle's source map), types and all above them.
+    writeFileSync(
+      path.join(project, 'playbooks/bad.ts'),
+      "import { definePlay, ops, runPlaybook } from 'rigger-ops';\n\ntype Unused = { a: number };\nawait runPlaybook([\n  definePlay({ name: 'bad', hosts: 'all', tasks: ({ task }) => [\n    task({ name: 'relative', op: ops.copy({ path: 'not/absolute', content: 'x' }) }),\n  ] }),\n]);\n",
+    );
+    const bad = await sh('npx', ['--no-install', 'rigger', 'playbooks/bad.ts', '-i', inventory], project);
+    assert.equal(bad.code, 4);
+    assert.match(bad.stderr, /^rigger: playbooks\/bad\.ts:6:5: task "relative": invalid parameter path/);
   } finally {
     await sshd.stop();
     rmSync(tmp, { recursive: true, force: true });
