@@ -123,6 +123,7 @@ export async function runPlaybookForExitCode(
     }
     return ExitCode.ok;
   }
+  runner.connectEarly(planned);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;

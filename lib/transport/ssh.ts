@@ -126,7 +126,25 @@ export class SshTransport implements Transport {
     await this.#jumpTransport?.close();
   }
 
+  /**
+   * The handshake runs while the rest of the start (renderer, run events)
+   * does. The first command takes this very promise, so a host that cannot
+   * be reached is tried once, not once early and again for the command.
+   */
+  connectEarly(): void {
+    if (this.#client || this.#connecting || this.#early) return;
+    this.#early = this.#connection();
+    this.#early.catch(() => {});
+  }
+
+  #early: Promise<Client> | undefined;
+
   async #connection(): Promise<Client> {
+    if (this.#early) {
+      const early = this.#early;
+      this.#early = undefined;
+      return early;
+    }
     if (this.#closed) throw new UnreachableError(this.host, 'connection closed');
     if (this.#client) return this.#client;
     this.#connecting ??= this.#connectWithRetries().finally(() => {
