@@ -19,13 +19,21 @@ const NAME = `rigger-fresh-${process.pid}`;
 const LOG = path.resolve('.fresh/npm-test.log');
 const say = (s: string) => process.stderr.write(s + '\n');
 const inBox = (script: string) => $`docker exec ${NAME} bash -c ${script}`;
+/**
+ * Where this machine reaches the npm registry through a TLS-inspecting proxy
+ * whose CA it trusts by NODE_EXTRA_CA_CERTS (the package test installs the
+ * tarball's dependencies), the container trusts the same bundle: a property
+ * of this network, not something the tests need.
+ */
+const HOST_CA = process.env.NODE_EXTRA_CA_CERTS;
+const caEnv = HOST_CA ? ['-e', 'NODE_EXTRA_CA_CERTS=/etc/ssl/certs/host-ca-bundle.crt'] : [];
 
 /** Runs `npm test` in the container until the lab suites start; resolves with what happened. */
 function npmTestUntilLab(): Promise<{ reachedLab: boolean; code: number | null; tail: string }> {
   mkdirSync(path.dirname(LOG), { recursive: true });
   const log = createWriteStream(LOG);
   return new Promise((resolve) => {
-    const child = spawn('docker', ['exec', NAME, 'bash', '-c', 'cd /repo && npm test 2>&1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('docker', ['exec', ...caEnv, NAME, 'bash', '-c', 'cd /repo && npm test 2>&1'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let text = '';
     let reachedLab = false;
     child.stdout.on('data', (chunk: Buffer) => {
@@ -53,6 +61,7 @@ try {
   await inBox('SUDO_FORCE_REMOVE=yes DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq --auto-remove openssh-server openssh-client sudo procps curl python3 python3-minimal >/dev/null 2>&1; for c in sshd ssh sudo pgrep curl; do if command -v $c; then exit 1; fi; done; exit 0');
   const npmDir = path.dirname(path.dirname(execFileSync('readlink', ['-f', execFileSync('sh', ['-c', 'command -v npm']).toString().trim()]).toString().trim()));
   await $`docker cp ${process.execPath} ${NAME}:/usr/local/bin/node`;
+  if (HOST_CA) await $`docker cp -L ${HOST_CA} ${NAME}:/etc/ssl/certs/host-ca-bundle.crt`;
   await inBox('mkdir -p /usr/local/lib/node_modules /repo');
   await $`docker cp ${npmDir} ${NAME}:/usr/local/lib/node_modules/npm`;
   await inBox('ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx && node --version && npm --version');
