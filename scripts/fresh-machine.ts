@@ -54,6 +54,10 @@ function npmTestUntilLab(): Promise<{ reachedLab: boolean; code: number | null; 
 
 if ((await $`docker image inspect ${IMAGE}`.nothrow()).exitCode !== 0) throw new Error(`no image ${IMAGE}: run npx tsx scripts/lab.ts up first`);
 const started = Date.now();
+// A stopped check must not leave its container running.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void $`docker rm -f ${NAME}`.nothrow().finally(() => process.exit(130)));
+}
 try {
   await $`docker run -d --name ${NAME} ${IMAGE} sleep infinity`;
   say(`container ${NAME} from ${IMAGE}`);

@@ -13,7 +13,8 @@ import { sshInventory, startSshd } from '../helpers/sshd.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
-const quiet = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_loglevel: 'error', NO_COLOR: '1' };
+// prefer-offline: the dependencies come from npm's cache when they are there (no registry round trips).
+const quiet = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_loglevel: 'error', npm_config_prefer_offline: 'true', NO_COLOR: '1' };
 
 async function sh(cmd: string, args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
