@@ -65,6 +65,13 @@ test('npm pack -> install in a new project -> rigger init -> typecheck -> the st
     assert.match(typo.stdout, /roles\/typo\.ts.*contnt/);
     rmSync(path.join(project, 'roles/typo.ts'));
 
+    // The schema command reads the starter's own role through the same bundling as playbooks.
+    const schema = await sh('npx', ['--no-install', 'rigger', 'schema', 'inventory'], project);
+    assert.equal(schema.code, 0, schema.stderr);
+    const vars = (JSON.parse(schema.stdout) as { $defs: { vars: { properties: Record<string, unknown>; additionalProperties: boolean } } }).$defs.vars;
+    assert.ok(vars.properties.motd_text && vars.properties.ansible_host);
+    assert.equal(vars.additionalProperties, false);
+
     const motd = path.join(tmp, 'motd');
     const inventory = sshInventory([{ name: 'web1', sshd, vars: [`motd_path: ${motd}`] }]);
     const first = await sh('npx', ['--no-install', 'rigger', 'playbooks/site.ts', '-i', inventory, '--json'], project);
