@@ -42,7 +42,7 @@ function npmTestUntilLab(): Promise<{ reachedLab: boolean; code: number | null; 
       // npm runs `test:lab` only when every command before it exited 0 (&&).
       if (!reachedLab && /^> \S+@\S+ test:lab$/m.test(text)) {
         reachedLab = true;
-        void $`docker rm -f ${NAME}`.nothrow();
+        void $`docker rm -f ${NAME}`.nothrow().quiet();
       }
     });
     child.on('close', (code) => {
@@ -89,5 +89,5 @@ try {
     say(`PASSED in ${minutes} min: installed ${installed?.[1] ?? 'nothing'}; type check, unit, CLI and SSH suites passed (${summary}); stopped at the lab suites`);
   }
 } finally {
-  await $`docker rm -f ${NAME}`.nothrow();
+  await $`docker rm -f ${NAME}`.nothrow().quiet();
 }
