@@ -198,7 +198,8 @@ function machine(): string {
 
 /** Debian's ansible-core (and Mitogen) on a fresh machine; the lab must be up. */
 async function ensurePeers(): Promise<void> {
-  if ((await $`command -v ansible-playbook`.nothrow()).exitCode !== 0) {
+  // ansible-core alone (as the tests install it) lacks the json callback, which is in the full package's ansible.posix.
+  if ((await $`command -v ansible-playbook && test -d /usr/lib/python3/dist-packages/ansible_mitogen && ansible-doc -t callback ansible.posix.json`.nothrow().quiet()).exitCode !== 0) {
     say('installing ansible-core and ansible-mitogen from Debian');
     await $`apt-get update -qq`;
     await $`DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ansible-core ansible-mitogen`;
