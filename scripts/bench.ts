@@ -196,13 +196,13 @@ function machine(): string {
   ].join('\n');
 }
 
-/** Debian's ansible-core (and Mitogen) on a fresh machine; the lab must be up. */
+/** Debian's Ansible (and Mitogen) on a fresh machine; the lab must be up. */
 async function ensurePeers(): Promise<void> {
   // ansible-core alone (as the tests install it) lacks the json callback, which is in the full package's ansible.posix.
-  if ((await $`command -v ansible-playbook && test -d /usr/lib/python3/dist-packages/ansible_mitogen && ansible-doc -t callback ansible.posix.json`.nothrow().quiet()).exitCode !== 0) {
-    say('installing ansible-core and ansible-mitogen from Debian');
+  if ((await $`command -v ansible-playbook && test -d /usr/lib/python3/dist-packages/ansible_mitogen && test -d /usr/lib/python3/dist-packages/ansible_collections/ansible/posix`.nothrow().quiet()).exitCode !== 0) {
+    say('installing ansible (with its collections: the json callback) and ansible-mitogen from Debian');
     await $`apt-get update -qq`;
-    await $`DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ansible-core ansible-mitogen`;
+    await $`DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ansible ansible-mitogen`;
   }
   if ((await $`docker inspect -f '{{.State.Running}}' ${NODES[0]!.container}`.nothrow()).stdout.trim() !== 'true') {
     throw new Error('the lab is not up: npx tsx scripts/lab.ts up');
