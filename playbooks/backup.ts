@@ -6,19 +6,19 @@
 //   npx tsx playbooks/backup.ts --verify SET|latest  re-check a set's checksums and read its dumps in full
 //   npx tsx playbooks/backup.ts --offsite            copy the verified sets to backup_offsite.remote
 //   npx tsx playbooks/backup.ts --install-schedule   timers (or cron.d) on backup_scheduler; --remove-schedule
-import { definePlay, InputError, runPlaybook, type Play } from '../lib/index.ts';
-import type { OutcomeRow, PlaybookContext } from '../lib/cli/main.ts';
-import type { CliOptions } from '../lib/cli/args.ts';
-import { backupVars } from '../lib/backup/config.ts';
-import { backupHosts } from '../lib/backup/hosts.ts';
-import type { Listing } from '../lib/backup/listing.ts';
-import { listReport, verifyReport } from '../lib/backup/report.ts';
-import { cronToOnCalendar, nextRuns, wallClock } from '../lib/backup/schedule.ts';
-import type { SetVerdict } from '../lib/ops/backup/verify.ts';
-import { ops } from '../lib/index.ts';
+import { definePlay, InputError, runPlaybook, type Play } from 'rigger-ops';
+import type { OutcomeRow, PlaybookContext } from 'rigger-ops/lib/cli/main';
+import type { CliOptions } from 'rigger-ops/lib/cli/args';
+import { backupVars } from 'rigger-ops/lib/backup/config';
+import { backupHosts } from 'rigger-ops/lib/backup/hosts';
+import type { Listing } from 'rigger-ops/lib/backup/listing';
+import { listReport, verifyReport } from 'rigger-ops/lib/backup/report';
+import { cronToOnCalendar, nextRuns, wallClock } from 'rigger-ops/lib/backup/schedule';
+import type { SetVerdict } from 'rigger-ops/lib/ops/backup/verify';
+import { ops } from 'rigger-ops';
 import { backupOffsite, backupSet } from '../roles/backup/index.ts';
 import { backupSchedule, schedulerFacts, type NextRuns } from '../roles/backup/schedule.ts';
-import * as backupOps from '../lib/ops/backup/index.ts';
+import * as backupOps from 'rigger-ops/lib/ops/backup/index';
 
 const usage = `Usage: npx tsx playbooks/backup.ts [MODE] [flags]
 Modes (one at a time; none takes a set):

@@ -1,6 +1,6 @@
 // The cluster's plays, one per role, in the site playbook's order. site.ts
 // runs them all; role.ts runs one of them on the same hosts.
-import { definePlay, facts, type Play, type PlayOptions } from '../lib/index.ts';
+import { definePlay, facts, type Play, type PlayOptions } from 'rigger-ops';
 import { base } from '../roles/base/index.ts';
 import { docker } from '../roles/docker/index.ts';
 import { health } from '../roles/health/index.ts';

@@ -4,14 +4,14 @@
 // swarm, the networks, PostgreSQL alone, the databases and volumes from the
 // set, the stacks, and health; a report of each phase's duration, what was
 // restored, and what is still unhealthy.
-import { InputError, runPlaybook } from '../lib/index.ts';
-import type { OutcomeRow, PlaybookContext } from '../lib/cli/main.ts';
-import type { CliOptions } from '../lib/cli/args.ts';
-import type { RunEvent } from '../lib/core/events.ts';
-import { backupHosts } from '../lib/backup/hosts.ts';
-import type { ServiceHealth } from '../lib/ops/docker/health.ts';
-import type { RecoverySource, RecoveryVerdict, RestoredDatabase, RestoredVolume } from '../lib/ops/recovery/index.ts';
-import { phaseTimings, recoveryReportText } from '../lib/recovery/report.ts';
+import { InputError, runPlaybook } from 'rigger-ops';
+import type { OutcomeRow, PlaybookContext } from 'rigger-ops/lib/cli/main';
+import type { CliOptions } from 'rigger-ops/lib/cli/args';
+import type { RunEvent } from 'rigger-ops/lib/core/events';
+import { backupHosts } from 'rigger-ops/lib/backup/hosts';
+import type { ServiceHealth } from 'rigger-ops/lib/ops/docker/health';
+import type { RecoverySource, RecoveryVerdict, RestoredDatabase, RestoredVolume } from 'rigger-ops/lib/ops/recovery/index';
+import { phaseTimings, recoveryReportText } from 'rigger-ops/lib/recovery/report';
 import { PHASE_OF_PLAY, recoveryPlays } from './recovery-plays.ts';
 
 const usage = `Usage: npx tsx playbooks/disaster-recovery.ts --from SET|latest [flags]

@@ -2,8 +2,8 @@
 // endpoints of the inventory's health_checks, with bounded retries. Prints a
 // per-service table; exits non-zero when anything is unhealthy.
 //   npx tsx playbooks/health.ts [-i inventory] [-e health_retries=0]
-import { runPlaybook } from '../lib/index.ts';
-import { healthTable, type ServiceHealth } from '../lib/ops/docker/health.ts';
+import { runPlaybook } from 'rigger-ops';
+import { healthTable, type ServiceHealth } from 'rigger-ops/lib/ops/docker/health';
 import { CLUSTER_PLAYS } from './cluster.ts';
 
 await runPlaybook([CLUSTER_PLAYS.health()], {

@@ -1,7 +1,7 @@
 // Checks that every host (or --limit) is reachable and can run a command:
 // the equivalent of `ansible all -m ping`. Prints each host's OS and arch.
 //   npx tsx playbooks/ping.ts [-i inventory] [--limit PATTERN]
-import { definePlay, ops, runPlaybook } from '../lib/index.ts';
+import { definePlay, ops, runPlaybook } from 'rigger-ops';
 
 await runPlaybook([
   definePlay({

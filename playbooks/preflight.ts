@@ -4,9 +4,10 @@
 // when a check fails (warnings do not).
 //   npx tsx playbooks/preflight.ts [-i inventory] [--limit PATTERN]
 import semver from 'semver';
-import { defineFact, defineOp, definePlay, facts, runPlaybook, sh, type Decision, type HostContext, z } from '../lib/index.ts';
-import type { OutcomeRow } from '../lib/cli/main.ts';
-import { alignColumns } from '../lib/ui/columns.ts';
+import { defineFact, defineOp, definePlay, facts, runPlaybook, sh, type Decision, type HostContext, z } from 'rigger-ops';
+import type { OutcomeRow } from 'rigger-ops/lib/cli/main';
+import { alignColumns } from 'rigger-ops/lib/ui/columns';
+import { preflightVars } from '../roles/preflight.ts';
 
 type Level = 'pass' | 'warn' | 'fail';
 interface Finding {
@@ -42,13 +43,7 @@ const modelDir = (path: string) => {
   return modelDirs.get(path)!;
 };
 
-const schema = z.object({
-  preflight_min_docker: z.string().default('20.10.0'),
-  preflight_min_free_gb: z.number().default(20),
-  published_ports: z.array(z.object({ port: z.number(), proto: z.enum(['tcp', 'udp']) }).loose()).default([]),
-  model_dir: z.string().optional(),
-  nvidia_gpu: z.boolean().optional(),
-});
+const schema = preflightVars;
 type H = HostContext<z.output<typeof schema>>;
 
 const checks: Record<string, (h: H) => Finding> = {

@@ -1,15 +1,15 @@
-import { definePlay, ops, type HostContext, type Play, type Task, z } from '../lib/index.ts';
-import type { BackupItemConfig } from '../lib/backup/config.ts';
-import type { ManifestItem } from '../lib/backup/listing.ts';
-import { resuming, type RecoveryMarker } from '../lib/recovery/marker.ts';
-import type { DatabaseTarget } from '../lib/recovery/restore-script.ts';
-import type { RecoverySource, RecoveryVerdict, DataFound } from '../lib/ops/recovery/index.ts';
+import { definePlay, ops, type HostContext, type Play, type Task, z } from 'rigger-ops';
+import type { BackupItemConfig } from 'rigger-ops/lib/backup/config';
+import type { ManifestItem } from 'rigger-ops/lib/backup/listing';
+import { resuming, type RecoveryMarker } from 'rigger-ops/lib/recovery/marker';
+import type { DatabaseTarget } from 'rigger-ops/lib/recovery/restore-script';
+import type { RecoverySource, RecoveryVerdict, DataFound } from 'rigger-ops/lib/ops/recovery/index';
 import { backupRunVars } from '../roles/backup/index.ts';
 import { CLUSTER_PLAYS } from './cluster.ts';
 import { stacksDefaults } from '../roles/stacks/index.ts';
 import { advertiseAddr, onFirstManager } from '../roles/common.ts';
-import * as backupOps from '../lib/ops/backup/index.ts';
-import * as recoveryOps from '../lib/ops/recovery/index.ts';
+import * as backupOps from 'rigger-ops/lib/ops/backup/index';
+import * as recoveryOps from 'rigger-ops/lib/ops/recovery/index';
 
 export const PHASES = ['verify', 'docker', 'swarm', 'networks', 'database', 'restore', 'stacks', 'health'] as const;
 export type Phase = (typeof PHASES)[number];

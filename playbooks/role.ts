@@ -2,7 +2,7 @@
 // with the same flags:
 //   npx tsx playbooks/role.ts ROLE [-i inventory] [--check] [--limit PATTERN] ...
 //   e.g. npx tsx playbooks/role.ts nvidia --limit ai
-import { InputError, runPlaybook } from '../lib/index.ts';
+import { InputError, runPlaybook } from 'rigger-ops';
 import { CLUSTER_PLAYS, CLUSTER_ROLES, type ClusterRole } from './cluster.ts';
 
 const usage = `Usage: npx tsx playbooks/role.ts ROLE [flags]\nRoles: ${CLUSTER_ROLES.join(', ')}`;

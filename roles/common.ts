@@ -1,4 +1,10 @@
-import type { HostContext } from '../lib/index.ts';
+import { z, type HostContext } from 'rigger-ops';
+
+/** Variables of the whole cluster that no single role owns. */
+export const clusterVars = z.object({
+  /** Marks the local lab's inventory (scripts/lab.ts writes it); nothing branches on it. */
+  lab: z.boolean().optional(),
+});
 
 /** The host that initialises the swarm and runs cluster-wide steps: the first of `managers`. */
 export function firstManager(h: HostContext<any>): string {

@@ -19,6 +19,7 @@ import { redrawAfterRun } from './bench/charts.ts';
 import { removeLightHosts, startLightHosts, writeKnownHosts } from './bench/light-hosts.ts';
 import { prepare, runTool, SCENARIOS, TOOLS, type BenchEnv, type RunResult, type Scenario, type Target, type Tool } from './bench/tools.ts';
 import { BENCH_ROOT, TREE_HASH } from './bench/workload.ts';
+import { measureStart, startTable } from './bench/start-time.ts';
 
 $.verbose = false;
 // zx runs commands through bash with stdio on sockets, which bash takes for an
@@ -47,7 +48,8 @@ for (const s of skip) {
   const [tool, scenario, ...extra] = s.split(':');
   if (extra.length || !TOOLS.some((t) => t === tool) || !SCENARIOS.some((c) => c === scenario)) throw new Error(`--skip takes tool:scenario pairs like ansible:cold, got ${s}`);
 }
-const configs: { hosts: number; tasks: number }[] = only ?? (quick ? [{ hosts: 4, tasks: 20 }] : FULL);
+// Quick mode: the one-host figures (rigger against the floor at T = 10 and 20) and H = 4.
+const configs: { hosts: number; tasks: number }[] = only ?? (quick ? [{ hosts: 1, tasks: 10 }, { hosts: 1, tasks: 20 }, { hosts: 4, tasks: 20 }] : FULL);
 
 interface Figure {
   tool: Tool;
@@ -196,11 +198,12 @@ function machine(): string {
   ].join('\n');
 }
 
-/** Debian's ansible-core (and Mitogen) on a fresh machine; the lab must be up. */
+/** Debian's Ansible (and Mitogen) on a fresh machine; the lab must be up. */
 async function ensurePeers(): Promise<void> {
-  if ((await $`command -v ansible-playbook`.nothrow()).exitCode !== 0) {
-    say('installing ansible-core and ansible-mitogen from Debian');
-    await aptInstall(['ansible-core', 'ansible-mitogen']);
+  // ansible-core alone (as the tests install it) lacks the json callback, which is in the full package's ansible.posix.
+  if ((await $`command -v ansible-playbook && test -d /usr/lib/python3/dist-packages/ansible_mitogen && test -d /usr/lib/python3/dist-packages/ansible_collections/ansible/posix`.nothrow().quiet()).exitCode !== 0) {
+    say('installing ansible (with its collections: the json callback) and ansible-mitogen from Debian');
+    await aptInstall(['ansible', 'ansible-mitogen']);
   }
   if ((await $`docker inspect -f '{{.State.Running}}' ${NODES[0]!.container}`.nothrow()).stdout.trim() !== 'true') {
     throw new Error('the lab is not up: npx tsx scripts/lab.ts up');
@@ -211,6 +214,11 @@ await ensurePeers();
 const dir = path.resolve('.bench');
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
+// rigger and the floor run through the compiled command, as an installed package does.
+execFileSync('npm', ['run', '--silent', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
+const START_RUNS = 10;
+say('start-up: node, rigger, tsx, ansible-playbook --list-hosts');
+const start = await measureStart(dir, NODES, START_RUNS);
 const all: Figure[] = [];
 const started = Date.now();
 // A stopped run must not leave 64 sshd containers behind (they carry the lab
@@ -240,6 +248,8 @@ const minutes = ((Date.now() - started) / 60000).toFixed(1);
 const command = `npx tsx scripts/bench.ts${quick ? ' --quick' : ''}${values.runs ? ` --runs ${runs}` : ''}${values.only ? ` --only ${values.only}` : ''}${values.tools ? ` --tools ${values.tools}` : ''}${values.skip ? ` --skip ${values.skip}` : ''}`;
 const discarded = all.flatMap((f) => f.discarded.map((d) => `- ${f.tool} ${f.scenario} H=${f.hosts} T=${f.tasks}: ${d}`));
 const report = [
+  startTable(start, START_RUNS),
+  '',
   `Seconds per run, median of ${runs} runs after one warm-up (min-max in brackets); ratios of medians.`,
   '',
   table(all),

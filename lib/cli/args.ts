@@ -33,7 +33,7 @@ export interface PlaybookFlag {
   short?: string;
 }
 
-export const HELP = `Usage: npx tsx playbooks/NAME.ts [options]
+export const HELP = `Usage: rigger PLAYBOOK.ts [options]   (or npx tsx PLAYBOOK.ts [options])
 
 Options:
   -i, --inventory PATH        inventory file (YAML or .ts); repeatable

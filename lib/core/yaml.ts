@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { vendored } from './vendor.ts';
 import type * as yamlModule from 'yaml';
 
 /**
@@ -6,7 +6,7 @@ import type * as yamlModule from 'yaml';
  * it as an ES module makes Node scan every file it re-exports, through
  * tsx's loader hooks, at every start (see core/zod.ts for the figures).
  */
-const yaml = createRequire(import.meta.url)('yaml') as typeof yamlModule;
+const yaml = vendored<typeof yamlModule>('yaml');
 
 export const { isAlias, isMap, isScalar, isSeq, parseDocument, parse } = yaml;
 export const LineCounter = yaml.LineCounter;

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { vendored } from './vendor.ts';
 import type { z as zodNs } from 'zod';
 
 /**
@@ -10,8 +10,9 @@ import type { z as zodNs } from 'zod';
  * user's own `import 'zod'`) work together by zod's design: instanceof goes
  * by traits and the registry and config live on globalThis. rigger's roles
  * and playbooks take `z` from lib/index.ts, so they load only this one.
+ * The package loads it as one bundled file (see vendor.ts).
  */
-export const z: typeof zodNs = (createRequire(import.meta.url)('zod') as { z: typeof zodNs }).z;
+export const z: typeof zodNs = vendored<{ z: typeof zodNs }>('zod').z;
 
 /** The type side of `z` (z.output<S>, z.ZodType...), which a const alone cannot carry. */
 // eslint-disable-next-line @typescript-eslint/no-namespace

@@ -11,8 +11,12 @@ import { Semaphore } from './semaphore.ts';
 import type { ExecOptions, ExecResult, Transport } from './types.ts';
 import { wrapCommand } from './wrapper.ts';
 
-// ssh2 is CommonJS: require() skips the ES-module wrapping of its files (see core/zod.ts).
-const { Client } = createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
+// ssh2 is CommonJS: require() skips the ES-module wrapping of its files (see
+// core/zod.ts). Loaded at the first connection, so a run that never connects
+// (--list-hosts, a usage error) does not pay for it; its require() then runs
+// while other hosts' connections are under way.
+let ssh2Client: typeof import('ssh2').Client | undefined;
+const newClient = (): SshClient => new (ssh2Client ??= (createRequire(import.meta.url)('ssh2') as typeof import('ssh2')).Client)();
 type Client = SshClient;
 
 export interface SshTarget {
@@ -124,7 +128,25 @@ export class SshTransport implements Transport {
     await this.#jumpTransport?.close();
   }
 
+  /**
+   * The handshake runs while the rest of the start (renderer, run events)
+   * does. The first command takes this very promise, so a host that cannot
+   * be reached is tried once, not once early and again for the command.
+   */
+  connectEarly(): void {
+    if (this.#client || this.#connecting || this.#early) return;
+    this.#early = this.#connection();
+    this.#early.catch(() => {});
+  }
+
+  #early: Promise<Client> | undefined;
+
   async #connection(): Promise<Client> {
+    if (this.#early) {
+      const early = this.#early;
+      this.#early = undefined;
+      return early;
+    }
     if (this.#closed) throw new UnreachableError(this.host, 'connection closed');
     if (this.#client) return this.#client;
     this.#connecting ??= this.#connectWithRetries().finally(() => {
@@ -193,7 +215,7 @@ export class SshTransport implements Transport {
     if (target.password) config.password = target.password.reveal();
 
     return new Promise<Client>((resolve, reject) => {
-      const client = new Client();
+      const client = newClient();
       let settled = false;
       client.once('ready', () => {
         settled = true;

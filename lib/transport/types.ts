@@ -35,6 +35,8 @@ export interface ExecOptions {
 export interface Transport {
   readonly host: string;
   exec(command: Command, options?: ExecOptions): Promise<ExecResult>;
+  /** Starts connecting before the first command needs it; a failure is that command's. */
+  connectEarly?(): void;
   /** Closing ends every running remote command (see wrapper.ts). */
   close(): Promise<void>;
 }

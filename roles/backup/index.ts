@@ -1,8 +1,8 @@
-import { defineRole, ops, type HostContext, type Task, z } from '../../lib/index.ts';
-import { backupVars, retentionFor, type BackupVars } from '../../lib/backup/config.ts';
-import type { RunLogEntry } from '../../lib/backup/listing.ts';
-import type { SetOutcome } from '../../lib/backup/set-script.ts';
-import * as backupOps from '../../lib/ops/backup/index.ts';
+import { defineRole, ops, type HostContext, type Task, z } from 'rigger-ops';
+import { backupVars, retentionFor, type BackupVars } from 'rigger-ops/lib/backup/config';
+import type { RunLogEntry } from 'rigger-ops/lib/backup/listing';
+import type { SetOutcome } from 'rigger-ops/lib/backup/set-script';
+import * as backupOps from 'rigger-ops/lib/ops/backup/index';
 
 /** Set by the playbook: `schedule` when a timer ran it (--scheduled), so --list can tell nights from manual runs. */
 export const backupRunVars = backupVars.extend({

@@ -1,6 +1,6 @@
-import { defineFact, defineOp, defineRole, ops, sh, type Decision, type HostContext, z } from '../../lib/index.ts';
-import { backupVars } from '../../lib/backup/config.ts';
-import { cronToOnCalendar } from '../../lib/backup/schedule.ts';
+import { defineFact, defineOp, defineRole, ops, sh, type Decision, type HostContext, z } from 'rigger-ops';
+import { backupVars } from 'rigger-ops/lib/backup/config';
+import { cronToOnCalendar } from 'rigger-ops/lib/backup/schedule';
 
 export const scheduleVars = z.object({
   /** The host whose variables hold the schedules (the first host with backup_items). */

@@ -1,7 +1,7 @@
-import { defineRole, ops, z } from '../../lib/index.ts';
-import { ruleSchema } from '../../lib/ops/firewall/rules.ts';
+import { defineRole, ops, z } from 'rigger-ops';
+import { ruleSchema } from 'rigger-ops/lib/ops/firewall/rules';
 // The user and port this run connects with, as the transport computes them: hardening must keep them working.
-import { sshLogin as connection } from '../../lib/cli/connection.ts';
+import { sshLogin as connection } from 'rigger-ops/lib/cli/connection';
 
 /** The ports Docker Swarm needs between nodes: management, gossip, overlay data. */
 export const SWARM_PORTS = [

@@ -1,5 +1,5 @@
-import { defineRole, facts, handler, ops, z } from '../../lib/index.ts';
-import type { Json } from '../../lib/ops/files/json-merge.ts';
+import { defineRole, facts, handler, ops, z } from 'rigger-ops';
+import type { Json } from 'rigger-ops/lib/ops/files/json-merge';
 
 export const DAEMON_JSON = '/etc/docker/daemon.json';
 

@@ -1,5 +1,5 @@
-import { defineRole, ops, z } from '../../lib/index.ts';
-import { allHealthy, healthCheckSchema } from '../../lib/ops/docker/health.ts';
+import { defineRole, ops, z } from 'rigger-ops';
+import { allHealthy, healthCheckSchema } from 'rigger-ops/lib/ops/docker/health';
 import { firstManager } from '../common.ts';
 
 export const healthDefaults = z.object({

@@ -1,4 +1,4 @@
-import { defineRole, ops, z } from '../../lib/index.ts';
+import { defineRole, ops, z } from 'rigger-ops';
 import { onFirstManager } from '../common.ts';
 
 const networkSpec = z.union([

@@ -1,4 +1,4 @@
-import { defineRole, handler, ops, type HostContext, z } from '../../lib/index.ts';
+import { defineRole, handler, ops, type HostContext, z } from 'rigger-ops';
 
 export const nfsDefaults = z.object({
   /** The group whose hosts export, and the group whose hosts mount. */

@@ -1,4 +1,4 @@
-import { defineOp, defineRole, facts, flushHandlers, ops, sh, type Decision, type HostContext, z } from '../../lib/index.ts';
+import { defineOp, defineRole, facts, flushHandlers, ops, sh, type Decision, type HostContext, z } from 'rigger-ops';
 import { DAEMON_JSON, restartDocker } from '../docker/index.ts';
 
 export const nvidiaDefaults = z.object({

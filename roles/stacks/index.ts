@@ -1,4 +1,4 @@
-import { defineRole, ops, Secret, z } from '../../lib/index.ts';
+import { defineRole, ops, Secret, z } from 'rigger-ops';
 import { onFirstManager } from '../common.ts';
 
 const stackSpec = z

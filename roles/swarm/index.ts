@@ -1,4 +1,4 @@
-import { defineRole, ops, z } from '../../lib/index.ts';
+import { defineRole, ops, z } from 'rigger-ops';
 import { advertiseAddr, firstManager, onFirstManager } from '../common.ts';
 
 export const swarmDefaults = z.object({

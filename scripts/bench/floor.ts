@@ -1,7 +1,7 @@
 // The floor: a bare ssh2 program that does the benchmark's work in one exec
 // per host (the whole converge script, or one read of every item's state),
 // over one connection per host, all hosts at once. Nothing can do less.
-//   npx tsx scripts/bench/floor.ts cold|noop TASKS KEY KNOWN_HOSTS host=ip...
+//   npx rigger scripts/bench/floor.ts cold|noop TASKS KEY KNOWN_HOSTS host=ip...
 import { readFileSync } from 'node:fs';
 import { Client } from 'ssh2';
 import { convergeScript, probeScript } from './workload.ts';

@@ -5,6 +5,8 @@ import { ANSIBLE_TEMPLATE, ansiblePlaybook } from './workload.ts';
 
 /** Every tool, in the order a run measures them; the floor first sets the reference file tree. */
 export const TOOLS = ['floor', 'rigger', 'ansible', 'mitogen'] as const;
+/** The `rigger` command as the package installs it (bin), from dist/. */
+export const RIGGER = 'dist/cli/rigger.js';
 export const SCENARIOS = ['cold', 'noop'] as const;
 export type Tool = (typeof TOOLS)[number];
 export type Scenario = (typeof SCENARIOS)[number];
@@ -29,7 +31,7 @@ export interface RunResult {
   error?: string;
 }
 
-function timed(cmd: string, args: string[], env: Record<string, string>): Promise<{ seconds: number; code: number | null; stdout: string; stderr: string }> {
+export function timed(cmd: string, args: string[], env: Record<string, string>): Promise<{ seconds: number; code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const started = performance.now();
     const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -85,12 +87,14 @@ export function prepare(env: BenchEnv, tasks: number): void {
 }
 
 export async function runTool(tool: Tool, scenario: Scenario, env: BenchEnv, tasks: number): Promise<RunResult> {
+  // Both run through the compiled `rigger` command (bench.ts builds dist/ first), as a
+  // user's playbook runs: the same TypeScript loading cost for the floor and for rigger.
   if (tool === 'floor') {
-    const r = await timed('node_modules/.bin/tsx', ['scripts/bench/floor.ts', scenario, String(tasks), env.key, env.knownHosts, ...env.targets.map((t) => `${t.name}=${t.ip}`)], {});
+    const r = await timed(process.execPath, [RIGGER, 'scripts/bench/floor.ts', scenario, String(tasks), env.key, env.knownHosts, ...env.targets.map((t) => `${t.name}=${t.ip}`)], {});
     return r.code === 0 ? { seconds: r.seconds } : { seconds: r.seconds, error: r.stderr.slice(-400) };
   }
   if (tool === 'rigger') {
-    const r = await timed('node_modules/.bin/tsx', ['scripts/bench/workload-playbook.ts', '-i', path.join(env.dir, 'rigger.yml'), '--json', '--forks', String(env.targets.length)], { BENCH_TASKS: String(tasks) });
+    const r = await timed(process.execPath, [RIGGER, 'scripts/bench/workload-playbook.ts', '-i', path.join(env.dir, 'rigger.yml'), '--json', '--forks', String(env.targets.length)], { BENCH_TASKS: String(tasks) });
     const recap = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { hosts?: Record<string, { changed: number }> };
     if (r.code !== 0 || !recap.hosts) return { seconds: r.seconds, error: `exit ${r.code}: ${r.stdout.slice(-300)}${r.stderr.slice(-300)}` };
     return { seconds: r.seconds, changed: Object.values(recap.hosts).reduce((a, h) => a + h.changed, 0) };

@@ -1,7 +1,7 @@
 // The benchmark's rigger playbook: BENCH_TASKS tasks of the shared workload
 // spec (scripts/bench/workload.ts). Run by scripts/bench.ts, like a user would:
-//   BENCH_TASKS=20 npx tsx scripts/bench/workload-playbook.ts -i INVENTORY
-import { definePlay, ops, runPlaybook } from '../../lib/index.ts';
+//   BENCH_TASKS=20 npx rigger scripts/bench/workload-playbook.ts -i INVENTORY
+import { definePlay, ops, runPlaybook } from 'rigger-ops';
 import { copyContent, lineText, templateText, workload } from './workload.ts';
 
 const motd = ops.defineTemplate<{ host: string; group: number }>('bench', (v) => templateText(v.host, v.group));

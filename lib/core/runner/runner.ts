@@ -110,6 +110,12 @@ export class Runner {
     return planned;
   }
 
+  /** Opens the first play's connections (up to --forks) ahead of its first task. */
+  connectEarly(planned: PlannedPlay[]): void {
+    const first = planned.find((p) => p.hosts.length > 0);
+    for (const host of first?.hosts.slice(0, this.o.forks) ?? []) this.#session(host, first!.play).transport.connectEarly?.();
+  }
+
   interrupt(): void {
     if (this.#interrupted) return;
     this.#interrupted = true;

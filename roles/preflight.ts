@@ -1,0 +1,11 @@
+// The variables playbooks/preflight.ts checks against, kept beside the roles
+// so `rigger schema inventory` knows them as it knows every role's.
+import { z } from 'rigger-ops';
+
+export const preflightVars = z.object({
+  preflight_min_docker: z.string().default('20.10.0'),
+  preflight_min_free_gb: z.number().default(20),
+  published_ports: z.array(z.object({ port: z.number(), proto: z.enum(['tcp', 'udp']) }).loose()).default([]),
+  model_dir: z.string().optional(),
+  nvidia_gpu: z.boolean().optional(),
+});

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The Debian packages the tests need, checked before `npm test` runs them:
+# installed when run as root (as `scripts/lab.ts up` installs Docker), named
+# with the command to install them otherwise. The one place that installs
+# test packages: .ci/run calls `npm test` too. The lab suites' own needs
+# (Docker, debootstrap) stay with `scripts/lab.ts up`, which installs them.
+set -euo pipefail
+
+missing=()
+need() { # need PACKAGE TEST...: the package unless every test (a shell test expression) holds
+  local pkg=$1; shift
+  for t in "$@"; do
+    if ! eval "$t"; then missing+=("$pkg"); return; fi
+  done
+}
+has() { command -v "$1" >/dev/null 2>&1; }
+
+# A real OpenSSH server and client for the transport tests (ssh-agent too).
+need openssh-server '[ -x /usr/sbin/sshd ]'
+need openssh-client 'has ssh-keygen' 'has ssh-agent'
+# sudo for the become tests; `script` for a real pseudo-terminal; pgrep/ps.
+need sudo 'has sudo' 'has visudo'
+need bsdutils 'has script'
+need procps 'has pgrep' 'has ps'
+need curl 'has curl'
+need dash 'has dash'
+# The backup's fixture tests run its bash script here: flock, unzip, python3.
+need util-linux 'has flock'
+need unzip 'has unzip'
+need python3 'has python3'
+# Disaster recovery reads dumps with this machine's pg_restore.
+need postgresql-client 'has pg_restore'
+# Ansible for the side-by-side parity tests; Chromium for the run report's page test.
+need ansible-core 'has ansible-playbook'
+need chromium 'has chromium'
+# tmux draws a no-op site run in a 120-column pane (test/lab/first-run.test.ts).
+need tmux 'has tmux'
+
+if [ "${#missing[@]}" -eq 0 ]; then exit 0; fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "The tests need these Debian packages: ${missing[*]}" >&2
+  echo "Install them with: sudo apt-get install --no-install-recommends ${missing[*]}" >&2
+  exit 1
+fi
+echo "installing the tests' Debian packages: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 DEBCONF_NOWARNINGS=yes
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
