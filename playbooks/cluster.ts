@@ -2,6 +2,7 @@
 // runs them all; role.ts runs one of them on the same hosts.
 import { definePlay, facts, type Play, type PlayOptions } from 'rigger-ops';
 import { base } from '../roles/base/index.ts';
+import { databases } from '../roles/databases/index.ts';
 import { docker } from '../roles/docker/index.ts';
 import { health } from '../roles/health/index.ts';
 import { networks } from '../roles/networks/index.ts';
@@ -22,6 +23,7 @@ export const CLUSTER_PLAYS = {
   networks: (o: Extra = {}) => definePlay({ name: 'networks', hosts: 'managers', roles: [networks], ...o }),
   nfs: (o: Extra = {}) => definePlay({ name: 'nfs', hosts: 'all', roles: [nfs], ...o }),
   stacks: (o: Extra = {}) => definePlay({ name: 'stacks', hosts: 'managers', roles: [stacks], ...o }),
+  databases: (o: Extra = {}) => definePlay({ name: 'databases', hosts: 'all', roles: [databases], ...o }),
   health: (o: Extra = {}) => definePlay({ name: 'health', hosts: 'managers', roles: [health], ...o }),
 } satisfies Record<string, (o?: Extra) => Play>;
 

@@ -1,7 +1,7 @@
 // The local lab: four Debian nodes (gateway, ai, data, cicd) as systemd
 // containers with their own address, hostname, apt, sshd and room for a
 // Docker engine of their own, reachable over real SSH.
-//   npx tsx scripts/lab.ts up|status|reset [--all]|down [--keep-image]|ssh NODE [CMD...]
+//   npx tsx scripts/lab.ts up|rehearse|status|reset [--all]|down [--keep-image]|ssh NODE [CMD...]
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { Listr } from 'listr2';
@@ -11,7 +11,9 @@ import { ensureEngine } from './lab/engine.ts';
 import { ensureImage } from './lab/image.ts';
 import { step } from './lab/step.ts';
 import { writeLabInventory } from './lab/inventory.ts';
-import { ensureServiceImages, removeRegistry, servicesReady } from './lab/services.ts';
+import { REHEARSAL_INVENTORY, writeRehearsalInventory } from './lab/rehearsal.ts';
+import { ensurePushed, ensureRegistry, ensureServiceImages, removeRegistry, servicesReady } from './lab/services.ts';
+import { standinImages } from './lab/standins.ts';
 import { authorize, containerState, createNode, ensureKey, ensureNetwork, nodeStatus, removeNode, waitReady, writeKnownHosts } from './lab/nodes.ts';
 
 $.verbose = false;
@@ -19,6 +21,8 @@ $.verbose = false;
 const USAGE = `Usage: npx tsx scripts/lab.ts COMMAND
   up                 build the base image and the lab's service images once, start the registry and
                      the four nodes, write inventory/lab.yml (a no-op when running)
+  rehearse           build the real stacks' stand-in images once (pushed to the lab registry) and write
+                     inventory/rehearsal.yml: inventory/homelab.yml on the lab nodes (needs \`up\` first)
   status             each node's container, systemd, sshd, SSH and Docker state
   reset [--all]      fresh nodes in place (their Docker, swarm and volumes wiped); keeps the registry,
                      the off-site stand-in volume, and the data node's backup volume unless --all
@@ -93,6 +97,21 @@ async function up(): Promise<void> {
   console.log('lab is up; inventory: inventory/lab.yml');
 }
 
+async function rehearse(): Promise<void> {
+  if (!(await labIsUp())) throw new Error('the lab is not up: run `npx tsx scripts/lab.ts up` first');
+  await new Listr([
+    {
+      title: 'stand-in images of the real stacks',
+      task: async (_: unknown, t: any) => {
+        await ensureRegistry((s) => (t.output = s));
+        await ensurePushed(standinImages(), (s) => (t.output = s));
+      },
+    },
+    { title: REHEARSAL_INVENTORY, task: () => writeRehearsalInventory() },
+  ]).run();
+  console.log(`rehearsal ready: npx tsx playbooks/site.ts -i ${REHEARSAL_INVENTORY} (RIGGER_VAULT_PASSWORD=homelab-example)`);
+}
+
 async function reset(all: boolean): Promise<void> {
   const started = Date.now();
   if (all) {
@@ -152,6 +171,9 @@ try {
   switch (command) {
     case 'up':
       await up();
+      break;
+    case 'rehearse':
+      await rehearse();
       break;
     case 'status':
       await status();

@@ -13,6 +13,15 @@ export const nvidiaDefaults = z.object({
   nvidia_packages: z.array(z.string()).default(['nvidia-container-toolkit']),
   /** The image whose `nvidia-smi -L` proves a container sees the GPU. */
   nvidia_verify_image: z.string().default('nvidia/cuda:12.4.1-base-ubuntu22.04'),
+  /**
+   * The Swarm generic resource the GPUs are advertised as (daemon.json's
+   * node-generic-resources): stacks reserve it (`discrete_resource_spec: { kind: NVIDIA-GPU }`).
+   */
+  nvidia_generic_resource: z.string().regex(/^[A-Za-z0-9_-]+$/).default('NVIDIA-GPU'),
+  /** GPU UUIDs to advertise where the gpu fact cannot list them (the lab's declared stand-in GPU); unset: from `nvidia-smi -L`. */
+  nvidia_gpu_uuids: z.array(z.string().min(1)).optional(),
+  /** Make nvidia Docker's default runtime: Swarm services cannot ask for --gpus, so a Swarm GPU host needs it. */
+  nvidia_default_runtime: z.boolean().default(false),
 });
 
 type Vars = z.output<typeof nvidiaDefaults>;
@@ -20,6 +29,13 @@ type Vars = z.output<typeof nvidiaDefaults>;
 /** A GPU host by the inventory's word, else by detection. */
 export function isGpuHost(h: HostContext<Vars>): boolean {
   return h.vars.nvidia_gpu ?? h.fact(facts.gpu).present;
+}
+
+/** The GPUs to advertise to Swarm: the inventory's list, else the UUIDs `nvidia-smi -L` printed. */
+export function gpuUuids(h: HostContext<Vars>): string[] {
+  if (h.vars.nvidia_gpu_uuids) return h.vars.nvidia_gpu_uuids;
+  if (!isGpuHost(h)) return [];
+  return h.fact(facts.gpu).devices.flatMap((d) => /\(UUID: (GPU-[^)]+)\)/.exec(d)?.[1] ?? []);
 }
 
 const NO_GPU = 'no NVIDIA GPU on this host (gpu fact: none; set nvidia_gpu: true to declare one)';
@@ -77,7 +93,31 @@ export const nvidia = defineRole({
         task({
           name: 'nvidia runtime in daemon.json',
           ...gpuOnly,
-          op: ops.jsonFile({ path: DAEMON_JSON, merge: { runtimes: { nvidia: { path: 'nvidia-container-runtime', runtimeArgs: [] } } }, mode: '0644' }),
+          op: (h) =>
+            ops.jsonFile({
+              path: DAEMON_JSON,
+              merge: { runtimes: { nvidia: { path: 'nvidia-container-runtime', runtimeArgs: [] } }, ...(h.vars.nvidia_default_runtime ? { 'default-runtime': 'nvidia' } : {}) },
+              mode: '0644',
+            }),
+          notify: [restartDocker],
+        }),
+        task({
+          // NVIDIA's documented Swarm setup: the runtime exposes the GPU that Swarm assigned to the task.
+          name: 'nvidia runtime reads the Swarm GPU assignment',
+          ...gpuOnly,
+          op: (h) =>
+            ops.line({
+              path: '/etc/nvidia-container-runtime/config.toml',
+              regexp: '^#?\\s*swarm-resource\\s*=',
+              line: `swarm-resource = "DOCKER_RESOURCE_${h.vars.nvidia_generic_resource.toUpperCase()}"`,
+            }),
+          notify: [restartDocker],
+        }),
+        task({
+          name: 'GPUs advertised to Swarm (node-generic-resources)',
+          when: (h) => gpuUuids(h).length > 0,
+          whenReason: 'no GPU to advertise (no GPU detected, no nvidia_gpu_uuids)',
+          op: (h) => ops.jsonFile({ path: DAEMON_JSON, merge: { 'node-generic-resources': gpuUuids(h).map((u) => `${h.vars.nvidia_generic_resource}=${u}`) }, mode: '0644' }),
           notify: [restartDocker],
         }),
         flushHandlers(),

@@ -20,6 +20,8 @@ export const stacksDefaults = z.object({
   service_endpoint_mode: z.enum(['vip', 'dnsrr']).default('vip'),
   /** ingress (the routing mesh) or host. Given to compose files as ${PUBLISH_MODE}. */
   service_publish_mode: z.enum(['ingress', 'host']).default('ingress'),
+  /** Image references to replace in every compose file (real -> substitute): the lab's rehearsal maps each real image to its stand-in. */
+  stack_images: z.record(z.string(), z.string()).default({}),
   stack_timeout_seconds: z.number().int().min(1).default(300),
 });
 
@@ -52,6 +54,7 @@ export const stacks = defineRole({
                   file: s.file,
                   env: { ENDPOINT_MODE: h.vars.service_endpoint_mode, PUBLISH_MODE: h.vars.service_publish_mode, ...s.env },
                   prune: s.prune,
+                  images: h.vars.stack_images,
                   timeoutSeconds: h.vars.stack_timeout_seconds,
                 }),
               ),

@@ -18,10 +18,10 @@ export const REGISTRY_IP = '172.30.99.5';
 /** How the nodes reach it (listed in their daemon.json as an insecure registry). */
 export const REGISTRY = `${REGISTRY_IP}:5000`;
 /** How this machine's engine pushes to it: Docker trusts plain HTTP on loopback. */
-const PUSH_REGISTRY = '127.0.0.1:5005';
+export const PUSH_REGISTRY = '127.0.0.1:5005';
 const REGISTRY_VOLUME = 'rigger-lab-registry';
 
-interface ServiceImage {
+export interface ServiceImage {
   name: string;
   dockerfile: string;
   files: Record<string, string>;
@@ -72,7 +72,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 http.server.ThreadingHTTPServer(("", int(os.environ.get("PORT", "8080"))), Handler).serve_forever()
 `;
 
-const APT = 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o Dpkg::Use-Pty=0';
+export const APT = 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o Dpkg::Use-Pty=0';
 
 const SERVICE_IMAGES: ServiceImage[] = [
   {
@@ -112,7 +112,7 @@ CMD ["/usr/bin/docker-registry", "serve", "/etc/docker/registry/lab.yml"]
 };
 
 /** Tags follow the recipe, so a changed Dockerfile is never served from a stale image. */
-const tagOf = (img: ServiceImage) => createHash('sha256').update(JSON.stringify(img)).digest('hex').slice(0, 12);
+export const tagOf = (img: ServiceImage) => createHash('sha256').update(JSON.stringify(img)).digest('hex').slice(0, 12);
 
 /** The image references the lab's stacks use, as the nodes pull them. */
 export function serviceImageRefs(): Record<string, string> {
@@ -126,7 +126,7 @@ async function registryAnswers(): Promise<boolean> {
 }
 
 /** The registry container, started (and its image built) when missing. */
-async function ensureRegistry(say: (s: string) => void): Promise<void> {
+export async function ensureRegistry(say: (s: string) => void): Promise<void> {
   if (await registryAnswers()) return;
   const image = `rigger-lab-registry:${tagOf(REGISTRY_IMAGE_RECIPE)}`;
   if ((await $`docker image inspect ${image}`.nothrow().quiet()).exitCode !== 0) {
@@ -151,7 +151,12 @@ async function inRegistry(img: ServiceImage): Promise<boolean> {
 export async function ensureServiceImages(say: (s: string) => void): Promise<void> {
   await ensureNetwork();
   await ensureRegistry(say);
-  for (const img of SERVICE_IMAGES) {
+  await ensurePushed(SERVICE_IMAGES, say);
+}
+
+/** Each image built from its recipe (when not built yet) and pushed to the lab registry as lab/NAME:TAG, once. */
+export async function ensurePushed(images: ServiceImage[], say: (s: string) => void): Promise<void> {
+  for (const img of images) {
     if (await inRegistry(img)) continue;
     const local = `${PUSH_REGISTRY}/lab/${img.name}:${tagOf(img)}`;
     if ((await $`docker image inspect ${local}`.nothrow().quiet()).exitCode !== 0) {

@@ -40,6 +40,11 @@ const schema = z
     timeoutSeconds: z.number().int().min(1).default(300),
     /** Deploy only these services of the file (recovery starts the database alone); the rest come with a later full deploy. */
     services: z.array(z.string().min(1)).optional(),
+    /**
+     * Image references replaced after interpolation (real -> substitute): a
+     * rehearsal runs the real stack files with stand-in images, nothing else changed.
+     */
+    images: z.record(z.string().min(1), z.string().min(1)).default({}),
   })
   .strict()
   .transform((p, ctx) => {
@@ -57,12 +62,13 @@ const schema = z
         return z.NEVER;
       }
     }
-    const rendered = interpolate(text, p.env);
-    const parsed = rendered.problems.length ? { problems: rendered.problems } : parseCompose(rendered.text);
+    const interpolated = interpolate(text, p.env);
+    const parsed = interpolated.problems.length ? { problems: interpolated.problems } : parseCompose(interpolated.text);
     if (!parsed.compose) {
       for (const pr of parsed.problems) ctx.addIssue({ code: 'custom', path: ['compose'], message: `${source}:${pr.line}:${pr.col}: ${pr.message}` });
       return z.NEVER;
     }
+    const rendered = { text: withImages(interpolated.text, parsed.compose, p.images) };
     if (p.services) {
       const unknown = p.services.filter((s) => !(s in parsed.compose!.services));
       if (unknown.length) {
@@ -78,6 +84,18 @@ const schema = z
   });
 
 type Params = z.output<typeof schema>;
+
+/** The compose text with each service's image looked up in `images` (the parsed compose is updated to match). */
+function withImages(text: string, compose: Compose, images: Record<string, string>): string {
+  const mapped = Object.entries(compose.services).filter(([, svc]) => svc.image in images);
+  if (mapped.length === 0) return text;
+  const doc = parseDocument(text);
+  for (const [name, svc] of mapped) {
+    svc.image = images[svc.image]!;
+    doc.setIn(['services', name, 'image'], svc.image);
+  }
+  return doc.toString();
+}
 
 interface StackState {
   error?: string;

@@ -1,0 +1,1 @@
+export { databases } from './databases.ts';

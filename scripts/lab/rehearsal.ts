@@ -1,0 +1,86 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from '../../lib/core/yaml.ts';
+import { BACKUP_MOUNT, LAB_KEY, LAB_KNOWN_HOSTS, NODES, OFFSITE_MOUNT, SUBNET } from './config.ts';
+import { REGISTRY } from './services.ts';
+import { rehearsalImageMap } from './standins.ts';
+
+export const HOMELAB_INVENTORY = 'inventory/homelab.yml';
+export const REHEARSAL_INVENTORY = 'inventory/rehearsal.yml';
+/** The homelab example's !vault passphrase (inventory/homelab.yml says so): the rehearsal keeps its values. */
+export const HOMELAB_VAULT_PASSWORD = 'homelab-example';
+/** The ai node's declared stand-in GPU (the lab has none): advertised to Swarm as the real one would be. */
+export const STANDIN_GPU_UUID = 'GPU-00000000-standin-lab-0000-000000000000';
+/** Where the NFS stand-in's share lives on the ai node (bind-mounted at /mnt/ai-models, as inventory/lab.yml does). */
+export const NFS_STANDIN_SOURCE = '/srv/nfs-standin/ai-models';
+
+const HOST_OF: Record<string, string> = { 'gateway.vibe.local': 'gateway', 'ai.vibe.local': 'ai', 'data.vibe.local': 'data', 'cicd.vibe.local': 'cicd' };
+const labIp = (host: string) => NODES.find((n) => n.name === HOST_OF[host])!.ip;
+
+/**
+ * inventory/rehearsal.yml: inventory/homelab.yml as it is, with only what
+ * the lab cannot have overridden (each override below says why): the lab
+ * nodes' addresses and key, root over SSH on 22, the kernel switches
+ * (encryption off, dnsrr, host-mode ports), Debian's docker.io, the NFS
+ * stand-in, a declared stand-in GPU, the lab's subnet where the real one
+ * is 192.168.0.0/16, backups off-site and notified inside the lab, and the
+ * image map to the stand-ins. Stacks, secrets, databases, health checks,
+ * placement and resources stay the real ones.
+ */
+export function rehearsalInventoryText(): string {
+  const doc = parseDocument(readFileSync(HOMELAB_INVENTORY, 'utf8'));
+  const vars = (k: string, v: unknown) => doc.setIn(['all', 'vars', k], v);
+  // Access: the lab's nodes take root with the lab key on 22 (the hardened sshd would lock the rehearsal out).
+  vars('ansible_user', 'root');
+  doc.deleteIn(['all', 'vars', 'ansible_port']);
+  doc.deleteIn(['all', 'vars', 'sshd_port']);
+  vars('ansible_ssh_private_key_file', path.relative(process.cwd(), LAB_KEY));
+  vars('rigger_known_hosts_file', path.relative(process.cwd(), LAB_KNOWN_HOSTS));
+  vars('sshd_permit_root_login', 'prohibit-password');
+  vars('sshd_allow_users', ['root']);
+  // No ufw rules at the container's kernel; no apt upgrade of the lab image (time).
+  vars('firewall_backend', 'iptables');
+  vars('firewall_swarm_from', SUBNET);
+  vars('apt_upgrade', 'none');
+  // The kernel switches (LAB.md): Debian's docker.io, no encrypted overlay traffic, no IPVS.
+  vars('docker_source', 'distro');
+  const daemon = doc.getIn(['all', 'vars', 'docker_daemon_config']) as { get(k: string): unknown; set(k: string, v: unknown): void };
+  daemon.set('insecure-registries', [REGISTRY]);
+  vars('overlay_encrypted', false);
+  vars('service_endpoint_mode', 'dnsrr');
+  vars('service_publish_mode', 'host');
+  // No NFS in this kernel: the export is skipped and the ai node bind-mounts a directory of its own.
+  vars('nfs_server_enabled', false);
+  vars('nfs_mount_fstype', 'none');
+  vars('nfs_mount_opts', 'bind');
+  vars('nfs_mount_source', NFS_STANDIN_SOURCE);
+  vars('nfs_export_clients', labIp('ai.vibe.local'));
+  vars('preflight_min_free_gb', 1);
+  vars('backup_root', BACKUP_MOUNT);
+  vars('stack_images', rehearsalImageMap());
+  for (const [host, node] of Object.entries(HOST_OF)) {
+    const group = NODES.find((n) => n.name === node)!.group;
+    const at = group === 'managers' ? ['all', 'children', 'managers', 'hosts', host] : ['all', 'children', 'workers', 'children', group, 'hosts', host];
+    doc.setIn([...at, 'ansible_host'], labIp(host));
+    // Published ports open to the lab's subnet, where the real ones open to 192.168.0.0/16 or one node.
+    const ports = doc.getIn([...at, 'published_ports']) as { items: { get(k: string): unknown; set(k: string, v: unknown): void }[] } | undefined;
+    for (const p of ports?.items ?? []) if (p.get('from') !== undefined) p.set('from', SUBNET);
+  }
+  const ai = ['all', 'children', 'workers', 'children', 'ai_nodes', 'hosts', 'ai.vibe.local'];
+  // No GPU and no NVIDIA repository here: the toolkit steps skip, the declared stand-in GPU is advertised.
+  doc.setIn([...ai, 'nvidia_gpu'], false);
+  doc.setIn([...ai, 'nvidia_gpu_uuids'], [STANDIN_GPU_UUID]);
+  const data = ['all', 'children', 'workers', 'children', 'data_nodes', 'hosts', 'data.vibe.local'];
+  // Off-site copies and notifications stay inside the lab (the real remote is B2, the webhook a chat service).
+  doc.setIn([...data, 'backup_offsite'], { remote: `${OFFSITE_MOUNT}/rigger`, max_delete: 5 });
+  doc.deleteIn([...data, 'backup_webhook']);
+  doc.setIn([...data, 'backup_inventory'], REHEARSAL_INVENTORY);
+  return `# Written by \`npx tsx scripts/lab.ts rehearse\`: ${HOMELAB_INVENTORY} on the lab, with only what the lab cannot
+# have overridden (scripts/lab/rehearsal.ts says why for each). Its !vault values are homelab.yml's
+# (passphrase "${HOMELAB_VAULT_PASSWORD}"). Do not edit: edit homelab.yml and run rehearse again.
+${doc.toString({ lineWidth: 0 })}`;
+}
+
+export function writeRehearsalInventory(): void {
+  writeFileSync(REHEARSAL_INVENTORY, rehearsalInventoryText());
+}

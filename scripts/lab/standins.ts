@@ -1,0 +1,130 @@
+import { readFileSync } from 'node:fs';
+import { IMAGE } from './config.ts';
+import { APT, PUSH_REGISTRY, REGISTRY, serviceImageRefs, tagOf, type ServiceImage } from './services.ts';
+
+/**
+ * The rehearsal's stand-ins: one per image of the real stacks that the lab
+ * cannot pull (no registry but its own is reachable here). Each is the lab's
+ * base image running scripts/lab/standin.py with the spec below: the real
+ * ports, the real health endpoint's response shape, the real volumes
+ * written, the secret files and model directory the real program needs, and
+ * its database reached with its own user and password. PostgreSQL is not
+ * stood in for: it is the lab's real PostgreSQL image.
+ */
+interface Answer {
+  status?: number;
+  json?: unknown;
+  text?: string;
+}
+
+export interface StandInSpec {
+  /** The stand-in's name: lab/standin/NAME in the lab registry. */
+  name: string;
+  http?: { ports: number[]; paths: Record<string, Answer> };
+  /** TCP ports that only send a banner (Gitea's SSH). */
+  tcp?: Record<string, string>;
+  /** Volume mount points it writes a marker file into. */
+  writes?: string[];
+  /** Environment variables naming files (swarm secrets) that must be readable at start. */
+  files?: string[];
+  /** A command-line flag whose value must be an existing directory (SGLang's --model-path). */
+  model_arg?: string;
+  /** Environment variables holding its database connection (a password file, as the real images read it). */
+  db?: { host: string; name: string; user: string; password_file: string };
+}
+
+/** Real image (as the stack files name it, after the inventory's ${VAR}s) -> what stands in for it. */
+export const STANDINS: Record<string, StandInSpec> = {
+  'portainer/portainer-ce:2.21.4': {
+    name: 'portainer',
+    http: { ports: [9443], paths: { '/api/system/status': { json: { Version: '2.21.4', InstanceID: 'standin' } } } },
+    writes: ['/data'],
+  },
+  'jc21/nginx-proxy-manager:2.12.1': {
+    name: 'nginx-proxy-manager',
+    http: { ports: [80, 81, 443], paths: { '/api/': { json: { status: 'OK', setup: true, version: { major: 2, minor: 12, revision: 1 } } } } },
+    writes: ['/data', '/etc/letsencrypt'],
+  },
+  'cloudflare/cloudflared:2025.4.0': { name: 'cloudflared', files: ['TUNNEL_TOKEN_FILE'] },
+  'n8nio/n8n:1.70.3': {
+    name: 'n8n',
+    http: { ports: [5678], paths: { '/healthz': { json: { status: 'ok' } } } },
+    writes: ['/home/node/.n8n'],
+    files: ['DB_POSTGRESDB_PASSWORD_FILE'],
+    db: { host: 'DB_POSTGRESDB_HOST', name: 'DB_POSTGRESDB_DATABASE', user: 'DB_POSTGRESDB_USER', password_file: 'DB_POSTGRESDB_PASSWORD_FILE' },
+  },
+  'prom/prometheus:v2.55.1': {
+    name: 'prometheus',
+    http: { ports: [9090], paths: { '/-/healthy': { text: 'Prometheus Server is Healthy.\n' }, '/-/ready': { text: 'Prometheus Server is Ready.\n' } } },
+    writes: ['/prometheus'],
+  },
+  'grafana/grafana:11.3.1': {
+    name: 'grafana',
+    http: { ports: [3000], paths: { '/api/health': { json: { commit: 'standin', database: 'ok', version: '11.3.1' } } } },
+    writes: ['/var/lib/grafana'],
+    files: ['GF_SECURITY_ADMIN_PASSWORD__FILE'],
+  },
+  'grafana/loki:3.3.0': { name: 'loki', http: { ports: [3100], paths: { '/ready': { text: 'ready\n' } } }, writes: ['/loki'] },
+  'grafana/promtail:3.3.0': { name: 'promtail', http: { ports: [9080], paths: { '/ready': { text: 'Ready' } } } },
+  'lmsysorg/sglang:v0.3.6-cu124': {
+    name: 'sglang',
+    http: { ports: [8000], paths: { '/health': { text: '' }, '/v1/models': { json: { object: 'list', data: [{ id: 'glm-4-9b-chat', object: 'model', owned_by: 'sglang' }] } } } },
+    model_arg: '--model-path',
+  },
+  'ollama/ollama:0.4.7': {
+    name: 'ollama',
+    http: { ports: [11434], paths: { '/api/tags': { json: { models: [] } }, '/': { text: 'Ollama is running' } } },
+    writes: ['/root/.ollama'],
+  },
+  'cicd.vibe.local:5000/vibe/langgraph-agent:1.4.0': { name: 'langgraph', http: { ports: [8888], paths: { '/ok': { json: { ok: true } } } } },
+  'gitea/gitea:1.22.4': {
+    name: 'gitea',
+    http: { ports: [3000], paths: { '/api/v1/version': { json: { version: '1.22.4' } } } },
+    tcp: { '22': 'SSH-2.0-Go\r\n' },
+    writes: ['/data'],
+    files: ['GITEA__database__PASSWD__FILE'],
+    db: { host: 'GITEA__database__HOST', name: 'GITEA__database__NAME', user: 'GITEA__database__USER', password_file: 'GITEA__database__PASSWD__FILE' },
+  },
+  'redmine:5.1': {
+    name: 'redmine',
+    http: { ports: [3000], paths: { '/': { text: '<!DOCTYPE html><html><head><title>Redmine</title></head><body>Redmine</body></html>' } } },
+    writes: ['/usr/src/redmine/files'],
+    files: ['REDMINE_DB_PASSWORD_FILE'],
+    db: { host: 'REDMINE_DB_POSTGRES', name: 'REDMINE_DB_DATABASE', user: 'REDMINE_DB_USERNAME', password_file: 'REDMINE_DB_PASSWORD_FILE' },
+  },
+  'prom/node-exporter:v1.8.2': { name: 'node-exporter', http: { ports: [9100], paths: { '/metrics': { text: 'node_exporter_build_info{version="1.8.2"} 1\n' } } } },
+  'registry:2.8.3': { name: 'registry', http: { ports: [5000], paths: { '/v2/': { json: {} } } }, writes: ['/var/lib/registry'] },
+  'gitea/act_runner:0.2.11': { name: 'act_runner', files: ['GITEA_RUNNER_REGISTRATION_TOKEN_FILE'], writes: ['/data'] },
+};
+
+/** The real images that are not stood in for: the lab runs the real program (built from Debian's package). */
+export const REAL_IN_LAB: Record<string, keyof ReturnType<typeof serviceImageRefs>> = { 'postgres:16-alpine': 'postgres' };
+
+const BASE: ServiceImage = {
+  name: 'standin/base',
+  dockerfile: `FROM ${IMAGE}
+RUN ${APT} python3-psycopg2 && rm -rf /var/lib/apt/lists/*
+COPY standin.py /standin.py
+ENTRYPOINT ["python3", "/standin.py"]
+`,
+  files: { 'standin.py': readFileSync(new URL('./standin.py', import.meta.url), 'utf8') },
+};
+
+const standinImage = (spec: StandInSpec): ServiceImage => ({
+  name: `standin/${spec.name}`,
+  // The spec is the image's environment, so the real stack's own environment stays as it is.
+  dockerfile: `FROM ${PUSH_REGISTRY}/lab/${BASE.name}:${tagOf(BASE)}\nENV STANDIN=${JSON.stringify(JSON.stringify(spec))}\n`,
+  files: {},
+});
+
+/** Base first: every stand-in is built FROM it. */
+export const standinImages = (): ServiceImage[] => [BASE, ...Object.values(STANDINS).map(standinImage)];
+
+/** The rehearsal's image map: every real image -> the lab registry's stand-in (or the lab's real build). */
+export function rehearsalImageMap(): Record<string, string> {
+  const lab = serviceImageRefs();
+  return {
+    ...Object.fromEntries(Object.entries(STANDINS).map(([real, spec]) => [real, `${REGISTRY}/lab/standin/${spec.name}:${tagOf(standinImage(spec))}`])),
+    ...Object.fromEntries(Object.entries(REAL_IN_LAB).map(([real, name]) => [real, lab[name]!])),
+  };
+}
