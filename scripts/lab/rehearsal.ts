@@ -1,9 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from '../../lib/core/yaml.ts';
+import { interpolate, parseCompose } from '../../lib/ops/docker/compose.ts';
 import { BACKUP_MOUNT, LAB_KEY, LAB_KNOWN_HOSTS, NODES, OFFSITE_MOUNT, SUBNET } from './config.ts';
 import { REGISTRY } from './services.ts';
-import { rehearsalImageMap } from './standins.ts';
+import { REAL_IN_LAB, rehearsalImageMap, STANDINS } from './standins.ts';
 
 export const HOMELAB_INVENTORY = 'inventory/homelab.yml';
 export const REHEARSAL_INVENTORY = 'inventory/rehearsal.yml';
@@ -83,4 +84,59 @@ ${doc.toString({ lineWidth: 0 })}`;
 
 export function writeRehearsalInventory(): void {
   writeFileSync(REHEARSAL_INVENTORY, rehearsalInventoryText());
+}
+
+export interface RehearsedService {
+  /** The swarm service: STACK_SERVICE. */
+  service: string;
+  image: string;
+  /** The lab nodes its tasks must run on (every node for a global service). */
+  nodes: string[];
+  replicas: number;
+  /** What the stand-in answers over HTTP: port and path, each checked from inside the task's container. */
+  http: { port: number; path: string }[];
+}
+
+const ROLE_NODE: Record<string, string> = Object.fromEntries(NODES.map((n) => [n.role, n.name]));
+
+/**
+ * Every service of the real stacks (homelab.yml's `stacks`, rendered with
+ * their env), with where the rehearsal expects it and what it probes; and
+ * the problems that leave a service unchecked: an image with no stand-in,
+ * a placement the rehearsal cannot map to a lab node.
+ */
+export function rehearsedServices(root = '.'): { services: RehearsedService[]; problems: string[] } {
+  const inventory = parseDocument(readFileSync(path.join(root, HOMELAB_INVENTORY), 'utf8'));
+  const stacks = (inventory.getIn(['all', 'vars', 'stacks']) as { toJSON(): { name: string; file: string; env?: Record<string, string> }[] }).toJSON();
+  const services: RehearsedService[] = [];
+  const problems: string[] = [];
+  for (const stack of stacks) {
+    const rendered = interpolate(readFileSync(path.join(root, stack.file), 'utf8'), { ENDPOINT_MODE: 'dnsrr', PUBLISH_MODE: 'host', ...stack.env });
+    const { compose } = parseCompose(rendered.text);
+    if (!compose) {
+      problems.push(`${stack.file} does not parse`);
+      continue;
+    }
+    for (const [name, svc] of Object.entries(compose.services)) {
+      const service = `${stack.name}_${name}`;
+      const spec = STANDINS[svc.image];
+      if (!spec && !(svc.image in REAL_IN_LAB)) problems.push(`${service} (${stack.file}): image ${svc.image} has no stand-in in scripts/lab/standins.ts`);
+      const global = svc.deploy?.mode === 'global';
+      const constraints = svc.deploy?.placement?.constraints ?? [];
+      const roles = constraints.flatMap((c) => {
+        const m = /^node\.(?:labels\.role|role)\s*==\s*(\S+)$/.exec(c);
+        return m ? [m[1]!] : [];
+      });
+      const node = roles.length === 1 ? ROLE_NODE[roles[0]!] : undefined;
+      if (!global && !node) problems.push(`${service} (${stack.file}): placement ${JSON.stringify(constraints)} names no single lab node (node.role == manager or node.labels.role == ai|data|cicd)`);
+      services.push({
+        service,
+        image: svc.image,
+        nodes: global ? NODES.map((n) => n.name) : node ? [node] : [],
+        replicas: global ? NODES.length : (svc.deploy?.replicas ?? 1),
+        http: Object.entries(spec?.http?.paths ?? {}).flatMap(([p]) => (spec?.http?.ports ?? []).map((port) => ({ port, path: p }))),
+      });
+    }
+  }
+  return { services, problems };
 }

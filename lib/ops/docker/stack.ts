@@ -94,7 +94,7 @@ function withImages(text: string, compose: Compose, images: Record<string, strin
     svc.image = images[svc.image]!;
     doc.setIn(['services', name, 'image'], svc.image);
   }
-  return doc.toString();
+  return doc.toString({ lineWidth: 0 });
 }
 
 interface StackState {
