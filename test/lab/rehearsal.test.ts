@@ -1,0 +1,95 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { raw, sh } from '../../lib/core/command.ts';
+import { NFS_STANDIN_SOURCE, REHEARSAL_INVENTORY, HOMELAB_VAULT_PASSWORD, rehearsedServices, STANDIN_GPU_UUID } from '../../scripts/lab/rehearsal.ts';
+import { runCli } from '../helpers/cli.ts';
+import { ensureLab, lab, resetLab } from '../helpers/lab.ts';
+import { onNode } from '../helpers/node.ts';
+
+// The real cluster rehearsed on the lab (issue 16): inventory/homelab.yml and
+// the four real stack files on the lab's four nodes, every image replaced by
+// its stand-in (scripts/lab/standins.ts; PostgreSQL is real), everything else
+// (placement, networks, secrets, volumes, resources, the GPU reservation,
+// the databases, the health checks) as the real cluster has it.
+let inv: string;
+const { services } = rehearsedServices();
+const env = { RIGGER_VAULT_PASSWORD: HOMELAB_VAULT_PASSWORD };
+
+before(() => {
+  inv = ensureLab();
+  resetLab();
+  const r = lab(['rehearse']);
+  assert.equal(r.code, 0, `lab.ts rehearse:\n${r.stdout}\n${r.stderr}`);
+});
+// The suites after this one expect fresh nodes (no Docker, no swarm, no stacks).
+after(() => resetLab());
+
+const site = () => runCli(['playbooks/site.ts', '-i', REHEARSAL_INVENTORY, '--json'], env, 15 * 60_000);
+
+function recapOf(stdout: string) {
+  const recap = JSON.parse(stdout.trim().split('\n').filter((l) => l.startsWith('{')).at(-1)!) as { type: string; hosts: Record<string, { changed: number; failed: number; unreachable: number }> };
+  assert.equal(recap.type, 'recap');
+  return recap.hosts;
+}
+
+const notable = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter((l) => /"status":"(failed|changed|unreachable)"/.test(l) || l.includes('"type":"error"'))
+    .join('\n');
+
+const gateway = async (script: string) => (await onNode(inv, 'gateway', sh`${raw(script)}`)).stdout;
+
+test('site.ts converges the real cluster on the lab: every service on its node, health green, databases made; a second run changes nothing', async () => {
+  // The operators' model on the NFS share (here the stand-in share's directory on the ai node).
+  await onNode(inv, 'ai', sh`mkdir -p ${`${NFS_STANDIN_SOURCE}/glm-4-9b-chat`}`);
+
+  const first = await site();
+  assert.equal(first.code, 0, `first run:\n${notable(first.stdout)}\n${first.stderr}`);
+  for (const [host, r] of Object.entries(recapOf(first.stdout))) assert.equal(r.failed + r.unreachable, 0, host);
+
+  // Every service at its replica count, each task on the node its constraints name.
+  const placed = await gateway(`for s in ${services.map((s) => s.service).join(' ')}; do
+  echo "$s $(docker service ls --format '{{.Name}} {{.Replicas}}' | awk -v s=$s '$1 == s { print $2 }') $(docker service ps $s --filter desired-state=running --format '{{.Node}}/{{.CurrentState}}' | sort | tr '\\n' ' ')"
+done`);
+  for (const s of services) {
+    const line = placed.split('\n').find((l) => l.startsWith(`${s.service} `)) ?? '';
+    assert.match(line, new RegExp(`^${s.service} ${s.replicas}/${s.replicas} `), `${s.service} runs ${s.replicas} replicas:\n${line}`);
+    const nodes = [...line.matchAll(/(\S+)\/Running/g)].map((m) => m[1]).sort();
+    assert.deepEqual(nodes, [...s.nodes].sort(), `${s.service} runs on ${s.nodes.join(', ')}:\n${line}`);
+  }
+
+  // SGLang got the ai node's GPU through its generic-resource reservation.
+  assert.match(await gateway(`docker node inspect ai --format '{{json .Description.Resources.GenericResources}}'`), new RegExp(`NVIDIA-GPU.*${STANDIN_GPU_UUID}`));
+  const sglangEnv = (await onNode(inv, 'ai', sh`docker inspect --format '{{json .Config.Env}}' $(docker ps -q --filter label=com.docker.swarm.service.name=ai_sglang)`)).stdout;
+  assert.ok(sglangEnv.includes(`=${STANDIN_GPU_UUID}`), `Swarm assigned the GPU to the SGLang task: ${sglangEnv}`);
+
+  // Each stand-in answers every health path from inside its own task (503 while its database refuses it).
+  for (const s of services.filter((x) => x.http.length > 0)) {
+    const urls = s.http.map((h) => `http://127.0.0.1:${h.port}${h.path}`);
+    for (const node of s.nodes) {
+      const r = await onNode(
+        inv,
+        node,
+        sh`docker exec $(docker ps -q --filter label=com.docker.swarm.service.name=${s.service} | head -n1) python3 -c ${'import sys, urllib.request\nfor u in sys.argv[1:]: print(u, urllib.request.urlopen(u, timeout=5).status)'} ${urls}`,
+      );
+      assert.equal(r.code, 0, `${s.service} on ${node}: ${r.stderr}`);
+      for (const u of urls) assert.ok(r.stdout.includes(`${u} 200`), `${s.service} on ${node} answers ${u}: ${r.stdout}`);
+    }
+  }
+
+  // The operators' databases, owned by their roles, and each application connected with its own password.
+  const pg = (sql: string) => onNode(inv, 'data', sh`docker exec $(docker ps -q --filter label=com.docker.swarm.service.name=gateway_postgres) psql -U vibe -d postgres -AtX -c ${sql}`);
+  const dbs = (await pg("SELECT datname || '/' || pg_get_userbyid(datdba) FROM pg_database WHERE datname IN ('vibedb', 'giteadb', 'redminedb', 'n8n') ORDER BY 1")).stdout.trim().split('\n');
+  assert.deepEqual(dbs, ['giteadb/gitea', 'n8n/n8n', 'redminedb/redmine', 'vibedb/vibe']);
+  const sessions = (await pg("SELECT DISTINCT application_name || ' ' || usename || '@' || datname FROM pg_stat_activity WHERE application_name LIKE 'standin-%' ORDER BY 1")).stdout.trim().split('\n');
+  assert.deepEqual(sessions, ['standin-gitea gitea@giteadb', 'standin-n8n n8n@n8n', 'standin-redmine redmine@redminedb']);
+
+  const health = await runCli(['playbooks/health.ts', '-i', REHEARSAL_INVENTORY], env, 5 * 60_000);
+  assert.equal(health.code, 0, `health.ts:\n${health.stdout}\n${health.stderr}`);
+  for (const s of ['ai_sglang', 'ai_ollama', 'data_gitea', 'data_redmine', 'gateway_grafana']) assert.match(health.stdout, new RegExp(`ok\\s+${s}\\s`), `health.ts checks ${s}`);
+
+  const second = await site();
+  assert.equal(second.code, 0, `second run:\n${notable(second.stdout)}\n${second.stderr}`);
+  for (const [host, r] of Object.entries(recapOf(second.stdout))) assert.equal(r.changed, 0, `${host} changed nothing on the second run:\n${notable(second.stdout)}`);
+});
