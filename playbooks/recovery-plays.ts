@@ -1,7 +1,7 @@
 import { definePlay, ops, type HostContext, type Play, type Task, z } from 'rigger-ops';
 import type { BackupItemConfig } from 'rigger-ops/lib/backup/config';
 import type { ManifestItem } from 'rigger-ops/lib/backup/listing';
-import { resuming, type RecoveryMarker } from 'rigger-ops/lib/recovery/marker';
+import { resuming } from 'rigger-ops/lib/recovery/marker';
 import type { DatabaseTarget } from 'rigger-ops/lib/recovery/restore-script';
 import type { RecoverySource, RecoveryVerdict, DataFound } from 'rigger-ops/lib/ops/recovery/index';
 import { backupRunVars } from '../roles/backup/index.ts';
@@ -148,7 +148,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
           name: 'recovery started',
           when: (h) => h.result(tasks.source) !== undefined && !resuming(h.result(tasks.source)!.marker, h.result(tasks.source)!.set),
           whenReason: 'resuming: the recovery was started before',
-          op: (h) => recoveryOps.writeMarker({ root: h.vars.backup_root, marker: { set: h.result(tasks.source)!.set, started: now() } }),
+          op: (h) => recoveryOps.writeMarker({ root: h.vars.backup_root, set: h.result(tasks.source)!.set, stage: 'started', at: now() }),
         }),
       ];
     },
@@ -256,11 +256,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
           name: 'recovery restored',
           when: (h) => src(h) !== undefined && !alreadyRestored(h),
           whenReason: 'already recorded',
-          op: (h) => {
-            const s = src(h)!;
-            const started = resuming(s.marker, s.set) ? s.marker!.started : now();
-            return recoveryOps.writeMarker({ root: h.vars.backup_root, marker: { set: s.set, started, restored: now() } });
-          },
+          op: (h) => recoveryOps.writeMarker({ root: h.vars.backup_root, set: src(h)!.set, stage: 'restored', at: now() }),
         }),
       ];
     },
@@ -278,11 +274,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
         name: 'recovery completed',
         when: (h) => src(h) !== undefined,
         whenReason: 'no set read',
-        op: (h) => {
-          const s = src(h)!;
-          const m: RecoveryMarker = { set: s.set, started: resuming(s.marker, s.set) ? s.marker!.started : now(), restored: s.marker?.restored ?? now(), completed: now() };
-          return recoveryOps.writeMarker({ root: h.vars.backup_root, marker: m });
-        },
+        op: (h) => recoveryOps.writeMarker({ root: h.vars.backup_root, set: src(h)!.set, stage: 'completed', at: now() }),
       }),
     ],
   });

@@ -33,6 +33,21 @@ export function parseMarker(text: string): RecoveryMarker | undefined {
   }
 }
 
+export type MarkerStage = 'started' | 'restored' | 'completed';
+
+/**
+ * The marker a stage of this run writes, from the one on the disk at that
+ * moment (not the one read when the run began, which may be an earlier,
+ * completed recovery's): the start and restore times stay those of this
+ * recovery, the one the disk holds unless it is finished or of another set.
+ */
+export function nextMarker(onDisk: RecoveryMarker | undefined, set: string, stage: MarkerStage, at: string): RecoveryMarker {
+  const mine = resuming(onDisk, set) ? onDisk : undefined;
+  if (stage === 'started') return { set, started: at };
+  if (stage === 'restored') return { set, started: mine?.started ?? at, restored: at };
+  return { set, started: mine?.started ?? at, restored: mine?.restored ?? at, completed: at };
+}
+
 /** Is this run the continuation of an unfinished recovery of the same set? */
 export function resuming(marker: RecoveryMarker | undefined, set: string): boolean {
   return marker !== undefined && marker.set === set && marker.completed === undefined;

@@ -68,10 +68,18 @@ export function parseCounts(text: string): Record<string, number> {
  * a throwaway container; prints the number of files it then holds. Emptying
  * first makes a re-run end with exactly the set's files.
  */
+/**
+ * Counts the regular files under a directory (a shell variable or path,
+ * quoting included): one byte per file, so a name holding a newline is one
+ * file, where `find | wc -l` counted two. No single quotes, so it fits in an
+ * `sh -c '...'`; GNU, busybox and BSD find and printf all run it.
+ */
+export const countFilesIn = (dir: string) => `find ${dir} -type f -exec printf %.0s. {} + | wc -c`;
+
 export function restoreVolumeCommand(volume: string, file: string, image: string): Command {
   return sh`set -eu
 docker volume create ${volume} >/dev/null
-docker run --rm -i --network none --log-driver none -v ${`${volume}:/volume`} --entrypoint sh ${image} -c 'find /volume -mindepth 1 -delete && tar -C /volume -xpf - && find /volume -type f | wc -l' < ${file}`;
+docker run --rm -i --network none --log-driver none -v ${`${volume}:/volume`} --entrypoint sh ${image} -c 'find /volume -mindepth 1 -delete && tar -C /volume -xpf - && ${raw(countFilesIn('/volume'))}' < ${file}`;
 }
 
 /**
@@ -93,7 +101,7 @@ if [ -d custom ]; then cp -a custom/. "$root/gitea/"; fi
 if [ -d repos ]; then cp -a repos/. "$root/git/repositories/"; fi
 if [ -f app.ini ]; then cp app.ini "$root/gitea/conf/app.ini"; fi
 chown -R 1000:1000 "$root/gitea" "$root/git"
-find "$root" -type f | wc -l`;
+${countFilesIn('"$root"')}`;
 
 /** The dump unpacked into the Gitea volume by a throwaway container of the Gitea image (it has unzip). */
 export function restoreGiteaCommand(volume: string, file: string, image: string): Command {

@@ -2,9 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { swarmVerdict } from '../../lib/ops/recovery/swarm.ts';
 import { stack } from '../../lib/ops/docker/stack.ts';
-import { parseMarker, resuming } from '../../lib/recovery/marker.ts';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { nextMarker, parseMarker, resuming } from '../../lib/recovery/marker.ts';
 import { phaseTimings, recoveryReportText } from '../../lib/recovery/report.ts';
-import { parseCounts, restoreDatabaseCommand } from '../../lib/recovery/restore-script.ts';
+import { countFilesIn, parseCounts, restoreDatabaseCommand, restoreVolumeCommand } from '../../lib/recovery/restore-script.ts';
+import { scratchDir } from '../helpers/run.ts';
 import { Secret } from '../../lib/core/secret.ts';
 
 const swarm = (over: Partial<Parameters<typeof swarmVerdict>[0]>) =>
@@ -70,4 +74,34 @@ test('a stack op can deploy some services of a file alone (the database first)',
   assert.match(op.describe(), /1 services/);
   const bad = stack({ name: 'lab', compose, services: ['nope'] });
   assert.match(bad.problems[0]!.message, /has no service nope/);
+});
+
+test("recovery.json keeps this recovery's start and restore times, not the completion time nor an earlier recovery's", () => {
+  // An earlier recovery of the same set, finished: its times must not leak into this one.
+  const earlier = { set: 'S', started: 't0', restored: 't1', completed: 't2' };
+  const started = nextMarker(earlier, 'S', 'started', 't10');
+  assert.deepEqual(started, { set: 'S', started: 't10' });
+  const restored = nextMarker(started, 'S', 'restored', 't20');
+  assert.deepEqual(restored, { set: 'S', started: 't10', restored: 't20' });
+  assert.deepEqual(nextMarker(restored, 'S', 'completed', 't30'), { set: 'S', started: 't10', restored: 't20', completed: 't30' });
+  // Resumed after a kill between restore and completion: both earlier times of this recovery stay.
+  assert.deepEqual(nextMarker({ set: 'S', started: 't10', restored: 't20' }, 'S', 'completed', 't99'), { set: 'S', started: 't10', restored: 't20', completed: 't99' });
+  // Another set's unfinished marker is not this recovery's.
+  assert.deepEqual(nextMarker({ set: 'OTHER', started: 't5' }, 'S', 'restored', 't20'), { set: 'S', started: 't20', restored: 't20' });
+});
+
+test('the restored file count holds names with spaces and newlines as one file each; links and empty directories are not files', () => {
+  const dir = scratchDir();
+  writeFileSync(path.join(dir, 'plain'), 'a');
+  writeFileSync(path.join(dir, 'with space'), 'b');
+  writeFileSync(path.join(dir, 'with\nnewline'), 'c');
+  mkdirSync(path.join(dir, 'empty dir'));
+  mkdirSync(path.join(dir, 'sub'));
+  writeFileSync(path.join(dir, 'sub', 'nested\n\nname'), 'd');
+  symlinkSync('plain', path.join(dir, 'link'));
+  const r = spawnSync('sh', ['-c', countFilesIn('"$1"'), 'sh', dir], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(Number(r.stdout.trim()), 4);
+  // The same count inside the restore commands, quoting and all.
+  assert.ok(restoreVolumeCommand('v', '/f', 'img').toString().includes(countFilesIn('/volume')));
 });

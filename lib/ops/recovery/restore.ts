@@ -4,9 +4,9 @@ import type { ExecResult } from '../../transport/types.ts';
 import { CONTAINER_OF } from '../../backup/container.ts';
 import { absolutePath, defineOp, OpFailure, type Decision } from '../../core/op.ts';
 import { Secret } from '../../core/secret.ts';
-import { countRowsCommand, parseCounts, restoreDatabaseCommand, restoreGiteaCommand, restoreVolumeCommand, type DatabaseTarget } from '../../recovery/restore-script.ts';
+import { countFilesIn, countRowsCommand, parseCounts, restoreDatabaseCommand, restoreGiteaCommand, restoreVolumeCommand, type DatabaseTarget } from '../../recovery/restore-script.ts';
 import { atomicWrite } from '../files/write-file.ts';
-import { markerPath, type RecoveryMarker } from '../../recovery/marker.ts';
+import { markerPath, nextMarker, parseMarker, readMarkerCommand, type RecoveryMarker } from '../../recovery/marker.ts';
 import { createHash } from 'node:crypto';
 
 /** The last lines of a failed command's stderr, for a one-line reason. */
@@ -124,7 +124,7 @@ export const dataInPlace = defineOp({
         if (tables > 0) found.push(`database ${t.database} (${tables} tables, ${Object.values(counts).reduce((a, b) => a + b, 0)} rows)`);
       }
       if (p.volumes.length) {
-        const r = await remote.run(sh`for v in ${p.volumes}; do m=$(docker volume inspect -f '{{.Mountpoint}}' "$v" 2>/dev/null) && echo "$v $(find "$m" -type f | wc -l)"; done; true`);
+        const r = await remote.run(sh`for v in ${p.volumes}; do m=$(docker volume inspect -f '{{.Mountpoint}}' "$v" 2>/dev/null) && echo "$v $(${raw(countFilesIn('"$m"'))})"; done; true`);
         for (const line of r.stdout.toString('utf8').split('\n').filter(Boolean)) {
           const [v, n] = line.split(' ');
           if (Number(n) > 0) found.push(`volume ${v} (${n} files)`);
@@ -138,16 +138,19 @@ export const dataInPlace = defineOp({
 /** Records the recovery's progress on the backup disk (recovery/marker.ts). */
 export const writeMarker = defineOp({
   kind: 'recovery.marker',
-  schema: z.object({ root: absolutePath, marker: z.custom<RecoveryMarker>((m) => typeof m === 'object' && m !== null) }).strict(),
+  schema: z.object({ root: absolutePath, set: z.string(), stage: z.enum(['started', 'restored', 'completed']), at: z.string() }).strict(),
   describe: (p) => markerPath(p.root),
-  decide: (p): Decision<RecoveryMarker> => {
-    const text = Buffer.from(JSON.stringify(p.marker) + '\n');
+  // The marker as this run left it so far: the times it keeps come from here.
+  probe: (p) => ({ command: readMarkerCommand(p.root), parse: (r: ExecResult) => parseMarker(r.stdout.toString('utf8')) }),
+  decide: (p, onDisk: RecoveryMarker | undefined): Decision<RecoveryMarker> => {
+    const marker = nextMarker(onDisk, p.set, p.stage, p.at);
+    const text = Buffer.from(JSON.stringify(marker) + '\n');
     return {
       kind: 'change',
-      msg: `record the recovery of ${p.marker.set}: ${p.marker.completed ? 'completed' : p.marker.restored ? 'data restored' : 'started'}`,
+      msg: `record the recovery of ${p.set}: ${p.stage === 'restored' ? 'data restored' : p.stage}`,
       commands: [sh`mkdir -p -- ${`${p.root}/.rigger`}`, atomicWrite(markerPath(p.root), text, createHash('sha256').update(text).digest('hex'), '0600', {})],
-      result: () => p.marker,
-      checkResult: p.marker,
+      result: () => marker,
+      checkResult: marker,
     };
   },
 });
