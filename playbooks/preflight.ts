@@ -75,6 +75,23 @@ const checks: Record<string, (h: H) => Finding> = {
     const gb = d.availableBytes / 1e9;
     return { level: gb >= h.vars.preflight_min_free_gb ? 'pass' : 'fail', detail: `${gb.toFixed(1)} GB free on / (need ${h.vars.preflight_min_free_gb})` };
   },
+  dsm: (h) => {
+    const d = h.fact(facts.dsm);
+    if (!d.present) return { level: 'pass', detail: 'not DSM' };
+    // What rigger cannot set on DSM (no apt; DSM's own settings), checked as the host shows it.
+    const docker = h.fact(facts.dockerInfo);
+    const missing = [docker.running ? '' : 'Container Manager (Package Center): installed and running'];
+    if (h.vars.nfs_export_path) {
+      const side = h.fact(facts.dsmSide(h.vars.nfs_export_path));
+      missing.push(
+        side.share ? '' : `shared folder ${h.vars.nfs_export_path} (Control Panel > Shared Folder)`,
+        side.nfsd ? '' : 'NFS service (Control Panel > File Services > NFS)',
+        side.exported ? '' : `NFS permission on ${h.vars.nfs_export_path} (Shared Folder > Edit > NFS Permissions)`,
+      );
+    }
+    const todo = missing.filter(Boolean);
+    return todo.length ? { level: 'fail', detail: `DSM ${d.version}: set in DSM: ${todo.join('; ')}` } : { level: 'pass', detail: `DSM ${d.version}: Container Manager answers${h.vars.nfs_export_path ? `, ${h.vars.nfs_export_path} shared and exported, NFS running` : ''}` };
+  },
   models: (h) => {
     if (!h.vars.model_dir) return { level: 'pass', detail: 'no model_dir here' };
     const n = h.fact(modelDir(h.vars.model_dir));

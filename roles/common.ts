@@ -1,4 +1,4 @@
-import { z, type HostContext } from 'rigger-ops';
+import { facts, z, type HostContext } from 'rigger-ops';
 
 /** Variables of the whole cluster that no single role owns. */
 export const clusterVars = z.object({
@@ -23,3 +23,19 @@ export const onFirstManager = (what: string) => ({
   when: (h: HostContext<any>) => h.name === firstManager(h),
   whenReason: `${what} on the first manager`,
 });
+
+/**
+ * `when` and its reason for steps DSM (the Synology NAS) cannot take: it has
+ * no apt, and its Docker (Container Manager), firewall and NFS service are
+ * set in DSM itself (preflight reports them). Other conditions still apply.
+ */
+export function unlessDsm(why: string, o: { when?: (h: HostContext<any>) => boolean; whenReason?: string | ((h: HostContext<any>) => string) } = {}) {
+  return {
+    when: (h: HostContext<any>) => !h.fact(facts.dsm).present && (o.when?.(h) ?? true),
+    whenReason: (h: HostContext<any>) => {
+      const d = h.fact(facts.dsm);
+      if (d.present) return `DSM ${d.version ?? ''} (Synology): ${why}`;
+      return typeof o.whenReason === 'function' ? o.whenReason(h) : (o.whenReason ?? 'when was false');
+    },
+  };
+}

@@ -8,4 +8,6 @@ export const preflightVars = z.object({
   published_ports: z.array(z.object({ port: z.number(), proto: z.enum(['tcp', 'udp']) }).loose()).default([]),
   model_dir: z.string().optional(),
   nvidia_gpu: z.boolean().optional(),
+  /** On a DSM host: the share that DSM must export over NFS (the data node's /volume1/ai-models). */
+  nfs_export_path: z.string().optional(),
 });

@@ -5,3 +5,5 @@ export { gpu } from './gpu.ts';
 export type { GpuInfo } from './gpu.ts';
 export { dockerInfo } from './docker.ts';
 export type { DockerInfo, SwarmState } from './docker.ts';
+export { dsm, dsmSide } from './dsm.ts';
+export type { DsmInfo, DsmSide } from './dsm.ts';

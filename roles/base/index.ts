@@ -1,5 +1,6 @@
 import { defineRole, ops, z } from 'rigger-ops';
 import { ruleSchema } from 'rigger-ops/lib/ops/firewall/rules';
+import { unlessDsm } from '../common.ts';
 // The user and port this run connects with, as the transport computes them: hardening must keep them working.
 import { sshLogin as connection } from 'rigger-ops/lib/cli/connection';
 
@@ -37,12 +38,12 @@ export const base = defineRole({
   build: ({ task }) => {
     const packages = task({
       name: 'base packages',
+      ...unlessDsm('no apt; DSM packages come from Package Center'),
       op: (h) => ops.apt.packages({ names: [...h.vars.base_packages, ...(h.vars.firewall_enabled ? [h.vars.firewall_backend] : [])], updateCache: true }),
     });
     const upgradable = task({
       name: 'packages with upgrades',
-      when: (h) => h.vars.apt_upgrade !== 'none',
-      whenReason: 'apt_upgrade is none',
+      ...unlessDsm('no apt; DSM updates itself (Control Panel > Update)', { when: (h) => h.vars.apt_upgrade !== 'none', whenReason: 'apt_upgrade is none' }),
       op: (h) => ops.shell({ script: `apt-get -s ${h.vars.apt_upgrade === 'full' ? 'dist-upgrade' : 'upgrade'} | awk '/^Inst /{print $2}'`, readOnly: true }),
     });
     return {
@@ -51,8 +52,10 @@ export const base = defineRole({
         upgradable,
         task({
           name: 'upgrade packages',
-          when: (h) => h.vars.apt_upgrade !== 'none' && (h.result(upgradable)?.stdout.trim() ?? '') !== '',
-          whenReason: (h) => (h.vars.apt_upgrade === 'none' ? 'apt_upgrade is none' : 'nothing to upgrade'),
+          ...unlessDsm('no apt; DSM updates itself (Control Panel > Update)', {
+            when: (h) => h.vars.apt_upgrade !== 'none' && (h.result(upgradable)?.stdout.trim() ?? '') !== '',
+            whenReason: (h) => (h.vars.apt_upgrade === 'none' ? 'apt_upgrade is none' : 'nothing to upgrade'),
+          }),
           op: (h) => ops.command({ argv: ['apt-get', '-y', '-q', '-o', 'Dpkg::Options::=--force-confold', h.vars.apt_upgrade === 'full' ? 'dist-upgrade' : 'upgrade'], env: { DEBIAN_FRONTEND: 'noninteractive' } }),
         }),
         task({ name: 'time zone link', op: (h) => ops.file({ path: '/etc/localtime', state: 'link', src: `/usr/share/zoneinfo/${h.vars.timezone}` }) }),
@@ -87,8 +90,7 @@ export const base = defineRole({
         }),
         task({
           name: 'firewall',
-          when: (h) => h.vars.firewall_enabled,
-          whenReason: 'firewall_enabled is false',
+          ...unlessDsm("DSM's firewall is set in Control Panel > Security", { when: (h) => h.vars.firewall_enabled, whenReason: 'firewall_enabled is false' }),
           op: (h) => {
             const { port } = connection(h.allVars);
             const swarm = SWARM_PORTS.map((r) => ({ ...r, from: h.vars.firewall_swarm_from }));

@@ -1,7 +1,10 @@
 import { defineRole, facts, handler, ops, z } from 'rigger-ops';
 import type { Json } from 'rigger-ops/lib/ops/files/json-merge';
+import { unlessDsm } from '../common.ts';
 
 export const DAEMON_JSON = '/etc/docker/daemon.json';
+
+const DSM_DOCKER = 'no apt; Docker is Container Manager, installed, configured and started in DSM (preflight checks it answers)';
 
 /** Shared with the nvidia role: Docker restarts once, at the end, and only when its configuration changed. */
 export const restartDocker = handler({ name: 'restart docker', op: ops.systemd.service({ name: 'docker', state: 'restarted' }) });
@@ -26,8 +29,7 @@ export const docker = defineRole({
     tasks: [
       task({
         name: "Docker's apt repository",
-        when: (h) => h.vars.docker_source === 'docker',
-        whenReason: 'docker_source is distro',
+        ...unlessDsm(DSM_DOCKER, { when: (h) => h.vars.docker_source === 'docker', whenReason: 'docker_source is distro' }),
         op: (h) => {
           const os = h.fact(facts.osRelease);
           const id = os.id === 'raspbian' ? 'debian' : os.id;
@@ -37,10 +39,11 @@ export const docker = defineRole({
       }),
       task({
         name: 'Docker packages',
+        ...unlessDsm(DSM_DOCKER),
         op: (h) => ops.apt.packages({ names: h.vars.docker_source === 'docker' ? h.vars.docker_packages : h.vars.docker_distro_packages, updateCache: true }),
       }),
-      task({ name: 'daemon.json', op: (h) => ops.jsonFile({ path: DAEMON_JSON, merge: h.vars.docker_daemon_config as Record<string, Json>, mode: '0644' }), notify: [restartDocker] }),
-      task({ name: 'Docker service', op: ops.systemd.service({ name: 'docker', state: 'started', enabled: true }) }),
+      task({ name: 'daemon.json', ...unlessDsm(DSM_DOCKER), op: (h) => ops.jsonFile({ path: DAEMON_JSON, merge: h.vars.docker_daemon_config as Record<string, Json>, mode: '0644' }), notify: [restartDocker] }),
+      task({ name: 'Docker service', ...unlessDsm(DSM_DOCKER), op: ops.systemd.service({ name: 'docker', state: 'started', enabled: true }) }),
     ],
     handlers: [restartDocker],
   }),

@@ -1,4 +1,5 @@
 import { defineRole, handler, ops, type HostContext, z } from 'rigger-ops';
+import { unlessDsm } from '../common.ts';
 
 export const nfsDefaults = z.object({
   /** The group whose hosts export, and the group whose hosts mount. */
@@ -22,6 +23,8 @@ type Vars = z.output<typeof nfsDefaults>;
 export const EXPORTS_FILE = '/etc/exports.d/rigger.exports';
 
 const isServer = (h: HostContext<Vars>) => h.groups.includes(h.vars.nfs_server_group);
+const DSM_NFS = "no apt; the share, its NFS permission and the NFS service are set in DSM (Control Panel > Shared Folder, File Services; preflight checks them)";
+
 const isClient = (h: HostContext<Vars>) => h.groups.includes(h.vars.nfs_client_group);
 const realNfs = (h: HostContext<Vars>) => h.vars.nfs_server_enabled;
 
@@ -50,16 +53,16 @@ export const nfs = defineRole({
     const client = { when: isClient, whenReason: (h: HostContext<Vars>) => `not in ${h.vars.nfs_client_group}` };
     return {
       tasks: [
-        task({ name: 'NFS server package', ...serverPackages, op: ops.apt.packages({ names: ['nfs-kernel-server'], updateCache: true }) }),
-        task({ name: 'exported directory', ...server, op: (h) => ops.file({ path: h.vars.nfs_export_path, state: 'directory', mode: '0755' }) }),
-        task({ name: 'exports.d', ...server, op: ops.file({ path: '/etc/exports.d', state: 'directory', mode: '0755' }) }),
+        task({ name: 'NFS server package', ...unlessDsm(DSM_NFS, serverPackages), op: ops.apt.packages({ names: ['nfs-kernel-server'], updateCache: true }) }),
+        task({ name: 'exported directory', ...unlessDsm(DSM_NFS, server), op: (h) => ops.file({ path: h.vars.nfs_export_path, state: 'directory', mode: '0755' }) }),
+        task({ name: 'exports.d', ...unlessDsm(DSM_NFS, server), op: ops.file({ path: '/etc/exports.d', state: 'directory', mode: '0755' }) }),
         task({
           name: 'export',
-          ...server,
+          ...unlessDsm(DSM_NFS, server),
           op: (h) => ops.copy({ path: EXPORTS_FILE, content: `# Managed by rigger\n${h.vars.nfs_export_path} ${h.vars.nfs_export_clients}(${h.vars.nfs_export_options})\n`, mode: '0644' }),
           notify: [reloadExports],
         }),
-        task({ name: 'NFS server running', ...serverPackages, op: ops.systemd.service({ name: 'nfs-server', state: 'started', enabled: true }) }),
+        task({ name: 'NFS server running', ...unlessDsm(DSM_NFS, serverPackages), op: ops.systemd.service({ name: 'nfs-server', state: 'started', enabled: true }) }),
         task({
           name: 'NFS client package',
           when: (h) => isClient(h) && h.vars.nfs_mount_fstype.startsWith('nfs'),
