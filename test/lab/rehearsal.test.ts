@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { raw, sh } from '../../lib/core/command.ts';
-import { NFS_STANDIN_SOURCE, REHEARSAL_INVENTORY, HOMELAB_VAULT_PASSWORD, rehearsedServices, STANDIN_GPU_UUID } from '../../scripts/lab/rehearsal.ts';
+import { dsmStandinScript, HOMELAB_VAULT_PASSWORD, NFS_STANDIN_SOURCE, REHEARSAL_INVENTORY, rehearsedServices, STANDIN_GPU_UUID } from '../../scripts/lab/rehearsal.ts';
 import { runCli } from '../helpers/cli.ts';
 import { ensureLab, lab, resetLab } from '../helpers/lab.ts';
 import { onNode } from '../helpers/node.ts';
@@ -10,7 +10,9 @@ import { onNode } from '../helpers/node.ts';
 // the four real stack files on the lab's four nodes, every image replaced by
 // its stand-in (scripts/lab/standins.ts; PostgreSQL is real), everything else
 // (placement, networks, secrets, volumes, resources, the GPU reservation,
-// the databases, the health checks) as the real cluster has it.
+// the databases, the health checks) as the real cluster has it. The data
+// node is made to look like the real one, a Synology on DSM 7.2 (a stand-in:
+// DSM's version file, Container Manager's Docker, no apt or dpkg).
 let inv: string;
 const { services } = rehearsedServices();
 const env = { RIGGER_VAULT_PASSWORD: HOMELAB_VAULT_PASSWORD };
@@ -43,10 +45,21 @@ const gateway = async (script: string) => (await onNode(inv, 'gateway', sh`${raw
 test('site.ts converges the real cluster on the lab: every service on its node, health green, databases made; a second run changes nothing', async () => {
   // The operators' model on the NFS share (here the stand-in share's directory on the ai node).
   await onNode(inv, 'ai', sh`mkdir -p ${`${NFS_STANDIN_SOURCE}/glm-4-9b-chat`}`);
+  const dsm = await onNode(inv, 'data', sh`${raw(dsmStandinScript('/volume1/ai-models'))}`);
+  assert.equal(dsm.code, 0, `DSM stand-in: ${dsm.stderr}`);
 
   const first = await site();
   assert.equal(first.code, 0, `first run:\n${notable(first.stdout)}\n${first.stderr}`);
   for (const [host, r] of Object.entries(recapOf(first.stdout))) assert.equal(r.failed + r.unreachable, 0, host);
+
+  // On the DSM stand-in the apt steps are skipped with their reason (and ran on the other nodes).
+  const events = first.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; host: string; task: string; status: string; msg?: string });
+  for (const name of ['base packages', 'Docker packages', 'daemon.json', 'firewall', 'NFS server package', 'export']) {
+    const e = events.find((x) => x.type === 'task-host' && x.host === 'data.vibe.local' && x.task === name);
+    assert.equal(e?.status, 'skipped', `${name} on the DSM node: ${JSON.stringify(e)}`);
+    assert.match(e!.msg ?? '', /^DSM 7\.2\.1 \(Synology\): /, name);
+  }
+  assert.equal(events.find((x) => x.type === 'task-host' && x.host === 'cicd.vibe.local' && x.task === 'Docker packages')?.status, 'changed');
 
   // Every service at its replica count, each task on the node its constraints name.
   const placed = await gateway(`for s in ${services.map((s) => s.service).join(' ')}; do
@@ -88,6 +101,12 @@ done`);
   const health = await runCli(['playbooks/health.ts', '-i', REHEARSAL_INVENTORY], env, 5 * 60_000);
   assert.equal(health.code, 0, `health.ts:\n${health.stdout}\n${health.stderr}`);
   for (const s of ['ai_sglang', 'ai_ollama', 'data_gitea', 'data_redmine', 'gateway_grafana']) assert.match(health.stdout, new RegExp(`ok\\s+${s}\\s`), `health.ts checks ${s}`);
+
+  // Preflight reports what must be set in DSM by hand: here the share and its permission are, the NFS service is not (no NFS in this kernel).
+  const preflight = await runCli(['playbooks/preflight.ts', '-i', REHEARSAL_INVENTORY, '--limit', 'data.vibe.local'], env, 5 * 60_000);
+  assert.match(preflight.stdout, /FAIL DSM 7\.2\.1: set in DSM: NFS service \(Control Panel > File Services > NFS\)/, preflight.stdout);
+  assert.doesNotMatch(preflight.stdout, /Container Manager \(Package Center\)|shared folder \/volume1|NFS permission on/, preflight.stdout);
+  assert.equal(preflight.code, 2, 'a DSM-side setting missing fails preflight');
 
   const second = await site();
   assert.equal(second.code, 0, `second run:\n${notable(second.stdout)}\n${second.stderr}`);
