@@ -110,6 +110,9 @@ export const nvidia = defineRole({
               path: '/etc/nvidia-container-runtime/config.toml',
               regexp: '^#?\\s*swarm-resource\\s*=',
               line: `swarm-resource = "DOCKER_RESOURCE_${h.vars.nvidia_generic_resource.toUpperCase()}"`,
+              // The toolkit's package ships the file; a toolkit without it gets the one line it needs.
+              create: true,
+              mode: '0644',
             }),
           notify: [restartDocker],
         }),
