@@ -30,6 +30,9 @@ const labIp = (host: string) => NODES.find((n) => n.name === HOST_OF[host])!.ip;
  */
 export function rehearsalInventoryText(): string {
   const doc = parseDocument(readFileSync(HOMELAB_INVENTORY, 'utf8'));
+  // homelab.yml's header ("never connected to") is not this file's: ours replaces it.
+  const top = doc.contents as { items?: { key?: { commentBefore?: string | null } }[] } | null;
+  if (top?.items?.[0]?.key) top.items[0].key.commentBefore = null;
   const vars = (k: string, v: unknown) => doc.setIn(['all', 'vars', k], v);
   // Access: the lab's nodes take root with the lab key on 22 (the hardened sshd would lock the rehearsal out).
   vars('ansible_user', 'root');
