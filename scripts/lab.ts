@@ -99,16 +99,12 @@ async function up(): Promise<void> {
 
 async function rehearse(): Promise<void> {
   if (!(await labIsUp())) throw new Error('the lab is not up: run `npx tsx scripts/lab.ts up` first');
-  await new Listr([
-    {
-      title: 'stand-in images of the real stacks',
-      task: async (_: unknown, t: any) => {
-        await ensureRegistry((s) => (t.output = s));
-        await ensurePushed(standinImages(), (s) => (t.output = s));
-      },
-    },
-    { title: REHEARSAL_INVENTORY, task: () => writeRehearsalInventory() },
-  ]).run();
+  // A long local step (the first build), like up's image build.
+  await step('stand-in images of the real stacks', async (say) => {
+    await ensureRegistry(say);
+    await ensurePushed(standinImages(), say);
+  });
+  writeRehearsalInventory();
   console.log(`rehearsal ready: npx tsx playbooks/site.ts -i ${REHEARSAL_INVENTORY} (RIGGER_VAULT_PASSWORD=homelab-example)`);
 }
 
