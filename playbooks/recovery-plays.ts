@@ -25,6 +25,7 @@ export const PHASE_OF_PLAY: Record<string, Phase> = {
   networks: 'networks',
   nfs: 'networks',
   'recovery: database': 'database',
+  databases: 'database',
   'recovery: restore': 'restore',
   stacks: 'stacks',
   health: 'health',
@@ -49,7 +50,7 @@ function inventoryItem(h: BH, m: ManifestItem): BackupItemConfig | undefined {
 function databaseTarget(h: BH, m: ManifestItem): DatabaseTarget {
   const inv = inventoryItem(h, m);
   const pg = inv?.kind === 'postgres' ? inv : undefined;
-  return { service: m.service!, database: m.database!, user: m.user ?? pg?.user ?? 'postgres', host: pg?.host ?? '127.0.0.1', ...(pg?.password ? { password: pg.password } : {}) };
+  return { service: m.service!, database: m.database!, user: m.user ?? pg?.user ?? 'postgres', host: pg?.host ?? '127.0.0.1', ...(pg?.password ? { password: pg.password } : {}), ...(pg?.owner ? { owner: pg.owner } : {}) };
 }
 
 /** The tasks later plays read: the set, its verdict, what the cluster holds, the marker. */
@@ -290,6 +291,8 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
       CLUSTER_PLAYS.networks(halt),
       CLUSTER_PLAYS.nfs(halt),
       databasePlay,
+      // The applications' roles before their databases are restored as them (backup_items: owner).
+      CLUSTER_PLAYS.databases(halt),
       restorePlay,
       CLUSTER_PLAYS.stacks(halt),
       healthPlay,

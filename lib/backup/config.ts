@@ -23,6 +23,13 @@ const postgresItem = z
     service: word('service'),
     database: word('database'),
     user: word('user').default('postgres'),
+    /**
+     * The application's role that owns the database: a restore re-creates the
+     * database owned by it and its objects as it (the databases role makes the
+     * role first), so the application can use what was restored. Unset: the
+     * restoring user owns everything.
+     */
+    owner: word('owner').optional(),
     /** The database password: a !vault value. Sent on stdin, never in argv. */
     password: secretLike.optional(),
     /** How pg_dump reaches the server from inside the container; TCP makes the password count. */

@@ -18,6 +18,8 @@ export interface DatabaseTarget {
   user: string;
   host: string;
   password?: Secret | undefined;
+  /** The role that owns the restored database and its objects (backup_items: owner). */
+  owner?: string | undefined;
 }
 
 /**
@@ -25,8 +27,9 @@ export interface DatabaseTarget {
  * in one transaction, then counts its rows. Dropping first makes a second
  * run end in the same state as the first (no duplicated rows); the single
  * transaction means an interrupted restore leaves an empty database, which
- * the next run drops again. Objects are owned by the restoring user: a
- * per-database dump carries no roles.
+ * the next run drops again. A per-database dump carries no roles: objects
+ * are owned by the target's owner (SET ROLE through --role) when it names
+ * one, else by the restoring user.
  */
 export function restoreDatabaseCommand(t: DatabaseTarget, file: string): Command {
   const ident = `"${t.database.replace(/"/g, '""')}"`;
@@ -35,8 +38,8 @@ IFS= read -r pw || true
 svc=${t.service}
 ${raw(containerOf('echo "no running container of service $svc on this host" >&2; exit 3'))}
 run() { PGPASSWORD=$pw docker exec -i -e PGPASSWORD "$c" "$@"; }
-run psql -X -q -v ON_ERROR_STOP=1 -h ${t.host} -U ${t.user} -d postgres -c ${`DROP DATABASE IF EXISTS ${ident} WITH (FORCE)`} -c ${`CREATE DATABASE ${ident}`} </dev/null
-run pg_restore -h ${t.host} -U ${t.user} -d ${t.database} --no-owner --no-privileges --exit-on-error --single-transaction < ${file}
+run psql -X -q -v ON_ERROR_STOP=1 -h ${t.host} -U ${t.user} -d postgres -c ${`DROP DATABASE IF EXISTS ${ident} WITH (FORCE)`} -c ${`CREATE DATABASE ${ident}${t.owner ? ` OWNER "${t.owner}"` : ''}`} </dev/null
+run pg_restore -h ${t.host} -U ${t.user} -d ${t.database} --no-owner --no-privileges ${t.owner ? [`--role=${t.owner}`] : []} --exit-on-error --single-transaction < ${file}
 run psql -X -At -v ON_ERROR_STOP=1 -h ${t.host} -U ${t.user} -d ${t.database} -c ${COUNT_ROWS_SQL} </dev/null`;
   return sh`bash -c ${body.bytes} rigger-restore`.withStdin(...(t.password ? [t.password, '\n'] : ['\n']));
 }

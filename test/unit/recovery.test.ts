@@ -105,3 +105,11 @@ test('the restored file count holds names with spaces and newlines as one file e
   // The same count inside the restore commands, quoting and all.
   assert.ok(restoreVolumeCommand('v', '/f', 'img').toString().includes(countFilesIn('/volume')));
 });
+
+test("a database restored for an application is owned by the application's role, its objects too", () => {
+  const owned = restoreDatabaseCommand({ service: 'gateway_postgres', database: 'giteadb', user: 'vibe', host: '127.0.0.1', owner: 'gitea' }, '/b/s/x.dump').bytes.toString();
+  assert.match(owned, /CREATE DATABASE "giteadb" OWNER "gitea"/);
+  assert.match(owned, /pg_restore [^\n]*--no-privileges \S*--role=gitea\S* --exit-on-error/);
+  const plain = restoreDatabaseCommand({ service: 'lab_postgres', database: 'vibedb', user: 'postgres', host: '127.0.0.1' }, '/b/s/x.dump').bytes.toString();
+  assert.doesNotMatch(plain, /OWNER|--role/);
+});
