@@ -1,7 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { raw, sh } from '../../lib/core/command.ts';
-import { dsmStandinScript, HOMELAB_VAULT_PASSWORD, NFS_STANDIN_SOURCE, REHEARSAL_INVENTORY, rehearsedServices, STANDIN_GPU_UUID } from '../../scripts/lab/rehearsal.ts';
+import { HOMELAB_VAULT_PASSWORD, NFS_STANDIN_SOURCE, REHEARSAL_INVENTORY, rehearsedServices, STANDIN_GPU_UUID } from '../../scripts/lab/rehearsal.ts';
+import { dsmStandinScript } from '../../scripts/lab/dsm-standin.ts';
 import { runCli } from '../helpers/cli.ts';
 import { ensureLab, lab, resetLab } from '../helpers/lab.ts';
 import { onNode } from '../helpers/node.ts';
