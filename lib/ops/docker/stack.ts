@@ -9,6 +9,7 @@ import type { ExecResult } from '../../transport/types.ts';
 import { jsonEqual } from '../files/json-merge.ts';
 import { atomicWrite } from '../files/write-file.ts';
 import { interpolate, parseCompose, type Compose } from './compose.ts';
+import { convergeWait, rollbackServices } from './converge.ts';
 
 /**
  * What rigger recorded on the manager after its last deploy of a stack: the
@@ -166,27 +167,18 @@ export function planStack(p: Params, s: StackState): { lines: string[]; touched:
   return { lines, touched };
 }
 
+/** The stack's services, as a shell word list for convergeWait. */
+const stackServices = (name: string) => sh`$(docker service ls --filter ${label(name)} --format '{{.Name}}')`;
+
 /**
- * Waits until every service of the stack runs its desired replicas and no
- * update is in progress; on timeout prints each lagging service's recent
- * task errors and exits 3.
+ * The whole run goes back: every service this deploy updated returns to
+ * the spec it had before (Swarm keeps it as PreviousSpec), not only the one
+ * that failed, and the op waits until they have converged on it.
  */
-function waitCommand(name: string, timeout: number): Command {
-  return sh`deadline=$(( $(date +%s) + ${timeout} ))
-while :; do
-  lagging=$(docker service ls --filter ${label(name)} --format '{{.Name}} {{.Replicas}}' | awk '{ split($2, a, "/"); if (a[1] != a[2]) print $1 }')
-  ids=$(docker service ls -q --filter ${label(name)})
-  updating=$( [ -n "$ids" ] && docker service inspect --format '{{.Spec.Name}} {{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' $ids | awk '$2 == "updating" || $2 == "rollback_started" { print $1 }')
-  [ -z "$lagging$updating" ] && exit 0
-  if [ "$(date +%s)" -ge "$deadline" ]; then
-    for s in $lagging $updating; do
-      echo "$s: $(docker service ls --filter name=$s --format '{{.Replicas}}') replicas"
-      docker service ps "$s" --no-trunc --format '  {{.Name}} on {{.Node}}: {{.CurrentState}} {{.Error}}' | head -4
-    done >&2
-    exit 3
-  fi
-  sleep 1
-done`;
+async function rollBack(services: string[], timeout: number, remote: Remote): Promise<string> {
+  if (services.length === 0) return 'nothing to roll back (every changed service was new)';
+  const r = await remote.run(rollbackServices(services, timeout));
+  return r.code === 0 ? `rolled back ${services.join(', ')} to their previous specs` : `rolling back ${services.join(', ')} failed too:\n${r.stderr.toString('utf8').trim()}`;
 }
 
 async function deploy(p: Params, before: Map<string, unknown>, remote: Remote) {
@@ -203,9 +195,10 @@ async function deploy(p: Params, before: Map<string, unknown>, remote: Remote) {
   const text = JSON.stringify(record);
   await remote.check(Command.join([sh`mkdir -p /var/lib/rigger/stacks && chmod 700 /var/lib/rigger/stacks`, atomicWrite(stackRecordPath(p.name), Buffer.from(text), sha(text), '0600', {})]));
   const changed = [...new Set([...before.keys(), ...after.keys()])].filter((n) => !jsonEqual(before.get(n), after.get(n)));
-  const w = await remote.run(waitCommand(p.name, p.timeoutSeconds));
+  const w = await remote.run(convergeWait(stackServices(p.name), p.timeoutSeconds));
   if (w.code !== 0) {
-    throw new OpFailure(`stack ${p.name}: services did not reach their replicas within ${p.timeoutSeconds} s:\n${w.stderr.toString('utf8').trim()}`, w);
+    const back = await rollBack(changed.filter((n) => before.has(n) && after.has(n)), p.timeoutSeconds, remote);
+    throw new OpFailure(`stack ${p.name} did not converge:\n${w.stderr.toString('utf8').trim()}\n${back}`, w);
   }
   return { services: [...after.keys()].sort(), changed: changed.sort() };
 }
