@@ -77,7 +77,7 @@ export async function gatedRollout(remote: Remote, r: GatedRollout): Promise<Rol
     let problem: string | undefined;
     for (const c of r.changes) {
       updated.push(c.name);
-      const u = await remote.run(sh`docker service update --detach --resolve-image never --image ${c.to} --update-order ${c.order.order} ${c.name} >/dev/null && ${convergeWait(sh`${c.name}`, r.timeoutSeconds)}`);
+      const u = await remote.run(sh`docker service update --detach --resolve-image never --image ${c.to} --update-order ${c.order.order} ${c.name} >/dev/null && ${convergeWait(sh`${c.name}`, sh`${c.name}`, r.timeoutSeconds)}`);
       if (u.code !== 0) {
         problem = `${c.name}: the rollout failed:\n${u.stderr.toString('utf8').trim()}`;
         break;

@@ -18,7 +18,7 @@ export const REGISTRY_IP = '172.30.99.5';
 /** How the nodes reach it (listed in their daemon.json as an insecure registry). */
 export const REGISTRY = `${REGISTRY_IP}:5000`;
 /** How this machine's engine pushes to it: Docker trusts plain HTTP on loopback. */
-const PUSH_REGISTRY = '127.0.0.1:5005';
+export const PUSH_REGISTRY = '127.0.0.1:5005';
 const REGISTRY_VOLUME = 'rigger-lab-registry';
 
 interface ServiceImage {

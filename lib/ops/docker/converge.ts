@@ -8,9 +8,11 @@ import { FAILED_UPDATE_STATES } from '../../strategies/rollout.ts';
  * pauses (after a `rollback`), or at the deadline; for each failing service
  * it prints the tasks' errors and the last lines of the newest task's logs.
  *
- * `services` is a shell word list (a literal list, or `$(...)`).
+ * `services` (whose replicas are waited for) and `updated` (whose update
+ * state is read: only a service this run changed, since Swarm keeps the
+ * state of the last update, however old) are shell word lists.
  */
-export function convergeWait(services: Command, timeout: number, expect: 'update' | 'rollback' = 'update'): Command {
+export function convergeWait(services: Command, updated: Command, timeout: number, expect: 'update' | 'rollback' = 'update'): Command {
   const failed = expect === 'update' ? FAILED_UPDATE_STATES.join('|') : 'paused|rollback_paused';
   const pending = expect === 'update' ? 'updating' : 'rollback_started|updating';
   return sh`deadline=$(( $(date +%s) + ${timeout} ))
@@ -26,12 +28,13 @@ while :; do
   lagging= pending= failed=
   for s in ${services}; do
     reps=$(docker service ls --filter name=$s --format '{{.Name}} {{.Replicas}}' | awk -v s=$s '$1 == s { split($2, a, "/"); if (a[1] != a[2]) print "no" }')
-    state=$(docker service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' $s 2>/dev/null)
-    case "$state" in
+    [ -n "$reps" ] && lagging="$lagging $s"
+  done
+  for s in ${updated}; do
+    case "$(docker service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' $s 2>/dev/null)" in
       ${raw(failed)}) failed="$failed $s" ;;
       ${raw(pending)}) pending="$pending $s" ;;
     esac
-    [ -n "$reps" ] && lagging="$lagging $s"
   done
   if [ -n "$failed" ]; then echo "update failed:$failed" >&2; explain $failed; exit 3; fi
   [ -z "$lagging$pending" ] && exit 0
@@ -52,5 +55,5 @@ export function rollbackServices(services: string[], timeout: number): Command {
     *) docker service rollback --detach "$s" >/dev/null || echo "rollback of $s refused" >&2 ;;
   esac
 done
-${convergeWait(sh`${services}`, timeout, 'rollback')}`;
+${convergeWait(sh`${services}`, sh`${services}`, timeout, 'rollback')}`;
 }

@@ -47,7 +47,7 @@ while [ -n "$(docker node ps ${p.node} --filter desired-state=running -q)" ]; do
   [ "$(date +%s)" -ge "$deadline" ] && { echo "tasks still on ${p.node}:" >&2; docker node ps ${p.node} --filter desired-state=running --format '  {{.Name}} {{.CurrentState}}' >&2; exit 3; }
   sleep 1
 done
-${convergeWait(sh`${s.services}`, p.timeoutSeconds)}`);
+${convergeWait(sh`${s.services}`, sh``, p.timeoutSeconds)}`);
         if (w.code !== 0) throw new OpFailure(`node ${p.node} drained, but its tasks did not come back elsewhere:\n${w.stderr.toString('utf8').trim()}`, w);
         return { availability: p.availability, moved: s.services };
       },

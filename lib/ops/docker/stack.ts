@@ -195,7 +195,7 @@ async function deploy(p: Params, before: Map<string, unknown>, remote: Remote) {
   const text = JSON.stringify(record);
   await remote.check(Command.join([sh`mkdir -p /var/lib/rigger/stacks && chmod 700 /var/lib/rigger/stacks`, atomicWrite(stackRecordPath(p.name), Buffer.from(text), sha(text), '0600', {})]));
   const changed = [...new Set([...before.keys(), ...after.keys()])].filter((n) => !jsonEqual(before.get(n), after.get(n)));
-  const w = await remote.run(convergeWait(stackServices(p.name), p.timeoutSeconds));
+  const w = await remote.run(convergeWait(stackServices(p.name), sh`${changed.filter((n) => after.has(n))}`, p.timeoutSeconds));
   if (w.code !== 0) {
     const back = await rollBack(changed.filter((n) => before.has(n) && after.has(n)), p.timeoutSeconds, remote);
     throw new OpFailure(`stack ${p.name} did not converge:\n${w.stderr.toString('utf8').trim()}\n${back}`, w);

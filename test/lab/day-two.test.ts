@@ -1,0 +1,144 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { runCli, type CliResult } from '../helpers/cli.ts';
+import { ensureLab, resetLab } from '../helpers/lab.ts';
+import { labShell } from '../helpers/data-node.ts';
+import { readFileSync } from 'node:fs';
+import { pushWebVariants, type Variant } from '../helpers/web-variants.ts';
+
+// The day-two issue's acceptance on the lab's own stack (stacks/lab.yml):
+// lab_web (two replicas on workers, host-mode port 8080, failure_action
+// rollback) and lab_files (default failure_action: pause), updated to
+// releases of the lab's web app built here as stand-ins (good, bad-health,
+// crash: test/helpers/web-variants.ts).
+let inv: string;
+let images: Record<Variant, string>;
+/** The lab stack's images as the inventory names them (scripts/lab.ts wrote it). */
+let ORIGINAL: string;
+let POSTGRES: string;
+const { node } = labShell(() => inv);
+
+const gateway = async (script: string) => {
+  const r = await node('gateway', script);
+  if (r.code !== 0) throw new Error(`gateway: ${script}\n${r.stderr}`);
+  return r.stdout.trim();
+};
+const imageOf = (svc: string) => gateway(`docker service inspect --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}' ${svc}`);
+const specOf = (svc: string) => gateway(`docker service inspect --format '{{json .Spec}}' ${svc}`);
+/** The image every running task of a service was started from, one per replica. */
+const runningImages = async (svc: string) => (await gateway(`docker service ps ${svc} --filter desired-state=running --format '{{.CurrentState}} {{.Image}}'`)).split('\n').filter((l) => l.startsWith('Running')).map((l) => l.split(' ').at(-1)!);
+
+const FAST = ['-e', 'deploy_health_retries=3', '-e', 'deploy_health_delay_seconds=2', '-e', 'deploy_timeout_seconds=120'];
+const deploy = (args: string[]) => runCli(['playbooks/deploy.ts', ...FAST, ...args], {}, 5 * 60_000);
+const site = (args: string[] = []) => runCli(['playbooks/site.ts', ...args], {}, 15 * 60_000);
+const healthy = async () => (await runCli(['playbooks/health.ts', '-e', 'health_retries=10'], {}, 2 * 60_000)).code === 0;
+const out = (r: CliResult) => `${r.stdout}\n${r.stderr}`;
+/** site.ts with the lab stack's images replaced (-e overrides the inventory's stacks list). */
+const stacksWith = (webImage: string) => ['-e', JSON.stringify({ stacks: [{ name: 'lab', file: 'stacks/lab.yml', env: { WEB_IMAGE: webImage, POSTGRES_IMAGE: POSTGRES } }] })];
+
+before(async () => {
+  inv = ensureLab();
+  const text = readFileSync(inv, 'utf8');
+  ORIGINAL = /WEB_IMAGE: (\S+)/.exec(text)![1]!;
+  POSTGRES = /POSTGRES_IMAGE: (\S+)/.exec(text)![1]!;
+  images = await pushWebVariants();
+  // A converged lab is reused; nodes another suite left in any other state are reset first.
+  if ((await site()).code !== 0) {
+    resetLab();
+    const r = await site();
+    assert.equal(r.code, 0, `site.ts converges the lab:\n${r.stdout.split('\n').filter((l) => /failed|error/i.test(l)).join('\n')}`);
+  }
+  assert.equal(await imageOf('lab_web'), ORIGINAL);
+});
+// The suites after this one expect fresh nodes; this one re-pointed services and drained a node.
+after(() => resetLab());
+
+test('an update to an image whose health check fails is rolled back: deploy fails naming the check, the old image runs healthy, nothing else changed', async () => {
+  const others = [await specOf('lab_postgres'), await specOf('lab_files')];
+  const r = await deploy(['lab_web', '--image', images['bad-health']]);
+  assert.notEqual(r.code, 0, out(r));
+  assert.match(out(r), /health check failed after 4 attempts: lab_web: .*:8080\/health answered 500/);
+  assert.match(out(r), /stop-first: it publishes port 8080 in host mode/, 'the order and its reason are printed');
+  assert.match(out(r), /rolled back lab_web: the previous version is healthy again/);
+  assert.equal(await imageOf('lab_web'), ORIGINAL);
+  assert.ok(await healthy(), 'health.ts passes after the rollback');
+  assert.deepEqual([await specOf('lab_postgres'), await specOf('lab_files')], others, 'no other service changed');
+});
+
+test('an update to a good image: --check --diff changes nothing; the run pins the digest on every replica, health is green, --history lists it, a second run changes nothing', async () => {
+  const check = await deploy(['lab_web', '--image', images.good, '--check', '--diff']);
+  assert.equal(check.code, 0, out(check));
+  assert.match(check.stdout, /lab_web: image .*lab\/web:[0-9a-f]+ -> .*lab\/web:good@sha256:[0-9a-f]{12}/);
+  assert.equal(await imageOf('lab_web'), ORIGINAL, 'check mode touched nothing');
+
+  const r = await deploy(['lab_web', '--image', images.good]);
+  assert.equal(r.code, 0, out(r));
+  const pinned = await imageOf('lab_web');
+  assert.match(pinned, new RegExp(`^${images.good.replace(/[.]/g, '\\.')}@sha256:[0-9a-f]{64}$`));
+  assert.deepEqual(await runningImages('lab_web'), [pinned, pinned], 'both replicas run the pinned digest');
+  assert.ok(await healthy());
+
+  const history = await deploy(['--history']);
+  assert.equal(history.code, 0, out(history));
+  assert.match(history.stdout, /deploy +ok +lab_web .*lab\/web:good@sha256:[0-9a-f]{12}\b/);
+  assert.match(history.stdout, /deploy +rolled back +lab_web .*bad-health/, 'the failed run of the test before is logged too');
+
+  const again = await deploy(['lab_web', '--image', images.good]);
+  assert.equal(again.code, 0, out(again));
+  assert.match(again.stdout, /changed=0/);
+});
+
+test('rollback.ts returns to the image before the last good deploy, health-gated', async () => {
+  const r = await runCli(['playbooks/rollback.ts', ...FAST, 'lab_web'], {}, 5 * 60_000);
+  assert.equal(r.code, 0, out(r));
+  assert.equal(await imageOf('lab_web'), ORIGINAL);
+  assert.ok(await healthy());
+  const back = await deploy(['lab_web', '--image', images.good]);
+  assert.equal(back.code, 0, out(back));
+});
+
+test('a run that changes two services where the second fails its health gate puts both back on their previous specs', async () => {
+  const before = { web: await imageOf('lab_web'), files: await imageOf('lab_files') };
+  const r = await deploy([`lab_files=${images.good}`, `lab_web=${images['bad-health']}`]);
+  assert.notEqual(r.code, 0, out(r));
+  assert.match(out(r), /rolled back lab_files, lab_web/);
+  assert.deepEqual({ web: await imageOf('lab_web'), files: await imageOf('lab_files') }, before);
+});
+
+test('a paused update and a Swarm-completed rollback are failures for deploy.ts and site.ts', async () => {
+  const paused = await deploy(['lab_files', '--image', images.crash]);
+  assert.notEqual(paused.code, 0, out(paused));
+  assert.match(out(paused), /update failed: lab_files/);
+  assert.match(out(paused), /crash variant: refusing to start/, "the failing task's log lines are printed");
+
+  const rolled = await deploy(['lab_web', '--image', images.crash]);
+  assert.notEqual(rolled.code, 0, out(rolled));
+  assert.match(out(rolled), /update failed: lab_web\n.*update rollback_completed/);
+
+  // One site run puts the crash image on both: lab_files pauses, Swarm rolls lab_web back by itself.
+  const s = await site(stacksWith(images.crash));
+  assert.notEqual(s.code, 0, out(s));
+  assert.match(out(s), /update failed: lab_files lab_web|update failed: lab_web lab_files/);
+  assert.match(out(s), /rollback_completed/);
+  assert.match(out(s), /paused/);
+  assert.equal(await imageOf('lab_files'), ORIGINAL, 'the whole run went back');
+
+  const restored = await site();
+  assert.equal(restored.code, 0, out(restored));
+  assert.equal(await imageOf('lab_web'), ORIGINAL);
+});
+
+test('drain.ts moves the lab web replicas off a worker; --undo makes it active again', async () => {
+  const nodeOf = async () => (await gateway(`docker service ps lab_web --filter desired-state=running --format '{{.Node}}'`)).split('\n').sort();
+  const [worker] = await nodeOf();
+  assert.ok(worker);
+  const r = await runCli(['playbooks/drain.ts', worker], {}, 5 * 60_000);
+  assert.equal(r.code, 0, out(r));
+  const now = await nodeOf();
+  assert.equal(now.length, 2, 'both replicas run');
+  assert.ok(!now.includes(worker), `no replica on ${worker}: ${now.join(', ')}`);
+  assert.equal(await gateway(`docker node inspect --format '{{.Spec.Availability}}' ${worker}`), 'drain');
+  const undo = await runCli(['playbooks/drain.ts', worker, '--undo'], {}, 60_000);
+  assert.equal(undo.code, 0, out(undo));
+  assert.equal(await gateway(`docker node inspect --format '{{.Spec.Availability}}' ${worker}`), 'active');
+});
