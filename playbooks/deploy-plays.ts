@@ -1,13 +1,12 @@
 // The plays deploy.ts and rollback.ts share: the operators' pre-checks on
 // the nodes that run the services, then the health-gated rollout on the
 // first manager (lib/strategies/health-gated.ts).
-import { userInfo } from 'node:os';
 import { definePlay, ops, z, type Play, type HostContext, type Task } from '../lib/index.ts';
 import { healthCheckSchema } from '../lib/ops/docker/health.ts';
 import { historyTable, type DeployRecord } from '../lib/strategies/rollout.ts';
 import type { OutcomeRow } from '../lib/cli/main.ts';
 import { alignColumns } from '../lib/ui/columns.ts';
-import { onFirstManager } from '../roles/common.ts';
+import { deployer, onFirstManager } from '../roles/common.ts';
 
 const schema = z.object({
   health_checks: z.array(healthCheckSchema).default([]),
@@ -18,9 +17,6 @@ const schema = z.object({
   deploy_max_disk_percent: z.number().default(85),
   deploy_min_free_mem_mb: z.number().default(1024),
 });
-
-/** Who deploys, for the run log: the login on this machine (SUDO_USER when run with sudo). */
-export const deployer = () => process.env.SUDO_USER ?? userInfo().username;
 
 export function precheckPlay(services: string[]): Play {
   return definePlay({

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { z, type HostContext } from 'rigger-ops';
 
 /** Variables of the whole cluster that no single role owns. */
@@ -23,3 +24,6 @@ export const onFirstManager = (what: string) => ({
   when: (h: HostContext<any>) => h.name === firstManager(h),
   whenReason: `${what} on the first manager`,
 });
+
+/** Who runs a deploy, for the run log on the first manager: the login here (SUDO_USER under sudo). */
+export const deployer = () => process.env.SUDO_USER ?? userInfo().username;

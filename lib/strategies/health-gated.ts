@@ -13,9 +13,12 @@ const LOCK_DIR = `${DEPLOY_DIR}/lock`;
 
 export interface ServiceChange {
   name: string;
+  /** What the service runs before and after, for the run log (an image, a secret version). */
   from: string;
   to: string;
-  order: OrderDecision;
+  /** The arguments of `docker service update` that make the change. */
+  args: string[];
+  order?: OrderDecision;
 }
 
 export interface GatedRollout {
@@ -77,7 +80,8 @@ export async function gatedRollout(remote: Remote, r: GatedRollout): Promise<Rol
     let problem: string | undefined;
     for (const c of r.changes) {
       updated.push(c.name);
-      const u = await remote.run(sh`docker service update --detach --resolve-image never --image ${c.to} --update-order ${c.order.order} ${c.name} >/dev/null && ${convergeWait(sh`${c.name}`, sh`${c.name}`, r.timeoutSeconds)}`);
+      const u = await remote.run(sh`docker service update --detach --no-resolve-image ${c.args} ${c.name} >/dev/null || exit $?
+${convergeWait(sh`${c.name}`, sh`${c.name}`, r.timeoutSeconds)}`);
       if (u.code !== 0) {
         problem = `${c.name}: the rollout failed:\n${u.stderr.toString('utf8').trim()}`;
         break;

@@ -1,5 +1,6 @@
 import { defineRole, ops, Secret, z } from 'rigger-ops';
-import { onFirstManager } from '../common.ts';
+import { healthCheckSchema } from 'rigger-ops/lib/ops/docker/health';
+import { deployer, onFirstManager } from '../common.ts';
 
 const stackSpec = z
   .object({
@@ -21,6 +22,8 @@ export const stacksDefaults = z.object({
   /** ingress (the routing mesh) or host. Given to compose files as ${PUBLISH_MODE}. */
   service_publish_mode: z.enum(['ingress', 'host']).default('ingress'),
   stack_timeout_seconds: z.number().int().min(1).default(300),
+  /** The HTTP checks that gate the restart of services when a secret they use is rotated (the health role reads them too). */
+  health_checks: z.array(healthCheckSchema).default([]),
 });
 
 /**
@@ -38,7 +41,11 @@ export const stacks = defineRole({
         task({
           name: 'stack secrets',
           ...onManager,
-          op: (h) => ops.each('stack secrets', Object.entries(h.vars.stack_secrets).map(([name, value]) => ops.docker.secret({ name, value }))),
+          op: (h) =>
+            ops.each(
+              'stack secrets',
+              Object.entries(h.vars.stack_secrets).map(([name, value]) => ops.docker.secret({ name, value, checks: h.vars.health_checks, timeoutSeconds: h.vars.stack_timeout_seconds, user: deployer() })),
+            ),
         }),
         task({
           name: 'stacks deployed',

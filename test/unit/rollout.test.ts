@@ -62,7 +62,7 @@ test('a deploy plans the pinned image for a service that runs another, with its 
   assert.deepEqual(problems, []);
   assert.equal(changes.length, 1);
   assert.equal(changes[0]!.to, `r/web:2@${D2}`);
-  assert.equal(changes[0]!.order.order, 'stop-first');
+  assert.equal(changes[0]!.order?.order, 'stop-first');
 });
 
 test('a service already on the pinned digest plans nothing; a missing service and an unresolved tag are problems', () => {

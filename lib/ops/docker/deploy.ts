@@ -88,7 +88,9 @@ export function planDeploy(p: z.output<typeof schema>, s: DeployState): { change
     else {
       const from = live.spec.TaskTemplate?.ContainerSpec?.Image ?? '';
       const to = pinImage(want.image, d.digest);
-      if (from !== to) changes.push({ name: want.name, from, to, order: updateOrder(live.spec) });
+      if (from === to) continue;
+      const order = updateOrder(live.spec);
+      changes.push({ name: want.name, from, to, order, args: ['--image', to, '--update-order', order.order] });
     }
   }
   return { changes, problems };
@@ -108,10 +110,10 @@ export const deploy = defineOp({
     const { changes, problems } = planDeploy(p, s);
     if (problems.length) return { kind: 'fail', reason: problems.join('; ') };
     if (changes.length === 0) return { kind: 'ok', result: { services: [], health: [] }, msg: `${p.services.map((x) => x.name).join(', ')} already run ${[...new Set(p.services.map((x) => x.image))].join(', ')}` };
-    const lines = changes.flatMap((c) => [`~ ${c.name}: image ${shortImage(c.from)} -> ${shortImage(c.to)}`, `  ${c.order.order}: ${c.order.reason}`]);
+    const lines = changes.flatMap((c) => [`~ ${c.name}: image ${shortImage(c.from)} -> ${shortImage(c.to)}`, `  ${c.order!.order}: ${c.order!.reason}`]);
     return {
       kind: 'change',
-      msg: changes.map((c) => `${c.name} -> ${shortImage(c.to)} (${c.order.order}: ${c.order.reason})`).join('; '),
+      msg: changes.map((c) => `${c.name} -> ${shortImage(c.to)} (${c.order!.order}: ${c.order!.reason})`).join('; '),
       diff: { kind: 'summary', lines },
       apply: (remote) => gatedRollout(remote, { action: p.action, user: p.user, changes, checks: p.checks, retries: p.retries, delaySeconds: p.delaySeconds, timeoutSeconds: p.timeoutSeconds }),
       checkResult: { services: changes.map(({ name, from, to }) => ({ name, from, to })), health: [] },

@@ -2,7 +2,6 @@ import { z } from '../../core/zod.ts';
 import { sh } from '../../core/command.ts';
 import { defineOp, OpFailure, type Decision } from '../../core/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
-import { convergeWait } from './converge.ts';
 
 interface NodeState {
   availability?: string;
@@ -19,6 +18,39 @@ export function parseNodeState(text: string): NodeState {
   return { availability: head.trim(), services };
 }
 
+export interface DrainResult {
+  availability: string;
+  /** Services whose tasks left the node and run elsewhere again. */
+  moved: string[];
+  /** Services that cannot run anywhere else (placement constraints pin them to the node): they wait for its return. */
+  stuck: string[];
+}
+
+/**
+ * Waits until the node runs no task, then until each service that ran there
+ * is back at its replicas, or cannot be placed anywhere else ("no suitable
+ * node": printed as @@stuck, not waited for). Exits 3 at the deadline.
+ */
+function drainWait(node: string, services: string[], timeout: number) {
+  return sh`deadline=$(( $(date +%s) + ${timeout} ))
+late() { [ "$(date +%s)" -ge "$deadline" ]; }
+while [ -n "$(docker node ps ${node} --filter desired-state=running -q)" ]; do
+  late && { echo "tasks still on ${node}:" >&2; docker node ps ${node} --filter desired-state=running --format '  {{.Name}} {{.CurrentState}}' >&2; exit 3; }
+  sleep 1
+done
+while :; do
+  waiting= stuck=
+  for s in ${services}; do
+    short=$(docker service ls --filter name=$s --format '{{.Name}} {{.Replicas}}' | awk -v s=$s '$1 == s { split($2, a, "/"); if (a[1] != a[2]) print "yes" }')
+    [ -z "$short" ] && continue
+    if docker service ps $s --filter desired-state=running --format '{{.Error}}' | grep -q 'no suitable node'; then stuck="$stuck $s"; else waiting="$waiting $s"; fi
+  done
+  if [ -z "$waiting" ]; then [ -z "$stuck" ] || echo "@@stuck$stuck"; exit 0; fi
+  late && { echo "not back at their replicas within ${timeout} s:$waiting" >&2; exit 3; }
+  sleep 1
+done`;
+}
+
 /**
  * A swarm node's availability (active / pause / drain), set from a manager.
  * Draining waits until the services that ran tasks on the node are back at
@@ -32,26 +64,22 @@ export const nodeAvailability = defineOp({
     command: sh`if a=$(docker node inspect --format '{{.Spec.Availability}}' ${p.node} 2>&1); then echo "$a"; docker node ps ${p.node} --filter desired-state=running --format '{{.Name}}'; else echo "@@error $a"; fi`,
     parse: (r: ExecResult) => parseNodeState(r.stdout.toString('utf8')),
   }),
-  decide: (p, s: NodeState): Decision<{ availability: string; moved: string[] }> => {
+  decide: (p, s: NodeState): Decision<DrainResult> => {
     if (s.error) return { kind: 'fail', reason: `cannot read node ${p.node}: ${s.error}` };
     const drained = p.availability !== 'drain' || s.services.length === 0;
-    if (s.availability === p.availability && drained) return { kind: 'ok', result: { availability: p.availability, moved: [] } };
+    if (s.availability === p.availability && drained) return { kind: 'ok', result: { availability: p.availability, moved: [], stuck: [] } };
     return {
       kind: 'change',
       msg: `node ${p.node}: ${s.availability} -> ${p.availability}${p.availability === 'drain' && s.services.length ? ` (moves ${s.services.join(', ')})` : ''}`,
       apply: async (remote) => {
         await remote.check(sh`docker node update --availability ${p.availability} ${p.node} >/dev/null`);
-        if (p.availability !== 'drain' || s.services.length === 0) return { availability: p.availability, moved: [] };
-        const w = await remote.run(sh`deadline=$(( $(date +%s) + ${p.timeoutSeconds} ))
-while [ -n "$(docker node ps ${p.node} --filter desired-state=running -q)" ]; do
-  [ "$(date +%s)" -ge "$deadline" ] && { echo "tasks still on ${p.node}:" >&2; docker node ps ${p.node} --filter desired-state=running --format '  {{.Name}} {{.CurrentState}}' >&2; exit 3; }
-  sleep 1
-done
-${convergeWait(sh`${s.services}`, sh``, p.timeoutSeconds)}`);
+        if (p.availability !== 'drain' || s.services.length === 0) return { availability: p.availability, moved: [], stuck: [] };
+        const w = await remote.run(drainWait(p.node, s.services, p.timeoutSeconds));
         if (w.code !== 0) throw new OpFailure(`node ${p.node} drained, but its tasks did not come back elsewhere:\n${w.stderr.toString('utf8').trim()}`, w);
-        return { availability: p.availability, moved: s.services };
+        const stuck = /@@stuck (.*)/.exec(w.stdout.toString('utf8'))?.[1]?.trim().split(' ') ?? [];
+        return { availability: p.availability, moved: s.services.filter((x) => !stuck.includes(x)), stuck };
       },
-      checkResult: { availability: p.availability, moved: s.services },
+      checkResult: { availability: p.availability, moved: s.services, stuck: [] },
     };
   },
 });

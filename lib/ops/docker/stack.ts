@@ -10,6 +10,7 @@ import { jsonEqual } from '../files/json-merge.ts';
 import { atomicWrite } from '../files/write-file.ts';
 import { interpolate, parseCompose, type Compose } from './compose.ts';
 import { convergeWait, rollbackServices } from './converge.ts';
+import { currentVersion } from '../../strategies/secret-versions.ts';
 
 /**
  * What rigger recorded on the manager after its last deploy of a stack: the
@@ -181,10 +182,28 @@ async function rollBack(services: string[], timeout: number, remote: Remote): Pr
   return r.code === 0 ? `rolled back ${services.join(', ')} to their previous specs` : `rolling back ${services.join(', ')} failed too:\n${r.stderr.toString('utf8').trim()}`;
 }
 
+/**
+ * The compose text with each external secret pointed at its newest version
+ * (NAME_vN after a rotation, lib/ops/docker/secret.ts), so a deploy keeps
+ * services on the value they were rotated to.
+ */
+async function withSecretVersions(p: Params, remote: Remote): Promise<string> {
+  const external = Object.entries(p.parsed.secrets ?? {}).filter(([, v]) => 'external' in v && v.external);
+  if (external.length === 0) return p.rendered;
+  const names = (await remote.check(sh`docker secret ls --format '{{.Name}}'`)).stdout.toString('utf8').split('\n').filter(Boolean);
+  const doc = parseDocument(p.rendered);
+  for (const [key, v] of external) {
+    const base = (v as { name?: string }).name ?? key;
+    const current = currentVersion(base, names);
+    if (current && current !== base) doc.setIn(['secrets', key, 'name'], current);
+  }
+  return doc.toString();
+}
+
 async function deploy(p: Params, before: Map<string, unknown>, remote: Remote) {
   const args = ['--compose-file', '-', '--resolve-image', 'never', ...(p.prune ? ['--prune'] : [])];
   // The deploy's own output goes to stderr, so stdout is the specs it left, read in the same round trip.
-  const r = await remote.run(sh`docker stack deploy ${args} ${p.name} >&2 && ${specsCommand(p.name)}`.withStdin(p.rendered));
+  const r = await remote.run(sh`docker stack deploy ${args} ${p.name} >&2 && ${specsCommand(p.name)}`.withStdin(await withSecretVersions(p, remote)));
   if (r.code !== 0) throw new OpFailure(`docker stack deploy ${p.name} failed:\n${r.stderr.toString('utf8').trim()}`, r);
   const after = parseSpecs(r.stdout.toString('utf8'));
   const desired = definitions(p);
