@@ -1,0 +1,66 @@
+// The operators' daily check, on every node at once: disk use per mount
+// (warn 80 %, fail 85 %), memory, load, journal errors of the last 24 h;
+// on the first manager the swarm's nodes, every service's replicas and
+// restarts, the certificates of daily_tls_endpoints (warn under 30 days);
+// on the backup node the age of the newest verified set (fail over 26 h).
+// A table (or, with --json, the findings as JSON in the report event);
+// exits 2 when anything fails.
+//   npx tsx playbooks/daily-check.ts [-i inventory] [--json]
+import { definePlay, ops, runPlaybook, z } from '../lib/index.ts';
+import type { OutcomeRow } from '../lib/cli/main.ts';
+import type { Finding } from '../lib/daily/findings.ts';
+import { alignColumns } from '../lib/ui/columns.ts';
+import { onFirstManager } from '../roles/common.ts';
+
+const failing = (f: Finding[]) => f.some((x) => x.level === 'fail');
+let json = false;
+
+function findings(rows: OutcomeRow[]): Finding[] {
+  return rows.flatMap((r): Finding[] => {
+    if (Array.isArray(r.outcome.result)) return r.outcome.result as Finding[];
+    if (r.outcome.status === 'skipped') return [];
+    return [{ area: 'reachable', subject: r.host, level: 'fail', detail: r.outcome.msg ?? r.outcome.status }];
+  });
+}
+
+function report(rows: OutcomeRow[]): string {
+  const all = findings(rows);
+  if (json) return JSON.stringify(all);
+  const order = { fail: 0, warn: 1, pass: 2 };
+  const sorted = [...all].sort((a, b) => order[a.level] - order[b.level]);
+  return alignColumns([['', 'area', 'subject', 'detail'], ...sorted.map((f) => [f.level.toUpperCase(), f.area, f.subject, f.detail])]);
+}
+
+await runPlaybook(
+  (opts) => {
+    json = opts.json;
+    return [
+      definePlay({
+        name: 'nodes',
+        hosts: 'all',
+        tasks: ({ task }) => [task({ name: 'node', op: (h) => ops.daily.node({ host: h.name }), failedWhen: failing })],
+      }),
+      definePlay({
+        name: 'swarm',
+        hosts: 'managers',
+        schema: z.object({ daily_tls_endpoints: z.array(z.string()).default([]) }),
+        tasks: ({ task }) => [task({ name: 'swarm', ...onFirstManager('the swarm is read'), op: (h) => ops.daily.swarm({ tlsEndpoints: h.vars.daily_tls_endpoints }), failedWhen: failing })],
+      }),
+      definePlay({
+        name: 'backups',
+        hosts: 'all',
+        schema: z.object({ backup_items: z.array(z.unknown()).default([]), backup_root: z.string().default('/volume1/backup') }),
+        tasks: ({ task }) => [
+          task({
+            name: 'backup age',
+            when: (h) => h.vars.backup_items.length > 0,
+            whenReason: 'no backup_items here',
+            op: (h) => ops.daily.backup({ host: h.name, root: h.vars.backup_root }),
+            failedWhen: failing,
+          }),
+        ],
+      }),
+    ];
+  },
+  { report },
+);
