@@ -179,3 +179,34 @@ test('drain.ts moves the lab web replicas off a worker; --undo makes it active a
   assert.equal(undo.code, 0, out(undo));
   assert.equal(await gateway(`docker node inspect --format '{{.Spec.Availability}}' ${worker}`), 'active');
 });
+
+test('daily-check.ts passes on the healthy lab; a full disk, a service scaled to 0 and a day-old backup make it exit 2 naming each', async () => {
+  const backup = await runCli(['playbooks/backup.ts'], {}, 5 * 60_000);
+  assert.equal(backup.code, 0, out(backup));
+  const good = await runCli(['playbooks/daily-check.ts'], {}, 2 * 60_000);
+  assert.equal(good.code, 0, out(good));
+  assert.match(good.stdout, /PASS +backup +data +newest verified set \d{8}_\d{6}, 0\.\d h old/);
+  assert.match(good.stdout, /PASS +service +lab_web +2\/2 replicas/);
+
+  // A small file system on the data node filled to 90 %, lab_files scaled to 0, the newest set's time 30 h back.
+  await node('data', 'mkdir -p /mnt/daily-fill && mount -t tmpfs -o size=10m tmpfs /mnt/daily-fill && head -c 9437184 /dev/zero > /mnt/daily-fill/fill');
+  await gateway('docker service scale -d lab_files=0 >/dev/null');
+  const root = '/volume1/backup';
+  const old = new Date(Date.now() - 30 * 3600_000).toISOString();
+  await node('data', `set=$(ls -d ${root}/[0-9]*_[0-9]* | sort | tail -n1) && sed -i 's/"created":"[^"]*"/"created":"${old}"/' $set/manifest.json`);
+  try {
+    const bad = await runCli(['playbooks/daily-check.ts'], {}, 2 * 60_000);
+    assert.equal(bad.code, 2, out(bad));
+    assert.match(bad.stdout, /FAIL +disk +data:\/mnt\/daily-fill +9\d% used/);
+    assert.match(bad.stdout, /FAIL +service +lab_files +scaled to 0/);
+    assert.match(bad.stdout, /FAIL +backup +data +newest verified set .*, 30\.\d h old/);
+    const asJson = await runCli(['playbooks/daily-check.ts', '--json'], {}, 2 * 60_000);
+    assert.equal(asJson.code, 2);
+    const report = asJson.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; text?: string }).find((e) => e.type === 'report')!;
+    const failed = (JSON.parse(report.text!) as { level: string; subject: string }[]).filter((f) => f.level === 'fail').map((f) => f.subject).sort();
+    assert.deepEqual(failed, ['data', 'data:/mnt/daily-fill', 'lab_files']);
+  } finally {
+    await node('data', 'umount /mnt/daily-fill; rmdir /mnt/daily-fill');
+    await gateway('docker service scale -d lab_files=1 >/dev/null');
+  }
+});
