@@ -5,12 +5,15 @@
 // on any failure every service of the run is rolled back and the run fails.
 //   npx tsx playbooks/deploy.ts SERVICE --image REF [--check --diff]
 //   npx tsx playbooks/deploy.ts SERVICE=REF [SERVICE=REF ...]
+//   npx tsx playbooks/deploy.ts --stack NAME   (every service the stack's file changed, gated the same way)
 //   npx tsx playbooks/deploy.ts --history
-import { InputError, runPlaybook } from '../lib/index.ts';
+import { definePlay, InputError, runPlaybook } from '../lib/index.ts';
+import { stacks } from '../roles/stacks/index.ts';
 import { historyPlay, historyReport, precheckPlay, rolloutPlay } from './deploy-plays.ts';
 
 const usage = `Usage: npx tsx playbooks/deploy.ts SERVICE --image REF [flags]
        npx tsx playbooks/deploy.ts SERVICE=REF [SERVICE=REF ...] [flags]
+       npx tsx playbooks/deploy.ts --stack NAME [flags]
        npx tsx playbooks/deploy.ts --history`;
 
 let showHistory = false;
@@ -20,6 +23,11 @@ await runPlaybook(
     if (opts.flags.history) {
       showHistory = true;
       return [historyPlay()];
+    }
+    if (typeof opts.flags.stack === 'string') {
+      if (opts.positionals.length) throw new InputError('command line', '--stack deploys a whole stack: name no services with it');
+      // The stacks role on that stack alone: its services' changes are waited for, health-gated, and rolled back together.
+      return [definePlay({ name: `stack ${opts.flags.stack}`, hosts: 'managers', roles: [stacks], vars: { stacks_only: [opts.flags.stack] } })];
     }
     const image = opts.flags.image;
     const targets = opts.positionals.map((arg) => {
@@ -35,7 +43,7 @@ await runPlaybook(
   {
     usage,
     allowPositionals: true,
-    flags: { image: { type: 'string' }, history: { type: 'boolean' } },
+    flags: { image: { type: 'string' }, stack: { type: 'string' }, history: { type: 'boolean' } },
     report: (rows) => (showHistory ? historyReport(rows) : ''),
   },
 );

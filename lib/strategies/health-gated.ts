@@ -39,7 +39,7 @@ export interface RolloutResult {
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 
 /** Replicas and the HTTP checks of these services, retried a bounded number of times; the last reading. */
-async function healthGate(remote: Remote, names: string[], r: GatedRollout): Promise<{ ok: boolean; rows: ServiceHealth[] }> {
+export async function healthGate(remote: Remote, names: string[], r: Pick<GatedRollout, 'checks' | 'retries' | 'delaySeconds'>): Promise<{ ok: boolean; rows: ServiceHealth[] }> {
   const checks = r.checks.filter((c) => names.includes(c.service));
   let rows: ServiceHealth[] = [];
   for (let attempt = 0; attempt <= r.retries; attempt++) {
@@ -51,7 +51,7 @@ async function healthGate(remote: Remote, names: string[], r: GatedRollout): Pro
   return { ok: false, rows };
 }
 
-const unhealthy = (rows: ServiceHealth[]) => rows.filter((x) => !x.healthy).map((x) => `${x.service}: ${x.problem ?? 'unhealthy'}`).join('; ') || 'no health reading';
+export const unhealthy = (rows: ServiceHealth[]) => rows.filter((x) => !x.healthy).map((x) => `${x.service}: ${x.problem ?? 'unhealthy'}`).join('; ') || 'no health reading';
 
 /** The deploy lock on the first manager: an atomic mkdir, with who holds it inside. */
 async function lock(remote: Remote, r: GatedRollout): Promise<void> {
@@ -100,7 +100,8 @@ ${convergeWait(sh`${c.name}`, sh`${c.name}`, r.timeoutSeconds)}`);
     const after = back.code === 0 ? await healthGate(remote, updated, r) : { ok: false, rows: [] };
     const how = back.code !== 0 ? `rolling back failed too:\n${back.stderr.toString('utf8').trim()}` : after.ok ? `rolled back ${updated.join(', ')}: the previous version is healthy again` : `rolled back ${updated.join(', ')}, but the previous version is not healthy: ${unhealthy(after.rows)}`;
     await record(remote, r, back.code === 0 && after.ok ? 'rolled back' : 'failed', problem);
-    throw new OpFailure(`${problem}\n${how}`);
+    const plan = r.changes.map((c) => `${c.name} -> ${c.to}${c.order ? ` (${c.order.order}: ${c.order.reason})` : ''}`).join('; ');
+    throw new OpFailure(`${problem}\n${how}\nthe run: ${plan}`);
   } finally {
     await remote.run(sh`rm -rf ${LOCK_DIR}`);
   }

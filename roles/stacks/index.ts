@@ -24,6 +24,11 @@ export const stacksDefaults = z.object({
   stack_timeout_seconds: z.number().int().min(1).default(300),
   /** The HTTP checks that gate the restart of services when a secret they use is rotated (the health role reads them too). */
   health_checks: z.array(healthCheckSchema).default([]),
+  /** Health retries after a deploy changed services: attempts after the first, and seconds between them. */
+  stack_health_retries: z.number().int().min(0).default(10),
+  stack_health_delay_seconds: z.number().min(0).default(3),
+  /** Deploy only these stacks of `stacks` (deploy.ts --stack NAME); empty: all. */
+  stacks_only: z.array(z.string()).default([]),
 });
 
 /**
@@ -53,13 +58,16 @@ export const stacks = defineRole({
           op: (h) =>
             ops.each(
               'stacks',
-              h.vars.stacks.map((s) =>
+              h.vars.stacks.filter((s) => h.vars.stacks_only.length === 0 || h.vars.stacks_only.includes(s.name)).map((s) =>
                 ops.docker.stack({
                   name: s.name,
                   file: s.file,
                   env: { ENDPOINT_MODE: h.vars.service_endpoint_mode, PUBLISH_MODE: h.vars.service_publish_mode, ...s.env },
                   prune: s.prune,
                   timeoutSeconds: h.vars.stack_timeout_seconds,
+                  checks: h.vars.health_checks,
+                  healthRetries: h.vars.stack_health_retries,
+                  healthDelaySeconds: h.vars.stack_health_delay_seconds,
                 }),
               ),
             ),

@@ -90,7 +90,7 @@ test('an update to a good image: --check --diff changes nothing; the run pins th
   const again = await deploy(['lab_web', '--image', images.good]);
   assert.equal(again.code, 0, out(again));
   assert.doesNotMatch(again.stdout, /changed=[1-9]/);
-  assert.match(again.stdout, /lab_web already runs/);
+  assert.match(again.stdout, /lab_web already on .*lab\/web:good/);
 });
 
 test('rollback.ts returns to the image before the last good deploy, health-gated', async () => {

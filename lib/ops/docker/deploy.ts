@@ -109,7 +109,7 @@ export const deploy = defineOp({
   decide: (p, s: DeployState): Decision<RolloutResult> => {
     const { changes, problems } = planDeploy(p, s);
     if (problems.length) return { kind: 'fail', reason: problems.join('; ') };
-    if (changes.length === 0) return { kind: 'ok', result: { services: [], health: [] }, msg: `${p.services.map((x) => x.name).join(', ')} already run ${[...new Set(p.services.map((x) => x.image))].join(', ')}` };
+    if (changes.length === 0) return { kind: 'ok', result: { services: [], health: [] }, msg: p.services.map((x) => `${x.name} already on ${x.image}`).join('; ') };
     const lines = changes.flatMap((c) => [`~ ${c.name}: image ${shortImage(c.from)} -> ${shortImage(c.to)}`, `  ${c.order!.order}: ${c.order!.reason}`]);
     return {
       kind: 'change',

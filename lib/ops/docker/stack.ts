@@ -10,6 +10,8 @@ import { jsonEqual } from '../files/json-merge.ts';
 import { atomicWrite } from '../files/write-file.ts';
 import { interpolate, parseCompose, type Compose } from './compose.ts';
 import { convergeWait, rollbackServices } from './converge.ts';
+import { healthCheckSchema } from './health.ts';
+import { healthGate, unhealthy } from '../../strategies/health-gated.ts';
 import { currentVersion } from '../../strategies/secret-versions.ts';
 
 /**
@@ -40,6 +42,10 @@ const schema = z
     prune: z.boolean().default(false),
     /** How long to wait for every service to reach its replica count after a deploy. */
     timeoutSeconds: z.number().int().min(1).default(300),
+    /** HTTP checks (the inventory's health_checks) that gate the services a deploy changed; a failure rolls the whole deploy back. */
+    checks: z.array(healthCheckSchema).default([]),
+    healthRetries: z.number().int().min(0).default(10),
+    healthDelaySeconds: z.number().min(0).default(3),
     /** Deploy only these services of the file (recovery starts the database alone); the rest come with a later full deploy. */
     services: z.array(z.string().min(1)).optional(),
   })
@@ -215,9 +221,18 @@ async function deploy(p: Params, before: Map<string, unknown>, remote: Remote) {
   await remote.check(Command.join([sh`mkdir -p /var/lib/rigger/stacks && chmod 700 /var/lib/rigger/stacks`, atomicWrite(stackRecordPath(p.name), Buffer.from(text), sha(text), '0600', {})]));
   const changed = [...new Set([...before.keys(), ...after.keys()])].filter((n) => !jsonEqual(before.get(n), after.get(n)));
   const w = await remote.run(convergeWait(stackServices(p.name), sh`${changed.filter((n) => after.has(n))}`, p.timeoutSeconds));
+  const updated = changed.filter((n) => before.has(n) && after.has(n));
   if (w.code !== 0) {
-    const back = await rollBack(changed.filter((n) => before.has(n) && after.has(n)), p.timeoutSeconds, remote);
+    const back = await rollBack(updated, p.timeoutSeconds, remote);
     throw new OpFailure(`stack ${p.name} did not converge:\n${w.stderr.toString('utf8').trim()}\n${back}`, w);
+  }
+  const gated = changed.filter((n) => after.has(n));
+  if (p.checks.some((c) => gated.includes(c.service))) {
+    const gate = await healthGate(remote, gated, { checks: p.checks, retries: p.healthRetries, delaySeconds: p.healthDelaySeconds });
+    if (!gate.ok) {
+      const back = await rollBack(updated, p.timeoutSeconds, remote);
+      throw new OpFailure(`stack ${p.name}: health check failed after ${p.healthRetries + 1} attempts: ${unhealthy(gate.rows)}\n${back}`);
+    }
   }
   return { services: [...after.keys()].sort(), changed: changed.sort() };
 }
