@@ -6,7 +6,8 @@ import { FAILED_UPDATE_STATES } from '../../strategies/rollout.ts';
  * is in progress, on a manager. Exits 3 with the failure on stderr when an
  * update ends paused or rolled back (after an `update`), when a rollback
  * pauses (after a `rollback`), or at the deadline; for each failing service
- * it prints the tasks' errors and the last lines of the newest task's logs.
+ * it prints the tasks' errors and the last lines of the logs of the newest
+ * task that failed.
  *
  * `services` (whose replicas are waited for) and `updated` (whose update
  * state is read: only a service this run changed, since Swarm keeps the
@@ -20,7 +21,7 @@ explain() {
   for s in "$@"; do
     echo "$s: $(docker service ls --filter name=$s --format '{{.Replicas}}') replicas, update $(docker service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}: {{.UpdateStatus.Message}}{{else}}none{{end}}' $s)"
     docker service ps "$s" --no-trunc --format '  {{.Name}} on {{.Node}}: {{.CurrentState}} {{.Error}}' | head -4
-    task=$(docker service ps "$s" -q --no-trunc | head -n1)
+    task=$(docker service ps "$s" --no-trunc --format '{{.ID}} {{.Error}}' | awk 'NF > 1 { print $1; exit }')
     [ -n "$task" ] && docker service logs --tail 5 --no-task-ids "$task" 2>&1 | sed 's/^/  log: /'
   done >&2
 }

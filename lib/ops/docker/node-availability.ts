@@ -29,7 +29,7 @@ export interface DrainResult {
 /**
  * Waits until the node runs no task, then until each service that ran there
  * is back at its replicas, or cannot be placed anywhere else ("no suitable
- * node": printed as @@stuck, not waited for). Exits 3 at the deadline.
+ * node" for 15 s: printed as @@stuck, not waited for). Exits 3 at the deadline.
  */
 function drainWait(node: string, services: string[], timeout: number) {
   return sh`deadline=$(( $(date +%s) + ${timeout} ))
@@ -45,7 +45,9 @@ while :; do
     [ -z "$short" ] && continue
     if docker service ps $s --filter desired-state=running --format '{{.Error}}' | grep -q 'no suitable node'; then stuck="$stuck $s"; else waiting="$waiting $s"; fi
   done
-  if [ -z "$waiting" ]; then [ -z "$stuck" ] || echo "@@stuck$stuck"; exit 0; fi
+  [ -z "$waiting$stuck" ] && exit 0
+  # The scheduler says "no suitable node" for a moment while tasks move too: only a lasting one is stuck.
+  if [ -z "$waiting" ]; then stuck_for=$(( \${stuck_for:-0} + 1 )); [ "$stuck_for" -ge 15 ] && { echo "@@stuck$stuck"; exit 0; }; else stuck_for=0; fi
   late && { echo "not back at their replicas within ${timeout} s:$waiting" >&2; exit 3; }
   sleep 1
 done`;
