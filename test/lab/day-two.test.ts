@@ -4,7 +4,7 @@ import { runCli, type CliResult } from '../helpers/cli.ts';
 import { ensureLab, resetLab } from '../helpers/lab.ts';
 import { labShell } from '../helpers/data-node.ts';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { encryptValue } from '../../lib/core/vault.ts';
 import { vaultPassphraseFor } from '../../lib/inventory/load.ts';
@@ -59,6 +59,14 @@ after(() => resetLab());
 
 test('an update to an image whose health check fails is rolled back: deploy fails naming the check, the old image runs healthy, nothing else changed', async () => {
   const others = [await specOf('lab_postgres'), await specOf('lab_files')];
+  // Another deploy holds the lock: this one stops before changing anything.
+  await gateway(`mkdir -p /var/lib/rigger/deploys/lock && echo 'alice deploy 2026-01-01T00:00:00Z' > /var/lib/rigger/deploys/lock/owner`);
+  const locked = await deploy(['lab_web', '--image', images['bad-health']]);
+  await gateway('rm -r /var/lib/rigger/deploys/lock');
+  assert.notEqual(locked.code, 0, out(locked));
+  assert.match(out(locked), /another deploy holds the lock \/var\/lib\/rigger\/deploys\/lock \(alice deploy 2026-01-01T00:00:00Z\)/);
+  assert.equal(await imageOf('lab_web'), ORIGINAL);
+
   const r = await deploy(['lab_web', '--image', images['bad-health']]);
   assert.notEqual(r.code, 0, out(r));
   assert.match(out(r), /health check failed after 4 attempts: lab_web: .*:8080\/health answered 500/);
@@ -86,6 +94,7 @@ test('an update to a good image: --check --diff changes nothing; the run pins th
   assert.equal(history.code, 0, out(history));
   assert.match(history.stdout, /deploy +ok +lab_web .*lab\/web:good@sha256:[0-9a-f]{12}\b/);
   assert.match(history.stdout, /deploy +rolled back +lab_web .*bad-health/, 'the failed run of the test before is logged too');
+  assert.match(history.stdout, new RegExp(`Z +${process.env.SUDO_USER ?? userInfo().username} +deploy +ok`), 'who deployed, and when');
 
   const again = await deploy(['lab_web', '--image', images.good]);
   assert.equal(again.code, 0, out(again));
@@ -124,7 +133,7 @@ test('a paused update and a Swarm-completed rollback are failures for deploy.ts 
   const webBefore = await imageOf('lab_web');
   const s = await site(stacksWith(images.crash));
   assert.notEqual(s.code, 0, out(s));
-  assert.match(out(s), /stack lab did not converge:\nupdate failed: lab_(web|files)/);
+  assert.match(out(s), /stack lab did not converge:\n.*update failed: lab_(web|files)/);
   assert.match(out(s), /rolled back lab_files, lab_web to their previous specs/);
   assert.deepEqual([await imageOf('lab_files'), await imageOf('lab_web')], [ORIGINAL, webBefore], 'the whole run went back');
 
@@ -169,15 +178,19 @@ test('drain.ts moves the lab web replicas off a worker; --undo makes it active a
   const nodeOf = async () => (await gateway(`docker service ps lab_web --filter desired-state=running --format '{{.Node}}'`)).split('\n').sort();
   const [worker] = await nodeOf();
   assert.ok(worker);
-  const r = await runCli(['playbooks/drain.ts', worker], {}, 5 * 60_000);
-  assert.equal(r.code, 0, out(r));
-  const now = await nodeOf();
-  assert.equal(now.length, 2, 'both replicas run');
-  assert.ok(!now.includes(worker), `no replica on ${worker}: ${now.join(', ')}`);
-  assert.equal(await gateway(`docker node inspect --format '{{.Spec.Availability}}' ${worker}`), 'drain');
-  const undo = await runCli(['playbooks/drain.ts', worker, '--undo'], {}, 60_000);
-  assert.equal(undo.code, 0, out(undo));
-  assert.equal(await gateway(`docker node inspect --format '{{.Spec.Availability}}' ${worker}`), 'active');
+  try {
+    const r = await runCli(['playbooks/drain.ts', worker], {}, 5 * 60_000);
+    assert.equal(r.code, 0, out(r));
+    const now = await nodeOf();
+    assert.equal(now.length, 2, 'both replicas run');
+    assert.ok(!now.includes(worker), `no replica on ${worker}: ${now.join(', ')}`);
+    assert.equal(await gateway(`docker node inspect --format '{{.Spec.Availability}}' ${worker}`), 'drain');
+    const undo = await runCli(['playbooks/drain.ts', worker, '--undo'], {}, 60_000);
+    assert.equal(undo.code, 0, out(undo));
+    assert.equal(await gateway(`docker node inspect --format '{{.Spec.Availability}}' ${worker}`), 'active');
+  } finally {
+    await gateway(`docker node update --availability active ${worker} >/dev/null`);
+  }
 });
 
 test('daily-check.ts passes on the healthy lab; a full disk, a service scaled to 0 and a day-old backup make it exit 2 naming each', async () => {

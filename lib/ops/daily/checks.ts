@@ -38,7 +38,7 @@ export const swarm = defineOp({
         sh`echo @@nodes; docker node ls --format '{{.Hostname}} {{.Status}} {{.Availability}}'
 echo @@services; docker service ls --format '{{.Name}} {{.Mode}} {{.Replicas}}'
 echo @@tasks; for s in $(docker service ls -q); do name=$(docker service inspect --format '{{.Spec.Name}}' $s); docker service ps -q --no-trunc $s | xargs -r docker inspect --format "$name {{.Status.State}} {{.Status.Timestamp}}"; done`,
-        ...p.tlsEndpoints.map((e) => sh`echo ${`@@tls ${e}`}; curl -skv -o /dev/null -m 10 ${`https://${e}/`} 2>&1 | sed -n 's/^\*  *expire date: //p'`),
+        ...p.tlsEndpoints.map((e) => sh`echo ${`@@tls ${e}`}; curl -skv -o /dev/null -m 10 ${`https://${e}/`} 2>&1 | sed -n 's/^[*]  *expire date: //p'`),
       ],
       '\n',
     ),
@@ -64,7 +64,7 @@ export const backup = defineOp({
   probe: (p) => ({
     command: sh`newest=$(for d in ${p.root}/[0-9]*_[0-9]*; do [ -f "$d/manifest.json" ] && basename "$d"; done 2>/dev/null | sort | tail -n1)
 echo "@@set $newest"
-[ -n "$newest" ] && sed -n 's/.*"created": *"\([^"]*\)".*/@@created \1/p' ${p.root}/"$newest"/manifest.json | head -n1; true`,
+[ -n "$newest" ] && echo "@@created $(grep -o '"created": *"[^"]*"' ${p.root}/"$newest"/manifest.json | head -n1 | cut -d'"' -f4)"; true`,
     parse: (r: ExecResult) => sections(r.stdout.toString('utf8')),
   }),
   decide: (p, s: Record<string, string[]>) => verdict('backup', [backupFinding(p.host, s.set?.[0]?.trim() || undefined, s.created?.[0], Date.now())]),

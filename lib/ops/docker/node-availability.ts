@@ -41,8 +41,10 @@ done
 while :; do
   waiting= stuck=
   for s in ${services}; do
-    short=$(docker service ls --filter name=$s --format '{{.Name}} {{.Replicas}}' | awk -v s=$s '$1 == s { split($2, a, "/"); if (a[1] != a[2]) print "yes" }')
-    [ -z "$short" ] && continue
+    # Counted from the tasks: right after the drain, the old tasks still count as running in docker service ls.
+    want=$(docker service ls --filter name=$s --format '{{.Name}} {{.Replicas}}' | awk -v s=$s '$1 == s { split($2, a, "/"); print a[2] + 0 }')
+    have=$(docker service ps $s --filter desired-state=running --format '{{.CurrentState}}' | grep -c '^Running')
+    [ "$have" -ge "\${want:-0}" ] && continue
     if docker service ps $s --filter desired-state=running --format '{{.Error}}' | grep -q 'no suitable node'; then stuck="$stuck $s"; else waiting="$waiting $s"; fi
   done
   [ -z "$waiting$stuck" ] && exit 0
