@@ -77,3 +77,11 @@ test('the pre-check reads which services a node runs, its disks and free memory'
   const room = parseRoom('@@runs lab_web\n@@disk 86% /\n@@disk 12% /var/lib/docker\n@@mem 2097152\n');
   assert.deepEqual(room, { runs: ['lab_web'], disks: { '/': 86, '/var/lib/docker': 12 }, memAvailableMb: 2048 });
 });
+
+test("a stack's service gets its stack image label moved with the image, so a later stack deploy reverts it", () => {
+  const labelled = JSON.stringify({ Name: 'lab_web', Labels: { 'com.docker.stack.image': 'r/web:1' }, TaskTemplate: { ContainerSpec: { Image: 'r/web:1' } } });
+  const [c] = planDeploy(params, parseDeployState(`@@service lab_web\n${labelled}\n@@digest r/web:2 ${D2}\n`)).changes;
+  assert.deepEqual(c!.args.slice(-2), ['--label-add', `com.docker.stack.image=r/web:2@${D2}`]);
+  const [plain] = planDeploy(params, parseDeployState(`@@service lab_web\n${spec('r/web:1')}\n@@digest r/web:2 ${D2}\n`)).changes;
+  assert.ok(!plain!.args.includes('--label-add'), 'a service outside a stack gets no stack label');
+});

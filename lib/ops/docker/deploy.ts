@@ -21,9 +21,11 @@ const schema = z
   })
   .strict();
 
+const STACK_IMAGE_LABEL = 'com.docker.stack.image';
+
 interface LiveService {
   name: string;
-  spec?: SpecForOrder & { TaskTemplate?: { ContainerSpec?: { Image?: string } } };
+  spec?: SpecForOrder & { TaskTemplate?: { ContainerSpec?: { Image?: string } }; Labels?: Record<string, string> };
 }
 
 interface DeployState {
@@ -90,7 +92,10 @@ export function planDeploy(p: z.output<typeof schema>, s: DeployState): { change
       const to = pinImage(want.image, d.digest);
       if (from === to) continue;
       const order = updateOrder(live.spec);
-      changes.push({ name: want.name, from, to, order, args: ['--image', to, '--update-order', order.order] });
+      // A stack's service remembers its compose image in this label; `docker stack deploy` keeps the running
+      // image while the file's image equals it, so the label follows, or a later stack deploy would not revert.
+      const stackLabel = live.spec.Labels?.[STACK_IMAGE_LABEL] !== undefined ? ['--label-add', `${STACK_IMAGE_LABEL}=${to}`] : [];
+      changes.push({ name: want.name, from, to, order, args: ['--image', to, '--update-order', order.order, ...stackLabel] });
     }
   }
   return { changes, problems };
