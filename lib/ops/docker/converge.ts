@@ -45,13 +45,18 @@ done`;
 }
 
 /**
- * `docker service rollback` for each service, except one Swarm is already
- * rolling back or rolled back itself (failure_action: rollback): rolling
- * that back again would return it to the failed spec. Then waits for them.
+ * `docker service rollback` for each service, except one Swarm rolled back
+ * itself (failure_action: rollback): rolling that back again would return
+ * it to the failed spec. Then waits for them.
  */
 export function rollbackServices(services: string[], timeout: number): Command {
-  return sh`for s in ${services}; do
-  case "$(docker service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' "$s")" in
+  // A service still updating may yet be rolled back by Swarm itself (failure_action: rollback): asking for a
+  // rollback at the same moment would flip it back to the failed spec, so each is left to settle first (bounded).
+  return sh`settle=$(( $(date +%s) + ${timeout} ))
+state() { docker service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' "$1"; }
+for s in ${services}; do
+  while case "$(state "$s")" in updating|rollback_started) [ "$(date +%s)" -lt "$settle" ] ;; *) false ;; esac; do sleep 1; done
+  case "$(state "$s")" in
     rollback_started|rollback_completed) ;;
     *) docker service rollback --detach "$s" >/dev/null || echo "rollback of $s refused" >&2 ;;
   esac
