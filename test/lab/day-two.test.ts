@@ -53,8 +53,8 @@ before(async () => {
   ORIGINAL = /WEB_IMAGE: (\S+)/.exec(text)![1]!;
   POSTGRES = /POSTGRES_IMAGE: (\S+)/.exec(text)![1]!;
   images = await pushWebVariants();
-  // A converged lab is reused; nodes another suite left in any other state are reset first.
-  if ((await site()).code !== 0) {
+  // A converged lab running the stack's own images is reused; nodes left in any other state are reset first.
+  if ((await site()).code !== 0 || (await imageOf('lab_web').catch(() => '')) !== ORIGINAL) {
     resetLab();
     const r = await site();
     assert.equal(r.code, 0, `site.ts converges the lab:\n${r.stdout.split('\n').filter((l) => /failed|error/i.test(l)).join('\n')}`);
