@@ -12,15 +12,19 @@ import type { Finding } from '../lib/daily/findings.ts';
 import { alignColumns } from '../lib/ui/columns.ts';
 import { onFirstManager } from '../roles/common.ts';
 
-const failing = (f: Finding[]) => f.some((x) => x.level === 'fail');
+const failing = (f: Finding[]) => f.filter((x) => x.level === 'fail');
+const READINGS = ['node', 'swarm', 'backup age'];
 let json = false;
 
+/** Every reading's findings; a host that could not be read at all is a failure of its own. */
 function findings(rows: OutcomeRow[]): Finding[] {
-  return rows.flatMap((r): Finding[] => {
-    if (Array.isArray(r.outcome.result)) return r.outcome.result as Finding[];
-    if (r.outcome.status === 'skipped') return [];
-    return [{ area: 'reachable', subject: r.host, level: 'fail', detail: r.outcome.msg ?? r.outcome.status }];
-  });
+  return rows
+    .filter((r) => READINGS.includes(r.task.name))
+    .flatMap((r): Finding[] => {
+      if (Array.isArray(r.outcome.result)) return r.outcome.result as Finding[];
+      if (r.outcome.status === 'skipped') return [];
+      return [{ area: 'reachable', subject: r.host, level: 'fail', detail: r.outcome.msg ?? r.outcome.status }];
+    });
 }
 
 function report(rows: OutcomeRow[]): string {
@@ -31,34 +35,43 @@ function report(rows: OutcomeRow[]): string {
   return alignColumns([['', 'area', 'subject', 'detail'], ...sorted.map((f) => [f.level.toUpperCase(), f.area, f.subject, f.detail])]);
 }
 
+const schema = z.object({
+  daily_tls_endpoints: z.array(z.string()).default([]),
+  backup_items: z.array(z.unknown()).default([]),
+  backup_root: z.string().default('/volume1/backup'),
+});
+
 await runPlaybook(
   (opts) => {
     json = opts.json;
     return [
+      // One play, readings first and the verdict last: a failed reading must not stop a host's other readings.
       definePlay({
-        name: 'nodes',
+        name: 'daily check',
         hosts: 'all',
-        tasks: ({ task }) => [task({ name: 'node', op: (h) => ops.daily.node({ host: h.name }), failedWhen: failing })],
-      }),
-      definePlay({
-        name: 'swarm',
-        hosts: 'managers',
-        schema: z.object({ daily_tls_endpoints: z.array(z.string()).default([]) }),
-        tasks: ({ task }) => [task({ name: 'swarm', ...onFirstManager('the swarm is read'), op: (h) => ops.daily.swarm({ tlsEndpoints: h.vars.daily_tls_endpoints }), failedWhen: failing })],
-      }),
-      definePlay({
-        name: 'backups',
-        hosts: 'all',
-        schema: z.object({ backup_items: z.array(z.unknown()).default([]), backup_root: z.string().default('/volume1/backup') }),
-        tasks: ({ task }) => [
-          task({
+        schema,
+        tasks: ({ task }) => {
+          const node = task({ name: 'node', op: (h) => ops.daily.node({ host: h.name }) });
+          const swarm = task({ name: 'swarm', ...onFirstManager('the swarm is read'), op: (h) => ops.daily.swarm({ tlsEndpoints: h.vars.daily_tls_endpoints }) });
+          const backup = task({
             name: 'backup age',
             when: (h) => h.vars.backup_items.length > 0,
             whenReason: 'no backup_items here',
             op: (h) => ops.daily.backup({ host: h.name, root: h.vars.backup_root }),
-            failedWhen: failing,
-          }),
-        ],
+          });
+          return [
+            node,
+            swarm,
+            backup,
+            task({
+              name: 'verdict',
+              op: (h) => {
+                const bad = failing([...(h.result(node) ?? []), ...(h.result(swarm) ?? []), ...(h.result(backup) ?? [])]);
+                return ops.assert({ that: bad.length === 0, message: `failed: ${bad.map((b) => `${b.subject} ${b.detail}`).join('; ')}`, success: 'nothing failed' });
+              },
+            }),
+          ];
+        },
       }),
     ];
   },
