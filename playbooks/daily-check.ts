@@ -6,10 +6,10 @@
 // A table (or, with --json, the findings as JSON in the report event);
 // exits 2 when anything fails.
 //   npx tsx playbooks/daily-check.ts [-i inventory] [--json]
-import { definePlay, ops, runPlaybook, z } from '../lib/index.ts';
-import type { OutcomeRow } from '../lib/cli/main.ts';
-import type { Finding } from '../lib/daily/findings.ts';
-import { alignColumns } from '../lib/ui/columns.ts';
+import { definePlay, ops, runPlaybook, z } from 'rigger-ops';
+import type { OutcomeRow } from 'rigger-ops/lib/cli/main';
+import type { Finding } from 'rigger-ops/lib/daily/findings';
+import { alignColumns } from 'rigger-ops/lib/ui/columns';
 import { onFirstManager } from '../roles/common.ts';
 
 const failing = (f: Finding[]) => f.filter((x) => x.level === 'fail');

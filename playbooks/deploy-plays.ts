@@ -1,11 +1,11 @@
 // The plays deploy.ts and rollback.ts share: the operators' pre-checks on
 // the nodes that run the services, then the health-gated rollout on the
 // first manager (lib/strategies/health-gated.ts).
-import { definePlay, ops, z, type Play, type HostContext, type Task } from '../lib/index.ts';
-import { healthCheckSchema } from '../lib/ops/docker/health.ts';
-import { historyTable, type DeployRecord } from '../lib/strategies/rollout.ts';
-import type { OutcomeRow } from '../lib/cli/main.ts';
-import { alignColumns } from '../lib/ui/columns.ts';
+import { definePlay, ops, z, type Play, type HostContext, type Task } from 'rigger-ops';
+import { healthCheckSchema } from 'rigger-ops/lib/ops/docker/health';
+import { historyTable, type DeployRecord } from 'rigger-ops/lib/strategies/rollout';
+import type { OutcomeRow } from 'rigger-ops/lib/cli/main';
+import { alignColumns } from 'rigger-ops/lib/ui/columns';
 import { deployer, onFirstManager } from '../roles/common.ts';
 
 const schema = z.object({

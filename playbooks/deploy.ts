@@ -7,7 +7,7 @@
 //   npx tsx playbooks/deploy.ts SERVICE=REF [SERVICE=REF ...]
 //   npx tsx playbooks/deploy.ts --stack NAME   (every service the stack's file changed, gated the same way)
 //   npx tsx playbooks/deploy.ts --history
-import { definePlay, InputError, runPlaybook } from '../lib/index.ts';
+import { definePlay, InputError, runPlaybook } from 'rigger-ops';
 import { stacks } from '../roles/stacks/index.ts';
 import { historyPlay, historyReport, precheckPlay, rolloutPlay } from './deploy-plays.ts';
 

@@ -1,7 +1,7 @@
 // Node maintenance: drain a swarm node (its tasks move to other nodes, and
 // the run waits until they run there), then bring it back with --undo.
 //   npx tsx playbooks/drain.ts NODE [--undo] [--check]
-import { definePlay, InputError, ops, runPlaybook } from '../lib/index.ts';
+import { definePlay, InputError, ops, runPlaybook } from 'rigger-ops';
 import { onFirstManager } from '../roles/common.ts';
 
 const usage = 'Usage: npx tsx playbooks/drain.ts NODE [--undo] [flags]';

@@ -1,8 +1,8 @@
 // Back to the image a service ran before its last good deploy (or the N-th
 // before, from the run log on the first manager), health-gated like a deploy.
 //   npx tsx playbooks/rollback.ts SERVICE [--to N] [--check --diff]
-import { InputError, runPlaybook } from '../lib/index.ts';
-import { previousImage } from '../lib/strategies/rollout.ts';
+import { InputError, runPlaybook } from 'rigger-ops';
+import { previousImage } from 'rigger-ops/lib/strategies/rollout';
 import { precheckPlay, rolloutPlay } from './deploy-plays.ts';
 
 const usage = 'Usage: npx tsx playbooks/rollback.ts SERVICE [--to N] [flags]';
