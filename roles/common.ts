@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { facts, z, type HostContext } from 'rigger-ops';
 
 /** Variables of the whole cluster that no single role owns. */
@@ -39,3 +40,6 @@ export function unlessDsm(why: string, o: { when?: (h: HostContext<any>) => bool
     },
   };
 }
+
+/** Who runs a deploy, for the run log on the first manager: the login here (SUDO_USER under sudo). */
+export const deployer = () => process.env.SUDO_USER ?? userInfo().username;

@@ -16,3 +16,4 @@ export { assert } from './assert.ts';
 export { each } from './each.ts';
 // The backup and recovery steps (./backup, ./recovery) are imported by their
 // playbooks directly: not re-exported here, so no other playbook loads them.
+export * as daily from './daily/checks.ts';

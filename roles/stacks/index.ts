@@ -1,5 +1,6 @@
 import { defineRole, ops, Secret, z } from 'rigger-ops';
-import { onFirstManager } from '../common.ts';
+import { healthCheckSchema } from 'rigger-ops/lib/ops/docker/health';
+import { deployer, onFirstManager } from '../common.ts';
 
 const stackSpec = z
   .object({
@@ -23,6 +24,13 @@ export const stacksDefaults = z.object({
   /** Image references to replace in every compose file (real -> substitute): the lab's rehearsal maps each real image to its stand-in. */
   stack_images: z.record(z.string(), z.string()).default({}),
   stack_timeout_seconds: z.number().int().min(1).default(300),
+  /** The HTTP checks that gate the restart of services when a secret they use is rotated (the health role reads them too). */
+  health_checks: z.array(healthCheckSchema).default([]),
+  /** Health retries after a deploy changed services: attempts after the first, and seconds between them. */
+  stack_health_retries: z.number().int().min(0).default(10),
+  stack_health_delay_seconds: z.number().min(0).default(3),
+  /** Deploy only these stacks of `stacks` (deploy.ts --stack NAME); empty: all. */
+  stacks_only: z.array(z.string()).default([]),
 });
 
 /**
@@ -40,7 +48,11 @@ export const stacks = defineRole({
         task({
           name: 'stack secrets',
           ...onManager,
-          op: (h) => ops.each('stack secrets', Object.entries(h.vars.stack_secrets).map(([name, value]) => ops.docker.secret({ name, value }))),
+          op: (h) =>
+            ops.each(
+              'stack secrets',
+              Object.entries(h.vars.stack_secrets).map(([name, value]) => ops.docker.secret({ name, value, checks: h.vars.health_checks, timeoutSeconds: h.vars.stack_timeout_seconds, user: deployer() })),
+            ),
         }),
         task({
           name: 'stacks deployed',
@@ -48,7 +60,7 @@ export const stacks = defineRole({
           op: (h) =>
             ops.each(
               'stacks',
-              h.vars.stacks.map((s) =>
+              h.vars.stacks.filter((s) => h.vars.stacks_only.length === 0 || h.vars.stacks_only.includes(s.name)).map((s) =>
                 ops.docker.stack({
                   name: s.name,
                   file: s.file,
@@ -56,6 +68,9 @@ export const stacks = defineRole({
                   prune: s.prune,
                   images: h.vars.stack_images,
                   timeoutSeconds: h.vars.stack_timeout_seconds,
+                  checks: h.vars.health_checks,
+                  healthRetries: h.vars.stack_health_retries,
+                  healthDelaySeconds: h.vars.stack_health_delay_seconds,
                 }),
               ),
             ),

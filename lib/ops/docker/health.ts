@@ -29,7 +29,7 @@ const SERVICE_MARK = '@@service';
  * asks each node that runs one of its tasks (right for both host-mode
  * ports and the routing mesh). Runs on a manager.
  */
-function probeScript(checks: z.output<typeof healthCheckSchema>[]) {
+export function healthProbeScript(checks: z.output<typeof healthCheckSchema>[]) {
   const lines = checks.map(
     (c) => sh`echo ${`${SERVICE_MARK} ${c.service}`}
 for node in $(docker service ps ${c.service} --filter desired-state=running --format '{{.Node}}' 2>/dev/null | sort -u); do
@@ -88,7 +88,7 @@ export const serviceHealth = defineOp({
   schema: z.object({ checks: z.array(healthCheckSchema).default([]) }).strict(),
   describe: (p) => `service health (${p.checks.length} HTTP checks)`,
   readOnly: true,
-  probe: (p) => ({ command: probeScript(p.checks), parse: (r: ExecResult) => parseHealth(r.stdout.toString('utf8'), p.checks) }),
+  probe: (p) => ({ command: healthProbeScript(p.checks), parse: (r: ExecResult) => parseHealth(r.stdout.toString('utf8'), p.checks) }),
   decide: (_p, rows: ServiceHealth[] | { error: string }): Decision<ServiceHealth[]> => {
     if (!Array.isArray(rows)) return { kind: 'fail', reason: `cannot list services: ${rows.error}` };
     const bad = rows.filter((r) => !r.healthy);

@@ -6,3 +6,6 @@ export type { StackResult } from './stack.ts';
 export { parseCompose, interpolate, externalNetworks, externalSecrets } from './compose.ts';
 export { serviceHealth, healthTable, allHealthy, healthCheckSchema } from './health.ts';
 export type { ServiceHealth } from './health.ts';
+export { deploy } from './deploy.ts';
+export { deployHistory } from './deploy-history.ts';
+export { deployPrecheck } from './deploy-precheck.ts';

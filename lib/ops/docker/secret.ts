@@ -1,9 +1,12 @@
 import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import { z } from '../../core/zod.ts';
 import { sh } from '../../core/command.ts';
-import { defineOp, type Decision } from '../../core/op.ts';
+import { defineOp, type Decision, type Remote } from '../../core/op.ts';
 import { Secret } from '../../core/secret.ts';
 import type { ExecResult } from '../../transport/types.ts';
+import { gatedRollout } from '../../strategies/health-gated.ts';
+import { currentVersion, secretAddArg, versionName, versionOf, type SecretRef } from '../../strategies/secret-versions.ts';
+import { healthCheckSchema } from './health.ts';
 
 /**
  * Swarm secrets cannot be read back, so the secret carries a label with a
@@ -28,31 +31,112 @@ const schema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a secret name: letters, digits, _ . -'),
     value: z.instanceof(Secret, { message: 'a Secret (a !vault value in the inventory, or secret("..."))' }),
+    /** HTTP checks that gate the restart of the services using it (the inventory's health_checks). */
+    checks: z.array(healthCheckSchema).default([]),
+    retries: z.number().int().min(0).default(10),
+    delaySeconds: z.number().min(0).default(3),
+    timeoutSeconds: z.number().int().min(1).default(300),
+    user: z.string().default('unknown'),
   })
   .strict();
+type Params = z.output<typeof schema>;
 
-/** A swarm secret from an inventory Secret; its value goes on stdin only. */
+interface SecretState {
+  noSwarm?: boolean;
+  /** Every version of this secret and its labels. */
+  versions: Record<string, Record<string, string>>;
+  /** Services whose spec references a version of it, and how. */
+  users: { service: string; ref: SecretRef }[];
+}
+
+export function parseSecretState(name: string, text: string): SecretState {
+  const state: SecretState = { versions: {}, users: [] };
+  for (const line of text.split('\n')) {
+    if (line.startsWith('@@noswarm')) state.noSwarm = true;
+    else if (line.startsWith('@@secret ')) {
+      const [, secret = '', ...labels] = line.split(' ');
+      state.versions[secret] = (JSON.parse(labels.join(' ') || 'null') ?? {}) as Record<string, string>;
+    } else if (line.startsWith('{')) {
+      const spec = JSON.parse(line) as { Name: string; TaskTemplate?: { ContainerSpec?: { Secrets?: SecretRef[] } } };
+      for (const ref of spec.TaskTemplate?.ContainerSpec?.Secrets ?? []) if (versionOf(name, ref.SecretName) !== undefined) state.users.push({ service: spec.Name, ref });
+    }
+  }
+  return state;
+}
+
+const probe = (name: string) =>
+  sh`if ! names=$(docker secret ls --format '{{.Name}}' 2>/dev/null); then echo @@noswarm; exit 0; fi
+for s in $names; do case "$s" in ${name}|${name}_v[0-9]*) echo "@@secret $s $(docker secret inspect --format '{{json .Spec.Labels}}' "$s")" ;; esac; done
+ids=$(docker service ls -q); [ -z "$ids" ] || docker service inspect --format '{{json .Spec}}' $ids`;
+
+const create = (p: Params, version: string) => sh`docker secret create --label ${`${DIGEST_LABEL}=${digest(p.value.reveal())}`} ${version} - >/dev/null`.withStdin(p.value);
+
+/** The versions of the secret that no service references after the rotation. */
+async function removeUnused(p: Params, keep: string, remote: Remote): Promise<string[]> {
+  const s = parseSecretState(p.name, (await remote.check(probe(p.name))).stdout.toString('utf8'));
+  const used = new Set(s.users.map((u) => u.ref.SecretName));
+  const unused = Object.keys(s.versions).filter((v) => v !== keep && !used.has(v));
+  if (unused.length) await remote.check(sh`docker secret rm ${unused} >/dev/null`);
+  return unused;
+}
+
+export interface SecretResult {
+  name: string;
+  /** The version services use now. */
+  version: string;
+  restarted: string[];
+  removed: string[];
+}
+
+/**
+ * A swarm secret from an inventory Secret; its value goes on stdin only. A
+ * changed value becomes a new version (NAME_vN) and every service using the
+ * old one is re-pointed to it, health-gated like a deploy (rolled back on
+ * failure); then the versions no service uses are removed. A service keeps
+ * reading the same file (/run/secrets/NAME), so nothing else changes.
+ */
 export const secret = defineOp({
   kind: 'docker.secret',
   schema,
   describe: (p) => `secret ${p.name}`,
-  probe: (p) => ({
-    command: sh`docker secret inspect ${p.name} --format '{{json .Spec.Labels}}' 2>/dev/null || echo @@missing`,
-    parse: (r: ExecResult) => r.stdout.toString('utf8').trim(),
-  }),
-  decide: (p, text: string): Decision<{ name: string }> => {
-    const result = { name: p.name };
-    const create = sh`docker secret create --label ${`${DIGEST_LABEL}=${digest(p.value.reveal())}`} ${p.name} - >/dev/null`.withStdin(p.value);
-    if (text === '@@missing') return { kind: 'change', msg: `create secret ${p.name}`, commands: [create], result: () => result, checkResult: result };
-    const labels = (JSON.parse(text || 'null') ?? {}) as Record<string, string>;
-    if (digestMatches(p.value.reveal(), labels[DIGEST_LABEL])) return { kind: 'ok', result };
-    // A secret in use cannot be removed: Docker's own error names the services.
+  probe: (p) => ({ command: probe(p.name), parse: (r: ExecResult) => parseSecretState(p.name, r.stdout.toString('utf8')) }),
+  decide: (p, s: SecretState): Decision<SecretResult> => {
+    const current = currentVersion(p.name, Object.keys(s.versions));
+    if (!current) {
+      const result = { name: p.name, version: p.name, restarted: [], removed: [] };
+      return { kind: 'change', msg: `create secret ${p.name}`, commands: [create(p, p.name)], result: () => result, checkResult: result };
+    }
+    if (digestMatches(p.value.reveal(), s.versions[current]?.[DIGEST_LABEL])) return { kind: 'ok', result: { name: p.name, version: current, restarted: [], removed: [] } };
+    const next = versionName(p.name, (versionOf(p.name, current) ?? 1) + 1);
+    const users = s.users.filter((u) => u.ref.SecretName !== next);
+    const services = [...new Set(users.map((u) => u.service))].sort();
     return {
       kind: 'change',
-      msg: `replace secret ${p.name} (its value changed)`,
-      commands: [sh`docker secret rm ${p.name} >/dev/null`, create],
-      result: () => result,
-      checkResult: result,
+      msg: `rotate secret ${p.name}: new version ${next}; ${services.length ? `restarts ${services.join(', ')} (health-gated)` : 'no service uses it'}`,
+      diff: { kind: 'summary', lines: [`+ secret ${next}`, ...users.map((u) => `~ ${u.service}: secret ${u.ref.SecretName} -> ${next} (restarts)`)] },
+      apply: async (remote) => {
+        await remote.check(create(p, next));
+        if (users.length) {
+          try {
+            await gatedRollout(remote, {
+              action: `rotate secret ${p.name}`,
+              user: p.user,
+              changes: users.map((u) => ({ name: u.service, from: `secret ${u.ref.SecretName}`, to: `secret ${next}`, args: ['--secret-rm', u.ref.SecretName, '--secret-add', secretAddArg(next, u.ref)] })),
+              checks: p.checks,
+              retries: p.retries,
+              delaySeconds: p.delaySeconds,
+              timeoutSeconds: p.timeoutSeconds,
+            });
+          } catch (err) {
+            // The services are back on the old version: the new one is unused.
+            await remote.run(sh`docker secret rm ${next} >/dev/null`);
+            throw err;
+          }
+        }
+        return { name: p.name, version: next, restarted: services, removed: await removeUnused(p, next, remote) };
+      },
+      checkResult: { name: p.name, version: next, restarted: services, removed: [] },
     };
   },
 });
+

@@ -9,6 +9,10 @@ import type { ExecResult } from '../../transport/types.ts';
 import { jsonEqual } from '../files/json-merge.ts';
 import { atomicWrite } from '../files/write-file.ts';
 import { interpolate, parseCompose, type Compose } from './compose.ts';
+import { convergeWait, rollbackServices } from './converge.ts';
+import { healthCheckSchema } from './health.ts';
+import { healthGate, unhealthy } from '../../strategies/health-gated.ts';
+import { currentVersion } from '../../strategies/secret-versions.ts';
 
 /**
  * What rigger recorded on the manager after its last deploy of a stack: the
@@ -38,6 +42,10 @@ const schema = z
     prune: z.boolean().default(false),
     /** How long to wait for every service to reach its replica count after a deploy. */
     timeoutSeconds: z.number().int().min(1).default(300),
+    /** HTTP checks (the inventory's health_checks) that gate the services a deploy changed; a failure rolls the whole deploy back. */
+    checks: z.array(healthCheckSchema).default([]),
+    healthRetries: z.number().int().min(0).default(10),
+    healthDelaySeconds: z.number().min(0).default(3),
     /** Deploy only these services of the file (recovery starts the database alone); the rest come with a later full deploy. */
     services: z.array(z.string().min(1)).optional(),
     /**
@@ -184,33 +192,42 @@ export function planStack(p: Params, s: StackState): { lines: string[]; touched:
   return { lines, touched };
 }
 
+/** The stack's services, as a shell word list for convergeWait. */
+const stackServices = (name: string) => sh`$(docker service ls --filter ${label(name)} --format '{{.Name}}')`;
+
 /**
- * Waits until every service of the stack runs its desired replicas and no
- * update is in progress; on timeout prints each lagging service's recent
- * task errors and exits 3.
+ * The whole run goes back: every service this deploy updated returns to
+ * the spec it had before (Swarm keeps it as PreviousSpec), not only the one
+ * that failed, and the op waits until they have converged on it.
  */
-function waitCommand(name: string, timeout: number): Command {
-  return sh`deadline=$(( $(date +%s) + ${timeout} ))
-while :; do
-  lagging=$(docker service ls --filter ${label(name)} --format '{{.Name}} {{.Replicas}}' | awk '{ split($2, a, "/"); if (a[1] != a[2]) print $1 }')
-  ids=$(docker service ls -q --filter ${label(name)})
-  updating=$( [ -n "$ids" ] && docker service inspect --format '{{.Spec.Name}} {{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' $ids | awk '$2 == "updating" || $2 == "rollback_started" { print $1 }')
-  [ -z "$lagging$updating" ] && exit 0
-  if [ "$(date +%s)" -ge "$deadline" ]; then
-    for s in $lagging $updating; do
-      echo "$s: $(docker service ls --filter name=$s --format '{{.Replicas}}') replicas"
-      docker service ps "$s" --no-trunc --format '  {{.Name}} on {{.Node}}: {{.CurrentState}} {{.Error}}' | head -4
-    done >&2
-    exit 3
-  fi
-  sleep 1
-done`;
+async function rollBack(services: string[], timeout: number, remote: Remote): Promise<string> {
+  if (services.length === 0) return 'nothing to roll back (every changed service was new)';
+  const r = await remote.run(rollbackServices(services, timeout));
+  return r.code === 0 ? `rolled back ${services.join(', ')} to their previous specs` : `rolling back ${services.join(', ')} failed too:\n${r.stderr.toString('utf8').trim()}`;
+}
+
+/**
+ * The compose text with each external secret pointed at its newest version
+ * (NAME_vN after a rotation, lib/ops/docker/secret.ts), so a deploy keeps
+ * services on the value they were rotated to.
+ */
+async function withSecretVersions(p: Params, remote: Remote): Promise<string> {
+  const external = Object.entries(p.parsed.secrets ?? {}).filter(([, v]) => 'external' in v && v.external);
+  if (external.length === 0) return p.rendered;
+  const names = (await remote.check(sh`docker secret ls --format '{{.Name}}'`)).stdout.toString('utf8').split('\n').filter(Boolean);
+  const doc = parseDocument(p.rendered);
+  for (const [key, v] of external) {
+    const base = (v as { name?: string }).name ?? key;
+    const current = currentVersion(base, names);
+    if (current && current !== base) doc.setIn(['secrets', key, 'name'], current);
+  }
+  return doc.toString();
 }
 
 async function deploy(p: Params, before: Map<string, unknown>, remote: Remote) {
   const args = ['--compose-file', '-', '--resolve-image', 'never', ...(p.prune ? ['--prune'] : [])];
   // The deploy's own output goes to stderr, so stdout is the specs it left, read in the same round trip.
-  const r = await remote.run(sh`docker stack deploy ${args} ${p.name} >&2 && ${specsCommand(p.name)}`.withStdin(p.rendered));
+  const r = await remote.run(sh`docker stack deploy ${args} ${p.name} >&2 && ${specsCommand(p.name)}`.withStdin(await withSecretVersions(p, remote)));
   if (r.code !== 0) throw new OpFailure(`docker stack deploy ${p.name} failed:\n${r.stderr.toString('utf8').trim()}`, r);
   const after = parseSpecs(r.stdout.toString('utf8'));
   const desired = definitions(p);
@@ -221,9 +238,19 @@ async function deploy(p: Params, before: Map<string, unknown>, remote: Remote) {
   const text = JSON.stringify(record);
   await remote.check(Command.join([sh`mkdir -p /var/lib/rigger/stacks && chmod 700 /var/lib/rigger/stacks`, atomicWrite(stackRecordPath(p.name), Buffer.from(text), sha(text), '0600', {})]));
   const changed = [...new Set([...before.keys(), ...after.keys()])].filter((n) => !jsonEqual(before.get(n), after.get(n)));
-  const w = await remote.run(waitCommand(p.name, p.timeoutSeconds));
+  const w = await remote.run(convergeWait(stackServices(p.name), sh`${changed.filter((n) => after.has(n))}`, p.timeoutSeconds));
+  const updated = changed.filter((n) => before.has(n) && after.has(n));
   if (w.code !== 0) {
-    throw new OpFailure(`stack ${p.name}: services did not reach their replicas within ${p.timeoutSeconds} s:\n${w.stderr.toString('utf8').trim()}`, w);
+    const back = await rollBack(updated, p.timeoutSeconds, remote);
+    throw new OpFailure(`stack ${p.name} did not converge:\n${w.stderr.toString('utf8').trim()}\n${back}`, w);
+  }
+  const gated = changed.filter((n) => after.has(n));
+  if (p.checks.some((c) => gated.includes(c.service))) {
+    const gate = await healthGate(remote, gated, { checks: p.checks, retries: p.healthRetries, delaySeconds: p.healthDelaySeconds });
+    if (!gate.ok) {
+      const back = await rollBack(updated, p.timeoutSeconds, remote);
+      throw new OpFailure(`stack ${p.name}: health check failed after ${p.healthRetries + 1} attempts: ${unhealthy(gate.rows)}\n${back}`);
+    }
   }
   return { services: [...after.keys()].sort(), changed: changed.sort() };
 }

@@ -175,3 +175,4 @@ export const nodeLabels = defineOp({
     return todo.length === 0 ? { kind: 'ok', result: current } : setAll(current, todo);
   },
 });
+export { nodeAvailability } from './node-availability.ts';

@@ -1,0 +1,116 @@
+/**
+ * The daily check's verdicts: pure parsers of what the nodes and the
+ * manager print, and the thresholds the operators use (disk warn 80 %,
+ * fail 85 %; certificates warn under 30 days; the newest verified backup
+ * set fails over 26 h). No I/O here.
+ */
+
+export type Level = 'pass' | 'warn' | 'fail';
+
+export interface Finding {
+  area: string;
+  subject: string;
+  level: Level;
+  detail: string;
+}
+
+export const DAY_MS = 24 * 3600_000;
+
+export interface Thresholds {
+  diskWarn: number;
+  diskFail: number;
+  memWarnPercent: number;
+  certWarnDays: number;
+  backupMaxHours: number;
+}
+
+export const DEFAULT_THRESHOLDS: Thresholds = { diskWarn: 80, diskFail: 85, memWarnPercent: 10, certWarnDays: 30, backupMaxHours: 26 };
+
+/** Pseudo file systems and runtime trees that are not disks an operator fills. */
+const PSEUDO = new Set(['proc', 'sysfs', 'cgroup', 'cgroup2', 'devpts', 'devtmpfs', 'mqueue', 'securityfs', 'debugfs', 'tracefs', 'pstore', 'bpf', 'configfs', 'fusectl', 'hugetlbfs', 'nsfs', 'autofs', 'binfmt_misc', 'squashfs']);
+const RUNTIME = /^\/(proc|sys|dev|run)(\/|$)|^\/var\/lib\/docker\/.+|^\/etc\/(hostname|hosts|resolv\.conf)$/;
+
+/** A node's own report: sections marked @@name, as the node probe prints them. */
+export function sections(text: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  let cur = '';
+  for (const line of text.split('\n')) {
+    const m = /^@@(\w+)(?: (.*))?$/.exec(line);
+    if (m) {
+      cur = m[1]!;
+      out[cur] = m[2] !== undefined ? [m[2]] : [];
+    } else if (cur && line.trim()) out[cur]!.push(line);
+  }
+  return out;
+}
+
+export function nodeFindings(host: string, text: string, t: Thresholds = DEFAULT_THRESHOLDS): Finding[] {
+  const s = sections(text);
+  const f: Finding[] = [];
+  for (const line of s.df ?? []) {
+    const [mount = '', type = '', pct = ''] = line.trim().split(/\s+/);
+    if (PSEUDO.has(type) || RUNTIME.test(mount)) continue;
+    const use = Number(pct.replace('%', ''));
+    if (!Number.isFinite(use)) continue;
+    const level: Level = use >= t.diskFail ? 'fail' : use >= t.diskWarn ? 'warn' : 'pass';
+    f.push({ area: 'disk', subject: `${host}:${mount}`, level, detail: `${use}% used${level === 'pass' ? '' : ` (warn ${t.diskWarn}%, fail ${t.diskFail}%)`}` });
+  }
+  const mem = Object.fromEntries((s.mem ?? []).map((l) => l.split(/\s+/)).map(([k = '', v = '0']) => [k.replace(':', ''), Number(v)]));
+  if (mem.MemTotal) {
+    const pct = Math.round((100 * (mem.MemAvailable ?? 0)) / mem.MemTotal);
+    f.push({ area: 'memory', subject: host, level: pct < t.memWarnPercent ? 'warn' : 'pass', detail: `${Math.round((mem.MemAvailable ?? 0) / 1024)} MB available (${pct}%)` });
+  }
+  const [load = '', cpus = '1'] = s.load ?? [];
+  const load1 = Number(load.split(' ')[0]);
+  if (Number.isFinite(load1)) f.push({ area: 'load', subject: host, level: load1 > 2 * Number(cpus) ? 'warn' : 'pass', detail: `${load.split(' ').slice(0, 3).join(' ')} on ${cpus} CPUs` });
+  const count = Number((s.jcount ?? ['0'])[0]);
+  const top = (s.journal ?? []).slice(0, 3).map((l) => l.trim()).join(' | ');
+  f.push({ area: 'journal', subject: host, level: count > 0 ? 'warn' : 'pass', detail: count > 0 ? `${count} errors in 24 h; top: ${top}` : 'no errors in 24 h' });
+  return f;
+}
+
+/** `docker node ls` lines: "host status availability". */
+export function swarmNodeFindings(lines: string[]): Finding[] {
+  return lines.map((l) => {
+    const [host = '', status = '', availability = ''] = l.trim().split(/\s+/);
+    const level: Level = status !== 'Ready' ? 'fail' : availability !== 'Active' ? 'warn' : 'pass';
+    return { area: 'swarm', subject: host, level, detail: `${status}, ${availability.toLowerCase()}` };
+  });
+}
+
+/**
+ * `docker service ls` lines ("name mode running/desired") and each task's
+ * "service state timestamp": a service short of replicas or scaled to 0
+ * fails; failed tasks in the last 24 h are restarts (a warning).
+ */
+export function serviceFindings(services: string[], tasks: string[], now: number): Finding[] {
+  const restarts = new Map<string, number>();
+  for (const t of tasks) {
+    const [svc = '', state = '', ts = ''] = t.trim().split(/\s+/);
+    if ((state === 'failed' || state === 'rejected') && now - Date.parse(ts) < DAY_MS) restarts.set(svc, (restarts.get(svc) ?? 0) + 1);
+  }
+  return services.flatMap((l) => {
+    const m = /^(\S+) (\S+) (\d+)\/(\d+)/.exec(l.trim());
+    if (!m) return [];
+    const [, name = '', mode = '', run = '0', want = '0'] = m;
+    const r = restarts.get(name) ?? 0;
+    const level: Level = Number(run) < Number(want) || (mode === 'replicated' && want === '0') ? 'fail' : r > 0 ? 'warn' : 'pass';
+    const why = want === '0' && mode === 'replicated' ? 'scaled to 0: nothing serves it' : `${run}/${want} replicas`;
+    return [{ area: 'service', subject: name, level, detail: `${why}; ${r} restarts in 24 h` }];
+  });
+}
+
+/** curl -v's "expire date: Jan  1 00:00:00 2027 GMT" for an HTTPS endpoint. */
+export function certFinding(endpoint: string, expire: string | undefined, now: number, t: Thresholds = DEFAULT_THRESHOLDS): Finding {
+  const at = expire ? Date.parse(expire) : NaN;
+  if (!Number.isFinite(at)) return { area: 'tls', subject: endpoint, level: 'fail', detail: 'no certificate read (unreachable, or not HTTPS)' };
+  const days = Math.floor((at - now) / DAY_MS);
+  return { area: 'tls', subject: endpoint, level: days < 0 ? 'fail' : days < t.certWarnDays ? 'warn' : 'pass', detail: days < 0 ? `expired ${-days} days ago` : `expires in ${days} days` };
+}
+
+/** The newest published set's manifest `created` time; none at all fails too. */
+export function backupFinding(host: string, set: string | undefined, created: string | undefined, now: number, t: Thresholds = DEFAULT_THRESHOLDS): Finding {
+  if (!set || !created || !Number.isFinite(Date.parse(created))) return { area: 'backup', subject: host, level: 'fail', detail: 'no verified backup set' };
+  const hours = (now - Date.parse(created)) / 3600_000;
+  return { area: 'backup', subject: host, level: hours > t.backupMaxHours ? 'fail' : 'pass', detail: `newest verified set ${set}, ${hours.toFixed(1)} h old (fail over ${t.backupMaxHours} h)` };
+}

@@ -1,0 +1,71 @@
+import { z } from '../../core/zod.ts';
+import { Command, sh } from '../../core/command.ts';
+import { defineOp, type Decision } from '../../core/op.ts';
+import type { ExecResult } from '../../transport/types.ts';
+import { backupFinding, certFinding, nodeFindings, sections, serviceFindings, swarmNodeFindings, type Finding } from '../../daily/findings.ts';
+
+const verdict = (what: string, f: Finding[]): Decision<Finding[]> => {
+  const bad = f.filter((x) => x.level !== 'pass');
+  return { kind: 'ok', result: f, msg: bad.length ? `${what}: ${bad.map((b) => `${b.level} ${b.subject} ${b.detail}`).join('; ')}` : `${what}: ${f.length} checks pass` };
+};
+
+/** Disk use per mount, memory, load and the journal's errors of the last 24 h, on one node. */
+export const node = defineOp({
+  kind: 'daily.node',
+  schema: z.object({ host: z.string() }).strict(),
+  describe: () => 'disk, memory, load, journal',
+  readOnly: true,
+  probe: () => ({
+    command: sh`echo @@df; df -P -T 2>/dev/null | awk 'NR > 1 { print $7, $2, $6 }'
+echo @@mem; grep -E '^(MemTotal|MemAvailable):' /proc/meminfo | awk '{ print $1, $2 }'
+echo @@load; cut -d' ' -f1-3 /proc/loadavg; nproc
+echo "@@jcount $(journalctl -p err --since -24h -o cat --no-pager -q 2>/dev/null | wc -l)"
+echo @@journal; journalctl -p err --since -24h -o cat --no-pager -q 2>/dev/null | sort | uniq -c | sort -rn | head -3; true`,
+    parse: (r: ExecResult) => r.stdout.toString('utf8'),
+  }),
+  decide: (p, text: string) => verdict('node', nodeFindings(p.host, text)),
+});
+
+/** Node readiness and availability, every service's replicas and restarts, and HTTPS certificates, read on a manager. */
+export const swarm = defineOp({
+  kind: 'daily.swarm',
+  schema: z.object({ tlsEndpoints: z.array(z.string().regex(/^[A-Za-z0-9.-]+:\d+$/, 'HOST:PORT')).default([]) }).strict(),
+  describe: (p) => `swarm nodes, services${p.tlsEndpoints.length ? `, ${p.tlsEndpoints.length} certificates` : ''}`,
+  readOnly: true,
+  probe: (p) => ({
+    command: Command.join(
+      [
+        sh`echo @@nodes; docker node ls --format '{{.Hostname}} {{.Status}} {{.Availability}}'
+echo @@services; docker service ls --format '{{.Name}} {{.Mode}} {{.Replicas}}'
+echo @@tasks; for s in $(docker service ls -q); do name=$(docker service inspect --format '{{.Spec.Name}}' $s); docker service ps -q --no-trunc $s | xargs -r docker inspect --format "$name {{.Status.State}} {{.Status.Timestamp}}"; done`,
+        ...p.tlsEndpoints.map((e) => sh`echo ${`@@tls ${e}`}; curl -skv -o /dev/null -m 10 ${`https://${e}/`} 2>&1 | sed -n 's/^[*]  *expire date: //p'`),
+      ],
+      '\n',
+    ),
+    parse: (r: ExecResult) => r.stdout.toString('utf8'),
+  }),
+  decide: (p, text: string) => {
+    const now = Date.now();
+    const s = sections(text);
+    const certs = p.tlsEndpoints.map((e) => {
+      const block = text.split(`@@tls ${e}\n`)[1]?.split('\n')[0];
+      return certFinding(e, block && !block.startsWith('@@') ? block : undefined, now);
+    });
+    return verdict('swarm', [...swarmNodeFindings(s.nodes ?? []), ...serviceFindings(s.services ?? [], s.tasks ?? [], now), ...certs]);
+  },
+});
+
+/** The age of the newest verified (published) backup set under the backup root. */
+export const backup = defineOp({
+  kind: 'daily.backup',
+  schema: z.object({ host: z.string(), root: z.string().startsWith('/') }).strict(),
+  describe: (p) => `newest backup set in ${p.root}`,
+  readOnly: true,
+  probe: (p) => ({
+    command: sh`newest=$(for d in ${p.root}/[0-9]*_[0-9]*; do [ -f "$d/manifest.json" ] && basename "$d"; done 2>/dev/null | sort | tail -n1)
+echo "@@set $newest"
+[ -n "$newest" ] && echo "@@created $(grep -o '"created": *"[^"]*"' ${p.root}/"$newest"/manifest.json | head -n1 | cut -d'"' -f4)"; true`,
+    parse: (r: ExecResult) => sections(r.stdout.toString('utf8')),
+  }),
+  decide: (p, s: Record<string, string[]>) => verdict('backup', [backupFinding(p.host, s.set?.[0]?.trim() || undefined, s.created?.[0], Date.now())]),
+});

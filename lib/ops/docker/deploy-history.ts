@@ -1,0 +1,16 @@
+import { z } from '../../core/zod.ts';
+import { sh } from '../../core/command.ts';
+import { defineOp, type Decision } from '../../core/op.ts';
+import type { ExecResult } from '../../transport/types.ts';
+import { HISTORY_FILE } from '../../strategies/health-gated.ts';
+import { parseHistory, type DeployRecord } from '../../strategies/rollout.ts';
+
+/** The deploy run log on the first manager (who deployed what, when, how it ended); read-only. */
+export const deployHistory = defineOp({
+  kind: 'docker.deployHistory',
+  schema: z.object({}).strict(),
+  describe: () => 'deploy history',
+  readOnly: true,
+  probe: () => ({ command: sh`cat ${HISTORY_FILE} 2>/dev/null || true`, parse: (r: ExecResult) => parseHistory(r.stdout.toString('utf8')) }),
+  decide: (_p, records: DeployRecord[]): Decision<DeployRecord[]> => ({ kind: 'ok', result: records, msg: `${records.length} recorded runs` }),
+});

@@ -1,0 +1,52 @@
+import { z } from '../../core/zod.ts';
+import { Command, sh } from '../../core/command.ts';
+import { defineOp, type Decision } from '../../core/op.ts';
+import type { ExecResult } from '../../transport/types.ts';
+
+interface NodeRoom {
+  runs: string[];
+  /** Mount point -> use in percent. */
+  disks: Record<string, number>;
+  memAvailableMb: number;
+}
+
+export function parseRoom(text: string): NodeRoom {
+  const room: NodeRoom = { runs: [], disks: {}, memAvailableMb: 0 };
+  for (const line of text.split('\n')) {
+    const [kind, a = '', b = ''] = line.trim().split(/\s+/);
+    if (kind === '@@runs') room.runs.push(a);
+    else if (kind === '@@disk') room.disks[b] = Number(a.replace('%', ''));
+    else if (kind === '@@mem') room.memAvailableMb = Math.floor(Number(a) / 1024);
+  }
+  return room;
+}
+
+/**
+ * The operators' pre-checks before an update, on each node that runs a task
+ * of one of the services: disk use of / and /var/lib/docker under the limit
+ * and enough free memory for a new task. Nodes running none are skipped.
+ */
+export const deployPrecheck = defineOp({
+  kind: 'docker.deployPrecheck',
+  schema: z.object({ services: z.array(z.string().min(1)).min(1), maxDiskPercent: z.number().default(85), minFreeMemMb: z.number().default(1024) }).strict(),
+  describe: (p) => `room for ${p.services.join(', ')}`,
+  readOnly: true,
+  probe: (p) => ({
+    command: Command.join(
+      [
+        ...p.services.map((s) => sh`[ -n "$(docker ps -q --filter ${`label=com.docker.swarm.service.name=${s}`} 2>/dev/null)" ] && echo ${`@@runs ${s}`}`),
+        sh`df -P / /var/lib/docker 2>/dev/null | awk 'NR > 1 { print "@@disk", $5, $6 }'; awk '/^MemAvailable:/ { print "@@mem", $2 }' /proc/meminfo; true`,
+      ],
+      '\n',
+    ),
+    parse: (r: ExecResult) => parseRoom(r.stdout.toString('utf8')),
+  }),
+  decide: (p, room: NodeRoom): Decision<NodeRoom> => {
+    if (room.runs.length === 0) return { kind: 'skip', reason: `runs no task of ${p.services.join(', ')}` };
+    const full = Object.entries(room.disks).filter(([, pct]) => pct >= p.maxDiskPercent);
+    const problems = [...full.map(([m, pct]) => `disk ${m} ${pct}% used (limit ${p.maxDiskPercent}%)`), ...(room.memAvailableMb < p.minFreeMemMb ? [`${room.memAvailableMb} MB memory free (needs ${p.minFreeMemMb} MB)`] : [])];
+    if (problems.length) return { kind: 'fail', reason: problems.join('; ') };
+    const disks = Object.entries(room.disks).map(([m, pct]) => `${m} ${pct}%`).join(', ');
+    return { kind: 'ok', result: room, msg: `runs ${room.runs.join(', ')}; disk ${disks}; ${room.memAvailableMb} MB free` };
+  },
+});

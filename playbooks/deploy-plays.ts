@@ -1,0 +1,83 @@
+// The plays deploy.ts and rollback.ts share: the operators' pre-checks on
+// the nodes that run the services, then the health-gated rollout on the
+// first manager (lib/strategies/health-gated.ts).
+import { definePlay, ops, z, type Play, type HostContext, type Task } from 'rigger-ops';
+import { healthCheckSchema } from 'rigger-ops/lib/ops/docker/health';
+import { historyTable, type DeployRecord } from 'rigger-ops/lib/strategies/rollout';
+import type { OutcomeRow } from 'rigger-ops/lib/cli/main';
+import { alignColumns } from 'rigger-ops/lib/ui/columns';
+import { deployer, onFirstManager } from '../roles/common.ts';
+
+const schema = z.object({
+  health_checks: z.array(healthCheckSchema).default([]),
+  /** Bounded health retries after an update: attempts after the first, and seconds between them. */
+  deploy_health_retries: z.number().int().min(0).default(10),
+  deploy_health_delay_seconds: z.number().min(0).default(3),
+  deploy_timeout_seconds: z.number().int().min(1).default(300),
+  deploy_max_disk_percent: z.number().default(85),
+  deploy_min_free_mem_mb: z.number().default(1024),
+});
+
+export function precheckPlay(services: string[]): Play {
+  return definePlay({
+    name: 'deploy pre-checks',
+    hosts: 'managers:workers',
+    schema,
+    tasks: ({ task }) => [
+      task({
+        name: 'room on the nodes that run it',
+        op: (h) => ops.docker.deployPrecheck({ services, maxDiskPercent: h.vars.deploy_max_disk_percent, minFreeMemMb: h.vars.deploy_min_free_mem_mb }),
+      }),
+    ],
+  });
+}
+
+type Target = { name: string; image: string };
+
+/** The rollout; `targets` may depend on an earlier task's result on the manager (rollback reads the run log first). */
+export function rolloutPlay(action: string, targets: (h: HostContext<z.output<typeof schema>>, history: Task<DeployRecord[]>) => Target[]): Play {
+  return definePlay({
+    name: action,
+    hosts: 'managers',
+    schema,
+    // A pre-check failure on any node stops the run before the manager changes anything.
+    anyErrorsFatal: true,
+    tasks: ({ task }) => {
+      const history = task({ name: 'deploy history', ...onFirstManager('the run log lives'), op: () => ops.docker.deployHistory({}) });
+      return [
+        history,
+        task({
+          name: `${action} health-gated`,
+          ...onFirstManager('services are updated'),
+          op: (h) =>
+            ops.docker.deploy({
+              services: targets(h, history),
+              checks: h.vars.health_checks,
+              retries: h.vars.deploy_health_retries,
+              delaySeconds: h.vars.deploy_health_delay_seconds,
+              timeoutSeconds: h.vars.deploy_timeout_seconds,
+              user: deployer(),
+              action,
+            }),
+        }),
+      ];
+    },
+  });
+}
+
+export function historyPlay(): Play {
+  return definePlay({
+    name: 'deploy history',
+    hosts: 'managers',
+    tasks: ({ task }) => [task({ name: 'deploy history', ...onFirstManager('the run log lives'), op: () => ops.docker.deployHistory({}) })],
+  });
+}
+
+/** The run log as a table (deploy.ts --history). */
+export function historyReport(rows: OutcomeRow[]): string {
+  const read = rows.find((r) => r.task.name === 'deploy history' && Array.isArray(r.outcome.result));
+  if (!read) return 'no run log read: see the errors above';
+  const records = read.outcome.result as DeployRecord[];
+  if (records.length === 0) return 'no deploys recorded yet';
+  return alignColumns([['when', 'who', 'action', 'outcome', 'services', 'problem'], ...historyTable(records)]);
+}
