@@ -42,7 +42,7 @@ const schema = z
     prune: z.boolean().default(false),
     /** How long to wait for every service to reach its replica count after a deploy. */
     timeoutSeconds: z.number().int().min(1).default(300),
-    /** HTTP checks (the inventory's health_checks) that gate the services a deploy changed; a failure rolls the whole deploy back. */
+    /** HTTP checks (the inventory's health_checks) that gate the services a deploy updated (new ones are left to the health role); a failure rolls the whole deploy back. */
     checks: z.array(healthCheckSchema).default([]),
     healthRetries: z.number().int().min(0).default(10),
     healthDelaySeconds: z.number().min(0).default(3),
@@ -244,9 +244,11 @@ async function deploy(p: Params, before: Map<string, unknown>, remote: Remote) {
     const back = await rollBack(updated, p.timeoutSeconds, remote);
     throw new OpFailure(`stack ${p.name} did not converge:\n${w.stderr.toString('utf8').trim()}\n${back}`, w);
   }
-  const gated = changed.filter((n) => after.has(n));
-  if (p.checks.some((c) => gated.includes(c.service))) {
-    const gate = await healthGate(remote, gated, { checks: p.checks, retries: p.healthRetries, delaySeconds: p.healthDelaySeconds });
+  // Only updated services are gated: they have a previous spec to go back to. A
+  // service this deploy created has none, and may wait on what later plays make
+  // (an application's database): the health role checks it once the run is done.
+  if (p.checks.some((c) => updated.includes(c.service))) {
+    const gate = await healthGate(remote, updated, { checks: p.checks, retries: p.healthRetries, delaySeconds: p.healthDelaySeconds });
     if (!gate.ok) {
       const back = await rollBack(updated, p.timeoutSeconds, remote);
       throw new OpFailure(`stack ${p.name}: health check failed after ${p.healthRetries + 1} attempts: ${unhealthy(gate.rows)}\n${back}`);
