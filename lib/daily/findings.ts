@@ -30,6 +30,33 @@ export const DEFAULT_THRESHOLDS: Thresholds = { diskWarn: 80, diskFail: 85, memW
 const PSEUDO = new Set(['proc', 'sysfs', 'cgroup', 'cgroup2', 'devpts', 'devtmpfs', 'mqueue', 'securityfs', 'debugfs', 'tracefs', 'pstore', 'bpf', 'configfs', 'fusectl', 'hugetlbfs', 'nsfs', 'autofs', 'binfmt_misc', 'squashfs']);
 const RUNTIME = /^\/(proc|sys|dev|run)(\/|$)|^\/var\/lib\/docker\/.+|^\/etc\/(hostname|hosts|resolv\.conf)$/;
 
+/** Every mount's "mount type use%" line, as `df` prints it (POSIX format, with types); the daily check and deploy's pre-check read the same. */
+export const DF_LINES = `df -P -T 2>/dev/null | awk 'NR > 1 { print $7, $2, $6 }'`;
+
+export interface MountUse {
+  mount: string;
+  type: string;
+  percent: number;
+}
+
+/**
+ * The real mounts among DF_LINES' lines: every file system an operator can
+ * fill (/, /var/lib/docker, a backup disk, a tmpfs someone mounted), not
+ * the kernel's pseudo file systems, the runtime trees, or the container
+ * layers and bind-mounted files under /var/lib/docker and /etc.
+ */
+export function realMounts(lines: string[]): MountUse[] {
+  const out: MountUse[] = [];
+  for (const line of lines) {
+    const [mount = '', type = '', pct = ''] = line.trim().split(/\s+/);
+    if (!mount || PSEUDO.has(type) || RUNTIME.test(mount)) continue;
+    const percent = Number(pct.replace('%', ''));
+    if (pct === '-' || !Number.isFinite(percent)) continue;
+    out.push({ mount, type, percent });
+  }
+  return out;
+}
+
 /** A node's own report: sections marked @@name, as the node probe prints them. */
 export function sections(text: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};
@@ -47,11 +74,7 @@ export function sections(text: string): Record<string, string[]> {
 export function nodeFindings(host: string, text: string, t: Thresholds = DEFAULT_THRESHOLDS): Finding[] {
   const s = sections(text);
   const f: Finding[] = [];
-  for (const line of s.df ?? []) {
-    const [mount = '', type = '', pct = ''] = line.trim().split(/\s+/);
-    if (PSEUDO.has(type) || RUNTIME.test(mount)) continue;
-    const use = Number(pct.replace('%', ''));
-    if (!Number.isFinite(use)) continue;
+  for (const { mount, percent: use } of realMounts(s.df ?? [])) {
     const level: Level = use >= t.diskFail ? 'fail' : use >= t.diskWarn ? 'warn' : 'pass';
     f.push({ area: 'disk', subject: `${host}:${mount}`, level, detail: `${use}% used${level === 'pass' ? '' : ` (warn ${t.diskWarn}%, fail ${t.diskFail}%)`}` });
   }

@@ -73,9 +73,10 @@ test('a service already on the pinned digest plans nothing; a missing service an
   assert.match(unresolved.problems.join(), /cannot resolve r\/web:2/);
 });
 
-test('the pre-check reads which services a node runs, its disks and free memory', () => {
-  const room = parseRoom('@@runs lab_web\n@@disk 86% /\n@@disk 12% /var/lib/docker\n@@mem 2097152\n');
-  assert.deepEqual(room, { runs: ['lab_web'], disks: { '/': 86, '/var/lib/docker': 12 }, memAvailableMb: 2048 });
+test('the pre-check reads which services a node runs, the use of every real mount and free memory', () => {
+  const df = ['/ overlay 86%', '/var/lib/docker ext4 12%', '/volume1 ext4 40%', '/mnt/ai-models nfs4 91%', '/proc proc 0%', '/run tmpfs 3%', '/var/lib/docker/overlay2/abc/merged overlay 86%'];
+  const room = parseRoom(`@@runs lab_web\n${df.map((l) => `@@disk ${l}`).join('\n')}\n@@mem 2097152\n`);
+  assert.deepEqual(room, { runs: ['lab_web'], disks: { '/': 86, '/var/lib/docker': 12, '/volume1': 40, '/mnt/ai-models': 91 }, memAvailableMb: 2048 });
 });
 
 test("a stack's service gets its stack image label moved with the image, so a later stack deploy reverts it", () => {

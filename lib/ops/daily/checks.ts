@@ -1,8 +1,8 @@
 import { z } from '../../core/zod.ts';
-import { Command, sh } from '../../core/command.ts';
+import { Command, raw, sh } from '../../core/command.ts';
 import { defineOp, type Decision } from '../../core/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
-import { backupFinding, certFinding, nodeFindings, sections, serviceFindings, swarmNodeFindings, type Finding } from '../../daily/findings.ts';
+import { backupFinding, certFinding, DF_LINES, nodeFindings, sections, serviceFindings, swarmNodeFindings, type Finding } from '../../daily/findings.ts';
 
 const verdict = (what: string, f: Finding[]): Decision<Finding[]> => {
   const bad = f.filter((x) => x.level !== 'pass');
@@ -16,7 +16,7 @@ export const node = defineOp({
   describe: () => 'disk, memory, load, journal',
   readOnly: true,
   probe: () => ({
-    command: sh`echo @@df; df -P -T 2>/dev/null | awk 'NR > 1 { print $7, $2, $6 }'
+    command: sh`echo @@df; ${raw(DF_LINES)}
 echo @@mem; grep -E '^(MemTotal|MemAvailable):' /proc/meminfo | awk '{ print $1, $2 }'
 echo @@load; cut -d' ' -f1-3 /proc/loadavg; nproc
 echo "@@jcount $(journalctl -p err --since -24h -o cat --no-pager -q 2>/dev/null | wc -l)"

@@ -1,7 +1,8 @@
 import { z } from '../../core/zod.ts';
-import { Command, sh } from '../../core/command.ts';
+import { Command, raw, sh } from '../../core/command.ts';
 import { defineOp, type Decision } from '../../core/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
+import { DF_LINES, realMounts } from '../../daily/findings.ts';
 
 interface NodeRoom {
   runs: string[];
@@ -12,19 +13,23 @@ interface NodeRoom {
 
 export function parseRoom(text: string): NodeRoom {
   const room: NodeRoom = { runs: [], disks: {}, memAvailableMb: 0 };
+  const df: string[] = [];
   for (const line of text.split('\n')) {
-    const [kind, a = '', b = ''] = line.trim().split(/\s+/);
+    const [kind, a = ''] = line.trim().split(/\s+/);
     if (kind === '@@runs') room.runs.push(a);
-    else if (kind === '@@disk') room.disks[b] = Number(a.replace('%', ''));
+    else if (kind === '@@disk') df.push(line.trim().slice(7));
     else if (kind === '@@mem') room.memAvailableMb = Math.floor(Number(a) / 1024);
   }
+  for (const m of realMounts(df)) room.disks[m.mount] = m.percent;
   return room;
 }
 
 /**
  * The operators' pre-checks before an update, on each node that runs a task
- * of one of the services: disk use of / and /var/lib/docker under the limit
- * and enough free memory for a new task. Nodes running none are skipped.
+ * of one of the services: the use of every real mount under the limit (the
+ * daily check's mounts: a full backup disk or NFS mount breaks a task as
+ * surely as a full /) and enough free memory for a new task. Nodes running
+ * none are skipped.
  */
 export const deployPrecheck = defineOp({
   kind: 'docker.deployPrecheck',
@@ -35,7 +40,7 @@ export const deployPrecheck = defineOp({
     command: Command.join(
       [
         ...p.services.map((s) => sh`[ -n "$(docker ps -q --filter ${`label=com.docker.swarm.service.name=${s}`} 2>/dev/null)" ] && echo ${`@@runs ${s}`}`),
-        sh`df -P / /var/lib/docker 2>/dev/null | awk 'NR > 1 { print "@@disk", $5, $6 }'; awk '/^MemAvailable:/ { print "@@mem", $2 }' /proc/meminfo; true`,
+        sh`${raw(DF_LINES)} | sed 's/^/@@disk /'; awk '/^MemAvailable:/ { print "@@mem", $2 }' /proc/meminfo; true`,
       ],
       '\n',
     ),
