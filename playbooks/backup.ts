@@ -5,7 +5,7 @@
 //   npx tsx playbooks/backup.ts --list               every set: date, items, size, status, age; missed nights
 //   npx tsx playbooks/backup.ts --verify SET|latest  re-check a set's checksums and read its dumps in full
 //   npx tsx playbooks/backup.ts --offsite            copy the verified sets to backup_offsite.remote
-//   npx tsx playbooks/backup.ts --install-schedule   timers (or cron.d) on backup_scheduler; --remove-schedule
+//   npx tsx playbooks/backup.ts --install-schedule   the runner and its timers (or cron.d) on backup_scheduler; --remove-schedule
 import { definePlay, InputError, runPlaybook, type Play } from 'rigger-ops';
 import type { OutcomeRow, PlaybookContext } from 'rigger-ops/lib/cli/main';
 import type { CliOptions } from 'rigger-ops/lib/cli/args';
@@ -13,11 +13,11 @@ import { backupVars } from 'rigger-ops/lib/backup/config';
 import { backupHosts } from 'rigger-ops/lib/backup/hosts';
 import type { Listing } from 'rigger-ops/lib/backup/listing';
 import { listReport, verifyReport } from 'rigger-ops/lib/backup/report';
-import { cronToOnCalendar, nextRuns, wallClock } from 'rigger-ops/lib/backup/schedule';
 import type { SetVerdict } from 'rigger-ops/lib/ops/backup/verify';
 import { ops } from 'rigger-ops';
 import { backupOffsite, backupSet } from '../roles/backup/index.ts';
-import { backupSchedule, schedulerFacts, type NextRuns } from '../roles/backup/schedule.ts';
+import { backupJobs } from '../roles/backup/schedule.ts';
+import { schedulePlays, scheduleReport } from './schedule-plays.ts';
 import * as backupOps from 'rigger-ops/lib/ops/backup/index';
 
 const usage = `Usage: npx tsx playbooks/backup.ts [MODE] [flags]
@@ -25,7 +25,7 @@ Modes (one at a time; none takes a set):
       --list                  every set with date, items, size, verified status and age; recent runs; missed nights
       --verify SET|latest     re-check a set: manifest, sha256 of every item, a full read of each dump
       --offsite               copy the verified sets to backup_offsite.remote with rclone
-      --install-schedule      install the timers (cron.d without systemd) on backup_scheduler
+      --install-schedule      install this playbook, the inventory and the timers (cron.d without systemd) on backup_scheduler
       --remove-schedule       remove them
       --scheduled             mark the run as the timer's in the run log (the timers pass it)
 `;
@@ -36,7 +36,7 @@ let mode: (typeof MODES)[number] | 'set' = 'set';
 let hostsForReport: string[] = [];
 let context: PlaybookContext;
 
-function plays(opts: CliOptions, ctx: PlaybookContext): Play[] {
+function plays(opts: CliOptions, ctx: PlaybookContext): Play[] | Promise<Play[]> {
   context = ctx;
   const chosen = MODES.filter((m) => opts.flags[m] !== undefined && opts.flags[m] !== false);
   if (chosen.length > 1) throw new InputError('command line', `one mode at a time: --${chosen.join(' and --')}`);
@@ -68,18 +68,8 @@ function plays(opts: CliOptions, ctx: PlaybookContext): Play[] {
     }
     case 'install-schedule':
     case 'remove-schedule': {
-      const source = hosts[0]!;
-      const scheduler = String(ctx.hostVars(source).backup_scheduler ?? source);
-      if (!ctx.inventory.hostNames().includes(scheduler)) throw new InputError('inventory', `backup_scheduler ${JSON.stringify(scheduler)} is not a host of the inventory`);
-      return [
-        definePlay({
-          name: mode === 'install-schedule' ? 'backup schedule' : 'remove backup schedule',
-          hosts: scheduler,
-          vars: { backup_source_host: source, backup_schedule_state: mode === 'install-schedule' ? 'present' : 'absent' },
-          roles: [backupSchedule],
-          facts: [schedulerFacts],
-        }),
-      ];
+      const install = mode === 'install-schedule';
+      return schedulePlays(opts, ctx, backupJobs(backupVars.parse(ctx.hostVars(hosts[0]!))), install ? 'present' : 'absent', install ? 'backup schedule' : 'remove backup schedule');
     }
   }
 }
@@ -88,22 +78,6 @@ function lastResult<R>(rows: OutcomeRow[], host: string, task: string): R | unde
   return rows.filter((r) => r.host === host && r.task.name === task && r.outcome.result !== undefined).at(-1)?.outcome.result as R | undefined;
 }
 
-function scheduleReport(rows: OutcomeRow[]): string {
-  const row = rows.find((r) => r.task.name === 'next runs' && r.outcome.result !== undefined);
-  if (!row) return mode === 'remove-schedule' ? 'backup schedule removed' : 'no schedule read: see the errors above';
-  const next = row.outcome.result as NextRuns;
-  const v = backupVars.parse(context.hostVars(hostsForReport[0]!));
-  const jobs: [string, string][] = [['rigger-backup', v.backup_schedule]];
-  if (v.backup_offsite) jobs.push(['rigger-backup-offsite', v.offsite_schedule]);
-  const lines = [`${row.host} (${next.systemd ? 'systemd timers' : 'cron.d'}, ${next.timezone}):`];
-  for (const [name, schedule] of jobs) {
-    const runs = nextRuns(schedule, next.timezone, 3).map((d) => wallClock(d, next.timezone));
-    lines.push(`  ${name}: ${schedule}${next.systemd ? ` (OnCalendar=${cronToOnCalendar(schedule)})` : ''}`);
-    lines.push(`    next runs: ${runs.join(', ')}`);
-    lines.push(`    the host says: ${next.next[name] || 'nothing scheduled'}`);
-  }
-  return lines.join('\n');
-}
 
 function report(rows: OutcomeRow[]): string {
   switch (mode) {
@@ -127,7 +101,7 @@ function report(rows: OutcomeRow[]): string {
         .join('\n\n');
     case 'install-schedule':
     case 'remove-schedule':
-      return scheduleReport(rows);
+      return scheduleReport(rows, backupJobs(backupVars.parse(context.hostVars(hostsForReport[0]!))), mode === 'remove-schedule' ? 'backup schedule removed' : undefined);
     default: {
       const lines = hostsForReport.map((h) => {
         const set = rows.find((x) => x.host === h && x.task.name === 'backup set');

@@ -6,15 +6,28 @@
 // A table (or, with --json, the findings as JSON in the report event);
 // exits 2 when anything fails.
 //   npx tsx playbooks/daily-check.ts [-i inventory] [--json]
-import { definePlay, ops, runPlaybook, z } from 'rigger-ops';
+//   npx tsx playbooks/daily-check.ts --install-schedule   run daily (daily_check_schedule) on backup_scheduler, the report to backup_webhook
+//   npx tsx playbooks/daily-check.ts --remove-schedule
+import { definePlay, InputError, ops, runPlaybook, z } from 'rigger-ops';
+import { cronSchedule } from 'rigger-ops/lib/ops/cron/entry';
+import type { ScheduledJob } from 'rigger-ops/lib/scheduled/release';
 import type { OutcomeRow } from 'rigger-ops/lib/cli/main';
 import type { Finding } from 'rigger-ops/lib/daily/findings';
 import { alignColumns } from 'rigger-ops/lib/ui/columns';
 import { onFirstManager } from '../roles/common.ts';
+import { schedulePlays, schedulerOf, scheduleReport } from './schedule-plays.ts';
 
 const failing = (f: Finding[]) => f.filter((x) => x.level === 'fail');
 const READINGS = ['node', 'swarm', 'backup age'];
 let json = false;
+let schedule: { jobs: ScheduledJob[]; removed: boolean } | undefined;
+
+/** The daily run: every result (not only failures) goes to the webhook, as the operators read the check each morning. */
+function dailyJob(vars: Readonly<Record<string, unknown>>): ScheduledJob {
+  const when = cronSchedule.default('0 7 * * *').safeParse(vars.daily_check_schedule);
+  if (!when.success) throw new InputError('inventory', `daily_check_schedule: ${when.error.issues[0]?.message ?? 'not a cron schedule'}`);
+  return { name: 'rigger-daily-check', what: 'daily check', schedule: when.data, args: [], notify: 'always' };
+}
 
 /** Every reading's findings; a host that could not be read at all is a failure of its own. */
 function findings(rows: OutcomeRow[]): Finding[] {
@@ -28,6 +41,7 @@ function findings(rows: OutcomeRow[]): Finding[] {
 }
 
 function report(rows: OutcomeRow[]): string {
+  if (schedule) return scheduleReport(rows, schedule.jobs, schedule.removed ? 'daily check schedule removed' : undefined);
   const all = findings(rows);
   if (json) return JSON.stringify(all);
   const order = { fail: 0, warn: 1, pass: 2 };
@@ -42,8 +56,14 @@ const schema = z.object({
 });
 
 await runPlaybook(
-  (opts) => {
+  (opts, ctx) => {
     json = opts.json;
+    if (opts.flags['install-schedule'] && opts.flags['remove-schedule']) throw new InputError('command line', 'one of --install-schedule and --remove-schedule');
+    if (opts.flags['install-schedule'] || opts.flags['remove-schedule']) {
+      const removed = opts.flags['remove-schedule'] === true;
+      schedule = { jobs: [dailyJob(ctx.hostVars(schedulerOf(ctx).source))], removed };
+      return schedulePlays(opts, ctx, schedule.jobs, removed ? 'absent' : 'present', removed ? 'remove daily check schedule' : 'daily check schedule');
+    }
     return [
       // One play, readings first and the verdict last: a failed reading must not stop a host's other readings.
       definePlay({
@@ -75,5 +95,5 @@ await runPlaybook(
       }),
     ];
   },
-  { report },
+  { report, flags: { 'install-schedule': { type: 'boolean' }, 'remove-schedule': { type: 'boolean' } } },
 );

@@ -37,6 +37,10 @@ function failurePayload(h: H, kind: string, tasks: Task<any>[]): Record<string, 
 }
 
 const anyFailed = (h: H, tasks: Task<any>[]) => tasks.some((t) => h.status(t) === 'failed');
+/** A scheduled run's failures, this role's included, are told once, by the runner that started it (lib/scheduled/run-job.ts). */
+const notifies = (h: H) => h.vars.backup_webhook !== undefined && h.vars.backup_trigger !== 'schedule';
+const whyNoWebhook = (h: H, otherwise: string) =>
+  h.vars.backup_webhook === undefined ? 'no backup_webhook in the inventory' : h.vars.backup_trigger === 'schedule' ? 'the scheduled runner notifies the webhook' : otherwise;
 
 /**
  * One backup set on a host that holds data, then retention, which runs only
@@ -63,8 +67,8 @@ export const backupSet = defineRole({
             task({ name: 'run log', op: (h) => backupOps.recordRun({ root: h.vars.backup_root, entry: logEntry(h, 'set', [set, prune]) }) }),
             task({
               name: 'failure webhook',
-              when: (h) => anyFailed(h, [set, prune]) && h.vars.backup_webhook !== undefined,
-              whenReason: (h) => (h.vars.backup_webhook === undefined ? 'no backup_webhook in the inventory' : 'the run did not fail'),
+              when: (h) => anyFailed(h, [set, prune]) && notifies(h),
+              whenReason: (h) => whyNoWebhook(h, 'the run did not fail'),
               op: (h) => backupOps.notifyWebhook({ url: h.vars.backup_webhook!, payload: failurePayload(h, 'set', [set, prune]) }),
             }),
           ],
@@ -104,8 +108,8 @@ export const backupOffsite = defineRole({
             task({ name: 'run log', op: (h) => backupOps.recordRun({ root: h.vars.backup_root, entry: logEntry(h, 'offsite', [copy]) }) }),
             task({
               name: 'failure webhook',
-              when: (h) => anyFailed(h, [copy]) && h.vars.backup_webhook !== undefined,
-              whenReason: (h) => (h.vars.backup_webhook === undefined ? 'no backup_webhook in the inventory' : 'the copy did not fail'),
+              when: (h) => anyFailed(h, [copy]) && notifies(h),
+              whenReason: (h) => whyNoWebhook(h, 'the copy did not fail'),
               op: (h) => backupOps.notifyWebhook({ url: h.vars.backup_webhook!, payload: failurePayload(h, 'offsite', [copy]) }),
             }),
           ],

@@ -1,0 +1,144 @@
+// The scheduled runner: a playbook's jobs (the nightly backup, the daily
+// check) installed on one host of the inventory and run there by systemd
+// timers (cron.d without systemd), unattended. What the timer executes is
+// installed and versioned here (lib/scheduled/release.ts): Node from the
+// distribution's packages when missing, the release under
+// ROOT/PROGRAM/releases/VERSION with ROOT/PROGRAM/current pointing at it,
+// the vault passphrase and the webhook's URL in root-only files, and an SSH
+// key of the runner's own, authorized on every host of the inventory.
+import { definePlay, ops, task, type HostContext, type Play, type Op, type Secret, type Task } from 'rigger-ops';
+import { cronToOnCalendar } from 'rigger-ops/lib/backup/schedule';
+import { sshLogin } from 'rigger-ops/lib/cli/connection';
+import { RUNNER_ETC, RUNNER_KEY, RUNNER_LOG_DIR, RUNNER_VAULT_FILE, RUNNER_WEBHOOK_FILE, type Release, type ScheduledJob } from 'rigger-ops/lib/scheduled/release';
+import { MIN_NODE_MAJOR, nextElapse, nodeRuntime, pruneReleases, runnerPublicKey, schedulerFacts } from './ops.ts';
+
+export interface ScheduledInstall {
+  release: Release;
+  /** The host whose timers run the jobs. */
+  scheduler: string;
+  state: 'present' | 'absent';
+  /** Where releases live: ROOT/PROGRAM/releases/VERSION. */
+  root: string;
+  /** The controller's vault passphrase, when the inventory has !vault values. */
+  vaultPassphrase?: Secret;
+  webhook?: Secret;
+  /** The name of the play, as the report finds it. */
+  name: string;
+}
+
+const serviceUnit = (dir: string, job: ScheduledJob) => `# Managed by rigger (scheduled runner)
+[Unit]
+Description=rigger ${job.what} (scheduled)
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=oneshot
+WorkingDirectory=${dir}/current
+ExecStart=/usr/bin/env node --enable-source-maps run-job.mjs ${job.name}.json
+`;
+
+const timerUnit = (job: ScheduledJob) => `# Managed by rigger (scheduled runner): ${job.schedule}
+[Unit]
+Description=rigger ${job.what} at ${job.schedule}
+
+[Timer]
+OnCalendar=${cronToOnCalendar(job.schedule)}
+Persistent=true
+Unit=${job.name}.service
+
+[Install]
+WantedBy=timers.target
+`;
+
+/** A file that holds a secret, written 0600 for root, or removed when there is none. */
+const secretFile = (path: string, value: Secret | undefined): Op<unknown> => (value ? ops.copy({ path, content: value, mode: '0600', owner: 'root', group: 'root' }) : ops.file({ path, state: 'absent' }));
+
+/** The service and timer of each job (systemd), or its cron.d line; removed with state absent. */
+function jobUnitTasks(o: ScheduledInstall, dir: string): Task<any>[] {
+  const present = o.state === 'present';
+  const systemd = (h: HostContext<any>) => h.fact(schedulerFacts).systemd;
+  const noSystemd = { when: systemd, whenReason: 'no systemd on this host: cron.d is used' };
+  return o.release.jobs.flatMap((job) => [
+    task({ name: `${job.name}.service`, ...noSystemd, op: ops.systemd.unit(present ? { name: `${job.name}.service`, content: serviceUnit(dir, job) } : { name: `${job.name}.service`, state: 'absent' }) }),
+    task({ name: `${job.name}.timer`, ...noSystemd, op: ops.systemd.unit(present ? { name: `${job.name}.timer`, content: timerUnit(job) } : { name: `${job.name}.timer`, state: 'absent' }) }),
+    task({
+      name: `${job.name}.timer enabled`,
+      when: (h) => systemd(h) && present,
+      whenReason: (h) => (systemd(h) ? 'the schedule is removed' : 'no systemd on this host'),
+      op: ops.systemd.service({ name: `${job.name}.timer`, state: 'started', enabled: true }),
+    }),
+    task({
+      name: `cron.d ${job.name}`,
+      when: (h) => !systemd(h),
+      whenReason: 'systemd timers are used',
+      op: ops.cron({
+        name: job.name,
+        schedule: present ? job.schedule : '@daily',
+        // run-job writes the log and notifies by itself; cron's mail would only repeat it.
+        command: present ? `cd ${dir}/current && node --enable-source-maps run-job.mjs ${job.name}.json >/dev/null 2>&1` : 'true',
+        state: o.state,
+      }),
+    }),
+  ]);
+}
+
+/**
+ * The plays that install (or remove) a release's jobs on the scheduler host;
+ * installing also authorizes the runner's key on every host.
+ */
+export function scheduledJobsPlays(o: ScheduledInstall): Play[] {
+  const { release } = o;
+  const dir = `${o.root}/${release.program}`;
+  if (o.state === 'absent') {
+    return [definePlay({ name: o.name, hosts: o.scheduler, facts: [schedulerFacts], tasks: () => [...jobUnitTasks(o, dir), task({ name: 'releases removed', op: ops.file({ path: dir, state: 'absent' }) })] })];
+  }
+  const releaseDir = `${dir}/releases/${release.version}`;
+  const subdirs = [...new Set([...release.files.keys()].map((f) => f.split('/').slice(0, -1).join('/')).filter(Boolean))].sort();
+  const publicKey = task({ name: 'runner key read', op: runnerPublicKey({ path: `${RUNNER_KEY}.pub` }) });
+  const install = definePlay({
+    name: o.name,
+    hosts: o.scheduler,
+    facts: [schedulerFacts],
+    tasks: () => [
+      task({
+        name: 'nodejs installed',
+        when: (h) => h.fact(schedulerFacts).node === undefined,
+        whenReason: (h) => `node ${h.fact(schedulerFacts).node} is there`,
+        op: ops.apt.packages({ names: ['nodejs'], updateCache: true }),
+      }),
+      task({ name: 'node runs the bundles', op: nodeRuntime({ minMajor: MIN_NODE_MAJOR }) }),
+      task({
+        name: 'runner directories',
+        op: ops.each('directories', [
+          ops.file({ path: RUNNER_ETC, state: 'directory', mode: '0700', owner: 'root', group: 'root' }),
+          ops.file({ path: RUNNER_LOG_DIR, state: 'directory', mode: '0750' }),
+          ...[releaseDir, ...subdirs.map((d) => `${releaseDir}/${d}`)].map((path) => ops.file({ path, state: 'directory', mode: '0755' })),
+        ]),
+      }),
+      task({ name: `release ${release.version}`, op: ops.each('release files', [...release.files].map(([name, content]) => ops.copy({ path: `${releaseDir}/${name}`, content, mode: '0644' }))) }),
+      task({ name: 'vault passphrase (root only)', op: secretFile(RUNNER_VAULT_FILE, o.vaultPassphrase) }),
+      task({ name: 'webhook (root only)', op: secretFile(RUNNER_WEBHOOK_FILE, o.webhook) }),
+      task({ name: 'runner key', op: ops.shell({ script: `ssh-keygen -q -t ed25519 -N '' -C "rigger-runner@$(hostname)" -f ${RUNNER_KEY}`, creates: RUNNER_KEY }) }),
+      publicKey,
+      task({ name: 'current release', op: ops.file({ path: `${dir}/current`, state: 'link', src: `releases/${release.version}` }) }),
+      task({ name: 'older releases removed', op: pruneReleases({ dir: `${dir}/releases`, keep: release.version }) }),
+      ...jobUnitTasks(o, dir),
+      task({ name: 'next runs', op: (h) => nextElapse({ names: release.jobs.map((j) => j.name), systemd: h.fact(schedulerFacts).systemd, timezone: h.fact(schedulerFacts).timezone }) }),
+    ],
+  });
+  // The runner logs in as each host's ansible_user, as the controller does.
+  const authorize = definePlay({
+    name: 'runner key authorized',
+    hosts: 'all',
+    tasks: () => [
+      task({
+        name: 'runner key authorized',
+        when: (h) => Boolean(h.resultOf(o.scheduler, publicKey)),
+        whenReason: 'the runner key is made by the install (check mode)',
+        op: (h) => ops.system.authorizedKey({ user: sshLogin(h.hostVars(h.name)).user, key: h.resultOf(o.scheduler, publicKey)! }),
+      }),
+    ],
+  });
+  return [install, authorize];
+}
