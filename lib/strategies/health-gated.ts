@@ -1,15 +1,12 @@
 import { sh } from '../core/command.ts';
 import { OpFailure, type Remote } from '../core/op.ts';
+import { recordRun, takeDeployLock } from './deploy-lock.ts';
 import { convergeWait, rollbackServices } from '../ops/docker/converge.ts';
 import { healthProbeScript, parseHealth, type healthCheckSchema, type ServiceHealth } from '../ops/docker/health.ts';
 import type { z } from '../core/zod.ts';
 import type { DeployRecord, OrderDecision } from './rollout.ts';
 
 type Check = z.output<typeof healthCheckSchema>;
-
-export const DEPLOY_DIR = '/var/lib/rigger/deploys';
-export const HISTORY_FILE = `${DEPLOY_DIR}/history.jsonl`;
-const LOCK_DIR = `${DEPLOY_DIR}/lock`;
 
 export interface ServiceChange {
   name: string;
@@ -53,17 +50,8 @@ export async function healthGate(remote: Remote, names: string[], r: Pick<GatedR
 
 export const unhealthy = (rows: ServiceHealth[]) => rows.filter((x) => !x.healthy).map((x) => `${x.service}: ${x.problem ?? 'unhealthy'}`).join('; ') || 'no health reading';
 
-/** The deploy lock on the first manager: an atomic mkdir, with who holds it inside. */
-async function lock(remote: Remote, r: GatedRollout): Promise<void> {
-  const owner = `${r.user} ${r.action} ${new Date().toISOString()}`;
-  const res = await remote.run(sh`mkdir -p ${DEPLOY_DIR} && if mkdir ${LOCK_DIR} 2>/dev/null; then printf '%s\n' ${owner} > ${LOCK_DIR}/owner; else cat ${LOCK_DIR}/owner 2>/dev/null; exit 9; fi`);
-  if (res.code === 9) throw new OpFailure(`another deploy holds the lock ${LOCK_DIR} (${res.stdout.toString('utf8').trim() || 'owner unknown'}); wait for it, or remove the directory if that run is dead`);
-  if (res.code !== 0) throw new OpFailure(`cannot take the deploy lock: ${res.stderr.toString('utf8').trim()}`, res);
-}
-
-async function record(remote: Remote, r: GatedRollout, outcome: DeployRecord['outcome'], problem?: string): Promise<void> {
-  const line: DeployRecord = { at: new Date().toISOString(), user: r.user, action: r.action, outcome, services: r.changes.map(({ name, from, to }) => ({ name, from, to })), ...(problem ? { problem } : {}) };
-  await remote.check(sh`printf '%s\n' ${JSON.stringify(line)} >> ${HISTORY_FILE}`);
+async function record(remote: Remote, r: GatedRollout, outcome: DeployRecord['outcome'], problem?: string, note?: string): Promise<void> {
+  await recordRun(remote, { user: r.user, action: r.action, outcome, services: r.changes.map(({ name, from, to }) => ({ name, from, to })), ...(problem ? { problem } : {}), ...(note ? { note } : {}) });
 }
 
 /**
@@ -74,7 +62,7 @@ async function record(remote: Remote, r: GatedRollout, outcome: DeployRecord['ou
  * naming what failed. Success is logged too (`deploy.ts --history`).
  */
 export async function gatedRollout(remote: Remote, r: GatedRollout): Promise<RolloutResult> {
-  await lock(remote, r);
+  const lock = await takeDeployLock(remote, r);
   try {
     const updated: string[] = [];
     let problem: string | undefined;
@@ -91,7 +79,7 @@ ${convergeWait(sh`${c.name}`, sh`${c.name}`, r.timeoutSeconds)}`);
     if (!problem) {
       const gate = await healthGate(remote, names, r);
       if (gate.ok) {
-        await record(remote, r, 'ok');
+        await record(remote, r, 'ok', undefined, lock.tookOver);
         return { services: r.changes.map(({ name, from, to }) => ({ name, from, to })), health: gate.rows };
       }
       problem = `health check failed after ${r.retries + 1} attempts: ${unhealthy(gate.rows)}`;
@@ -99,10 +87,10 @@ ${convergeWait(sh`${c.name}`, sh`${c.name}`, r.timeoutSeconds)}`);
     const back = await remote.run(rollbackServices(updated, r.timeoutSeconds));
     const after = back.code === 0 ? await healthGate(remote, updated, r) : { ok: false, rows: [] };
     const how = back.code !== 0 ? `rolling back failed too:\n${back.stderr.toString('utf8').trim()}` : after.ok ? `rolled back ${updated.join(', ')}: the previous version is healthy again` : `rolled back ${updated.join(', ')}, but the previous version is not healthy: ${unhealthy(after.rows)}`;
-    await record(remote, r, back.code === 0 && after.ok ? 'rolled back' : 'failed', problem);
+    await record(remote, r, back.code === 0 && after.ok ? 'rolled back' : 'failed', problem, lock.tookOver);
     const plan = r.changes.map((c) => `${c.name} -> ${c.to}${c.order ? ` (${c.order.order}: ${c.order.reason})` : ''}`).join('; ');
     throw new OpFailure(`${problem}\n${how}\nthe run: ${plan}`);
   } finally {
-    await remote.run(sh`rm -rf ${LOCK_DIR}`);
+    await lock.release();
   }
 }

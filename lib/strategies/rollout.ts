@@ -73,6 +73,8 @@ export interface DeployRecord {
   outcome: 'ok' | 'rolled back' | 'failed';
   services: { name: string; from: string; to: string }[];
   problem?: string;
+  /** Something the run met on its way (a stale lock it took over). */
+  note?: string;
 }
 
 /** The run log's lines, oldest first; unreadable lines are skipped (a partly written last line). */
@@ -99,7 +101,7 @@ export function previousImage(history: DeployRecord[], service: string, n = 1): 
 }
 
 export function historyTable(history: DeployRecord[]): string[][] {
-  return history.map((r) => [r.at, r.user, r.action, r.outcome, r.services.map((s) => `${s.name} ${shortImage(s.from)} -> ${shortImage(s.to)}`).join('; '), r.problem ?? '']);
+  return history.map((r) => [r.at, r.user, r.action, r.outcome, r.services.map((s) => `${s.name} ${shortImage(s.from)} -> ${shortImage(s.to)}`).join('; '), r.problem ?? r.note ?? '']);
 }
 
 /** `name:tag@sha256:abcdef123456`: the digest cut to 12 hex digits, enough to tell images apart in a table. */

@@ -71,6 +71,7 @@ export const stacks = defineRole({
                   checks: h.vars.health_checks,
                   healthRetries: h.vars.stack_health_retries,
                   healthDelaySeconds: h.vars.stack_health_delay_seconds,
+                  user: deployer(),
                 }),
               ),
             ),

@@ -40,3 +40,19 @@ export async function waitFor(what: string, fn: () => Promise<boolean>, timeoutM
     await new Promise((r) => setTimeout(r, 300));
   }
 }
+
+/**
+ * A webhook receiver on a lab node's loopback (python3's http.server under
+ * systemd-run, so it outlives the command that starts it): each POST's body
+ * is one line of `log`. Reachable by what runs on that node, as a timer's job.
+ */
+export async function startHookReceiver(node: (host: string, script: string) => Promise<{ code: number | null }>, host: string, port: number, log: string): Promise<void> {
+  await node(host, `systemctl stop rigger-hook 2>/dev/null; rm -f ${log}; systemd-run --unit rigger-hook python3 -c 'import http.server
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        open("${log}", "ab").write(body + b"\\n")
+        self.send_response(204); self.end_headers()
+http.server.HTTPServer(("127.0.0.1", ${port}), H).serve_forever()'`);
+  await waitFor('the webhook receiver', async () => (await node(host, `curl -s -o /dev/null http://127.0.0.1:${port}/`)).code === 0);
+}

@@ -2,9 +2,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCli, type CliResult } from '../helpers/cli.ts';
 import { ensureLab, resetLab } from '../helpers/lab.ts';
-import { labShell } from '../helpers/data-node.ts';
+import { labShell, waitFor } from '../helpers/data-node.ts';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { hostname, tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { encryptValue } from '../../lib/core/vault.ts';
 import { vaultPassphraseFor } from '../../lib/inventory/load.ts';
@@ -229,4 +230,28 @@ test('daily-check.ts passes on the healthy lab; a full disk, a service scaled to
     await node('data', 'umount /mnt/daily-fill; rmdir /mnt/daily-fill');
     await gateway('docker service scale -d lab_files=1 >/dev/null');
   }
+});
+
+test('the deploy lock covers stack runs: a second deploy during a stack deploy is refused naming the holder; the run log lists stack runs; a lock whose holder died is taken over', async () => {
+  // A stack run (deploy.ts --stack) that updates lab_web and lab_files, holding the lock while they roll out.
+  const stackRun = timed(['playbooks/deploy.ts', '--stack', 'lab', ...stacksWith(images.good)], 10 * 60_000);
+  await waitFor('the stack run to take the lock', async () => (await node('gateway', 'cat /var/lib/rigger/deploys/lock/owner')).stdout.includes('"action":"stack lab"'), 120_000);
+  const second = await deploy(['lab_web', '--image', images['bad-health']]);
+  const first = await stackRun;
+  assert.notEqual(second.code, 0, out(second));
+  assert.match(out(second), new RegExp(`another deploy holds the lock /var/lib/rigger/deploys/lock \\(${process.env.SUDO_USER ?? userInfo().username} stack lab since \\S+, pid \\d+ on ${hostname()}\\)`));
+  assert.equal(first.code, 0, out(first));
+  assert.ok((await imageOf('lab_web')).startsWith(images.good), 'the stack run went through');
+
+  // A dead holder: the lock names a process of this machine that has exited.
+  const dead = spawnSync('true').pid!;
+  await gateway(`mkdir -p /var/lib/rigger/deploys/lock && printf '%s\\n' '${JSON.stringify({ user: 'bob', action: 'deploy', at: '2026-11-26T00:00:00.000Z', host: hostname(), pid: dead })}' > /var/lib/rigger/deploys/lock/owner`);
+  const restored = await site();
+  assert.equal(restored.code, 0, out(restored));
+  assert.equal(await imageOf('lab_web'), ORIGINAL);
+  assert.equal(await gateway('ls /var/lib/rigger/deploys'), 'history.jsonl', 'the lock is released');
+
+  const history = await deploy(['--history']);
+  assert.match(history.stdout, /stack lab +ok +lab_files .*lab\/web:good.*lab_web .*lab\/web:good/, 'the stack run, with each service it changed');
+  assert.match(history.stdout, new RegExp(`stack lab +ok +.*took over a stale deploy lock \\(bob deploy since 2026-11-26T00:00:00.000Z, pid ${dead} on ${hostname()}\\): its process ${dead} on ${hostname()} is gone`));
 });

@@ -2,7 +2,7 @@ import { z } from '../../core/zod.ts';
 import { sh } from '../../core/command.ts';
 import { defineOp, type Decision } from '../../core/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
-import { HISTORY_FILE } from '../../strategies/health-gated.ts';
+import { HISTORY_FILE } from '../../strategies/deploy-lock.ts';
 import { parseHistory, type DeployRecord } from '../../strategies/rollout.ts';
 
 /** The deploy run log on the first manager (who deployed what, when, how it ended); read-only. */

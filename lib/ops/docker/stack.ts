@@ -13,6 +13,8 @@ import { convergeWait, rollbackServices } from './converge.ts';
 import { healthCheckSchema } from './health.ts';
 import { healthGate, unhealthy } from '../../strategies/health-gated.ts';
 import { currentVersion } from '../../strategies/secret-versions.ts';
+import { recordRun, takeDeployLock } from '../../strategies/deploy-lock.ts';
+import type { DeployRecord } from '../../strategies/rollout.ts';
 
 /**
  * What rigger recorded on the manager after its last deploy of a stack: the
@@ -53,6 +55,8 @@ const schema = z
      * rehearsal runs the real stack files with stand-in images, nothing else changed.
      */
     images: z.record(z.string().min(1), z.string().min(1)).default({}),
+    /** Who deploys, for the run log on the manager (`deploy.ts --history`). */
+    user: z.string().default('unknown'),
   })
   .strict()
   .transform((p, ctx) => {
@@ -200,10 +204,10 @@ const stackServices = (name: string) => sh`$(docker service ls --filter ${label(
  * the spec it had before (Swarm keeps it as PreviousSpec), not only the one
  * that failed, and the op waits until they have converged on it.
  */
-async function rollBack(services: string[], timeout: number, remote: Remote): Promise<string> {
-  if (services.length === 0) return 'nothing to roll back (every changed service was new)';
+async function rollBack(services: string[], timeout: number, remote: Remote): Promise<{ ok: boolean; text: string }> {
+  if (services.length === 0) return { ok: true, text: 'nothing to roll back (every changed service was new)' };
   const r = await remote.run(rollbackServices(services, timeout));
-  return r.code === 0 ? `rolled back ${services.join(', ')} to their previous specs` : `rolling back ${services.join(', ')} failed too:\n${r.stderr.toString('utf8').trim()}`;
+  return r.code === 0 ? { ok: true, text: `rolled back ${services.join(', ')} to their previous specs` } : { ok: false, text: `rolling back ${services.join(', ')} failed too:\n${r.stderr.toString('utf8').trim()}` };
 }
 
 /**
@@ -224,7 +228,7 @@ async function withSecretVersions(p: Params, remote: Remote): Promise<string> {
   return doc.toString();
 }
 
-async function deploy(p: Params, before: Map<string, unknown>, remote: Remote) {
+async function deployLocked(p: Params, before: Map<string, unknown>, remote: Remote, log: (outcome: DeployRecord['outcome'], changed: string[], after: Map<string, unknown>, problem?: string) => Promise<void>) {
   const args = ['--compose-file', '-', '--resolve-image', 'never', ...(p.prune ? ['--prune'] : [])];
   // The deploy's own output goes to stderr, so stdout is the specs it left, read in the same round trip.
   const r = await remote.run(sh`docker stack deploy ${args} ${p.name} >&2 && ${specsCommand(p.name)}`.withStdin(await withSecretVersions(p, remote)));
@@ -242,7 +246,8 @@ async function deploy(p: Params, before: Map<string, unknown>, remote: Remote) {
   const updated = changed.filter((n) => before.has(n) && after.has(n));
   if (w.code !== 0) {
     const back = await rollBack(updated, p.timeoutSeconds, remote);
-    throw new OpFailure(`stack ${p.name} did not converge:\n${w.stderr.toString('utf8').trim()}\n${back}`, w);
+    await log(back.ok ? 'rolled back' : 'failed', changed, after, `did not converge: ${w.stderr.toString('utf8').trim().split('\n')[0]}`);
+    throw new OpFailure(`stack ${p.name} did not converge:\n${w.stderr.toString('utf8').trim()}\n${back.text}`, w);
   }
   // Only updated services are gated: they have a previous spec to go back to. A
   // service this deploy created has none, and may wait on what later plays make
@@ -251,11 +256,42 @@ async function deploy(p: Params, before: Map<string, unknown>, remote: Remote) {
     const gate = await healthGate(remote, updated, { checks: p.checks, retries: p.healthRetries, delaySeconds: p.healthDelaySeconds });
     if (!gate.ok) {
       const back = await rollBack(updated, p.timeoutSeconds, remote);
-      throw new OpFailure(`stack ${p.name}: health check failed after ${p.healthRetries + 1} attempts: ${unhealthy(gate.rows)}\n${back}`);
+      const problem = `health check failed after ${p.healthRetries + 1} attempts: ${unhealthy(gate.rows)}`;
+      await log(back.ok ? 'rolled back' : 'failed', changed, after, problem);
+      throw new OpFailure(`stack ${p.name}: ${problem}\n${back.text}`);
     }
   }
+  if (changed.length) await log('ok', changed, after);
   return { services: [...after.keys()].sort(), changed: changed.sort() };
 }
+
+const imageIn = (spec: unknown) => (spec as { TaskTemplate?: { ContainerSpec?: { Image?: string } } } | undefined)?.TaskTemplate?.ContainerSpec?.Image ?? '';
+
+/**
+ * A stack deploy under the deploy lock (lib/strategies/deploy-lock.ts), so it
+ * cannot race deploy.ts or another site.ts, logged in the run log with the
+ * image each changed service had before and after.
+ */
+async function deploy(p: Params, before: Map<string, unknown>, remote: Remote): Promise<StackResult> {
+  const action = `stack ${p.name}`;
+  const lock = await takeDeployLock(remote, { user: p.user, action });
+  try {
+    return await deployLocked(p, before, remote, (outcome, changed, after, problem) =>
+      recordRun(remote, {
+        user: p.user,
+        action,
+        outcome,
+        services: [...changed].sort().map((name) => ({ name, from: imageIn(before.get(name)), to: imageIn(after.get(name)) })),
+        ...(problem ? { problem } : {}),
+        ...(lock.tookOver ? { note: lock.tookOver } : {}),
+      }),
+    );
+  } finally {
+    await lock.release();
+  }
+}
+
+
 
 export interface StackResult {
   services: string[];

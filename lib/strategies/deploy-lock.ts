@@ -1,0 +1,113 @@
+/**
+ * The deploy lock and the run log on the first manager, shared by every
+ * run that changes services: deploy.ts and rollback.ts (health-gated.ts),
+ * secret rotation, and stack deploys (site.ts, deploy.ts --stack). The lock
+ * is an atomic mkdir with its holder inside (who, what, since when, which
+ * process on which controller); the holder touches it while it runs, so a
+ * lock whose process is gone (same controller) or whose heartbeat stopped
+ * (a controller that died or lost its connection) is taken over, and said so.
+ */
+import { hostname } from 'node:os';
+import { sh } from '../core/command.ts';
+import { OpFailure, type Remote } from '../core/op.ts';
+import type { DeployRecord } from './rollout.ts';
+
+export const DEPLOY_DIR = '/var/lib/rigger/deploys';
+export const HISTORY_FILE = `${DEPLOY_DIR}/history.jsonl`;
+export const LOCK_DIR = `${DEPLOY_DIR}/lock`;
+/** A lock whose holder has not touched it for this long is stale. */
+export const LOCK_STALE_SECONDS = 120;
+const HEARTBEAT_MS = 20_000;
+
+export interface LockHolder {
+  user: string;
+  action: string;
+  at: string;
+  host: string;
+  pid: number;
+}
+
+export interface Held {
+  /** The owner file as written (JSON from rigger; any text from elsewhere). */
+  text: string;
+  holder?: LockHolder;
+  /** Seconds since the holder last touched the lock. */
+  idleSeconds: number;
+}
+
+export function parseHeld(out: string): Held {
+  const [first = '', ...rest] = out.split('\n');
+  const text = rest.join('\n').trim();
+  let holder: LockHolder | undefined;
+  try {
+    const j = JSON.parse(text) as Partial<LockHolder>;
+    if (typeof j.user === 'string' && typeof j.pid === 'number' && typeof j.host === 'string') holder = j as LockHolder;
+  } catch {
+    // an owner written by hand or by an older rigger: shown as it is, judged by its age alone
+  }
+  return { text, ...(holder ? { holder } : {}), idleSeconds: Number(first.replace('@@held ', '')) || 0 };
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** Why a held lock may be taken over, or undefined while its holder lives. */
+export function staleReason(held: Held, here: { host: string; alive: (pid: number) => boolean }, staleSeconds = LOCK_STALE_SECONDS): string | undefined {
+  if (held.holder && held.holder.host === here.host && !here.alive(held.holder.pid)) return `its process ${held.holder.pid} on ${here.host} is gone`;
+  if (held.idleSeconds > staleSeconds) return `its holder has not touched it for ${held.idleSeconds} s (stale after ${staleSeconds} s)`;
+  return undefined;
+}
+
+export const describeHolder = (held: Held) => (held.holder ? `${held.holder.user} ${held.holder.action} since ${held.holder.at}, pid ${held.holder.pid} on ${held.holder.host}` : held.text || 'owner unknown');
+
+/** mkdir the lock; when it is there already: how long since its holder touched it, then the owner file. */
+const tryLock = (owner: string, expectStale?: string) => sh`mkdir -p ${DEPLOY_DIR}
+${expectStale === undefined ? sh`:` : sh`if [ "$(cat ${LOCK_DIR}/owner 2>/dev/null)" = ${expectStale} ] && mv ${LOCK_DIR} ${`${LOCK_DIR}.stale`}.$$ 2>/dev/null; then rm -rf ${`${LOCK_DIR}.stale`}.$$; fi`}
+if mkdir ${LOCK_DIR} 2>/dev/null; then printf '%s\n' ${owner} > ${LOCK_DIR}/owner; echo @@taken; exit 0; fi
+echo "@@held $(( $(date +%s) - $(stat -c %Y ${LOCK_DIR}/owner 2>/dev/null || stat -c %Y ${LOCK_DIR}) ))"
+cat ${LOCK_DIR}/owner 2>/dev/null; true`;
+
+export interface LockTaken {
+  /** Set when a stale lock was taken over: whose, and why. */
+  tookOver?: string;
+  release: () => Promise<void>;
+}
+
+/** Takes the deploy lock for `who`, or fails naming its holder. */
+export async function takeDeployLock(remote: Remote, who: { user: string; action: string }): Promise<LockTaken> {
+  const owner = JSON.stringify({ user: who.user, action: who.action, at: new Date().toISOString(), host: hostname(), pid: process.pid } satisfies LockHolder);
+  let res = await remote.run(tryLock(owner));
+  let tookOver: string | undefined;
+  if (res.code === 0 && !res.stdout.toString('utf8').startsWith('@@taken')) {
+    const held = parseHeld(res.stdout.toString('utf8'));
+    const stale = staleReason(held, { host: hostname(), alive });
+    if (!stale) throw new OpFailure(`another deploy holds the lock ${LOCK_DIR} (${describeHolder(held)}); wait for it, or remove the directory if that run is dead`);
+    res = await remote.run(tryLock(owner, held.text));
+    if (res.code === 0 && !res.stdout.toString('utf8').startsWith('@@taken')) throw new OpFailure(`another deploy took the lock ${LOCK_DIR} first (${describeHolder(parseHeld(res.stdout.toString('utf8')))})`);
+    tookOver = `took over a stale deploy lock (${describeHolder(held)}): ${stale}`;
+  }
+  if (res.code !== 0) throw new OpFailure(`cannot take the deploy lock: ${res.stderr.toString('utf8').trim()}`, res);
+  // The heartbeat: a run that lives keeps its lock fresh, however long a rollout waits.
+  const beat = setInterval(() => void remote.run(sh`touch ${LOCK_DIR}/owner`).catch(() => undefined), HEARTBEAT_MS);
+  beat.unref();
+  return {
+    ...(tookOver ? { tookOver } : {}),
+    release: async () => {
+      clearInterval(beat);
+      // Only our own: a lock taken over from us (we were presumed dead) is the new holder's.
+      await remote.run(sh`[ "$(cat ${LOCK_DIR}/owner 2>/dev/null)" = ${owner} ] && rm -rf ${LOCK_DIR}; true`);
+    },
+  };
+}
+
+/** One line of the run log: who changed what, when, and how it ended (`deploy.ts --history`). */
+export async function recordRun(remote: Remote, entry: Omit<DeployRecord, 'at'>): Promise<void> {
+  const line: DeployRecord = { at: new Date().toISOString(), ...entry };
+  await remote.check(sh`mkdir -p ${DEPLOY_DIR} && printf '%s\n' ${JSON.stringify(line)} >> ${HISTORY_FILE}`);
+}
