@@ -113,9 +113,10 @@ export const backupVars = z.object({
   backup_offsite: offsiteConfig.optional(),
   /** A URL (a !vault value) that gets a JSON POST when a run fails. */
   backup_webhook: secretLike.optional(),
-  /** The host whose timer runs the playbook, and the rigger checkout and inventory it runs with there. */
+  /** The host whose timers run the scheduled jobs (roles/scheduled), and where their releases are installed there. */
   backup_scheduler: z.string().optional(),
   backup_rigger_dir: safePath.default('/opt/rigger'),
+  /** No longer read (a scheduled job runs with the inventory its install was given); accepted so older inventories load. */
   backup_inventory: z.string().regex(/^[A-Za-z0-9_.\/-]+$/).default('inventory/hosts.yml'),
 });
 export type BackupVars = z.output<typeof backupVars>;

@@ -233,7 +233,7 @@ test('--install-schedule: changed, then nothing; the timers fire when the schedu
   const sunday = wallClock(nextRuns('0 3 * * 0', 'Asia/Seoul', 1)[0]!, 'Asia/Seoul');
   assert.match(offsiteNext!, new RegExp(`^Sun ${sunday}:00 KST`), 'and on the weekly off-site copy');
   assert.match(await data('systemctl is-enabled rigger-backup.timer rigger-backup-offsite.timer'), /^enabled\nenabled\n$/);
-  assert.match(await data('cat /etc/systemd/system/rigger-backup.service'), /ExecStart=\/usr\/bin\/env npx --no-install tsx playbooks\/backup.ts -i inventory\/hosts.yml --scheduled/);
+  assert.match(await data('cat /etc/systemd/system/rigger-backup.service'), /ExecStart=\/usr\/bin\/env node --enable-source-maps run-job.mjs rigger-backup.json/);
 
   const removed = await backup(['--remove-schedule']);
   assert.equal(removed.code, 0, removed.stdout);
