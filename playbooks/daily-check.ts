@@ -26,7 +26,7 @@ let schedule: { jobs: ScheduledJob[]; removed: boolean } | undefined;
 function dailyJob(vars: Readonly<Record<string, unknown>>): ScheduledJob {
   const when = cronSchedule.default('0 7 * * *').safeParse(vars.daily_check_schedule);
   if (!when.success) throw new InputError('inventory', `daily_check_schedule: ${when.error.issues[0]?.message ?? 'not a cron schedule'}`);
-  return { name: 'rigger-daily-check', what: 'daily check', schedule: when.data, args: [], notify: 'always' };
+  return { name: 'rigger-daily-check', what: 'daily check', schedule: when.data, args: ['--scheduled'], notify: 'always' };
 }
 
 /** Every reading's findings; a host that could not be read at all is a failure of its own. */
@@ -57,7 +57,8 @@ const schema = z.object({
 
 await runPlaybook(
   (opts, ctx) => {
-    json = opts.json;
+    // The scheduled runner reads the events as JSON, but the report it sends is for people: a table.
+    json = opts.json && !opts.flags.scheduled;
     if (opts.flags['install-schedule'] && opts.flags['remove-schedule']) throw new InputError('command line', 'one of --install-schedule and --remove-schedule');
     if (opts.flags['install-schedule'] || opts.flags['remove-schedule']) {
       const removed = opts.flags['remove-schedule'] === true;
@@ -95,5 +96,5 @@ await runPlaybook(
       }),
     ];
   },
-  { report, flags: { 'install-schedule': { type: 'boolean' }, 'remove-schedule': { type: 'boolean' } } },
+  { report, flags: { 'install-schedule': { type: 'boolean' }, 'remove-schedule': { type: 'boolean' }, scheduled: { type: 'boolean' } } },
 );
