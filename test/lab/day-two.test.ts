@@ -221,6 +221,10 @@ test('daily-check.ts passes on the healthy lab; a full disk, a service scaled to
     assert.match(bad.stdout, /FAIL +disk +data:\/mnt\/daily-fill +9\d% used/);
     assert.match(bad.stdout, /FAIL +service +lab_files +scaled to 0/);
     assert.match(bad.stdout, /FAIL +backup +data +newest verified set .*, 30\.\d h old/);
+    // deploy's pre-check reads the same mounts: the data node runs lab_postgres, and its full mount stops a deploy there.
+    const precheck = await deploy(['lab_postgres', '--image', POSTGRES, '--check']);
+    assert.equal(precheck.code, 2, out(precheck));
+    assert.match(out(precheck), /\[data\] room on the nodes that run it .*disk \/mnt\/daily-fill 9\d% used \(limit 85%\)/);
     const asJson = await runCli(['playbooks/daily-check.ts', '--json'], {}, 2 * 60_000);
     assert.equal(asJson.code, 2);
     const report = asJson.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; text?: string }).find((e) => e.type === 'report')!;
