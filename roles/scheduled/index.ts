@@ -113,10 +113,11 @@ export function scheduledJobsPlays(o: ScheduledInstall): Play[] {
         op: ops.each('directories', [
           ops.file({ path: RUNNER_ETC, state: 'directory', mode: '0700', owner: 'root', group: 'root' }),
           ops.file({ path: RUNNER_LOG_DIR, state: 'directory', mode: '0750' }),
-          ...[releaseDir, ...subdirs.map((d) => `${releaseDir}/${d}`)].map((path) => ops.file({ path, state: 'directory', mode: '0755' })),
+          // Root's alone, as the jobs run as root: the inventory may hold more than its !vault values.
+          ...[dir, `${dir}/releases`, releaseDir, ...subdirs.map((d) => `${releaseDir}/${d}`)].map((path) => ops.file({ path, state: 'directory', mode: '0700' })),
         ]),
       }),
-      task({ name: `release ${release.version}`, op: ops.each('release files', [...release.files].map(([name, content]) => ops.copy({ path: `${releaseDir}/${name}`, content, mode: '0644' }))) }),
+      task({ name: `release ${release.version}`, op: ops.each('release files', [...release.files].map(([name, content]) => ops.copy({ path: `${releaseDir}/${name}`, content, mode: '0600' }))) }),
       task({ name: 'vault passphrase (root only)', op: secretFile(RUNNER_VAULT_FILE, o.vaultPassphrase) }),
       task({ name: 'webhook (root only)', op: secretFile(RUNNER_WEBHOOK_FILE, o.webhook) }),
       task({ name: 'runner key', op: ops.shell({ script: `ssh-keygen -q -t ed25519 -N '' -C "rigger-runner@$(hostname)" -f ${RUNNER_KEY}`, creates: RUNNER_KEY }) }),

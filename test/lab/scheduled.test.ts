@@ -59,6 +59,7 @@ test('the installed backup timer: a second install changes nothing, a new releas
   assert.match(await data('cat /etc/systemd/system/rigger-backup.service'), /WorkingDirectory=\/opt\/rigger\/backup\/current\nExecStart=\/usr\/bin\/env node --enable-source-maps run-job.mjs rigger-backup.json/);
   assert.match(await data('node --version'), /^v18\./, "Debian bookworm's Node runs the bundle");
   assert.equal(await data('stat -c "%a %U" /etc/rigger/runner /etc/rigger/runner/vault-password /etc/rigger/runner/webhook'), '700 root\n600 root\n600 root\n');
+  assert.equal(await data('stat -c "%a" /opt/rigger/backup /opt/rigger/backup/current/ /opt/rigger/backup/current/inventory/lab.yml'), '700\n700\n600\n', 'the release is root\'s alone');
   const passphrase = readFileSync('.lab/vault-password', 'utf8').trim();
   assert.equal(await data(`grep -rlF -- '${passphrase}' /etc/systemd/system /opt/rigger /var/log/rigger || true`), '', 'the passphrase is in no unit, release or log');
 
