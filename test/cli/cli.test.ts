@@ -78,6 +78,9 @@ test('backup.ts picks the hosts that hold data and the scheduler host from the i
   assert.match(sets.stdout, /PLAY \[backup\] \(1 hosts\)\ndata\.vibe\.local\n/);
   const timers = await runCli(['playbooks/backup.ts', '-i', 'inventory/homelab.yml', '--install-schedule', '--list-hosts'], env);
   assert.match(timers.stdout, /PLAY \[backup schedule\] \(1 hosts\)\ngateway\.vibe\.local\n/);
+  assert.match(timers.stdout, /PLAY \[runner key authorized\] \(4 hosts\)\n/, "the runner's key goes to every host");
+  const daily = await runCli(['playbooks/daily-check.ts', '-i', 'inventory/homelab.yml', '--install-schedule', '--list-hosts'], env);
+  assert.match(daily.stdout, /PLAY \[daily check schedule\] \(1 hosts\)\ngateway\.vibe\.local\n/, 'the daily check runs where the backup timers do');
   const two = await runCli(['playbooks/backup.ts', '-i', 'inventory/homelab.yml', '--list', '--offsite'], env);
   assert.equal(two.code, 4);
   assert.match(two.stderr, /one mode at a time: --list and --offsite/);
