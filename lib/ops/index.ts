@@ -11,6 +11,7 @@ export { entry as cron } from './cron/entry.ts';
 export * as system from './system/index.ts';
 export { rules as firewall } from './firewall/rules.ts';
 export * as docker from './docker/index.ts';
+export * as compose from './compose/index.ts';
 export * as postgres from './postgres/index.ts';
 export { assert } from './assert.ts';
 export { each } from './each.ts';
