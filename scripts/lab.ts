@@ -25,7 +25,7 @@ const USAGE = `Usage: npx tsx scripts/lab.ts COMMAND
                      the four nodes, write inventory/lab.yml (a no-op when running)
   up --layouts       also the layouts' trixie hosts (core, edge, single) and their images, and write
                      inventory/lab-core-edge.yml and inventory/lab-single-server.yml
-  reset --layouts    fresh layouts' hosts only (the four nodes untouched)
+  reset --layouts [NAME...]  fresh layouts' hosts (those named, else core, edge and single; the four nodes untouched)
   rehearse           build the real stacks' stand-in images once (pushed to the lab registry) and write
                      inventory/rehearsal.yml: inventory/homelab.yml on the lab nodes (needs \`up\` first)
   status             each node's container, systemd, sshd, SSH and Docker state
@@ -182,7 +182,10 @@ try {
       await status();
       break;
     case 'reset':
-      if (rest.includes('--layouts')) await step('layouts: fresh hosts core, edge, single', (say) => ensureLayouts(true, say));
+      if (rest.includes('--layouts')) {
+        const only = rest.filter((a) => !a.startsWith('--'));
+        await step(`layouts: fresh hosts ${only.join(', ') || 'core, edge, single'}`, (say) => ensureLayouts(true, say, only));
+      }
       else await reset(rest.includes('--all'));
       break;
     case 'down':

@@ -12,6 +12,8 @@ export * as system from './system/index.ts';
 export { rules as firewall } from './firewall/rules.ts';
 export * as docker from './docker/index.ts';
 export * as compose from './compose/index.ts';
+export * as podman from './podman/index.ts';
+export * as caddy from './caddy/index.ts';
 export * as postgres from './postgres/index.ts';
 export { assert } from './assert.ts';
 export { each } from './each.ts';

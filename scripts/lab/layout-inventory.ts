@@ -95,7 +95,49 @@ function writeCoreEdge(): void {
   );
 }
 
+/**
+ * inventory/lab-single-server.yml: inventory/single-server.yml on the lab's
+ * single host, with the stand-in images from the lab registry, Caddy's
+ * internal CA for its TLS (no ACME here), shorter health-gate waits, and a
+ * webhook receiver on the host's loopback (the release test starts it).
+ */
+function writeSingleServer(): void {
+  const image = refOf(LAYOUT_IMAGE);
+  write(SINGLE_SERVER_INVENTORY, connection, {
+    single_server: {
+      hosts: { 'single-vm': { ansible_host: ip('single') } },
+      vars: {
+        podman_insecure_registries: [REGISTRY],
+        quadlet_vars: { POSTGRES_IMAGE: image, REDIS_IMAGE: image, MINIO_IMAGE: image },
+        quadlet_env_files: {
+          '/etc/vibearena/postgres.env': { POSTGRES_USER: 'vibe', POSTGRES_DB: 'vibe', POSTGRES_PASSWORD: vault(labValue(path.join(LAB_DIR, 'single-postgres-password'))) },
+          '/etc/vibearena/minio.env': { MINIO_ROOT_USER: 'vibe', MINIO_ROOT_PASSWORD: vault(labValue(path.join(LAB_DIR, 'single-minio-secret'))) },
+          '/etc/vibearena/app.env': { DATABASE_HOST: 'postgres', DATABASE_PORT: 5432, REDIS_URL: 'redis://redis:6379/0' },
+        },
+        caddy_sites: [
+          {
+            address: `https://${ip('single')}`,
+            tls: 'internal',
+            app: 'app',
+            healthPath: '/caddy/health',
+            headers: { 'Strict-Transport-Security': 'max-age=31536000', 'X-Content-Type-Options': 'nosniff' },
+          },
+        ],
+        release_apps: {
+          app: {
+            slots: { blue: 3005, green: 3006 },
+            health: { url: 'http://127.0.0.1:{port}/api/health', status: 200, maxLatencyMs: 500, bodyContains: '"unreachable": []', delaySeconds: 10, retries: 3, intervalSeconds: 2 },
+            keep_old_for_seconds: 3600,
+          },
+        },
+        release_webhook: vault('http://127.0.0.1:9099/hook'),
+      },
+    },
+  });
+}
+
 export function writeLayoutInventories(): void {
   writeCoreEdge();
+  writeSingleServer();
 }
 

@@ -10,7 +10,10 @@
 # The single server's app reads HEALTH_MODE (ok, fail, slow) so the lab can
 # ship a release whose health fails or answers too late, and VERSION so a
 # test sees which slot answered.
-import json, os, socket, sys, threading, time, http.server
+import json, os, signal, socket, sys, threading, time, http.server
+
+# PID 1 in its container: without a handler SIGTERM is ignored and every stop waits for the kill.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
 ARGS = sys.argv[1:]
 NAME = os.path.basename(ARGS[0]) if ARGS else "app"

@@ -29,9 +29,9 @@ async function ensureEdgeCertificate(edgeIp: string): Promise<void> {
 /**
  * The layouts' hosts (`up --layouts`): trixie nodes on the lab network
  * beside the four Swarm nodes, the layouts' images in the lab registry, and
- * their inventories. `recreate` gives fresh hosts (`reset --layouts`).
+ * their inventories. `recreate` gives fresh hosts (`reset --layouts [NAME...]`: those named, else all).
  */
-export async function ensureLayouts(recreate: boolean, say: (s: string) => void): Promise<void> {
+export async function ensureLayouts(recreate: boolean, say: (s: string) => void, only: string[] = []): Promise<void> {
   await ensureImage(say, TRIXIE);
   await ensureKey();
   await ensureNetwork();
@@ -41,7 +41,7 @@ export async function ensureLayouts(recreate: boolean, say: (s: string) => void)
   await ensureEdgeCertificate(LAYOUT_NODES.find((n) => n.name === 'edge')!.ip);
   const keys = await Promise.all(
     LAYOUT_NODES.map(async (n) => {
-      if (recreate || (await containerState(n)) !== 'running') {
+      if ((recreate && (only.length === 0 || only.includes(n.name))) || (await containerState(n)) !== 'running') {
         say(`starting ${n.name}`);
         await removeNode(n);
         await createNode(n);
