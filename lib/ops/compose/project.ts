@@ -15,9 +15,13 @@ const envMap = z.record(z.string(), envValue).superRefine((m, ctx) => {
     if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [k] });
   }
 });
-const relPath = z
-  .string()
-  .regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._/-]+$/, 'a path inside the project directory (no leading / and no ..)');
+const REL_PATH = /^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._/-]+$/;
+/** A map keyed by paths inside the project directory; a bad key is named in the problem (zod's own says only "Invalid key"). */
+function byRelPath<T extends z.ZodType>(value: T) {
+  return z.record(z.string(), value).superRefine((m, ctx) => {
+    for (const k of Object.keys(m)) if (!REL_PATH.test(k)) ctx.addIssue({ code: 'custom', message: `${k}: a path inside the project directory (no leading / and no ..)`, path: [k] });
+  });
+}
 
 const schema = z
   .object({
@@ -26,11 +30,11 @@ const schema = z
     /** The Compose project name (container names, labels). */
     project: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, _ and -'),
     /** compose.yml and the files it mounts (nginx configuration, certificates), relative to dir. */
-    files: z.record(relPath, z.union([z.string(), z.instanceof(Secret)])),
+    files: byRelPath(z.union([z.string(), z.instanceof(Secret)])),
     /** The values Compose substitutes for ${VAR} (dir/.env), written 0600. */
     env: envMap.default({}),
     /** Env files the containers read (env_file:), relative to dir, written 0600. */
-    envFiles: z.record(relPath, envMap).default({}),
+    envFiles: byRelPath(envMap).default({}),
     /** How long to wait for every service to be running and, where it has a health check, healthy. */
     waitSeconds: z.number().int().min(1).default(180),
   })
