@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { $ } from 'zx';
+import { aptInstall } from './apt.ts';
 import { LAB_DIR, LAYOUT_NODES, LAYOUTS_KNOWN_HOSTS, TRIXIE } from './config.ts';
 import { ensureImage } from './image.ts';
 import { LAYOUT_IMAGES } from './layout-images.ts';
@@ -17,6 +18,7 @@ export const EDGE_KEY = path.join(LAB_DIR, 'edge-privkey.pem');
 
 async function ensureEdgeCertificate(edgeIp: string): Promise<void> {
   if (existsSync(EDGE_CERT) && existsSync(EDGE_KEY) && existsSync(LAB_CA)) return;
+  if ((await $`command -v openssl`.nothrow().quiet()).exitCode !== 0) await aptInstall(['openssl']);
   const caKey = path.join(LAB_DIR, 'layouts-ca.key');
   const csr = path.join(LAB_DIR, 'edge.csr');
   const ext = path.join(LAB_DIR, 'edge.ext');
