@@ -4,14 +4,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { ops, Secret, strategies } from '../../lib/index.ts';
 import type { Op } from '../../lib/core/op.ts';
 import { maskEnv, renderEnv } from '../../lib/ops/compose/env-file.ts';
 import { parseComposeState, staleServices } from '../../lib/ops/compose/state.ts';
 import { renderCaddyfile } from '../../lib/ops/caddy/site.ts';
 import { serviceOf } from '../../lib/ops/podman/quadlet.ts';
-import { judge } from '../../lib/strategies/blue-green.ts';
-import { healthGateSchema } from '../../lib/strategies/blue-green.ts';
+import { healthGateSchema, judge } from '../../lib/strategies/blue-green.ts';
+import { parseEnvFile } from '../../roles/compose-projects/env-file.ts';
+import { missingFiles } from '../../roles/compose-projects/index.ts';
+import { renderTemplate } from '../../roles/single-server/template.ts';
 
 const decide = (op: Op<unknown, any>, state: unknown) => {
   assert.deepEqual(op.problems, []);
@@ -117,4 +122,19 @@ test('blue-green: the gate judges status, latency and body; the same version is 
   assert.equal(plan.kind, 'change');
   assert.match(summary(plan), /1\. start blue \(v3\) on 3005\n2\. wait 10 s, then GET http:\/\/127\.0\.0\.1:3005\/api\/health: 200 within 500 ms \(4 tries\)\n3\. switch the proxy to blue \(:3005\)\n4\. stop green in 3600 s/);
   assert.match(summary(decide(release('v1'), {})), /1\. start blue \(v1\) on 3005[\s\S]*no previous slot to stop/);
+});
+
+test("the layouts' repository files: env files parsed as Compose reads them, errors naming file:line; unit templates refuse an unset name", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rigger-layout-'));
+  const env = path.join(dir, '.env.core');
+  writeFileSync(env, "# comment\nexport A=1\nB='two words'\nC=\"x\\ty\"\n\n");
+  assert.deepEqual(parseEnvFile(env), { A: '1', B: 'two words', C: 'x\ty' });
+  writeFileSync(env, 'A=1\nnot an assignment\n');
+  assert.throws(() => parseEnvFile(env), (e: Error) => e.message.includes(`${env}:2`) && /expected KEY=VALUE/.test(e.message));
+  const spec = { name: 'core', dir: '/opt/core', source: dir, env: {}, env_files: { 'env/.env.core': env, 'env/.env.more': path.join(dir, 'absent') }, env_secrets: {}, files: {}, wait_seconds: 1 };
+  assert.deepEqual(missingFiles([spec]), [path.join(dir, 'compose.yml'), path.join(dir, 'absent')]);
+  const unit = path.join(dir, 'x.container');
+  writeFileSync(unit, '[Container]\nImage=${IMAGE}\nPublishPort=${PORT}:${PORT}\n');
+  assert.equal(renderTemplate(unit, { IMAGE: 'r/x:1', PORT: 3005 }), '[Container]\nImage=r/x:1\nPublishPort=3005:3005\n');
+  assert.throws(() => renderTemplate(unit, { IMAGE: 'r/x:1' }), (e: Error) => e.message.includes(`${unit}:3`) && e.message.includes('${PORT} has no value'));
 });
