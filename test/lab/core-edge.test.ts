@@ -52,7 +52,7 @@ test('first run: UFW, both projects healthy, TLS on Edge, Core refused from a th
   assert.deepEqual(rulesOf(await ufw('core-vm')), ['22/tcp ALLOW Anywhere', '4317/tcp ALLOW ' + EDGE, '443/tcp ALLOW Anywhere', '5432/tcp ALLOW ' + EDGE, '6379/tcp ALLOW ' + EDGE, '80/tcp ALLOW Anywhere', '9000/tcp ALLOW ' + EDGE]);
 
   for (const [host, dir] of [['core-vm', '/opt/vibearena/core'], ['edge-vm', '/opt/vibearena/edge']] as const) {
-    const ps = (await onNode(INV, host, sh`cd ${dir} && docker compose ps -a --format '{{.Service}} {{.State}} {{.Health}}'`)).stdout.trim().split('\n');
+    const ps = (await onNode(INV, host, sh`cd ${dir} && docker compose ps -a --format '{{.Service}} {{.State}} {{.Health}}'`)).stdout.trim().split('\n').map((l) => l.trim());
     assert.ok(ps.length >= (host === 'core-vm' ? 9 : 2), ps.join('\n'));
     for (const line of ps) assert.match(line, /^\S+ running( healthy)?$/, `${host}: ${line}`);
   }
