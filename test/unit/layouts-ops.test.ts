@@ -39,7 +39,7 @@ test('compose env files: literal quoting, secrets masked in diffs by a digest, n
 const psLine = (svc: string, id: string, hash: string, health = '') => JSON.stringify({ Service: svc, ID: id, State: 'running', Health: health, Labels: `com.docker.compose.project=p,com.docker.compose.config-hash=${hash}` });
 
 test('compose.project: ok when files and containers match; only the files that differ, or the stale services, change', () => {
-  const compose = 'services:\n  a:\n    image: x\n  b:\n    image: y\n';
+  const compose = 'services:\n  a:\n    image: x:${TAG}\n  b:\n    image: y\n';
   const env = renderEnv({ TAG: '1' }).text;
   const probe = (envText: string, hashB: string) =>
     parseComposeState(
@@ -57,7 +57,7 @@ test('compose.project: ok when files and containers match; only the files that d
   const changed = decide(op, probe(renderEnv({ TAG: '0' }).text, 'h2'));
   assert.equal(changed.kind, 'change');
   assert.match(changed.kind === 'change' ? changed.msg : '', /^\.env changed; pull and up -d$/);
-  assert.match(summary(changed), /--- \/opt\/p\/\.env\n\+\+\+ \/opt\/p\/\.env\n-TAG=0\n\+TAG=1/);
+  assert.match(summary(changed), /--- \/opt\/p\/\.env\n\+\+\+ \/opt\/p\/\.env\n-TAG=0\n\+TAG=1\nservices concerned: a \(changed: TAG\)$/);
 
   const fresh = decide(op, parseComposeState('@@nodir\n'));
   assert.match(fresh.kind === 'change' ? fresh.msg : '', /compose\.yml, \.env written/);

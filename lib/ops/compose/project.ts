@@ -5,6 +5,7 @@ import { Command, sh } from '../../core/command.ts';
 import { defineOp, OpFailure, type Decision, type Remote } from '../../core/op.ts';
 import { Secret } from '../../core/secret.ts';
 import { atomicWrite } from '../files/write-file.ts';
+import { affectedServices, changedKeys } from './affected.ts';
 import { envKeyProblem, maskEnv, renderEnv, secretKeysOf, type EnvValue } from './env-file.ts';
 import { composeProbe, parseComposeState, staleServices, type ComposeContainer, type ComposeState } from './state.ts';
 
@@ -152,6 +153,8 @@ export const project = defineOp({
       const shown = d.shown?.(s.content[d.path]);
       return shown ? `--- ${path}\n+++ ${path}\n${lineDiff(shown.before, shown.after)}` : `${path}: (content hidden: secret) ${s.sha256[d.path] ? 'changed' : 'created'}`;
     });
+    const affected = concerned(p, s, differ);
+    if (affected) diffs.push(affected);
     const msg = differ.length
       ? `${differ.map((d) => d.path).join(', ')} ${differ.some((d) => s.sha256[d.path]) ? 'changed' : 'written'}; pull and up -d`
       : `up -d: ${stale.join(', ') || 'no containers yet'}`;
@@ -165,6 +168,16 @@ export const project = defineOp({
     };
   },
 });
+
+/** "services concerned: ..." when only .env or env files changed (a compose.yml change concerns Compose's own diff). */
+function concerned(p: Params, s: ComposeState, differ: Desired[]): string | undefined {
+  if (differ.length === 0 || differ.some((d) => !d.path.startsWith('.env') && !(d.path in p.envFiles))) return undefined;
+  const env = differ.find((d) => d.path === '.env');
+  const envKeys = env ? changedKeys(s.content['.env'] ?? '', renderEnv(p.env).text) : [];
+  const compose = p.files['compose.yml'];
+  const services = affectedServices(typeof compose === 'string' ? compose : '', { envKeys, envFiles: differ.filter((d) => d.path !== '.env').map((d) => d.path) });
+  return `services concerned: ${services.join(', ') || 'none'}${envKeys.length ? ` (changed: ${envKeys.join(', ')})` : ''}`;
+}
 
 /** A minimal line diff (removed then added lines, unchanged ones omitted): env files and compose files are short. */
 function lineDiff(before: string, after: string): string {
