@@ -113,8 +113,14 @@ async function release(remote: Remote, o: BlueGreenOptions, g: HealthGate, live:
   if (!health.ok) {
     await remote.run(sh`${o.stop(target)}`);
     const text = `${o.name}: release ${o.version} rolled back: ${target} failed its health check (${health.why}); ${live ?? 'nothing'} keeps serving`;
-    if (o.notify) await runOp(remote, notifyWebhook({ url: o.notify, payload: { text, app: o.name, version: o.version, outcome: 'rolled back', reason: health.why } }));
-    throw new OpFailure(text);
+    // The rollback stands whether or not the webhook answers: its failure is added to the message, not raised instead.
+    const told = o.notify
+      ? await runOp(remote, notifyWebhook({ url: o.notify, payload: { text, app: o.name, version: o.version, outcome: 'rolled back', reason: health.why } })).then(
+          () => '',
+          (e: Error) => ` (the webhook failed: ${e.message})`,
+        )
+      : '';
+    throw new OpFailure(text + told);
   }
   await runOp(remote, o.switch(target, port));
   const state = JSON.stringify({ app: o.name, live: target, version: o.version, at: new Date().toISOString() });
