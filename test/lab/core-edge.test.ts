@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sh } from '../../lib/core/command.ts';
 import { LAB_CA } from '../../scripts/lab/layouts.ts';
-import { CORE_EDGE_INVENTORY, LAB_ENV_DIR } from '../../scripts/lab/layout-inventory.ts';
+import { CORE_EDGE_INVENTORY, LAB_ENV_DIR, SINGLE_SERVER_INVENTORY } from '../../scripts/lab/layout-inventory.ts';
 import { ensureLab } from '../helpers/lab.ts';
 import { changedPerHost, containerIds, editedInventory, freshLayouts, playbook } from '../helpers/layouts.ts';
 import { onNode } from '../helpers/node.ts';
@@ -20,10 +20,9 @@ const PLAYBOOK = 'playbooks/core-edge.ts';
 const INV = CORE_EDGE_INVENTORY;
 const EDGE = '172.30.99.21';
 const CORE = '172.30.99.20';
-let swarmLab: string;
 
 before(() => {
-  swarmLab = ensureLab();
+  ensureLab();
   freshLayouts(['core', 'edge']);
 });
 
@@ -69,7 +68,8 @@ test('first run: UFW, both projects healthy, TLS on Edge, Core refused from a th
   assert.deepEqual(web.unreachable, []);
 
   const probe = (host: string, inv: string) => onNode(inv, host, sh`timeout 5 bash -c ${`echo > /dev/tcp/${CORE}/5432`} 2>&1; echo "rc=$?"`).then((r) => r.stdout);
-  assert.match(await probe('gateway', swarmLab), /Connection refused[\s\S]*rc=1/, 'Core refuses its PostgreSQL port to a third node');
+  // The third node: the layouts' single host (its key pinned by the same `up --layouts` as Core's and Edge's).
+  assert.match(await probe('single-vm', SINGLE_SERVER_INVENTORY), /Connection refused[\s\S]*rc=1/, 'Core refuses its PostgreSQL port to a third node');
   assert.match(await probe('edge-vm', INV), /rc=0/, 'Edge reaches it');
 
   const second = await playbook(PLAYBOOK, INV);
