@@ -2,6 +2,15 @@ import { readFileSync } from 'node:fs';
 import { IMAGE } from './config.ts';
 import { APT, POSTGRES_ENTRYPOINT, PUSH_REGISTRY, REGISTRY, tagOf, type ServiceImage } from './services.ts';
 
+// The lab postgres image's entrypoint reads the password from a file (a swarm
+// secret); Compose and Quadlet hand it over in the environment.
+const PG_ENTRYPOINT = `#!/bin/sh
+set -eu
+f=$(mktemp)
+printf '%s' "\${POSTGRES_PASSWORD:?POSTGRES_PASSWORD is required}" > "$f"
+POSTGRES_PASSWORD_FILE=$f exec /usr/local/bin/pg-initdb.sh
+`;
+
 /**
  * The layouts' service images, built on the lab's base image (no registry
  * but the lab's own is reachable here) and pushed to the lab registry. One
@@ -12,15 +21,6 @@ import { APT, POSTGRES_ENTRYPOINT, PUSH_REGISTRY, REGISTRY, tagOf, type ServiceI
  * container and the single server's app: each answers its real health path
  * once its dependencies accept connections.
  */
-// The lab postgres image's entrypoint reads the password from a file (a swarm
-// secret); Compose and Quadlet hand it over in the environment.
-const PG_ENTRYPOINT = `#!/bin/sh
-set -eu
-f=$(mktemp)
-printf '%s' "\${POSTGRES_PASSWORD:?POSTGRES_PASSWORD is required}" > "$f"
-POSTGRES_PASSWORD_FILE=$f exec /usr/local/bin/pg-initdb.sh
-`;
-
 export const LAYOUT_IMAGE: ServiceImage = {
   name: 'layouts',
   dockerfile: `FROM ${IMAGE}
