@@ -20,3 +20,4 @@ export { ExitCode, InputError } from './core/errors.ts';
 export { z } from './core/zod.ts';
 export * as ops from './ops/index.ts';
 export * as facts from './facts/index.ts';
+export * as strategies from './strategies/index.ts';

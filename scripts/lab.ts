@@ -6,10 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { Listr } from 'listr2';
 import { $ } from 'zx';
-import { BACKUP_VOLUME, OFFSITE_VOLUME, IMAGE, LAB_DIR, LAB_INVENTORY, LAB_KEY, LAB_KNOWN_HOSTS, LABEL, NETWORK, NODES } from './lab/config.ts';
+import { BACKUP_VOLUME, OFFSITE_VOLUME, IMAGE, TRIXIE, LAB_DIR, LAB_INVENTORY, LAB_KEY, LAB_KNOWN_HOSTS, LABEL, NETWORK, NODES } from './lab/config.ts';
 import { ensureEngine } from './lab/engine.ts';
 import { ensureImage } from './lab/image.ts';
 import { step } from './lab/step.ts';
+import { ensureLayouts, removeLayouts } from './lab/layouts.ts';
+import { CORE_EDGE_INVENTORY, SINGLE_SERVER_INVENTORY } from './lab/layout-inventory.ts';
 import { writeLabInventory } from './lab/inventory.ts';
 import { REHEARSAL_INVENTORY, writeRehearsalInventory } from './lab/rehearsal.ts';
 import { ensurePushed, ensureRegistry, ensureServiceImages, removeRegistry, servicesReady } from './lab/services.ts';
@@ -21,6 +23,9 @@ $.verbose = false;
 const USAGE = `Usage: npx tsx scripts/lab.ts COMMAND
   up                 build the base image and the lab's service images once, start the registry and
                      the four nodes, write inventory/lab.yml (a no-op when running)
+  up --layouts       also the layouts' trixie hosts (core, edge, single) and their images, and write
+                     inventory/lab-core-edge.yml and inventory/lab-single-server.yml
+  reset --layouts [NAME...]  fresh layouts' hosts (those named, else core, edge and single; the four nodes untouched)
   rehearse           build the real stacks' stand-in images once (pushed to the lab registry) and write
                      inventory/rehearsal.yml: inventory/homelab.yml on the lab nodes (needs \`up\` first)
   status             each node's container, systemd, sshd, SSH and Docker state
@@ -122,6 +127,7 @@ async function reset(all: boolean): Promise<void> {
 
 async function down(keepImage: boolean): Promise<void> {
   for (const n of NODES) await removeNode(n);
+  await removeLayouts();
   await removeRegistry();
   await $`docker volume rm -f ${BACKUP_VOLUME} ${OFFSITE_VOLUME}`.nothrow().quiet();
   // Anything else the lab labelled (volumes or networks left by a crash).
@@ -131,9 +137,9 @@ async function down(keepImage: boolean): Promise<void> {
   await $`docker network rm ${NETWORK}`.nothrow().quiet();
   if (!keepImage) {
     const built = (await $`docker images -q --filter reference=rigger-lab-registry --filter reference=${'127.0.0.1:5005/lab/*'}`.nothrow().quiet()).stdout.split('\n').filter(Boolean);
-    await $`docker image rm -f ${IMAGE} ${built}`.nothrow().quiet();
+    await $`docker image rm -f ${IMAGE} ${TRIXIE.tag} ${built}`.nothrow().quiet();
   }
-  rmSync(LAB_INVENTORY, { force: true });
+  for (const f of [LAB_INVENTORY, CORE_EDGE_INVENTORY, SINGLE_SERVER_INVENTORY]) rmSync(f, { force: true });
   rmSync(LAB_DIR, { recursive: true, force: true });
   console.log(`lab removed${keepImage ? ` (kept image ${IMAGE})` : ''}`);
 }
@@ -167,6 +173,7 @@ try {
   switch (command) {
     case 'up':
       await up();
+      if (rest.includes('--layouts')) await step('layouts: trixie hosts core, edge, single', (say) => ensureLayouts(false, say));
       break;
     case 'rehearse':
       await rehearse();
@@ -175,7 +182,11 @@ try {
       await status();
       break;
     case 'reset':
-      await reset(rest.includes('--all'));
+      if (rest.includes('--layouts')) {
+        const only = rest.filter((a) => !a.startsWith('--'));
+        await step(`layouts: fresh hosts ${only.join(', ') || 'core, edge, single'}`, (say) => ensureLayouts(true, say, only));
+      }
+      else await reset(rest.includes('--all'));
       break;
     case 'down':
       await down(rest.includes('--keep-image'));

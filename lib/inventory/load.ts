@@ -11,6 +11,8 @@ export const USER_INVENTORY = 'inventory/hosts.yml';
 export const LAB_INVENTORY = 'inventory/lab.yml';
 /** Written by `scripts/lab.ts up` for the lab inventory's !vault values; never used with another inventory. */
 export const LAB_VAULT_PASSWORD_FILE = '.lab/vault-password';
+/** The inventories `scripts/lab.ts` writes (up, and up --layouts): the only ones that use the lab's passphrase file. */
+const LAB_INVENTORIES = [LAB_INVENTORY, 'inventory/lab-core-edge.yml', 'inventory/lab-single-server.yml'];
 
 /**
  * The inventories to use: those given with -i, else the user's own
@@ -32,7 +34,7 @@ export function defaultInventories(given: string[]): string[] {
  * environment, and, for the lab's inventory alone, the lab's own file.
  */
 export function vaultPassphraseFor(files: readonly string[], passwordFile?: string, options: { anyMode?: boolean } = {}): () => string {
-  const lab = files.length === 1 && path.resolve(files[0]!) === path.resolve(LAB_INVENTORY);
+  const lab = files.length === 1 && LAB_INVENTORIES.some((f) => path.resolve(files[0]!) === path.resolve(f));
   return vaultPassphraseSource(passwordFile, lab ? LAB_VAULT_PASSWORD_FILE : undefined, options);
 }
 

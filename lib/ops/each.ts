@@ -15,6 +15,21 @@ async function applyOne(c: Change, remote: Remote): Promise<unknown> {
 }
 
 /**
+ * An op run to the end inside another's apply (a strategy's steps): its
+ * probe, its decision, and its change when there is one. Returns whether
+ * it changed anything, and its result.
+ */
+export async function runOp<R>(remote: Remote, op: Op<R, any>): Promise<{ changed: boolean; result: R }> {
+  if (op.problems.length) throw new OpFailure(`${op.kind}: ${op.problems.map((p) => `${p.param}: ${p.message}`).join('; ')}`);
+  const state = op.probe ? op.probe.parse(await remote.run(op.probe.command)) : undefined;
+  const d = op.decide(state);
+  if (d.kind === 'fail') throw new OpFailure(`${op.describe()}: ${d.reason}`);
+  if (d.kind === 'skip') throw new OpFailure(`${op.describe()}: skipped: ${d.reason}`);
+  if (d.kind === 'ok') return { changed: false, result: d.result };
+  return { changed: true, result: (await applyOne(d as Change, remote)) as R };
+}
+
+/**
  * One task for a list that comes from variables (networks, secrets,
  * stacks): the members' probes share one round trip, each member decides
  * on its own state, and the changes run in order. The task fails if any

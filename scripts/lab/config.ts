@@ -16,9 +16,13 @@ export interface LabNode {
   name: string;
   container: string;
   ip: string;
-  role: 'manager' | 'ai' | 'data' | 'cicd';
-  group: 'managers' | 'ai_nodes' | 'data_nodes' | 'cicd_nodes';
+  role: 'manager' | 'ai' | 'data' | 'cicd' | 'layout';
+  group: 'managers' | 'ai_nodes' | 'data_nodes' | 'cicd_nodes' | 'layouts';
+  /** Kept off overlayfs: /var/lib/docker, or /var/lib/containers on a Podman host. */
   dockerVolume: string;
+  volumeMount?: string;
+  /** The node image; the four Swarm nodes use IMAGE. */
+  image?: string;
 }
 
 function node(name: string, ip: string, role: LabNode['role'], group: LabNode['group']): LabNode {
@@ -58,9 +62,22 @@ ExecStartPre=/usr/bin/ssh-keygen -A
 ExecStartPre=/usr/sbin/sshd -t
 `;
 
-const recipe = JSON.stringify({ BASE_PACKAGES, SSH_KEYGEN_DROPIN, suite: 'bookworm', v: 3 });
-/** The image tag changes whenever its recipe does, so a stale cached image is never reused. */
-export const IMAGE = `rigger-lab-base:${createHash('sha256').update(recipe).digest('hex').slice(0, 12)}`;
+/** A node image: a Debian suite debootstrapped with BASE_PACKAGES, tagged by its recipe's hash. */
+export interface BaseImage {
+  suite: 'bookworm' | 'trixie';
+  tag: string;
+}
+
+function baseImage(name: string, suite: BaseImage['suite'], v: number): BaseImage {
+  const recipe = JSON.stringify({ BASE_PACKAGES, SSH_KEYGEN_DROPIN, suite, v });
+  // The image tag changes whenever its recipe does, so a stale cached image is never reused.
+  return { suite, tag: `${name}:${createHash('sha256').update(recipe).digest('hex').slice(0, 12)}` };
+}
+
+export const BOOKWORM = baseImage('rigger-lab-base', 'bookworm', 3);
+export const IMAGE = BOOKWORM.tag;
+/** The layouts' hosts (`up --layouts`): trixie has Podman with Quadlet, Compose v2 and Caddy (LAB.md). */
+export const TRIXIE = baseImage('rigger-lab-trixie', 'trixie', 1);
 
 /** What a node container needs so that the Docker engine the docker role installs can run inside it (LAB.md). */
 export const NODE_RUN_OPTIONS = [
@@ -71,3 +88,14 @@ export const NODE_RUN_OPTIONS = [
   '--tmpfs', '/run', '--tmpfs', '/run/lock',
   '-e', 'container=docker',
 ];
+
+/**
+ * The layouts' hosts (`up --layouts`), trixie like the hosts those layouts
+ * run on: Core and Edge of the Compose layout, and the Podman single server.
+ */
+export const LAYOUT_NODES: LabNode[] = [
+  { ...node('core', '172.30.99.20', 'layout', 'layouts'), image: TRIXIE.tag },
+  { ...node('edge', '172.30.99.21', 'layout', 'layouts'), image: TRIXIE.tag },
+  { ...node('single', '172.30.99.22', 'layout', 'layouts'), image: TRIXIE.tag, dockerVolume: 'rigger-lab-single-containers', volumeMount: '/var/lib/containers' },
+];
+export const LAYOUTS_KNOWN_HOSTS = path.join(LAB_DIR, 'known_hosts.layouts');

@@ -8,7 +8,7 @@ import { BACKUP_MOUNT, OFFSITE_MOUNT, LAB_DIR, LAB_INVENTORY, LAB_KEY, LAB_KNOWN
 import { REGISTRY, serviceImageRefs } from './services.ts';
 
 /** A random value kept in .lab/ across resets (the lab's vault passphrase, its database password). */
-function labValue(file: string): string {
+export function labValue(file: string): string {
   const p = path.resolve(file);
   if (!existsSync(p)) {
     mkdirSync(path.dirname(p), { recursive: true });

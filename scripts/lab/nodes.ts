@@ -22,12 +22,12 @@ export async function ensureKey(): Promise<void> {
 }
 
 export async function createNode(n: LabNode): Promise<void> {
-  const volumes = ['-v', `${n.dockerVolume}:/var/lib/docker`];
+  const volumes = ['-v', `${n.dockerVolume}:${n.volumeMount ?? '/var/lib/docker'}`];
   if (n.role === 'data') volumes.push('-v', `${BACKUP_VOLUME}:${BACKUP_MOUNT}`, '-v', `${OFFSITE_VOLUME}:${OFFSITE_MOUNT}`);
   // systemd derives an empty machine-id from container_uuid, else from the
   // VM's DMI uuid, which all nodes share: each node gets its own.
   const identity = ['-e', `container_uuid=${randomUUID()}`];
-  await $`docker run -d --name ${n.container} --hostname ${n.name} --label ${LABEL} --network ${NETWORK} --ip ${n.ip} ${NODE_RUN_OPTIONS} ${identity} ${volumes} ${IMAGE} /sbin/init`;
+  await $`docker run -d --name ${n.container} --hostname ${n.name} --label ${LABEL} --network ${NETWORK} --ip ${n.ip} ${NODE_RUN_OPTIONS} ${identity} ${volumes} ${n.image ?? IMAGE} /sbin/init`;
 }
 
 async function exec(n: LabNode, script: string) {
@@ -55,8 +55,8 @@ export async function authorize(n: LabNode): Promise<string> {
   return `${n.ip} ${type} ${key}`;
 }
 
-export function writeKnownHosts(lines: string[]): void {
-  writeFileSync(LAB_KNOWN_HOSTS, lines.join('\n') + '\n', { mode: 0o600 });
+export function writeKnownHosts(lines: string[], file = LAB_KNOWN_HOSTS): void {
+  writeFileSync(file, lines.join('\n') + '\n', { mode: 0o600 });
 }
 
 export async function removeNode(n: LabNode): Promise<void> {

@@ -27,7 +27,7 @@ export interface ServiceImage {
   files: Record<string, string>;
 }
 
-const POSTGRES_ENTRYPOINT = `#!/bin/sh
+export const POSTGRES_ENTRYPOINT = `#!/bin/sh
 # A minimal stand-in for the postgres image: initdb on first start with the
 # password from POSTGRES_PASSWORD_FILE (a swarm secret), then postgres in the
 # foreground as the postgres user.

@@ -5,6 +5,7 @@ import { nextRuns, wallClock } from '../../lib/backup/schedule.ts';
 import { runCli } from '../helpers/cli.ts';
 import { ensureLab, resetLab } from '../helpers/lab.ts';
 import { jsonEvents, labShell, PG, reportText, waitFor } from '../helpers/data-node.ts';
+import { webhookReceiverCommand } from '../helpers/webhook.ts';
 
 // The backup issue's acceptance on the lab: the data node's real PostgreSQL
 // (lab_postgres), a real volume (lab_files_data), real tar, rclone (Debian's
@@ -94,13 +95,7 @@ test('a failed dump (wrong password, PostgreSQL stopped) publishes nothing, dele
   // -e KEY=VALUE reads VALUE as a string, as Ansible does: structures go in as JSON.
   const keepOne = JSON.stringify({ backup_retention: { postgres: { last: 1, daily: 0 }, volume: { last: 1, daily: 0 }, config: { last: 1, daily: 0 } } });
   // The webhook's receiver: a small HTTP server on the data node's loopback, under systemd so it outlives this command.
-  await node('data', `systemctl stop rigger-hook 2>/dev/null; rm -f /tmp/hook.log; systemd-run --unit rigger-hook python3 -c 'import http.server
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        open("/tmp/hook.log", "ab").write(body + b"\\n")
-        self.send_response(204); self.end_headers()
-http.server.HTTPServer(("127.0.0.1", 9099), H).serve_forever()'`);
+  await node('data', webhookReceiverCommand());
   await waitFor('the webhook receiver', async () => (await node('data', 'curl -s -o /dev/null http://127.0.0.1:9099/')).code === 0);
   const items = JSON.stringify({ backup_items: [{ kind: 'postgres', service: 'lab_postgres', database: 'vibedb', password: 'not-the-password' }, { kind: 'volume', volume: 'lab_files_data' }] });
   const wrong = await backup(['-e', items, '-e', keepOne, '-e', 'backup_webhook=http://127.0.0.1:9099/hook']);

@@ -54,3 +54,16 @@ test('the inventory schema validates homelab.yml and the lab inventory, and refu
   badValue.all.vars.apt_upgrade = 'sometimes';
   assert.equal(validate(badValue), false);
 });
+
+test('the layouts\' example inventories validate against the roles\' declared variables', async () => {
+  const validate = new Ajv2020({ allErrors: true, strict: false, logger: false }).compile(await schema());
+  for (const file of ['inventory/core-edge.yml', 'inventory/single-server.yml']) {
+    const inv = readYaml(path.join(REPO, file)) as { all: { children: Record<string, { vars: Record<string, unknown> }> } };
+    assert.ok(validate(inv), `${file}: ${JSON.stringify(validate.errors)}`);
+    // A misspelt layout variable is refused by name.
+    const typo = structuredClone(inv);
+    const group = Object.values(typo.all.children)[0]!;
+    group.vars.compose_project = [];
+    assert.equal(validate(typo), false, file);
+  }
+});

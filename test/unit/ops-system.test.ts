@@ -98,6 +98,9 @@ test('firewall: ufw rules read from user.rules tuples; iptables chain text keeps
   const ufw = parseUfw('Status: active\n@@rules\n### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in\n### tuple ### allow tcp 2377 0.0.0.0/0 any 0.0.0.0/0 in comment=73776172\n');
   assert.deepEqual([...ufw.allowed], ['tcp 22 0.0.0.0/0', 'tcp 2377 0.0.0.0/0']);
   assert.equal(decide(ops.firewall({ backend: 'ufw', rules: [{ port: 2377, proto: 'tcp' }] }), ufw).kind, 'ok');
+  // ufw writes a single source address without /32: the same rule, not a new one on every run.
+  const single = parseUfw('Status: active\n@@rules\n### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in\n### tuple ### allow tcp 5432 0.0.0.0/0 any 10.0.0.2 in\n');
+  assert.equal(decide(ops.firewall({ backend: 'ufw', rules: [{ port: 5432, proto: 'tcp', from: '10.0.0.2' }] }), single).kind, 'ok');
   assert.deepEqual(commands(decide(ops.firewall({ backend: 'ufw', rules: [{ port: 4789, proto: 'udp', comment: 'vxlan' }] }), ufw)), ['ufw allow proto udp from any to any port 4789 comment vxlan']);
   const text = iptablesText({ backend: 'iptables', rules: [{ port: 2377, proto: 'tcp', from: '10.0.0.0/8' }], sshPort: 222, enabled: true });
   const lines = text.split('\n').filter((l) => l.startsWith('-A'));

@@ -56,7 +56,8 @@ export function parseUfw(text: string): UfwState {
   for (const line of rules.split('\n')) {
     // ### tuple ### allow tcp 2377 0.0.0.0/0 any 0.0.0.0/0 in comment=...
     const m = /^### tuple ### allow (\w+) (\S+) \S+ \S+ (\S+) in/.exec(line);
-    if (m) allowed.add(`${m[1]} ${m[2]} ${m[3]}`);
+    // ufw writes a single address without /32, as key() spells it.
+    if (m) allowed.add(`${m[1]} ${m[2]} ${m[3]!.includes('/') ? m[3] : `${m[3]}/32`}`);
   }
   return { installed: true, active: /^Status: active/m.test(head), allowed };
 }

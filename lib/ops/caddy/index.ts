@@ -1,0 +1,1 @@
+export { site, renderCaddyfile, siteSchema } from './site.ts';

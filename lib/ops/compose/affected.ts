@@ -1,0 +1,41 @@
+import { parse } from '../../core/yaml.ts';
+
+/** KEY=VALUE lines of an env file, by key. */
+function entries(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) out.set(line.slice(0, eq).trim(), line.slice(eq + 1));
+  }
+  return out;
+}
+
+/** The keys whose values differ between two env files' texts (added and removed keys too). */
+export function changedKeys(before: string, after: string): string[] {
+  const a = entries(before);
+  const b = entries(after);
+  return [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).sort();
+}
+
+/**
+ * The services of a compose file that a changed file concerns: those whose
+ * definition names a changed ${VAR} of .env, or reads a changed env file
+ * (env_file:). What --diff says before Compose decides which containers to
+ * recreate; a change to compose.yml itself concerns Compose's own diff.
+ */
+export function affectedServices(composeText: string, changes: { envKeys: string[]; envFiles: string[] }): string[] {
+  let doc: { services?: Record<string, unknown> };
+  try {
+    doc = (parse(composeText) ?? {}) as typeof doc;
+  } catch {
+    return [];
+  }
+  return Object.entries(doc.services ?? {})
+    .filter(([, svc]) => {
+      const text = JSON.stringify(svc);
+      const files = ([] as unknown[]).concat((svc as { env_file?: unknown }).env_file ?? []).map((f) => (typeof f === 'string' ? f : String((f as { path?: string }).path ?? '')));
+      return changes.envKeys.some((k) => new RegExp(`\\$\\{${k}(?![A-Za-z0-9_])`).test(text)) || files.some((f) => changes.envFiles.includes(f.replace(/^\.\//, '')));
+    })
+    .map(([name]) => name)
+    .sort();
+}

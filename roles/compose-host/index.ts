@@ -1,0 +1,70 @@
+import { defineRole, handler, ops, z } from 'rigger-ops';
+import { sshLogin as connection } from 'rigger-ops/lib/cli/connection';
+
+const port = z.number().int().min(1).max(65535);
+
+export const composeHostDefaults = z.object({
+  /** Open to everyone besides SSH: the public web ports. */
+  compose_public_ports: z.array(port).default([80, 443]),
+  /** Ports this host's containers publish for the private peers only (Core's PostgreSQL, Redis, MinIO, OTLP). */
+  compose_private_ports: z.array(port).default([]),
+  /** The inventory group whose hosts (their ansible_host) may reach the private ports. */
+  compose_private_from: z.string().default('edge'),
+});
+
+export const AFTER_RULES = '/etc/ufw/after.rules';
+
+/**
+ * Docker publishes ports through FORWARD (DNAT), before UFW's own chains
+ * see the packet: UFW's allow rules alone would not close them. The
+ * DOCKER-USER chain is where Docker lets the host filter first; UFW loads
+ * this block with its after.rules, so the rules live and die with UFW.
+ * --ctorigdstport matches the port the client asked for, before Docker's
+ * DNAT rewrote it. A refused port answers with a TCP reset (refused, not a
+ * timeout), as the layout's Core does to anyone but Edge.
+ */
+export function dockerUserRules(ports: number[], peers: string[]): string {
+  // Containers talking to each other over Docker's bridges (br-*, docker0) pass through FORWARD too: left alone.
+  const lines = ['*filter', ':DOCKER-USER - [0:0]', '-A DOCKER-USER -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN', '-A DOCKER-USER -i docker0 -j RETURN', '-A DOCKER-USER -i br-+ -j RETURN'];
+  for (const p of ports) {
+    for (const peer of peers) lines.push(`-A DOCKER-USER -s ${peer} -p tcp -m conntrack --ctorigdstport ${p} -j RETURN`);
+    lines.push(`-A DOCKER-USER -p tcp -m conntrack --ctorigdstport ${p} -j REJECT --reject-with tcp-reset`);
+  }
+  lines.push('-A DOCKER-USER -j RETURN', 'COMMIT');
+  return lines.join('\n');
+}
+
+const reloadUfw = handler({ name: 'reload ufw', op: ops.command({ argv: ['ufw', 'reload'] }) });
+
+/** UFW on a Compose host: SSH, the public ports from anywhere, the private ports from the peers only (Docker's published ports too). */
+export const composeHost = defineRole({
+  name: 'compose-host',
+  defaults: composeHostDefaults,
+  build: ({ task }) => {
+    const peers = (h: { groupHosts(g: string): readonly string[]; hostVars(n: string): Readonly<Record<string, unknown>>; vars: { compose_private_from: string } }) =>
+      h.groupHosts(h.vars.compose_private_from).map((n) => String(h.hostVars(n).ansible_host ?? n));
+    return {
+      tasks: [
+        task({ name: 'ufw package', op: ops.apt.packages({ names: ['ufw'], updateCache: true }) }),
+        task({
+          name: 'published private ports only for the peers (DOCKER-USER)',
+          op: (h) => ops.block({ path: AFTER_RULES, block: dockerUserRules(h.vars.compose_private_ports, peers(h)), marker: '# {mark} RIGGER DOCKER-USER' }),
+          notify: [reloadUfw],
+        }),
+        task({
+          name: 'ufw rules',
+          op: (h) =>
+            ops.firewall({
+              backend: 'ufw',
+              sshPort: connection(h.allVars).port,
+              rules: [
+                ...h.vars.compose_public_ports.map((p) => ({ port: p, proto: 'tcp' as const, comment: 'public' })),
+                ...h.vars.compose_private_ports.flatMap((p) => peers(h).map((from) => ({ port: p, proto: 'tcp' as const, from, comment: `private from ${h.vars.compose_private_from}` }))),
+              ],
+            }),
+        }),
+      ],
+      handlers: [reloadUfw],
+    };
+  },
+});
