@@ -49,9 +49,11 @@ function plays(opts: CliOptions, ctx: PlaybookContext): Play[] | Promise<Play[]>
     case 'set':
       return [definePlay({ name: 'backup', hosts: pattern, vars, roles: [backupSet] })];
     case 'offsite': {
-      const missing = hosts.filter((h) => ctx.hostVars(h).backup_offsite === undefined);
-      if (missing.length) throw new InputError('inventory', `--offsite needs backup_offsite (remote, max_delete) on ${missing.join(', ')}`);
-      return [definePlay({ name: 'backup off-site', hosts: pattern, vars, roles: [backupOffsite] })];
+      // The hosts whose sets go off site: those with a remote (the NAS, in homelab.yml).
+      const offsite = hosts.filter((h) => ctx.hostVars(h).backup_offsite !== undefined);
+      if (!offsite.length) throw new InputError('inventory', `--offsite needs backup_offsite (remote, max_delete) on a backup host (${hosts.join(', ')})`);
+      hostsForReport = offsite;
+      return [definePlay({ name: 'backup off-site', hosts: offsite.join(':'), vars, roles: [backupOffsite] })];
     }
     case 'list':
       return [definePlay({ name: 'backup sets', hosts: pattern, schema: backupVars, tasks: ({ task }) => [task({ name: 'sets', op: (h) => backupOps.sets({ root: h.vars.backup_root }) })] })];

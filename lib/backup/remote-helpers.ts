@@ -96,13 +96,28 @@ volume_item() {
   seal "$1" volume "$2" "tar list" ",\"volume\":\"$3\",\"image\":\"$4\",\"files\":$files"
 }
 
-# config_item NAME FILE PATH...: paths relative to /.
+# config_item NAME FILE PATH...: paths relative to /; ?PATH is tarred when it exists, else listed as absent.
 config_item() {
-  local name=$1 file=$2 files out="$work/$2.partial"
+  local name=$1 file=$2 files out="$work/$2.partial" list="$work/$2.list" p absent=
   shift 2
   printf '@@start %s\n' "$name"
-  tar -C / -cf "$out" -- "$@" 2> "$err" || fail "$name" "tar of $* failed: $(errtail)"
+  : > "$list"
+  for p in "$@"; do
+    case $p in
+      '?'*)
+        p=$(printf '%s' "$p" | cut -c2-)
+        if [ ! -e "/$p" ] && [ ! -L "/$p" ]; then
+          [ -z "$absent" ] || absent="$absent,"
+          absent="$absent\"/$p\""
+          continue
+        fi ;;
+    esac
+    printf '%s\0' "$p" >> "$list"
+  done
+  # From a list: a host with none of its optional paths still gets a valid, empty archive.
+  tar -C / -cf "$out" --null -T "$list" 2> "$err" || fail "$name" "tar of $* failed: $(errtail)"
+  rm -f -- "$list"
   files=$(read_tar "$out" 2> "$err") || fail "$name" "tar cannot read the archive back: $(errtail)"
-  seal "$name" config "$file" "tar list" ",\"files\":$files"
+  seal "$name" config "$file" "tar list" ",\"files\":$files,\"absent\":[$absent]"
 }
 `;
