@@ -79,6 +79,10 @@ gitea_item() {
   printf '@@start %s\n' "$1"
   c=$(container_of "$3") || fail "$1" "no running container of service $3 on this host (is Gitea up?)"
   image=$(docker inspect -f '{{.Config.Image}}' "$c")
+  # A fresh volume or bind mount at the temp dir is root's: gitea dump, run as git, could not write there.
+  docker exec -u "$4" "$c" test -w "$6" > /dev/null 2>&1 \
+    || docker exec -u 0 "$c" sh -c 'mkdir -p -- "$1" && chown -- "$2" "$1"' rigger "$6" "$4" > /dev/null 2> "$err" \
+    || fail "$1" "cannot make gitea dump's temp dir $6 writable by $4: $(errtail)"
   docker exec -i -u "$4" "$c" gitea dump -c "$5" --type zip --skip-log --tempdir "$6" --file - > "$out" 2> "$err" \
     || fail "$1" "gitea dump failed: $(errtail)"
   files=$(read_zip "$out" 2> "$err") || fail "$1" "the zip does not read back: $(errtail)"

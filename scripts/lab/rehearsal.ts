@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseDocument } from '../../lib/core/yaml.ts';
 import { interpolate, parseCompose } from '../../lib/ops/docker/compose.ts';
 import { LAB_KEY, LAB_KNOWN_HOSTS, NODES, OFFSITE_MOUNT, SUBNET } from './config.ts';
-import { REGISTRY } from './services.ts';
+import { REGISTRY, serviceImageRefs } from './services.ts';
 import { REAL_IN_LAB, rehearsalImageMap, STANDINS } from './standins.ts';
 
 export const HOMELAB_INVENTORY = 'inventory/homelab.yml';
@@ -61,6 +61,8 @@ export function rehearsalInventoryText(): string {
   vars('nfs_export_clients', labIp('ai.vibe.local'));
   vars('preflight_min_free_gb', 1);
   vars('stack_images', rehearsalImageMap());
+  // The volume items' tar runs in a throwaway container: of an image the lab has (Debian's is not pullable here).
+  vars('backup_tar_image', serviceImageRefs().postgres);
   for (const [host, node] of Object.entries(HOST_OF)) {
     const group = NODES.find((n) => n.name === node)!.group;
     const at = group === 'managers' ? ['all', 'children', 'managers', 'hosts', host] : ['all', 'children', 'workers', 'children', group, 'hosts', host];

@@ -19,7 +19,18 @@ const setName = z.string().regex(/^(latest|\d{8}_\d{6})$/, 'a set name YYYYMMDD_
 /** The set to recover from, in the backup root: read-only. */
 export const localSource = defineOp({
   kind: 'recovery.source',
-  schema: z.object({ root: absolutePath, set: setName }).strict(),
+  schema: z
+    .object({
+      root: absolutePath,
+      set: setName,
+      /**
+       * A named set not in this root: take its newest published set at or before
+       * that name. Each backup host stamps its own sets, so one night's run
+       * has a name a few seconds apart on each.
+       */
+      orEarlier: z.boolean().default(false),
+    })
+    .strict(),
   describe: (p) => `${p.root}/${p.set}`,
   readOnly: true,
   probe: (p) => ({
@@ -31,7 +42,8 @@ export const localSource = defineOp({
   }),
   decide: (p, s: { listing: Listing; marker?: RecoveryMarker | undefined }): Decision<RecoverySource> => {
     if (!s.listing.rootExists) return { kind: 'fail', reason: `backup root ${p.root} does not exist (is the backup disk mounted? for the off-site copy: --from-offsite)` };
-    const name = p.set === 'latest' ? latestSet(s.listing) : p.set;
+    const earlier = () => s.listing.sets.filter((x) => x.state === 'published' && x.name <= p.set).map((x) => x.name).sort().at(-1) ?? p.set;
+    const name = p.set === 'latest' ? latestSet(s.listing) : s.listing.sets.some((x) => x.name === p.set) || !p.orEarlier ? p.set : earlier();
     if (!name) return { kind: 'fail', reason: `no verified set under ${p.root} (for the off-site copy: --from-offsite)` };
     const info = s.listing.sets.find((x) => x.name === name);
     if (!info) return { kind: 'fail', reason: `no set ${name} under ${p.root}` };
