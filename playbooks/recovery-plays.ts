@@ -208,6 +208,8 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
                   file: s.file,
                   env: { ENDPOINT_MODE: h.vars.service_endpoint_mode, PUBLISH_MODE: h.vars.service_publish_mode, ...s.env },
                   services: only,
+                  // The stacks play's image map: without it the rehearsal's PostgreSQL is the real image, which the lab cannot pull.
+                  images: h.vars.stack_images,
                   timeoutSeconds: h.vars.stack_timeout_seconds,
                 }),
               ),
