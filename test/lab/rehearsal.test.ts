@@ -120,7 +120,7 @@ done`);
 // data, the lab reset (every node's Docker, volumes and files gone; the backup
 // disks kept), and `disaster-recovery.ts --from latest` bringing back every
 // volume, configuration file and database row from each node's newest set.
-test('backup.ts takes a verified set on every node; after a reset, disaster-recovery.ts --from latest restores every volume, config file and row; health is green', async () => {
+test('backup.ts takes a verified set on every node; after a reset, disaster-recovery.ts --from latest restores every volume, config file and row; health is green', async (t) => {
   const hosts = await backupVarsOf(REHEARSAL_INVENTORY, HOMELAB_VAULT_PASSWORD);
   assert.deepEqual([...hosts.keys()].sort(), ['ai.vibe.local', 'cicd.vibe.local', 'data.vibe.local', 'gateway.vibe.local']);
   const nodeOf = (h: string) => HOST_OF[h]!;
@@ -138,6 +138,7 @@ test('backup.ts takes a verified set on every node; after a reset, disaster-reco
     assert.ok(Object.keys(before.files).some((k) => k.split(' ')[1] === v), `the stand-in wrote into ${v}`);
   }
   assert.equal(before.rows['giteadb public.drill'], 700);
+  t.diagnostic(`compared after the recovery: ${Object.keys(before.files).length} files, ${Object.keys(before.rows).length} tables`);
 
   const backup = await runCli(['playbooks/backup.ts', '-i', REHEARSAL_INVENTORY], env, 10 * 60_000);
   assert.equal(backup.code, 0, `backup.ts:\n${backup.stdout}\n${backup.stderr}`);
@@ -158,6 +159,7 @@ test('backup.ts takes a verified set on every node; after a reset, disaster-reco
 
   const recovery = await runCli(['playbooks/disaster-recovery.ts', '-i', REHEARSAL_INVENTORY, '--from', 'latest'], env, 20 * 60_000);
   assert.equal(recovery.code, 0, `disaster-recovery.ts:\n${recovery.stdout}\n${recovery.stderr}`);
+  t.diagnostic(recovery.stdout.slice(recovery.stdout.lastIndexOf('recovery from set')));
   assert.match(recovery.stdout, /health: every service running and answering/, recovery.stdout);
   for (const host of hosts.keys()) assert.match(recovery.stdout, new RegExp(`recovery from set .*\\d{8}_\\d{6} \\(${host.replace(/\./g, '\\.')}\\)`), `the report names ${host}'s set`);
 
