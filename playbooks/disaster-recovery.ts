@@ -16,7 +16,7 @@ import { PHASE_OF_PLAY, recoveryPlays } from './recovery-plays.ts';
 
 const usage = `Usage: npx tsx playbooks/disaster-recovery.ts --from SET|latest [flags]
       --from SET|latest       the backup set (YYYYMMDD_HHMMSS); with several backup hosts, each host's
-                              newest set at or before it (latest: each host's newest verified set)
+                              set of the same run, nearest it (latest: each host's newest verified set)
       --from-offsite          fetch the set from backup_offsite.remote (the backup disk is lost too)
       --force                 overwrite databases and volumes the cluster still holds
 `;

@@ -32,6 +32,9 @@ export const PHASE_OF_PLAY: Record<string, Phase> = {
   'recovery: done': 'health',
 };
 
+/** With several backup hosts, a named set is each host's set of the same run: stamped within this many seconds of it. */
+export const NEAR_SECONDS = 600;
+
 export interface RecoveryOptions {
   /**
    * The hosts whose backup disks hold sets (those with backup_items): each
@@ -98,7 +101,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
         op: (h) =>
           o.offsite
             ? recoveryOps.offsiteSource({ root: h.vars.backup_root, set: o.set, remote: h.vars.backup_offsite!.remote, ownConfig: h.vars.backup_offsite!.rclone_config !== undefined })
-            : recoveryOps.localSource({ root: h.vars.backup_root, set: o.set, orEarlier: o.backupHosts.length > 1 }),
+            : recoveryOps.localSource({ root: h.vars.backup_root, set: o.set, nearSeconds: o.backupHosts.length > 1 ? NEAR_SECONDS : 0 }),
       });
       tasks.verify = task({
         name: 'set verified',

@@ -15,20 +15,21 @@ import { scratchDir } from '../helpers/run.ts';
 
 const published = (name: string): SetInfo => ({ name, state: 'published', sizeKb: 1, manifest: { format: 1, set: name, created: '', host: 'h', bytes: 1, items: [] } });
 const listing = (...sets: SetInfo[]): Listing => ({ rootExists: true, sets, log: [], availKb: 1 });
-const chosen = (set: string, orEarlier: boolean, l: Listing) => {
-  const d = localSource({ root: '/srv/backup', set, orEarlier }).decide({ listing: l } as never);
+const chosen = (set: string, nearSeconds: number, l: Listing) => {
+  const d = localSource({ root: '/srv/backup', set, nearSeconds }).decide({ listing: l } as never);
   return d.kind === 'ok' ? (d.result as { set: string }).set : `fail: ${(d as { reason: string }).reason}`;
 };
 
-test("each backup host recovers from its own newest published set; a named set means each host's newest at or before it", () => {
-  const gateway = listing(published('20261120_020003'), published('20261121_020004'), { name: '20261122_020001', state: 'partial', sizeKb: 1 });
-  assert.equal(chosen('latest', true, gateway), '20261121_020004', 'a partial set is never the latest');
-  // The data node's set of the night of the 21st is 20261121_020000; the gateway's is four seconds later.
-  assert.equal(chosen('20261121_020009', true, gateway), '20261121_020004');
-  assert.equal(chosen('20261121_020004', true, gateway), '20261121_020004');
-  assert.match(chosen('20261119_000000', true, gateway), /^fail: no set 20261119_000000/);
+test("each backup host recovers from its own newest published set; a named set means each host's set of the same run", () => {
+  const gateway = listing(published('20261120_020003'), published('20261121_015958'), published('20261121_020004'), { name: '20261122_020001', state: 'partial', sizeKb: 1 });
+  assert.equal(chosen('latest', 600, gateway), '20261121_020004', 'a partial set is never the latest');
+  // The data node's set of the night of the 21st is 20261121_020000: the gateway's nearest, seconds before or after.
+  assert.equal(chosen('20261121_020000', 600, gateway), '20261121_015958');
+  assert.equal(chosen('20261121_020003', 600, gateway), '20261121_020004');
+  assert.equal(chosen('20261120_020003', 600, gateway), '20261120_020003', 'its own name is exact');
+  assert.match(chosen('20261119_020000', 600, gateway), /^fail: no set 20261119_020000/, 'no set of that run on this host');
   // One backup host: the name is exact, as before.
-  assert.match(chosen('20261121_020009', false, gateway), /^fail: no set 20261121_020009/);
+  assert.match(chosen('20261121_020000', 0, gateway), /^fail: no set 20261121_020000/);
 });
 
 test('a config item tars its paths and the present optional ones, lists the absent ones, and comes back in place', () => {
