@@ -258,7 +258,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
         name: 'config restored',
         when: (h) => !alreadyRestored(h) && manifestItems(h, 'config').length > 0,
         whenReason: skipReason,
-        op: (h) => ops.each('config', manifestItems(h, 'config').map((m) => recoveryOps.restoreConfig({ name: m.name, file: `${dir(h)}/${m.file}`, set: src(h)!.set }))),
+        op: (h) => ops.each('config', manifestItems(h, 'config').map((m) => recoveryOps.restoreConfig({ name: `${m.name} on ${h.name}`, file: `${dir(h)}/${m.file}`, set: src(h)!.set }))),
       }) as Task<unknown[]>;
       return [
         task({

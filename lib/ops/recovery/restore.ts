@@ -84,7 +84,7 @@ export const restoreGitea = volumeFill(
   (p) => restoreGiteaCommand(p.volume, p.file, p.image),
 );
 
-/** A config item's files back in place on this host (restore-script.ts); the result names it `config NAME`. */
+/** A config item's files back in place on this host (restore-script.ts); the report names it as given (`config-etc on HOST`). */
 export const restoreConfig = defineOp({
   kind: 'recovery.config',
   schema: z.object({ name: z.string(), file: absolutePath, set: z.string() }).strict(),
@@ -92,11 +92,11 @@ export const restoreConfig = defineOp({
   decide: (p): Decision<RestoredVolume> => ({
     kind: 'change',
     msg: `put ${p.set}'s ${p.name} files back in place`,
-    checkResult: { volume: `config ${p.name}`, files: 0 },
+    checkResult: { volume: p.name, files: 0 },
     apply: async (remote) => {
       const r = await remote.run(restoreConfigCommand(p.file));
       if (r.code !== 0) throw new OpFailure(`restore of config ${p.name} failed: ${stderrTail(r)}`, r);
-      return { volume: `config ${p.name}`, files: Number(r.stdout.toString('utf8').trim().split('\n').at(-1)) };
+      return { volume: p.name, files: Number(r.stdout.toString('utf8').trim().split('\n').at(-1)) };
     },
   }),
 });
