@@ -49,9 +49,11 @@ function plays(opts: CliOptions, ctx: PlaybookContext): Play[] | Promise<Play[]>
     case 'set':
       return [definePlay({ name: 'backup', hosts: pattern, vars, roles: [backupSet] })];
     case 'offsite': {
-      const missing = hosts.filter((h) => ctx.hostVars(h).backup_offsite === undefined);
-      if (missing.length) throw new InputError('inventory', `--offsite needs backup_offsite (remote, max_delete) on ${missing.join(', ')}`);
-      return [definePlay({ name: 'backup off-site', hosts: pattern, vars, roles: [backupOffsite] })];
+      // The hosts whose sets go off site: those with a remote (the NAS, in homelab.yml).
+      const offsite = hosts.filter((h) => ctx.hostVars(h).backup_offsite !== undefined);
+      if (!offsite.length) throw new InputError('inventory', `--offsite needs backup_offsite (remote, max_delete) on a backup host (${hosts.join(', ')})`);
+      hostsForReport = offsite;
+      return [definePlay({ name: 'backup off-site', hosts: offsite.join(':'), vars, roles: [backupOffsite] })];
     }
     case 'list':
       return [definePlay({ name: 'backup sets', hosts: pattern, schema: backupVars, tasks: ({ task }) => [task({ name: 'sets', op: (h) => backupOps.sets({ root: h.vars.backup_root }) })] })];
@@ -69,9 +71,15 @@ function plays(opts: CliOptions, ctx: PlaybookContext): Play[] | Promise<Play[]>
     case 'install-schedule':
     case 'remove-schedule': {
       const install = mode === 'install-schedule';
-      return schedulePlays(opts, ctx, backupJobs(backupVars.parse(ctx.hostVars(hosts[0]!))), install ? 'present' : 'absent', install ? 'backup schedule' : 'remove backup schedule');
+      return schedulePlays(opts, ctx, jobsOf(ctx, hosts), install ? 'present' : 'absent', install ? 'backup schedule' : 'remove backup schedule');
     }
   }
+}
+
+/** The timers' jobs: with the off-site one when any backup host has a remote (in homelab.yml the NAS, not the first host). */
+function jobsOf(ctx: PlaybookContext, hosts: string[]) {
+  const offsite = hosts.find((h) => ctx.hostVars(h).backup_offsite !== undefined) ?? hosts[0]!;
+  return backupJobs(backupVars.parse(ctx.hostVars(offsite)));
 }
 
 function lastResult<R>(rows: OutcomeRow[], host: string, task: string): R | undefined {
@@ -101,7 +109,7 @@ function report(rows: OutcomeRow[]): string {
         .join('\n\n');
     case 'install-schedule':
     case 'remove-schedule':
-      return scheduleReport(rows, backupJobs(backupVars.parse(context.hostVars(hostsForReport[0]!))), mode === 'remove-schedule' ? 'backup schedule removed' : undefined);
+      return scheduleReport(rows, jobsOf(context, hostsForReport), mode === 'remove-schedule' ? 'backup schedule removed' : undefined);
     default: {
       const lines = hostsForReport.map((h) => {
         const set = rows.find((x) => x.host === h && x.task.name === 'backup set');

@@ -15,7 +15,8 @@ import { phaseTimings, recoveryReportText } from 'rigger-ops/lib/recovery/report
 import { PHASE_OF_PLAY, recoveryPlays } from './recovery-plays.ts';
 
 const usage = `Usage: npx tsx playbooks/disaster-recovery.ts --from SET|latest [flags]
-      --from SET|latest       the backup set (YYYYMMDD_HHMMSS) on the data node's backup disk
+      --from SET|latest       the backup set (YYYYMMDD_HHMMSS); with several backup hosts, each host's
+                              set of the same run, nearest it (latest: each host's newest verified set)
       --from-offsite          fetch the set from backup_offsite.remote (the backup disk is lost too)
       --force                 overwrite databases and volumes the cluster still holds
 `;
@@ -30,11 +31,10 @@ function plays(opts: CliOptions, ctx: PlaybookContext) {
   if (typeof from !== 'string' || !from) throw new InputError('command line', 'name the set: --from YYYYMMDD_HHMMSS or --from latest');
   if (!/^(latest|\d{8}_\d{6})$/.test(from)) throw new InputError('command line', `--from takes a set name YYYYMMDD_HHMMSS or latest, got ${JSON.stringify(from)}`);
   const hosts = backupHosts(ctx);
-  if (hosts.length > 1) throw new InputError('inventory', `recovery reads one backup host; ${hosts.join(', ')} all have backup_items`);
-  const backupHost = hosts[0]!;
-  if (opts.flags['from-offsite'] && ctx.hostVars(backupHost).backup_offsite === undefined) throw new InputError('inventory', `--from-offsite needs backup_offsite on ${backupHost}`);
+  const noRemote = hosts.filter((h) => ctx.hostVars(h).backup_offsite === undefined);
+  if (opts.flags['from-offsite'] && noRemote.length) throw new InputError('inventory', `--from-offsite needs backup_offsite on every backup host; ${noRemote.join(', ')} has none`);
   check = opts.check;
-  return recoveryPlays({ backupHost, set: from, offsite: opts.flags['from-offsite'] === true, force: opts.flags.force === true }).plays;
+  return recoveryPlays({ backupHosts: hosts, set: from, offsite: opts.flags['from-offsite'] === true, force: opts.flags.force === true }).plays;
 }
 
 function onEvent(e: RunEvent): void {
@@ -48,19 +48,22 @@ function onEvent(e: RunEvent): void {
 const results = <R>(rows: OutcomeRow[], task: string) => rows.filter((r) => r.task.name === task && r.outcome.status !== 'skipped' && r.outcome.result !== undefined).map((r) => r.outcome.result as R);
 
 function report(rows: OutcomeRow[]): string {
-  const source = results<RecoverySource>(rows, 'recovery set').at(-1);
-  const verdict = results<RecoveryVerdict>(rows, 'set verified').at(-1);
+  // Each backup host's set, named with its host when there are several.
+  const sources = rows.filter((r) => r.task.name === 'recovery set' && r.outcome.result !== undefined).map((r) => ({ host: r.host, set: (r.outcome.result as RecoverySource).set }));
+  const set = sources.length > 1 ? sources.map((s) => `${s.set} (${s.host})`).join(', ') : sources[0]?.set;
+  const verdicts = results<RecoveryVerdict>(rows, 'set verified');
+  const verdict = verdicts.find((v) => !v.ok) ?? verdicts.at(-1);
   const failed = rows.filter((r) => r.outcome.status === 'failed' || r.outcome.status === 'unreachable');
   let stopped: string | undefined;
   if (verdict && !verdict.ok) stopped = `set ${verdict.set} did not verify; nothing was changed:\n${verdict.items.filter((i) => !i.ok).map((i) => `  ${i.item}: ${i.detail}`).join('\n')}`;
   else if (failed.length) stopped = `${failed[0]!.task.name} on ${failed[0]!.host}: ${failed[0]!.outcome.msg ?? failed[0]!.outcome.status}${stoppedBy && failed[0]!.task.name.includes('overwritten') ? '; nothing was changed' : ''}`;
   const health = results<ServiceHealth[]>(rows, 'services healthy').at(-1) ?? [];
   const text = recoveryReportText({
-    ...(source ? { set: source.set } : {}),
+    ...(set ? { set } : {}),
     timings: phaseTimings(starts, Date.now()),
     totalSeconds: (Date.now() - runStart) / 1000,
     databases: results<RestoredDatabase[]>(rows, 'databases restored').flat(),
-    volumes: [...results<RestoredVolume[]>(rows, 'volumes restored').flat(), ...results<RestoredVolume[]>(rows, 'gitea restored').flat()],
+    volumes: ['volumes restored', 'gitea restored', 'config restored'].flatMap((t) => results<RestoredVolume[]>(rows, t).flat()),
     unhealthy: health.filter((s) => !s.healthy),
     ...(stopped ? { stopped } : {}),
     check,

@@ -32,9 +32,15 @@ export const PHASE_OF_PLAY: Record<string, Phase> = {
   'recovery: done': 'health',
 };
 
+/** With several backup hosts, a named set is each host's set of the same run: stamped within this many seconds of it. */
+export const NEAR_SECONDS = 600;
+
 export interface RecoveryOptions {
-  /** The host whose backup disk holds the sets (the data node). */
-  backupHost: string;
+  /**
+   * The hosts whose backup disks hold sets (those with backup_items): each
+   * restores its own items (its volumes live there) from its own set.
+   */
+  backupHosts: string[];
   set: string;
   offsite: boolean;
   force: boolean;
@@ -61,6 +67,7 @@ export interface RecoveryTasks {
   databases: Task<unknown[]>;
   volumes: Task<unknown[]>;
   gitea: Task<unknown[]>;
+  config: Task<unknown[]>;
 }
 
 /**
@@ -76,12 +83,16 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
   const halt = { haltOnFailure: true };
   const tasks = {} as RecoveryTasks;
   const now = () => new Date().toISOString();
-  const src = (h: HostContext<any>) => h.resultOf(o.backupHost, tasks.source);
+  const backupHosts = o.backupHosts.join(':');
+  /** The set this backup host recovers from. */
+  const src = (h: HostContext<any>) => h.resultOf(h.name, tasks.source);
   const manifestItems = (h: HostContext<any>, kind: ManifestItem['kind']) => src(h)?.manifest.items.filter((i) => i.kind === kind) ?? [];
+  /** Every backup host's items of a kind, for the plays on the managers. */
+  const allItems = (h: HostContext<any>, kind: ManifestItem['kind']) => o.backupHosts.flatMap((b) => h.resultOf(b, tasks.source)?.manifest.items.filter((i) => i.kind === kind) ?? []);
 
   const verifyPlay = definePlay({
     name: 'recovery: verify',
-    hosts: o.backupHost,
+    hosts: backupHosts,
     schema: backupRunVars,
     ...halt,
     tasks: ({ task }) => {
@@ -90,7 +101,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
         op: (h) =>
           o.offsite
             ? recoveryOps.offsiteSource({ root: h.vars.backup_root, set: o.set, remote: h.vars.backup_offsite!.remote, ownConfig: h.vars.backup_offsite!.rclone_config !== undefined })
-            : recoveryOps.localSource({ root: h.vars.backup_root, set: o.set }),
+            : recoveryOps.localSource({ root: h.vars.backup_root, set: o.set, nearSeconds: o.backupHosts.length > 1 ? NEAR_SECONDS : 0 }),
       });
       tasks.verify = task({
         name: 'set verified',
@@ -177,7 +188,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
       const onManager = onFirstManager('the database is started');
       /** The stacks holding the dumped databases' services, each with just those services. */
       const databaseStacks = (h: HostContext<z.output<typeof stacksDefaults>>) => {
-        const services = manifestItems(h, 'postgres').map((m) => m.service!);
+        const services = allItems(h, 'postgres').map((m) => m.service!);
         return h.vars.stacks
           .map((s) => ({ s, only: [...new Set(services.filter((svc) => svc.startsWith(`${s.name}_`)).map((svc) => svc.slice(s.name.length + 1)))] }))
           .filter((x) => x.only.length > 0);
@@ -200,6 +211,8 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
                   file: s.file,
                   env: { ENDPOINT_MODE: h.vars.service_endpoint_mode, PUBLISH_MODE: h.vars.service_publish_mode, ...s.env },
                   services: only,
+                  // The stacks play's image map: without it the rehearsal's PostgreSQL is the real image, which the lab cannot pull.
+                  images: h.vars.stack_images,
                   timeoutSeconds: h.vars.stack_timeout_seconds,
                 }),
               ),
@@ -212,7 +225,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
   const restorePlay = definePlay({
     name: 'recovery: restore',
     ...halt,
-    hosts: o.backupHost,
+    hosts: backupHosts,
     schema: backupRunVars,
     tasks: ({ task }) => {
       // Restored once per recovery of a set: after that, the applications may have written.
@@ -241,6 +254,12 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
         whenReason: (h) => (manifestItems(h, 'gitea').length > giteaItems(h).length ? 'the Gitea item names no volume to restore into (backup_items: volume)' : skipReason(h)),
         op: (h) => ops.each('gitea', giteaItems(h).map((m) => recoveryOps.restoreGitea({ volume: m.volume!, file: `${dir(h)}/${m.file}`, image: m.image!, set: src(h)!.set }))),
       }) as Task<unknown[]>;
+      tasks.config = task({
+        name: 'config restored',
+        when: (h) => !alreadyRestored(h) && manifestItems(h, 'config').length > 0,
+        whenReason: skipReason,
+        op: (h) => ops.each('config', manifestItems(h, 'config').map((m) => recoveryOps.restoreConfig({ name: `${m.name} on ${h.name}`, file: `${dir(h)}/${m.file}`, set: src(h)!.set }))),
+      }) as Task<unknown[]>;
       return [
         task({
           name: 'postgres ready',
@@ -253,6 +272,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
         tasks.volumes,
         tasks.gitea,
         tasks.databases,
+        tasks.config,
         task({
           name: 'recovery restored',
           when: (h) => src(h) !== undefined && !alreadyRestored(h),
@@ -268,7 +288,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
   const donePlay = definePlay({
     name: 'recovery: done',
     ...halt,
-    hosts: o.backupHost,
+    hosts: backupHosts,
     schema: backupRunVars,
     tasks: ({ task }) => [
       task({

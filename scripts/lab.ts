@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { Listr } from 'listr2';
 import { $ } from 'zx';
-import { BACKUP_VOLUME, OFFSITE_VOLUME, IMAGE, TRIXIE, LAB_DIR, LAB_INVENTORY, LAB_KEY, LAB_KNOWN_HOSTS, LABEL, NETWORK, NODES } from './lab/config.ts';
+import { BACKUP_VOLUME, nodeBackupVolume, OFFSITE_VOLUME, IMAGE, TRIXIE, LAB_DIR, LAB_INVENTORY, LAB_KEY, LAB_KNOWN_HOSTS, LABEL, NETWORK, NODES } from './lab/config.ts';
 import { ensureEngine } from './lab/engine.ts';
 import { ensureImage } from './lab/image.ts';
 import { step } from './lab/step.ts';
@@ -30,7 +30,7 @@ const USAGE = `Usage: npx tsx scripts/lab.ts COMMAND
                      inventory/rehearsal.yml: inventory/homelab.yml on the lab nodes (needs \`up\` first)
   status             each node's container, systemd, sshd, SSH and Docker state
   reset [--all]      fresh nodes in place (their Docker, swarm and volumes wiped); keeps the registry,
-                     the off-site stand-in volume, and the data node's backup volume unless --all
+                     the off-site stand-in volume, and the nodes' backup volumes unless --all
   down [--keep-image] remove everything the lab created (the base image too, unless --keep-image)
   ssh NODE [CMD...]  an SSH session (or command) on a node with the lab key and pinned host key
 `;
@@ -117,7 +117,7 @@ async function reset(all: boolean): Promise<void> {
   const started = Date.now();
   if (all) {
     for (const n of NODES) await removeNode(n);
-    await $`docker volume rm -f ${BACKUP_VOLUME}`.nothrow().quiet();
+    await $`docker volume rm -f ${BACKUP_VOLUME} ${NODES.map((n) => nodeBackupVolume(n.name))}`.nothrow().quiet();
   }
   await new Listr([{ title: 'Docker engine', task: (_: unknown, t: any) => ensureEngine((s) => (t.output = s)) }, ...nodeSteps(true)], {
     rendererOptions: { collapseSubtasks: false },
@@ -129,7 +129,7 @@ async function down(keepImage: boolean): Promise<void> {
   for (const n of NODES) await removeNode(n);
   await removeLayouts();
   await removeRegistry();
-  await $`docker volume rm -f ${BACKUP_VOLUME} ${OFFSITE_VOLUME}`.nothrow().quiet();
+  await $`docker volume rm -f ${BACKUP_VOLUME} ${OFFSITE_VOLUME} ${NODES.map((n) => nodeBackupVolume(n.name))}`.nothrow().quiet();
   // Anything else the lab labelled (volumes or networks left by a crash).
   for (const v of (await $`docker volume ls -q --filter label=${LABEL}`.nothrow().quiet()).stdout.split('\n').filter(Boolean)) {
     await $`docker volume rm -f ${v}`.nothrow().quiet();

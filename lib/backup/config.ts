@@ -59,11 +59,28 @@ const configItem = z
     kind: z.literal('config'),
     /** The artefact's name: config-NAME.tar. */
     name: word('name'),
-    paths: z.array(safePath).min(1),
+    paths: z.array(safePath).default([]),
+    /**
+     * Tarred when they exist, recorded in the manifest as absent when not:
+     * the operators' paths that only some hosts have (/etc/nginx, /opt/sglang).
+     * A path in `paths` that is missing fails the set.
+     */
+    paths_if_present: z.array(safePath).default([]),
   })
-  .strict();
+  .strict()
+  .refine((i) => i.paths.length + i.paths_if_present.length > 0, 'a config item needs paths or paths_if_present');
 
 export const backupItem = z.discriminatedUnion('kind', [postgresItem, giteaItem, volumeItem, configItem]);
+
+/**
+ * A volume or bind mount of the host's stacks that holds nothing worth
+ * restoring, with the reason: the guard that every stateful mount has an
+ * item (test/unit/backup-coverage.test.ts) accepts these and nothing else.
+ */
+export const notBackedUp = z.union([
+  z.object({ volume: word('volume'), reason: z.string().min(1) }).strict(),
+  z.object({ path: safePath, reason: z.string().min(1) }).strict(),
+]);
 export type BackupItemConfig = z.output<typeof backupItem>;
 
 /** Keep rules per item kind, as restic's and borg's forget: the newest N, and the newest of N days, weeks, months. */
@@ -99,7 +116,10 @@ export const offsiteConfig = z
 
 export const backupVars = z.object({
   backup_root: safePath.default('/volume1/backup'),
+  /** The root is a plain directory of the host's own disk: made (0700) when missing. Off: a mounted disk, whose absence fails the set. */
+  backup_root_create: z.boolean().default(false),
   backup_items: z.array(backupItem).default([]),
+  backup_not_needed: z.array(notBackedUp).default([]),
   backup_retention: z.partialRecord(z.enum(ITEM_KINDS), retentionOverride).default({}),
   /** Refuse to start when free space is below the last set's size times this, or below backup_min_free_mb. */
   backup_free_factor: z.number().min(1).default(1.5),

@@ -79,6 +79,10 @@ gitea_item() {
   printf '@@start %s\n' "$1"
   c=$(container_of "$3") || fail "$1" "no running container of service $3 on this host (is Gitea up?)"
   image=$(docker inspect -f '{{.Config.Image}}' "$c")
+  # A fresh volume or bind mount at the temp dir is root's: gitea dump, run as git, could not write there.
+  docker exec -u "$4" "$c" test -w "$6" > /dev/null 2>&1 \
+    || docker exec -u 0 "$c" sh -c 'mkdir -p -- "$1" && chown -- "$2" "$1"' rigger "$6" "$4" > /dev/null 2> "$err" \
+    || fail "$1" "cannot make gitea dump's temp dir $6 writable by $4: $(errtail)"
   docker exec -i -u "$4" "$c" gitea dump -c "$5" --type zip --skip-log --tempdir "$6" --file - > "$out" 2> "$err" \
     || fail "$1" "gitea dump failed: $(errtail)"
   files=$(read_zip "$out" 2> "$err") || fail "$1" "the zip does not read back: $(errtail)"
@@ -96,13 +100,28 @@ volume_item() {
   seal "$1" volume "$2" "tar list" ",\"volume\":\"$3\",\"image\":\"$4\",\"files\":$files"
 }
 
-# config_item NAME FILE PATH...: paths relative to /.
+# config_item NAME FILE PATH...: paths relative to /; ?PATH is tarred when it exists, else listed as absent.
 config_item() {
-  local name=$1 file=$2 files out="$work/$2.partial"
+  local name=$1 file=$2 files out="$work/$2.partial" list="$work/$2.list" p absent=
   shift 2
   printf '@@start %s\n' "$name"
-  tar -C / -cf "$out" -- "$@" 2> "$err" || fail "$name" "tar of $* failed: $(errtail)"
+  : > "$list"
+  for p in "$@"; do
+    case $p in
+      '?'*)
+        p=$(printf '%s' "$p" | cut -c2-)
+        if [ ! -e "/$p" ] && [ ! -L "/$p" ]; then
+          [ -z "$absent" ] || absent="$absent,"
+          absent="$absent\"/$p\""
+          continue
+        fi ;;
+    esac
+    printf '%s\0' "$p" >> "$list"
+  done
+  # From a list: a host with none of its optional paths still gets a valid, empty archive.
+  tar -C / -cf "$out" --null -T "$list" 2> "$err" || fail "$name" "tar of $* failed: $(errtail)"
+  rm -f -- "$list"
   files=$(read_tar "$out" 2> "$err") || fail "$name" "tar cannot read the archive back: $(errtail)"
-  seal "$name" config "$file" "tar list" ",\"files\":$files"
+  seal "$name" config "$file" "tar list" ",\"files\":$files,\"absent\":[$absent]"
 }
 `;

@@ -21,6 +21,7 @@ import { REMOTE_HELPERS } from './remote-helpers.ts';
  * @@published) read by parseSetOutput.
  */
 const q = (s: string | number) => quote(String(s)).toString('utf8');
+const rel = (p: string) => p.replace(/^\/+/, '') || '.';
 
 function itemCall(item: BackupItemConfig, secretVar: string | undefined, vars: BackupVars): string {
   const name = q(itemName(item));
@@ -33,7 +34,8 @@ function itemCall(item: BackupItemConfig, secretVar: string | undefined, vars: B
     case 'volume':
       return `volume_item ${name} ${file} ${q(item.volume)} ${q(vars.backup_tar_image)}`;
     case 'config':
-      return `config_item ${name} ${file} ${item.paths.map((p) => q(p.replace(/^\/+/, '') || '.')).join(' ')}`;
+      // Relative to /; a leading ? marks a path tarred only when it exists.
+      return `config_item ${name} ${file} ${[...item.paths.map(rel), ...item.paths_if_present.map((p) => `?${rel(p)}`)].map(q).join(' ')}`;
   }
 }
 

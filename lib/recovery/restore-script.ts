@@ -112,3 +112,15 @@ export function restoreGiteaCommand(volume: string, file: string, image: string)
 docker volume create ${volume} >/dev/null
 docker run --rm -i --network none --log-driver none -v ${`${volume}:/data`} --entrypoint sh ${image} -c ${GITEA_UNPACK} gitea-restore /data < ${file}`;
 }
+
+/**
+ * Puts a config item's files back where the set took them (its tar holds
+ * paths relative to /), keeping modes and owners; prints the number of
+ * members that are not directories. Files the host has and the set does not
+ * are left alone: a rebuilt host's own configuration stays unless the set had it.
+ */
+export function restoreConfigCommand(file: string): Command {
+  return sh`set -eu
+tar -C / -xpf ${file}
+tar -tvf ${file} | grep -vc '^d' || true`;
+}

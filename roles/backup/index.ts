@@ -62,7 +62,16 @@ export const backupSet = defineRole({
       tasks: [
         block({
           name: 'backup',
-          block: [set, prune],
+          block: [
+            task({
+              name: 'backup root',
+              when: (h) => h.vars.backup_root_create,
+              whenReason: 'backup_root is a mounted disk: the set refuses to start without it',
+              op: (h) => ops.file({ path: h.vars.backup_root, state: 'directory', mode: '0700' }),
+            }),
+            set,
+            prune,
+          ],
           always: [
             task({ name: 'run log', op: (h) => backupOps.recordRun({ root: h.vars.backup_root, entry: logEntry(h, 'set', [set, prune]) }) }),
             task({

@@ -40,6 +40,13 @@ export const NODES: LabNode[] = [
 export const BACKUP_VOLUME = 'rigger-lab-backup';
 export const BACKUP_MOUNT = '/volume1/backup';
 /**
+ * The other nodes' backup disks (homelab.yml's backup_root there): one volume
+ * per node, kept by `reset` like the data node's, so a recovery after a reset
+ * finds every node's sets. `reset --all` and `down` remove them.
+ */
+export const NODE_BACKUP_MOUNT = '/srv/backup';
+export const nodeBackupVolume = (node: string) => `rigger-lab-backup-${node}`;
+/**
  * The off-site remote's stand-in: a volume on this machine, outside every
  * node, mounted on the data node where rclone copies to it as a local path.
  * It survives `reset` and `reset --all` (as a copy off site survives the

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { $ } from 'zx';
-import { BACKUP_MOUNT, BACKUP_VOLUME, OFFSITE_MOUNT, OFFSITE_VOLUME, IMAGE, LAB_DIR, LAB_KEY, LAB_KNOWN_HOSTS, LABEL, NETWORK, NODE_RUN_OPTIONS, NODES, SUBNET, type LabNode } from './config.ts';
+import { BACKUP_MOUNT, BACKUP_VOLUME, NODE_BACKUP_MOUNT, nodeBackupVolume, OFFSITE_MOUNT, OFFSITE_VOLUME, IMAGE, LAB_DIR, LAB_KEY, LAB_KNOWN_HOSTS, LABEL, NETWORK, NODE_RUN_OPTIONS, NODES, SUBNET, type LabNode } from './config.ts';
 
 $.verbose = false;
 
@@ -24,6 +24,7 @@ export async function ensureKey(): Promise<void> {
 export async function createNode(n: LabNode): Promise<void> {
   const volumes = ['-v', `${n.dockerVolume}:${n.volumeMount ?? '/var/lib/docker'}`];
   if (n.role === 'data') volumes.push('-v', `${BACKUP_VOLUME}:${BACKUP_MOUNT}`, '-v', `${OFFSITE_VOLUME}:${OFFSITE_MOUNT}`);
+  else volumes.push('-v', `${nodeBackupVolume(n.name)}:${NODE_BACKUP_MOUNT}`);
   // systemd derives an empty machine-id from container_uuid, else from the
   // VM's DMI uuid, which all nodes share: each node gets its own.
   const identity = ['-e', `container_uuid=${randomUUID()}`];

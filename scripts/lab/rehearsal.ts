@@ -2,8 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from '../../lib/core/yaml.ts';
 import { interpolate, parseCompose } from '../../lib/ops/docker/compose.ts';
-import { BACKUP_MOUNT, LAB_KEY, LAB_KNOWN_HOSTS, NODES, OFFSITE_MOUNT, SUBNET } from './config.ts';
-import { REGISTRY } from './services.ts';
+import { LAB_KEY, LAB_KNOWN_HOSTS, NODES, OFFSITE_MOUNT, SUBNET } from './config.ts';
+import { REGISTRY, serviceImageRefs } from './services.ts';
 import { REAL_IN_LAB, rehearsalImageMap, STANDINS } from './standins.ts';
 
 export const HOMELAB_INVENTORY = 'inventory/homelab.yml';
@@ -15,7 +15,7 @@ export const STANDIN_GPU_UUID = 'GPU-00000000-standin-lab-0000-000000000000';
 /** Where the NFS stand-in's share lives on the ai node (bind-mounted at /mnt/ai-models, as inventory/lab.yml does). */
 export const NFS_STANDIN_SOURCE = '/srv/nfs-standin/ai-models';
 
-const HOST_OF: Record<string, string> = { 'gateway.vibe.local': 'gateway', 'ai.vibe.local': 'ai', 'data.vibe.local': 'data', 'cicd.vibe.local': 'cicd' };
+export const HOST_OF: Record<string, string> = { 'gateway.vibe.local': 'gateway', 'ai.vibe.local': 'ai', 'data.vibe.local': 'data', 'cicd.vibe.local': 'cicd' };
 export const labIp = (host: string) => NODES.find((n) => n.name === HOST_OF[host])!.ip;
 
 /**
@@ -60,8 +60,9 @@ export function rehearsalInventoryText(): string {
   vars('nfs_mount_source', NFS_STANDIN_SOURCE);
   vars('nfs_export_clients', labIp('ai.vibe.local'));
   vars('preflight_min_free_gb', 1);
-  vars('backup_root', BACKUP_MOUNT);
   vars('stack_images', rehearsalImageMap());
+  // The volume items' tar runs in a throwaway container: of an image the lab has (Debian's is not pullable here).
+  vars('backup_tar_image', serviceImageRefs().postgres);
   for (const [host, node] of Object.entries(HOST_OF)) {
     const group = NODES.find((n) => n.name === node)!.group;
     const at = group === 'managers' ? ['all', 'children', 'managers', 'hosts', host] : ['all', 'children', 'workers', 'children', group, 'hosts', host];
@@ -77,8 +78,8 @@ export function rehearsalInventoryText(): string {
   const data = ['all', 'children', 'workers', 'children', 'data_nodes', 'hosts', 'data.vibe.local'];
   // Off-site copies and notifications stay inside the lab (the real remote is B2, the webhook a chat service).
   doc.setIn([...data, 'backup_offsite'], { remote: `${OFFSITE_MOUNT}/rigger`, max_delete: 5 });
-  doc.deleteIn([...data, 'backup_webhook']);
-  doc.setIn([...data, 'backup_inventory'], REHEARSAL_INVENTORY);
+  doc.deleteIn(['all', 'vars', 'backup_webhook']);
+  vars('backup_inventory', REHEARSAL_INVENTORY);
   return `# Written by \`npx tsx scripts/lab.ts rehearse\`: ${HOMELAB_INVENTORY} on the lab, with only what the lab cannot
 # have overridden (scripts/lab/rehearsal.ts says why for each). Its !vault values are homelab.yml's
 # (passphrase "${HOMELAB_VAULT_PASSWORD}"). Do not edit: edit homelab.yml and run rehearse again.

@@ -81,7 +81,8 @@ export const STANDINS: Record<string, StandInSpec> = {
     name: 'gitea',
     http: { ports: [3000], paths: { '/api/v1/version': { json: { version: '1.22.4' } } } },
     tcp: { '22': 'SSH-2.0-Go\r\n' },
-    writes: ['/data'],
+    // Where the real image keeps its data and repositories (what `gitea dump` takes).
+    writes: ['/data/gitea', '/data/git/repositories/vibe/app.git'],
     files: ['GITEA__database__PASSWD__FILE'],
     db: { host: 'GITEA__database__HOST', name: 'GITEA__database__NAME', user: 'GITEA__database__USER', password_file: 'GITEA__database__PASSWD__FILE' },
   },
@@ -110,11 +111,26 @@ ENTRYPOINT ["python3", "/standin.py"]
   files: { 'standin.py': readFileSync(new URL('./standin.py', import.meta.url), 'utf8') },
 };
 
+/**
+ * What a stand-in needs beyond the spec: Gitea's `gitea dump` (the backup's
+ * gitea item runs it as git), and unzip, with which the recovery unpacks the
+ * dump in a container of the Gitea image.
+ */
+const EXTRAS: Record<string, Pick<ServiceImage, 'dockerfile' | 'files'>> = {
+  gitea: {
+    dockerfile: `RUN ${APT} unzip && rm -rf /var/lib/apt/lists/* && useradd -u 1000 -m -s /bin/sh git
+COPY gitea-dump.py /usr/local/bin/gitea
+RUN chmod 755 /usr/local/bin/gitea
+`,
+    files: { 'gitea-dump.py': readFileSync(new URL('./gitea-dump.py', import.meta.url), 'utf8') },
+  },
+};
+
 const standinImage = (spec: StandInSpec): ServiceImage => ({
   name: `standin/${spec.name}`,
   // The spec is the image's environment, so the real stack's own environment stays as it is.
-  dockerfile: `FROM ${PUSH_REGISTRY}/lab/${BASE.name}:${tagOf(BASE)}\nENV STANDIN=${JSON.stringify(JSON.stringify(spec))}\n`,
-  files: {},
+  dockerfile: `FROM ${PUSH_REGISTRY}/lab/${BASE.name}:${tagOf(BASE)}\n${EXTRAS[spec.name]?.dockerfile ?? ''}ENV STANDIN=${JSON.stringify(JSON.stringify(spec))}\n`,
+  files: EXTRAS[spec.name]?.files ?? {},
 });
 
 /** Base first: every stand-in is built FROM it. */

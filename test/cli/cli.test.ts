@@ -75,7 +75,10 @@ test('backup.ts picks the hosts that hold data and the scheduler host from the i
   const env = { RIGGER_VAULT_PASSWORD: 'homelab-example' };
   const sets = await runCli(['playbooks/backup.ts', '-i', 'inventory/homelab.yml', '--list-hosts'], env);
   assert.equal(sets.code, 0, sets.stderr);
-  assert.match(sets.stdout, /PLAY \[backup\] \(1 hosts\)\ndata\.vibe\.local\n/);
+  // Every node holds data of its own (homelab.yml): each takes its set; only the NAS has an off-site remote.
+  assert.match(sets.stdout, /PLAY \[backup\] \(4 hosts\)\ngateway\.vibe\.local\nai\.vibe\.local\ndata\.vibe\.local\ncicd\.vibe\.local\n/);
+  const offsite = await runCli(['playbooks/backup.ts', '-i', 'inventory/homelab.yml', '--offsite', '--list-hosts'], env);
+  assert.match(offsite.stdout, /PLAY \[backup off-site\] \(1 hosts\)\ndata\.vibe\.local\n/);
   const timers = await runCli(['playbooks/backup.ts', '-i', 'inventory/homelab.yml', '--install-schedule', '--list-hosts'], env);
   assert.match(timers.stdout, /PLAY \[backup schedule\] \(1 hosts\)\ngateway\.vibe\.local\n/);
   assert.match(timers.stdout, /PLAY \[runner key authorized\] \(4 hosts\)\n/, "the runner's key goes to every host");
@@ -86,5 +89,5 @@ test('backup.ts picks the hosts that hold data and the scheduler host from the i
   assert.match(two.stderr, /one mode at a time: --list and --offsite/);
   const bad = await runCli(['playbooks/backup.ts', '-i', 'inventory/homelab.yml', '--list-hosts', '-e', 'backup_schedule=0 2 * *'], env);
   assert.equal(bad.code, 4);
-  assert.match(bad.stderr, /host data\.vibe\.local: backup_schedule: a cron schedule of five fields/);
+  assert.match(bad.stderr, /host gateway\.vibe\.local: backup_schedule: a cron schedule of five fields/);
 });

@@ -31,7 +31,8 @@ function fixture(): { dir: string; root: string; zip: string; env: NodeJS.Proces
 case "$1" in
   ps) echo 0123456789ab ;;
   inspect) echo gitea/gitea:1.22.4 ;;
-  exec) printf '%s\\n' "$*" > "${dir}/exec-args"
+  exec) case "$*" in *' test -w '*) exit 0 ;; esac   # the temp dir is writable by git
+        printf '%s\\n' "$*" > "${dir}/exec-args"
         if [ -n "$GITEA_FAILS" ]; then echo "Failed to connect to database: dial tcp: connection refused" >&2; exit 1; fi
         cat "$FIXTURE_ZIP" ;;
   *) echo "stand-in docker: unexpected $*" >&2; exit 1 ;;

@@ -2,6 +2,6 @@ export { localSource, offsiteSource, promoteFetched } from './source.ts';
 export type { RecoverySource } from './source.ts';
 export { verifyForRecovery } from './verify.ts';
 export type { RecoveryVerdict } from './verify.ts';
-export { restoreDatabase, restoreVolume, restoreGitea, postgresReady, dataInPlace, writeMarker } from './restore.ts';
+export { restoreDatabase, restoreVolume, restoreGitea, restoreConfig, postgresReady, dataInPlace, writeMarker } from './restore.ts';
 export type { RestoredDatabase, RestoredVolume, DataFound } from './restore.ts';
 export { recoverSwarm, swarmVerdict } from './swarm.ts';

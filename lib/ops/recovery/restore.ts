@@ -4,7 +4,7 @@ import type { ExecResult } from '../../transport/types.ts';
 import { CONTAINER_OF } from '../../backup/container.ts';
 import { absolutePath, defineOp, OpFailure, type Decision } from '../../core/op.ts';
 import { Secret } from '../../core/secret.ts';
-import { countFilesIn, countRowsCommand, parseCounts, restoreDatabaseCommand, restoreGiteaCommand, restoreVolumeCommand, type DatabaseTarget } from '../../recovery/restore-script.ts';
+import { countFilesIn, countRowsCommand, parseCounts, restoreConfigCommand, restoreDatabaseCommand, restoreGiteaCommand, restoreVolumeCommand, type DatabaseTarget } from '../../recovery/restore-script.ts';
 import { atomicWrite } from '../files/write-file.ts';
 import { markerPath, nextMarker, parseMarker, readMarkerCommand, type RecoveryMarker } from '../../recovery/marker.ts';
 import { createHash } from 'node:crypto';
@@ -83,6 +83,23 @@ export const restoreGitea = volumeFill(
   (p) => `unpack ${p.set}'s Gitea dump into volume ${p.volume}`,
   (p) => restoreGiteaCommand(p.volume, p.file, p.image),
 );
+
+/** A config item's files back in place on this host (restore-script.ts); the report names it as given (`config-etc on HOST`). */
+export const restoreConfig = defineOp({
+  kind: 'recovery.config',
+  schema: z.object({ name: z.string(), file: absolutePath, set: z.string() }).strict(),
+  describe: (p) => p.name,
+  decide: (p): Decision<RestoredVolume> => ({
+    kind: 'change',
+    msg: `put ${p.set}'s ${p.name} files back in place`,
+    checkResult: { volume: p.name, files: 0 },
+    apply: async (remote) => {
+      const r = await remote.run(restoreConfigCommand(p.file));
+      if (r.code !== 0) throw new OpFailure(`restore of config ${p.name} failed: ${stderrTail(r)}`, r);
+      return { volume: p.name, files: Number(r.stdout.toString('utf8').trim().split('\n').at(-1)) };
+    },
+  }),
+});
 
 /** PostgreSQL answers in each service's container on this host: read-only, retried by the task. */
 export const postgresReady = defineOp({

@@ -16,10 +16,34 @@ export interface RecoverySource {
 
 const setName = z.string().regex(/^(latest|\d{8}_\d{6})$/, 'a set name YYYYMMDD_HHMMSS or latest');
 
+/** Seconds since the epoch of a set name YYYYMMDD_HHMMSS (read as UTC: only differences count). */
+const stampSeconds = (n: string) => Date.UTC(+n.slice(0, 4), +n.slice(4, 6) - 1, +n.slice(6, 8), +n.slice(9, 11), +n.slice(11, 13), +n.slice(13, 15)) / 1000;
+
+/** The set named so, else the published set nearest to that name within `within` seconds. */
+export function nearestSet(listing: Listing, set: string, within: number): string | undefined {
+  if (listing.sets.some((x) => x.name === set)) return set;
+  const at = stampSeconds(set);
+  return listing.sets
+    .filter((x) => x.state === 'published' && Math.abs(stampSeconds(x.name) - at) <= within)
+    .sort((a, b) => Math.abs(stampSeconds(a.name) - at) - Math.abs(stampSeconds(b.name) - at))[0]?.name;
+}
+
 /** The set to recover from, in the backup root: read-only. */
 export const localSource = defineOp({
   kind: 'recovery.source',
-  schema: z.object({ root: absolutePath, set: setName }).strict(),
+  schema: z
+    .object({
+      root: absolutePath,
+      set: setName,
+      /**
+       * A named set not in this root: take its published set nearest to that
+       * name within this many seconds (0: the name is exact). Each backup host
+       * stamps its own sets with its own clock, so one run's sets are named a
+       * few seconds apart, in either order.
+       */
+      nearSeconds: z.number().int().min(0).default(0),
+    })
+    .strict(),
   describe: (p) => `${p.root}/${p.set}`,
   readOnly: true,
   probe: (p) => ({
@@ -31,7 +55,7 @@ export const localSource = defineOp({
   }),
   decide: (p, s: { listing: Listing; marker?: RecoveryMarker | undefined }): Decision<RecoverySource> => {
     if (!s.listing.rootExists) return { kind: 'fail', reason: `backup root ${p.root} does not exist (is the backup disk mounted? for the off-site copy: --from-offsite)` };
-    const name = p.set === 'latest' ? latestSet(s.listing) : p.set;
+    const name = p.set === 'latest' ? latestSet(s.listing) : (nearestSet(s.listing, p.set, p.nearSeconds) ?? p.set);
     if (!name) return { kind: 'fail', reason: `no verified set under ${p.root} (for the off-site copy: --from-offsite)` };
     const info = s.listing.sets.find((x) => x.name === name);
     if (!info) return { kind: 'fail', reason: `no set ${name} under ${p.root}` };
