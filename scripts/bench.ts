@@ -20,6 +20,7 @@ import { removeLightHosts, startLightHosts, writeKnownHosts } from './bench/ligh
 import { prepare, runTool, SCENARIOS, TOOLS, type BenchEnv, type RunResult, type Scenario, type Target, type Tool } from './bench/tools.ts';
 import { BENCH_ROOT, TREE_HASH } from './bench/workload.ts';
 import { measureStart, startTable } from './bench/start-time.ts';
+import { ansibleCause, checkPeers, mitogenStrategyDir, PeerError } from './bench/peers.ts';
 
 $.verbose = false;
 // zx runs commands through bash with stdio on sockets, which bash takes for an
@@ -86,8 +87,6 @@ async function targetsFor(hosts: number, dir: string): Promise<Target[]> {
   return light.map((h) => ({ name: h.name, ip: h.ip, container: h.container }));
 }
 
-let mitogenProblem: string | undefined;
-
 async function measure(env: BenchEnv, tasks: number): Promise<Figure[]> {
   const figures: Figure[] = [];
   let reference: Map<string, string> | undefined;
@@ -97,10 +96,6 @@ async function measure(env: BenchEnv, tasks: number): Promise<Figure[]> {
       if (skip.has(`${tool}:${scenario}`)) continue;
       const fig: Figure = { tool, scenario, hosts: env.targets.length, tasks, valid: 0, discarded: [] };
       figures.push(fig);
-      if (tool === 'mitogen' && mitogenProblem) {
-        fig.skipped = mitogenProblem;
-        continue;
-      }
       const times: number[] = [];
       // One warm-up run, then the measured ones.
       for (let i = 0; i <= runs; i++) {
@@ -112,11 +107,8 @@ async function measure(env: BenchEnv, tasks: number): Promise<Figure[]> {
         }
         const r: RunResult = await runTool(tool, scenario, env, tasks);
         if (r.error) {
-          if (tool === 'mitogen') {
-            mitogenProblem = `Debian's ansible-mitogen does not run with this ansible-core: ${r.error.split('\n').find((l) => /error|Error|ERROR/.test(l)) ?? r.error.slice(0, 200)}`;
-            fig.skipped = mitogenProblem;
-            break;
-          }
+          // A peer that fails its warm-up is broken, not unlucky: stop, naming it.
+          if (i === 0 && (tool === 'ansible' || tool === 'mitogen')) throw new PeerError(tool, ansibleCause(r.error));
           fig.discarded.push(`run ${i}: ${r.error.slice(0, 200)}`);
           continue;
         }
@@ -211,6 +203,16 @@ async function ensurePeers(): Promise<void> {
 }
 
 await ensurePeers();
+const selectedTools = (values.tools?.split(',') ?? TOOLS) as Tool[];
+let mitogenStrategies = '';
+let peersChecked = false;
+try {
+  if (selectedTools.includes('mitogen')) mitogenStrategies = mitogenStrategyDir();
+} catch (err) {
+  if (!(err instanceof PeerError)) throw err;
+  process.stderr.write(`bench: ${err.message}\n`);
+  process.exit(1);
+}
 const dir = path.resolve('.bench');
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
@@ -235,11 +237,20 @@ try {
     mkdirSync(cfgDir, { recursive: true });
     say(`H=${c.hosts} T=${c.tasks}`);
     const targets = await targetsFor(c.hosts, cfgDir);
-    const env: BenchEnv = { dir: cfgDir, key: LAB_KEY, knownHosts: c.hosts <= NODES.length ? LAB_KNOWN_HOSTS : path.join(cfgDir, 'known_hosts'), targets };
+    const env: BenchEnv = { dir: cfgDir, key: LAB_KEY, knownHosts: c.hosts <= NODES.length ? LAB_KNOWN_HOSTS : path.join(cfgDir, 'known_hosts'), targets, mitogenStrategies };
     prepare(env, c.tasks);
+    if (!peersChecked) {
+      checkPeers(selectedTools, cfgDir, path.join(cfgDir, 'ansible.yml'), (tool) => path.join(cfgDir, tool === 'mitogen' ? 'mitogen.cfg' : 'ansible.cfg'));
+      peersChecked = true;
+    }
     all.push(...(await measure(env, c.tasks)));
     await wipe(targets);
   }
+} catch (err) {
+  if (!(err instanceof PeerError)) throw err;
+  await removeLightHosts();
+  process.stderr.write(`bench: ${err.message}\n`);
+  process.exit(1);
 } finally {
   await removeLightHosts();
 }
@@ -257,7 +268,7 @@ const report = [
   'Cost per added host (T=20, from H=4 to H=64, median seconds):',
   perHostLine(all, 'cold'),
   perHostLine(all, 'noop'),
-  mitogenProblem ? `\nAnsible with Mitogen: ${mitogenProblem}` : '',
+  values.tools ? `\nPeers measured: ${values.tools} (chosen with --tools).` : '',
   discarded.length ? `\nDiscarded runs (validity checks):\n${discarded.join('\n')}` : '\nNo run was discarded by the validity checks.',
   '',
   `Machine:\n${machine()}`,

@@ -32,6 +32,8 @@ need python3 'has python3'
 need postgresql-client 'has pg_restore'
 # Ansible for the side-by-side parity tests; Chromium for the run report's page test.
 need ansible-core 'has ansible-playbook'
+# The benchmark's Mitogen peer is checked on this machine (test/unit/bench-peers.test.ts).
+need ansible-mitogen '[ -d /usr/lib/python3/dist-packages/ansible_mitogen ]'
 need chromium 'has chromium'
 # tmux draws a no-op site run in a 120-column pane (test/lab/first-run.test.ts).
 need tmux 'has tmux'

@@ -21,6 +21,8 @@ export interface CliOptions {
   vaultPasswordFileAnyMode: boolean;
   /** --report FILE.html: a page of the run (timeline, recap, diffs) written when it ends. */
   reportFile?: string;
+  /** --profile: where each host's time went, per play, after the recap (and a `profile` JSON event). */
+  profile: boolean;
   /** Arguments a playbook declares for itself (e.g. role.ts NAME). */
   positionals: string[];
   /** Values of the flags a playbook declares for itself (backup.ts --list, --verify SET). */
@@ -48,6 +50,9 @@ Options:
       --json                  newline-delimited JSON events on stdout, nothing else
       --report FILE.html      also write the run as one self-contained page: a timeline per host,
                               the recap, every change's diff (secrets redacted as everywhere)
+      --profile               after the recap, where each host's time went per play: connect, probe and
+                              change round trips, waits on Docker/apt/health checks, the rest; with
+                              round-trip counts, estimated remote execution and controller CPU
   -v, -vv, -vvv               stream remote output (-v), more detail (-vv), echo commands (-vvv)
       --host-key-checking M   strict (default) | accept-new | off
       --vault-password-file F passphrase for !vault values (or RIGGER_VAULT_PASSWORD);
@@ -80,6 +85,7 @@ function optionSpec(playbookFlags: Record<string, PlaybookFlag>) {
     'vault-password-file-any-mode': { type: 'boolean' },
     'list-hosts': { type: 'boolean' },
     report: { type: 'string' },
+    profile: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
     ...playbookFlags,
   } as const;
@@ -145,6 +151,7 @@ export function parseCli(argv: string[], allowPositionals = false, playbookFlags
     listHosts: v['list-hosts'] ?? false,
     vaultPasswordFileAnyMode: v['vault-password-file-any-mode'] ?? false,
     help: v.help ?? false,
+    profile: v.profile ?? false,
     positionals: parsed.positionals,
     flags: Object.fromEntries(Object.keys(playbookFlags).map((k) => [k, (v as Record<string, string | boolean | undefined>)[k]])),
   };

@@ -131,6 +131,7 @@ export async function runPlaybookForExitCode(
       bus,
       onOutcome: (row) => rows.push(row),
       transportFor: (host, vars) => transportFor(host, vars, { hostKeyMode: opts.hostKeyChecking }),
+      profile: opts.profile,
     });
     planned = runner.plan(list);
   } catch (err) {

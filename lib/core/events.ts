@@ -1,4 +1,5 @@
 import type { Diff } from './diff.ts';
+import type { RunProfile } from './profile.ts';
 import { redactDeep } from './secret.ts';
 
 /**
@@ -42,6 +43,8 @@ export type RunEvent =
   | { type: 'play-end'; play: string }
   | { type: 'interrupted'; signal: string }
   | { type: 'error'; message: string }
+  /** --profile: emitted once, just before the recap. */
+  | { type: 'profile'; profile: RunProfile }
   | { type: 'recap'; hosts: Record<string, RecapCounts>; durationMs: number };
 
 export type EventListener = (event: RunEvent) => void;

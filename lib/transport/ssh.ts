@@ -81,6 +81,8 @@ export class SshTransport implements Transport {
   readonly #open = new Set<ClientChannel>();
   /** Number of TCP connections made; tests read it to prove connection reuse. */
   connectionsMade = 0;
+  /** The first connection's set-up time (--profile). */
+  connectMs: number | undefined;
 
   constructor(
     readonly target: SshTarget,
@@ -157,10 +159,12 @@ export class SshTransport implements Transport {
 
   async #connectWithRetries(): Promise<Client> {
     let last: unknown;
+    const started = performance.now();
     for (let attempt = 1; attempt <= this.options.connectAttempts; attempt++) {
       try {
         const client = await this.#connectOnce();
         this.#client = client;
+        this.connectMs ??= performance.now() - started;
         return client;
       } catch (err) {
         last = err;

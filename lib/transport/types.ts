@@ -35,6 +35,8 @@ export interface ExecOptions {
 export interface Transport {
   readonly host: string;
   exec(command: Command, options?: ExecOptions): Promise<ExecResult>;
+  /** How long setting up the connection took (retries included), once it is up; --profile reads it. */
+  readonly connectMs?: number | undefined;
   /** Starts connecting before the first command needs it; a failure is that command's. */
   connectEarly?(): void;
   /** Closing ends every running remote command (see wrapper.ts). */

@@ -2,6 +2,8 @@ import type { ChalkInstance } from 'chalk';
 import type { RunEvent } from '../core/events.ts';
 import { formatDiff } from './diff-format.ts';
 import { formatRecap } from './recap.ts';
+import { formatProfile } from './profile-format.ts';
+import type { RunProfile } from '../core/profile.ts';
 import type { Renderer } from './renderer.ts';
 import { ms, statusColor } from './style.ts';
 
@@ -11,6 +13,8 @@ import { ms, statusColor } from './style.ts';
  */
 export class PlainRenderer implements Renderer {
   readonly #names = new Map<string, string>();
+  /** --profile: arrives just before the recap, printed after it. */
+  #profile: RunProfile | undefined;
   constructor(
     private readonly c: ChalkInstance,
     private readonly write: (s: string) => void = (s) => process.stdout.write(s),
@@ -59,8 +63,12 @@ export class PlainRenderer implements Renderer {
       case 'error':
         this.#line(c.red(`ERROR: ${e.message}`));
         break;
+      case 'profile':
+        this.#profile = e.profile;
+        break;
       case 'recap':
         for (const l of formatRecap(e.hosts, e.durationMs, c)) this.#line(l);
+        if (this.#profile) for (const l of formatProfile(this.#profile, c)) this.#line(l);
         break;
       case 'task-end':
       case 'play-end':

@@ -3,6 +3,8 @@ import { Listr, ListrDefaultRendererLogLevels, type ListrTaskWrapper } from 'lis
 import type { RunEvent } from '../core/events.ts';
 import { formatDiff } from './diff-format.ts';
 import { formatRecap } from './recap.ts';
+import { formatProfile } from './profile-format.ts';
+import type { RunProfile } from '../core/profile.ts';
 import type { Renderer } from './renderer.ts';
 import { ms, statusColor } from './style.ts';
 
@@ -22,6 +24,8 @@ interface Pending {
 export class TtyRenderer implements Renderer {
   #chain: Promise<void> = Promise.resolve();
   readonly #pending = new Map<string, Map<string, Pending>>();
+  /** --profile: arrives just before the recap, printed after it. */
+  #profile: RunProfile | undefined;
 
   constructor(
     private readonly c: ChalkInstance,
@@ -75,8 +79,12 @@ export class TtyRenderer implements Renderer {
       case 'error':
         this.#print(c.red(`ERROR: ${e.message}`));
         break;
+      case 'profile':
+        this.#profile = e.profile;
+        break;
       case 'recap':
         this.#print('\n' + formatRecap(e.hosts, e.durationMs, c).join('\n'));
+        if (this.#profile) this.#print('\n' + formatProfile(this.#profile, c).join('\n'));
         break;
       case 'play-end':
         break;

@@ -22,6 +22,8 @@ export interface BenchEnv {
   key: string;
   knownHosts: string;
   targets: Target[];
+  /** Mitogen's strategy plugin directory, as ansible-playbook's Python finds it (peers.ts). */
+  mitogenStrategies: string;
 }
 
 export interface RunResult {
@@ -82,7 +84,7 @@ export function prepare(env: BenchEnv, tasks: number): void {
   writeFileSync(path.join(env.dir, 'ansible.cfg'), cfg(''));
   writeFileSync(
     path.join(env.dir, 'mitogen.cfg'),
-    cfg('strategy_plugins = /usr/lib/python3/dist-packages/ansible_mitogen/plugins/strategy\nstrategy = mitogen_linear'),
+    cfg(`strategy_plugins = ${env.mitogenStrategies}\nstrategy = mitogen_linear`),
   );
 }
 

@@ -5,6 +5,7 @@ import type { Fact } from '../fact.ts';
 import type { OpStatus } from '../op.ts';
 import type { Task } from '../task.ts';
 import type { Become, ExecResult, Transport } from '../../transport/types.ts';
+import type { ExecPhase, Profiler, WaitKind } from '../profile.ts';
 import { batchScript, splitBatch } from './probe-batch.ts';
 import type { RanAhead } from './run-ahead.ts';
 
@@ -32,13 +33,35 @@ export class HostSession {
   readonly ranAhead = new Map<string, RanAhead>();
   /** Round trips made, for tests and benchmarks. */
   roundTrips = 0;
+  /** Inside a waiting op's change phase (--profile counts its time as the wait's). */
+  #waiting = 0;
 
   constructor(
     readonly name: string,
     readonly transport: Transport,
     private readonly bus: EventBus,
     private readonly verbosity: number,
+    private readonly profiler?: Profiler,
   ) {}
+
+  /** Runs a change phase that waits on other software (Docker, apt, a health check); --profile books its wall time there. */
+  async waitingOn<T>(kind: WaitKind | undefined, fn: () => Promise<T>): Promise<T> {
+    if (!this.profiler || !kind) return fn();
+    const started = performance.now();
+    this.#waiting++;
+    try {
+      return await fn();
+    } finally {
+      this.#waiting--;
+      this.profiler.waited(this.name, kind, performance.now() - started);
+    }
+  }
+
+  /** A retry's delay, on the controller: a wait, not rigger's work. */
+  async retryDelay(ms: number): Promise<void> {
+    await new Promise((r) => setTimeout(r, ms));
+    this.profiler?.waited(this.name, 'retry', ms);
+  }
 
   /** Anything changed on the host: earlier reads may be stale. Returns the probe outputs it dropped. */
   invalidate(): Map<string, ExecResult> {
@@ -48,7 +71,16 @@ export class HostSession {
     return dropped;
   }
 
-  async exec(command: Command, taskId: string, become: Become | undefined, stdoutTo?: NodeJS.WritableStream): Promise<ExecResult> {
+  async exec(command: Command, taskId: string, become: Become | undefined, how: { phase?: ExecPhase; stdoutTo?: NodeJS.WritableStream } = {}): Promise<ExecResult> {
+    const result = await this.#exec(command, taskId, become, how.stdoutTo);
+    if (this.profiler) {
+      if (this.transport.connectMs !== undefined) this.profiler.connected(this.name, this.transport.connectMs);
+      this.profiler.roundTrip(this.name, how.phase ?? 'change', result.durationMs, this.#waiting > 0);
+    }
+    return result;
+  }
+
+  async #exec(command: Command, taskId: string, become: Become | undefined, stdoutTo: NodeJS.WritableStream | undefined): Promise<ExecResult> {
     if (this.verbosity >= 3) this.bus.emit({ type: 'command', host: this.name, id: taskId, command: command.display() });
     this.roundTrips++;
     // A read of secret content is never streamed; other output is, redacted
@@ -79,7 +111,7 @@ export class HostSession {
   ): Promise<Map<string, ExecResult>> {
     if (items.length === 0) return new Map();
     const { command, marker } = batchScript(items.map((i) => i.command));
-    const result = await this.exec(command, taskId, become);
+    const result = await this.exec(command, taskId, become, { phase: 'probe' });
     const outputs = splitBatch(result, marker, items.length);
     this.store(items, outputs);
     return new Map(items.map((item, i) => [item.key, outputs[i]!]));

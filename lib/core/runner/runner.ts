@@ -17,6 +17,7 @@ import { makeHostContext } from './host-context-impl.ts';
 import { FLUSH_HANDLERS, type Scope } from './scope.ts';
 import { selectedByTags } from './tags.ts';
 import { unmatchedTagsWarning } from './tag-check.ts';
+import { Profiler } from '../profile.ts';
 import { runTask, type TaskEnv, type TaskOutcome } from './task-runner.ts';
 
 export interface RunnerOptions {
@@ -33,6 +34,8 @@ export interface RunnerOptions {
   /** Every task's outcome on every host, results included (for playbooks that print a report). */
   onOutcome?: (row: { task: Task<any>; host: string; outcome: TaskOutcome }) => void;
   transportFor: (host: string, vars: Record<string, unknown>) => Transport;
+  /** --profile: split each host's time per play (core/profile.ts), emitted as a `profile` event before the recap. */
+  profile?: boolean;
 }
 
 export interface PlannedPlay {
@@ -77,9 +80,11 @@ export class Runner {
   readonly #typedCache = new Map<string, Record<string, unknown>>();
   #interrupted = false;
   readonly #forks: Semaphore;
+  readonly #profiler: Profiler | undefined;
 
   constructor(private readonly o: RunnerOptions) {
     this.#forks = new Semaphore(Math.max(1, o.forks));
+    this.#profiler = o.profile ? new Profiler() : undefined;
   }
 
   /**
@@ -143,6 +148,7 @@ export class Runner {
     } finally {
       await Promise.all([...this.sessions.values()].map((s) => s.transport.close()));
     }
+    if (this.#profiler) this.o.bus.emit({ type: 'profile', profile: this.#profiler.result() });
     const durationMs = performance.now() - started;
     const all = [...this.counts.values()];
     const exitCode = this.#interrupted
@@ -184,7 +190,7 @@ export class Runner {
     let s = this.sessions.get(host);
     if (!s) {
       const vars = plainVars(this.#vars(play, host));
-      s = new HostSession(host, this.o.transportFor(host, vars), this.o.bus, this.o.verbosity);
+      s = new HostSession(host, this.o.transportFor(host, vars), this.o.bus, this.o.verbosity, this.#profiler);
       this.sessions.set(host, s);
     }
     return s;
@@ -210,6 +216,7 @@ export class Runner {
     // change that ran ahead belongs to this play's run of the task only.
     for (const s of this.sessions.values()) s.ranAhead.clear();
     this.o.bus.emit({ type: 'play-start', play: play.name, hosts, ...(play.location ? { location: formatLocation(play.location) } : {}) });
+    this.#profiler?.startPlay(play.name, hosts);
     if (hosts.length === 0) this.o.bus.emit({ type: 'warning', message: `play "${play.name}": no hosts left to run on` });
     const playScope: Scope = { owner: `play "${play.name}"`, schema: play.schema, tags: new Set(play.options.tags ?? []) };
     const items: { item: Item; scope: Scope }[] = [
@@ -239,6 +246,7 @@ export class Runner {
       await this.#flushHandlers(batch, handlerOrder, playScope);
       if (aborted) break;
     }
+    this.#profiler?.endPlay();
     this.o.bus.emit({ type: 'play-end', play: play.name });
   }
 

@@ -8,6 +8,7 @@ import { OpFailure, type Decision, type Op, type Remote } from '../op.ts';
 import type { Task } from '../task.ts';
 import type { Become, ExecResult } from '../../transport/types.ts';
 import type { HostSession } from './host-session.ts';
+import { waitKindOf } from '../profile.ts';
 import { batchScript, splitBatch } from './probe-batch.ts';
 import { commandsKey, headWithLinks, splitHeadWithLinks, type AheadLink } from './run-ahead.ts';
 
@@ -116,7 +117,7 @@ function remoteFor(env: TaskEnv, taskId: string): Remote {
       if (r.code !== 0) throw new OpFailure(failureText(c, r), r);
       return r;
     },
-    stream: (c, sink) => env.target.exec(c, taskId, env.become, sink),
+    stream: (c, sink) => env.target.exec(c, taskId, env.become, { stdoutTo: sink }),
   };
 }
 
@@ -254,7 +255,7 @@ async function attempt(task: Task<any>, env: TaskEnv): Promise<Omit<TaskOutcome,
   const ranAhead = delegated ? undefined : fromRanAhead(op, env, task.id);
   if (ranAhead) return ranAhead;
   if (op.probe && delegated) {
-    state = op.probe.parse(await env.target.exec(op.probe.command, task.id, env.become));
+    state = op.probe.parse(await env.target.exec(op.probe.command, task.id, env.become, { phase: 'probe' }));
   } else if (op.probe) {
     // Read from what this batch returned, not from the cache after the
     // await: another host's change delegated to this one may have cleared
@@ -284,7 +285,7 @@ async function attempt(task: Task<any>, env: TaskEnv): Promise<Omit<TaskOutcome,
   // task's state again after every change.
   // Reads of secret content (quiet) stay out: the change's own output is streamed at -v, they never are.
   const next = delegated ? [] : collectProbes(task, undefined, env, Math.min(MAX_BATCH, links.length + PROBES_AFTER_CHANGE)).filter((n) => !n.command.quiet);
-  return changeOutcome(op, decision, await applyChange(decision, env, task.id, next, links));
+  return changeOutcome(op, decision, await env.target.waitingOn(waitKindOf(op.kind), () => applyChange(decision, env, task.id, next, links)));
 }
 
 /** Runs one task on one host: when, op, probe, decide, act, with retries and overrides. */
@@ -324,7 +325,7 @@ export async function runTask(task: Task<any>, env: TaskEnv): Promise<TaskOutcom
       if (!o.until && outcome.status === 'failed' && o.retries === undefined) break;
       if (i < retries) {
         env.target.invalidate();
-        await new Promise((r) => setTimeout(r, delaySeconds * 1000));
+        await env.target.retryDelay(delaySeconds * 1000);
       } else if (o.until && !satisfied && outcome.status !== 'failed') {
         outcome = { ...outcome, status: 'failed', msg: `until did not hold after ${retries + 1} attempts` };
       }

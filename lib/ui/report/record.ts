@@ -91,6 +91,7 @@ export class RunRecorder {
       case 'command':
       case 'task-end':
       case 'play-end':
+      case 'profile':
         break;
     }
   }
