@@ -1,5 +1,6 @@
 import { z } from './zod.ts';
 import type { Command } from './command.ts';
+import type { PathRead } from './runner/path-batch.ts';
 import { containsSecret } from './secret.ts';
 import type { Diff } from './diff.ts';
 import type { ExecResult } from '../transport/types.ts';
@@ -18,6 +19,8 @@ export interface Probe<S> {
   command: Command;
   /** Pure: the probe's output in, the state out. Throw ProbeError for output that makes no sense. */
   parse(result: ExecResult): S;
+  /** A path-state read: its stat and sha256sum may be joined with other path probes' (runner/path-batch.ts). */
+  read?: PathRead | undefined;
 }
 
 /** Runs commands on the host the task targets; given to ops that need several steps. */

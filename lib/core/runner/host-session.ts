@@ -6,8 +6,18 @@ import type { OpStatus } from '../op.ts';
 import type { Task } from '../task.ts';
 import type { Become, ExecResult, Transport } from '../../transport/types.ts';
 import type { ExecPhase, Profiler, WaitKind } from '../profile.ts';
+import { randomBytes } from 'node:crypto';
 import { batchScript, splitBatch } from './probe-batch.ts';
+import { joinPathReads, type PathRead } from './path-batch.ts';
 import type { RanAhead } from './run-ahead.ts';
+
+/** A probe to batch: keyed by task id (or fact), with what it reads when it is a path probe. */
+export interface ProbeItem {
+  key: string;
+  command: Command;
+  fact?: Fact<unknown>;
+  read?: PathRead | undefined;
+}
 
 export interface Registered {
   status: OpStatus;
@@ -103,18 +113,28 @@ export class HostSession {
     }
   }
 
-  /** Runs probes (keyed by task id or fact) in one round trip and caches each output. */
-  async probeBatch(
-    items: { key: string; command: Command; fact?: Fact<unknown> }[],
-    taskId: string,
-    become: Become | undefined,
-  ): Promise<Map<string, ExecResult>> {
+  /**
+   * Runs probes (keyed by task id or fact) in one round trip and caches each
+   * output. Path probes share one stat and one sha256sum (path-batch.ts);
+   * when their joined read does not add up, they are read again on their own.
+   */
+  async probeBatch(items: ProbeItem[], taskId: string, become: Become | undefined): Promise<Map<string, ExecResult>> {
     if (items.length === 0) return new Map();
-    const { command, marker } = batchScript(items.map((i) => i.command));
-    const result = await this.exec(command, taskId, become, { phase: 'probe' });
-    const outputs = splitBatch(result, marker, items.length);
-    this.store(items, outputs);
-    return new Map(items.map((item, i) => [item.key, outputs[i]!]));
+    const { command, split } = this.probeCommand(items);
+    const outputs = split(await this.exec(command, taskId, become, { phase: 'probe' }));
+    const again = items.filter((_, i) => outputs[i] === undefined);
+    const reread = await this.probeBatch(again.map(({ read: _, ...item }) => item), taskId, become);
+    const all = items.map((item, i) => outputs[i] ?? reread.get(item.key)!);
+    this.store(items, all);
+    return new Map(items.map((item, i) => [item.key, all[i]!]));
+  }
+
+  /** The batch's command, and the split of its output: one output per item, undefined where a joined path read must be redone. */
+  probeCommand(items: readonly ProbeItem[]) {
+    const marker = `@@rigger-${randomBytes(8).toString('hex')}`;
+    const joined = joinPathReads(items, marker);
+    const { command } = batchScript(joined.commands, marker);
+    return { command, split: (r: ExecResult) => joined.split(splitBatch(r, marker, joined.commands.length)) };
   }
 
   /** Caches probe outputs (and parses facts) in the order of the items. */

@@ -4,12 +4,11 @@ import { UnreachableError } from '../errors.ts';
 import type { HostStatus } from '../events.ts';
 import type { Fact } from '../fact.ts';
 import { NotReady, type HostContext } from '../host-context.ts';
-import { OpFailure, type Decision, type Op, type Remote } from '../op.ts';
+import { OpFailure, type Decision, type Op, type Probe, type Remote } from '../op.ts';
 import type { Task } from '../task.ts';
 import type { Become, ExecResult } from '../../transport/types.ts';
-import type { HostSession } from './host-session.ts';
+import type { HostSession, ProbeItem } from './host-session.ts';
 import { waitKindOf } from '../profile.ts';
-import { batchScript, splitBatch } from './probe-batch.ts';
 import { commandsKey, headWithLinks, splitHeadWithLinks, type AheadLink } from './run-ahead.ts';
 
 export interface TaskOutcome {
@@ -83,9 +82,9 @@ function sameBecome(a: Become | undefined, b: Become | undefined): boolean {
 }
 
 /** Probes of this task and of the tasks after it that can already be evaluated. */
-function collectProbes(task: Task<any>, ownProbe: Command | undefined, env: TaskEnv, limit = MAX_BATCH) {
-  const items: { key: string; command: Command; fact?: Fact<unknown> }[] = [];
-  if (ownProbe) items.push({ key: task.id, command: ownProbe });
+function collectProbes(task: Task<any>, ownProbe: Probe<unknown> | undefined, env: TaskEnv, limit = MAX_BATCH) {
+  const items: ProbeItem[] = [];
+  if (ownProbe) items.push({ key: task.id, command: ownProbe.command, read: ownProbe.read });
   for (const f of env.prefetchFacts) if (!env.target.facts.has(f)) items.push({ key: `fact:${f.name}`, command: f.command, fact: f });
   for (const next of env.lookahead) {
     if (items.length >= limit) break;
@@ -96,7 +95,7 @@ function collectProbes(task: Task<any>, ownProbe: Command | undefined, env: Task
       if (next.task.options.when && !next.task.options.when(h)) continue;
       const nextOp = resolveOp(next.task, h);
       if (nextOp.problems.length > 0 || !nextOp.probe) continue;
-      if (!env.target.probes.has(next.task.id)) items.push({ key: next.task.id, command: nextOp.probe.command });
+      if (!env.target.probes.has(next.task.id)) items.push({ key: next.task.id, command: nextOp.probe.command, read: nextOp.probe.read });
     } catch (err) {
       if (err instanceof NotReady && err.need.fact && !env.target.facts.has(err.need.fact)) {
         items.push({ key: `fact:${err.need.fact.name}`, command: err.need.fact.command, fact: err.need.fact });
@@ -127,8 +126,6 @@ export function failureText(c: Command, r: ExecResult): string {
   return `command exited ${r.code}: ${c.display().split('\n')[0]!.slice(0, 200)}${tail ? `\n${tail}` : ''}`;
 }
 
-type ProbeItem = { key: string; command: Command; fact?: Fact<unknown> };
-
 /**
  * Runs a change's commands. The probes of the tasks that follow ride in the
  * same exec after the last command (marked by its exit status), so a
@@ -153,7 +150,7 @@ async function applyChange(decision: Change, env: TaskEnv, taskId: string, next:
 
 async function execWithFollowers(act: Command, env: TaskEnv, taskId: string, next: ProbeItem[], links: AheadLink[]): Promise<ExecResult> {
   const layout = headWithLinks(act, links);
-  const { command: batch, marker } = batchScript(next.map((n) => n.command));
+  const { command: batch, split } = env.target.probeCommand(next);
   const combined = new Command(Buffer.concat([layout.bytes, Buffer.from('{\n'), batch.bytes, Buffer.from('\n} </dev/null\nexit "$rigger_rc"\n')]), layout.stdin, layout.quiet || batch.quiet);
   const r = await env.target.exec(combined, taskId, env.become);
   const parts = splitHeadWithLinks(r, layout, links);
@@ -164,7 +161,10 @@ async function execWithFollowers(act: Command, env: TaskEnv, taskId: string, nex
   });
   if (parts.rest && next.length > 0) {
     try {
-      env.target.store(next, splitBatch(parts.rest, marker, next.length));
+      // A joined path read that did not add up is not cached: its task probes again.
+      const outs = split(parts.rest);
+      const read = next.flatMap((n, i) => (outs[i] ? [{ item: n, out: outs[i]! }] : []));
+      env.target.store(read.map((r) => r.item), read.map((r) => r.out));
     } catch {
       // Unreadable probe output is simply not cached: the next task probes again.
     }
@@ -263,7 +263,7 @@ async function attempt(task: Task<any>, env: TaskEnv): Promise<Omit<TaskOutcome,
     let out = env.target.probes.get(task.id);
     if (out) env.target.probes.delete(task.id);
     else {
-      out = (await env.target.probeBatch(collectProbes(task, op.probe.command, env), task.id, env.become)).get(task.id)!;
+      out = (await env.target.probeBatch(collectProbes(task, op.probe, env), task.id, env.become)).get(task.id)!;
       env.target.probes.delete(task.id);
     }
     state = op.probe.parse(out);

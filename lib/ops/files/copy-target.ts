@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { sh } from '../../core/command.ts';
 import type { Probe } from '../../core/op.ts';
-import { EDIT_LIMIT, parsePathState, pathStateScript, type PathState } from './path-state.ts';
+import { EDIT_LIMIT, parsePathState, pathRead, pathStateScript, type PathState } from './path-state.ts';
 
 /**
  * Where Ansible's copy really writes, resolved on the host in the probe:
@@ -32,14 +32,17 @@ export function copyTargetProbe(p: CopyTargetParams, wantedSha256: string | unde
 if [ -f "$s" ] && [ "$(stat -L -c %s -- "$s")" -le ${String(EDIT_LIMIT)} ]; then printf '%s|' "$(stat -L -c %a -- "$s")"; base64 -w0 -- "$s"; echo; else echo '!'; fi`
     : sh`echo`;
   const follow = p.follow ? sh`if [ -L "$p" ]; then p=$(readlink -f -- "$p"); fi` : sh`:`;
-  const command = sh`${src}
-p=${start}
+  const resolve = sh`p=${start}
 if [ -n ${base} ] && [ -d "$p" ]; then p="$p"/${base}; fi
-${follow}
+${follow}`;
+  const command = sh`${src}
+${resolve}
 printf '%s\\n' "$p"
 ${pathStateScript(withContent, wantedSha256)}`;
   return {
     command,
+    // A source on the host is read in the probe's own command; otherwise the read joins the batch's.
+    read: p.remoteSrc ? undefined : pathRead(resolve, withContent, wantedSha256, { leading: '\n', echoPath: true }),
     parse: (r) => {
       const out = r.stdout.toString('utf8');
       const first = out.indexOf('\n');

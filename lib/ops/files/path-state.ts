@@ -1,6 +1,7 @@
 import { Command, sh } from '../../core/command.ts';
 import type { Probe } from '../../core/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
+import type { PathRead } from '../../core/runner/path-batch.ts';
 
 /** What a path is on the host, read with one probe. */
 export interface PathState {
@@ -30,14 +31,32 @@ export const EDIT_LIMIT = 4 * 1024 * 1024;
  * for a diff, and there is none).
  */
 export function pathStateProbe(path: string, withContent: boolean | number, unlessSha256?: string): Probe<PathState> {
-  return { command: sh`p=${path}
-${pathStateScript(withContent, unlessSha256)}`, parse: parsePathState };
+  const resolve = sh`p=${path}`;
+  return {
+    command: sh`${resolve}
+${pathStateScript(withContent, unlessSha256)}`,
+    parse: parsePathState,
+    read: pathRead(resolve, withContent, unlessSha256),
+  };
+}
+
+const contentLimit = (withContent: boolean | number) => (withContent === true ? DIFF_LIMIT : withContent === false ? 0 : withContent);
+const validSha256 = (sha: string | undefined) => (sha !== undefined && /^[0-9a-f]{64}$/.test(sha) ? sha : undefined);
+
+/**
+ * The same read declared for the batch (runner/path-batch.ts), which rebuilds
+ * exactly what pathStateScript prints. `resolve` sets $p; `before`: what the
+ * probe prints ahead of the state (copy-target.ts).
+ */
+export function pathRead(resolve: Command, withContent: boolean | number, unlessSha256?: string, before = { leading: '', echoPath: false }): PathRead {
+  return { resolve, ...before, limit: contentLimit(withContent), unless: validSha256(unlessSha256) };
 }
 
 /** The probe's script for the path in the shell variable p (set by the caller, which may resolve it first). */
 export function pathStateScript(withContent: boolean | number, unlessSha256?: string): Command {
-  const limit = withContent === true ? DIFF_LIMIT : withContent === false ? 0 : withContent;
-  const unless = unlessSha256 !== undefined && /^[0-9a-f]{64}$/.test(unlessSha256) ? ` && [ "$1" != ${unlessSha256} ]` : '';
+  const limit = contentLimit(withContent);
+  const valid = validSha256(unlessSha256);
+  const unless = valid ? ` && [ "$1" != ${valid} ]` : '';
   // Few processes per path: one stat, one sha256sum, and base64 only when the content is wanted.
   const content = limit > 0 ? `if [ "\${s##*|}" -le ${limit} ]${unless}; then base64 -w0 -- "$p"; fi` : ':';
   return sh`if [ -L "$p" ] || [ -e "$p" ]; then
