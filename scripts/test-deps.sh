@@ -25,7 +25,9 @@ need procps 'has pgrep' 'has ps'
 need curl 'has curl'
 need dash 'has dash'
 # The backup's fixture tests run its bash script here: flock, unzip, python3.
-need util-linux 'has flock'
+# strace counts the programs a batch starts on the host (test/ssh/path-batch.test.ts); setpriv runs it as nobody.
+need strace 'has strace'
+need util-linux 'has flock' 'has setpriv'
 need unzip 'has unzip'
 need python3 'has python3'
 # Disaster recovery reads dumps with this machine's pg_restore.
