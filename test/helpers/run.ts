@@ -27,7 +27,7 @@ export function localInventory(names: string[], extraYaml = ''): string {
 export async function runPlays(
   inventoryFile: string,
   plays: Play[],
-  options: Partial<{ check: boolean; diff: boolean; tags: string[]; skipTags: string[]; limit: string; extraVars: Record<string, unknown>; forks: number; verbosity: number }> = {},
+  options: Partial<{ check: boolean; diff: boolean; tags: string[]; skipTags: string[]; limit: string; extraVars: Record<string, unknown>; forks: number; verbosity: number; onRunner: (runner: Runner) => void }> = {},
 ): Promise<RunOutput> {
   // The lab's inventory has its own passphrase file; test inventories use 'test'.
   const inventory = await loadInventories([inventoryFile], { vaultPassphrase: path.resolve(inventoryFile) === path.resolve(LAB_INVENTORY) ? vaultPassphraseFor([inventoryFile]) : () => 'test' });
@@ -48,6 +48,7 @@ export async function runPlays(
     bus,
     transportFor: (host, vars) => transportFor(host, vars, { hostKeyMode: 'strict' }),
   });
+  options.onRunner?.(runner);
   const summary = await runner.run(runner.plan(plays));
   const statuses = new Map<string, Map<string, string>>();
   for (const e of events) {

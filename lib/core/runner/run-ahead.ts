@@ -84,7 +84,9 @@ export function headWithLinks(head: Command, links: readonly AheadLink[], marker
   if (links.length) {
     parts.push(
       Buffer.from(
-        'if [ "$rigger_rc" -eq 0 ] && command -v sha256sum >/dev/null 2>&1 && rigger_t=$(mktemp -d "${TMPDIR:-/tmp}/rigger-ahead.XXXXXXXX"); then\nwhile :; do\n',
+        // The guard's scratch dir goes on every way the chain can end (an interrupted run: TERM from the wrapper's watchdog).
+        'rigger_t=\ntrap \'[ -z "$rigger_t" ] || rm -rf -- "$rigger_t"\' EXIT\ntrap \'exit 129\' HUP; trap \'exit 130\' INT; trap \'exit 143\' TERM; trap \'exit 141\' PIPE\n' +
+          'if [ "$rigger_rc" -eq 0 ] && command -v sha256sum >/dev/null 2>&1 && rigger_t=$(mktemp -d "${TMPDIR:-/tmp}/rigger-ahead.XXXXXXXX"); then\nwhile :; do\n',
       ),
     );
     links.forEach((link, i) => {
@@ -104,7 +106,7 @@ export function headWithLinks(head: Command, links: readonly AheadLink[], marker
         Buffer.from(`\nrigger_c=$?\n${segmentClose(marker, i, '$rigger_c')}[ "$rigger_c" -eq 0 ] || break\n`),
       );
     });
-    parts.push(Buffer.from('break\ndone\nrm -rf -- "$rigger_t"\nfi\n'));
+    parts.push(Buffer.from('break\ndone\nrm -rf -- "$rigger_t"; rigger_t=\nfi\n'));
   }
   parts.push(Buffer.from(`printf '\\n%s\\n' '${done}'; printf '\\n%s\\n' '${done}' >&2\n`));
   const quiet = head.quiet || links.some((l) => l.probe.quiet || l.commands.some((c) => c.quiet));
