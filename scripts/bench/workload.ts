@@ -28,6 +28,43 @@ export const copyContent = (g: number) => `content ${g}\n`;
 export const lineText = (g: number) => `key${g}=value${g}`;
 export const templateText = (host: string, g: number) => `name=${host} index=${g}\n`;
 
+/**
+ * The ops the rigger playbook needs: the package's (the benchmark) or the
+ * source tree's (remote-cost.ts), which TypeScript sees as different types,
+ * hence the loose op type here; each caller's task() still checks its own.
+ */
+export interface WorkloadOps {
+  file(p: { path: string; state: 'directory' | 'link' | 'file'; src?: string; mode?: string }): unknown;
+  copy(p: { path: string; content: string }): unknown;
+  line(p: { path: string; line: string; create: boolean }): unknown;
+  command(p: { argv: string[]; creates: string }): unknown;
+  template(p: { path: string; template: any; vars: { host: string; group: number } }): unknown;
+}
+
+/** Each item's task for the rigger playbook, under `root` (BENCH_ROOT on the benchmark's hosts). */
+export function workloadTasks<T>(tasks: number, ops: WorkloadOps, template: unknown, task: (t: { name: string; op: any }) => T, root = BENCH_ROOT): T[] {
+  return workload(tasks).map((it) => {
+    const d = it.dir.replace(BENCH_ROOT, root);
+    const name = `t${it.index} ${it.kind}`;
+    switch (it.kind) {
+      case 'directory':
+        return task({ name, op: ops.file({ path: d, state: 'directory' }) });
+      case 'copy':
+        return task({ name, op: ops.copy({ path: `${d}/c.txt`, content: copyContent(it.group) }) });
+      case 'line':
+        return task({ name, op: ops.line({ path: `${d}/lines.txt`, line: lineText(it.group), create: true }) });
+      case 'symlink':
+        return task({ name, op: ops.file({ path: `${d}/link`, state: 'link', src: '/etc/hostname' }) });
+      case 'mode':
+        return task({ name, op: ops.file({ path: `${d}/c.txt`, state: 'file', mode: '0600' }) });
+      case 'command':
+        return task({ name, op: ops.command({ argv: ['touch', `${d}/cmd.done`], creates: `${d}/cmd.done` }) });
+      case 'template':
+        return task({ name, op: (h: { name: string }) => ops.template({ path: `${d}/t.conf`, template, vars: { host: h.name, group: it.group } }) });
+    }
+  });
+}
+
 /** The Ansible playbook for the same items (tuned settings live in ansible.cfg). */
 export function ansiblePlaybook(tasks: number, templateFile: string): string {
   const lines = ['- hosts: all', '  gather_facts: false', '  tasks:'];
