@@ -53,7 +53,15 @@ function sweepStale(dir: string): Command {
  * the trap before the file is made, exclusively (noclobber) and private
  * (umask 077, left on: every mode is then set with chmod): with
  * `t=$(mktemp)`, a TERM between the file's creation and the assignment
- * left it behind. Only SIGKILL of the host's shell escapes a
+ * left it behind. The name comes from the shell's pid, unique among live
+ * processes, so no program runs to make it; when a file of that name is
+ * there already (a dead run's, another host's on a shared disk), mktemp
+ * picks one. The old file's owner is copied only when it is not already
+ * the writer's (the temp file has the writer's owner and group, unless
+ * the directory is setgid), so a root-owned file rewritten as root costs
+ * no stat and no chown. The file is made by `true`, not `:`: a redirection
+ * that fails on a special builtin ends dash at once, trap and all, with $t
+ * naming a file that is not ours. Only SIGKILL of the host's shell escapes a
  * trap, so the script first removes `.rigger.XXXXXXXX` files in the same
  * directory that are older than this run: rigger's own pattern only.
  *
@@ -85,14 +93,14 @@ t=
 trap 'if [ -n "$t" ]; then rm -f -- "$t"; fi' EXIT
 trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM; trap 'exit 141' PIPE
 IFS= read -r want || exit 1
-t=$(mktemp -u -- ${`${dir}/.rigger.XXXXXXXX`}) || exit 1
+n=0000000$$; t=${dir}/.rigger.\${n#"\${n%????????}"}
 umask 077; set -C
-: > "$t" || { t=; exit 1; }
+true 2>/dev/null > "$t" || { t=$(mktemp -u -- ${`${dir}/.rigger.XXXXXXXX`}) && true 2>/dev/null > "$t"; } || { echo "cannot create a temp file in "${dir} >&2; t=; exit 1; }
 set +C
 cat > "$t"
 printf '%s  %s\n' "$want" "$t" | sha256sum -c --status || { echo 'content checksum mismatch after transfer' >&2; exit 1; }
 chmod ${mode} -- "$t" || exit 1
-${owner ? sh`chown ${owner} -- "$t" || exit 1` : sh`if [ -e ${path} ]; then chown "$(stat -c %u:%g -- ${path})" -- "$t" || exit 1; fi`}
+${owner ? sh`chown ${owner} -- "$t" || exit 1` : sh`if [ -e ${path} ] && ! { [ -O ${path} ] && [ -G ${path} ] && [ ! -g ${dir} ]; }; then chown --reference=${path} -- "$t" || exit 1; fi`}
 ${validate}
 ${backup}
 if [ -e ${path} ]; then sync -- "$t" 2>/dev/null || true; fi
