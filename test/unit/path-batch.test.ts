@@ -65,6 +65,7 @@ test('a file already holding the wanted content is not read back, as its own pro
   const outs = joined(probes.map((p) => ({ command: p.command, read: p.read })));
   probes.forEach((p, i) => assert.deepEqual(same(outs[i]!), same(dash(p.command))));
   assert.ok(!outs[0]!.stdout.toString().includes(Buffer.from('want\n').toString('base64')), 'the matching file was not read');
+  assert.ok(outs[1]!.stdout.toString().includes(Buffer.from('other\n').toString('base64')), 'the other one was');
 });
 
 test('other probes keep their place and output beside a joined group', () => {
