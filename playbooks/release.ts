@@ -9,6 +9,12 @@ import { definePlay, InputError, ops, runPlaybook, strategies } from 'rigger-ops
 import { caddyOp, liveSlots, readLiveSlots, singleServerDefaults } from '../roles/single-server/index.ts';
 import { renderTemplate } from '../roles/single-server/template.ts';
 
+/** Stops a slot's service and takes its unit out of the boot (see stop: below). */
+function stopSlotScript(unit: string): string {
+  const file = `/etc/containers/systemd/${unit}.container`;
+  return `systemctl stop ${unit}.service; if grep -q '^\\[Install\\]' ${file}; then sed -i '/^\\[Install\\]/,$d' ${file} && systemctl daemon-reload; fi`;
+}
+
 const usage = 'Usage: npx tsx playbooks/release.ts APP --image REF [flags]';
 
 await runPlaybook(
@@ -37,7 +43,12 @@ await runPlaybook(
                   version: image,
                   slots: { blue: { port: a.slots.blue }, green: { port: a.slots.green } },
                   start: (slot, port) => ops.podman.quadlet({ name: `${app}-${slot}.container`, content: renderTemplate(path.resolve(a.unit_template), { ...h.vars.quadlet_vars, APP: app, SLOT: slot, PORT: port, IMAGE: image }) }),
-                  stop: (slot) => ['systemctl', 'stop', `${app}-${slot}.service`],
+                  // A stopped slot must stay stopped after a reboot: Quadlet makes a
+                  // unit's [Install] section into an enablement link at every
+                  // daemon-reload (systemctl disable refuses generated units), so the
+                  // stop drops that section; the next release into this slot writes
+                  // the unit again, whole.
+                  stop: (slot) => ['sh', '-c', stopSlotScript(`${app}-${slot}`)],
                   health: a.health,
                   switch: (slot) => caddyOp(h.vars, slots, { [app]: slot }),
                   keepOldFor: a.keep_old_for_seconds,

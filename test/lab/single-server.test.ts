@@ -23,6 +23,8 @@ const HOST = 'single-vm';
 const SITE = 'https://172.30.99.22';
 const on = (script: string) => onNode(SINGLE_SERVER_INVENTORY, HOST, sh`${raw(script)}`);
 const active = async (unit: string) => (await on(`systemctl is-active ${unit} || true`)).stdout.trim();
+/** Whether the unit starts at boot: Quadlet's generator links it into multi-user.target's wants from its [Install]. */
+const bootLinked = async (unit: string) => (await on(`test -e /run/systemd/generator/multi-user.target.wants/${unit}.service && echo yes || echo no`)).stdout.trim() === 'yes';
 
 before(() => {
   ensureLab();
@@ -104,6 +106,7 @@ test('release.ts: bad and slow releases roll back with a notification; a good on
     assert.notEqual(r.code, 0, `${name}: the run fails`);
     assert.match(r.stdout, new RegExp(`rolled back: green failed its health check \\(${why.source}\\); blue keeps serving`));
     assert.notEqual(await active('app-green'), 'active', `${name}: green is stopped`);
+    assert.equal(await bootLinked('app-green'), false, `${name}: the stopped green slot does not come back at boot`);
     assert.equal(await active('app-blue'), 'active');
     assert.equal(await version(), 'v1', `${name}: blue keeps serving`);
   }
@@ -128,7 +131,9 @@ test('release.ts: bad and slow releases roll back with a notification; a good on
   // Blue stays up for the keep time (an instant rollback), then its timer stops it.
   assert.equal(await active('app-blue'), 'active');
   await waitFor('blue to stop after the keep time', async () => (await active('app-blue')) !== 'active', 90_000);
+  await waitFor('blue to leave the boot', async () => !(await bootLinked('app-blue')), 10_000);
   assert.equal(await active('app-green'), 'active');
+  assert.equal(await bootLinked('app-green'), true, 'the live slot starts at boot');
 
   const again = await release(refOf(APP_RELEASES.v2));
   assert.equal(again.code, 0);
