@@ -5,6 +5,7 @@ import { base } from '../roles/base/index.ts';
 import { databases } from '../roles/databases/index.ts';
 import { docker } from '../roles/docker/index.ts';
 import { health } from '../roles/health/index.ts';
+import { monitoring } from '../roles/monitoring/index.ts';
 import { networks } from '../roles/networks/index.ts';
 import { nfs } from '../roles/nfs/index.ts';
 import { nvidia } from '../roles/nvidia/index.ts';
@@ -25,6 +26,7 @@ export const CLUSTER_PLAYS = {
   stacks: (o: Extra = {}) => definePlay({ name: 'stacks', hosts: 'managers', roles: [stacks], ...o }),
   databases: (o: Extra = {}) => definePlay({ name: 'databases', hosts: 'all', roles: [databases], ...o }),
   health: (o: Extra = {}) => definePlay({ name: 'health', hosts: 'managers', roles: [health], ...o }),
+  monitoring: (o: Extra = {}) => definePlay({ name: 'monitoring', hosts: 'managers', roles: [monitoring], ...o }),
 } satisfies Record<string, (o?: Extra) => Play>;
 
 export type ClusterRole = keyof typeof CLUSTER_PLAYS;

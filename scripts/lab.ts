@@ -16,6 +16,7 @@ import { writeLabInventory } from './lab/inventory.ts';
 import { REHEARSAL_INVENTORY, writeRehearsalInventory } from './lab/rehearsal.ts';
 import { ensurePushed, ensureRegistry, ensureServiceImages, removeRegistry, servicesReady } from './lab/services.ts';
 import { standinImages } from './lab/standins.ts';
+import { monitoringImages } from './lab/monitoring-images.ts';
 import { authorize, containerState, createNode, ensureKey, ensureNetwork, nodeStatus, removeNode, waitReady, writeKnownHosts } from './lab/nodes.ts';
 
 $.verbose = false;
@@ -95,6 +96,8 @@ async function up(): Promise<void> {
   await new Listr(
     [
       { title: 'lab registry and service images', task: (_: unknown, t: any) => ensureServiceImages((s) => (t.output = s)) },
+      // Built once (content-hashed tags); a lab that was up before they existed gets them from the monitoring suite.
+      { title: 'monitoring images (Debian packages)', task: (_: unknown, t: any) => ensurePushed(monitoringImages(), (s) => (t.output = s)) },
       ...nodeSteps(false),
     ],
     { rendererOptions: { collapseSubtasks: false } },

@@ -15,6 +15,7 @@ export * as compose from './compose/index.ts';
 export * as podman from './podman/index.ts';
 export * as caddy from './caddy/index.ts';
 export * as postgres from './postgres/index.ts';
+export * as monitoring from './monitoring/index.ts';
 export { assert } from './assert.ts';
 export { each } from './each.ts';
 // The backup and recovery steps (./backup, ./recovery) are imported by their

@@ -6,6 +6,7 @@ import { encryptValue } from '../../lib/core/vault.ts';
 import { LAB_VAULT_PASSWORD_FILE } from '../../lib/inventory/load.ts';
 import { BACKUP_MOUNT, OFFSITE_MOUNT, LAB_DIR, LAB_INVENTORY, LAB_KEY, LAB_KNOWN_HOSTS, NODES } from './config.ts';
 import { REGISTRY, serviceImageRefs } from './services.ts';
+import { monitoringImageMap } from './monitoring-images.ts';
 
 /** A random value kept in .lab/ across resets (the lab's vault passphrase, its database password). */
 export function labValue(file: string): string {
@@ -36,6 +37,37 @@ function labBackupVars(tarImage: string): Record<string, unknown> {
     backup_min_free_mb: 20,
     backup_offsite: { remote: `${OFFSITE_MOUNT}/rigger`, max_delete: 5 },
     backup_scheduler: 'data',
+  };
+}
+
+/** The lab's alert receiver: a webhook the monitoring suite serves on the gateway node. */
+export const LAB_ALERT_WEBHOOK = 'http://172.30.99.10:9099/alerts';
+/** A small file system the monitoring suite mounts on a node and fills (DiskSpaceLow). */
+export const LAB_DISK_MOUNT = '/srv/lab-disk';
+
+/**
+ * Monitoring in the lab: the Debian-built images for the real ones, the
+ * services Debian does not package left out, the data node's database,
+ * and durations shortened by variables (never by editing rules), so an
+ * alert fires within seconds. Off by default, so the other suites' site
+ * runs stay lean: the monitoring suite turns it on (-e monitoring_enabled=true).
+ */
+function labMonitoringVars(): Record<string, unknown> {
+  return {
+    monitoring_enabled: false,
+    stack_images: monitoringImageMap(),
+    monitoring_skip_services: ['loki', 'promtail', 'grafana', 'cadvisor', 'dcgm-exporter'],
+    monitoring_postgres: { host: 'lab_postgres', database: 'vibedb', user: 'postgres', password_secret: 'lab_postgres_password' },
+    monitoring_external_labels: { cluster: 'rigger-lab', environment: 'lab' },
+    monitoring_scrape_interval: '5s',
+    monitoring_evaluation_interval: '5s',
+    monitoring_rule_interval: '5s',
+    monitoring_durations: { ContainerDown: '15s', ServiceDown: '15s', DiskSpaceLow: '15s' },
+    monitoring_disk_mountpoint: LAB_DISK_MOUNT,
+    monitoring_webhook_urls: [LAB_ALERT_WEBHOOK],
+    monitoring_group_wait: '1s',
+    monitoring_group_interval: '5s',
+    monitoring_repeat_interval: '1h',
   };
 }
 
@@ -79,6 +111,7 @@ export function writeLabInventory(): void {
         health_checks: [{ service: 'lab_web', port: 8080, path: '/health' }],
         preflight_min_free_gb: 1,
         backup_root: BACKUP_MOUNT,
+        ...labMonitoringVars(),
       },
       children: {
         managers: { hosts: host('gateway') },

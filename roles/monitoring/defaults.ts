@@ -1,0 +1,69 @@
+import { Secret, z } from 'rigger-ops';
+import { stacksDefaults } from '../stacks/index.ts';
+import { alertSchema, duration, OPERATOR_ALERTS } from './alerts.ts';
+import { ruleProblems } from './rules.ts';
+
+/** The services of stacks/monitoring.yml. */
+export const MONITORING_SERVICES = ['prometheus', 'alertmanager', 'blackbox-exporter', 'node-exporter', 'postgres-exporter', 'loki', 'promtail', 'grafana', 'cadvisor', 'dcgm-exporter'] as const;
+
+/**
+ * The monitoring role's variables: the operators' values as defaults (their
+ * rules, 15 s scrapes, 30 days of retention, Slack). The stacks role's
+ * variables it shares (images, endpoint and publish modes, health checks)
+ * are the same declarations, picked from its schema.
+ */
+export const monitoringDefaults = stacksDefaults
+  .pick({ stacks: true, stack_images: true, service_endpoint_mode: true, service_publish_mode: true, stack_timeout_seconds: true, health_checks: true })
+  .extend({
+    /** Deploy the monitoring stack (site.ts): off unless the inventory turns it on. */
+    monitoring_enabled: z.boolean().default(false),
+    monitoring_stack_name: z.string().default('monitoring'),
+    monitoring_stack_file: z.string().default('stacks/monitoring.yml'),
+    /** On the first manager: Prometheus's, Alertmanager's, Grafana's and Promtail's files, bind-mounted into their services. */
+    monitoring_config_dir: z.string().startsWith('/').default('/opt/monitoring'),
+    /** Services of the stack not to run (the lab: those whose images Debian does not package). */
+    monitoring_skip_services: z.array(z.enum(MONITORING_SERVICES)).default([]),
+    monitoring_retention: duration.default('30d'),
+    monitoring_scrape_interval: duration.default('15s'),
+    monitoring_evaluation_interval: duration.default('15s'),
+    /** Every rule group's evaluation interval (the operators' 30 s). */
+    monitoring_rule_interval: duration.default('30s'),
+    monitoring_external_labels: z.record(z.string(), z.string()).default({ cluster: 'vibe-coding-mcp', environment: 'production' }),
+    /** The alert rules (name -> rule): the operators' file, corrected where it was wrong. */
+    monitoring_alerts: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an alert name: letters, digits, _'), alertSchema).default(OPERATOR_ALERTS),
+    /** Per-rule threshold overrides (name -> value put in the rule's ${threshold}). */
+    monitoring_thresholds: z.record(z.string(), z.union([z.number(), z.string().min(1)])).default({}),
+    /** Per-rule `for:` overrides (name -> duration): how the lab shortens them. */
+    monitoring_durations: z.record(z.string(), duration).default({}),
+    /** The file system DiskSpaceLow watches, as node-exporter names its mount point. */
+    monitoring_disk_mountpoint: z.string().startsWith('/').default('/'),
+    monitoring_node_exporter_port: z.number().int().min(1).max(65535).default(9100),
+    /** The database the PostgreSQL exporter reads; its password is the swarm secret the database itself uses. null: no exporter. */
+    monitoring_postgres: z
+      .object({ host: z.string().min(1), database: z.string().min(1), user: z.string().min(1), password_secret: z.string().min(1) })
+      .strict()
+      .nullable()
+      .default({ host: 'gateway_postgres', database: 'vibedb', user: 'vibe', password_secret: 'postgres_password' }),
+    /** Slack notifications: the incoming-webhook URL must be a !vault value. */
+    monitoring_slack: z
+      .object({ webhook_url: z.instanceof(Secret, { message: 'the Slack webhook URL must be a !vault value, never plain text' }), channel: z.string().default('#alerts') })
+      .strict()
+      .optional(),
+    /** Webhook receivers (Alertmanager's webhook format), with resolved notifications. */
+    monitoring_webhook_urls: z.array(z.url()).default([]),
+    monitoring_group_wait: duration.default('30s'),
+    monitoring_group_interval: duration.default('5m'),
+    monitoring_repeat_interval: duration.default('4h'),
+    /** Where alerts.ts reaches Alertmanager's API, from the first manager (its published port). */
+    monitoring_alertmanager_url: z.url().default('http://127.0.0.1:9093'),
+  })
+  .superRefine((v, ctx) => {
+    // Each problem is reported against the variable that produced it, so the error names that inventory line.
+    for (const problem of ruleProblems({ alerts: v.monitoring_alerts, thresholds: v.monitoring_thresholds, durations: v.monitoring_durations, mountpoint: v.monitoring_disk_mountpoint, interval: v.monitoring_rule_interval })) {
+      const rule = /^(?:rule )?([A-Za-z_][A-Za-z0-9_]*)/.exec(problem)?.[1] ?? '';
+      const from = rule in v.monitoring_durations && !(rule in v.monitoring_thresholds) ? 'monitoring_durations' : rule in v.monitoring_thresholds ? 'monitoring_thresholds' : 'monitoring_alerts';
+      ctx.addIssue({ code: 'custom', path: [from, rule], message: problem });
+    }
+  });
+
+export type MonitoringVars = z.output<typeof monitoringDefaults>;

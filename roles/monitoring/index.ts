@@ -1,0 +1,138 @@
+import { defineRole, handler, ops, type HostContext } from 'rigger-ops';
+import { onFirstManager } from '../common.ts';
+import { renderAlertmanagerConfig } from './alertmanager.ts';
+import { monitoringDefaults, MONITORING_SERVICES, type MonitoringVars } from './defaults.ts';
+import { renderRules } from './rules.ts';
+import { renderPrometheusConfig, stackJobs } from './scrape.ts';
+
+export { monitoringDefaults } from './defaults.ts';
+
+type H = HostContext<MonitoringVars>;
+
+const SLACK_URL_FILE = 'slack-webhook-url';
+const running = (h: H) => (s: string) => !h.vars.monitoring_skip_services.includes(s as (typeof MONITORING_SERVICES)[number]);
+/** The image a service of the monitoring stack runs, after the inventory's stack_images. */
+const imageOf = (h: H, real: string) => h.vars.stack_images[real] ?? real;
+
+function prometheusFiles(h: H): Record<string, string> {
+  const v = h.vars;
+  const nodes = h.groupHosts('all').map((name) => ({ name, address: String(h.hostVars(name).ansible_host ?? name) }));
+  return {
+    'prometheus.yml': renderPrometheusConfig({
+      nodes,
+      nodeExporterPort: v.monitoring_node_exporter_port,
+      probes: v.health_checks,
+      running: running(h),
+      postgres: v.monitoring_postgres !== null,
+      stackJobs: stackJobs(v.stacks.filter((s) => s.name !== v.monitoring_stack_name)),
+      scrapeInterval: v.monitoring_scrape_interval,
+      evaluationInterval: v.monitoring_evaluation_interval,
+      externalLabels: v.monitoring_external_labels,
+    }),
+    'rules/alerts.yml': renderRules({
+      alerts: v.monitoring_alerts,
+      thresholds: v.monitoring_thresholds,
+      durations: v.monitoring_durations,
+      mountpoint: v.monitoring_disk_mountpoint,
+      interval: v.monitoring_rule_interval,
+    }),
+  };
+}
+
+const alertmanagerFile = (h: H) =>
+  renderAlertmanagerConfig({
+    ...(h.vars.monitoring_slack ? { slack: { channel: h.vars.monitoring_slack.channel, urlFile: `/etc/alertmanager/${SLACK_URL_FILE}` } } : {}),
+    webhooks: h.vars.monitoring_webhook_urls,
+    groupWait: h.vars.monitoring_group_wait,
+    groupInterval: h.vars.monitoring_group_interval,
+    repeatInterval: h.vars.monitoring_repeat_interval,
+  });
+
+/** SIGHUP makes Prometheus and Alertmanager reread their files: the service keeps its task (no restart, no new spec). */
+const reload = (service: string) =>
+  handler({
+    name: `reload ${service}`,
+    op: (h) =>
+      ops.shell({
+        script: `ids=$(docker ps -q --filter label=com.docker.swarm.service.name=${h.vars.monitoring_stack_name as string}_${service})\nif [ -n "$ids" ]; then docker kill -s HUP $ids >/dev/null && echo "reloaded $ids"; else echo "not running yet: it reads the files when it starts"; fi`,
+      }),
+  });
+const reloadPrometheus = reload('prometheus');
+const reloadAlertmanager = reload('alertmanager');
+
+/**
+ * Monitoring: Prometheus's configuration and rules, Alertmanager's routes,
+ * Grafana's provisioning and Promtail's configuration generated from the
+ * inventory, checked with promtool and amtool, written on the first
+ * manager (a change reloads only Prometheus or Alertmanager), then the
+ * monitoring stack deployed.
+ */
+export const monitoring = defineRole({
+  name: 'monitoring',
+  defaults: monitoringDefaults,
+  build: ({ task }) => {
+    const onManager = onFirstManager('the monitoring stack is deployed');
+    const on = { when: (h: H) => h.vars.monitoring_enabled && onManager.when(h), whenReason: (h: H) => (h.vars.monitoring_enabled ? onManager.whenReason : 'monitoring_enabled is false') };
+    const dir = (h: H, sub = '') => `${h.vars.monitoring_config_dir}${sub}`;
+    return {
+      tasks: [
+        task({
+          name: 'monitoring configuration checked (promtool, amtool)',
+          ...on,
+          op: (h) =>
+            ops.monitoring.check({
+              prometheusImage: imageOf(h, 'prom/prometheus:v2.55.1'),
+              prometheus: prometheusFiles(h),
+              ...(running(h)('alertmanager') ? { alertmanagerImage: imageOf(h, 'prom/alertmanager:v0.27.0'), alertmanager: alertmanagerFile(h) } : {}),
+            }),
+        }),
+        task({
+          name: 'monitoring directories',
+          ...on,
+          op: (h) => ops.each('directories', ['', '/prometheus', '/prometheus/rules', '/alertmanager', '/promtail'].map((d) => ops.file({ path: dir(h, d), state: 'directory', mode: '0755' }))),
+        }),
+        task({ name: 'prometheus.yml', ...on, op: (h) => ops.copy({ path: dir(h, '/prometheus/prometheus.yml'), content: prometheusFiles(h)['prometheus.yml']!, mode: '0644' }), notify: [reloadPrometheus] }),
+        task({ name: 'alert rules', ...on, op: (h) => ops.copy({ path: dir(h, '/prometheus/rules/alerts.yml'), content: prometheusFiles(h)['rules/alerts.yml']!, mode: '0644' }), notify: [reloadPrometheus] }),
+        task({ name: 'alertmanager.yml', ...on, op: (h) => ops.copy({ path: dir(h, '/alertmanager/alertmanager.yml'), content: alertmanagerFile(h), mode: '0644' }), notify: [reloadAlertmanager] }),
+        task({
+          name: 'Slack webhook URL',
+          when: (h: H) => on.when(h) && h.vars.monitoring_slack !== undefined,
+          whenReason: 'no monitoring_slack',
+          // Alertmanager's image runs as nobody; the URL is readable by it alone.
+          op: (h) => ops.copy({ path: dir(h, `/alertmanager/${SLACK_URL_FILE}`), content: h.vars.monitoring_slack!.webhook_url, mode: '0400', owner: 'nobody' }),
+          notify: [reloadAlertmanager],
+        }),
+        task({ name: 'Grafana provisioning and dashboards', ...on, op: (h) => ops.copyTree({ path: dir(h, '/grafana'), src: 'monitoring/grafana' }) }),
+        task({ name: 'Promtail configuration', ...on, op: (h) => ops.copy({ path: dir(h, '/promtail/config.yml'), src: 'monitoring/promtail/config.yml', mode: '0644' }) }),
+        task({
+          name: 'monitoring stack',
+          ...on,
+          op: (h) => {
+            const v = h.vars;
+            const pg = v.monitoring_postgres;
+            const skipped = new Set<string>([...v.monitoring_skip_services, ...(pg === null ? ['postgres-exporter'] : [])]);
+            return ops.docker.stack({
+              name: v.monitoring_stack_name,
+              file: v.monitoring_stack_file,
+              env: {
+                ENDPOINT_MODE: v.service_endpoint_mode,
+                PUBLISH_MODE: v.service_publish_mode,
+                CONFIG_DIR: v.monitoring_config_dir,
+                RETENTION: v.monitoring_retention,
+                NODE_EXPORTER_PORT: String(v.monitoring_node_exporter_port),
+                PG_HOST: pg?.host ?? 'none',
+                PG_DATABASE: pg?.database ?? 'none',
+                PG_USER: pg?.user ?? 'none',
+                PG_PASSWORD_SECRET: pg?.password_secret ?? 'none',
+              },
+              images: v.stack_images,
+              services: MONITORING_SERVICES.filter((s) => !skipped.has(s)),
+              timeoutSeconds: v.stack_timeout_seconds,
+            });
+          },
+        }),
+      ],
+      handlers: [reloadPrometheus, reloadAlertmanager],
+    };
+  },
+});

@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
+
+export interface ScrapeInputs {
+  /** Every inventory host and the address its node exporter answers on. */
+  nodes: { name: string; address: string }[];
+  nodeExporterPort: number;
+  /** The inventory's health_checks: each becomes an HTTP probe through the blackbox exporter. */
+  probes: { service: string; port: number; path: string }[];
+  /** The monitoring stack's services that run (those not in monitoring_skip_services). */
+  running: (service: string) => boolean;
+  postgres: boolean;
+  /** Jobs found in the inventory's stacks (SGLang's metrics, Grafana's). */
+  stackJobs: { job: string; target: string }[];
+  scrapeInterval: string;
+  evaluationInterval: string;
+  externalLabels: Record<string, string>;
+}
+
+/** Services of the inventory's stacks that expose Prometheus metrics, and on which port. */
+const METRICS_PORTS: Record<string, { job: string; port: number }> = {
+  sglang: { job: 'sglang', port: 8000 },
+  grafana: { job: 'grafana', port: 3000 },
+};
+
+/**
+ * Scrape jobs derived from the stacks the inventory deploys: a service named
+ * in METRICS_PORTS is scraped at STACK_SERVICE:PORT (its name on the overlay
+ * networks), so no target is typed twice.
+ */
+export function stackJobs(stacks: { name: string; file: string }[]): { job: string; target: string }[] {
+  const jobs: { job: string; target: string }[] = [];
+  for (const s of stacks) {
+    let services: Record<string, unknown> = {};
+    try {
+      services = ((parse(readFileSync(s.file, 'utf8')) as { services?: Record<string, unknown> } | null)?.services ?? {});
+    } catch {
+      continue; // the stacks role reports an unreadable compose file
+    }
+    for (const name of Object.keys(services)) {
+      const m = METRICS_PORTS[name];
+      if (m) jobs.push({ job: m.job, target: `${s.name}_${name}:${m.port}` });
+    }
+  }
+  return jobs;
+}
+
+const staticJob = (job: string, targets: string[], extra: Record<string, unknown> = {}) => ({ job_name: job, static_configs: [{ targets }], ...extra });
+/** A global service's tasks, one target each (Swarm's tasks.NAME DNS record). */
+const tasksJob = (job: string, service: string, port: number) => ({ job_name: job, dns_sd_configs: [{ names: [`tasks.${service}`], type: 'A', port }] });
+
+/** prometheus.yml: every target from the inventory's hosts, health checks and stacks. */
+export function renderPrometheusConfig(i: ScrapeInputs): string {
+  const jobs: unknown[] = [staticJob('prometheus', ['localhost:9090'])];
+  if (i.running('alertmanager')) jobs.push(staticJob('alertmanager', ['alertmanager:9093']));
+  if (i.running('node-exporter')) {
+    jobs.push({
+      job_name: 'node',
+      static_configs: i.nodes.map((n) => ({ targets: [`${n.address}:${i.nodeExporterPort}`], labels: { node: n.name } })),
+    });
+  }
+  if (i.postgres && i.running('postgres-exporter')) jobs.push(staticJob('postgres', ['postgres-exporter:9187']));
+  if (i.probes.length && i.running('blackbox-exporter')) {
+    jobs.push({
+      job_name: 'services',
+      metrics_path: '/probe',
+      params: { module: ['http_2xx'] },
+      static_configs: [{ targets: i.probes.map((p) => `http://${p.service}:${p.port}${p.path}`) }],
+      relabel_configs: [
+        { source_labels: ['__address__'], target_label: '__param_target' },
+        { source_labels: ['__param_target'], regex: 'http://([^:/]+).*', target_label: 'instance' },
+        { target_label: '__address__', replacement: 'blackbox-exporter:9115' },
+      ],
+    });
+  }
+  if (i.running('cadvisor')) jobs.push(tasksJob('cadvisor', 'cadvisor', 8080));
+  if (i.running('dcgm-exporter')) jobs.push(tasksJob('dcgm', 'dcgm-exporter', 9400));
+  if (i.running('loki')) jobs.push(staticJob('loki', ['loki:3100']));
+  if (i.running('grafana')) jobs.push(staticJob('grafana', ['grafana:3000']));
+  const byJob = new Map<string, string[]>();
+  for (const j of i.stackJobs) byJob.set(j.job, [...(byJob.get(j.job) ?? []), j.target]);
+  for (const [job, targets] of byJob) jobs.push(staticJob(job, targets));
+  const doc = {
+    global: { scrape_interval: i.scrapeInterval, evaluation_interval: i.evaluationInterval, external_labels: i.externalLabels },
+    alerting: { alertmanagers: [{ static_configs: [{ targets: i.running('alertmanager') ? ['alertmanager:9093'] : [] }] }] },
+    rule_files: ['rules/*.yml'],
+    scrape_configs: jobs,
+  };
+  return `# Written by rigger's monitoring role from the inventory: edit the inventory, not this file.\n${stringify(doc, { lineWidth: 0 })}`;
+}
