@@ -48,13 +48,17 @@ const alertmanagerFile = (h: H) =>
     repeatInterval: h.vars.monitoring_repeat_interval,
   });
 
-/** SIGHUP makes Prometheus and Alertmanager reread their files: the service keeps its task (no restart, no new spec). */
+/**
+ * SIGHUP makes Prometheus and Alertmanager reread their files: the service
+ * keeps its task (no restart, no new spec). Handlers see the host's
+ * variables untyped, hence the default repeated here.
+ */
 const reload = (service: string) =>
   handler({
     name: `reload ${service}`,
     op: (h) =>
       ops.shell({
-        script: `ids=$(docker ps -q --filter label=com.docker.swarm.service.name=${h.vars.monitoring_stack_name as string}_${service})\nif [ -n "$ids" ]; then docker kill -s HUP $ids >/dev/null && echo "reloaded $ids"; else echo "not running yet: it reads the files when it starts"; fi`,
+        script: `ids=$(docker ps -q --filter label=com.docker.swarm.service.name=${String(h.allVars.monitoring_stack_name ?? 'monitoring')}_${service})\nif [ -n "$ids" ]; then docker kill -s HUP $ids >/dev/null && echo "reloaded $ids"; else echo "not running yet: it reads the files when it starts"; fi`,
       }),
   });
 const reloadPrometheus = reload('prometheus');
