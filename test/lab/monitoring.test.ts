@@ -63,7 +63,8 @@ http.server.HTTPServer(("0.0.0.0", 9099), H).serve_forever()'`);
 
 after(async () => {
   if (!inv) return;
-  await node('gateway', 'docker service scale -d lab_web=2 >/dev/null; systemctl stop rigger-alerts');
+  // The lab as the next suite expects it: the web service at its replicas, no monitoring stack (it is this suite's own).
+  await node('gateway', 'docker service scale -d lab_web=2 >/dev/null; systemctl stop rigger-alerts; docker stack rm monitoring >/dev/null');
   await node('data', `rm -f ${LAB_DISK_MOUNT}/fill; umount ${LAB_DISK_MOUNT} 2>/dev/null; true`);
 });
 
