@@ -40,8 +40,8 @@ function labBackupVars(tarImage: string): Record<string, unknown> {
   };
 }
 
-/** The lab's alert receiver: a webhook the monitoring suite serves on the gateway node. */
-export const LAB_ALERT_WEBHOOK = 'http://172.30.99.10:9099/alerts';
+/** The lab's alert receiver: a container the monitoring suite runs on the monitoring network. */
+export const LAB_ALERT_WEBHOOK = 'http://rigger-alert-hook:9099/alerts';
 /** A small file system the monitoring suite mounts on a node and fills (DiskSpaceLow). */
 export const LAB_DISK_MOUNT = '/srv/lab-disk';
 

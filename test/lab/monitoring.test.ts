@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ensurePushed } from '../../scripts/lab/services.ts';
-import { monitoringImages } from '../../scripts/lab/monitoring-images.ts';
+import { monitoringImageMap, monitoringImages } from '../../scripts/lab/monitoring-images.ts';
 import { LAB_DISK_MOUNT } from '../../scripts/lab/inventory.ts';
 import { runCli } from '../helpers/cli.ts';
 import { ensureLab } from '../helpers/lab.ts';
@@ -22,6 +22,7 @@ const on = (extra: Record<string, unknown> = {}) => ['-e', JSON.stringify({ moni
 const site = (args: string[] = []) => runCli(['playbooks/site.ts', '--json', ...on(), ...args], {}, 10 * 60_000);
 const OPERATORS = ['HighCPUUsage', 'HighMemoryUsage', 'DiskSpaceLow', 'ContainerDown', 'SGLangServiceDown', 'GPUMemoryHigh', 'PostgreSQLHighConnections', 'PostgreSQLSlowQueries', 'HighBuildFailureRate'];
 // The lab inventory's values (inventory/lab.yml): ServiceDown's for: and the evaluation interval, and Alertmanager's group wait.
+const HOOK = 'rigger-alert-hook';
 const FOR_S = 15;
 const EVAL_S = 5;
 const GROUP_WAIT_S = 1;
@@ -37,7 +38,11 @@ interface Hook {
   t: number;
   body: { status: string; alerts: { status: string; labels: Record<string, string> }[] };
 }
-const hooks = async (): Promise<Hook[]> => (await gw('cat /tmp/alerts.log 2>/dev/null || true')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Hook);
+const hooks = async (): Promise<Hook[]> => (await gw(`cat /tmp/${HOOK}/alerts.log 2>/dev/null || true`)).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Hook);
+/** What Prometheus holds as alerts, for a failure's message. */
+const explain = async (err: Error): Promise<never> => {
+  throw new Error(`${err.message}; Prometheus's alerts: ${JSON.stringify(await prom('/api/v1/alerts'))}; webhooks: ${JSON.stringify(await hooks())}`);
+};
 const notified = async (alert: string, status: 'firing' | 'resolved', where: (l: Record<string, string>) => boolean) =>
   (await hooks()).find((h) => h.body.alerts.some((a) => a.labels.alertname === alert && a.status === status && where(a.labels)));
 
@@ -48,32 +53,34 @@ const changedTasks = (stdout: string) => jsonEvents(stdout).filter((e) => e.type
 before(async () => {
   inv = ensureLab();
   await ensurePushed(monitoringImages(), () => {});
-  // The alert receiver: Alertmanager's webhooks, each line stamped with the node's clock (the lab's one clock).
-  await gw(`systemctl stop rigger-alerts 2>/dev/null; rm -f /tmp/alerts.log; systemd-run --unit rigger-alerts python3 -c 'import http.server, json, time
+  const s = await site();
+  assert.equal(s.code, 0, `site.ts converges the lab with monitoring:\n${s.stdout.split('\n').filter((l) => /"failed"|error/i.test(l)).join('\n')}\n${s.stderr}`);
+  // The alert receiver (the lab inventory's monitoring_webhook_urls), once the network exists: a
+  // container on the monitoring network, which Alertmanager reaches by name; each line stamped with the lab's one clock.
+  const image = monitoringImageMap()['prom/prometheus:v2.55.1']!;
+  await gw(`docker rm -f ${HOOK} >/dev/null 2>&1; rm -rf /tmp/${HOOK} && mkdir -p /tmp/${HOOK} && docker run -d --name ${HOOK} --network monitoring -v /tmp/${HOOK}:/log --entrypoint python3 ${image} -c 'import http.server, json, time
 class H(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        open("/tmp/alerts.log", "a").write(json.dumps({"t": time.time(), "body": body}) + "\\n")
+        open("/log/alerts.log", "a").write(json.dumps({"t": time.time(), "body": body}) + "\\n")
         self.send_response(200); self.end_headers()
     def log_message(self, *a): pass
-http.server.HTTPServer(("0.0.0.0", 9099), H).serve_forever()'`);
-  const s = await site();
-  assert.equal(s.code, 0, `site.ts converges the lab with monitoring:\n${s.stdout.split('\n').filter((l) => /"failed"|error/i.test(l)).join('\n')}\n${s.stderr}`);
+http.server.HTTPServer(("0.0.0.0", 9099), H).serve_forever()' >/dev/null`);
 });
 
 after(async () => {
   if (!inv) return;
   // The lab as the next suite expects it: the web service at its replicas, no monitoring stack (it is this suite's own).
-  await node('gateway', 'docker service scale -d lab_web=2 >/dev/null; systemctl stop rigger-alerts; docker stack rm monitoring >/dev/null');
+  await node('gateway', `docker service scale -d lab_web=2 >/dev/null; docker rm -f ${HOOK} >/dev/null; docker stack rm monitoring >/dev/null`);
   await node('data', `rm -f ${LAB_DISK_MOUNT}/fill; umount ${LAB_DISK_MOUNT} 2>/dev/null; true`);
 });
 
 test("site.ts deploys the monitoring stack: every node's exporter and the PostgreSQL exporter up, every operators' rule loaded", async () => {
   type Targets = { activeTargets: { labels: Record<string, string>; health: string; lastError: string }[] };
   const up = async () => (await prom<Targets>('/api/v1/targets')).activeTargets;
-  await waitFor('every exporter up', async () => {
-    const t = await up();
-    return t.filter((x) => x.labels.job === 'node' && x.health === 'up').length === 4 && t.some((x) => x.labels.job === 'postgres' && x.health === 'up');
+  const allUp = (t: Targets['activeTargets']) => t.filter((x) => x.labels.job === 'node' && x.health === 'up').length === 4 && t.some((x) => x.labels.job === 'postgres' && x.health === 'up');
+  await waitFor('every exporter up', async () => allUp(await up())).catch(async (err: Error) => {
+    throw new Error(`${err.message}:\n${(await up()).map((x) => `${x.labels.job} ${x.labels.instance} ${x.health} ${x.lastError}`).join('\n')}`);
   });
   const t = await up();
   assert.deepEqual(t.filter((x) => x.labels.job === 'node').map((x) => x.labels.node).sort(), ['ai', 'cicd', 'data', 'gateway']);
@@ -88,7 +95,7 @@ test("site.ts deploys the monitoring stack: every node's exporter and the Postgr
 
 test('stopping the web service fires ServiceDown at the webhook within for: + two evaluations; alerts.ts lists it and fails; restoring resolves it', async () => {
   await gw('docker service scale -d lab_web=0 >/dev/null');
-  await waitFor('ServiceDown at the webhook', async () => (await notified('ServiceDown', 'firing', (l) => l.instance === 'lab_web')) !== undefined, 120_000);
+  await waitFor('ServiceDown at the webhook', async () => (await notified('ServiceDown', 'firing', (l) => l.instance === 'lab_web')) !== undefined, 120_000).catch(explain);
   const fired = (await notified('ServiceDown', 'firing', (l) => l.instance === 'lab_web'))!;
   // When Prometheus first saw the service down: its first failed probe sample.
   const samples = await prom<{ result: { values: [number, string][] }[] }>(`/api/v1/query?query=probe_success{instance="lab_web"}[5m]`);
@@ -115,7 +122,7 @@ test('filling a node’s disk past the threshold fires DiskSpaceLow', async () =
   // A small file system of its own on the data node (the lab's monitoring_disk_mountpoint), filled to 90 %.
   const r = await node('data', `mkdir -p ${LAB_DISK_MOUNT} && (mountpoint -q ${LAB_DISK_MOUNT} || mount -t tmpfs -o size=8m lab-disk ${LAB_DISK_MOUNT}) && head -c 7500000 /dev/zero > ${LAB_DISK_MOUNT}/fill`);
   assert.equal(r.code, 0, r.stderr);
-  await waitFor('DiskSpaceLow at the webhook', async () => (await notified('DiskSpaceLow', 'firing', (l) => l.node === 'data')) !== undefined, 120_000);
+  await waitFor('DiskSpaceLow at the webhook', async () => (await notified('DiskSpaceLow', 'firing', (l) => l.node === 'data')) !== undefined, 120_000).catch(explain);
   await node('data', `rm -f ${LAB_DISK_MOUNT}/fill`);
 });
 
@@ -127,10 +134,10 @@ test('a threshold change: --check --diff shows the one rule line; the run rewrit
 
   const check = await runCli(['playbooks/site.ts', '--check', '--diff', ...change], {}, 10 * 60_000);
   assert.equal(check.code, 0, check.stderr);
-  const diffLines = check.stdout.split('\n').filter((l) => /^\s*[-+]\s+expr:/.test(l));
+  const diffLines = check.stdout.split('\n').filter((l) => /^\s*(\[gateway\] )?[-+]\s+expr:/.test(l));
   assert.equal(diffLines.length, 2, `one line out, one in:\n${check.stdout}`);
-  assert.match(diffLines[0]!, /-\s+expr: .*node_memory.* > 85$/);
-  assert.match(diffLines[1]!, /\+\s+expr: .*node_memory.* > 70$/);
+  assert.match(diffLines[0]!, /\] -\s+expr: .*node_memory.* > 85$/);
+  assert.match(diffLines[1]!, /\] \+\s+expr: .*node_memory.* > 70$/);
   assert.equal(await gw('cat /opt/monitoring/prometheus/rules/alerts.yml'), rulesBefore, 'check mode wrote nothing');
 
   const reloadedBefore = await reloads();
