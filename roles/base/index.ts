@@ -96,7 +96,7 @@ export const base = defineRole({
             const swarm = SWARM_PORTS.map((r) => ({ ...r, from: h.vars.firewall_swarm_from }));
             const sshd = h.vars.sshd_port === port ? [] : [{ port: h.vars.sshd_port, proto: 'tcp' as const, comment: 'ssh (new port)' }];
             // Prometheus scrapes every node's exporter from the manager (roles/monitoring), from the cluster's networks.
-            const exporter = h.allVars.monitoring_enabled === true ? [{ port: Number(h.allVars.monitoring_node_exporter_port ?? 9100), proto: 'tcp' as const, from: h.vars.firewall_swarm_from, comment: 'node-exporter (monitoring)' }] : [];
+            const exporter = h.allVars.monitoring_enabled === true ? [{ port: Number(h.allVars.monitoring_node_exporter_port ?? 9100), proto: 'tcp' as const, from: h.vars.firewall_swarm_from, comment: 'node-exporter for monitoring' }] : [];
             return ops.firewall({ backend: h.vars.firewall_backend, sshPort: port, rules: [...sshd, ...swarm, ...exporter, ...h.vars.published_ports] });
           },
         }),
