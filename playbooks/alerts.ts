@@ -6,10 +6,10 @@ import { definePlay, ops, runPlaybook } from 'rigger-ops';
 import type { OutcomeRow } from 'rigger-ops/lib/cli/main';
 import { alertTable, critical, parseAlerts, parseDuration, silenceBody, type ApiAlert } from 'rigger-ops/lib/monitoring/alerts';
 import { deployer, onFirstManager } from '../roles/common.ts';
-import { monitoringDefaults } from '../roles/monitoring/defaults.ts';
+import { monitoringFields } from '../roles/monitoring/defaults.ts';
 
 const usage = 'Usage: npx tsx playbooks/alerts.ts [-i inventory] [--json] [--silence NAME --for DURATION]';
-const schema = monitoringDefaults.pick({ monitoring_alertmanager_url: true });
+const schema = monitoringFields.pick({ monitoring_alertmanager_url: true });
 let json = false;
 
 function read(rows: OutcomeRow[]): ApiAlert[] | undefined {

@@ -12,7 +12,7 @@ export const MONITORING_SERVICES = ['prometheus', 'alertmanager', 'blackbox-expo
  * variables it shares (images, endpoint and publish modes, health checks)
  * are the same declarations, picked from its schema.
  */
-export const monitoringDefaults = stacksDefaults
+export const monitoringFields = stacksDefaults
   .pick({ stacks: true, stack_images: true, service_endpoint_mode: true, service_publish_mode: true, stack_timeout_seconds: true, health_checks: true })
   .extend({
     /** Deploy the monitoring stack (site.ts): off unless the inventory turns it on. */
@@ -56,8 +56,10 @@ export const monitoringDefaults = stacksDefaults
     monitoring_repeat_interval: duration.default('4h'),
     /** Where alerts.ts reaches Alertmanager's API, from the first manager (its published port). */
     monitoring_alertmanager_url: z.url().default('http://127.0.0.1:9093'),
-  })
-  .superRefine((v, ctx) => {
+  });
+
+/** The fields, with every rule's expression checked (zod cannot pick fields of a refined object: alerts.ts picks from monitoringFields). */
+export const monitoringDefaults = monitoringFields.superRefine((v, ctx) => {
     // Each problem is reported against the variable that produced it, so the error names that inventory line.
     for (const problem of ruleProblems({ alerts: v.monitoring_alerts, thresholds: v.monitoring_thresholds, durations: v.monitoring_durations, mountpoint: v.monitoring_disk_mountpoint, interval: v.monitoring_rule_interval })) {
       const rule = /^(?:rule )?([A-Za-z_][A-Za-z0-9_]*)/.exec(problem)?.[1] ?? '';

@@ -53,6 +53,10 @@ const changedTasks = (stdout: string) => jsonEvents(stdout).filter((e) => e.type
 before(async () => {
   inv = ensureLab();
   await ensurePushed(monitoringImages(), () => {});
+  // The data node's small file system (the lab's monitoring_disk_mountpoint), mounted before
+  // node-exporter starts so its bind mount of / holds it; the disk test fills it.
+  const disk = await node('data', `mkdir -p ${LAB_DISK_MOUNT} && (mountpoint -q ${LAB_DISK_MOUNT} || mount -t tmpfs -o size=8m lab-disk ${LAB_DISK_MOUNT})`);
+  assert.equal(disk.code, 0, disk.stderr);
   const s = await site();
   assert.equal(s.code, 0, `site.ts converges the lab with monitoring:\n${s.stdout.split('\n').filter((l) => /"failed"|error/i.test(l)).join('\n')}\n${s.stderr}`);
   // The alert receiver (the lab inventory's monitoring_webhook_urls), once the network exists: a
@@ -112,15 +116,15 @@ test('stopping the web service fires ServiceDown at the webhook within for: + tw
 
   const alerts = await runCli(['playbooks/alerts.ts'], {}, 120_000);
   assert.notEqual(alerts.code, 0, 'alerts.ts exits non-zero while a critical alert fires');
-  assert.match(alerts.stdout, /critical\s+ServiceDown\s+lab_web/, alerts.stdout);
+  assert.match(alerts.stdout, /critical\s+ServiceDown\s+lab_web/, alerts.stdout + alerts.stderr);
 
   await gw('docker service scale -d lab_web=2 >/dev/null');
   await waitFor('the resolved notice', async () => (await notified('ServiceDown', 'resolved', (l) => l.instance === 'lab_web')) !== undefined, 120_000);
 });
 
 test('filling a node’s disk past the threshold fires DiskSpaceLow', async () => {
-  // A small file system of its own on the data node (the lab's monitoring_disk_mountpoint), filled to 90 %.
-  const r = await node('data', `mkdir -p ${LAB_DISK_MOUNT} && (mountpoint -q ${LAB_DISK_MOUNT} || mount -t tmpfs -o size=8m lab-disk ${LAB_DISK_MOUNT}) && head -c 7500000 /dev/zero > ${LAB_DISK_MOUNT}/fill`);
+  // The data node's small file system (mounted in before()), filled to 90 %.
+  const r = await node('data', `head -c 7500000 /dev/zero > ${LAB_DISK_MOUNT}/fill`);
   assert.equal(r.code, 0, r.stderr);
   await waitFor('DiskSpaceLow at the webhook', async () => (await notified('DiskSpaceLow', 'firing', (l) => l.node === 'data')) !== undefined, 120_000).catch(explain);
   await node('data', `rm -f ${LAB_DISK_MOUNT}/fill`);
