@@ -4,6 +4,7 @@ import type { PathRead } from './runner/path-batch.ts';
 import { containsSecret } from './secret.ts';
 import type { Diff } from './diff.ts';
 import type { ExecResult } from '../transport/types.ts';
+import type { WaitKind } from './profile.ts';
 
 /**
  * The op contract. An op is the unit of idempotency:
@@ -75,6 +76,11 @@ export interface Op<R = unknown, S = unknown> {
    * round trip of the change before it (runner/run-ahead.ts).
    */
   readonly hostLocal?: boolean;
+  /**
+   * --profile: what its change phase waits on, where its kind does not say
+   * (ops.each over Docker stacks is kind 'stacks'); see core/profile.ts.
+   */
+  readonly waitKind?: WaitKind | undefined;
 }
 
 export interface ParamProblem {

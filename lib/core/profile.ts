@@ -55,6 +55,11 @@ export function waitKindOf(opKind: string): WaitKind | undefined {
   return undefined;
 }
 
+/** An op's wait: its own declaration (ops.each passes its members' on), else its kind's. */
+export function opWaitKind(op: { kind: string; waitKind?: WaitKind | undefined }): WaitKind | undefined {
+  return op.waitKind ?? waitKindOf(op.kind);
+}
+
 function emptyHost(): HostProfile {
   return { connectMs: 0, probes: { count: 0, ms: 0 }, changes: { count: 0, ms: 0 }, waits: { docker: 0, apt: 0, health: 0, retry: 0 }, otherMs: 0, remoteMs: 0 };
 }

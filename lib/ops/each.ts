@@ -1,3 +1,4 @@
+import { opWaitKind, type WaitKind } from '../core/profile.ts';
 import { createHash } from 'node:crypto';
 import { groupForExec } from '../core/command.ts';
 import { OpFailure, type Decision, type Op, type Probe, type Remote } from '../core/op.ts';
@@ -35,6 +36,11 @@ export async function runOp<R>(remote: Remote, op: Op<R, any>): Promise<{ change
  * on its own state, and the changes run in order. The task fails if any
  * member would fail, before anything changes.
  */
+function commonWait(members: Op<unknown, any>[]): WaitKind | undefined {
+  const kinds = new Set(members.map(opWaitKind));
+  return kinds.size === 1 ? [...kinds][0] : undefined;
+}
+
 export function each<R>(kind: string, members: Op<R, any>[]): Op<R[], ExecResult[]> {
   const problems = members.flatMap((m) => m.problems);
   const probed = members.map((m) => m.probe).filter((p): p is Probe<unknown> => p !== undefined);
@@ -48,6 +54,8 @@ export function each<R>(kind: string, members: Op<R, any>[]): Op<R[], ExecResult
     problems,
     describe: () => `${kind}: ${members.map((m) => m.describe()).join(', ') || '(none)'}`,
     readOnly: members.every((m) => m.readOnly),
+    // --profile: the members' common wait (every stack deploy waits on Docker).
+    waitKind: commonWait(members),
     decide: (outputs: ExecResult[]): Decision<R[]> => {
       let i = 0;
       const decisions = members.map((m) => m.decide(m.probe ? m.probe.parse(outputs[i++]!) : undefined));

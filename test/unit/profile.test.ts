@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Profiler, waitKindOf } from '../../lib/core/profile.ts';
+import { opWaitKind, Profiler, waitKindOf } from '../../lib/core/profile.ts';
+import { each } from '../../lib/ops/each.ts';
+import { ops } from '../../lib/index.ts';
 
 test('waitKindOf: apt, the Docker engine and health checks are waits; file and command ops are rigger\'s own', () => {
   assert.equal(waitKindOf('apt.packages'), 'apt');
@@ -8,6 +10,10 @@ test('waitKindOf: apt, the Docker engine and health checks are waits; file and c
   assert.equal(waitKindOf('docker.swarm.join'), 'docker');
   assert.equal(waitKindOf('docker.health'), 'health');
   for (const k of ['files.copy', 'command', 'shell', 'systemd.unit', 'postgres.databases']) assert.equal(waitKindOf(k), undefined, k);
+  // ops.each takes a free label as its kind: its members' common wait is its own.
+  const stacks = each('stacks', [ops.docker.stack({ name: 'a', file: 'stacks/lab.yml' }), ops.docker.stack({ name: 'b', file: 'stacks/lab.yml' })]);
+  assert.equal(opWaitKind(stacks), 'docker');
+  assert.equal(opWaitKind(each('mixed', [ops.docker.stack({ name: 'a', file: 'stacks/lab.yml' }), ops.file({ path: '/tmp/x', state: 'directory' })])), undefined);
 });
 
 test('Profiler: round trips inside a wait count as trips but their time is the wait\'s; the remote estimate is each trip beyond the fastest', () => {

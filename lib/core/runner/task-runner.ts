@@ -8,7 +8,7 @@ import { OpFailure, type Decision, type Op, type Probe, type Remote } from '../o
 import type { Task } from '../task.ts';
 import type { Become, ExecResult } from '../../transport/types.ts';
 import type { HostSession, ProbeItem } from './host-session.ts';
-import { waitKindOf } from '../profile.ts';
+import { opWaitKind } from '../profile.ts';
 import { commandsKey, headWithLinks, splitHeadWithLinks, type AheadLink } from './run-ahead.ts';
 
 export interface TaskOutcome {
@@ -285,7 +285,7 @@ async function attempt(task: Task<any>, env: TaskEnv): Promise<Omit<TaskOutcome,
   // task's state again after every change.
   // Reads of secret content (quiet) stay out: the change's own output is streamed at -v, they never are.
   const next = delegated ? [] : collectProbes(task, undefined, env, Math.min(MAX_BATCH, links.length + PROBES_AFTER_CHANGE)).filter((n) => !n.command.quiet);
-  return changeOutcome(op, decision, await env.target.waitingOn(waitKindOf(op.kind), () => applyChange(decision, env, task.id, next, links)));
+  return changeOutcome(op, decision, await env.target.waitingOn(opWaitKind(op), () => applyChange(decision, env, task.id, next, links)));
 }
 
 /** Runs one task on one host: when, op, probe, decide, act, with retries and overrides. */
