@@ -13,7 +13,7 @@ test('waitKindOf: apt, the Docker engine and health checks are waits; file and c
   // ops.each takes a free label as its kind: its members' common wait is its own.
   const stacks = each('stacks', [ops.docker.stack({ name: 'a', file: 'stacks/lab.yml' }), ops.docker.stack({ name: 'b', file: 'stacks/lab.yml' })]);
   assert.equal(opWaitKind(stacks), 'docker');
-  assert.equal(opWaitKind(each('mixed', [ops.docker.stack({ name: 'a', file: 'stacks/lab.yml' }), ops.file({ path: '/tmp/x', state: 'directory' })])), undefined);
+  assert.equal(opWaitKind(each<unknown>('mixed', [ops.docker.stack({ name: 'a', file: 'stacks/lab.yml' }), ops.file({ path: '/tmp/x', state: 'directory' })])), undefined);
 });
 
 test('Profiler: round trips inside a wait count as trips but their time is the wait\'s; the remote estimate is each trip beyond the fastest', () => {
