@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { Listr } from 'listr2';
 import { $ } from 'zx';
-import { BACKUP_VOLUME, nodeBackupVolume, OFFSITE_VOLUME, IMAGE, TRIXIE, LAB_DIR, LAB_INVENTORY, LAB_KEY, LAB_KNOWN_HOSTS, LABEL, NETWORK, NODES } from './lab/config.ts';
+import { BACKUP_VOLUME, nodeBackupVolume, OFFSITE_VOLUME, IMAGE, TRIXIE, LAB_DIR, LAB_INVENTORY, LAB_KEY, LAB_KNOWN_HOSTS, LABEL, LAYOUT_NODES, NETWORK, NODES } from './lab/config.ts';
 import { ensureEngine } from './lab/engine.ts';
 import { ensureImage } from './lab/image.ts';
 import { step } from './lab/step.ts';
@@ -132,7 +132,8 @@ async function down(keepImage: boolean): Promise<void> {
   for (const n of NODES) await removeNode(n);
   await removeLayouts();
   await removeRegistry();
-  await $`docker volume rm -f ${BACKUP_VOLUME} ${OFFSITE_VOLUME} ${NODES.map((n) => nodeBackupVolume(n.name))}`.nothrow().quiet();
+  // The layouts' hosts got a backup volume too before they were told apart: removed with the rest.
+  await $`docker volume rm -f ${BACKUP_VOLUME} ${OFFSITE_VOLUME} ${[...NODES, ...LAYOUT_NODES].map((n) => nodeBackupVolume(n.name))}`.nothrow().quiet();
   // Anything else the lab labelled (volumes or networks left by a crash).
   for (const v of (await $`docker volume ls -q --filter label=${LABEL}`.nothrow().quiet()).stdout.split('\n').filter(Boolean)) {
     await $`docker volume rm -f ${v}`.nothrow().quiet();

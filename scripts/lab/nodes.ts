@@ -24,7 +24,8 @@ export async function ensureKey(): Promise<void> {
 export async function createNode(n: LabNode): Promise<void> {
   const volumes = ['-v', `${n.dockerVolume}:${n.volumeMount ?? '/var/lib/docker'}`];
   if (n.role === 'data') volumes.push('-v', `${BACKUP_VOLUME}:${BACKUP_MOUNT}`, '-v', `${OFFSITE_VOLUME}:${OFFSITE_MOUNT}`);
-  else volumes.push('-v', `${nodeBackupVolume(n.name)}:${NODE_BACKUP_MOUNT}`);
+  // The cluster's other nodes keep their own backup sets; the layouts' hosts have none.
+  else if (n.role !== 'layout') volumes.push('-v', `${nodeBackupVolume(n.name)}:${NODE_BACKUP_MOUNT}`);
   // systemd derives an empty machine-id from container_uuid, else from the
   // VM's DMI uuid, which all nodes share: each node gets its own.
   const identity = ['-e', `container_uuid=${randomUUID()}`];
