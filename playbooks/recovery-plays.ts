@@ -7,7 +7,7 @@ import type { RecoverySource, RecoveryVerdict, DataFound } from 'rigger-ops/lib/
 import { backupRunVars } from '../roles/backup/index.ts';
 import { CLUSTER_PLAYS } from './cluster.ts';
 import { stacksDefaults } from '../roles/stacks/index.ts';
-import { advertiseAddr, onFirstManager } from '../roles/common.ts';
+import { advertiseAddr, deployer, onFirstManager } from '../roles/common.ts';
 import * as backupOps from 'rigger-ops/lib/ops/backup/index';
 import * as recoveryOps from 'rigger-ops/lib/ops/recovery/index';
 
@@ -210,6 +210,8 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
                   name: s.name,
                   file: s.file,
                   env: { ENDPOINT_MODE: h.vars.service_endpoint_mode, PUBLISH_MODE: h.vars.service_publish_mode, ...s.env },
+                  // The run log names who ran the recovery, as for every stack run.
+                  user: deployer(),
                   services: only,
                   // The stacks play's image map: without it the rehearsal's PostgreSQL is the real image, which the lab cannot pull.
                   images: h.vars.stack_images,

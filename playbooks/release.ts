@@ -11,7 +11,7 @@ import { renderTemplate } from '../roles/single-server/template.ts';
 
 /** Stops a slot's service and takes its unit out of the boot (see stop: below). */
 function stopSlotScript(unit: string): string {
-  const file = `/etc/containers/systemd/${unit}.container`;
+  const file = `${ops.podman.QUADLET_DIR}/${unit}.container`;
   return `systemctl stop ${unit}.service; if grep -q '^\\[Install\\]' ${file}; then sed -i '/^\\[Install\\]/,$d' ${file} && systemctl daemon-reload; fi`;
 }
 

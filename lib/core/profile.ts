@@ -69,14 +69,21 @@ interface OpenPlay {
   started: number;
   cpu: NodeJS.CpuUsage;
   hosts: Map<string, HostProfile>;
-  /** Per host, every round trip's time: the remote estimate needs the run's fastest. */
-  trips: Map<string, number[]>;
+  /** Per host, the play's round trips: the remote estimate needs the run's fastest. */
+  trips: Map<string, Trips>;
+}
+
+/** Enough of a host's round trips for the remote estimate: sum - count x the run's fastest. */
+interface Trips {
+  count: number;
+  sum: number;
+  min: number;
 }
 
 export class Profiler {
   readonly #started = performance.now();
   readonly #cpu = process.cpuUsage();
-  readonly #plays: { profile: PlayProfile; trips: Map<string, number[]> }[] = [];
+  readonly #plays: { profile: PlayProfile; trips: Map<string, Trips> }[] = [];
   #open: OpenPlay | undefined;
   readonly #connected = new Set<string>();
 
@@ -119,8 +126,8 @@ export class Profiler {
     part.count++;
     if (!insideWait) part.ms += ms;
     const trips = this.#open!.trips;
-    if (!trips.has(host)) trips.set(host, []);
-    trips.get(host)!.push(ms);
+    const t = trips.get(host) ?? { count: 0, sum: 0, min: Infinity };
+    trips.set(host, { count: t.count + 1, sum: t.sum + ms, min: Math.min(t.min, ms) });
   }
 
   waited(host: string, kind: WaitKind, ms: number): void {
@@ -131,13 +138,10 @@ export class Profiler {
   result(): RunProfile {
     this.endPlay();
     const fastest = new Map<string, number>();
-    for (const p of this.#plays) for (const [host, ms] of p.trips) fastest.set(host, Math.min(fastest.get(host) ?? Infinity, ...ms));
+    for (const p of this.#plays) for (const [host, t] of p.trips) fastest.set(host, Math.min(fastest.get(host) ?? Infinity, t.min));
     const hosts: Record<string, HostProfile> = {};
     for (const p of this.#plays) {
-      for (const [host, trips] of p.trips) {
-        const floor = fastest.get(host) ?? 0;
-        p.profile.hosts[host]!.remoteMs = trips.reduce((sum, ms) => sum + (ms - floor), 0);
-      }
+      for (const [host, t] of p.trips) p.profile.hosts[host]!.remoteMs = t.sum - t.count * (fastest.get(host) ?? 0);
       for (const [host, h] of Object.entries(p.profile.hosts)) add((hosts[host] ??= emptyHost()), h);
     }
     const cpu = process.cpuUsage(this.#cpu);

@@ -1,7 +1,7 @@
-import { opWaitKind, type WaitKind } from '../core/profile.ts';
 import { createHash } from 'node:crypto';
 import { groupForExec } from '../core/command.ts';
 import { OpFailure, type Decision, type Op, type Probe, type Remote } from '../core/op.ts';
+import { opWaitKind, type WaitKind } from '../core/profile.ts';
 import { batchScript, splitBatch } from '../core/runner/probe-batch.ts';
 import type { ExecResult } from '../transport/types.ts';
 
@@ -27,7 +27,15 @@ export async function runOp<R>(remote: Remote, op: Op<R, any>): Promise<{ change
   if (d.kind === 'fail') throw new OpFailure(`${op.describe()}: ${d.reason}`);
   if (d.kind === 'skip') throw new OpFailure(`${op.describe()}: skipped: ${d.reason}`);
   if (d.kind === 'ok') return { changed: false, result: d.result };
-  return { changed: true, result: (await applyOne(d as Change, remote)) as R };
+  const result = (await applyOne(d as Change, remote)) as R;
+  // As each() and the runner do: a change that turned out to change nothing is not one.
+  return { changed: !(d.unchanged?.(result) ?? false), result };
+}
+
+/** --profile: the members' common wait, when they all wait on the same software. */
+function commonWait(members: Op<unknown, any>[]): WaitKind | undefined {
+  const kinds = new Set(members.map(opWaitKind));
+  return kinds.size === 1 ? [...kinds][0] : undefined;
 }
 
 /**
@@ -36,11 +44,6 @@ export async function runOp<R>(remote: Remote, op: Op<R, any>): Promise<{ change
  * on its own state, and the changes run in order. The task fails if any
  * member would fail, before anything changes.
  */
-function commonWait(members: Op<unknown, any>[]): WaitKind | undefined {
-  const kinds = new Set(members.map(opWaitKind));
-  return kinds.size === 1 ? [...kinds][0] : undefined;
-}
-
 export function each<R>(kind: string, members: Op<R, any>[]): Op<R[], ExecResult[]> {
   const problems = members.flatMap((m) => m.problems);
   const probed = members.map((m) => m.probe).filter((p): p is Probe<unknown> => p !== undefined);

@@ -34,7 +34,8 @@ export function affectedServices(composeText: string, changes: { envKeys: string
     .filter(([, svc]) => {
       const text = JSON.stringify(svc);
       const files = ([] as unknown[]).concat((svc as { env_file?: unknown }).env_file ?? []).map((f) => (typeof f === 'string' ? f : String((f as { path?: string }).path ?? '')));
-      return changes.envKeys.some((k) => new RegExp(`\\$\\{${k}(?![A-Za-z0-9_])`).test(text)) || files.some((f) => changes.envFiles.includes(f.replace(/^\.\//, '')));
+      // Compose substitutes both ${KEY} and bare $KEY.
+      return changes.envKeys.some((k) => new RegExp(`\\$\\{?${k}(?![A-Za-z0-9_])`).test(text)) || files.some((f) => changes.envFiles.includes(f.replace(/^\.\//, '')));
     })
     .map(([name]) => name)
     .sort();
