@@ -12,7 +12,7 @@ import { sshLogin } from 'rigger-ops/lib/cli/connection';
 import { backupVars } from 'rigger-ops/lib/backup/config';
 import { backupHosts } from 'rigger-ops/lib/backup/hosts';
 import { defaultInventories, vaultPassphraseFor } from 'rigger-ops/lib/inventory/load';
-import { buildRelease, type ScheduledJob } from 'rigger-ops/lib/scheduled/release';
+import { buildRelease, programOf, type Release, type ScheduledJob } from 'rigger-ops/lib/scheduled/release';
 import { cronToOnCalendar, nextRuns, wallClock } from 'rigger-ops/lib/backup/schedule';
 import type { OutcomeRow } from 'rigger-ops/lib/cli/main';
 import { scheduledJobsPlays } from '../roles/scheduled/index.ts';
@@ -44,6 +44,13 @@ function passphrase(opts: CliOptions, inventories: string[]): Secret | undefined
 
 export async function schedulePlays(opts: CliOptions, ctx: PlaybookContext, jobs: ScheduledJob[], state: 'present' | 'absent', name: string): Promise<Play[]> {
   const { host, source } = schedulerOf(ctx);
+  const v = backupVars.parse(ctx.hostVars(source));
+  const playbook = path.relative(process.cwd(), process.argv[1]!);
+  if (state === 'absent') {
+    // Removing needs the jobs' names and the release directory, not a bundle (nor the vault passphrase).
+    const release: Release = { program: programOf(playbook), version: '', files: new Map(), jobs };
+    return scheduledJobsPlays({ release, scheduler: host, state, root: v.backup_rigger_dir, name });
+  }
   const inventories = defaultInventories(opts.inventories);
   const vault = passphrase(opts, inventories);
   const hosts = ctx.inventory.hostNames().map((h) => {
@@ -54,9 +61,7 @@ export async function schedulePlays(opts: CliOptions, ctx: PlaybookContext, jobs
       knownHostsFile: path.resolve(String(vars.rigger_known_hosts_file ?? path.join(homedir(), '.ssh', 'known_hosts'))),
     };
   });
-  const playbook = path.relative(process.cwd(), process.argv[1]!);
   const release = await buildRelease({ root: process.cwd(), playbook, inventories, jobs, vault: vault !== undefined, hosts });
-  const v = backupVars.parse(ctx.hostVars(source));
   return scheduledJobsPlays({ release, scheduler: host, state, root: v.backup_rigger_dir, name, ...(vault ? { vaultPassphrase: vault } : {}), ...(v.backup_webhook ? { webhook: v.backup_webhook } : {}) });
 }
 

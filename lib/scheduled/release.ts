@@ -84,8 +84,11 @@ function addTree(files: Map<string, Buffer>, from: string, to: string): void {
   for (const f of filesUnder(from)) files.set(path.posix.join(to, f.split(path.sep).join('/')), readFileSync(path.join(from, f)));
 }
 
+/** The release directory's name for a playbook: its file name without the extension (backup, daily-check). */
+export const programOf = (playbook: string): string => path.basename(playbook).replace(/\.[cm]?[jt]s$/, '');
+
 export async function buildRelease(input: ReleaseInput): Promise<Release> {
-  const program = path.basename(input.playbook).replace(/\.[cm]?[jt]s$/, '');
+  const program = programOf(input.playbook);
   const files = new Map<string, Buffer>();
   const playbook = await bundleForHost(input.root, input.playbook, `${program}.mjs`);
   files.set(`${program}.mjs`, Buffer.from(playbook.code));

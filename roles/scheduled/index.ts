@@ -10,7 +10,7 @@ import { definePlay, ops, task, type HostContext, type Play, type Op, type Secre
 import { cronToOnCalendar } from 'rigger-ops/lib/backup/schedule';
 import { sshLogin } from 'rigger-ops/lib/cli/connection';
 import { RUNNER_ETC, RUNNER_KEY, RUNNER_LOG_DIR, RUNNER_VAULT_FILE, RUNNER_WEBHOOK_FILE, type Release, type ScheduledJob } from 'rigger-ops/lib/scheduled/release';
-import { MIN_NODE_MAJOR, nextElapse, nodeRuntime, pruneReleases, runnerPublicKey, schedulerFacts } from './ops.ts';
+import { MIN_NODE_MAJOR, nextElapse, nodeRuntime, otherPrograms, pruneReleases, runnerPublicKey, schedulerFacts } from './ops.ts';
 
 export interface ScheduledInstall {
   release: Release;
@@ -83,6 +83,47 @@ function jobUnitTasks(o: ScheduledInstall, dir: string): Task<any>[] {
   ]);
 }
 
+/** Who may log in with the runner's key: every host's login user, as the controller logs in. */
+const runnerKeyOnHosts = (o: ScheduledInstall, publicKey: Task<string>, state: 'present' | 'absent', reason: string): Play =>
+  definePlay({
+    name: state === 'present' ? 'runner key authorized' : 'runner key revoked',
+    hosts: 'all',
+    tasks: () => [
+      task({
+        name: state === 'present' ? 'runner key authorized' : 'runner key revoked',
+        when: (h) => Boolean(h.resultOf(o.scheduler, publicKey)),
+        whenReason: reason,
+        op: (h) => ops.system.authorizedKey({ user: sshLogin(h.hostVars(h.name)).user, key: h.resultOf(o.scheduler, publicKey)!, state }),
+      }),
+    ],
+  });
+
+/**
+ * Removing a playbook's jobs: its units and its releases; and when no other
+ * playbook's jobs are left on the host, the runner itself: its root-only
+ * files (key, vault passphrase, webhook) and its key on every host, which
+ * would otherwise still open them all. The logs under /var/log/rigger are
+ * kept, as the run history.
+ */
+function removalPlays(o: ScheduledInstall, dir: string): Play[] {
+  const others = task({ name: 'other scheduled playbooks', op: otherPrograms({ root: o.root, removing: o.release.program }) });
+  const lastOne = (h: HostContext<any>) => h.resultOf(o.scheduler, others)?.length === 0;
+  const publicKey = task({ name: 'runner key read', when: lastOne, whenReason: 'another playbook still runs here', op: runnerPublicKey({ path: `${RUNNER_KEY}.pub` }) });
+  const remove = definePlay({
+    name: o.name,
+    hosts: o.scheduler,
+    facts: [schedulerFacts],
+    tasks: () => [
+      ...jobUnitTasks(o, dir),
+      task({ name: 'releases removed', op: ops.file({ path: dir, state: 'absent' }) }),
+      others,
+      publicKey,
+      task({ name: 'runner files removed', when: lastOne, whenReason: 'another playbook still runs here', op: ops.file({ path: RUNNER_ETC, state: 'absent' }) }),
+    ],
+  });
+  return [remove, runnerKeyOnHosts(o, publicKey, 'absent', 'the runner stays (another playbook) or has no key')];
+}
+
 /**
  * The plays that install (or remove) a release's jobs on the scheduler host;
  * installing also authorizes the runner's key on every host.
@@ -90,9 +131,7 @@ function jobUnitTasks(o: ScheduledInstall, dir: string): Task<any>[] {
 export function scheduledJobsPlays(o: ScheduledInstall): Play[] {
   const { release } = o;
   const dir = `${o.root}/${release.program}`;
-  if (o.state === 'absent') {
-    return [definePlay({ name: o.name, hosts: o.scheduler, facts: [schedulerFacts], tasks: () => [...jobUnitTasks(o, dir), task({ name: 'releases removed', op: ops.file({ path: dir, state: 'absent' }) })] })];
-  }
+  if (o.state === 'absent') return removalPlays(o, dir);
   const releaseDir = `${dir}/releases/${release.version}`;
   const subdirs = [...new Set([...release.files.keys()].map((f) => f.split('/').slice(0, -1).join('/')).filter(Boolean))].sort();
   const publicKey = task({ name: 'runner key read', op: runnerPublicKey({ path: `${RUNNER_KEY}.pub` }) });
@@ -128,18 +167,5 @@ export function scheduledJobsPlays(o: ScheduledInstall): Play[] {
       task({ name: 'next runs', op: (h) => nextElapse({ names: release.jobs.map((j) => j.name), systemd: h.fact(schedulerFacts).systemd, timezone: h.fact(schedulerFacts).timezone }) }),
     ],
   });
-  // The runner logs in as each host's ansible_user, as the controller does.
-  const authorize = definePlay({
-    name: 'runner key authorized',
-    hosts: 'all',
-    tasks: () => [
-      task({
-        name: 'runner key authorized',
-        when: (h) => Boolean(h.resultOf(o.scheduler, publicKey)),
-        whenReason: 'the runner key is made by the install (check mode)',
-        op: (h) => ops.system.authorizedKey({ user: sshLogin(h.hostVars(h.name)).user, key: h.resultOf(o.scheduler, publicKey)! }),
-      }),
-    ],
-  });
-  return [install, authorize];
+  return [install, runnerKeyOnHosts(o, publicKey, 'present', 'the runner key is made by the install (check mode)')];
 }

@@ -42,6 +42,26 @@ export const runnerPublicKey = defineOp({
   decide: (_p, key: string): Decision<string> => ({ kind: 'ok', result: key, msg: key ? key.split(' ').slice(0, 2).join(' ').slice(0, 40) + '...' : 'no key yet (check mode)' }),
 });
 
+/**
+ * The other playbooks whose jobs this runner still serves (ROOT/PROGRAM/current
+ * present), leaving out the one being removed, so that check mode answers as
+ * the run will.
+ */
+export const otherPrograms = defineOp({
+  kind: 'scheduled.other-programs',
+  schema: z.object({ root: z.string().startsWith('/'), removing: z.string().regex(/^[A-Za-z0-9._-]+$/) }).strict(),
+  describe: (p) => `${p.root}: programs other than ${p.removing}`,
+  readOnly: true,
+  probe: (p) => ({
+    command: sh`for d in ${p.root}/*/current; do [ -e "$d" ] && basename "$(dirname "$d")"; done; true`,
+    parse: (r) => r.stdout.toString('utf8').split('\n').filter(Boolean),
+  }),
+  decide: (p, names: string[]): Decision<string[]> => {
+    const others = names.filter((n) => n !== p.removing);
+    return { kind: 'ok', result: others, msg: others.length ? `still used by ${others.join(', ')}` : 'no other scheduled playbook' };
+  },
+});
+
 /** Releases other than the current one are removed once the link points at it. */
 export const pruneReleases = defineOp({
   kind: 'scheduled.prune-releases',

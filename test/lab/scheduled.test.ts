@@ -130,4 +130,17 @@ test('daily-check.ts --install-schedule: idempotent; its service, started by sys
   assert.equal((await data('ls /etc/systemd/system /opt/rigger | grep -c daily-check || true')).trim(), '0');
   assert.equal(changed(await timed(['playbooks/daily-check.ts', '--json', '--remove-schedule'])), 0);
   assert.match(await data('ls /etc/systemd/system'), /rigger-backup\.timer/, "the backup's schedule is untouched");
+  assert.match(await data('ls /etc/rigger/runner'), /id_ed25519/, 'the runner stays while the backup still uses it');
+});
+
+test('removing the last scheduled playbook removes the runner: its root-only files, and its key from every host', async () => {
+  const key = (await data('cat /etc/rigger/runner/id_ed25519.pub')).trim().split(' ')[1]!;
+  assert.ok(key, 'the backup install left a runner key');
+  for (const n of ['gateway', 'ai', 'data', 'cicd']) assert.match((await node(n, 'cat /root/.ssh/authorized_keys')).stdout, new RegExp(key.replace(/[+/]/g, '\\$&')), `${n} trusts the runner`);
+
+  const removed = await timed(['playbooks/backup.ts', '--json', '--remove-schedule']);
+  assert.equal(removed.code, 0, out(removed));
+  assert.equal((await data('test -e /etc/rigger/runner && echo runner; ls /opt/rigger 2>/dev/null | grep -x backup; ls /etc/systemd/system | grep -E "^rigger-(backup|daily-check)"; true')).trim(), '', 'no runner file, release or unit is left');
+  for (const n of ['gateway', 'ai', 'data', 'cicd']) assert.ok(!(await node(n, 'cat /root/.ssh/authorized_keys')).stdout.includes(key), `${n} no longer trusts the runner's key`);
+  assert.equal(changed(await timed(['playbooks/backup.ts', '--json', '--remove-schedule'])), 0, 'a second removal changes nothing');
 });

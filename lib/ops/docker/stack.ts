@@ -272,10 +272,16 @@ const imageIn = (spec: unknown) => (spec as { TaskTemplate?: { ContainerSpec?: {
  * cannot race deploy.ts or another site.ts, logged in the run log with the
  * image each changed service had before and after.
  */
-async function deploy(p: Params, before: Map<string, unknown>, remote: Remote): Promise<StackResult> {
+async function deploy(p: Params, remote: Remote): Promise<StackResult> {
   const action = `stack ${p.name}`;
   const lock = await takeDeployLock(remote, { user: p.user, action });
   try {
+    // The specs as they are under the lock: the probe's were read before it, and
+    // a deploy that held the lock meanwhile would make them the wrong "before"
+    // (what changed, what to roll back to, what the run log says it replaced).
+    const now = parseStackState((await remote.check(specsCommand(p.name))).stdout.toString('utf8'));
+    if (now.error) throw new OpFailure(`reading stack ${p.name}'s services failed: ${now.error}`);
+    const before = now.live;
     return await deployLocked(p, before, remote, (outcome, changed, after, problem) =>
       recordRun(remote, {
         user: p.user,
@@ -323,7 +329,7 @@ export const stack = defineOp({
       kind: 'change',
       msg: `deploy ${p.name}: ${touched.join(', ')}`,
       diff: { kind: 'summary', lines },
-      apply: (remote) => deploy(p, s.live, remote),
+      apply: (remote) => deploy(p, remote),
       unchanged: (r) => r.changed.length === 0,
       checkResult: { services, changed: touched },
     };
