@@ -19,29 +19,68 @@ export type Interpolation =
 export type StdinPart = Buffer | string | Secret;
 
 /**
+ * A shell function a command calls (the file writer, lib/ops/files/put-files.ts).
+ * Its definition goes once at the top of the script that reaches the host,
+ * however many joined or batched commands call it: the transport has no
+ * persistent shell (each round trip is its own `sh -c`), and the script is
+ * one argv string, which Linux caps at 128 KiB.
+ */
+export class ShellFunction {
+  constructor(
+    readonly name: string,
+    readonly definition: string,
+  ) {}
+}
+
+/** Each function once, by name, in order of first use. */
+export function mergeFunctions(lists: readonly (readonly ShellFunction[])[]): ShellFunction[] {
+  const seen = new Map<string, ShellFunction>();
+  for (const list of lists) for (const f of list) if (!seen.has(f.name)) seen.set(f.name, f);
+  return [...seen.values()];
+}
+
+/** The definitions as shell text, ending in a newline (empty for none). */
+export function definitions(functions: readonly ShellFunction[]): Buffer {
+  return Buffer.from(functions.map((f) => `${f.definition}\n`).join(''), 'utf8');
+}
+
+/**
  * A remote shell command: the exact bytes sent to `sh -c`, plus optional
  * standard input. Built only through {@link sh}, so every interpolated value
  * is quoted and a Secret can never end up in argv.
  */
 export class Command {
   constructor(
-    readonly bytes: Buffer,
+    /** The command itself, without the definitions of the functions it calls. */
+    readonly body: Buffer,
     readonly stdin: readonly StdinPart[] = [],
     /**
      * Its output is about secret content (the state read of a Secret file):
      * never streamed at -v, whatever it is batched with.
      */
     readonly quiet = false,
+    /** Shell functions the body calls: defined once in front of it (see {@link ShellFunction}). */
+    readonly functions: readonly ShellFunction[] = [],
   ) {}
+
+  /**
+   * The whole script for `sh -c`: the functions' definitions, then the body.
+   * Code that nests a command through these bytes stays correct (it carries
+   * its definitions along); sh``, join and the batchers nest the body and
+   * hoist the definitions instead, so each is sent once per script.
+   */
+  get bytes(): Buffer {
+    return this.functions.length ? Buffer.concat([definitions(this.functions), this.body]) : this.body;
+  }
 
   /** Same command, its output never streamed. */
   quietly(): Command {
-    return new Command(this.bytes, this.stdin, true);
+    return new Command(this.body, this.stdin, true, this.functions);
   }
 
-  /** The command as text for logs: lossy for non-UTF-8 bytes, secrets redacted. */
+  /** The command as text for logs (without the functions' definitions): lossy for non-UTF-8 bytes, secrets redacted. */
   display(): string {
-    return redact(this.bytes.toString('utf8'));
+    return redact(this.body.toString('utf8'));
   }
 
   toString(): string {
@@ -50,7 +89,7 @@ export class Command {
 
   /** Same command, with bytes appended to its standard input. */
   withStdin(...parts: StdinPart[]): Command {
-    return new Command(this.bytes, [...this.stdin, ...parts], this.quiet);
+    return new Command(this.body, [...this.stdin, ...parts], this.quiet, this.functions);
   }
 
   stdinBytes(): Buffer {
@@ -71,9 +110,9 @@ export class Command {
     const parts: Buffer[] = [];
     commands.forEach((c, i) => {
       if (i > 0) parts.push(sep);
-      parts.push(c.bytes);
+      parts.push(c.body);
     });
-    return new Command(Buffer.concat(parts), commands.flatMap((c) => c.stdin), commands.some((c) => c.quiet));
+    return new Command(Buffer.concat(parts), commands.flatMap((c) => c.stdin), commands.some((c) => c.quiet), mergeFunctions(commands.map((c) => c.functions)));
   }
 }
 
@@ -95,7 +134,7 @@ export function groupForExec(commands: readonly Command[]): Command[] {
   const execs: Command[] = [];
   let pending: Command[] = [];
   const flush = () => {
-    if (pending.length) execs.push(Command.join(pending.map((c) => new Command(Buffer.concat([Buffer.from('{ '), c.bytes, Buffer.from('\n}')]), [], c.quiet))));
+    if (pending.length) execs.push(Command.join(pending.map((c) => new Command(Buffer.concat([Buffer.from('{ '), c.body, Buffer.from('\n}')]), [], c.quiet, c.functions))));
     pending = [];
   };
   for (const c of commands) {
@@ -112,7 +151,7 @@ function render(value: Interpolation): Buffer {
   if (value instanceof Raw) return Buffer.from(value.text, 'utf8');
   if (value instanceof Command) {
     if (value.hasStdin()) throw new TypeError('a command with stdin cannot be nested inside another command');
-    return value.bytes;
+    return value.body;
   }
   if (value instanceof Secret || (value as unknown) instanceof Secret) {
     throw new TypeError('a Secret cannot be placed in a command line; pass it on stdin with .withStdin()');
@@ -136,7 +175,8 @@ export function sh(strings: TemplateStringsArray, ...values: Interpolation[]): C
     parts.push(Buffer.from(s, 'utf8'));
     if (i < values.length) parts.push(render(values[i] as Interpolation));
   });
-  return new Command(Buffer.concat(parts), [], values.some((v) => v instanceof Command && v.quiet));
+  const nested = values.filter((v): v is Command => v instanceof Command);
+  return new Command(Buffer.concat(parts), [], nested.some((c) => c.quiet), mergeFunctions(nested.map((c) => c.functions)));
 }
 
 /** Shell syntax inserted as written. Never pass user data through raw(). */

@@ -67,17 +67,19 @@ test('copy decides by checksum: create, update, attributes only, ok; the write i
   const at = (path: string, state: PathState) => ({ path, state });
   const create = decide(ops.copy({ path: '/etc/x', content: 'a\n', mode: '0600' }), at('/etc/x', absent));
   assert.equal(create.kind, 'change');
-  const cmd = create.kind === 'change' ? create.commands![0]!.display() : '';
-  assert.match(cmd, /mktemp -u -- \/etc\/\.rigger\.XXXXXXXX\)/, 'the temp file is made beside the target, so mv is a rename');
+  // The write is a call of the file writer (put-files.ts, tested on its own in put-files.test.ts): the script is its definition and the call.
+  const cmd = create.kind === 'change' ? create.commands![0]!.bytes.toString() : '';
+  assert.match(cmd, /t=\$\{d%\/\}\/\.rigger\./, 'the temp file is made beside the target, so mv is a rename');
   assert.match(cmd, /sha256sum -c --status/);
-  assert.match(cmd, /chmod 0600 -- "\$t"/);
-  assert.match(cmd, /mv -f -- "\$t" \/etc\/x/);
+  assert.match(cmd, /chmod \\"\\\$rigger_k\\" -- \$rigger_g/, 'one chmod per distinct mode');
+  assert.match(cmd, /mv -f -- \\"\\\$t_\$i\\" \\"\\\$p_\$i\\"/);
+  assert.match(create.kind === 'change' ? create.commands![0]!.display() : '', /^rigger_put_files \d+$/, 'shown as the call, without the definition');
   const sha = createHash('sha256').update('a\n').digest('hex');
-  // The checksum rides on stdin ahead of the content: argv shows in `ps` on the host.
-  assert.equal(create.kind === 'change' && create.commands![0]!.stdinBytes().toString(), `${sha}\na\n`);
+  // The checksum, path and mode ride on stdin ahead of the content: argv shows in `ps` on the host.
+  assert.equal(create.kind === 'change' && create.commands![0]!.stdinBytes().toString(), `1\n${sha} 2 0600 - - - /etc/x\na\n`);
   assert.ok(!cmd.includes(sha), 'no checksum in the command line');
   assert.match(cmd, /trap 'exit 141' PIPE/, 'a write to a closed channel still runs the EXIT trap');
-  assert.match(cmd, /-name '\.rigger\.\?{8}' ! -newermt @\d+ -delete/, 'stale temp files of an earlier run are removed, own pattern only');
+  assert.match(cmd, /-name '\.rigger\.\?{8}' ! -newermt \\"@\\\$1\\" -delete/, 'stale temp files of an earlier run are removed, own pattern only');
   assert.equal(decide(ops.copy({ path: '/etc/x', content: 'a\n' }), at('/etc/x', file('a\n'))).kind, 'ok');
   const mode = decide(ops.copy({ path: '/etc/x', content: 'a\n', mode: '0600' }), at('/etc/x', file('a\n')));
   assert.ok(mode.kind === 'change' && mode.commands!.length === 1 && /^chmod 0600 -- \/etc\/x$/.test(mode.commands![0]!.display()));
@@ -128,9 +130,9 @@ test('command and shell: creates/removes decide, argv is quoted, plain commands 
   assert.match(ops.command({ argv: [] }).problems[0]!.message, /at least the program/);
 });
 
-/** A write's content: its stdin after the checksum line. */
+/** A one-file write's content: its stdin after the count and the header line. */
 function payloadOf(c: Command): string {
-  return c.stdinBytes().toString().replace(/^[0-9a-f]{64}\n/, '');
+  return c.stdinBytes().toString().replace(/^1\n[0-9a-f]{64} [^\n]*\n/, '');
 }
 
 test('template, line and block decisions produce the edited text as the write payload', () => {

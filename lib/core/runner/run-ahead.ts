@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Command, StdinPart } from '../command.ts';
+import { definitions, mergeFunctions, type Command, type StdinPart } from '../command.ts';
 import type { ExecResult } from '../../transport/types.ts';
 import { segmentClose, segmentOpen, splitBatch } from './probe-batch.ts';
 
@@ -60,9 +60,9 @@ function act(commands: readonly Command[]): { bytes: Buffer; stdin: StdinPart[] 
     if (i > 0) parts.push(Buffer.from(' && '));
     const n = c.stdinBytes().length;
     if (n > 0) {
-      parts.push(Buffer.from(`{ head -c ${n} | (\n`), c.bytes, Buffer.from('\n); }'));
+      parts.push(Buffer.from(`{ head -c ${n} | (\n`), c.body, Buffer.from('\n); }'));
       stdin.push(...c.stdin);
-    } else parts.push(Buffer.from('{ (\n'), c.bytes, Buffer.from('\n) </dev/null; }'));
+    } else parts.push(Buffer.from('{ (\n'), c.body, Buffer.from('\n) </dev/null; }'));
   });
   return { bytes: Buffer.concat(parts), stdin };
 }
@@ -75,8 +75,11 @@ function act(commands: readonly Command[]): { bytes: Buffer; stdin: StdinPart[] 
 export function headWithLinks(head: Command, links: readonly AheadLink[], marker = `@@rigger-ahead-${randomBytes(8).toString('hex')}`) {
   const end = `${marker}-end`;
   const done = `${marker}-done`;
-  const headAct = links.length ? act([head]) : { bytes: Buffer.concat([Buffer.from('(\n'), head.bytes, Buffer.from('\n)')]), stdin: [...head.stdin] };
+  const headAct = links.length ? act([head]) : { bytes: Buffer.concat([Buffer.from('(\n'), head.body, Buffer.from('\n)')]), stdin: [...head.stdin] };
+  // The functions the head and the links call (the file writer), defined once for the whole exec.
+  const functions = mergeFunctions([head.functions, ...links.flatMap((l) => [l.probe.functions, ...l.commands.map((c) => c.functions)])]);
   const parts: Buffer[] = [
+    definitions(functions),
     headAct.bytes,
     Buffer.from(`\nrigger_rc=$?\nprintf '\\n%s %s\\n' '${end}' "$rigger_rc"; printf '\\n%s\\n' '${end}' >&2\n`),
   ];
@@ -96,7 +99,7 @@ export function headWithLinks(head: Command, links: readonly AheadLink[], marker
       stdin.push(`${probeDigest(link.decidedFrom)}\n`, ...a.stdin);
       parts.push(
         Buffer.from('IFS= read -r rigger_x || break\n( '),
-        link.probe.bytes,
+        link.probe.body,
         Buffer.from(
           `\n) >"$rigger_t/o" 2>"$rigger_t/e" </dev/null; rigger_c=$?\n` +
             `[ "$({ echo "$rigger_c"; cd "$rigger_t" && sha256sum o e; } | sha256sum)" = "$rigger_x  -" ] || break\n` +
