@@ -4,8 +4,19 @@ import { OpFailure, type Decision, type Op, type Probe, type Remote } from '../c
 import { opWaitKind, type WaitKind } from '../core/profile.ts';
 import { batchScript, splitBatch } from '../core/runner/probe-batch.ts';
 import type { ExecResult } from '../transport/types.ts';
+import { filesOf, putFiles } from './files/put-files.ts';
 
 type Change = Extract<Decision<unknown>, { kind: 'change' }>;
+
+/** The changes from `start` on that are each one call of the file writer and nothing else. */
+function writesFrom<R>(decisions: Decision<R>[], start: number): Extract<Decision<R>, { kind: 'change' }>[] {
+  const run: Extract<Decision<R>, { kind: 'change' }>[] = [];
+  for (const d of decisions.slice(start)) {
+    if (d.kind !== 'change' || d.apply || d.commands?.length !== 1 || !filesOf(d.commands[0]!)) break;
+    run.push(d);
+  }
+  return run;
+}
 
 /** Runs a change's commands (grouped into execs as the runner does) or its apply. */
 async function applyOne(c: Change, remote: Remote): Promise<unknown> {
@@ -75,14 +86,30 @@ export function each<R>(kind: string, members: Op<R, any>[]): Op<R[], ExecResult
         diff: { kind: 'summary', lines: changes.flatMap((c) => (c.diff?.kind === 'summary' ? c.diff.lines : [c.msg])) },
         apply: async (remote) => {
           const results: R[] = [];
-          for (const d of decisions) {
+          for (let i = 0; i < decisions.length; ) {
+            const d = decisions[i]!;
             if (d.kind !== 'change') {
               results.push(resultOf(d) as R);
+              i++;
+              continue;
+            }
+            // Members in a row that only write files (release files, env files)
+            // share one call of the file writer: one round trip, all or none.
+            const writes = writesFrom(decisions, i);
+            if (writes.length > 1) {
+              const out = await remote.check(putFiles(writes.flatMap((w) => filesOf(w.commands![0]!)!)));
+              for (const w of writes) {
+                const r = (w.result ? w.result(out) : w.checkResult) as R;
+                unchanged.push(w.unchanged?.(r) ?? false);
+                results.push(r);
+              }
+              i += writes.length;
               continue;
             }
             const r = (await applyOne(d as Change, remote)) as R;
             unchanged.push(d.unchanged?.(r) ?? false);
             results.push(r);
+            i++;
           }
           return results;
         },

@@ -4,7 +4,7 @@ import { Command, sh } from '../../core/command.ts';
 import { defineOp, type Decision } from '../../core/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
 import { parsePathState, pathStateProbe, type PathState } from '../files/path-state.ts';
-import { atomicWrite } from '../files/write-file.ts';
+import { putFiles, type PutFile } from '../files/put-files.ts';
 import { aptUpdate } from './packages.ts';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'letters, digits, _ . - (it names the .sources and key files)');
@@ -73,10 +73,13 @@ export const repository = defineOp({
       return { kind: 'change', msg: `remove ${gone.join(' ')}`, commands: [sh`rm -f -- ${gone}`, ...(p.updateCache ? [aptUpdate()] : [])], result: () => result, checkResult: result };
     }
     const commands: Command[] = [];
+    // The key and the sources file go in one call of the file writer: both or neither.
+    const writes: PutFile[] = [];
     const changes: string[] = [];
     if ('content' in p.key) {
       if (s.key.sha256 !== sha(p.key.content)) {
-        commands.push(sh`mkdir -p -m 0755 /etc/apt/keyrings`, atomicWrite(key, Buffer.from(p.key.content), sha(p.key.content), '0644', {}));
+        commands.push(sh`mkdir -p -m 0755 /etc/apt/keyrings`);
+        writes.push({ path: key, data: Buffer.from(p.key.content), sha256: sha(p.key.content), mode: '0644' });
         changes.push(s.key.exists ? `replace key ${key}` : `add key ${key}`);
       }
     } else if (!s.key.exists) {
@@ -87,9 +90,10 @@ export const repository = defineOp({
     }
     const text = sourcesText(p);
     if (s.sources.sha256 !== sha(text)) {
-      commands.push(atomicWrite(src, Buffer.from(text), sha(text), '0644', {}));
+      writes.push({ path: src, data: Buffer.from(text), sha256: sha(text), mode: '0644' });
       changes.push(s.sources.exists ? `update ${src}` : `add ${src}`);
     }
+    if (writes.length) commands.push(putFiles(writes));
     if (commands.length === 0) return { kind: 'ok', result };
     if (p.updateCache) commands.push(aptUpdate());
     return {

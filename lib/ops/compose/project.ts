@@ -4,7 +4,7 @@ import { z } from '../../core/zod.ts';
 import { Command, sh } from '../../core/command.ts';
 import { defineOp, OpFailure, type Decision, type Remote } from '../../core/op.ts';
 import { Secret } from '../../core/secret.ts';
-import { atomicWrite } from '../files/write-file.ts';
+import { putFiles } from '../files/put-files.ts';
 import { affectedServices, changedKeys } from './affected.ts';
 import { envKeyProblem, maskEnv, renderEnv, secretKeysOf, type EnvValue } from './env-file.ts';
 import { composeProbe, parseComposeState, staleServices, type ComposeContainer, type ComposeState } from './state.ts';
@@ -87,8 +87,9 @@ function desiredFiles(p: Params): Desired[] {
 /** Env files are read back (quietly) only to show a masked diff; other secret files never. */
 const readable = (d: Desired) => d.shown !== undefined;
 
-function write(p: Params, d: Desired): Command {
-  return atomicWrite(posix.join(p.dir, d.path), d.data, d.sha256, d.mode, { owner: 'root', group: 'root', makeParents: true });
+/** The project's changed files, all in one call of the file writer: one round trip, and none written unless all can be. */
+function writeAll(p: Params, files: Desired[]): Command {
+  return putFiles(files.map((d) => ({ path: posix.join(p.dir, d.path), data: d.data, sha256: d.sha256, mode: d.mode, owner: 'root:root', makeParents: true })));
 }
 
 async function containers(remote: Remote, p: Params): Promise<ComposeContainer[]> {
@@ -115,8 +116,8 @@ async function waitHealthy(remote: Remote, p: Params, services: string[]): Promi
   }
 }
 
-async function converge(p: Params, s: ComposeState, writes: Command[], remote: Remote): Promise<ProjectResult> {
-  for (const w of writes) await remote.check(w);
+async function converge(p: Params, s: ComposeState, differ: Desired[], remote: Remote): Promise<ProjectResult> {
+  if (differ.length) await remote.check(writeAll(p, differ));
   const before = new Map(s.containers.map((c) => [c.service, c.id]));
   await remote.check(sh`cd ${p.dir} && docker compose -p ${p.project} pull --quiet --ignore-buildable 2>&1`);
   await remote.check(sh`cd ${p.dir} && docker compose -p ${p.project} up -d --remove-orphans --quiet-pull 2>&1`);
@@ -162,7 +163,7 @@ export const project = defineOp({
       kind: 'change',
       msg,
       diff: { kind: 'summary', lines: diffs.length ? diffs.join('\n').split('\n') : stale.map((svc) => `${svc}: container missing, stopped, unhealthy or from another configuration`) },
-      apply: (remote) => converge(p, s, differ.map((d) => write(p, d)), remote),
+      apply: (remote) => converge(p, s, differ, remote),
       unchanged: (r) => differ.length === 0 && r.recreated.length === 0,
       checkResult: { dir: p.dir, recreated: stale, services },
     };

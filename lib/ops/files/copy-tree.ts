@@ -4,7 +4,7 @@ import path from 'node:path';
 import { sh, type Command } from '../../core/command.ts';
 import { absolutePath, defineOp, fileMode, type Decision, type Probe } from '../../core/op.ts';
 import { z } from '../../core/zod.ts';
-import { atomicWrite } from './write-file.ts';
+import { putFiles, type PutFile } from './put-files.ts';
 
 /**
  * A directory tree from the controller, as Ansible's copy with a directory
@@ -126,6 +126,8 @@ export const copyTree = defineOp({
     }
     const at = (rel: string) => path.posix.join(p.path, rel);
     const commands: Command[] = [];
+    // Every file written goes in one call of the file writer, after the directories.
+    const writes: PutFile[] = [];
     const lines: string[] = [];
     const dirMode = p.directoryMode ?? '0755';
     if (state === 'missing') {
@@ -147,13 +149,14 @@ export const copyTree = defineOp({
       const e = have.get(f.rel);
       if (e && e.type === 'd') return { kind: 'fail', reason: `${at(f.rel)} is a directory, not a file` };
       if (!e || e.type !== 'f' || e.sha256 !== f.sha256) {
-        commands.push(atomicWrite(at(f.rel), f.data, f.sha256, p.mode ?? (e?.type === 'f' ? e.mode : '0644'), {}));
+        writes.push({ path: at(f.rel), data: f.data, sha256: f.sha256, mode: p.mode ?? (e?.type === 'f' ? e.mode : '0644') });
         lines.push(`${at(f.rel)}: ${e ? 'update' : 'create'}`);
       } else if (p.mode && e.mode !== p.mode) {
         commands.push(sh`chmod ${p.mode} -- ${at(f.rel)}`);
         lines.push(`${at(f.rel)}: mode ${e.mode} -> ${p.mode}`);
       }
     }
+    if (writes.length) commands.push(putFiles(writes));
     for (const l of tree.links) {
       const e = have.get(l.rel);
       if (e?.type === 'l' && e.link === l.target) continue;

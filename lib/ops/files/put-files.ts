@@ -216,9 +216,19 @@ function header(f: PutFile): string {
   return f.validate ? `${line}${escape(f.validate)}\n` : line;
 }
 
+/** The files of each call made here, so that calls of several ops can be joined into one (ops.each). */
+const calls = new WeakMap<Command, readonly PutFile[]>();
+
 /** Writes every file atomically in one call (see PUT_FILES): all or, before the renames, none. */
 export function putFiles(files: readonly PutFile[]): Command {
   if (files.length === 0) throw new TypeError('putFiles needs at least one file');
   const head = `${files.length}\n${files.map(header).join('')}`;
-  return new Command(sh`rigger_put_files ${PROCESS_STARTED_S}`.body, [head, ...files.map((f) => f.data)], false, [PUT_FILES]);
+  const command = new Command(sh`rigger_put_files ${PROCESS_STARTED_S}`.body, [head, ...files.map((f) => f.data)], false, [PUT_FILES]);
+  calls.set(command, files);
+  return command;
+}
+
+/** The files a command writes when it is exactly one call of {@link putFiles}. */
+export function filesOf(command: Command): readonly PutFile[] | undefined {
+  return calls.get(command);
 }

@@ -3,7 +3,7 @@ import { z } from '../../core/zod.ts';
 import { requireThat, sh, type Command } from '../../core/command.ts';
 import { defineOp, type Decision } from '../../core/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
-import { atomicWrite } from '../files/write-file.ts';
+import { putFiles, type PutFile } from '../files/put-files.ts';
 
 const cidr = z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|any)$/, 'an IPv4 address or CIDR, or any');
 
@@ -128,17 +128,23 @@ function decideIptables(p: Params, s: IptablesState): Decision<{ rules: number }
   const commands: Command[] = s.installed ? [] : [requireTool('iptables-restore', 'iptables')];
   const changes: string[] = [];
   const sha = (t: string) => createHash('sha256').update(t).digest('hex');
+  // The rules file and the boot unit go in one call of the file writer, before the rules are loaded: both or neither.
+  const writes: PutFile[] = [];
   if (s.file !== text) {
-    commands.push(sh`mkdir -p /etc/iptables`, atomicWrite(IPTABLES_FILE, Buffer.from(text), sha(text), '0644', { validate: 'iptables-restore --test --noflush %s' }));
+    commands.push(sh`mkdir -p /etc/iptables`);
+    writes.push({ path: IPTABLES_FILE, data: Buffer.from(text), sha256: sha(text), mode: '0644', validate: 'iptables-restore --test --noflush %s' });
     changes.push(`write ${IPTABLES_FILE}`);
   }
+  const unitChanged = s.unit !== unitText.trim();
+  if (unitChanged) writes.push({ path: `/etc/systemd/system/${UNIT}`, data: Buffer.from(unitText), sha256: sha(unitText), mode: '0644' });
+  if (writes.length) commands.push(putFiles(writes));
   if (s.file !== text || s.liveRules !== expectedLive) {
     commands.push(sh`iptables-restore --noflush ${IPTABLES_FILE}`);
     changes.push(`load ${expectedLive} rules into RIGGER-INPUT`);
   }
   if (!s.jump) (commands.push(sh`iptables -I INPUT 1 -j RIGGER-INPUT`), changes.push('jump from INPUT to RIGGER-INPUT'));
-  if (s.unit !== unitText.trim()) {
-    commands.push(atomicWrite(`/etc/systemd/system/${UNIT}`, Buffer.from(unitText), sha(unitText), '0644', {}), sh`systemctl daemon-reload && systemctl enable ${UNIT} >/dev/null 2>&1`);
+  if (unitChanged) {
+    commands.push(sh`systemctl daemon-reload && systemctl enable ${UNIT} >/dev/null 2>&1`);
     changes.push(`enable ${UNIT} to restore the rules at boot`);
   }
   const result = { rules: allRules(p).length };
