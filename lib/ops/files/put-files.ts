@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { Command, sh, ShellFunction } from '../../core/command.ts';
 import { Secret } from '../../core/secret.ts';
 import { PROCESS_STARTED_S } from '../../core/started.ts';
@@ -55,12 +56,22 @@ import { PROCESS_STARTED_S } from '../../core/started.ts';
  *   the files before it renamed and the ones after it not.
  *
  * The body is a subshell, so its traps, umask, noclobber and variables end
- * with the call. Its definition is sent once per exec (see ShellFunction):
- * the transport keeps no shell open between round trips.
+ * with the call. The calling shell gets traps for the same signals: it
+ * still exits on them, but only once the subshell has removed its temp
+ * files (with no trap it dies at once, and the wrapper waiting on it would
+ * report the command ended while the cleanup still runs). The call names
+ * the directories it writes in (up to 4 KiB of them): nothing uses them on
+ * the host, but `ps` shows what a write is writing. The definition is sent
+ * once per exec (see ShellFunction): the transport keeps no shell open
+ * between round trips.
  */
 const PUT_FILES = new ShellFunction(
   'rigger_put_files',
-  `rigger_put_files() (
+  `rigger_put_files() {
+trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM; trap 'exit 141' PIPE
+rigger_put_files_ "$@"
+}
+rigger_put_files_() (
 rigger_n=0
 rigger_clean() {
   rigger_r=; rigger_j=1
@@ -216,6 +227,21 @@ function header(f: PutFile): string {
   return f.validate ? `${line}${escape(f.validate)}\n` : line;
 }
 
+const LABEL_LIMIT = 4096;
+
+/** The directories written in, for `ps` on the host: a bounded list, so the script's size does not grow with the files. */
+function label(files: readonly PutFile[]): string[] {
+  const dirs = [...new Set(files.map((f) => posix.dirname(f.path)))];
+  const shown: string[] = [];
+  let size = 0;
+  for (const d of dirs) {
+    size += d.length + 3;
+    if (size > LABEL_LIMIT) return [...shown, `(${dirs.length - shown.length} more)`];
+    shown.push(d);
+  }
+  return shown;
+}
+
 /** The files of each call made here, so that calls of several ops can be joined into one (ops.each). */
 const calls = new WeakMap<Command, readonly PutFile[]>();
 
@@ -223,7 +249,7 @@ const calls = new WeakMap<Command, readonly PutFile[]>();
 export function putFiles(files: readonly PutFile[]): Command {
   if (files.length === 0) throw new TypeError('putFiles needs at least one file');
   const head = `${files.length}\n${files.map(header).join('')}`;
-  const command = new Command(sh`rigger_put_files ${PROCESS_STARTED_S}`.body, [head, ...files.map((f) => f.data)], false, [PUT_FILES]);
+  const command = new Command(sh`rigger_put_files ${PROCESS_STARTED_S} ${label(files)}`.body, [head, ...files.map((f) => f.data)], false, [PUT_FILES]);
   calls.set(command, files);
   return command;
 }

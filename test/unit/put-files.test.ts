@@ -1,0 +1,188 @@
+// The file writer (lib/ops/files/put-files.ts) run by dash on this machine:
+// many files in one call, all or none of them before the renames, and each
+// step once per call rather than once per file (counted with strace).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Command, groupForExec, sh } from '../../lib/core/command.ts';
+import { headWithLinks } from '../../lib/core/runner/run-ahead.ts';
+import { putFiles, type PutFile } from '../../lib/ops/files/put-files.ts';
+import { scratchDir } from '../helpers/run.ts';
+
+const NOBODY = 65534;
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+const file = (p: string, content: string, more: Partial<PutFile> = {}): PutFile => ({ path: p, data: Buffer.from(content), sha256: sha(content), mode: '0644', ...more });
+
+function run(c: Command, shell = 'dash') {
+  const r = spawnSync(shell, ['-c', c.bytes.toString('latin1')], { input: c.stdinBytes() });
+  return { code: r.status, stderr: r.stderr.toString() };
+}
+
+/** Every file under dir (relative), with its content; the writer's temp files would show here. */
+function tree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out[path.relative(dir, p)] = readFileSync(p, 'latin1');
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const modeOf = (p: string) => (statSync(p).mode & 0o7777).toString(8).padStart(4, '0');
+
+test('one call writes five files: contents, modes, owners given or kept, parents with their mode, odd names, validate and backup', () => {
+  for (const shell of ['dash', 'bash']) {
+    const dir = scratchDir();
+    writeFileSync(`${dir}/theirs`, 'old\n');
+    spawnSync('chown', [`${NOBODY}:${NOBODY}`, `${dir}/theirs`]);
+    writeFileSync(`${dir}/backed`, 'before\n');
+    const odd = `${dir}/sub dir/a\\b\nc `;
+    const r = run(
+      putFiles([
+        file(`${dir}/plain`, 'plain\n'),
+        file(`${dir}/theirs`, 'kept owner\n', { mode: '0640' }),
+        file(odd, 'odd\x00bytes', { mode: '0600', owner: `${NOBODY}:${NOBODY}`, makeParents: '0700' }),
+        file(`${dir}/checked`, 'wanted\n', { mode: '0755', owner: ':nogroup', validate: 'grep -q wanted %s' }),
+        file(`${dir}/backed`, 'after\n', { mode: '0600', backup: true }),
+      ]),
+      shell,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const t = tree(dir);
+    const backup = Object.keys(t).find((k) => /^backed\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~$/.test(k));
+    assert.ok(backup, `a backup copy of the replaced file (${shell})`);
+    assert.deepEqual(t, { plain: 'plain\n', theirs: 'kept owner\n', [path.relative(dir, odd)]: 'odd\x00bytes', checked: 'wanted\n', backed: 'after\n', [backup!]: 'before\n' }, `every file, no temp file (${shell})`);
+    assert.deepEqual([modeOf(`${dir}/plain`), modeOf(`${dir}/theirs`), modeOf(odd), modeOf(`${dir}/checked`), modeOf(`${dir}/backed`)], ['0644', '0640', '0600', '0755', '0600']);
+    assert.equal(modeOf(`${dir}/sub dir`), '0700', 'the parent made with its mode');
+    assert.deepEqual([statSync(`${dir}/theirs`).uid, statSync(`${dir}/theirs`).gid], [NOBODY, NOBODY], 'an owner not given is the old file\'s');
+    assert.deepEqual([statSync(odd).uid, statSync(odd).gid], [NOBODY, NOBODY]);
+    assert.deepEqual([statSync(`${dir}/checked`).uid, statSync(`${dir}/checked`).gid], [process.getuid!(), NOBODY]);
+    assert.equal(statSync(`${dir}/plain`).uid, process.getuid!());
+  }
+});
+
+/** Five files, two of them already there; `third` changes the third one. */
+function fiveWithThird(dir: string, third: Partial<PutFile>) {
+  writeFileSync(`${dir}/f1`, 'old 1\n');
+  writeFileSync(`${dir}/f4`, 'old 4\n');
+  const before = tree(dir);
+  const files = [1, 2, 3, 4, 5].map((n) => file(`${dir}/f${n}`, `new ${n}\n`, n === 3 ? third : {}));
+  return { before, r: run(putFiles(files)) };
+}
+
+test('a failing validate on the third of five files leaves all five targets as they were and no temp file', () => {
+  const dir = scratchDir();
+  const { before, r } = fiveWithThird(dir, { validate: 'grep -q absent %s' });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /validation failed: 'grep -q absent %s'/);
+  assert.deepEqual(tree(dir), before);
+});
+
+test('a checksum mismatch on the third of five files leaves all five targets as they were and no temp file', () => {
+  const dir = scratchDir();
+  const { before, r } = fiveWithThird(dir, { sha256: sha('something else') });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /content checksum mismatch after transfer/);
+  assert.deepEqual(tree(dir), before);
+});
+
+test('a stream cut short (fewer bytes than the headers say) writes nothing', () => {
+  const dir = scratchDir();
+  const c = putFiles([file(`${dir}/a`, 'aaaa\n'), file(`${dir}/b`, 'bbbb\n')]);
+  const stdin = c.stdinBytes();
+  const r = spawnSync('dash', ['-c', c.bytes.toString('latin1')], { input: stdin.subarray(0, stdin.length - 3) });
+  assert.notEqual(r.status, 0);
+  assert.deepEqual(tree(dir), {});
+});
+
+test('TERM while the third file is validated: every target as it was, no temp file', async () => {
+  const dir = scratchDir();
+  const work = scratchDir();
+  writeFileSync(`${dir}/f1`, 'old 1\n');
+  const before = tree(dir);
+  const started = `${work}/validating`;
+  const c = putFiles([1, 2, 3, 4, 5].map((n) => file(`${dir}/f${n}`, `new ${n}\n`, n === 3 ? { validate: `touch ${started}; sleep 600; true %s` } : {})));
+  const child = spawn('dash', ['-c', c.bytes.toString('latin1')], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  child.stdin.end(c.stdinBytes());
+  while (!existsSync(started)) await sleep(10);
+  assert.equal(readdirSync(dir).filter((f) => f.startsWith('.rigger.')).length, 5, 'the five temp files exist while the third is checked');
+  // As the wrapper's watchdog does: TERM to the whole process group.
+  process.kill(-child.pid!, 'SIGTERM');
+  const code = await new Promise((r) => child.on('close', (c, signal) => r(c ?? signal)));
+  // The calling shell exits on TERM (143), but only after the writer's subshell has cleaned up.
+  assert.equal(code, 143);
+  assert.deepEqual(tree(dir), before);
+  for (let i = 0; i < 500 && groupAlive(child.pid!); i++) await sleep(10);
+  assert.equal(groupAlive(child.pid!), false, 'every process of the call ended');
+});
+
+test('a leftover temp file older than the run is swept once per directory; newer ones and other names are left', () => {
+  const dir = scratchDir();
+  mkdirSync(`${dir}/d`);
+  const old = new Date(Date.now() - 3600_000);
+  for (const f of [`${dir}/.rigger.Ab3dEf9h`, `${dir}/d/.rigger.Zz9yX8w7`, `${dir}/.rigger.keep`]) {
+    writeFileSync(f, 'left by a killed run');
+    spawnSync('touch', ['-d', old.toISOString(), f]);
+  }
+  writeFileSync(`${dir}/.rigger.N3w3rF1l`, 'another run, still going');
+  assert.equal(run(putFiles([file(`${dir}/a`, 'a'), file(`${dir}/d/b`, 'b'), file(`${dir}/c`, 'c')])).code, 0);
+  assert.deepEqual(Object.keys(tree(dir)).sort(), ['.rigger.N3w3rF1l', '.rigger.keep', 'a', 'c', 'd/b']);
+});
+
+/** Programs the call starts (execve), counted by strace. */
+function programs(files: PutFile[]): Record<string, number> {
+  const work = scratchDir();
+  const c = putFiles(files);
+  const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=execve', '-o', `${work}/trace`, 'dash', '-c', c.bytes.toString('latin1')], { input: c.stdinBytes() });
+  assert.equal(r.status, 0, r.stderr.toString());
+  const counts: Record<string, number> = {};
+  for (const l of readFileSync(`${work}/trace`, 'utf8').split('\n')) {
+    const m = /execve\("[^"]*\/([^/"]+)".* = 0$/.exec(l);
+    if (m && m[1] !== 'dash') counts[m[1]!] = (counts[m[1]!] ?? 0) + 1;
+  }
+  return counts;
+}
+
+test('steps are shared: one find, one sha256sum, one chmod per mode and one sync for any number of files; head and mv per file', () => {
+  const dir = scratchDir();
+  for (let n = 1; n <= 6; n++) writeFileSync(`${dir}/f${n}`, 'old\n');
+  const six = programs([1, 2, 3, 4, 5, 6].map((n) => file(`${dir}/f${n}`, `new ${n}\n`, { mode: n % 2 ? '0644' : '0600' })));
+  assert.deepEqual(six, { find: 1, head: 6, sha256sum: 1, chmod: 2, sync: 1, mv: 6 });
+  const one = programs([file(`${dir}/f1`, 'newer\n')]);
+  assert.deepEqual(one, { find: 1, head: 1, sha256sum: 1, chmod: 1, sync: 1, mv: 1 });
+});
+
+test('the writer is defined once per script, however many joined, grouped or run-ahead commands call it', () => {
+  const dir = scratchDir();
+  const definitions = (b: Buffer) => b.toString('latin1').split('rigger_put_files_() (').length - 1;
+  const w = (n: number) => putFiles([file(`${dir}/f${n}`, `${n}\n`)]);
+  assert.equal(definitions(w(1).bytes), 1);
+  assert.equal(definitions(Command.join([sh`true`, sh`${sh`mkdir -p ${dir}`}`]).bytes), 0, 'no definition where nothing writes');
+  const grouped = groupForExec([sh`mkdir -p ${dir}`, w(1), w(2)]);
+  assert.deepEqual(grouped.map((c) => definitions(c.bytes)), [0, 1, 1]);
+  const probe = sh`true`;
+  const decidedFrom = { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), code: 0, durationMs: 0 };
+  const layout = headWithLinks(w(1), [2, 3, 4].map((n) => ({ taskId: `t${n}`, probe, decidedFrom, commands: [w(n)] })));
+  assert.equal(definitions(layout.bytes), 1);
+  const stdin = Buffer.concat(layout.stdin.map((p) => (Buffer.isBuffer(p) ? p : Buffer.from(p as string))));
+  const r = spawnSync('dash', ['-c', Buffer.concat([layout.bytes, Buffer.from('exit "$rigger_rc"\n')]).toString('latin1')], { input: stdin });
+  assert.equal(r.status, 0, r.stderr.toString());
+  assert.deepEqual(tree(dir), { f1: '1\n', f2: '2\n', f3: '3\n', f4: '4\n' }, 'the head and every link wrote, through the one definition');
+});
