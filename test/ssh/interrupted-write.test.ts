@@ -1,36 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { descendants, startSshd, sshInventory, type TestSshd } from '../helpers/sshd.ts';
+import { controller as spawnController, settled } from '../helpers/interrupt.ts';
+import { startSshd, sshInventory } from '../helpers/sshd.ts';
 
 const SIZE = 50 * 1024 * 1024;
 const PER_SIGNAL = 20;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-/** The playbook in one node process (no tsx wrapper process), so a signal reaches the controller itself. */
-function controller(inventory: string, src: string, dest: string) {
-  return spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/playbooks/copy-src.ts', '-i', inventory], {
-    env: { ...process.env, NO_COLOR: '1', COPY_SRC: src, COPY_DEST: dest },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-async function settled(sshd: TestSshd, targetDir: string): Promise<void> {
-  // The host's side ends on its own once the channel is gone (the watchdog's
-  // TERM, the traps); wait for every session process of this sshd to end,
-  // and for any write script (its argv names the target's directory), which
-  // runs in its own session and outlives its parent when that exits first.
-  const pid = Number(readFileSync(path.join(sshd.dir, 'sshd.pid'), 'utf8'));
-  const writing = () => execFileSync('ps', ['-eo', 'args']).toString().includes(targetDir);
-  for (let i = 0; i < 1000 && (descendants(pid).length > 0 || writing()); i++) await sleep(20);
-  assert.deepEqual(descendants(pid), [], 'the host side of the interrupted run ended');
-  assert.ok(!writing(), 'no write script is left running');
-}
+const controller = (inventory: string, src: string, dest: string) => spawnController('copy-src.ts', inventory, { COPY_SRC: src, COPY_DEST: dest });
 
 /** A host whose TMPDIR is its own, so its payload dirs are counted apart from other runs on this machine. */
 async function hostWithOwnTmp() {
