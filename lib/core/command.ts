@@ -61,6 +61,12 @@ export class Command {
     readonly quiet = false,
     /** Shell functions the body calls: defined once in front of it (see {@link ShellFunction}). */
     readonly functions: readonly ShellFunction[] = [],
+    /**
+     * When it succeeds, it has read exactly its stdin's bytes and no more
+     * (the file writer): it may read a stdin shared with the commands after
+     * it, with no `head -c` to cut its part out (run-ahead.ts).
+     */
+    readonly readsExactlyItsStdin = false,
   ) {}
 
   /**
@@ -75,7 +81,7 @@ export class Command {
 
   /** Same command, its output never streamed. */
   quietly(): Command {
-    return new Command(this.body, this.stdin, true, this.functions);
+    return new Command(this.body, this.stdin, true, this.functions, this.readsExactlyItsStdin);
   }
 
   /** The command as text for logs (without the functions' definitions): lossy for non-UTF-8 bytes, secrets redacted. */

@@ -79,7 +79,7 @@ test('copy decides by checksum: create, update, attributes only, ok; the write i
   assert.equal(create.kind === 'change' && create.commands![0]!.stdinBytes().toString(), `1\n${sha} 2 0600 - - - /etc/x\na\n`);
   assert.ok(!cmd.includes(sha), 'no checksum in the command line');
   assert.match(cmd, /trap 'exit 141' PIPE/, 'a write to a closed channel still runs the EXIT trap');
-  assert.match(cmd, /-name '\.rigger\.\?{8}' ! -newermt \\"@\\\$1\\" -delete/, 'stale temp files of an earlier run are removed, own pattern only');
+  assert.match(cmd, /-name '\.rigger\.\?{8}' ! -newermt \\"@\\\$started\\" -delete/, 'stale temp files of an earlier run are removed, own pattern only');
   assert.equal(decide(ops.copy({ path: '/etc/x', content: 'a\n' }), at('/etc/x', file('a\n'))).kind, 'ok');
   const mode = decide(ops.copy({ path: '/etc/x', content: 'a\n', mode: '0600' }), at('/etc/x', file('a\n')));
   assert.ok(mode.kind === 'change' && mode.commands!.length === 1 && /^chmod 0600 -- \/etc\/x$/.test(mode.commands![0]!.display()));

@@ -50,8 +50,10 @@ export function commandsKey(commands: readonly Command[]): Buffer {
 /**
  * A change's commands as one shell fragment reading its own slice of a
  * shared stdin: a command with stdin gets exactly its bytes (`head -c`, which
- * never reads past its count), the others /dev/null. Stops at the first
- * failure, like separate execs would.
+ * never reads past its count; a command that reads exactly its own bytes,
+ * the file writer, reads the shared stdin itself), the others /dev/null.
+ * Stops at the first failure, like separate execs would (after a failure
+ * nothing reads the shared stdin again, so a part left unread is harmless).
  */
 function act(commands: readonly Command[]): { bytes: Buffer; stdin: StdinPart[] } {
   const parts: Buffer[] = [];
@@ -59,7 +61,10 @@ function act(commands: readonly Command[]): { bytes: Buffer; stdin: StdinPart[] 
   commands.forEach((c, i) => {
     if (i > 0) parts.push(Buffer.from(' && '));
     const n = c.stdinBytes().length;
-    if (n > 0) {
+    if (n > 0 && c.readsExactlyItsStdin) {
+      parts.push(Buffer.from('{ (\n'), c.body, Buffer.from('\n); }'));
+      stdin.push(...c.stdin);
+    } else if (n > 0) {
       parts.push(Buffer.from(`{ head -c ${n} | (\n`), c.body, Buffer.from('\n); }'));
       stdin.push(...c.stdin);
     } else parts.push(Buffer.from('{ (\n'), c.body, Buffer.from('\n) </dev/null; }'));

@@ -20,12 +20,14 @@ import { PROCESS_STARTED_S } from '../../core/started.ts';
  *   checksum in argv would show in `ps` (and the hash of a short secret can
  *   be guessed back), and the script stays the same size for 1 or 5,000
  *   files, far under Linux's 128 KiB for one argv string.
- * - Parents are made first (with their mode), then one `find` sweeps the
- *   `.rigger.XXXXXXXX` files a killed run left in every directory written
- *   (rigger's own names, older than this run: only SIGKILL of the host's
- *   shell escapes the traps). Once per directory per call: a decision is
- *   a pure function of the probe's output, so the command cannot depend on
- *   what this run already swept (run-ahead compares commands byte for byte).
+ * - Parents are made first (with their mode), then the `.rigger.XXXXXXXX`
+ *   files a killed run left in the directories written are removed (only
+ *   SIGKILL of the host's shell escapes the traps): rigger's own names,
+ *   older than this run, by one `find` over every directory where the
+ *   shell's own glob sees such a file - so none at all in the usual case.
+ *   The glob costs no program, so this is done in every call rather than
+ *   remembered per run on the controller: a decision is a pure function of
+ *   the probe's output, and run-ahead compares commands byte for byte.
  * - Each file goes to a temp file beside its target, named before it is
  *   made (from the shell's pid and the file's index: no program runs; when
  *   the name is taken, `mktemp -u` picks one), made exclusively (noclobber)
@@ -102,6 +104,7 @@ rigger_group() {
 }
 trap rigger_clean EXIT
 trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM; trap 'exit 141' PIPE
+started=$1
 IFS= read -r rigger_count || { echo 'no file list on stdin' >&2; exit 1; }
 i=0; sweep=; last=; backup=
 while [ "$i" -lt "$rigger_count" ]; do
@@ -125,10 +128,13 @@ while [ "$i" -lt "$rigger_count" ]; do
       [ $# -eq 0 ] || chmod "$par" -- "$@" || exit 1
     fi
   fi
-  if [ "$d" != "$last" ]; then sweep="$sweep \\"\\$d_$i\\""; last=$d; fi
+  if [ "$d" != "$last" ]; then
+    last=$d
+    for f in "$d"/.rigger.????????; do [ ! -e "$f" ] || sweep="$sweep \\"\\$d_$i\\""; break; done
+  fi
 done
 rigger_n=$rigger_count
-[ -z "$sweep" ] || eval "find $sweep -maxdepth 1 -type f -name '.rigger.????????' ! -newermt \\"@\\$1\\" -delete 2>/dev/null"
+[ -z "$sweep" ] || eval "find $sweep -maxdepth 1 -type f -name '.rigger.????????' ! -newermt \\"@\\$started\\" -delete 2>/dev/null"
 umask 077
 list=; i=1
 while [ "$i" -le "$rigger_n" ]; do
@@ -169,7 +175,7 @@ while [ "$i" -le "$rigger_n" ]; do
   if [ -n "$v" ]; then
     c=; s=$v
     while :; do case $s in *%s*) c=$c\${s%%"%s"*}$t; s=\${s#*"%s"} ;; *) c=$c$s; break ;; esac; done
-    sh -c "$c" || { echo "validation failed: '$v'" >&2; exit 1; }
+    sh -c "$c" </dev/null || { echo "validation failed: '$v'" >&2; exit 1; }
   fi
   i=$((i + 1))
 done
@@ -249,7 +255,7 @@ const calls = new WeakMap<Command, readonly PutFile[]>();
 export function putFiles(files: readonly PutFile[]): Command {
   if (files.length === 0) throw new TypeError('putFiles needs at least one file');
   const head = `${files.length}\n${files.map(header).join('')}`;
-  const command = new Command(sh`rigger_put_files ${PROCESS_STARTED_S} ${label(files)}`.body, [head, ...files.map((f) => f.data)], false, [PUT_FILES]);
+  const command = new Command(sh`rigger_put_files ${PROCESS_STARTED_S} ${label(files)}`.body, [head, ...files.map((f) => f.data)], false, [PUT_FILES], true);
   calls.set(command, files);
   return command;
 }
