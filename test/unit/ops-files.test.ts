@@ -73,7 +73,7 @@ test('copy decides by checksum: create, update, attributes only, ok; the write i
   assert.match(cmd, /sha256sum -c --status/);
   assert.match(cmd, /chmod \\"\\\$rigger_k\\" -- \$rigger_g/, 'one chmod per distinct mode');
   assert.match(cmd, /mv -f -- \\"\\\$t_\$i\\" \\"\\\$p_\$i\\"/);
-  assert.match(create.kind === 'change' ? create.commands![0]!.display() : '', /^rigger_put_files \d+ \/etc$/, "shown as the call (naming the directory written in), without the definition");
+  assert.match(create.kind === 'change' ? create.commands![0]!.display() : '', /^rigger_put_files \d+ \/etc\/x$/, "shown as the call (naming the file it writes), without the definition");
   const sha = createHash('sha256').update('a\n').digest('hex');
   // The checksum, path and mode ride on stdin ahead of the content: argv shows in `ps` on the host.
   assert.equal(create.kind === 'change' && create.commands![0]!.stdinBytes().toString(), `1\n${sha} 2 0600 - - - /etc/x\na\n`);

@@ -1,4 +1,3 @@
-import { posix } from 'node:path';
 import { Command, sh, ShellFunction } from '../../core/command.ts';
 import { Secret } from '../../core/secret.ts';
 import { PROCESS_STARTED_S } from '../../core/started.ts';
@@ -62,8 +61,7 @@ import { PROCESS_STARTED_S } from '../../core/started.ts';
  * still exits on them, but only once the subshell has removed its temp
  * files (with no trap it dies at once, and the wrapper waiting on it would
  * report the command ended while the cleanup still runs). The call names
- * the directories it writes in (up to 4 KiB of them): nothing uses them on
- * the host, but `ps` shows what a write is writing. The definition is sent
+ * the files it writes and their validate commands (see label()). The definition is sent
  * once per exec (see ShellFunction): the transport keeps no shell open
  * between round trips.
  */
@@ -235,15 +233,20 @@ function header(f: PutFile): string {
 
 const LABEL_LIMIT = 4096;
 
-/** The directories written in, for `ps` on the host: a bounded list, so the script's size does not grow with the files. */
+/**
+ * What the call writes, for people: `ps` on the host, -vvv and a failure's
+ * first line show the paths and validate commands (none of them secret;
+ * the function ignores these arguments). Bounded, so the script does not
+ * grow with the number of files.
+ */
 function label(files: readonly PutFile[]): string[] {
-  const dirs = [...new Set(files.map((f) => posix.dirname(f.path)))];
+  const words = files.flatMap((f) => [f.path, ...(f.validate ? [`validate: ${f.validate}`] : [])]);
   const shown: string[] = [];
   let size = 0;
-  for (const d of dirs) {
-    size += d.length + 3;
-    if (size > LABEL_LIMIT) return [...shown, `(${dirs.length - shown.length} more)`];
-    shown.push(d);
+  for (const w of words) {
+    size += Buffer.byteLength(w) + 3;
+    if (size > LABEL_LIMIT) return [...shown, `(${words.length - shown.length} more)`];
+    shown.push(w);
   }
   return shown;
 }
