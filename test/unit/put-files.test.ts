@@ -11,7 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, groupForExec, sh } from '../../lib/core/command.ts';
 import { headWithLinks } from '../../lib/core/runner/run-ahead.ts';
 import { putFiles, type PutFile } from '../../lib/ops/files/put-files.ts';
-import { scratchDir } from '../helpers/run.ts';
+import { definePlay, ops } from '../../lib/index.ts';
+import { localInventory, runPlays, scratchDir } from '../helpers/run.ts';
 
 const NOBODY = 65534;
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -198,4 +199,30 @@ test('the writer is defined once per script, however many joined, grouped or run
   const r = spawnSync('dash', ['-c', Buffer.concat([layout.bytes, Buffer.from('exit "$rigger_rc"\n')]).toString('latin1')], { input: stdin });
   assert.equal(r.status, 0, r.stderr.toString());
   assert.deepEqual(tree(dir), { f1: '1\n', f2: '2\n', f3: '3\n', f4: '4\n' }, 'the head and every link wrote, through the one definition');
+});
+
+test('ops.each of copies and a copyTree each write their files in one round trip; a failing validate among joined copies writes none of them', async () => {
+  const inv = localInventory(['a']);
+  const dir = scratchDir();
+  const src = scratchDir();
+  for (const n of [1, 2, 3]) writeFileSync(`${src}/s${n}`, `tree ${n}\n`);
+  const play = (validate: string) =>
+    definePlay({
+      name: 'writes',
+      hosts: 'all',
+      tasks: ({ task }) => [
+        task({ name: 'three copies', op: ops.each('copies', [1, 2, 3].map((n) => ops.copy({ path: `${dir}/c${n}`, content: `copy ${n}\n`, mode: '0600', ...(n === 2 ? { validate } : {}) }))) }),
+        task({ name: 'tree', op: ops.copyTree({ path: `${dir}/tree`, src: `${src}/` }) }),
+      ],
+    });
+  const failed = await runPlays(inv, [play('grep -q absent %s')]);
+  assert.equal(failed.statuses.get('three copies')!.get('a'), 'failed');
+  assert.deepEqual(tree(dir), {}, 'the joined copies are all or none: the second one\'s validate failed, so none was written');
+  const o = await runPlays(inv, [play('grep -q copy %s')]);
+  assert.equal(o.summary.counts.get('a')!.changed, 2);
+  assert.deepEqual(tree(dir), { c1: 'copy 1\n', c2: 'copy 2\n', c3: 'copy 3\n', 'tree/s1': 'tree 1\n', 'tree/s2': 'tree 2\n', 'tree/s3': 'tree 3\n' });
+  assert.equal(modeOf(`${dir}/c3`), '0600');
+  // The read; the three copies (one call); the tree's probe again (the copies changed the host); its
+  // directory; its three files (one call). A call per file would make it 9.
+  assert.equal(o.runner.sessions.get('a')!.roundTrips, 5);
 });
