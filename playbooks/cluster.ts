@@ -25,8 +25,9 @@ export const CLUSTER_PLAYS = {
   nfs: (o: Extra = {}) => definePlay({ name: 'nfs', hosts: 'all', roles: [nfs], ...o }),
   stacks: (o: Extra = {}) => definePlay({ name: 'stacks', hosts: 'managers', roles: [stacks], ...o }),
   databases: (o: Extra = {}) => definePlay({ name: 'databases', hosts: 'all', roles: [databases], ...o }),
-  health: (o: Extra = {}) => definePlay({ name: 'health', hosts: 'managers', roles: [health], ...o }),
+  // Before health: the inventory's health checks may name its services (the real cluster's Grafana).
   monitoring: (o: Extra = {}) => definePlay({ name: 'monitoring', hosts: 'managers', roles: [monitoring], ...o }),
+  health: (o: Extra = {}) => definePlay({ name: 'health', hosts: 'managers', roles: [health], ...o }),
 } satisfies Record<string, (o?: Extra) => Play>;
 
 export type ClusterRole = keyof typeof CLUSTER_PLAYS;

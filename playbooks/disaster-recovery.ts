@@ -2,7 +2,7 @@
 //   npx tsx playbooks/disaster-recovery.ts --from SET|latest [--from-offsite] [--force] [--check]
 // The set is verified completely before anything changes; then Docker, the
 // swarm, the networks, PostgreSQL alone, the databases and volumes from the
-// set, the stacks, and health; a report of each phase's duration, what was
+// set, the stacks (the monitoring stack too), and health; a report of each phase's duration, what was
 // restored, and what is still unhealthy.
 import { InputError, runPlaybook } from 'rigger-ops';
 import type { OutcomeRow, PlaybookContext } from 'rigger-ops/lib/cli/main';

@@ -28,6 +28,7 @@ export const PHASE_OF_PLAY: Record<string, Phase> = {
   databases: 'database',
   'recovery: restore': 'restore',
   stacks: 'stacks',
+  monitoring: 'stacks',
   health: 'health',
   'recovery: done': 'health',
 };
@@ -317,6 +318,8 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
       CLUSTER_PLAYS.databases(halt),
       restorePlay,
       CLUSTER_PLAYS.stacks(halt),
+      // The monitoring stack on its restored volumes (skipped where monitoring_enabled is false).
+      CLUSTER_PLAYS.monitoring(halt),
       healthPlay,
       donePlay,
     ],

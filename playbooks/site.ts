@@ -1,5 +1,5 @@
 // The whole cluster, in order: base, docker, nvidia, swarm, networks, nfs,
-// stacks, databases, health, monitoring. Idempotent: a second run reports changed=0.
+// stacks, databases, monitoring, health. Idempotent: a second run reports changed=0.
 //   npx tsx playbooks/site.ts [-i inventory] [--check] [--diff] [--limit PATTERN] ...
 import { runPlaybook } from 'rigger-ops';
 import { CLUSTER_PLAYS, CLUSTER_ROLES } from './cluster.ts';

@@ -15,11 +15,11 @@ export const MONITORING_SERVICES = ['prometheus', 'alertmanager', 'blackbox-expo
 export const monitoringFields = stacksDefaults
   .pick({ stacks: true, stack_images: true, service_endpoint_mode: true, service_publish_mode: true, stack_timeout_seconds: true, health_checks: true })
   .extend({
-    /** Deploy the monitoring stack (site.ts): off unless the inventory turns it on. */
+    /** Deploy the monitoring stack (site.ts): off unless the inventory turns it on (homelab.yml and the lab's do). */
     monitoring_enabled: z.boolean().default(false),
     monitoring_stack_name: z.string().default('monitoring'),
     monitoring_stack_file: z.string().default('stacks/monitoring.yml'),
-    /** On the first manager: Prometheus's, Alertmanager's, Grafana's and Promtail's files, bind-mounted into their services. */
+    /** On the first manager: Prometheus's, Alertmanager's, Grafana's, Loki's and Promtail's files, bind-mounted into their services. */
     monitoring_config_dir: z.string().startsWith('/').default('/opt/monitoring'),
     /** Services of the stack not to run (the lab: those whose images Debian does not package). */
     monitoring_skip_services: z.array(z.enum(MONITORING_SERVICES)).default([]),

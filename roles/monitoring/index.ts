@@ -1,15 +1,20 @@
 import { defineRole, handler, ops, type HostContext } from 'rigger-ops';
 import { onFirstManager } from '../common.ts';
 import { renderAlertmanagerConfig } from './alertmanager.ts';
+import { renderLokiConfig } from './loki.ts';
 import { monitoringDefaults, MONITORING_SERVICES, type MonitoringVars } from './defaults.ts';
 import { renderRules } from './rules.ts';
 import { renderPrometheusConfig, stackJobs } from './scrape.ts';
+import { monitoringStack } from './stack.ts';
 
 export { monitoringDefaults } from './defaults.ts';
+export { monitoringStack } from './stack.ts';
 
 type H = HostContext<MonitoringVars>;
 
 const SLACK_URL_FILE = 'slack-webhook-url';
+/** Where stacks/monitoring.yml mounts Loki's volume (loki_data). */
+const LOKI_DATA = '/loki';
 const running = (h: H) => (s: string) => !h.vars.monitoring_skip_services.includes(s as (typeof MONITORING_SERVICES)[number]);
 /** The image a service of the monitoring stack runs, after the inventory's stack_images. */
 const imageOf = (h: H, real: string) => h.vars.stack_images[real] ?? real;
@@ -66,7 +71,7 @@ const reloadAlertmanager = reload('alertmanager');
 
 /**
  * Monitoring: Prometheus's configuration and rules, Alertmanager's routes,
- * Grafana's provisioning and Promtail's configuration generated from the
+ * Grafana's provisioning, Loki's and Promtail's configuration generated from the
  * inventory, checked with promtool and amtool, written on the first
  * manager (a change reloads only Prometheus or Alertmanager), then the
  * monitoring stack deployed.
@@ -93,7 +98,7 @@ export const monitoring = defineRole({
         task({
           name: 'monitoring directories',
           ...on,
-          op: (h) => ops.each('directories', ['', '/prometheus', '/prometheus/rules', '/alertmanager', '/promtail'].map((d) => ops.file({ path: dir(h, d), state: 'directory', mode: '0755' }))),
+          op: (h) => ops.each('directories', ['', '/prometheus', '/prometheus/rules', '/alertmanager', '/promtail', '/loki'].map((d) => ops.file({ path: dir(h, d), state: 'directory', mode: '0755' }))),
         }),
         task({ name: 'prometheus.yml', ...on, op: (h) => ops.copy({ path: dir(h, '/prometheus/prometheus.yml'), content: prometheusFiles(h)['prometheus.yml']!, mode: '0644' }), notify: [reloadPrometheus] }),
         task({ name: 'alert rules', ...on, op: (h) => ops.copy({ path: dir(h, '/prometheus/rules/alerts.yml'), content: prometheusFiles(h)['rules/alerts.yml']!, mode: '0644' }), notify: [reloadPrometheus] }),
@@ -107,30 +112,20 @@ export const monitoring = defineRole({
           notify: [reloadAlertmanager],
         }),
         task({ name: 'Grafana provisioning and dashboards', ...on, op: (h) => ops.copyTree({ path: dir(h, '/grafana'), src: 'monitoring/grafana' }) }),
+        task({ name: 'Loki configuration', ...on, op: (h) => ops.copy({ path: dir(h, '/loki/config.yml'), content: renderLokiConfig({ retention: h.vars.monitoring_retention, dataDir: LOKI_DATA }), mode: '0644' }) }),
         task({ name: 'Promtail configuration', ...on, op: (h) => ops.copy({ path: dir(h, '/promtail/config.yml'), src: 'monitoring/promtail/config.yml', mode: '0644' }) }),
         task({
           name: 'monitoring stack',
           ...on,
           op: (h) => {
             const v = h.vars;
-            const pg = v.monitoring_postgres;
-            const skipped = new Set<string>([...v.monitoring_skip_services, ...(pg === null ? ['postgres-exporter'] : [])]);
+            const { name, file, env, services } = monitoringStack(v);
             return ops.docker.stack({
-              name: v.monitoring_stack_name,
-              file: v.monitoring_stack_file,
-              env: {
-                ENDPOINT_MODE: v.service_endpoint_mode,
-                PUBLISH_MODE: v.service_publish_mode,
-                CONFIG_DIR: v.monitoring_config_dir,
-                RETENTION: v.monitoring_retention,
-                NODE_EXPORTER_PORT: String(v.monitoring_node_exporter_port),
-                PG_HOST: pg?.host ?? 'none',
-                PG_DATABASE: pg?.database ?? 'none',
-                PG_USER: pg?.user ?? 'none',
-                PG_PASSWORD_SECRET: pg?.password_secret ?? 'none',
-              },
+              name,
+              file,
+              env,
               images: v.stack_images,
-              services: MONITORING_SERVICES.filter((s) => !skipped.has(s)),
+              services,
               timeoutSeconds: v.stack_timeout_seconds,
             });
           },

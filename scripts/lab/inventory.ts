@@ -49,12 +49,12 @@ export const LAB_DISK_MOUNT = '/srv/lab-disk';
  * Monitoring in the lab: the Debian-built images for the real ones, the
  * services Debian does not package left out, the data node's database,
  * and durations shortened by variables (never by editing rules), so an
- * alert fires within seconds. Off by default, so the other suites' site
- * runs stay lean: the monitoring suite turns it on (-e monitoring_enabled=true).
+ * alert fires within seconds. On, as on the real cluster: every site run
+ * on the lab deploys the monitoring stack.
  */
 function labMonitoringVars(): Record<string, unknown> {
   return {
-    monitoring_enabled: false,
+    monitoring_enabled: true,
     stack_images: monitoringImageMap(),
     monitoring_skip_services: ['loki', 'promtail', 'grafana', 'cadvisor', 'dcgm-exporter'],
     monitoring_postgres: { host: 'lab_postgres', database: 'vibedb', user: 'postgres', password_secret: 'lab_postgres_password' },

@@ -5,6 +5,9 @@ import { interpolate, parseCompose } from '../../lib/ops/docker/compose.ts';
 import { LAB_KEY, LAB_KNOWN_HOSTS, NODES, OFFSITE_MOUNT, SUBNET } from './config.ts';
 import { REGISTRY, serviceImageRefs } from './services.ts';
 import { REAL_IN_LAB, rehearsalImageMap, STANDINS } from './standins.ts';
+import { monitoringImageMap } from './monitoring-images.ts';
+import { monitoringDefaults } from '../../roles/monitoring/defaults.ts';
+import { monitoringStack } from '../../roles/monitoring/stack.ts';
 
 export const HOMELAB_INVENTORY = 'inventory/homelab.yml';
 export const REHEARSAL_INVENTORY = 'inventory/rehearsal.yml';
@@ -90,6 +93,26 @@ export function writeRehearsalInventory(): void {
   writeFileSync(REHEARSAL_INVENTORY, rehearsalInventoryText());
 }
 
+/** A stack of the real cluster: one of homelab.yml's `stacks`, or the monitoring role's (only these services run). */
+export interface RealStack {
+  name: string;
+  file: string;
+  env: Record<string, string>;
+  services?: string[];
+}
+
+/**
+ * The real cluster's stacks: homelab.yml's `stacks` (the stacks role's) and,
+ * when it turns monitoring on, the monitoring role's stack with the
+ * inventory's monitoring_* values.
+ */
+export function realStacks(root = '.'): RealStack[] {
+  const vars = (parseDocument(readFileSync(path.join(root, HOMELAB_INVENTORY), 'utf8')).getIn(['all', 'vars']) as { toJSON(): Record<string, unknown> }).toJSON();
+  const stacks = (vars.stacks as RealStack[]).map((s) => ({ ...s, env: s.env ?? {} }));
+  const monitoring = monitoringDefaults.parse(Object.fromEntries(Object.entries(vars).filter(([k]) => k.startsWith('monitoring_'))));
+  return monitoring.monitoring_enabled ? [...stacks, monitoringStack(monitoring)] : stacks;
+}
+
 export interface RehearsedService {
   /** The swarm service: STACK_SERVICE. */
   service: string;
@@ -110,21 +133,20 @@ const ROLE_NODE: Record<string, string> = Object.fromEntries(NODES.map((n) => [n
  * a placement the rehearsal cannot map to a lab node.
  */
 export function rehearsedServices(root = '.'): { services: RehearsedService[]; problems: string[] } {
-  const inventory = parseDocument(readFileSync(path.join(root, HOMELAB_INVENTORY), 'utf8'));
-  const stacks = (inventory.getIn(['all', 'vars', 'stacks']) as { toJSON(): { name: string; file: string; env?: Record<string, string> }[] }).toJSON();
   const services: RehearsedService[] = [];
   const problems: string[] = [];
-  for (const stack of stacks) {
-    const rendered = interpolate(readFileSync(path.join(root, stack.file), 'utf8'), { ENDPOINT_MODE: 'dnsrr', PUBLISH_MODE: 'host', ...stack.env });
+  for (const stack of realStacks(root)) {
+    const rendered = interpolate(readFileSync(path.join(root, stack.file), 'utf8'), { ...stack.env, ENDPOINT_MODE: 'dnsrr', PUBLISH_MODE: 'host' });
     const { compose } = parseCompose(rendered.text);
     if (!compose) {
       problems.push(`${stack.file} does not parse`);
       continue;
     }
     for (const [name, svc] of Object.entries(compose.services)) {
+      if (stack.services && !stack.services.includes(name)) continue;
       const service = `${stack.name}_${name}`;
       const spec = STANDINS[svc.image];
-      if (!spec && !(svc.image in REAL_IN_LAB)) problems.push(`${service} (${stack.file}): image ${svc.image} has no stand-in in scripts/lab/standins.ts`);
+      if (!spec && !(svc.image in REAL_IN_LAB) && !(svc.image in monitoringImageMap())) problems.push(`${service} (${stack.file}): image ${svc.image} has no stand-in in scripts/lab/standins.ts`);
       const global = svc.deploy?.mode === 'global';
       const constraints = svc.deploy?.placement?.constraints ?? [];
       const roles = constraints.flatMap((c) => {
@@ -132,12 +154,14 @@ export function rehearsedServices(root = '.'): { services: RehearsedService[]; p
         return m ? [m[1]!] : [];
       });
       const node = roles.length === 1 ? ROLE_NODE[roles[0]!] : undefined;
-      if (!global && !node) problems.push(`${service} (${stack.file}): placement ${JSON.stringify(constraints)} names no single lab node (node.role == manager or node.labels.role == ai|data|cicd)`);
+      // A global service with a placement runs on the nodes it names (DCGM on the ai node), else on every node.
+      const nodes = node ? [node] : global && roles.length === 0 ? NODES.map((n) => n.name) : [];
+      if (!nodes.length) problems.push(`${service} (${stack.file}): placement ${JSON.stringify(constraints)} names no single lab node (node.role == manager or node.labels.role == ai|data|cicd)`);
       services.push({
         service,
         image: svc.image,
-        nodes: global ? NODES.map((n) => n.name) : node ? [node] : [],
-        replicas: global ? NODES.length : (svc.deploy?.replicas ?? 1),
+        nodes,
+        replicas: global ? nodes.length : (svc.deploy?.replicas ?? 1),
         http: Object.entries(spec?.http?.paths ?? {}).flatMap(([p]) => (spec?.http?.ports ?? []).map((port) => ({ port, path: p }))),
       });
     }

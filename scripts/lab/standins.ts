@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { IMAGE } from './config.ts';
 import { APT, PUSH_REGISTRY, REGISTRY, serviceImageRefs, tagOf, type ServiceImage } from './services.ts';
+import { monitoringImageMap } from './monitoring-images.ts';
 
 /**
  * The rehearsal's stand-ins: one per image of the real stacks that the lab
@@ -53,11 +54,6 @@ export const STANDINS: Record<string, StandInSpec> = {
     files: ['DB_POSTGRESDB_PASSWORD_FILE'],
     db: { host: 'DB_POSTGRESDB_HOST', name: 'DB_POSTGRESDB_DATABASE', user: 'DB_POSTGRESDB_USER', password_file: 'DB_POSTGRESDB_PASSWORD_FILE' },
   },
-  'prom/prometheus:v2.55.1': {
-    name: 'prometheus',
-    http: { ports: [9090], paths: { '/-/healthy': { text: 'Prometheus Server is Healthy.\n' }, '/-/ready': { text: 'Prometheus Server is Ready.\n' } } },
-    writes: ['/prometheus'],
-  },
   'grafana/grafana:11.3.1': {
     name: 'grafana',
     http: { ports: [3000], paths: { '/api/health': { json: { commit: 'standin', database: 'ok', version: '11.3.1' } } } },
@@ -93,7 +89,16 @@ export const STANDINS: Record<string, StandInSpec> = {
     files: ['REDMINE_DB_PASSWORD_FILE'],
     db: { host: 'REDMINE_DB_POSTGRES', name: 'REDMINE_DB_DATABASE', user: 'REDMINE_DB_USERNAME', password_file: 'REDMINE_DB_PASSWORD_FILE' },
   },
-  'prom/node-exporter:v1.8.2': { name: 'node-exporter', http: { ports: [9100], paths: { '/metrics': { text: 'node_exporter_build_info{version="1.8.2"} 1\n' } } } },
+  // The monitoring stack's services Debian does not package (Prometheus, Alertmanager and the other
+  // exporters run in the lab from Debian's packages: scripts/lab/monitoring-images.ts).
+  'gcr.io/cadvisor/cadvisor:v0.49.1': {
+    name: 'cadvisor',
+    http: { ports: [8080], paths: { '/healthz': { text: 'ok' }, '/metrics': { text: 'cadvisor_version_info{cadvisorVersion="v0.49.1"} 1\n' } } },
+  },
+  'nvcr.io/nvidia/k8s/dcgm-exporter:3.3.8-3.6.0-ubuntu22.04': {
+    name: 'dcgm-exporter',
+    http: { ports: [9400], paths: { '/metrics': { text: 'DCGM_FI_DEV_FB_USED{gpu="0",UUID="GPU-00000000-standin-lab-0000-000000000000"} 0\n' } } },
+  },
   'registry:2.8.3': { name: 'registry', http: { ports: [5000], paths: { '/v2/': { json: {} } } }, writes: ['/var/lib/registry'] },
   'gitea/act_runner:0.2.11': { name: 'act_runner', files: ['GITEA_RUNNER_REGISTRATION_TOKEN_FILE'], writes: ['/data'] },
 };
@@ -136,11 +141,15 @@ const standinImage = (spec: StandInSpec): ServiceImage => ({
 /** Base first: every stand-in is built FROM it. */
 export const standinImages = (): ServiceImage[] => [BASE, ...Object.values(STANDINS).map(standinImage)];
 
-/** The rehearsal's image map: every real image -> the lab registry's stand-in (or the lab's real build). */
+/**
+ * The rehearsal's image map: every real image -> the lab registry's stand-in, the lab's real build
+ * (PostgreSQL), or the monitoring program built from Debian's package (monitoring-images.ts).
+ */
 export function rehearsalImageMap(): Record<string, string> {
   const lab = serviceImageRefs();
   return {
     ...Object.fromEntries(Object.entries(STANDINS).map(([real, spec]) => [real, `${REGISTRY}/lab/standin/${spec.name}:${tagOf(standinImage(spec))}`])),
+    ...monitoringImageMap(),
     ...Object.fromEntries(Object.entries(REAL_IN_LAB).map(([real, name]) => [real, lab[name]!])),
   };
 }

@@ -136,7 +136,7 @@ test('drift is repaired and only drift: a node label, a network, daemon.json, a 
 });
 
 test('each role runs alone through playbooks/role.ts; an unknown role is refused', async () => {
-  for (const role of ['base', 'docker', 'nvidia', 'swarm', 'networks', 'nfs', 'stacks', 'databases', 'health']) {
+  for (const role of ['base', 'docker', 'nvidia', 'swarm', 'networks', 'nfs', 'stacks', 'databases', 'monitoring', 'health']) {
     const r = await runCli(['playbooks/role.ts', role, '--json'], {}, 5 * 60_000);
     assert.equal(r.code, 0, `${role}: ${notable(r.stdout)}${r.stderr}`);
     const { hostEvents, recap } = events(r.stdout);
@@ -147,7 +147,7 @@ test('each role runs alone through playbooks/role.ts; an unknown role is refused
   assert.deepEqual(Object.keys(events(limited.stdout).recap.hosts), ['ai']);
   const bad = await runCli(['playbooks/role.ts', 'nosuch'], {}, 60_000);
   assert.equal(bad.code, 4);
-  assert.match(bad.stderr, /no role "nosuch"; roles: base, docker, nvidia, swarm, networks, nfs, stacks, databases, health/);
+  assert.match(bad.stderr, /no role "nosuch"; roles: base, docker, nvidia, swarm, networks, nfs, stacks, databases, monitoring, health/);
 });
 
 test('nvidia: skipped with a reason without a GPU; the install path passes against a local stand-in repository', async () => {

@@ -9,7 +9,8 @@ import { jsonEvents, labShell, waitFor } from '../helpers/data-node.ts';
 
 // Issue 18's acceptance on the lab: the monitoring stack from images built
 // on the lab from Debian's packages (scripts/lab/monitoring-images.ts),
-// deployed by site.ts; alerts that really fire (the lab's durations are
+// deployed by a plain site.ts (the lab inventory turns monitoring on, as
+// the real cluster's does); alerts that really fire (the lab's durations are
 // shortened by inventory variables, inventory/lab.yml) and reach a webhook
 // receiver on the gateway node; a threshold change that only rewrites the
 // rule file and reloads Prometheus; an invalid override refused before
@@ -18,8 +19,9 @@ import { jsonEvents, labShell, waitFor } from '../helpers/data-node.ts';
 // (their files are checked by test/unit/grafana-provisioning.test.ts).
 let inv: string;
 const { node } = labShell(() => inv);
-const on = (extra: Record<string, unknown> = {}) => ['-e', JSON.stringify({ monitoring_enabled: true, ...extra })];
-const site = (args: string[] = []) => runCli(['playbooks/site.ts', '--json', ...on(), ...args], {}, 10 * 60_000);
+/** An extra-vars override of the lab inventory's monitoring variables. */
+const override = (vars: Record<string, unknown>) => ['-e', JSON.stringify(vars)];
+const site = (args: string[] = []) => runCli(['playbooks/site.ts', '--json', ...args], {}, 10 * 60_000);
 const OPERATORS = ['HighCPUUsage', 'HighMemoryUsage', 'DiskSpaceLow', 'ContainerDown', 'SGLangServiceDown', 'GPUMemoryHigh', 'PostgreSQLHighConnections', 'PostgreSQLSlowQueries', 'HighBuildFailureRate'];
 // The lab inventory's values (inventory/lab.yml): ServiceDown's for: and the evaluation interval, and Alertmanager's group wait.
 const HOOK = 'rigger-alert-hook';
@@ -74,8 +76,9 @@ http.server.HTTPServer(("0.0.0.0", 9099), H).serve_forever()' >/dev/null`);
 
 after(async () => {
   if (!inv) return;
-  // The lab as the next suite expects it: the web service at its replicas, no monitoring stack (it is this suite's own).
-  await node('gateway', `docker service scale -d lab_web=2 >/dev/null; docker rm -f ${HOOK} >/dev/null; docker stack rm monitoring >/dev/null`);
+  // The lab as the next suite expects it: the web service at its replicas, the monitoring stack
+  // left converged (every site run on the lab deploys it), the suite's receiver gone.
+  await node('gateway', `docker service scale -d lab_web=2 >/dev/null; docker rm -f ${HOOK} >/dev/null`);
   await node('data', `rm -f ${LAB_DISK_MOUNT}/fill; umount ${LAB_DISK_MOUNT} 2>/dev/null; true`);
 });
 
@@ -134,7 +137,7 @@ test('a threshold change: --check --diff shows the one rule line; the run rewrit
   const reloads = async () => Number((await prom<{ result: { value: [number, string] }[] }>('/api/v1/query?query=prometheus_config_last_reload_success_timestamp_seconds')).result[0]!.value[1]);
   const tasksBefore = await taskIds();
   const rulesBefore = await gw('cat /opt/monitoring/prometheus/rules/alerts.yml');
-  const change = on({ monitoring_thresholds: { HighMemoryUsage: 70 } });
+  const change = override({ monitoring_thresholds: { HighMemoryUsage: 70 } });
 
   const check = await runCli(['playbooks/site.ts', '--check', '--diff', ...change], {}, 10 * 60_000);
   assert.equal(check.code, 0, check.stderr);
@@ -160,7 +163,7 @@ test('a threshold change: --check --diff shows the one rule line; the run rewrit
 
 test('an invalid expression in a threshold override fails the run before any host changes, naming the rule', async () => {
   const rulesBefore = await gw('sha256sum /opt/monitoring/prometheus/rules/alerts.yml');
-  const r = await runCli(['playbooks/site.ts', ...on({ monitoring_thresholds: { DiskSpaceLow: '15 and' } })], {}, 120_000);
+  const r = await runCli(['playbooks/site.ts', ...override({ monitoring_thresholds: { DiskSpaceLow: '15 and' } })], {}, 120_000);
   assert.notEqual(r.code, 0);
   const out = r.stdout + r.stderr;
   assert.match(out, /DiskSpaceLow/);

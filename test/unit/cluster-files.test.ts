@@ -7,6 +7,7 @@ import { loadInventories } from '../../lib/inventory/load.ts';
 import { externalNetworks, externalSecrets, interpolate, parseCompose } from '../../lib/ops/docker/compose.ts';
 import { stack } from '../../lib/ops/docker/stack.ts';
 import { CLUSTER_PLAYS, CLUSTER_ROLES } from '../../playbooks/cluster.ts';
+import { realStacks } from '../../scripts/lab/rehearsal.ts';
 
 // The real cluster's inventory and stack files are parsed and validated
 // here; nothing connects to the 192.168.x.x hosts they name.
@@ -24,7 +25,7 @@ test("every role's variables validate for every host of the real cluster's inven
   assert.ok(Object.values(vars.stack_secrets).every((s) => s instanceof Secret), 'stack secrets are Secrets');
 });
 
-test('the four real stacks parse, validate, and use only networks and secrets the inventory provides', async () => {
+test("the four real stacks and the monitoring role's parse, validate, and use only networks and secrets the inventory provides", async () => {
   const inv = await inventory();
   const all = Object.fromEntries([...inv.varsFor('gateway.vibe.local')].map(([k, v]) => [k, v.value])) as {
     stacks: { name: string; file: string; env?: Record<string, string> }[];
@@ -32,14 +33,18 @@ test('the four real stacks parse, validate, and use only networks and secrets th
     stack_secrets: Record<string, unknown>;
   };
   assert.deepEqual(all.stacks.map((s) => s.name), ['gateway', 'ai', 'data', 'cicd']);
+  // The monitoring stack with the values its role deploys it with (homelab.yml turns it on).
+  const stacks = realStacks();
+  assert.deepEqual(stacks.map((s) => s.name), ['gateway', 'ai', 'data', 'cicd', 'monitoring']);
   const services: string[] = [];
-  for (const s of all.stacks) {
+  for (const s of stacks) {
     const env = { ENDPOINT_MODE: 'vip', PUBLISH_MODE: 'ingress', ...s.env };
     const rendered = interpolate(readFileSync(s.file, 'utf8'), env);
     assert.deepEqual(rendered.problems, [], `${s.file}: every \${VAR} has a value`);
     const { compose, problems } = parseCompose(rendered.text);
     assert.deepEqual(problems, [], s.file);
-    for (const n of externalNetworks(compose!)) assert.ok(all.overlay_networks.includes(n), `${s.file}: network ${n} is in overlay_networks`);
+    // host: Docker's own network (node-exporter's), not an overlay the inventory makes.
+    for (const n of externalNetworks(compose!)) if (n !== 'host') assert.ok(all.overlay_networks.includes(n), `${s.file}: network ${n} is in overlay_networks`);
     for (const n of externalSecrets(compose!)) assert.ok(n in all.stack_secrets, `${s.file}: secret ${n} is in stack_secrets`);
     for (const [svc, def] of Object.entries(compose!.services)) {
       services.push(`${s.name}_${svc}`);
@@ -48,9 +53,11 @@ test('the four real stacks parse, validate, and use only networks and secrets th
     const op = stack({ name: s.name, file: s.file, env });
     assert.deepEqual(op.problems, [], `${s.file}: the stack op accepts it`);
   }
-  for (const s of ['gateway_portainer', 'gateway_npm', 'gateway_n8n', 'gateway_cloudflared', 'gateway_postgres', 'gateway_prometheus', 'gateway_grafana', 'gateway_loki', 'gateway_promtail', 'ai_sglang', 'ai_ollama', 'ai_langgraph', 'data_gitea', 'data_redmine', 'cicd_act_runner', 'cicd_registry']) {
+  for (const s of ['gateway_portainer', 'gateway_npm', 'gateway_n8n', 'gateway_cloudflared', 'gateway_postgres', 'monitoring_prometheus', 'monitoring_grafana', 'monitoring_loki', 'monitoring_promtail', 'ai_sglang', 'ai_ollama', 'ai_langgraph', 'data_gitea', 'data_redmine', 'cicd_act_runner', 'cicd_registry']) {
     assert.ok(services.includes(s), `CLUSTER.md's ${s} is deployed`);
   }
+  // Monitoring comes from the monitoring role's stack alone: two node-exporters on port 9100 would clash.
+  assert.deepEqual(services.filter((x) => /(prometheus|grafana|loki|promtail|node-exporter)$/.test(x) && !x.startsWith('monitoring_')), []);
   const ai = readFileSync('stacks/ai.yml', 'utf8');
   assert.match(ai, /node\.labels\.role == ai/);
 });

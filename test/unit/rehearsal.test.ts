@@ -21,11 +21,17 @@ import { scratchDir } from '../helpers/run.ts';
 test('every service of the real stacks has a stand-in image, a lab node and checks', () => {
   const { services, problems } = rehearsedServices();
   assert.deepEqual(problems, []);
-  assert.equal(services.length, 17);
+  // gateway 5, ai 3, data 2, cicd 2, and the monitoring role's 10 (homelab.yml turns monitoring on).
+  assert.equal(services.length, 22);
   const sglang = services.find((s) => s.service === 'ai_sglang')!;
   assert.deepEqual(sglang.nodes, ['ai']);
   assert.deepEqual(sglang.http, [{ port: 8000, path: '/health' }, { port: 8000, path: '/v1/models' }]);
-  assert.deepEqual(services.find((s) => s.service === 'data_node-exporter')!.nodes, ['gateway', 'ai', 'data', 'cicd']);
+  assert.deepEqual(services.find((s) => s.service === 'monitoring_node-exporter')!.nodes, ['gateway', 'ai', 'data', 'cicd']);
+  // A global service with a placement runs where it names: DCGM on the ai node only.
+  assert.deepEqual(services.find((s) => s.service === 'monitoring_dcgm-exporter')!, { service: 'monitoring_dcgm-exporter', image: 'nvcr.io/nvidia/k8s/dcgm-exporter:3.3.8-3.6.0-ubuntu22.04', nodes: ['ai'], replicas: 1, http: [{ port: 9400, path: '/metrics' }] });
+  // The monitoring stack's services beside the real ones, and none of the gateway's old copies.
+  assert.deepEqual(services.filter((s) => s.service.startsWith('monitoring_')).map((s) => s.service).sort(), ['alertmanager', 'blackbox-exporter', 'cadvisor', 'dcgm-exporter', 'grafana', 'loki', 'node-exporter', 'postgres-exporter', 'prometheus', 'promtail'].map((s) => `monitoring_${s}`));
+  assert.deepEqual(services.filter((s) => /^(gateway|data)_(prometheus|grafana|loki|promtail|node-exporter)$/.test(s.service)), []);
   assert.deepEqual(services.find((s) => s.service === 'gateway_n8n')!.nodes, ['gateway']);
 });
 
@@ -56,6 +62,11 @@ test('the rehearsal inventory is homelab.yml with only the lab-only variables ov
   for (const k of keys) if (!labOnly.has(k)) assert.deepEqual(reh.all.vars[k], home.all.vars[k], `all.vars.${k} is the real cluster's`);
   // The stacks, secrets and health checks are the real ones; every real image is mapped to the lab registry.
   for (const image of Object.keys(STANDINS)) assert.match(reh.all.vars.stack_images[image], /^172\.30\.99\.5:5000\/lab\/standin\//);
+  // The monitoring programs Debian packages run as themselves (built on the lab), not as stand-ins.
+  for (const image of ['prom/prometheus:v2.55.1', 'prom/alertmanager:v0.27.0', 'prom/node-exporter:v1.8.2', 'prom/blackbox-exporter:v0.25.0', 'quay.io/prometheuscommunity/postgres-exporter:v0.16.0']) {
+    assert.match(reh.all.vars.stack_images[image], /^172\.30\.99\.5:5000\/lab\/monitoring\//, image);
+  }
+  assert.equal(reh.all.vars.monitoring_enabled, true);
   assert.match(reh.all.vars.stack_images['postgres:16-alpine'], /\/lab\/postgres:/);
   const ai = reh.all.children.workers.children.ai_nodes.hosts['ai.vibe.local'];
   assert.deepEqual(ai.nvidia_gpu_uuids, [STANDIN_GPU_UUID]);
