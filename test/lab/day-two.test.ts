@@ -162,7 +162,8 @@ test('rotating the lab database password: a new version, its service restarted a
 
   const plan = await runCli(['playbooks/role.ts', 'stacks', '--check', '-e', `@${vars}`], {}, 5 * 60_000);
   assert.equal(plan.code, 0, out(plan));
-  assert.match(plan.stdout, /rotate secret lab_postgres_password: new version lab_postgres_password_v2; restarts lab_postgres \(health-gated\)/);
+  // The monitoring stack's PostgreSQL exporter reads the same secret (the lab's monitoring_postgres): it follows the rotation.
+  assert.match(plan.stdout, /rotate secret lab_postgres_password: new version lab_postgres_password_v2; restarts lab_postgres, monitoring_postgres-exporter \(health-gated\)/);
   assert.match(await gateway(`docker secret ls --format '{{.Name}}'`), /^lab_postgres_password$/m, 'check mode created nothing');
 
   const r = await runCli(['playbooks/role.ts', 'stacks', '-e', `@${vars}`], {}, 5 * 60_000);
@@ -171,6 +172,7 @@ test('rotating the lab database password: a new version, its service restarted a
   const secrets = (await gateway(`docker secret ls --format '{{.Name}}' | grep lab_postgres_password`)).split('\n');
   assert.deepEqual(secrets, ['lab_postgres_password_v2'], 'the new version, and the old one removed');
   assert.equal(await gateway(`docker service inspect --format '{{range .Spec.TaskTemplate.ContainerSpec.Secrets}}{{.SecretName}}->{{.File.Name}}{{end}}' lab_postgres`), 'lab_postgres_password_v2->lab_postgres_password');
+  assert.equal(await gateway(`docker service inspect --format '{{range .Spec.TaskTemplate.ContainerSpec.Secrets}}{{.SecretName}}->{{.File.Name}}{{end}}' monitoring_postgres-exporter`), 'lab_postgres_password_v2->postgres_exporter_password');
   assert.notEqual(await gateway(`docker service ps lab_postgres --filter desired-state=running -q`), started, 'lab_postgres restarted');
   assert.ok(await healthy());
   const codes = (await gateway('sleep 0.5; cat /tmp/poll.log')).split('\n');
@@ -180,6 +182,9 @@ test('rotating the lab database password: a new version, its service restarted a
   const again = await runCli(['playbooks/role.ts', 'stacks', '-e', `@${vars}`], {}, 5 * 60_000);
   assert.equal(again.code, 0, out(again));
   assert.match(again.stdout, /changed=0/, 'the stack keeps the rotated version');
+  const monitoring = await runCli(['playbooks/role.ts', 'monitoring'], {}, 5 * 60_000);
+  assert.equal(monitoring.code, 0, out(monitoring));
+  assert.match(monitoring.stdout, /changed=0/, 'the monitoring stack keeps the rotated version too');
 });
 
 test('drain.ts moves the lab web replicas off a worker; --undo makes it active again', async () => {

@@ -115,7 +115,8 @@ test('the drill: reset wipes the cluster, disaster-recovery.ts --from latest bri
   assert.match(report, /health: every service running and answering/);
   assert.equal(await dataState(), originals, 'every table and file as it was backed up');
   const services = (await node('gateway', `docker service ls --format '{{.Name}} {{.Replicas}}' | sort`)).stdout;
-  assert.match(services, /^lab_files 1\/1\nlab_postgres 1\/1\nlab_web 2\/2( \(max 1 per node\))?\n$/);
+  // The lab's stack, and the monitoring stack (the lab inventory turns it on) deployed by the recovery too.
+  assert.match(services, /^lab_files 1\/1\nlab_postgres 1\/1\nlab_web 2\/2( \(max 1 per node\))?\nmonitoring_alertmanager 1\/1\nmonitoring_blackbox-exporter 1\/1\nmonitoring_node-exporter 4\/4\nmonitoring_postgres-exporter 1\/1\nmonitoring_prometheus 1\/1\n$/);
   const health = await runCli(['playbooks/health.ts'], {}, 5 * 60_000);
   assert.equal(health.code, 0, health.stdout);
   console.log(`drill: recovered in ${drillSeconds} s (the report's total)`);

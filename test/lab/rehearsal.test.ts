@@ -8,12 +8,16 @@ import { backupVarsOf, clusterData } from '../helpers/cluster-data.ts';
 import { runCli } from '../helpers/cli.ts';
 import { ensureLab, lab, resetLab } from '../helpers/lab.ts';
 import { onNode } from '../helpers/node.ts';
+import { waitFor } from '../helpers/data-node.ts';
 
 // The real cluster rehearsed on the lab (issue 16): inventory/homelab.yml and
 // the four real stack files on the lab's four nodes, every image replaced by
 // its stand-in (scripts/lab/standins.ts; PostgreSQL is real), everything else
 // (placement, networks, secrets, volumes, resources, the GPU reservation,
-// the databases, the health checks) as the real cluster has it. The data
+// the databases, the health checks) as the real cluster has it. The monitoring
+// role's stack too, with homelab.yml's settings: Prometheus, Alertmanager and
+// the exporters built on the lab from Debian's packages; Grafana, Loki,
+// Promtail, cAdvisor and DCGM as stand-ins (not in Debian's archive). The data
 // node is made to look like the real one, a Synology on DSM 7.2 (a stand-in:
 // DSM's version file, Container Manager's Docker, no apt or dpkg).
 let inv: string;
@@ -101,9 +105,21 @@ done`);
   const sessions = (await pg("SELECT DISTINCT application_name || ' ' || usename || '@' || datname FROM pg_stat_activity WHERE application_name LIKE 'standin-%' ORDER BY 1")).stdout.trim().split('\n');
   assert.deepEqual(sessions, ['standin-gitea gitea@giteadb', 'standin-n8n n8n@n8n', 'standin-redmine redmine@redminedb']);
 
+  // The monitoring stack with the real cluster's settings: Prometheus (Debian's, built on the lab) scrapes
+  // every node's exporter and the PostgreSQL exporter, which reads the operators' database with its password.
+  type Target = { labels: Record<string, string>; health: string; lastError: string };
+  const targets = async () => (JSON.parse(await gateway(`curl -fsS -m 5 http://127.0.0.1:9090/api/v1/targets`)) as { data: { activeTargets: Target[] } }).data.activeTargets;
+  const upIn = (t: Target[], job: string) => t.filter((x) => x.labels.job === job && x.health === 'up').length;
+  await waitFor('every exporter up', async () => {
+    const t = await targets().catch(() => []);
+    return upIn(t, 'node') === 4 && upIn(t, 'postgres') === 1;
+  }).catch(async (err: Error) => {
+    throw new Error(`${err.message}:\n${(await targets().catch(() => [])).map((x) => `${x.labels.job} ${x.labels.instance} ${x.health} ${x.lastError}`).join('\n')}`);
+  });
+
   const health = await runCli(['playbooks/health.ts', '-i', REHEARSAL_INVENTORY], env, 5 * 60_000);
   assert.equal(health.code, 0, `health.ts:\n${health.stdout}\n${health.stderr}`);
-  for (const s of ['ai_sglang', 'ai_ollama', 'data_gitea', 'data_redmine', 'gateway_grafana']) assert.match(health.stdout, new RegExp(`ok\\s+${s}\\s`), `health.ts checks ${s}`);
+  for (const s of ['ai_sglang', 'ai_ollama', 'data_gitea', 'data_redmine', 'monitoring_grafana']) assert.match(health.stdout, new RegExp(`ok\\s+${s}\\s`), `health.ts checks ${s}`);
 
   // Preflight reports what must be set in DSM by hand: here the share and its permission are, the NFS service is not (no NFS in this kernel).
   const preflight = await runCli(['playbooks/preflight.ts', '-i', REHEARSAL_INVENTORY, '--limit', 'data.vibe.local'], env, 5 * 60_000);
@@ -134,7 +150,7 @@ test('backup.ts takes a verified set on every node; after a reset, disaster-reco
   }
   const before = await clusterData(inv, hosts, nodeOf, 'data');
   assert.ok(Object.keys(before.files).some((k) => k === 'gateway config /etc/nginx/conf.d/vibe.conf'), Object.keys(before.files).join('\n'));
-  for (const v of ['gateway_portainer_data', 'gateway_npm_letsencrypt', 'gateway_n8n_data', 'gateway_grafana_data', 'gateway_prometheus_data', 'ai_ollama_data', 'cicd_registry_data', 'data_gitea_data', 'data_redmine_files']) {
+  for (const v of ['gateway_portainer_data', 'gateway_npm_letsencrypt', 'gateway_n8n_data', 'monitoring_grafana_data', 'monitoring_loki_data', 'monitoring_prometheus_data', 'ai_ollama_data', 'cicd_registry_data', 'data_gitea_data', 'data_redmine_files']) {
     assert.ok(Object.keys(before.files).some((k) => k.split(' ')[1] === v), `the stand-in wrote into ${v}`);
   }
   assert.equal(before.rows['giteadb public.drill'], 700);
@@ -164,7 +180,14 @@ test('backup.ts takes a verified set on every node; after a reset, disaster-reco
   for (const host of hosts.keys()) assert.match(recovery.stdout, new RegExp(`recovery from set .*\\d{8}_\\d{6} \\(${host.replace(/\./g, '\\.')}\\)`), `the report names ${host}'s set`);
 
   const after = await clusterData(inv, hosts, nodeOf, 'data');
-  for (const [k, sum] of Object.entries(before.files)) assert.equal(after.files[k], sum, `${k} restored byte for byte`);
+  // Prometheus and Alertmanager (the Debian-built programs, live) write into their volumes after the
+  // restore too: each of their files is back; every other volume's file is back byte for byte.
+  const live = (k: string) => /^gateway monitoring_(prometheus|alertmanager)_data /.test(k);
+  for (const [k, sum] of Object.entries(before.files)) {
+    if (live(k)) assert.ok(k in after.files, `${k} restored`);
+    else assert.equal(after.files[k], sum, `${k} restored byte for byte`);
+  }
+  assert.ok(Object.keys(before.files).some(live), "Prometheus's data was in the set");
   assert.deepEqual(after.rows, before.rows);
 
   const health = await runCli(['playbooks/health.ts', '-i', REHEARSAL_INVENTORY], env, 5 * 60_000);
