@@ -98,6 +98,8 @@ test("site.ts deploys the monitoring stack: every node's exporter and the Postgr
   const loaded = new Map(rules.groups.flatMap((g) => g.rules.map((r) => [r.name, r.query])));
   for (const name of OPERATORS) assert.ok(loaded.has(name), `${name} is loaded`);
   assert.match(loaded.get('PostgreSQLSlowQueries')!, /pg_stat_statements_seconds_total/, 'the corrected slow-query rule');
+  // Loki's configuration is written beside the others (Loki itself does not run in the lab: not in Debian's archive).
+  assert.match(await gw('cat /opt/monitoring/loki/config.yml'), /retention_period: 30d/);
 });
 
 test('stopping the web service fires ServiceDown at the webhook within for: + two evaluations; alerts.ts lists it and fails; restoring resolves it', async () => {
