@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
+import { interpolate } from 'rigger-ops/lib/ops/docker/compose';
 
 export interface ScrapeInputs {
   /** Every inventory host and the address its node exporter answers on. */
@@ -10,17 +11,20 @@ export interface ScrapeInputs {
   /** The monitoring stack's services that run (those not in monitoring_skip_services). */
   running: (service: string) => boolean;
   postgres: boolean;
-  /** Jobs found in the inventory's stacks (SGLang's metrics, Grafana's). */
+  /** Jobs found in the inventory's stacks (SGLang's metrics). */
   stackJobs: { job: string; target: string }[];
   scrapeInterval: string;
   evaluationInterval: string;
   externalLabels: Record<string, string>;
 }
 
-/** Services of the inventory's stacks that expose Prometheus metrics, and on which port. */
+/**
+ * Services of the inventory's stacks that expose Prometheus metrics, and on
+ * which port. Grafana is not one: it is the monitoring stack's own, scraped
+ * by its own job (a second "grafana" job would make promtool refuse the file).
+ */
 const METRICS_PORTS: Record<string, { job: string; port: number }> = {
   sglang: { job: 'sglang', port: 8000 },
-  grafana: { job: 'grafana', port: 3000 },
 };
 
 /**
@@ -28,12 +32,14 @@ const METRICS_PORTS: Record<string, { job: string; port: number }> = {
  * in METRICS_PORTS is scraped at STACK_SERVICE:PORT (its name on the overlay
  * networks), so no target is typed twice.
  */
-export function stackJobs(stacks: { name: string; file: string }[]): { job: string; target: string }[] {
+export function stackJobs(stacks: { name: string; file: string; env?: Record<string, string> }[]): { job: string; target: string }[] {
   const jobs: { job: string; target: string }[] = [];
   for (const s of stacks) {
     let services: Record<string, unknown> = {};
     try {
-      services = ((parse(readFileSync(s.file, 'utf8')) as { services?: Record<string, unknown> } | null)?.services ?? {});
+      // Interpolated first: a raw `mode: ${PUBLISH_MODE}` inside a flow map is not YAML (only the service names are read here).
+      const text = interpolate(readFileSync(s.file, 'utf8'), s.env ?? {}).text;
+      services = ((parse(text) as { services?: Record<string, unknown> } | null)?.services ?? {});
     } catch {
       continue; // the stacks role reports an unreadable compose file
     }

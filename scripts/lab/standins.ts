@@ -64,7 +64,8 @@ export const STANDINS: Record<string, StandInSpec> = {
   'grafana/promtail:3.3.0': { name: 'promtail', http: { ports: [9080], paths: { '/ready': { text: 'Ready' } } } },
   'lmsysorg/sglang:v0.3.6-cu124': {
     name: 'sglang',
-    http: { ports: [8000], paths: { '/health': { text: '' }, '/v1/models': { json: { object: 'list', data: [{ id: 'glm-4-9b-chat', object: 'model', owned_by: 'sglang' }] } } } },
+    // /metrics: the monitoring role scrapes SGLang there (its sglang job).
+    http: { ports: [8000], paths: { '/health': { text: '' }, '/metrics': { text: 'sglang:num_running_reqs{model_name="glm-4-9b-chat"} 0\n' }, '/v1/models': { json: { object: 'list', data: [{ id: 'glm-4-9b-chat', object: 'model', owned_by: 'sglang' }] } } } },
     model_arg: '--model-path',
   },
   'ollama/ollama:0.4.7': {

@@ -14,7 +14,8 @@ import { monitoringDefaults } from '../../roles/monitoring/defaults.ts';
 import { monitoring } from '../../roles/monitoring/index.ts';
 import { promqlError } from '../../roles/monitoring/promql.ts';
 import { renderRules, ruleProblems } from '../../roles/monitoring/rules.ts';
-import { renderPrometheusConfig } from '../../roles/monitoring/scrape.ts';
+import { renderPrometheusConfig, stackJobs } from '../../roles/monitoring/scrape.ts';
+import { realStacks } from '../../scripts/lab/rehearsal.ts';
 import { localInventory, runPlays } from '../helpers/run.ts';
 
 const OPERATORS = ['HighCPUUsage', 'HighMemoryUsage', 'DiskSpaceLow', 'ContainerDown', 'SGLangServiceDown', 'GPUMemoryHigh', 'PostgreSQLHighConnections', 'PostgreSQLSlowQueries', 'HighBuildFailureRate'];
@@ -85,6 +86,15 @@ test('scrape targets come from the inventory: every host, the health checks as p
   assert.deepEqual(job('sglang')!.static_configs![0]!.targets, ['ai_sglang:8000']);
   assert.equal(job('grafana'), undefined, 'a skipped service is not scraped (it would be down forever)');
   assert.deepEqual(doc.rule_files, ['rules/*.yml']);
+});
+
+test("the real cluster's prometheus.yml: SGLang found in its stacks, Grafana scraped once from the monitoring stack, every job name once", () => {
+  const jobs = stackJobs(realStacks().filter((s) => s.name !== 'monitoring'));
+  assert.deepEqual(jobs, [{ job: 'sglang', target: 'ai_sglang:8000' }]);
+  const text = renderPrometheusConfig({ nodes: [{ name: 'gateway', address: '10.0.0.1' }], nodeExporterPort: 9100, probes: [{ service: 'monitoring_grafana', port: 3001, path: '/api/health' }], running: () => true, postgres: true, stackJobs: jobs, scrapeInterval: '15s', evaluationInterval: '15s', externalLabels: {} });
+  const names = (parse(text) as { scrape_configs: { job_name: string; static_configs?: { targets: string[] }[] }[] }).scrape_configs.map((j) => j.job_name);
+  assert.deepEqual(names.filter((n, i) => names.indexOf(n) !== i), [], 'promtool refuses a job name twice');
+  assert.equal(names.filter((n) => n === 'grafana').length, 1);
 });
 
 test('Alertmanager sends to Slack (URL from a file) and to webhooks, resolved notices included', () => {

@@ -25,7 +25,7 @@ test('every service of the real stacks has a stand-in image, a lab node and chec
   assert.equal(services.length, 22);
   const sglang = services.find((s) => s.service === 'ai_sglang')!;
   assert.deepEqual(sglang.nodes, ['ai']);
-  assert.deepEqual(sglang.http, [{ port: 8000, path: '/health' }, { port: 8000, path: '/v1/models' }]);
+  assert.deepEqual(sglang.http, [{ port: 8000, path: '/health' }, { port: 8000, path: '/metrics' }, { port: 8000, path: '/v1/models' }]);
   assert.deepEqual(services.find((s) => s.service === 'monitoring_node-exporter')!.nodes, ['gateway', 'ai', 'data', 'cicd']);
   // A global service with a placement runs where it names: DCGM on the ai node only.
   assert.deepEqual(services.find((s) => s.service === 'monitoring_dcgm-exporter')!, { service: 'monitoring_dcgm-exporter', image: 'nvcr.io/nvidia/k8s/dcgm-exporter:3.3.8-3.6.0-ubuntu22.04', nodes: ['ai'], replicas: 1, http: [{ port: 9400, path: '/metrics' }] });
