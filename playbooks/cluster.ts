@@ -26,7 +26,8 @@ export const CLUSTER_PLAYS = {
   stacks: (o: Extra = {}) => definePlay({ name: 'stacks', hosts: 'managers', roles: [stacks], ...o }),
   databases: (o: Extra = {}) => definePlay({ name: 'databases', hosts: 'all', roles: [databases], ...o }),
   // Before health: the inventory's health checks may name its services (the real cluster's Grafana).
-  monitoring: (o: Extra = {}) => definePlay({ name: 'monitoring', hosts: 'managers', roles: [monitoring], ...o }),
+  // Every node: Promtail's configuration is bind-mounted where its global tasks run; the rest is the first manager's.
+  monitoring: (o: Extra = {}) => definePlay({ name: 'monitoring', hosts: 'managers:workers', roles: [monitoring], ...o }),
   health: (o: Extra = {}) => definePlay({ name: 'health', hosts: 'managers', roles: [health], ...o }),
 } satisfies Record<string, (o?: Extra) => Play>;
 

@@ -113,7 +113,14 @@ export const monitoring = defineRole({
         }),
         task({ name: 'Grafana provisioning and dashboards', ...on, op: (h) => ops.copyTree({ path: dir(h, '/grafana'), src: 'monitoring/grafana' }) }),
         task({ name: 'Loki configuration', ...on, op: (h) => ops.copy({ path: dir(h, '/loki/config.yml'), content: renderLokiConfig({ retention: h.vars.monitoring_retention, dataDir: LOKI_DATA }), mode: '0644' }) }),
-        task({ name: 'Promtail configuration', ...on, op: (h) => ops.copy({ path: dir(h, '/promtail/config.yml'), src: 'monitoring/promtail/config.yml', mode: '0644' }) }),
+        task({
+          name: 'Promtail configuration',
+          // On every node: Promtail is global and bind-mounts this directory where its task runs.
+          when: (h: H) => h.vars.monitoring_enabled && running(h)('promtail'),
+          whenReason: (h: H) => (h.vars.monitoring_enabled ? 'promtail is in monitoring_skip_services' : 'monitoring_enabled is false'),
+          op: (h) =>
+            ops.each<unknown>('promtail', [ops.file({ path: dir(h, '/promtail'), state: 'directory', mode: '0755' }), ops.copy({ path: dir(h, '/promtail/config.yml'), src: 'monitoring/promtail/config.yml', mode: '0644' })]),
+        }),
         task({
           name: 'monitoring stack',
           ...on,
