@@ -111,7 +111,8 @@ export const monitoring = defineRole({
           op: (h) => ops.copy({ path: dir(h, `/alertmanager/${SLACK_URL_FILE}`), content: h.vars.monitoring_slack!.webhook_url, mode: '0400', owner: 'nobody' }),
           notify: [reloadAlertmanager],
         }),
-        task({ name: 'Grafana provisioning and dashboards', ...on, op: (h) => ops.copyTree({ path: dir(h, '/grafana'), src: 'monitoring/grafana' }) }),
+        // src with a trailing slash: the directory's contents (provisioning/, dashboards/), where the stack mounts them.
+        task({ name: 'Grafana provisioning and dashboards', ...on, op: (h) => ops.copyTree({ path: dir(h, '/grafana'), src: 'monitoring/grafana/' }) }),
         task({ name: 'Loki configuration', ...on, op: (h) => ops.copy({ path: dir(h, '/loki/config.yml'), content: renderLokiConfig({ retention: h.vars.monitoring_retention, dataDir: LOKI_DATA }), mode: '0644' }) }),
         task({
           name: 'Promtail configuration',
