@@ -13,6 +13,8 @@ export { monitoringStack } from './stack.ts';
 type H = HostContext<MonitoringVars>;
 
 const SLACK_URL_FILE = 'slack-webhook-url';
+/** Grafana's files in the repository; the trailing slash copies the directory's contents (provisioning/, dashboards/). */
+export const GRAFANA_FILES = 'monitoring/grafana/';
 /** Where stacks/monitoring.yml mounts Loki's volume (loki_data). */
 const LOKI_DATA = '/loki';
 const running = (h: H) => (s: string) => !h.vars.monitoring_skip_services.includes(s as (typeof MONITORING_SERVICES)[number]);
@@ -111,8 +113,7 @@ export const monitoring = defineRole({
           op: (h) => ops.copy({ path: dir(h, `/alertmanager/${SLACK_URL_FILE}`), content: h.vars.monitoring_slack!.webhook_url, mode: '0400', owner: 'nobody' }),
           notify: [reloadAlertmanager],
         }),
-        // src with a trailing slash: the directory's contents (provisioning/, dashboards/), where the stack mounts them.
-        task({ name: 'Grafana provisioning and dashboards', ...on, op: (h) => ops.copyTree({ path: dir(h, '/grafana'), src: 'monitoring/grafana/' }) }),
+        task({ name: 'Grafana provisioning and dashboards', ...on, op: (h) => ops.copyTree({ path: dir(h, '/grafana'), src: GRAFANA_FILES }) }),
         task({ name: 'Loki configuration', ...on, op: (h) => ops.copy({ path: dir(h, '/loki/config.yml'), content: renderLokiConfig({ retention: h.vars.monitoring_retention, dataDir: LOKI_DATA }), mode: '0644' }) }),
         task({
           name: 'Promtail configuration',

@@ -10,6 +10,11 @@ import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import { promqlError } from '../../roles/monitoring/promql.ts';
+import { walkSource } from '../../lib/ops/files/copy-tree.ts';
+import { interpolate, parseCompose } from '../../lib/ops/docker/compose.ts';
+import { monitoringDefaults } from '../../roles/monitoring/defaults.ts';
+import { GRAFANA_FILES } from '../../roles/monitoring/index.ts';
+import { monitoringStack } from '../../roles/monitoring/stack.ts';
 
 const GRAFANA = path.resolve(import.meta.dirname, '../../monitoring/grafana');
 
@@ -74,4 +79,14 @@ test('the data sources and the dashboard provider have the shape Grafana provisi
   assert.equal(prov.providers[0]!.type, 'file');
   const stack = readFileSync(path.resolve(GRAFANA, '../../stacks/monitoring.yml'), 'utf8');
   assert.ok(stack.includes(`/grafana/dashboards:${prov.providers[0]!.options.path}:ro`), 'the provider reads the directory the stack mounts');
+});
+
+test("the role copies Grafana's files where stacks/monitoring.yml bind-mounts them", () => {
+  const m = monitoringStack(monitoringDefaults.parse({}));
+  const { compose } = parseCompose(interpolate(readFileSync(m.file, 'utf8'), m.env).text);
+  const sources = ((compose!.services.grafana!.volumes ?? []) as string[]).map((v) => v.split(':')[0]!).filter((s) => s.startsWith('/'));
+  assert.deepEqual(sources, [`${m.env.CONFIG_DIR}/grafana/provisioning`, `${m.env.CONFIG_DIR}/grafana/dashboards`]);
+  // The role's copy lands under ${CONFIG_DIR}/grafana: each mounted directory must hold files from it (a missing source rejects the task).
+  const copied = walkSource(GRAFANA_FILES, false).files.map((f) => `${m.env.CONFIG_DIR}/grafana/${f.rel}`);
+  for (const s of sources) assert.ok(copied.some((f) => f.startsWith(`${s}/`)), `${s} is filled by the copy: ${copied.join(', ')}`);
 });
