@@ -95,8 +95,16 @@ export const base = defineRole({
             const { port } = connection(h.allVars);
             const swarm = SWARM_PORTS.map((r) => ({ ...r, from: h.vars.firewall_swarm_from }));
             const sshd = h.vars.sshd_port === port ? [] : [{ port: h.vars.sshd_port, proto: 'tcp' as const, comment: 'ssh (new port)' }];
-            // Prometheus scrapes every node's exporter from the manager (roles/monitoring), from the cluster's networks.
-            const exporter = h.allVars.monitoring_enabled === true ? [{ port: Number(h.allVars.monitoring_node_exporter_port ?? 9100), proto: 'tcp' as const, from: h.vars.firewall_swarm_from, comment: 'node-exporter for monitoring' }] : [];
+            // Prometheus scrapes every node's exporter from the manager (roles/monitoring), from the cluster's networks;
+            // on the manager itself it arrives from Docker's local bridge (docker_gwbridge, in Docker's 172.16.0.0/12 pools).
+            const exporterPort = Number(h.allVars.monitoring_node_exporter_port ?? 9100);
+            const exporter =
+              h.allVars.monitoring_enabled === true
+                ? [
+                    { port: exporterPort, proto: 'tcp' as const, from: h.vars.firewall_swarm_from, comment: 'node-exporter for monitoring' },
+                    ...(h.vars.firewall_swarm_from === 'any' ? [] : [{ port: exporterPort, proto: 'tcp' as const, from: '172.16.0.0/12', comment: "node-exporter for the manager's own Prometheus" }]),
+                  ]
+                : [];
             return ops.firewall({ backend: h.vars.firewall_backend, sshPort: port, rules: [...sshd, ...swarm, ...exporter, ...h.vars.published_ports] });
           },
         }),

@@ -56,11 +56,12 @@ export const STANDINS: Record<string, StandInSpec> = {
   },
   'grafana/grafana:11.3.1': {
     name: 'grafana',
-    http: { ports: [3000], paths: { '/api/health': { json: { commit: 'standin', database: 'ok', version: '11.3.1' } } } },
+    // /metrics: the monitoring stack's Prometheus scrapes the real one there.
+    http: { ports: [3000], paths: { '/api/health': { json: { commit: 'standin', database: 'ok', version: '11.3.1' } }, '/metrics': { text: 'grafana_build_info{version="11.3.1"} 1\n' } } },
     writes: ['/var/lib/grafana'],
     files: ['GF_SECURITY_ADMIN_PASSWORD__FILE'],
   },
-  'grafana/loki:3.3.0': { name: 'loki', http: { ports: [3100], paths: { '/ready': { text: 'ready\n' } } }, writes: ['/loki'] },
+  'grafana/loki:3.3.0': { name: 'loki', http: { ports: [3100], paths: { '/ready': { text: 'ready\n' }, '/metrics': { text: 'loki_build_info{version="3.3.0"} 1\n' } } }, writes: ['/loki'] },
   'grafana/promtail:3.3.0': { name: 'promtail', http: { ports: [9080], paths: { '/ready': { text: 'Ready' } } } },
   'lmsysorg/sglang:v0.3.6-cu124': {
     name: 'sglang',
