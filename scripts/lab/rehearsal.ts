@@ -79,9 +79,10 @@ export function rehearsalInventoryText(): string {
   doc.setIn([...ai, 'nvidia_gpu'], false);
   doc.setIn([...ai, 'nvidia_gpu_uuids'], [STANDIN_GPU_UUID]);
   const data = ['all', 'children', 'workers', 'children', 'data_nodes', 'hosts', 'data.vibe.local'];
-  // Off-site copies and notifications stay inside the lab (the real remote is B2, the webhook a chat service).
+  // Off-site copies and notifications stay inside the lab (the real remote is B2, the webhook and Slack chat services).
   doc.setIn([...data, 'backup_offsite'], { remote: `${OFFSITE_MOUNT}/rigger`, max_delete: 5 });
   doc.deleteIn(['all', 'vars', 'backup_webhook']);
+  doc.deleteIn(['all', 'vars', 'monitoring_slack']);
   vars('backup_inventory', REHEARSAL_INVENTORY);
   return `# Written by \`npx tsx scripts/lab.ts rehearse\`: ${HOMELAB_INVENTORY} on the lab, with only what the lab cannot
 # have overridden (scripts/lab/rehearsal.ts says why for each). Its !vault values are homelab.yml's
@@ -109,7 +110,8 @@ export interface RealStack {
 export function realStacks(root = '.'): RealStack[] {
   const vars = (parseDocument(readFileSync(path.join(root, HOMELAB_INVENTORY), 'utf8')).getIn(['all', 'vars']) as { toJSON(): Record<string, unknown> }).toJSON();
   const stacks = (vars.stacks as RealStack[]).map((s) => ({ ...s, env: s.env ?? {} }));
-  const monitoring = monitoringDefaults.parse(Object.fromEntries(Object.entries(vars).filter(([k]) => k.startsWith('monitoring_'))));
+  // Read without the vault: the Slack URL (a !vault value) has no part in the stack's services.
+  const monitoring = monitoringDefaults.parse(Object.fromEntries(Object.entries(vars).filter(([k]) => k.startsWith('monitoring_') && k !== 'monitoring_slack')));
   return monitoring.monitoring_enabled ? [...stacks, monitoringStack(monitoring)] : stacks;
 }
 

@@ -23,6 +23,10 @@ test("every role's variables validate for every host of the real cluster's inven
   }
   const vars = typedVars(CLUSTER_PLAYS.stacks().options.roles![0]!.defaults, inv.varsFor('gateway.vibe.local'), 'stacks', 'gateway.vibe.local') as { stack_secrets: Record<string, Secret> };
   assert.ok(Object.values(vars.stack_secrets).every((s) => s instanceof Secret), 'stack secrets are Secrets');
+  const monitoring = typedVars(CLUSTER_PLAYS.monitoring().options.roles![0]!.defaults, inv.varsFor('gateway.vibe.local'), 'monitoring', 'gateway.vibe.local') as { monitoring_enabled: boolean; monitoring_slack?: { webhook_url: Secret; channel: string } };
+  assert.equal(monitoring.monitoring_enabled, true);
+  assert.ok(monitoring.monitoring_slack?.webhook_url instanceof Secret, "the operators' Slack receiver, its URL a !vault value");
+  assert.equal(monitoring.monitoring_slack.channel, '#alerts');
 });
 
 test("the four real stacks and the monitoring role's parse, validate, and use only networks and secrets the inventory provides", async () => {
