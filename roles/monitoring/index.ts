@@ -4,7 +4,7 @@ import { renderAlertmanagerConfig } from './alertmanager.ts';
 import { renderLokiConfig } from './loki.ts';
 import { monitoringDefaults, MONITORING_SERVICES, type MonitoringVars } from './defaults.ts';
 import { renderRules } from './rules.ts';
-import { renderPrometheusConfig, stackJobs } from './scrape.ts';
+import { probeTargets, renderPrometheusConfig, stackJobs } from './scrape.ts';
 import { monitoringStack } from './stack.ts';
 
 export { monitoringDefaults } from './defaults.ts';
@@ -28,7 +28,7 @@ function prometheusFiles(h: H): Record<string, string> {
     'prometheus.yml': renderPrometheusConfig({
       nodes,
       nodeExporterPort: v.monitoring_node_exporter_port,
-      probes: v.health_checks,
+      probes: probeTargets(v.health_checks, [...v.stacks.filter((s) => s.name !== v.monitoring_stack_name), monitoringStack(v)]),
       running: running(h),
       postgres: v.monitoring_postgres !== null,
       stackJobs: stackJobs(v.stacks.filter((s) => s.name !== v.monitoring_stack_name)),

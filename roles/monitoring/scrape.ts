@@ -32,23 +32,56 @@ const METRICS_PORTS: Record<string, { job: string; port: number }> = {
  * in METRICS_PORTS is scraped at STACK_SERVICE:PORT (its name on the overlay
  * networks), so no target is typed twice.
  */
-export function stackJobs(stacks: { name: string; file: string; env?: Record<string, string> }[]): { job: string; target: string }[] {
+type StackRef = { name: string; file: string; env?: Record<string, string> };
+
+/** A stack file's services, or none when it cannot be read (the stacks role reports an unreadable compose file). */
+function servicesOf(s: StackRef): Record<string, { ports?: unknown[] }> {
+  try {
+    // Interpolated first: a raw `mode: ${PUBLISH_MODE}` inside a flow map is not YAML.
+    const text = interpolate(readFileSync(s.file, 'utf8'), s.env ?? {}).text;
+    return (parse(text) as { services?: Record<string, { ports?: unknown[] }> } | null)?.services ?? {};
+  } catch {
+    return {};
+  }
+}
+
+export function stackJobs(stacks: StackRef[]): { job: string; target: string }[] {
   const jobs: { job: string; target: string }[] = [];
   for (const s of stacks) {
-    let services: Record<string, unknown> = {};
-    try {
-      // Interpolated first: a raw `mode: ${PUBLISH_MODE}` inside a flow map is not YAML (only the service names are read here).
-      const text = interpolate(readFileSync(s.file, 'utf8'), s.env ?? {}).text;
-      services = ((parse(text) as { services?: Record<string, unknown> } | null)?.services ?? {});
-    } catch {
-      continue; // the stacks role reports an unreadable compose file
-    }
-    for (const name of Object.keys(services)) {
+    for (const name of Object.keys(servicesOf(s))) {
       const m = METRICS_PORTS[name];
       if (m) jobs.push({ job: m.job, target: `${s.name}_${name}:${m.port}` });
     }
   }
   return jobs;
+}
+
+/** A compose port entry as [published, target]: the long form, or "published:target" / "ip:published:target" with an optional /proto. */
+function portPair(entry: unknown): [number, number] | undefined {
+  if (entry && typeof entry === 'object') {
+    const { published, target } = entry as { published?: unknown; target?: unknown };
+    return published !== undefined && target !== undefined ? [Number(published), Number(target)] : undefined;
+  }
+  const parts = String(entry).split('/')[0]!.split(':');
+  return parts.length >= 2 ? [Number(parts.at(-2)), Number(parts.at(-1))] : undefined;
+}
+
+/**
+ * The health checks as the blackbox exporter reaches them. A check names the
+ * port a service publishes on the nodes (health.ts calls NODE:PORT), but the
+ * exporter calls the service by name on the overlay network, where only the
+ * container's own port answers: Grafana published on 3001 listens on 3000.
+ * A port the stack files do not publish is taken as the container's.
+ */
+export function probeTargets(probes: { service: string; port: number; path: string }[], stacks: StackRef[]): { service: string; port: number; path: string }[] {
+  const published = new Map<string, Map<number, number>>();
+  for (const s of stacks) {
+    for (const [name, svc] of Object.entries(servicesOf(s))) {
+      const pairs = (svc?.ports ?? []).map(portPair).filter((p): p is [number, number] => p !== undefined);
+      published.set(`${s.name}_${name}`, new Map(pairs));
+    }
+  }
+  return probes.map((p) => ({ ...p, port: published.get(p.service)?.get(p.port) ?? p.port }));
 }
 
 const staticJob = (job: string, targets: string[], extra: Record<string, unknown> = {}) => ({ job_name: job, static_configs: [{ targets }], ...extra });

@@ -1,6 +1,9 @@
 // The monitoring role's generated files: the operators' rules (the invalid
 // slow-query rule caught by Prometheus's own PromQL grammar and replaced),
 // one threshold override = one changed line, a bad override refused at the
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 // inventory line that set it, scrape targets from the inventory, Alertmanager's
 // receivers, and alerts.ts's reading of Alertmanager's API.
 import { test } from 'node:test';
@@ -14,7 +17,7 @@ import { monitoringDefaults } from '../../roles/monitoring/defaults.ts';
 import { monitoring } from '../../roles/monitoring/index.ts';
 import { promqlError } from '../../roles/monitoring/promql.ts';
 import { renderRules, ruleProblems } from '../../roles/monitoring/rules.ts';
-import { renderPrometheusConfig, stackJobs } from '../../roles/monitoring/scrape.ts';
+import { probeTargets, renderPrometheusConfig, stackJobs } from '../../roles/monitoring/scrape.ts';
 import { realStacks } from '../../scripts/lab/rehearsal.ts';
 import { localInventory, runPlays } from '../helpers/run.ts';
 
@@ -95,6 +98,22 @@ test("the real cluster's prometheus.yml: SGLang found in its stacks, Grafana scr
   const names = (parse(text) as { scrape_configs: { job_name: string; static_configs?: { targets: string[] }[] }[] }).scrape_configs.map((j) => j.job_name);
   assert.deepEqual(names.filter((n, i) => names.indexOf(n) !== i), [], 'promtool refuses a job name twice');
   assert.equal(names.filter((n) => n === 'grafana').length, 1);
+});
+
+test("the real cluster's health checks probed at each container's own port: the published port answers only on the nodes", () => {
+  const checks = [
+    { service: 'ai_sglang', port: 8000, path: '/health' },
+    { service: 'ai_ollama', port: 11434, path: '/api/tags' },
+    { service: 'data_gitea', port: 3000, path: '/api/v1/version' },
+    { service: 'data_redmine', port: 3002, path: '/' },
+    { service: 'monitoring_grafana', port: 3001, path: '/api/health' },
+  ];
+  const probes = probeTargets(checks, realStacks());
+  assert.deepEqual(probes.map((p) => `${p.service}:${p.port}`), ['ai_sglang:8000', 'ai_ollama:11434', 'data_gitea:3000', 'data_redmine:3000', 'monitoring_grafana:3000']);
+  // The short form too, with an address and a protocol.
+  const dir = mkdtempSync(path.join(tmpdir(), 'probe-'));
+  writeFileSync(path.join(dir, 'app.yml'), 'services:\n  web:\n    ports: ["127.0.0.1:8081:80/tcp", "9000:9001"]\n');
+  assert.deepEqual(probeTargets([{ service: 'app_web', port: 8081, path: '/' }, { service: 'app_web', port: 9000, path: '/' }, { service: 'app_web', port: 7, path: '/' }], [{ name: 'app', file: path.join(dir, 'app.yml') }]).map((p) => p.port), [80, 9001, 7]);
 });
 
 test('Alertmanager sends to Slack (URL from a file) and to webhooks, resolved notices included', () => {
