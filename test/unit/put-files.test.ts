@@ -226,3 +226,18 @@ test('ops.each of copies and a copyTree each write their files in one round trip
   // directory; its three files (one call). A call per file would make it 9.
   assert.equal(o.runner.sessions.get('a')!.roundTrips, 5);
 });
+
+test('a setuid or setgid mode with an owner holds from the first run (chown before chmod, as Ansible), and a second run changes nothing', async () => {
+  const dir = scratchDir();
+  const r = run(putFiles([file(`${dir}/suid`, 'x\n', { mode: '4755', owner: `${NOBODY}:${NOBODY}` }), file(`${dir}/sgid`, 'y\n', { mode: '2750', owner: `:${NOBODY}` })]));
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual([modeOf(`${dir}/suid`), modeOf(`${dir}/sgid`)], ['4755', '2750'], 'chown would clear the bits a chmod before it had set');
+
+  // The attribute-only path: a file with the right content whose owner and mode both change.
+  writeFileSync(`${dir}/attrs`, 'same\n');
+  const inv = localInventory(['a']);
+  const play = definePlay({ name: 'attrs', hosts: 'all', tasks: ({ task }) => [task({ name: 'suid', op: ops.copy({ path: `${dir}/attrs`, content: 'same\n', mode: '4755', owner: 'nobody' }) })] });
+  assert.equal((await runPlays(inv, [play])).summary.counts.get('a')!.changed, 1);
+  assert.equal(modeOf(`${dir}/attrs`), '4755');
+  assert.equal((await runPlays(inv, [play])).summary.counts.get('a')!.changed, 0, 'the second run finds the mode it set');
+});

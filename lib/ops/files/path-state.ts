@@ -97,10 +97,8 @@ export function attributeCommands(
 ): { commands: Command[]; changes: string[] } {
   const commands: Command[] = [];
   const changes: string[] = [];
-  if (want.mode && want.mode !== have.mode) {
-    commands.push(sh`chmod ${want.mode} -- ${path}`);
-    changes.push(`mode ${have.mode ?? 'none'} -> ${want.mode}`);
-  }
+  const modeDiffers = want.mode && want.mode !== have.mode;
+  if (modeDiffers) changes.push(`mode ${have.mode ?? 'none'} -> ${want.mode}`);
   const ownerDiffers = want.owner && want.owner !== have.owner;
   const groupDiffers = want.group && want.group !== have.group;
   if (ownerDiffers || groupDiffers) {
@@ -109,5 +107,7 @@ export function attributeCommands(
     if (ownerDiffers) changes.push(`owner ${have.owner} -> ${want.owner}`);
     if (groupDiffers) changes.push(`group ${have.group} -> ${want.group}`);
   }
+  // The mode after the owner (as Ansible): a change of owner clears the setuid and setgid bits.
+  if (modeDiffers && want.mode) commands.push(sh`chmod ${want.mode} -- ${path}`);
   return { commands, changes };
 }

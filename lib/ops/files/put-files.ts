@@ -35,8 +35,9 @@ import { PROCESS_STARTED_S } from '../../core/started.ts';
  *   fails, so the trap never removes a file that is not this call's. The
  *   file is made by `true`, not `:`: a redirection that fails on a special
  *   builtin ends dash at once.
- * - One `sha256sum -c` over every temp file; one `chmod` per distinct mode;
- *   one `chown` per distinct owner given. An owner not given is copied from
+ * - One `sha256sum -c` over every temp file; one `chown` per distinct owner
+ *   given, then one `chmod` per distinct mode (in that order, as Ansible: a
+ *   change of owner clears the setuid and setgid bits). An owner not given is copied from
  *   the old file (`chown --reference`, per file, as each file has its own
  *   reference) only when the old file is not already the writer's (or the
  *   directory is setgid), so a root-owned file rewritten as root costs no
@@ -159,12 +160,16 @@ done
 printf '%s' "$list" | sha256sum -c --status || { echo 'content checksum mismatch after transfer' >&2; exit 1; }
 i=1
 while [ "$i" -le "$rigger_n" ]; do
-  eval "rigger_k=\\$m_$i"
-  if [ -n "$rigger_k" ]; then rigger_group "$i" m; eval "chmod \\"\\$rigger_k\\" -- $rigger_g" || exit 1; fi
   eval "rigger_k=\\$o_$i keep=\\$k_$i p=\\$p_$i d=\\$d_$i t=\\$t_$i"
   if [ -n "$rigger_k" ]; then rigger_group "$i" o; eval "chown \\"\\$rigger_k\\" -- $rigger_g" || exit 1
   elif [ -n "$keep" ] && [ -e "$p" ] && ! { [ -O "$p" ] && [ -G "$p" ] && [ ! -g "$d" ]; }; then chown --reference="$p" -- "$t" || exit 1
   fi
+  i=$((i + 1))
+done
+i=1
+while [ "$i" -le "$rigger_n" ]; do
+  eval "rigger_k=\\$m_$i"
+  if [ -n "$rigger_k" ]; then rigger_group "$i" m; eval "chmod \\"\\$rigger_k\\" -- $rigger_g" || exit 1; fi
   i=$((i + 1))
 done
 i=1
