@@ -94,13 +94,15 @@ gitea_item() {
 # chunks) makes GNU tar exit 1 after writing every member, naming each file
 # that changed or went away: the set is then as consistent as after a power
 # cut, which those stores recover from, and the manifest says so. Exit 1 with
-# any other message (busybox tar's errors), or any other code, fails the item.
+# any other tar message (busybox tar's errors), or any other code, fails the item.
 volume_item() {
   local files rc=0 changed=false out="$work/$2.partial"
   printf '@@start %s\n' "$1"
   docker volume inspect "$3" > /dev/null 2> "$err" || fail "$1" "no volume $3 on this host: $(errtail)"
   docker run --rm --network none --log-driver none -v "$3:/volume:ro" --entrypoint tar "$4" -C /volume -cf - . > "$out" 2> "$err" || rc=$?
-  if [ "$rc" -eq 1 ] && [ -s "$err" ] && ! grep -qv -e ': file changed as we read it$' -e ': File removed before we read it$' "$err"; then rc=0; changed=true; fi
+  # Only tar's own lines count: docker run adds its own on stderr (pulling the image on a first backup).
+  if [ "$rc" -eq 1 ] && grep -q -e '^tar: .*: file changed as we read it$' -e '^tar: .*: File removed before we read it$' "$err" \
+    && ! grep '^tar: ' "$err" | grep -qv -e ': file changed as we read it$' -e ': File removed before we read it$'; then rc=0; changed=true; fi
   [ "$rc" -eq 0 ] || fail "$1" "tar of volume $3 failed: $(errtail)"
   files=$(read_tar "$out" 2> "$err") || fail "$1" "tar cannot read the archive back: $(errtail)"
   seal "$1" volume "$2" "tar list" ",\"volume\":\"$3\",\"image\":\"$4\",\"files\":$files,\"changed_while_read\":$changed"
