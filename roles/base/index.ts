@@ -102,7 +102,8 @@ export const base = defineRole({
               h.allVars.monitoring_enabled === true
                 ? [
                     { port: exporterPort, proto: 'tcp' as const, from: h.vars.firewall_swarm_from, comment: 'node-exporter for monitoring' },
-                    ...(h.vars.firewall_swarm_from === 'any' ? [] : [{ port: exporterPort, proto: 'tcp' as const, from: '172.16.0.0/12', comment: 'node-exporter for Prometheus on this node' }]),
+                    // Only where Prometheus can run (its placement: a manager); the workers are reached over the LAN.
+                    ...(h.vars.firewall_swarm_from === 'any' || !h.groups.includes('managers') ? [] : [{ port: exporterPort, proto: 'tcp' as const, from: '172.16.0.0/12', comment: 'node-exporter for Prometheus on this node' }]),
                   ]
                 : [];
             return ops.firewall({ backend: h.vars.firewall_backend, sshPort: port, rules: [...sshd, ...swarm, ...exporter, ...h.vars.published_ports] });

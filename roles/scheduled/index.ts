@@ -84,44 +84,51 @@ function jobUnitTasks(o: ScheduledInstall, dir: string): Task<any>[] {
 }
 
 /** Who may log in with the runner's key: every host's login user, as the controller logs in. */
-const runnerKeyOnHosts = (o: ScheduledInstall, publicKey: Task<string>, state: 'present' | 'absent', reason: string): Play =>
-  definePlay({
+function runnerKeyTask(o: ScheduledInstall, publicKey: Task<string>, state: 'present' | 'absent', reason: string): Task<any> {
+  return task({
     name: state === 'present' ? 'runner key authorized' : 'runner key revoked',
-    hosts: 'all',
-    tasks: () => [
-      task({
-        name: state === 'present' ? 'runner key authorized' : 'runner key revoked',
-        when: (h) => Boolean(h.resultOf(o.scheduler, publicKey)),
-        whenReason: reason,
-        op: (h) => ops.system.authorizedKey({ user: sshLogin(h.hostVars(h.name)).user, key: h.resultOf(o.scheduler, publicKey)!, state }),
-      }),
-    ],
+    when: (h) => Boolean(h.resultOf(o.scheduler, publicKey)),
+    whenReason: reason,
+    op: (h) => ops.system.authorizedKey({ user: sshLogin(h.hostVars(h.name)).user, key: h.resultOf(o.scheduler, publicKey)!, state }),
   });
+}
 
 /**
  * Removing a playbook's jobs: its units and its releases; and when no other
- * playbook's jobs are left on the host, the runner itself: its root-only
- * files (key, vault passphrase, webhook) and its key on every host, which
- * would otherwise still open them all. The logs under /var/log/rigger are
- * kept, as the run history.
+ * playbook's jobs are left on the host, the runner itself: its key revoked
+ * on every host, which it would otherwise still open, and then its
+ * root-only files (key, vault passphrase, webhook). The files go only once
+ * every host has revoked the key: with a host unreachable they stay, so the
+ * next removal still knows which key to revoke there. The logs under
+ * /var/log/rigger are kept, as the run history.
  */
 function removalPlays(o: ScheduledInstall, dir: string): Play[] {
   const others = task({ name: 'other scheduled playbooks', op: otherPrograms({ root: o.root, removing: o.release.program }) });
   const lastOne = (h: HostContext<any>) => h.resultOf(o.scheduler, others)?.length === 0;
   const publicKey = task({ name: 'runner key read', when: lastOne, whenReason: 'another playbook still runs here', op: runnerPublicKey({ path: `${RUNNER_KEY}.pub` }) });
-  const remove = definePlay({
-    name: o.name,
-    hosts: o.scheduler,
-    facts: [schedulerFacts],
-    tasks: () => [
-      ...jobUnitTasks(o, dir),
-      task({ name: 'releases removed', op: ops.file({ path: dir, state: 'absent' }) }),
-      others,
-      publicKey,
-      task({ name: 'runner files removed', when: lastOne, whenReason: 'another playbook still runs here', op: ops.file({ path: RUNNER_ETC, state: 'absent' }) }),
-    ],
-  });
-  return [remove, runnerKeyOnHosts(o, publicKey, 'absent', 'the runner stays (another playbook) or has no key')];
+  const revoke = runnerKeyTask(o, publicKey, 'absent', 'the runner stays (another playbook) or has no key');
+  const revokedEverywhere = (h: HostContext<any>) => !h.resultOf(o.scheduler, publicKey) || h.groupHosts('all').every((n) => h.resultOf(n, revoke) !== undefined);
+  return [
+    definePlay({
+      name: o.name,
+      hosts: o.scheduler,
+      facts: [schedulerFacts],
+      tasks: () => [...jobUnitTasks(o, dir), task({ name: 'releases removed', op: ops.file({ path: dir, state: 'absent' }) }), others, publicKey],
+    }),
+    definePlay({ name: 'runner key revoked', hosts: 'all', tasks: () => [revoke] }),
+    definePlay({
+      name: 'runner removed',
+      hosts: o.scheduler,
+      tasks: () => [
+        task({
+          name: 'runner files removed',
+          when: (h) => lastOne(h) && revokedEverywhere(h),
+          whenReason: (h) => (lastOne(h) ? 'a host did not revoke the runner key: its files stay for the next removal' : 'another playbook still runs here'),
+          op: ops.file({ path: RUNNER_ETC, state: 'absent' }),
+        }),
+      ],
+    }),
+  ];
 }
 
 /**
@@ -167,5 +174,6 @@ export function scheduledJobsPlays(o: ScheduledInstall): Play[] {
       task({ name: 'next runs', op: (h) => nextElapse({ names: release.jobs.map((j) => j.name), systemd: h.fact(schedulerFacts).systemd, timezone: h.fact(schedulerFacts).timezone }) }),
     ],
   });
-  return [install, runnerKeyOnHosts(o, publicKey, 'present', 'the runner key is made by the install (check mode)')];
+  const authorize = definePlay({ name: 'runner key authorized', hosts: 'all', tasks: () => [runnerKeyTask(o, publicKey, 'present', 'the runner key is made by the install (check mode)')] });
+  return [install, authorize];
 }
