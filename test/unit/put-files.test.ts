@@ -10,7 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, groupForExec, sh } from '../../lib/core/command.ts';
 import { headWithLinks } from '../../lib/core/runner/run-ahead.ts';
-import { putFiles, type PutFile } from '../../lib/ops/files/put-files.ts';
+import { FILES_PER_CALL, putFiles, type PutFile } from '../../lib/ops/files/put-files.ts';
 import { definePlay, ops } from '../../lib/index.ts';
 import { localInventory, runPlays, scratchDir } from '../helpers/run.ts';
 
@@ -240,4 +240,20 @@ test('a setuid or setgid mode with an owner holds from the first run (chown befo
   assert.equal((await runPlays(inv, [play])).summary.counts.get('a')!.changed, 1);
   assert.equal(modeOf(`${dir}/attrs`), '4755');
   assert.equal((await runPlays(inv, [play])).summary.counts.get('a')!.changed, 0, 'the second run finds the mode it set');
+});
+
+test('more files than one call takes go in calls of FILES_PER_CALL: long paths never make an argument list too long', () => {
+  const dir = scratchDir();
+  // A directory path of about 520 bytes: 600 temp paths in one chmod would be over 300 KB, 4,500 over Linux's 2 MiB.
+  const deep = path.join(dir, ...Array.from({ length: 8 }, (_, i) => `${'d'.repeat(60)}${i}`));
+  mkdirSync(deep, { recursive: true });
+  const files = Array.from({ length: FILES_PER_CALL * 2 + 10 }, (_, i) => file(path.join(deep, `f${i}`), `file ${i}\n`, { mode: i % 2 ? '0600' : '0640' }));
+  const c = putFiles(files);
+  assert.equal(c.bytes.toString().match(/rigger_put_files \d/g)?.length, 3, 'three calls');
+  const r = run(c);
+  assert.equal(r.code, 0, r.stderr);
+  const names = readdirSync(deep);
+  assert.equal(names.length, files.length, 'every file, no temp file');
+  assert.equal(readFileSync(path.join(deep, 'f517'), 'utf8'), 'file 517\n');
+  assert.deepEqual([modeOf(path.join(deep, 'f516')), modeOf(path.join(deep, 'f517'))], ['0640', '0600']);
 });
