@@ -54,8 +54,9 @@ import { PROCESS_STARTED_S } from '../../core/started.ts';
  *   removes them on every way the call can end (EXIT, and HUP, INT, TERM -
  *   the wrapper's watchdog sends TERM when the channel closes - and PIPE, as
  *   a write to a closed channel would otherwise kill the shell before its
- *   EXIT trap). Only a failing `mv` itself (a full or broken disk) can leave
- *   the files before it renamed and the ones after it not.
+ *   EXIT trap). Only during the renames (a failing `mv` on a full or
+ *   broken disk, or a signal between two of them) can the files before it
+ *   be renamed and the ones after it not.
  *
  * The body is a subshell, so its traps, umask, noclobber and variables end
  * with the call. The calling shell gets traps for the same signals: it
