@@ -55,12 +55,16 @@ const changedTasks = (stdout: string) => jsonEvents(stdout).filter((e) => e.type
 before(async () => {
   inv = ensureLab();
   await ensurePushed(monitoringImages(), () => {});
-  // The data node's small file system (the lab's monitoring_disk_mountpoint), mounted before
-  // node-exporter starts so its bind mount of / holds it; the disk test fills it.
+  // The data node's small file system (the lab's monitoring_disk_mountpoint), which node-exporter
+  // must see in its bind mount of /; the disk test fills it.
   const disk = await node('data', `mkdir -p ${LAB_DISK_MOUNT} && (mountpoint -q ${LAB_DISK_MOUNT} || mount -t tmpfs -o size=8m lab-disk ${LAB_DISK_MOUNT})`);
   assert.equal(disk.code, 0, disk.stderr);
   const s = await site();
   assert.equal(s.code, 0, `site.ts converges the lab with monitoring:\n${s.stdout.split('\n').filter((l) => /"failed"|error/i.test(l)).join('\n')}\n${s.stderr}`);
+  // A node-exporter an earlier suite's converge started before the mount does not see it (the lab
+  // nodes' / is not a shared mount): its task is replaced, and Swarm's new one binds / with it.
+  const stale = await node('data', `c=$(docker ps -q --filter label=com.docker.swarm.service.name=monitoring_node-exporter | head -n1); if [ -n "$c" ] && ! docker exec "$c" grep -q " /host${LAB_DISK_MOUNT} " /proc/mounts; then docker rm -f "$c" >/dev/null && echo replaced; fi`);
+  assert.equal(stale.code, 0, stale.stderr);
   // The alert receiver (the lab inventory's monitoring_webhook_urls), once the network exists: a
   // container on the monitoring network, which Alertmanager reaches by name; each line stamped with the lab's one clock.
   const image = monitoringImageMap()['prom/prometheus:v2.55.1']!;

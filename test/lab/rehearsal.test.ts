@@ -120,6 +120,16 @@ done`);
   const health = await runCli(['playbooks/health.ts', '-i', REHEARSAL_INVENTORY], env, 5 * 60_000);
   assert.equal(health.code, 0, `health.ts:\n${health.stdout}\n${health.stderr}`);
   for (const s of ['ai_sglang', 'ai_ollama', 'data_gitea', 'data_redmine', 'monitoring_grafana']) assert.match(health.stdout, new RegExp(`ok\\s+${s}\\s`), `health.ts checks ${s}`);
+  // The blackbox exporter reaches the same five at their containers' ports (Grafana's published 3001 is 3000 inside):
+  // a probe of the published port would keep ServiceDown firing on the real cluster.
+  type Probe = { metric: { instance: string }; value: [number, string] };
+  const probes = async () => (JSON.parse(await gateway(`curl -fsS -m 5 'http://127.0.0.1:9090/api/v1/query?query=probe_success%7Bjob%3D%22services%22%7D'`)) as { data: { result: Probe[] } }).data.result;
+  await waitFor('every health check probed successfully by the blackbox exporter', async () => {
+    const r = await probes().catch(() => []);
+    return r.length === 5 && r.every((x) => x.value[1] === '1');
+  }).catch(async (err: Error) => {
+    throw new Error(`${err.message}: ${(await probes().catch(() => [])).map((x) => `${x.metric.instance}=${x.value[1]}`).join(' ')}`);
+  });
 
   // Preflight reports what must be set in DSM by hand: here the share and its permission are, the NFS service is not (no NFS in this kernel).
   const preflight = await runCli(['playbooks/preflight.ts', '-i', REHEARSAL_INVENTORY, '--limit', 'data.vibe.local'], env, 5 * 60_000);
