@@ -21,30 +21,32 @@ const running = (h: H) => (s: string) => !h.vars.monitoring_skip_services.includ
 /** The image a service of the monitoring stack runs, after the inventory's stack_images. */
 const imageOf = (h: H, real: string) => h.vars.stack_images[real] ?? real;
 
-function prometheusFiles(h: H): Record<string, string> {
+/** prometheus.yml: its targets read from the inventory's stack files. */
+function prometheusConfig(h: H): string {
   const v = h.vars;
   const nodes = h.groupHosts('all').map((name) => ({ name, address: String(h.hostVars(name).ansible_host ?? name) }));
-  return {
-    'prometheus.yml': renderPrometheusConfig({
-      nodes,
-      nodeExporterPort: v.monitoring_node_exporter_port,
-      probes: probeTargets(v.health_checks, [...v.stacks.filter((s) => s.name !== v.monitoring_stack_name), monitoringStack(v)]),
-      running: running(h),
-      postgres: v.monitoring_postgres !== null,
-      stackJobs: stackJobs(v.stacks.filter((s) => s.name !== v.monitoring_stack_name)),
-      scrapeInterval: v.monitoring_scrape_interval,
-      evaluationInterval: v.monitoring_evaluation_interval,
-      externalLabels: v.monitoring_external_labels,
-    }),
-    'rules/alerts.yml': renderRules({
-      alerts: v.monitoring_alerts,
-      thresholds: v.monitoring_thresholds,
-      durations: v.monitoring_durations,
-      mountpoint: v.monitoring_disk_mountpoint,
-      interval: v.monitoring_rule_interval,
-    }),
-  };
+  return renderPrometheusConfig({
+    nodes,
+    nodeExporterPort: v.monitoring_node_exporter_port,
+    probes: probeTargets(v.health_checks, [...v.stacks.filter((s) => s.name !== v.monitoring_stack_name), monitoringStack(v)]),
+    running: running(h),
+    postgres: v.monitoring_postgres !== null,
+    stackJobs: stackJobs(v.stacks.filter((s) => s.name !== v.monitoring_stack_name)),
+    scrapeInterval: v.monitoring_scrape_interval,
+    evaluationInterval: v.monitoring_evaluation_interval,
+    externalLabels: v.monitoring_external_labels,
+  });
 }
+
+/** The rule file, from the inventory's alerts, thresholds and durations (no file read). */
+const alertRules = (h: H): string =>
+  renderRules({
+    alerts: h.vars.monitoring_alerts,
+    thresholds: h.vars.monitoring_thresholds,
+    durations: h.vars.monitoring_durations,
+    mountpoint: h.vars.monitoring_disk_mountpoint,
+    interval: h.vars.monitoring_rule_interval,
+  });
 
 const alertmanagerFile = (h: H) =>
   renderAlertmanagerConfig({
@@ -93,7 +95,7 @@ export const monitoring = defineRole({
           op: (h) =>
             ops.monitoring.check({
               prometheusImage: imageOf(h, 'prom/prometheus:v2.55.1'),
-              prometheus: prometheusFiles(h),
+              prometheus: { 'prometheus.yml': prometheusConfig(h), 'rules/alerts.yml': alertRules(h) },
               ...(running(h)('alertmanager') ? { alertmanagerImage: imageOf(h, 'prom/alertmanager:v0.27.0'), alertmanager: alertmanagerFile(h) } : {}),
             }),
         }),
@@ -102,8 +104,8 @@ export const monitoring = defineRole({
           ...on,
           op: (h) => ops.each('directories', ['', '/prometheus', '/prometheus/rules', '/alertmanager', '/promtail', '/loki'].map((d) => ops.file({ path: dir(h, d), state: 'directory', mode: '0755' }))),
         }),
-        task({ name: 'prometheus.yml', ...on, op: (h) => ops.copy({ path: dir(h, '/prometheus/prometheus.yml'), content: prometheusFiles(h)['prometheus.yml']!, mode: '0644' }), notify: [reloadPrometheus] }),
-        task({ name: 'alert rules', ...on, op: (h) => ops.copy({ path: dir(h, '/prometheus/rules/alerts.yml'), content: prometheusFiles(h)['rules/alerts.yml']!, mode: '0644' }), notify: [reloadPrometheus] }),
+        task({ name: 'prometheus.yml', ...on, op: (h) => ops.copy({ path: dir(h, '/prometheus/prometheus.yml'), content: prometheusConfig(h), mode: '0644' }), notify: [reloadPrometheus] }),
+        task({ name: 'alert rules', ...on, op: (h) => ops.copy({ path: dir(h, '/prometheus/rules/alerts.yml'), content: alertRules(h), mode: '0644' }), notify: [reloadPrometheus] }),
         task({ name: 'alertmanager.yml', ...on, op: (h) => ops.copy({ path: dir(h, '/alertmanager/alertmanager.yml'), content: alertmanagerFile(h), mode: '0644' }), notify: [reloadAlertmanager] }),
         task({
           name: 'Slack webhook URL',
