@@ -1,15 +1,21 @@
-// A real PostgreSQL server of this machine's Debian packages (15), in a
+// A real PostgreSQL server of this machine's Debian packages, in a
 // scratch directory, run as the postgres user on 127.0.0.1 and a free port,
 // with SCRAM password authentication over TCP as the postgres image sets it:
 // a restore that does not hand its password over fails here as it would on
 // the cluster.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { scratchDir } from './run.ts';
 
-const BIN = '/usr/lib/postgresql/15/bin';
+/** The newest server Debian's postgresql package installed (15 on bookworm). */
+const BIN = (() => {
+  const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').filter((v) => existsSync(`/usr/lib/postgresql/${v}/bin/initdb`)) : [];
+  const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
+  if (!newest) throw new Error('no PostgreSQL server in /usr/lib/postgresql: scripts/test-deps.sh installs the postgresql package');
+  return `/usr/lib/postgresql/${newest}/bin`;
+})();
 
 export interface TestPostgres {
   port: number;

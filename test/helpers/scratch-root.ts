@@ -1,15 +1,17 @@
 // Runs a generated script under a scratch root file system, for scripts that
 // name absolute paths a test must not create on this machine: DSM's
 // /etc.defaults/VERSION, a container's /volume, Podman's
-// /usr/libexec/podman/quadlet. The root is a fresh directory holding this
-// machine's /usr, /etc and /dev (read-only bind mounts, /dev writable), the
-// merged-/usr links (/bin -> usr/bin ...), its own /tmp, and the test's
-// files, which shadow what the machine has at their paths (every other entry
-// of a directory that holds one stays bound from the machine). The script
-// runs chrooted there in a private mount namespace (`unshare --mount`), so
-// nothing of it outlives the run. Needs root (the tests run as root).
+// /usr/libexec/podman/quadlet, /etc/caddy. The root is a fresh directory
+// holding this machine's /usr, /dev and /proc (bind mounts, /usr
+// read-only), the merged-/usr links (/bin -> usr/bin ...), its own /tmp, and
+// the test's files. /etc is this machine's, read-only, unless the test puts
+// files there or asks for it writable: then it is a copy. Files under /usr
+// lie over the machine's through an overlay mount; files under /proc make a
+// /proc that holds only them. The script runs chrooted there in a private
+// mount namespace (`unshare --mount`), so no mount outlives it. Needs root
+// (the tests run as root).
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { quote } from '../../lib/core/quote.ts';
 import { scratchDir } from './run.ts';
@@ -21,65 +23,54 @@ export interface RootFile {
 }
 
 export interface ScratchRoot {
-  /** The root on this machine: a path P inside the root is `${dir}${P}`. */
+  /** The root on this machine: a path P inside the root, outside /usr, /dev and /proc, is `${dir}${P}`. */
   dir: string;
   /** Runs `shell -c script` chrooted in the root, with exactly this environment. */
   run(shell: 'dash' | 'bash', script: string, options?: { env?: Record<string, string>; input?: string | Buffer; args?: string[] }): SpawnSyncReturns<string>;
 }
 
-/** The machine's trees a script needs; /proc too unless the test puts files there. */
-const HOST_TREES = ['/usr', '/etc', '/dev', '/proc'];
-const WRITABLE = new Set(['/dev']);
+const q = (s: string) => quote(s).toString();
 
-export function scratchRoot(files: Record<string, RootFile | string | Buffer> = {}): ScratchRoot {
+/** `writable`: /etc as a copy the script can change even when the test puts no file there. */
+export function scratchRoot(files: Record<string, RootFile | string | Buffer> = {}, options: { writable?: boolean } = {}): ScratchRoot {
   const dir = scratchDir();
-  const own = Object.keys(files);
-  const under = (p: string) => own.some((f) => f.startsWith(`${p}/`) || f === p);
+  const under = (tree: string) => Object.keys(files).some((f) => f.startsWith(`${tree}/`));
   const mounts: string[] = [];
-  const bind = (hostPath: string) => {
-    const target = `${dir}${hostPath}`;
-    if (lstatSync(hostPath).isDirectory()) mkdirSync(target, { recursive: true });
-    else writeFileSync(target, '');
-    mounts.push(`mount --rbind ${q(hostPath)} ${q(target)}`);
-    if (!WRITABLE.has(hostPath)) mounts.push(`mount -o remount,bind,ro ${q(target)}`);
-  };
-  // A directory holding a test file is made here; each of the machine's other entries in it is bound.
-  const populate = (hostPath: string) => {
-    if (!under(hostPath)) return bind(hostPath);
-    mkdirSync(`${dir}${hostPath}`, { recursive: true });
-    if (hostPath === '/proc' || !existsSync(hostPath)) return;
-    for (const name of readdirSync(hostPath)) {
-      const child = path.posix.join(hostPath, name);
-      if (own.includes(child)) continue;
-      const st = lstatSync(child);
-      if (st.isSymbolicLink()) symlinkSync(readlinkSync(child), `${dir}${child}`);
-      else if (st.isDirectory()) populate(child);
-      else if (st.isFile()) bind(child);
-    }
+  const bind = (tree: string, readOnly: boolean) => {
+    mkdirSync(`${dir}${tree}`);
+    mounts.push(`mount --rbind ${q(tree)} ${q(`${dir}${tree}`)}`);
+    if (readOnly) mounts.push(`mount -o remount,bind,ro ${q(`${dir}${tree}`)}`);
   };
   for (const name of readdirSync('/')) {
-    const top = `/${name}`;
-    if (lstatSync(top).isSymbolicLink() && !under(top)) symlinkSync(readlinkSync(top), `${dir}${top}`);
+    if (lstatSync(`/${name}`).isSymbolicLink()) symlinkSync(readlinkSync(`/${name}`), `${dir}/${name}`);
   }
-  for (const tree of HOST_TREES) populate(tree);
+  // Where each test file is written on this machine: /usr's into the overlay's upper layer.
+  const hostPath = (p: string) => (p.startsWith('/usr/') ? `${dir}/.usr-upper${p.slice(4)}` : `${dir}${p}`);
+  if (under('/usr')) {
+    for (const d of ['usr', '.usr-upper', '.usr-work']) mkdirSync(`${dir}/${d}`);
+    mounts.push(`mount -t overlay overlay -o ${q(`lowerdir=/usr,upperdir=${dir}/.usr-upper,workdir=${dir}/.usr-work`)} ${q(`${dir}/usr`)}`);
+  } else bind('/usr', true);
+  if (under('/etc') || options.writable) cpSync('/etc', `${dir}/etc`, { recursive: true, verbatimSymlinks: true });
+  else bind('/etc', true);
+  bind('/dev', false);
+  if (under('/proc')) mkdirSync(`${dir}/proc`);
+  else bind('/proc', false);
   mkdirSync(`${dir}/tmp`);
   chmodSync(`${dir}/tmp`, 0o1777);
   for (const [p, f] of Object.entries(files)) {
     const { content, mode } = typeof f === 'string' || Buffer.isBuffer(f) ? { content: f, mode: 0o644 } : f;
-    mkdirSync(path.dirname(`${dir}${p}`), { recursive: true });
-    writeFileSync(`${dir}${p}`, content);
-    chmodSync(`${dir}${p}`, mode ?? 0o644);
+    mkdirSync(path.dirname(hostPath(p)), { recursive: true });
+    writeFileSync(hostPath(p), content);
+    chmodSync(hostPath(p), mode ?? 0o644);
   }
   const setup = [...mounts, 'exec chroot "$0" "$@"'].join('\n');
   return {
     dir,
-    run: (shell, script, options = {}) =>
-      spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-ec', setup, dir, `/usr/bin/${shell}`, '-c', script, shell, ...(options.args ?? [])], {
-        env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...options.env },
-        input: options.input ?? '',
+    run: (shell, script, runOptions = {}) =>
+      spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-ec', setup, dir, `/usr/bin/${shell}`, '-c', script, shell, ...(runOptions.args ?? [])], {
+        env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...runOptions.env },
+        input: runOptions.input ?? '',
         encoding: 'utf8',
       }),
   };
 }
-
-const q = (s: string) => quote(s).toString();
