@@ -11,7 +11,6 @@ import { editBlock } from '../../lib/ops/files/edit-block.ts';
 import { mergeJson } from '../../lib/ops/files/json-merge.ts';
 import { parsePathState, type PathState } from '../../lib/ops/files/path-state.ts';
 import type { Op } from '../../lib/core/op.ts';
-import type { Command } from '../../lib/core/command.ts';
 import { scratchDir } from '../helpers/run.ts';
 
 const file = (content: string, extra: Partial<PathState> = {}): PathState => ({
@@ -173,7 +172,10 @@ test('copy, run: what a killed write left beside its target (SIGKILL escapes eve
     const child = spawn(shell, ['-c', c.bytes.toString()], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
     child.stdin!.write(c.stdinBytes().subarray(0, c.stdinBytes().length - 100));
     let left: string[] = [];
-    while ((left = readdirSync(dir).filter((f) => !before.has(f))).length === 0) await sleep(5);
+    while ((left = readdirSync(dir).filter((f) => !before.has(f))).length === 0) {
+      assert.equal(child.exitCode, null, `${shell}: the write ended before it made anything`);
+      await sleep(5);
+    }
     process.kill(-child.pid!, 'SIGKILL');
     await new Promise((res) => child.on('close', res));
     assert.ok(!existsSync(target), `${shell}: the killed write made the target`);
@@ -233,6 +235,14 @@ test('bad op input names the parameter, before any host is touched', () => {
 test('command and shell: creates/removes decide, argv is quoted, plain commands are unpredictable in check mode', () => {
   const run = decide(ops.command({ argv: ['touch', '/tmp/a b'] }), undefined);
   assert.ok(run.kind === 'change' && run.unpredictable === true);
+  // Each argument reaches the program as one word, whatever it holds: run by dash and bash.
+  for (const shell of SHELLS) {
+    const dir = scratchDir();
+    const names = ['a b', "it's $HOME;x", 'tab\there', 'new\nline', '*'];
+    const r = runDecision(shell, decide(ops.command({ argv: ['touch', '--', ...names.map((n) => path.join(dir, n))] }), undefined));
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(readdirSync(dir).sort(), [...names].sort(), shell);
+  }
   assert.equal(decide(ops.command({ argv: ['x'], creates: '/done' }), { createsExists: true, removesExists: false }).kind, 'ok');
   const guarded = decide(ops.command({ argv: ['x'], creates: '/done' }), { createsExists: false, removesExists: false });
   assert.ok(guarded.kind === 'change' && !guarded.unpredictable, 'with creates, check mode can say it would run');
@@ -241,20 +251,28 @@ test('command and shell: creates/removes decide, argv is quoted, plain commands 
   assert.match(ops.command({ argv: [] }).problems[0]!.message, /at least the program/);
 });
 
-/** A one-file write's content: its stdin after the count and the header line. */
-function payloadOf(c: Command): string {
-  return c.stdinBytes().toString().replace(/^1\n[0-9a-f]{64} [^\n]*\n/, '');
-}
-
-test('template, line and block decisions produce the edited text as the write payload', () => {
-  const tpl = ops.defineTemplate<{ n: number }>('t', (v) => `n=${v.n}\n`);
-  const w = decide(ops.template({ path: '/t', template: tpl, vars: { n: 2 } }), file('n=1\n'));
-  assert.ok(w.kind === 'change' && payloadOf(w.commands![0]!) === 'n=2\n');
-  const l = decide(ops.line({ path: '/c', regexp: '^a=', line: 'a=2' }), file('a=1\nb=1\n'));
-  assert.ok(l.kind === 'change' && payloadOf(l.commands![0]!) === 'a=2\nb=1\n');
-  assert.equal(decide(ops.line({ path: '/c', line: 'x' }), absent).kind, 'fail', 'a missing file is an error unless create');
-  const b = decide(ops.block({ path: '/c', block: 'x\n', create: true }), absent);
-  assert.ok(b.kind === 'change' && payloadOf(b.commands![0]!) === '# BEGIN RIGGER MANAGED BLOCK\nx\n# END RIGGER MANAGED BLOCK\n');
+test('template, line and block decisions write the edited text: run by dash and bash', () => {
+  for (const shell of SHELLS) {
+    const dir = scratchDir();
+    const at = (name: string, content?: string) => {
+      const p = path.join(dir, name);
+      if (content !== undefined) writeFileSync(p, content);
+      return p;
+    };
+    const written = (p: string, d: ReturnType<typeof decide>) => {
+      const r = runDecision(shell, d);
+      assert.equal(r.status, 0, r.stderr);
+      return readFileSync(p, 'utf8');
+    };
+    const tpl = ops.defineTemplate<{ n: number }>('t', (v) => `n=${v.n}\n`);
+    const t = at('t', 'n=1\n');
+    assert.equal(written(t, decide(ops.template({ path: t, template: tpl, vars: { n: 2 } }), pathState(t))), 'n=2\n');
+    const c = at('c', 'a=1\nb=1\n');
+    assert.equal(written(c, decide(ops.line({ path: c, regexp: '^a=', line: 'a=2' }), pathState(c))), 'a=2\nb=1\n');
+    assert.equal(decide(ops.line({ path: at('missing'), line: 'x' }), absent).kind, 'fail', 'a missing file is an error unless create');
+    const b = at('b');
+    assert.equal(written(b, decide(ops.block({ path: b, block: 'x\n', create: true }), absent)), '# BEGIN RIGGER MANAGED BLOCK\nx\n# END RIGGER MANAGED BLOCK\n');
+  }
   const broken = ops.defineTemplate<{ n: number }>('broken', () => {
     throw new Error('no value');
   });

@@ -220,7 +220,10 @@ test('the database restore, run: drops and re-creates (even with a session open)
     pg.sql('vibedb', `INSERT INTO notes VALUES (1001, 'added'); CREATE TABLE extra (x int)`);
     const session = spawn('psql', ['-X', '-h', '127.0.0.1', '-p', String(pg.port), '-U', 'postgres', '-d', 'vibedb'], { env: { ...process.env, PGPASSWORD: PASSWORD }, stdio: ['pipe', 'ignore', 'ignore'] });
     try {
-      while (pg.sql('postgres', `SELECT count(*) FROM pg_stat_activity WHERE datname = 'vibedb'`).trim() === '0') await sleep(20);
+      while (pg.sql('postgres', `SELECT count(*) FROM pg_stat_activity WHERE datname = 'vibedb'`).trim() === '0') {
+        assert.equal(session.exitCode, null, 'the session to hold open could not connect');
+        await sleep(20);
+      }
       const again = runRestore(shell, target, dump, pg);
       assert.equal(again.status, 0, `${shell}: ${again.stderr}`);
       assert.deepEqual(parseCounts(again.stdout), complete);
@@ -290,11 +293,14 @@ test('the volume restore, run: the volume is made or emptied and holds exactly t
     '/record/.keep': '',
   });
   const tree = (dir: string) => spawnSync('sh', ['-c', 'cd "$1" && find . -mindepth 1 -printf "%p %y %m %l\\n" | sort && find . -type f -exec cat {} +', 'sh', dir], { encoding: 'utf8' }).stdout;
-  const c = restoreVolumeCommand('lab_files', '/backup/20261122_020000/volume-lab_files.tar', 'debian:bookworm-slim');
   for (const shell of SHELLS) {
-    const r = root.run(shell, c.bytes.toString(), { env: { PATH: '/standin:/usr/sbin:/usr/bin:/sbin:/bin', RECORD: '/record', TEST_PID: String(process.pid) } });
-    assert.equal(r.status, 0, `${shell}: ${r.stderr}`);
-    assert.equal(r.stdout.trim(), '4', `${shell}: the restored file count`);
-    assert.equal(tree(path.join(root.dir, 'var/lib/docker/volumes/lab_files/_data')), tree(src), `${shell}: the volume holds exactly the tar`);
+    // lab_files holds what it held before (and after the first shell's run, that run's files); the other volume is not there yet.
+    for (const volume of ['lab_files', `lab_new_${shell}`]) {
+      const c = restoreVolumeCommand(volume, '/backup/20261122_020000/volume-lab_files.tar', 'debian:bookworm-slim');
+      const r = root.run(shell, c.bytes.toString(), { env: { PATH: '/standin:/usr/sbin:/usr/bin:/sbin:/bin', RECORD: '/record', TEST_PID: String(process.pid) } });
+      assert.equal(r.status, 0, `${shell}: ${r.stderr}`);
+      assert.equal(r.stdout.trim(), '4', `${shell} ${volume}: the restored file count`);
+      assert.equal(tree(path.join(root.dir, `var/lib/docker/volumes/${volume}/_data`)), tree(src), `${shell} ${volume}: the volume holds exactly the tar`);
+    }
   }
 });
