@@ -6,7 +6,8 @@
 // read-only), the merged-/usr links (/bin -> usr/bin ...), its own /tmp, and
 // the test's files. /etc is this machine's, read-only, unless the test puts
 // files there or asks for it writable: then it is a copy. Files under /usr
-// lie over the machine's through an overlay mount; files under /proc make a
+// lie over the machine's through an overlay mount whose writable layer is a
+// tmpfs of the run (a script's writes there are dropped); files under /proc make a
 // /proc that holds only them. The script runs chrooted there in a private
 // mount namespace (`unshare --mount`), so no mount outlives it. Needs root
 // (the tests run as root).
@@ -44,11 +45,18 @@ export function scratchRoot(files: Record<string, RootFile | string | Buffer> = 
   for (const name of readdirSync('/')) {
     if (lstatSync(`/${name}`).isSymbolicLink()) symlinkSync(readlinkSync(`/${name}`), `${dir}/${name}`);
   }
-  // Where each test file is written on this machine: /usr's into the overlay's upper layer.
-  const hostPath = (p: string) => (p.startsWith('/usr/') ? `${dir}/.usr-upper${p.slice(4)}` : `${dir}${p}`);
+  // Where each test file is written on this machine: /usr's are copied into the overlay's upper layer at each run.
+  const hostPath = (p: string) => (p.startsWith('/usr/') ? `${dir}/.usr-files${p.slice(4)}` : `${dir}${p}`);
   if (under('/usr')) {
-    for (const d of ['usr', '.usr-upper', '.usr-work']) mkdirSync(`${dir}/${d}`);
-    mounts.push(`mount -t overlay overlay -o ${q(`lowerdir=/usr,upperdir=${dir}/.usr-upper,workdir=${dir}/.usr-work`)} ${q(`${dir}/usr`)}`);
+    // The layers on a tmpfs: an overlay's upper layer cannot be on an overlay (a container's /tmp), and what a script writes in /usr is dropped.
+    for (const d of ['usr', '.usr-files', '.usr-layers']) mkdirSync(`${dir}/${d}`);
+    const layers = `${dir}/.usr-layers`;
+    mounts.push(
+      `mount -t tmpfs tmpfs ${q(layers)}`,
+      `mkdir ${q(`${layers}/upper`)} ${q(`${layers}/work`)}`,
+      `cp -a ${q(`${dir}/.usr-files/.`)} ${q(`${layers}/upper/`)}`,
+      `mount -t overlay overlay -o ${q(`lowerdir=/usr,upperdir=${layers}/upper,workdir=${layers}/work`)} ${q(`${dir}/usr`)}`,
+    );
   } else bind('/usr', true);
   if (under('/etc') || options.writable) cpSync('/etc', `${dir}/etc`, { recursive: true, verbatimSymlinks: true });
   else bind('/etc', true);
