@@ -27,11 +27,14 @@ need dash 'has dash'
 # The backup's fixture tests run its bash script here: flock, unzip, python3.
 # strace counts the programs a batch starts on the host (test/ssh/path-batch.test.ts); setpriv runs it as nobody.
 need strace 'has strace'
-need util-linux 'has flock' 'has setpriv'
+# unshare runs a generated script chrooted in a scratch root (test/helpers/scratch-root.ts).
+need util-linux 'has flock' 'has setpriv' 'has unshare'
 need unzip 'has unzip'
 need python3 'has python3'
 # Disaster recovery reads dumps with this machine's pg_restore.
 need postgresql-client 'has pg_restore'
+# ... and restores them into a real server started in a scratch directory (test/helpers/postgres.ts).
+need postgresql 'compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null'
 # Ansible for the side-by-side parity tests; Chromium for the run report's page test.
 need ansible-core 'has ansible-playbook'
 # The benchmark's Mitogen peer is checked on this machine (test/unit/bench-peers.test.ts).

@@ -26,7 +26,7 @@ async function hostWithOwnTmp() {
 
 const leftovers = (dir: string, pattern: RegExp) => readdirSync(dir).filter((f) => pattern.test(f));
 
-test('20 x SIGINT, SIGTERM and SIGKILL during a 50 MB copy: the target is old or new, no temp file is left', async () => {
+test('20 x SIGINT, SIGTERM and SIGKILL during a 50 MB copy: the target is old or new; right after each, no temp file beside it and no payload dir in $TMPDIR', async () => {
   const { work, remoteTmp, targetDir, sshd } = await hostWithOwnTmp();
   try {
     const inventory = sshInventory([{ name: 'h1', sshd }]);
@@ -45,9 +45,15 @@ test('20 x SIGINT, SIGTERM and SIGKILL during a 50 MB copy: the target is old or
       assert.equal(await new Promise((r) => c.on('close', r)), 0, err);
     };
     await complete(srcs[0]!);
+    assert.deepEqual(readdirSync(remoteTmp), [], 'a write that ended leaves nothing in $TMPDIR');
     const signals = Array.from({ length: PER_SIGNAL }, () => ['SIGINT', 'SIGTERM', 'SIGKILL'] as const).flat();
     let finishedFirst = 0;
-    const tempsAfterInterrupt: string[] = [];
+    // What each interrupt left, looked at right after it (its host side ended, no
+    // later run has swept anything yet): rigger writes temp files beside the target
+    // (the file writer) and in the host's $TMPDIR (payload and run-ahead dirs); any
+    // name there but the target itself is a leftover, whatever rigger calls it.
+    const leftAfterInterrupt: string[] = [];
+    const tempNames = () => [...readdirSync(targetDir).filter((f) => f !== 'big.bin').map((f) => `target/${f}`), ...readdirSync(remoteTmp).map((f) => `$TMPDIR/${f}`)];
     for (const [i, signal] of signals.entries()) {
       const next = sha(readFileSync(dest)) === shas[0] ? 1 : 0;
       const c = controller(inventory, srcs[next]!, dest);
@@ -56,23 +62,26 @@ test('20 x SIGINT, SIGTERM and SIGKILL during a 50 MB copy: the target is old or
       void closed.then(() => (done = true));
       // Wait for the write to be under way (its payload is arriving on the host), then
       // let it go on for 0-600 ms so that every stage is hit: transfer, temp file, rename.
-      while (!done && leftovers(remoteTmp, /^rigger\./).length === 0 && leftovers(targetDir, /^\.rigger\./).length === 0) await sleep(5);
+      const before = new Set(tempNames());
+      while (!done && tempNames().every((f) => before.has(f))) await sleep(5);
       await sleep((i % 7) * 100);
-      if (done) finishedFirst++;
+      const finished = done;
+      if (finished) finishedFirst++;
       else c.kill(signal);
       await closed;
       await settled(sshd, targetDir);
       const now = sha(readFileSync(dest));
       assert.ok(now === shas[0] || now === shas[1], `${signal} #${i}: the target is the old or the new content, never torn`);
-      if (leftovers(targetDir, /^\.rigger\./).length > 0) tempsAfterInterrupt.push(`${signal} #${i}`);
+      const left = tempNames();
+      if (left.length > 0) leftAfterInterrupt.push(`${signal} #${i}${finished ? ' (finished first)' : ''}: ${left.join(', ')}`);
     }
+    assert.deepEqual(leftAfterInterrupt, [], 'right after each interrupt, no temp file beside the target and nothing in $TMPDIR');
     // The next run: it sweeps what a killed run left (rigger's own names, older than it).
     await complete(srcs[sha(readFileSync(dest)) === shas[0] ? 1 : 0]!);
     assert.deepEqual(leftovers(targetDir, /^\.rigger\./), [], 'no temp file beside the target after the next run');
     assert.deepEqual(readdirSync(targetDir), ['big.bin']);
     assert.deepEqual(leftovers(remoteTmp, /^rigger\./), [], 'no payload dir left on the host');
     assert.ok(finishedFirst < signals.length / 2, `most runs were interrupted (${finishedFirst} finished first)`);
-    assert.deepEqual(tempsAfterInterrupt, [], 'the traps removed every temp file at once');
     assert.ok(existsSync(dest));
   } finally {
     await sshd.stop();

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dsm, parseDsmSide, parseDsmVersion } from '../../lib/facts/dsm.ts';
+import type { Fact } from '../../lib/core/fact.ts';
+import { dsm, dsmSide, parseDsmSide, parseDsmVersion } from '../../lib/facts/dsm.ts';
+import { scratchRoot } from '../helpers/scratch-root.ts';
 import { unlessDsm } from '../../roles/common.ts';
 
 // DSM 7.2's /etc.defaults/VERSION, as a DS923+ has it.
@@ -20,11 +22,23 @@ builddate="2024/04/23"
 buildtime="19:16:44"
 `;
 
+/** A fact's own command run by dash and bash in a scratch root holding these files, and its parse of each run. */
+function gather<F>(fact: Fact<F>, files: Record<string, string>): F[] {
+  const root = scratchRoot(files);
+  return (['dash', 'bash'] as const).map((shell) => {
+    const r = root.run(shell, fact.command.bytes.toString());
+    assert.equal(r.status, 0, `${shell}: ${r.stderr}`);
+    return fact.parse({ stdout: Buffer.from(r.stdout), stderr: Buffer.from(r.stderr), code: r.status ?? -1, durationMs: 0 });
+  });
+}
+
 test('the dsm fact tells DSM apart by its version file; Debian and Ubuntu have none', () => {
   assert.deepEqual(parseDsmVersion(DSM_72), { present: true, version: '7.2.1', build: '69057' });
   assert.deepEqual(parseDsmVersion(''), { present: false });
-  // The fact's own command, run here against a copy of the file: what it reads is what the parser expects.
-  assert.match(dsm.command.toString(), /\/etc\.defaults\/VERSION/);
+  // The fact's own command, run where DSM keeps the file and where there is none (this machine's Debian).
+  const dsm72 = { present: true, version: '7.2.1', build: '69057' };
+  assert.deepEqual(gather(dsm, { '/etc.defaults/VERSION': DSM_72 }), [dsm72, dsm72]);
+  assert.deepEqual(gather(dsm, {}), [{ present: false }, { present: false }]);
 });
 
 test("apt steps are skipped on DSM with the reason; elsewhere the step's own condition decides", () => {
@@ -41,4 +55,12 @@ test("apt steps are skipped on DSM with the reason; elsewhere the step's own con
 test("preflight's DSM-side facts: the share, its NFS export and the NFS service", () => {
   assert.deepEqual(parseDsmSide('share\nexported\nnfsd\n'), { share: true, exported: true, nfsd: true });
   assert.deepEqual(parseDsmSide('share\n'), { share: true, exported: false, nfsd: false });
+  // The fact's own command on a DSM-like root: DSM's /etc/exports quotes the path; nfsd's thread count is 0 when it is stopped.
+  const all = { share: true, exported: true, nfsd: true };
+  const exported = '"/volume1/backup" 10.0.0.0/24(rw,async,no_wdelay,no_root_squash,insecure_locks,sec=sys,anonuid=1025,anongid=100)\n';
+  assert.deepEqual(gather(dsmSide('/volume1/backup'), { '/volume1/backup/.keep': '', '/etc/exports': exported, '/proc/fs/nfsd/threads': '8\n' }), [all, all]);
+  const shareOnly = { share: true, exported: false, nfsd: false };
+  assert.deepEqual(gather(dsmSide('/volume1/backup'), { '/volume1/backup/.keep': '', '/etc/exports': '"/volume1/other" 10.0.0.0/24(rw)\n', '/proc/fs/nfsd/threads': '0\n' }), [shareOnly, shareOnly]);
+  const none = { share: false, exported: false, nfsd: false };
+  assert.deepEqual(gather(dsmSide('/volume1/backup'), { '/etc/exports': '' , '/proc/fs/nfsd/threads': '' }), [none, none]);
 });
