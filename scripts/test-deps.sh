@@ -32,6 +32,8 @@ need unzip 'has unzip'
 need python3 'has python3'
 # Disaster recovery reads dumps with this machine's pg_restore.
 need postgresql-client 'has pg_restore'
+# A scratch PostgreSQL server (initdb/pg_ctl as the postgres user) for the databases op (test/cli/postgres-verifiers.test.ts).
+need postgresql 'compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null'
 # Ansible for the side-by-side parity tests; Chromium for the run report's page test.
 need ansible-core 'has ansible-playbook'
 # The benchmark's Mitogen peer is checked on this machine (test/unit/bench-peers.test.ts).
