@@ -23,9 +23,9 @@ export class LocalTransport implements Transport {
     // Node's stdio "pipes" are socketpairs, which /dev/fd/N cannot open, so
     // the script is read with cat and eval'd; it cannot contain NUL anyway.
     const argv = ['-c', 's=$(cat <&3); exec 3<&-; eval "$s"'];
-    const { file, args } = localCommand(argv, options.become);
+    const { file, args, env } = localCommand(argv, options.become, localTaskEnv());
     return new Promise((resolve, reject) => {
-      const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], detached: true, env: localTaskEnv() });
+      const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], detached: true, env });
       if (child.pid) this.#running.add(child.pid);
       const out: Buffer[] = [];
       const errOut: Buffer[] = [];

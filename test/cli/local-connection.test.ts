@@ -73,6 +73,16 @@ test('item 13: the local transport switches user for become, keeps stdin, and fa
     assert.equal(r.stdout.toString(), 'nobody\npayload\n\'"$ bytes');
     const home = await t.exec(sh`printf '%s %s' "$USER" "$HOME"`, { become: { user: 'nobody' } });
     assert.equal(home.stdout.toString(), `nobody ${execHome('nobody')}`, 'the environment names the user switched to');
+    // rigger's own environment is not handed to the other user (whose processes can read each other's environ), as sudo resets it.
+    process.env.ROOTS_OWN_VARIABLE = 'root-only';
+    try {
+      const env = await t.exec(sh`env`, { become: { user: 'nobody' } });
+      assert.doesNotMatch(env.stdout.toString(), /ROOTS_OWN_VARIABLE/);
+      assert.match(env.stdout.toString(), /^PATH=\/usr\/local\/sbin:/m, "sudo's secure path");
+      assert.match((await t.exec(sh`env`)).stdout.toString(), /^ROOTS_OWN_VARIABLE=root-only$/m, 'without become the task keeps it');
+    } finally {
+      delete process.env.ROOTS_OWN_VARIABLE;
+    }
     const root = await t.exec(sh`id -un`, { become: { user: 'root' } });
     assert.equal(root.stdout.toString(), 'root\n');
     const missing = await t.exec(sh`id -un`, { become: { user: 'no-such-user-rigger' } });
