@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -43,16 +43,20 @@ export function startScratchPostgres(): ScratchPostgres {
   chmodSync(work, 0o755);
   const data = path.join(work, 'data');
   const socketDir = path.join(work, 'socket');
-  for (const d of [data, socketDir]) {
-    execFileSync('mkdir', ['-m', '0700', d]);
-    chownSync(d, Number(execFileSync('id', ['-u', PG_USER], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', PG_USER], { encoding: 'utf8' })));
+  const uid = Number(execFileSync('id', ['-u', PG_USER], { encoding: 'utf8' }));
+  const gid = Number(execFileSync('id', ['-g', PG_USER], { encoding: 'utf8' }));
+  // The data directory must be the server user's and private; the socket's directory others may enter.
+  for (const [d, mode] of [[data, 0o700], [socketDir, 0o755]] as const) {
+    mkdirSync(d);
+    chownSync(d, uid, gid);
+    chmodSync(d, mode);
   }
-  chmodSync(socketDir, 0o755);
-  const port = 20000 + (process.pid % 20000);
+  // Only the socket's file name: the server listens on no TCP port, so no two runs can collide.
+  const port = 5432;
   asPgUser(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
   asPgUser(path.join(bin, 'pg_ctl'), ['-D', data, '-l', path.join(data, 'server.log'), '-w', '-o', `-k ${socketDir} -p ${port} -c listen_addresses=''`, 'start']);
   const dockerBin = path.join(work, 'bin');
-  execFileSync('mkdir', [dockerBin]);
+  mkdirSync(dockerBin);
   writeFileSync(
     path.join(dockerBin, 'docker'),
     `#!/bin/sh
