@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sh } from '../../lib/core/command.ts';
 import { encryptValue } from '../../lib/core/vault.ts';
+import { readDumpLocally } from '../../lib/recovery/local-read.ts';
 import { LocalTransport } from '../../lib/transport/local.ts';
 import { runCli } from '../helpers/cli.ts';
 import { leaks } from '../helpers/secret-forms.ts';
@@ -54,6 +55,30 @@ test('item 10: a passphrase given by file is not named to a local task either', 
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const env = readFileSync(path.join(dir, 'env'), 'utf8');
   assert.ok(!env.includes('RIGGER_VAULT_PASSWORD_FILE=') && !env.includes(passFile), env);
+});
+
+test('item 10: the pg_restore a recovery reads a dump with on the controller does not see the vault passphrase', async () => {
+  const dir = dumpDir();
+  // A stand-in pg_restore that reads the dump and writes down its environment (the real one cannot show it).
+  const bin = mkdtempSync(path.join(tmpdir(), 'pg-restore-'));
+  writeFileSync(path.join(bin, 'pg_restore'), `#!/bin/sh\nif [ "$1" = --version ]; then echo 'pg_restore (stand-in) 16'; exit 0; fi\ncat > /dev/null\ntr '\\0' '\\n' < /proc/$$/environ > '${dir}/env'\n`, { mode: 0o755 });
+  const dump = path.join(dir, 'db.dump');
+  writeFileSync(dump, 'dump bytes');
+  const saved = { PATH: process.env.PATH, RIGGER_VAULT_PASSWORD: process.env.RIGGER_VAULT_PASSWORD };
+  process.env.PATH = `${bin}:${process.env.PATH}`;
+  process.env.RIGGER_VAULT_PASSWORD = 'the-passphrase-of-this-run';
+  const t = new LocalTransport('here');
+  try {
+    const r = await readDumpLocally({ run: (c) => t.exec(c), check: (c) => t.exec(c), stream: (c, sink) => t.exec(c, { stdoutTo: sink }) }, dump);
+    assert.ok(r.ok, r.detail);
+    const env = readFileSync(path.join(dir, 'env'), 'utf8');
+    assert.match(env, /^PATH=/m);
+    assert.doesNotMatch(env, /RIGGER_VAULT_PASSWORD|the-passphrase-of-this-run/);
+  } finally {
+    await t.close();
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
 });
 
 test('item 13: as root, become nobody on the local connection runs the task as nobody', async () => {
