@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import { encryptValue } from '../../lib/core/vault.ts';
 import { readDumpLocally } from '../../lib/recovery/local-read.ts';
 import { LocalTransport } from '../../lib/transport/local.ts';
 import { runCli } from '../helpers/cli.ts';
+import { createSudoUser, SUDO_USER } from '../helpers/sudo-user.ts';
 import { leaks } from '../helpers/secret-forms.ts';
 
 /** A local inventory with one !vault value, so the run really needs the passphrase. */
@@ -122,3 +124,21 @@ test('item 13: the local transport switches user for become, keeps stdin, and fa
 function execHome(user: string): string {
   return readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`))!.split(':')[5]!;
 }
+
+test('item 13: not root, become goes through sudo, which fails rather than prompt or run the task as the user rigger runs as', () => {
+  assert.equal(process.getuid?.(), 0, 'this test runs as root, to start rigger as another user');
+  const cleanup = createSudoUser(`sudo-pw-${process.pid}`);
+  try {
+    // rigger run by a user whose sudo asks for a password.
+    const run = (...user: string[]) =>
+      JSON.parse(execFileSync('runuser', ['-u', SUDO_USER, '--', 'node_modules/.bin/tsx', 'test/fixtures/local-become-run.ts', ...user], { encoding: 'utf8' })) as { code: number; stdout: string; stderr: string };
+    assert.deepEqual(run(), { code: 0, stdout: `${SUDO_USER}\n`, stderr: '' });
+    assert.deepEqual(run(SUDO_USER), { code: 0, stdout: `${SUDO_USER}\n`, stderr: '' }, 'become as its own user needs no sudo');
+    const toRoot = run('root');
+    assert.notEqual(toRoot.code, 0);
+    assert.equal(toRoot.stdout, '', 'the task did not run');
+    assert.match(toRoot.stderr, /sudo: .*password is required/);
+  } finally {
+    cleanup();
+  }
+});
