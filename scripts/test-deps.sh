@@ -33,7 +33,7 @@ need unzip 'has unzip'
 need python3 'has python3'
 # Disaster recovery reads dumps with this machine's pg_restore.
 need postgresql-client 'has pg_restore'
-# ... and restores them into a real server started in a scratch directory (test/helpers/postgres.ts).
+# ... restores them into a real server started in a scratch directory (test/helpers/postgres.ts), and the databases op runs against one (test/cli/postgres-verifiers.test.ts).
 need postgresql 'compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null'
 # Ansible for the side-by-side parity tests; Chromium for the run report's page test.
 need ansible-core 'has ansible-playbook'

@@ -2,13 +2,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { sh } from '../core/command.ts';
 import type { Remote } from '../core/op.ts';
+import { localTaskEnv } from '../transport/local-env.ts';
 
 let pgRestoreVersion: string | null | undefined;
 
 /** Whether this machine has a pg_restore to read dumps with, and which (asked once per run). */
 export function localPgRestore(): string | undefined {
   if (pgRestoreVersion === undefined) {
-    const r = spawnSync('pg_restore', ['--version'], { encoding: 'utf8' });
+    const r = spawnSync('pg_restore', ['--version'], { encoding: 'utf8', env: localTaskEnv() });
     pgRestoreVersion = r.status === 0 ? r.stdout.trim() : null;
   }
   return pgRestoreVersion ?? undefined;
@@ -23,7 +24,8 @@ export function localPgRestore(): string | undefined {
 export async function readDumpLocally(remote: Remote, file: string): Promise<{ ok: boolean; detail: string }> {
   const version = localPgRestore();
   if (!version) return { ok: false, detail: 'no Docker on the backup host and no pg_restore on this machine to read the dump before anything changes (install postgresql-client)' };
-  const child = spawn('pg_restore', ['-f', '/dev/null'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  // A program of this machine like a local task: it gets no rigger secret variable (the vault passphrase).
+  const child = spawn('pg_restore', ['-f', '/dev/null'], { stdio: ['pipe', 'ignore', 'pipe'], env: localTaskEnv() });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
   // A pg_restore that stops early must not stall the SSH channel: the rest is drained and dropped.

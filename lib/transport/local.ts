@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Command } from '../core/command.ts';
+import { localCommand } from './local-become.ts';
+import { localTaskEnv } from './local-env.ts';
 import type { ExecOptions, ExecResult, Transport } from './types.ts';
 
 /**
@@ -7,6 +9,8 @@ import type { ExecOptions, ExecResult, Transport } from './types.ts';
  * ansible_connection=local. The script goes through fd 3 rather than argv so
  * that bytes which are not UTF-8 reach sh unchanged (Node's argv is UTF-8).
  * Each command gets its own process group so close() can end it whole.
+ * Become switches user (local-become.ts); the command's environment is the
+ * controller's without rigger's secrets (local-env.ts).
  */
 export class LocalTransport implements Transport {
   readonly #running = new Set<number>();
@@ -19,10 +23,9 @@ export class LocalTransport implements Transport {
     // Node's stdio "pipes" are socketpairs, which /dev/fd/N cannot open, so
     // the script is read with cat and eval'd; it cannot contain NUL anyway.
     const argv = ['-c', 's=$(cat <&3); exec 3<&-; eval "$s"'];
-    const file = options.become && options.become.user !== process.env.USER && process.getuid?.() !== 0 ? 'sudo' : 'sh';
-    const args = file === 'sudo' ? ['-n', '-u', options.become!.user, '--', 'sh', ...argv] : argv;
+    const { file, args, env } = localCommand(argv, options.become, localTaskEnv());
     return new Promise((resolve, reject) => {
-      const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], detached: true });
+      const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], detached: true, env });
       if (child.pid) this.#running.add(child.pid);
       const out: Buffer[] = [];
       const errOut: Buffer[] = [];

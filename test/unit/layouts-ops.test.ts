@@ -11,7 +11,7 @@ import { ops, Secret, strategies } from '../../lib/index.ts';
 import type { Op } from '../../lib/core/op.ts';
 import type { Command } from '../../lib/core/command.ts';
 import { scratchRoot } from '../helpers/scratch-root.ts';
-import { maskEnv, renderEnv } from '../../lib/ops/compose/env-file.ts';
+import { maskEnvDiff, renderEnv } from '../../lib/ops/compose/env-file.ts';
 import { parseComposeState, staleServices } from '../../lib/ops/compose/state.ts';
 import { serviceOf } from '../../lib/ops/podman/quadlet.ts';
 import { healthGateSchema, judge } from '../../lib/strategies/blue-green.ts';
@@ -27,15 +27,18 @@ const sha = (t: string) => createHash('sha256').update(t).digest('hex');
 const modeOf = (p: string) => (statSync(p).mode & 0o7777).toString(8).padStart(4, '0');
 const summary = (d: ReturnType<typeof decide>) => (d.kind === 'change' && d.diff?.kind === 'summary' ? d.diff.lines.join('\n') : '');
 
-test('compose env files: literal quoting, secrets masked in diffs by a digest, never shown', () => {
+test('compose env files: literal quoting, secrets masked in diffs (no digest: issue 27 item 8), never shown', () => {
   assert.equal(renderEnv({ B: 'x y', A: 'plain', C: "it's" }).text, `A=plain\nB='x y'\nC="it's"\n`);
   const pw = new Secret('s3cret-value');
-  const { text, secret } = renderEnv({ USER: 'vibe', PASSWORD: pw });
+  const values = { USER: 'vibe', PASSWORD: pw };
+  const { text, secret } = renderEnv(values);
   assert.equal(secret, true);
-  const masked = maskEnv(text, new Set(['PASSWORD']));
-  assert.ok(!masked.includes('s3cret-value'));
-  assert.match(masked, /^PASSWORD=\*\*\* \(secret, sha [0-9a-f]{12}\)$/m);
-  assert.notEqual(maskEnv('PASSWORD=other\n', new Set(['PASSWORD'])), maskEnv('PASSWORD=s3cret-value\n', new Set(['PASSWORD'])), 'a changed secret shows as changed');
+  const same = maskEnvDiff(text, text, values);
+  assert.ok(!same.after.includes('s3cret-value'));
+  assert.equal(same.before, same.after, 'an unchanged secret reads the same on both sides');
+  const changed = maskEnvDiff('PASSWORD=other\nUSER=vibe\n', text, values);
+  assert.notEqual(changed.before, changed.after, 'a changed secret shows as changed');
+  assert.deepEqual(maskEnvDiff('PASSWORD=third\nUSER=vibe\n', text, values), changed, 'and nothing of either value is in what is shown');
 });
 
 const psLine = (svc: string, id: string, hash: string, health = '') => JSON.stringify({ Service: svc, ID: id, State: 'running', Health: health, Labels: `com.docker.compose.project=p,com.docker.compose.config-hash=${hash}` });

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Secret } from '../../core/secret.ts';
 
 /** A value in an env file: plain text, or a Secret (from `!vault`). */
@@ -33,25 +32,46 @@ export function renderEnv(values: Readonly<Record<string, EnvValue>>): { text: s
   return { text: lines.join('\n') + (lines.length ? '\n' : ''), secret };
 }
 
-const digest = (v: string) => createHash('sha256').update(v).digest('hex').slice(0, 12);
+/** A value in place of a hidden one. The same words for every value: nothing of the value, not even a digest, gets out. */
+const HIDDEN_NOW = '*** (secret)';
+const HIDDEN_BEFORE = '*** (previous value hidden)';
+const HIDDEN_LINE = '*** (line hidden)';
 
-/**
- * An env file's text with the values of secret keys replaced by a short
- * digest, so --diff can say a secret changed without showing it (nor its
- * old value, which the redaction list does not know).
- */
-export function maskEnv(text: string, secretKeys: ReadonlySet<string>): string {
-  return text
-    .split('\n')
-    .map((line) => {
-      const eq = line.indexOf('=');
-      if (eq < 0) return line;
-      const key = line.slice(0, eq).trim();
-      return secretKeys.has(key) ? `${key}=*** (secret, sha ${digest(line.slice(eq + 1))})` : line;
-    })
-    .join('\n');
+/** KEY -> the text after `=` on the key's (last) line. */
+function valuesByKey(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) out.set(line.slice(0, eq).trim(), line.slice(eq + 1));
+  }
+  return out;
 }
 
-export function secretKeysOf(values: Readonly<Record<string, EnvValue>>): Set<string> {
-  return new Set(Object.keys(values).filter((k) => values[k] instanceof Secret));
+/**
+ * An env file's text before and after, as --diff shows them: no secret value,
+ * old or new, nor any function of one (a digest would let a guess be
+ * checked). A value is shown only where the inventory now gives its key a
+ * plain value. A secret key reads the same on both sides when its value is
+ * unchanged (so the diff omits it) and differs when it changed; a line of
+ * the host's file the inventory gives no plain value for (a key since
+ * removed, which may have held a secret the redaction list no longer knows,
+ * or a line rigger does not write) is hidden too.
+ */
+export function maskEnvDiff(before: string, after: string, values: Readonly<Record<string, EnvValue>>): { before: string; after: string } {
+  const plain = (key: string) => key in values && !(values[key] instanceof Secret);
+  const now = valuesByKey(after);
+  const mask = (text: string, side: 'before' | 'after') =>
+    text
+      .split('\n')
+      .map((line) => {
+        if (line.trim() === '') return line;
+        const eq = line.indexOf('=');
+        if (eq <= 0) return HIDDEN_LINE;
+        const key = line.slice(0, eq).trim();
+        if (plain(key)) return line;
+        const unchanged = side === 'after' || now.get(key) === line.slice(eq + 1);
+        return `${key}=${unchanged && key in values ? HIDDEN_NOW : HIDDEN_BEFORE}`;
+      })
+      .join('\n');
+  return { before: mask(before, 'before'), after: mask(after, 'after') };
 }

@@ -6,7 +6,7 @@ import { defineOp, OpFailure, type Decision, type Remote } from '../../core/op.t
 import { Secret } from '../../core/secret.ts';
 import { putFiles } from '../files/put-files.ts';
 import { affectedServices, changedKeys } from './affected.ts';
-import { envKeyProblem, maskEnv, renderEnv, secretKeysOf, type EnvValue } from './env-file.ts';
+import { envKeyProblem, maskEnvDiff, renderEnv, type EnvValue } from './env-file.ts';
 import { composeProbe, parseComposeState, staleServices, type ComposeContainer, type ComposeState } from './state.ts';
 
 const envValue = z.union([z.string(), z.number(), z.boolean(), z.instanceof(Secret)]);
@@ -72,13 +72,12 @@ function desiredFiles(p: Params): Desired[] {
   const envs: [string, Record<string, EnvValue>][] = [['.env', p.env], ...Object.entries(p.envFiles)];
   for (const [path, values] of envs) {
     const { text, secret } = renderEnv(values);
-    const keys = secretKeysOf(values);
     out.push({
       path,
       data: secret ? Secret.unlisted(text) : Buffer.from(text),
       sha256: sha(Buffer.from(text)),
       mode: '0600',
-      shown: (before) => ({ before: maskEnv(before ?? '', keys), after: maskEnv(text, keys) }),
+      shown: (before) => maskEnvDiff(before ?? '', text, values),
     });
   }
   return out;
