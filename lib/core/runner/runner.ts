@@ -115,9 +115,13 @@ export class Runner {
     return planned;
   }
 
-  /** Opens the first play's connections (up to --forks) ahead of its first task. */
+  /**
+   * Opens the first play's connections (up to --forks) ahead of its first
+   * task. A play whose tasks --tags/--skip-tags leave out runs nothing, so
+   * it contacts no host (Ansible would still gather facts there).
+   */
   connectEarly(planned: PlannedPlay[]): void {
-    const first = planned.find((p) => p.hosts.length > 0);
+    const first = planned.find((p) => p.hosts.length > 0 && this.#anySelected(this.#playItems(p.play)));
     for (const host of first?.hosts.slice(0, this.o.forks) ?? []) this.#session(host, first!.play).transport.connectEarly?.();
   }
 
@@ -218,18 +222,8 @@ export class Runner {
     this.o.bus.emit({ type: 'play-start', play: play.name, hosts, ...(play.location ? { location: formatLocation(play.location) } : {}) });
     this.#profiler?.startPlay(play.name, hosts);
     if (hosts.length === 0) this.o.bus.emit({ type: 'warning', message: `play "${play.name}": no hosts left to run on` });
-    const playScope: Scope = { owner: `play "${play.name}"`, schema: play.schema, tags: new Set(play.options.tags ?? []) };
-    const items: { item: Item; scope: Scope }[] = [
-      ...(play.options.roles ?? []).flatMap((role) => {
-        const scope: Scope = {
-          owner: `role ${role.name}`,
-          schema: role.defaults,
-          tags: new Set([...(play.options.tags ?? []), ...role.tags, role.name]),
-        };
-        return role.tasks.map((item) => ({ item, scope }));
-      }),
-      ...play.tasks.map((item) => ({ item, scope: playScope })),
-    ];
+    const playScope = scopeOfPlay(play);
+    const items = this.#playItems(play);
     const handlerOrder = [...(play.options.roles ?? []).flatMap((r) => r.handlers), ...(play.options.handlers ?? [])];
     for (const batchHosts of serialBatches(hosts, play.options.serial)) {
       const batch: BatchState = { hosts: batchHosts, failed: new Set(), notified: new Map(), play, planned: p };
@@ -248,6 +242,32 @@ export class Runner {
     }
     this.#profiler?.endPlay();
     this.o.bus.emit({ type: 'play-end', play: play.name });
+  }
+
+  /** The play's list: its roles' tasks, then its own, each with the scope its variables and tags come from. */
+  #playItems(play: Play): { item: Item; scope: Scope }[] {
+    const playScope = scopeOfPlay(play);
+    return [
+      ...(play.options.roles ?? []).flatMap((role) => {
+        const scope: Scope = {
+          owner: `role ${role.name}`,
+          schema: role.defaults,
+          tags: new Set([...(play.options.tags ?? []), ...role.tags, role.name]),
+        };
+        return role.tasks.map((item) => ({ item, scope }));
+      }),
+      ...play.tasks.map((item) => ({ item, scope: playScope })),
+    ];
+  }
+
+  /** Whether --tags/--skip-tags leave any task of the list (blocks included) to run. */
+  #anySelected(items: { item: Item; scope: Scope }[]): boolean {
+    return items.some(({ item, scope }) => {
+      if (!(item instanceof Block)) return item.options.op !== (FLUSH_HANDLERS as unknown) && this.#selected(item, scope);
+      const inner = { ...scope, tags: new Set([...scope.tags, ...(item.options.tags ?? [])]) };
+      const o = item.options;
+      return this.#anySelected([...o.block, ...(o.rescue ?? []), ...(o.always ?? [])].map((x) => ({ item: x, scope: inner })));
+    });
   }
 
   #fail(host: string): void {
@@ -513,6 +533,10 @@ export class Runner {
       this.#session(host, batch.play).results.set(task, { status: o.status, result: o.result, msg: o.msg });
     }
   }
+}
+
+function scopeOfPlay(play: Play): Scope {
+  return { owner: `play "${play.name}"`, schema: play.schema, tags: new Set(play.options.tags ?? []) };
 }
 
 function forEachTask(items: Item[], fn: (t: Task<any>) => void): void {
