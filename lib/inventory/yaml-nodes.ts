@@ -2,6 +2,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Docum
 import { InputError } from '../core/errors.ts';
 import { displayPath, type SourceLocation } from '../core/location.ts';
 import { decryptValue, VaultError } from '../core/vault.ts';
+import { pyyamlTags } from './pyyaml-scalars.ts';
 
 /** The raw text of a `!vault` scalar until it is decrypted with the passphrase. */
 export class VaultText {
@@ -45,8 +46,15 @@ export class YamlSource {
     private readonly passphrase: () => string,
   ) {
     this.file = displayPath(file);
-    // YAML 1.1, as Ansible's PyYAML reads inventories and vars files: `no` is false, `0644` is octal 420.
-    this.doc = parseDocument(text, { version: '1.1', lineCounter: this.#lines, customTags: [vaultTag], uniqueKeys: true, prettyErrors: false });
+    // YAML 1.1 with PyYAML's scalar types, as Ansible reads inventories and vars files:
+    // `no` is false, `0644` is octal 420, `y` and `n` are strings (pyyaml-scalars.ts).
+    this.doc = parseDocument(text, {
+      version: '1.1',
+      lineCounter: this.#lines,
+      customTags: (tags) => [vaultTag, ...pyyamlTags(tags)],
+      uniqueKeys: true,
+      prettyErrors: false,
+    });
     const first = this.doc.errors[0];
     if (first) {
       const message = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '');

@@ -1,9 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inventoryCommand } from '../../lib/inventory/inventory-command.ts';
 import { loadInventories } from '../../lib/inventory/load.ts';
+import { parseExtraVars } from '../../lib/cli/extra-vars.ts';
 import { resolvePattern, splitPattern } from '../../lib/inventory/patterns.ts';
 import { KEEP_VAULT_TEXT } from '../../lib/inventory/yaml-nodes.ts';
 import { INVENTORY_CASES, LIMIT_CASES, SPLIT_PATTERNS, type InventoryCase } from '../fixtures/parity/inventory-cases.ts';
@@ -27,6 +30,32 @@ function ansibleInventory(args: string[]): Promise<{ code: number; stdout: strin
 
 function args(c: InventoryCase): string[] {
   return [...c.files.flatMap((f) => ['-i', f]), ...(c.playbookDir ? ['--playbook-dir', c.playbookDir] : [])];
+}
+
+/**
+ * Python's json.dumps writes inf and nan as bare Infinity, -Infinity and
+ * NaN, which JSON.parse refuses: read them back as numbers.
+ */
+function parsePythonJson(text: string): Record<string, unknown> {
+  const mark = '\u0001rigger-number:';
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (inString) {
+      out += ch;
+      if (ch === '\\') out += text[++i] ?? '';
+      else if (ch === '"') inString = false;
+      continue;
+    }
+    if (ch === '"') inString = true;
+    const word = /^(-Infinity|Infinity|NaN)/.exec(text.slice(i))?.[1];
+    if (word) {
+      out += JSON.stringify(mark + word);
+      i += word.length - 1;
+    } else out += ch;
+  }
+  return JSON.parse(out, (_k, v: unknown) => (typeof v === 'string' && v.startsWith(mark) ? Number(v.slice(mark.length)) : v)) as Record<string, unknown>;
 }
 
 /** Group order aside: the lists inside each group entry are compared as sets. */
@@ -79,8 +108,8 @@ test(`${INVENTORY_CASES.length} inventories: --list, --graph and --host equal an
     if (j.what.startsWith('--graph')) {
       if (r.stdout !== a.stdout) problems.push(`${where}:\nansible:\n${a.stdout}rigger:\n${r.stdout}`);
     } else {
-      const want = JSON.parse(a.stdout) as Record<string, unknown>;
-      const got = JSON.parse(r.stdout) as Record<string, unknown>;
+      const want = parsePythonJson(a.stdout);
+      const got = parsePythonJson(r.stdout);
       const [w, g] = j.what === '--list' ? [unordered(want), unordered(got)] : [want, got];
       try {
         assert.deepEqual(g, w);
@@ -98,6 +127,25 @@ test('INI values are typed as Ansible types them (shlex takes the quotes off a h
   assert.deepEqual(
     [v.v0, v.v1, v.v2, v.v3, v.v4, v.v5, v.v6, v.v7, v.v8, v.v9, v.v10, v.v11, v.v12, v.v13, v.v14, v.v15, v.v16],
     ['string', 'no', 'No', 'false', 'FALSE', [], false, 0, 31, 1.5, 'two words', [1, 'a'], null, '/usr/bin/python3', 1000, -3, '{k:1}'],
+  );
+});
+
+test('item 18: YAML plain scalars are typed as PyYAML types them: y and n stay strings', async () => {
+  const a = await ansibleInventory(['-i', 'yaml-scalars.yml', '--host', 'scalars']);
+  assert.equal(a.code, 0, a.stderr);
+  const want = parsePythonJson(a.stdout);
+  assert.deepEqual(want.letters, ['x', 'y', 'n', 'Y', 'N'], 'ansible-inventory keeps y and n as strings');
+  // What a playbook's tasks see, not only what the inventory command prints.
+  const inventory = await loadInventories([path.join(DIR, 'yaml-scalars.yml')], { vaultPassphrase: KEEP_VAULT_TEXT });
+  const vars = Object.fromEntries([...inventory.varsFor('scalars')].map(([k, v]) => [k, v.value]));
+  assert.deepEqual(vars, want);
+  // A vars file (-e @file) is read the same way.
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'scalars-')), 'vars.yml');
+  writeFileSync(file, 'b: [x, y]\nflag: yes\nsexagesimal: 1:20\nlater: 2001-1-4 2:59:43\n');
+  const extra = parseExtraVars([`@${file}`], { vaultPassphrase: KEEP_VAULT_TEXT });
+  assert.deepEqual(
+    Object.fromEntries([...extra].map(([k, v]) => [k, v.value])),
+    { b: ['x', 'y'], flag: true, sexagesimal: 80, later: '2001-01-04T02:59:43' },
   );
 });
 
