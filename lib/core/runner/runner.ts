@@ -131,6 +131,11 @@ export class Runner {
     for (const s of this.sessions.values()) void s.transport.close();
   }
 
+  /** The second Ctrl-C: every transport ends what it still runs, now (the process exits next). */
+  abort(): void {
+    for (const s of this.sessions.values()) s.transport.abort?.();
+  }
+
   get interrupted(): boolean {
     return this.#interrupted;
   }
