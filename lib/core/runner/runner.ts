@@ -15,6 +15,7 @@ import { exceedsMaxFail, serialBatches } from './batches.ts';
 import { HostSession } from './host-session.ts';
 import { makeHostContext } from './host-context-impl.ts';
 import { FLUSH_HANDLERS, type Scope } from './scope.ts';
+import { anySelected, blockItems, playItems, scopeOfPlay } from './play-items.ts';
 import { selectedByTags } from './tags.ts';
 import { unmatchedTagsWarning } from './tag-check.ts';
 import { Profiler } from '../profile.ts';
@@ -121,7 +122,7 @@ export class Runner {
    * it contacts no host (Ansible would still gather facts there).
    */
   connectEarly(planned: PlannedPlay[]): void {
-    const first = planned.find((p) => p.hosts.length > 0 && this.#anySelected(this.#playItems(p.play)));
+    const first = planned.find((p) => p.hosts.length > 0 && anySelected(playItems(p.play), (t, s) => this.#selected(t, s)));
     for (const host of first?.hosts.slice(0, this.o.forks) ?? []) this.#session(host, first!.play).transport.connectEarly?.();
   }
 
@@ -229,7 +230,7 @@ export class Runner {
     this.#profiler?.startPlay(play.name, hosts);
     if (hosts.length === 0) this.o.bus.emit({ type: 'warning', message: `play "${play.name}": no hosts left to run on` });
     const playScope = scopeOfPlay(play);
-    const items = this.#playItems(play);
+    const items = playItems(play);
     const handlerOrder = [...(play.options.roles ?? []).flatMap((r) => r.handlers), ...(play.options.handlers ?? [])];
     for (const batchHosts of serialBatches(hosts, play.options.serial)) {
       const batch: BatchState = { hosts: batchHosts, failed: new Set(), notified: new Map(), play, planned: p };
@@ -248,35 +249,6 @@ export class Runner {
     }
     this.#profiler?.endPlay();
     this.o.bus.emit({ type: 'play-end', play: play.name });
-  }
-
-  /** The play's list: its roles' tasks, then its own, each with the scope its variables and tags come from. */
-  #playItems(play: Play): { item: Item; scope: Scope }[] {
-    const playScope = scopeOfPlay(play);
-    return [
-      ...(play.options.roles ?? []).flatMap((role) => {
-        const scope: Scope = {
-          owner: `role ${role.name}`,
-          schema: role.defaults,
-          tags: new Set([...(play.options.tags ?? []), ...role.tags, role.name]),
-        };
-        return role.tasks.map((item) => ({ item, scope }));
-      }),
-      ...play.tasks.map((item) => ({ item, scope: playScope })),
-    ];
-  }
-
-  /**
-   * Whether --tags/--skip-tags leave any task of the list (blocks included)
-   * to run; `withFlush`: a handler flush counts too (it runs whatever tags).
-   */
-  #anySelected(items: { item: Item; scope: Scope }[], withFlush = false): boolean {
-    return items.some(({ item, scope }) => {
-      if (!(item instanceof Block)) return item.options.op === (FLUSH_HANDLERS as unknown) ? withFlush : this.#selected(item, scope);
-      const inner = { ...scope, tags: new Set([...scope.tags, ...(item.options.tags ?? [])]) };
-      const o = item.options;
-      return this.#anySelected([...o.block, ...(o.rescue ?? []), ...(o.always ?? [])].map((x) => ({ item: x, scope: inner })), withFlush);
-    });
   }
 
   #fail(host: string): void {
@@ -344,8 +316,7 @@ export class Runner {
     const blockScope: Scope = { ...scope, tags: new Set([...scope.tags, ...(block.options.tags ?? [])]) };
     const wrap = (list: Item[] | undefined) => (list ?? []).map((item) => ({ item, scope: blockScope }));
     // A block that --tags leave empty is passed by: its when (which may gather facts) is not evaluated.
-    const o = block.options;
-    if (!this.#anySelected(wrap([...o.block, ...(o.rescue ?? []), ...(o.always ?? [])]), true)) return new Set();
+    if (!anySelected(blockItems(block, scope), (t, s) => this.#selected(t, s), true)) return new Set();
     const { entering, failed: conditionFailed } = await this.#blockCondition(block, blockScope, hosts, batch);
     const hasRescue = (block.options.rescue?.length ?? 0) > 0;
     const blockFailed = await this.#runList(wrap(block.options.block), entering, batch, rescuable || hasRescue);
@@ -587,10 +558,6 @@ export class Runner {
       this.#session(host, batch.play).results.set(task, { status: o.status, result: o.result, msg: o.msg });
     }
   }
-}
-
-function scopeOfPlay(play: Play): Scope {
-  return { owner: `play "${play.name}"`, schema: play.schema, tags: new Set(play.options.tags ?? []) };
 }
 
 function forEachTask(items: Item[], fn: (t: Task<any>) => void): void {
