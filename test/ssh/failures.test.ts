@@ -70,7 +70,7 @@ test('Ctrl-C during a long remote command: exit 130, recap printed, no remote pr
   }
 });
 
-test('a second Ctrl-C exits at once, with 130, while a local command ignores the first: the command is killed, no temp file is left', async () => {
+test('README claim, a second Ctrl-C exits at once: exit 130 while a local command ignores the first, the command killed, no temp file left', async () => {
   const work = mkdtempSync(path.join(tmpdir(), 'rigger-second-ctrl-c-'));
   const ownTmp = path.join(work, 'tmp');
   mkdirSync(ownTmp);
