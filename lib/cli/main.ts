@@ -145,7 +145,11 @@ export async function runPlaybookForExitCode(
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
-    if (signals > 1) void exitWhenFlushed(ExitCode.interrupted);
+    if (signals > 1) {
+      // The first signal's graceful stop is stuck (a command ignoring TERM): kill, then leave.
+      runner.abort();
+      void exitWhenFlushed(ExitCode.interrupted);
+    }
     bus.emit({ type: 'interrupted', signal });
     runner.interrupt();
   };

@@ -58,8 +58,12 @@ export interface BlockOptions<V> {
   tags?: string[];
 }
 
+let nextBlockId = 0;
+
 export class Block<V = any> {
   readonly kind = 'block' as const;
+  /** Names the block's own events (its `when`), apart from every task's id. */
+  readonly id = `b${++nextBlockId}`;
   constructor(
     readonly options: BlockOptions<V>,
     readonly location: SourceLocation | undefined,

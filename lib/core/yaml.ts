@@ -11,4 +11,4 @@ const yaml = vendored<typeof yamlModule>('yaml');
 export const { isAlias, isMap, isScalar, isSeq, parseDocument, parse } = yaml;
 export const LineCounter = yaml.LineCounter;
 export type LineCounter = yamlModule.LineCounter;
-export type { Document, Node, ScalarTag } from 'yaml';
+export type { Document, Node, ScalarTag, Tags } from 'yaml';

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Secret } from '../core/secret.ts';
 import type { Inventory } from './inventory.ts';
 import { VaultText } from './yaml-nodes.ts';
@@ -91,6 +92,14 @@ export function inventoryHost(inventory: Inventory, host: string): Record<string
 }
 
 /** JSON as ansible-inventory writes it: 4-space indent, keys sorted. */
+/**
+ * JSON as ansible-inventory prints it: keys sorted, and a YAML `.inf` or
+ * `.nan` written as Python's json writes them (bare Infinity, -Infinity,
+ * NaN) where JSON.stringify would write null.
+ */
 export function ansibleJson(value: unknown): string {
-  return JSON.stringify(sorted(value), null, 4) + '\n';
+  // A random mark, so no string of the inventory can be taken for one of these numbers.
+  const mark = `rigger-number-${randomBytes(8).toString('hex')}:`;
+  const text = JSON.stringify(sorted(value), (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? mark + String(v) : v), 4);
+  return text.replaceAll(new RegExp(`"${mark}(-?Infinity|NaN)"`, 'g'), '$1') + '\n';
 }

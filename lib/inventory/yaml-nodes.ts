@@ -1,7 +1,8 @@
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type ScalarTag } from '../core/yaml.ts';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type ScalarTag, type Tags } from '../core/yaml.ts';
 import { InputError } from '../core/errors.ts';
 import { displayPath, type SourceLocation } from '../core/location.ts';
 import { decryptValue, VaultError } from '../core/vault.ts';
+import { pyyamlTags } from './pyyaml-scalars.ts';
 
 /** The raw text of a `!vault` scalar until it is decrypted with the passphrase. */
 export class VaultText {
@@ -33,6 +34,15 @@ function firstVisible(text: string, offset: number): number {
   return i < text.length ? i : offset;
 }
 
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A parsed YAML file that can point at any of its nodes by line and column. */
 export class YamlSource {
   readonly doc: Document;
@@ -45,8 +55,11 @@ export class YamlSource {
     private readonly passphrase: () => string,
   ) {
     this.file = displayPath(file);
-    // YAML 1.1, as Ansible's PyYAML reads inventories and vars files: `no` is false, `0644` is octal 420.
-    this.doc = parseDocument(text, { version: '1.1', lineCounter: this.#lines, customTags: [vaultTag], uniqueKeys: true, prettyErrors: false });
+    // As Ansible's loader: a text that is JSON is read as JSON (`1e3` is a
+    // number there); anything else as YAML 1.1 with PyYAML's scalar types:
+    // `no` is false, `0644` is octal 420, `y` and `n` are strings (pyyaml-scalars.ts).
+    const types = isJson(text) ? { schema: 'json' as const } : { version: '1.1' as const, customTags: (tags: Tags) => [vaultTag, ...pyyamlTags(tags)] };
+    this.doc = parseDocument(text, { ...types, lineCounter: this.#lines, uniqueKeys: true, prettyErrors: false });
     const first = this.doc.errors[0];
     if (first) {
       const message = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '');

@@ -64,9 +64,18 @@ export class LocalTransport implements Transport {
   }
 
   async close(): Promise<void> {
+    this.#signalAll('SIGTERM');
+  }
+
+  /** A command that ignored close()'s TERM must not outlive the controller: its group is in no one else's care. */
+  abort(): void {
+    this.#signalAll('SIGKILL');
+  }
+
+  #signalAll(signal: NodeJS.Signals): void {
     for (const pid of this.#running) {
       try {
-        process.kill(-pid, 'SIGTERM');
+        process.kill(-pid, signal);
       } catch {
         // already gone
       }

@@ -41,4 +41,10 @@ export interface Transport {
   connectEarly?(): void;
   /** Closing ends every running remote command (see wrapper.ts). */
   close(): Promise<void>;
+  /**
+   * The second Ctrl-C: end at once, synchronously, what close() may not have
+   * ended (a local command that ignores TERM), as the process exits next.
+   * Over SSH the connection dropping with the process is enough.
+   */
+  abort?(): void;
 }

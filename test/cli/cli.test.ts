@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parseCli } from '../../lib/cli/args.ts';
 import { parseExtraVars } from '../../lib/cli/extra-vars.ts';
 import { InputError } from '../../lib/core/errors.ts';
-import { runCli } from '../helpers/cli.ts';
+import { runCli, sentinel } from '../helpers/cli.ts';
 
 const load = { vaultPassphrase: () => 'x' };
 
@@ -90,4 +90,26 @@ test('backup.ts picks the hosts that hold data and the scheduler host from the i
   const bad = await runCli(['playbooks/backup.ts', '-i', 'inventory/homelab.yml', '--list-hosts', '-e', 'backup_schedule=0 2 * *'], env);
   assert.equal(bad.code, 4);
   assert.match(bad.stderr, /host gateway\.vibe\.local: backup_schedule: a cron schedule of five fields/);
+});
+
+test('item 19: --tags that select no task contact no host, and the run succeeds', async () => {
+  const guard = await sentinel();
+  // Every host points at the sentinel: any connection attempt is counted.
+  const dir = mkdtempSync(path.join(tmpdir(), 'tags-'));
+  const inv = path.join(dir, 'hosts.yml');
+  writeFileSync(inv, `all:\n  vars:\n    ansible_host: 127.0.0.1\n    ansible_port: ${guard.port}\n  hosts:\n    h1:\n    h2:\n`);
+  try {
+    const none = await runCli(['test/fixtures/playbooks/ping.ts', '-i', inv, '--tags', 'no-such-tag', '--json']);
+    assert.equal(none.code, 0, none.stdout + none.stderr);
+    const events = none.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; hosts?: Record<string, { unreachable: number }> });
+    assert.ok(!events.some((e) => e.type === 'task-start'), 'no task started');
+    assert.equal(events.at(-1)!.type, 'recap');
+    assert.equal(guard.connections(), 0, 'no host was contacted');
+    // The sentinel counts for real: the same run without --tags tries to connect.
+    const all = await runCli(['test/fixtures/playbooks/ping.ts', '-i', inv, '--json']);
+    assert.equal(all.code, 3, all.stdout + all.stderr);
+    assert.ok(guard.connections() > 0, 'a run with a selected task connects');
+  } finally {
+    await guard.close();
+  }
 });

@@ -1,10 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inventoryCommand } from '../../lib/inventory/inventory-command.ts';
 import { loadInventories } from '../../lib/inventory/load.ts';
-import { resolvePattern, splitPattern } from '../../lib/inventory/patterns.ts';
+import { parseExtraVars } from '../../lib/cli/extra-vars.ts';
+import { splitPattern } from '../../lib/inventory/patterns.ts';
+import { runCli } from '../helpers/cli.ts';
 import { KEEP_VAULT_TEXT } from '../../lib/inventory/yaml-nodes.ts';
 import { INVENTORY_CASES, LIMIT_CASES, SPLIT_PATTERNS, type InventoryCase } from '../fixtures/parity/inventory-cases.ts';
 
@@ -27,6 +31,32 @@ function ansibleInventory(args: string[]): Promise<{ code: number; stdout: strin
 
 function args(c: InventoryCase): string[] {
   return [...c.files.flatMap((f) => ['-i', f]), ...(c.playbookDir ? ['--playbook-dir', c.playbookDir] : [])];
+}
+
+/**
+ * Python's json.dumps writes inf and nan as bare Infinity, -Infinity and
+ * NaN, which JSON.parse refuses: read them back as numbers.
+ */
+function parsePythonJson(text: string): Record<string, unknown> {
+  const mark = '\u0001rigger-number:';
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (inString) {
+      out += ch;
+      if (ch === '\\') out += text[++i] ?? '';
+      else if (ch === '"') inString = false;
+      continue;
+    }
+    if (ch === '"') inString = true;
+    const word = /^(-Infinity|Infinity|NaN)/.exec(text.slice(i))?.[1];
+    if (word) {
+      out += JSON.stringify(mark + word);
+      i += word.length - 1;
+    } else out += ch;
+  }
+  return JSON.parse(out, (_k, v: unknown) => (typeof v === 'string' && v.startsWith(mark) ? Number(v.slice(mark.length)) : v)) as Record<string, unknown>;
 }
 
 /** Group order aside: the lists inside each group entry are compared as sets. */
@@ -79,8 +109,8 @@ test(`${INVENTORY_CASES.length} inventories: --list, --graph and --host equal an
     if (j.what.startsWith('--graph')) {
       if (r.stdout !== a.stdout) problems.push(`${where}:\nansible:\n${a.stdout}rigger:\n${r.stdout}`);
     } else {
-      const want = JSON.parse(a.stdout) as Record<string, unknown>;
-      const got = JSON.parse(r.stdout) as Record<string, unknown>;
+      const want = parsePythonJson(a.stdout);
+      const got = parsePythonJson(r.stdout);
       const [w, g] = j.what === '--list' ? [unordered(want), unordered(got)] : [want, got];
       try {
         assert.deepEqual(g, w);
@@ -101,28 +131,88 @@ test('INI values are typed as Ansible types them (shlex takes the quotes off a h
   );
 });
 
-test('host patterns split and select as Ansible does, limits included', async () => {
-  const inventoryFile = path.join(DIR, 'limit.yml');
+test('item 18: YAML plain scalars are typed as PyYAML types them: y and n stay strings', async () => {
+  const a = await ansibleInventory(['-i', 'yaml-scalars.yml', '--host', 'scalars']);
+  assert.equal(a.code, 0, a.stderr);
+  const want = parsePythonJson(a.stdout);
+  assert.deepEqual(want.letters, ['x', 'y', 'n', 'Y', 'N'], 'ansible-inventory keeps y and n as strings');
+  // What a playbook's tasks see, not only what the inventory command prints.
+  const inventory = await loadInventories([path.join(DIR, 'yaml-scalars.yml')], { vaultPassphrase: KEEP_VAULT_TEXT });
+  const vars = Object.fromEntries([...inventory.varsFor('scalars')].map(([k, v]) => [k, v.value]));
+  assert.deepEqual(vars, want);
+  // A vars file (-e @file) is read the same way.
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'scalars-')), 'vars.yml');
+  writeFileSync(file, 'b: [x, y]\nflag: yes\nsexagesimal: 1:20\nlater: 2001-1-4 2:59:43\n');
+  const extra = parseExtraVars([`@${file}`], { vaultPassphrase: KEEP_VAULT_TEXT });
+  assert.deepEqual(
+    Object.fromEntries([...extra].map(([k, v]) => [k, v.value])),
+    { b: ['x', 'y'], flag: true, sexagesimal: 80, later: '2001-01-04T02:59:43' },
+  );
+});
+
+test('host patterns split as Ansible splits them', () => {
   const script = `
 import json, sys
-from ansible.inventory.manager import InventoryManager, split_host_pattern
-from ansible.parsing.dataloader import DataLoader
-cases = json.loads(sys.stdin.read())
-im = InventoryManager(loader=DataLoader(), sources=[cases['inventory']])
-out = {'split': [split_host_pattern(p) for p in cases['split']], 'hosts': []}
-for pattern, limit in cases['limits']:
-    im.subset(limit)
-    out['hosts'].append([h.name for h in im.get_hosts(pattern)])
-print(json.dumps(out))`;
-  const python = JSON.parse(
-    execFileSync('/usr/bin/python3', ['-c', script], { input: JSON.stringify({ inventory: inventoryFile, split: SPLIT_PATTERNS, limits: LIMIT_CASES }), env: ANSIBLE_ENV }).toString(),
-  ) as { split: string[][]; hosts: string[][] };
-  assert.deepEqual(SPLIT_PATTERNS.map(splitPattern), python.split);
-  const inventory = await loadInventories([inventoryFile], { vaultPassphrase: KEEP_VAULT_TEXT });
-  const selected = LIMIT_CASES.map(([pattern, limit]) => {
-    const hosts = resolvePattern(inventory, pattern, 'test');
-    const allowed = limit ? new Set(resolvePattern(inventory, limit, 'test --limit')) : undefined;
-    return hosts.filter((h) => !allowed || allowed.has(h));
-  });
-  assert.deepEqual(selected, python.hosts);
+from ansible.inventory.manager import split_host_pattern
+print(json.dumps([split_host_pattern(p) for p in json.loads(sys.stdin.read())]))`;
+  const python = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script], { input: JSON.stringify(SPLIT_PATTERNS), env: ANSIBLE_ENV }).toString()) as string[][];
+  assert.deepEqual(SPLIT_PATTERNS.map(splitPattern), python);
+});
+
+/**
+ * `--list-hosts` output of either tool: each play's hosts by the play's name
+ * (`case N`), sorted, as ansible-playbook lists a play's hosts as a set.
+ */
+function listedHosts(text: string, playLine: RegExp, hostLine: RegExp): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const line of text.split('\n')) {
+    const play = playLine.exec(line);
+    const host = hostLine.exec(line);
+    if (play) out.set(play[1]!, (current = []));
+    else if (current && host) current.push(host[1]!);
+  }
+  for (const hosts of out.values()) hosts.sort();
+  return out;
+}
+
+test('test bullet: --list-hosts with --limit, through the real CLI, lists the hosts ansible-playbook lists', async () => {
+  const inventoryFile = path.join(DIR, 'limit.yml');
+  const work = mkdtempSync(path.join(tmpdir(), 'limits-'));
+  // One run of each tool per distinct limit, with one play per pattern.
+  const limits = [...new Set(LIMIT_CASES.map(([, limit]) => limit))];
+  const runs = await inBatches(
+    limits.map((limit, n) => async () => {
+      // Plays are named `case N` by their place in this run, as list-patterns.ts names them.
+      const cases = LIMIT_CASES.map(([pattern, l]) => ({ pattern, l })).filter((c) => c.l === limit).map((c, i) => ({ ...c, i }));
+      const limitArgs = limit === undefined ? [] : ['--limit', limit];
+      const playbook = path.join(work, `limit-${n}.yml`);
+      writeFileSync(playbook, JSON.stringify(cases.map((c) => ({ name: `case ${c.i}`, hosts: c.pattern, gather_facts: false, tasks: [] }))));
+      const [ansible, rigger] = await Promise.all([
+        new Promise<string>((resolve, reject) =>
+          execFile('ansible-playbook', ['-i', inventoryFile, '--list-hosts', ...limitArgs, playbook], { env: ANSIBLE_ENV }, (err, out, errOut) =>
+            err ? reject(new Error(`ansible-playbook (limit ${limit}): ${errOut}`)) : resolve(out),
+          ),
+        ),
+        runCli(['test/fixtures/playbooks/list-patterns.ts', '-i', inventoryFile, '--list-hosts', ...limitArgs], { LIST_PATTERNS: JSON.stringify(cases.map((c) => c.pattern)) }),
+      ]);
+      assert.equal(rigger.code, 0, `rigger (limit ${limit}): ${rigger.stderr}`);
+      return {
+        cases,
+        ansible: listedHosts(ansible, /^\s+play #\d+ \([^)]*\): (case \d+)/, /^ {6}(\S+)$/),
+        rigger: listedHosts(rigger.stdout, /^PLAY \[(case \d+)\]/, /^(\S+)$/),
+      };
+    }),
+  );
+  let compared = 0;
+  for (const run of runs) {
+    for (const c of run.cases) {
+      const name = `case ${c.i}`;
+      const want = run.ansible.get(name);
+      assert.ok(want, `ansible-playbook listed ${name} (${c.pattern} --limit ${c.l})`);
+      assert.deepEqual(run.rigger.get(name), want, `${c.pattern} --limit ${c.l}`);
+      compared++;
+    }
+  }
+  assert.equal(compared, LIMIT_CASES.length);
 });

@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { sshInventory, startSshd } from '../helpers/sshd.ts';
 import { eventually, LiveRun } from '../helpers/stream.ts';
 
@@ -67,3 +69,60 @@ test('Ctrl-C during a long remote command: exit 130, recap printed, no remote pr
     await sshd.stop();
   }
 });
+
+test('README claim, a second Ctrl-C exits at once: exit 130 while a local command ignores the first, the command killed, no temp file left', async () => {
+  const work = mkdtempSync(path.join(tmpdir(), 'rigger-second-ctrl-c-'));
+  const ownTmp = path.join(work, 'tmp');
+  mkdirSync(ownTmp);
+  const pidFile = path.join(work, 'pid');
+  const inventory = path.join(work, 'hosts.yml');
+  writeFileSync(inventory, 'all:\n  hosts:\n    here:\n      ansible_connection: local\n');
+  // The hang: a command that ignores TERM, so the first Ctrl-C's graceful stop cannot end it.
+  const hang = `trap '' TERM; echo $$ > ${pidFile}; exec sleep 600`;
+  // node itself, not the tsx wrapper, so each signal reaches the controller as a user's Ctrl-C would.
+  const child = spawn(process.execPath, ['--import', 'tsx', SLOW, '-i', inventory, '--json'], {
+    env: { ...process.env, NO_COLOR: '1', TMPDIR: ownTmp, SLOW_COMMAND: hang },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => (stdout += c));
+  child.stderr.on('data', (c) => (stderr += c));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  const events = () => stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string });
+  try {
+    await eventually(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 30_000, 'the hanging command to start');
+    const hangPid = Number(readFileSync(pidFile, 'utf8'));
+    child.kill('SIGINT');
+    await eventually(() => events().some((e) => e.type === 'interrupted'), 30_000, 'the first Ctrl-C to start the graceful stop');
+    assert.equal(child.exitCode, null, 'the graceful stop is still waiting on the command that ignores TERM');
+    child.kill('SIGINT');
+    // Bounded far below the hang's 600 s: a controller that waits for it fails here.
+    const bound = new AbortController();
+    const code = await Promise.race([exited, sleep(60_000, 'still running after the second Ctrl-C', { signal: bound.signal })]);
+    bound.abort();
+    assert.equal(code, 130, stderr);
+    await eventually(() => !alive(hangPid), 10_000, 'the hanging command to be killed');
+    // tsx keeps its compile cache there (tsx-UID): the loader's, not a file of the run.
+    assert.deepEqual(readdirSync(ownTmp).filter((f) => !/^tsx-\d+$/.test(f)), [], 'no temp file left');
+    assert.deepEqual(readdirSync(work).sort(), ['hosts.yml', 'pid', 'tmp']);
+  } finally {
+    child.kill('SIGKILL');
+    if (existsSync(pidFile)) {
+      try {
+        process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

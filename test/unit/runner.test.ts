@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
-import { definePlay, defineRole, ops, flushHandlers, InputError } from '../../lib/index.ts';
+import { definePlay, defineRole, facts, ops, flushHandlers, InputError } from '../../lib/index.ts';
 import { localInventory, runPlays, scratchDir } from '../helpers/run.ts';
 
 const status = (o: Awaited<ReturnType<typeof runPlays>>, task: string, host: string) => o.statuses.get(task)?.get(host);
@@ -381,4 +381,75 @@ test('--forks bounds how many hosts run a task at once', async () => {
     Math.max(...['a', 'b', 'c', 'd'].map((h) => Number((o.runner.sessions.get(h)!.results.values().next().value!.result as { stdout: string }).stdout)));
   assert.equal(maxSlot(await runPlays(inv, [play()], { forks: 1 })), 0, 'one at a time');
   assert.ok(maxSlot(await runPlays(inv, [play()], { forks: 4 })) >= 1, 'several at once');
+});
+
+/** The 1-based line of this test file that holds a marker comment: where a builder call lies. */
+const lineOf = (marker: string) => readFileSync(new URL(import.meta.url), 'utf8').split('\n').findIndex((l) => l.includes(marker)) + 1;
+
+test('item 16: a block whose when throws fails the host at the block\'s line; a block when may read facts', async () => {
+  const dir = scratchDir();
+  const inv = localInventory(['a', 'b']);
+  const play = definePlay({
+    name: 'p',
+    hosts: 'all',
+    tasks: ({ task, block }) => [
+      block({ // MARK: block whose when throws
+        name: 'guarded',
+        when: (h) => {
+          if (h.name === 'a') throw new Error('no such key: colour');
+          return true;
+        },
+        block: [task({ name: 'inside', op: (h) => ops.shell({ script: `touch ${dir}/inside-${h.name}` }) })],
+        always: [task({ name: 'always', op: (h) => ops.shell({ script: `touch ${dir}/always-${h.name}` }) })],
+      }),
+      block({
+        name: 'by fact',
+        // Facts are gathered for a block's when as for a task's: not read yet is not false.
+        when: (h) => h.fact(facts.arch).machine.length > 0,
+        block: [task({ name: 'fact block', op: (h) => ops.shell({ script: `touch ${dir}/fact-${h.name}` }) })],
+      }),
+      task({ name: 'after', op: (h) => ops.shell({ script: `touch ${dir}/after-${h.name}` }) }),
+    ],
+  });
+  const o = await runPlays(inv, [play]);
+  const failure = o.events.find((e) => e.type === 'task-host' && e.host === 'a' && e.status === 'failed');
+  assert.ok(failure && failure.type === 'task-host', 'a failure event for host a');
+  assert.match(failure.msg ?? '', /no such key: colour/);
+  assert.equal(failure.location, `test/unit/runner.test.ts:${lineOf('MARK: block whose when throws')}:7`);
+  assert.equal(o.summary.counts.get('a')!.failed, 1);
+  assert.equal(o.summary.counts.get('b')!.failed, 0);
+  assert.equal(o.summary.exitCode, 2);
+  assert.equal(existsSync(`${dir}/inside-a`), false, 'the block did not run on a');
+  assert.equal(existsSync(`${dir}/inside-b`) && existsSync(`${dir}/always-b`), true, 'the block ran on b');
+  assert.equal(existsSync(`${dir}/fact-b`), true, 'a block whose when reads a fact runs');
+  assert.equal(status(o, 'after', 'a'), undefined, 'a failed host goes no further');
+  assert.equal(status(o, 'after', 'b'), 'changed');
+});
+
+test('item 16: an enclosing rescue catches a block when that throws', async () => {
+  const dir = scratchDir();
+  const inv = localInventory(['a']);
+  const play = definePlay({
+    name: 'p',
+    hosts: 'all',
+    tasks: ({ task, block }) => [
+      block({
+        block: [
+          block({
+            when: () => {
+              throw new Error('bad condition');
+            },
+            block: [task({ name: 'inner', op: ops.shell({ script: `touch ${dir}/inner` }) })],
+          }),
+        ],
+        rescue: [task({ name: 'rescue', op: ops.shell({ script: `touch ${dir}/rescued` }) })],
+      }),
+    ],
+  });
+  const o = await runPlays(inv, [play]);
+  assert.equal(existsSync(`${dir}/inner`), false);
+  assert.equal(existsSync(`${dir}/rescued`), true, 'the enclosing rescue ran');
+  assert.equal(o.summary.counts.get('a')!.rescued, 1);
+  assert.equal(o.summary.counts.get('a')!.failed, 0);
+  assert.equal(o.summary.exitCode, 0);
 });

@@ -1,4 +1,4 @@
-import { InputError, InterruptedError, ExitCode } from '../errors.ts';
+import { InputError, InterruptedError, ExitCode, UnreachableError } from '../errors.ts';
 import { emptyCounts, type EventBus, type RecapCounts } from '../events.ts';
 import { formatLocation } from '../location.ts';
 import { Secret } from '../secret.ts';
@@ -15,10 +15,11 @@ import { exceedsMaxFail, serialBatches } from './batches.ts';
 import { HostSession } from './host-session.ts';
 import { makeHostContext } from './host-context-impl.ts';
 import { FLUSH_HANDLERS, type Scope } from './scope.ts';
+import { anySelected, blockItems, playItems, scopeOfPlay } from './play-items.ts';
 import { selectedByTags } from './tags.ts';
 import { unmatchedTagsWarning } from './tag-check.ts';
 import { Profiler } from '../profile.ts';
-import { runTask, type TaskEnv, type TaskOutcome } from './task-runner.ts';
+import { runTask, withFacts, type FactEnv, type TaskEnv, type TaskOutcome } from './task-runner.ts';
 
 export interface RunnerOptions {
   inventory: Inventory;
@@ -115,9 +116,13 @@ export class Runner {
     return planned;
   }
 
-  /** Opens the first play's connections (up to --forks) ahead of its first task. */
+  /**
+   * Opens the first play's connections (up to --forks) ahead of its first
+   * task. A play whose tasks --tags/--skip-tags leave out runs nothing, so
+   * it contacts no host (Ansible would still gather facts there).
+   */
   connectEarly(planned: PlannedPlay[]): void {
-    const first = planned.find((p) => p.hosts.length > 0);
+    const first = planned.find((p) => p.hosts.length > 0 && anySelected(playItems(p.play), (t, s) => this.#selected(t, s)));
     for (const host of first?.hosts.slice(0, this.o.forks) ?? []) this.#session(host, first!.play).transport.connectEarly?.();
   }
 
@@ -125,6 +130,11 @@ export class Runner {
     if (this.#interrupted) return;
     this.#interrupted = true;
     for (const s of this.sessions.values()) void s.transport.close();
+  }
+
+  /** The second Ctrl-C: every transport ends what it still runs, now (the process exits next). */
+  abort(): void {
+    for (const s of this.sessions.values()) s.transport.abort?.();
   }
 
   get interrupted(): boolean {
@@ -196,11 +206,12 @@ export class Runner {
     return s;
   }
 
-  #become(play: Play, task: Task<any>, host: string): Become | undefined {
+  /** `own`: a task's become options (a block's condition has none: the play's apply). */
+  #become(play: Play, own: { become?: boolean; becomeUser?: string }, host: string): Become | undefined {
     const vars = plainVars(this.#vars(play, host));
-    const enabled = task.options.become ?? play.options.become ?? ansibleBoolean(vars.ansible_become);
+    const enabled = own.become ?? play.options.become ?? ansibleBoolean(vars.ansible_become);
     if (!enabled) return undefined;
-    const user = task.options.becomeUser ?? play.options.becomeUser ?? (vars.ansible_become_user as string | undefined) ?? 'root';
+    const user = own.becomeUser ?? play.options.becomeUser ?? (vars.ansible_become_user as string | undefined) ?? 'root';
     const pw = vars.ansible_become_password ?? vars.ansible_become_pass;
     const become: Become = { user };
     if (pw !== undefined) become.password = pw instanceof Secret ? pw : new Secret(String(pw));
@@ -218,18 +229,8 @@ export class Runner {
     this.o.bus.emit({ type: 'play-start', play: play.name, hosts, ...(play.location ? { location: formatLocation(play.location) } : {}) });
     this.#profiler?.startPlay(play.name, hosts);
     if (hosts.length === 0) this.o.bus.emit({ type: 'warning', message: `play "${play.name}": no hosts left to run on` });
-    const playScope: Scope = { owner: `play "${play.name}"`, schema: play.schema, tags: new Set(play.options.tags ?? []) };
-    const items: { item: Item; scope: Scope }[] = [
-      ...(play.options.roles ?? []).flatMap((role) => {
-        const scope: Scope = {
-          owner: `role ${role.name}`,
-          schema: role.defaults,
-          tags: new Set([...(play.options.tags ?? []), ...role.tags, role.name]),
-        };
-        return role.tasks.map((item) => ({ item, scope }));
-      }),
-      ...play.tasks.map((item) => ({ item, scope: playScope })),
-    ];
+    const playScope = scopeOfPlay(play);
+    const items = playItems(play);
     const handlerOrder = [...(play.options.roles ?? []).flatMap((r) => r.handlers), ...(play.options.handlers ?? [])];
     for (const batchHosts of serialBatches(hosts, play.options.serial)) {
       const batch: BatchState = { hosts: batchHosts, failed: new Set(), notified: new Map(), play, planned: p };
@@ -313,15 +314,10 @@ export class Runner {
 
   async #runBlock(block: Block, scope: Scope, hosts: string[], batch: BatchState, rescuable: boolean): Promise<Set<string>> {
     const blockScope: Scope = { ...scope, tags: new Set([...scope.tags, ...(block.options.tags ?? [])]) };
-    const entering = hosts.filter((h) => {
-      if (!block.options.when) return true;
-      try {
-        return block.options.when(this.#context(batch.play, blockScope, h, false));
-      } catch {
-        return false;
-      }
-    });
     const wrap = (list: Item[] | undefined) => (list ?? []).map((item) => ({ item, scope: blockScope }));
+    // A block that --tags leave empty is passed by: its when (which may gather facts) is not evaluated.
+    if (!anySelected(blockItems(block, scope), (t, s) => this.#selected(t, s), true)) return new Set();
+    const { entering, failed: conditionFailed } = await this.#blockCondition(block, blockScope, hosts, batch);
     const hasRescue = (block.options.rescue?.length ?? 0) > 0;
     const blockFailed = await this.#runList(wrap(block.options.block), entering, batch, rescuable || hasRescue);
     let stillFailed = blockFailed;
@@ -332,7 +328,56 @@ export class Runner {
       stillFailed = rescueFailed;
     }
     const alwaysFailed = await this.#runList(wrap(block.options.always), entering.filter((h) => !this.#dead.has(h)), batch, rescuable);
-    return new Set([...stillFailed, ...alwaysFailed]);
+    return new Set([...conditionFailed, ...stillFailed, ...alwaysFailed]);
+  }
+
+  /**
+   * A block's `when` on each host, with the facts it reads gathered as for a
+   * task's. A condition that throws fails the host at the block's line, as a
+   * task's does: the host does not enter the block, nor its rescue or always
+   * (they share the condition), and an enclosing rescue may catch it.
+   */
+  async #blockCondition(block: Block, scope: Scope, hosts: string[], batch: BatchState): Promise<{ entering: string[]; failed: Set<string> }> {
+    const when = block.options.when;
+    if (!when) return { entering: hosts, failed: new Set() };
+    const play = batch.play;
+    const passed = new Set<string>();
+    const errors = new Map<string, { status: 'failed' | 'unreachable'; msg: string }>();
+    await Promise.all(
+      hosts.map(async (host) => {
+        const release = await this.#forks.acquire();
+        try {
+          if (this.#interrupted) return;
+          const env: FactEnv = {
+            context: (speculative) => this.#context(play, scope, host, speculative),
+            target: this.#session(host, play),
+            become: this.#become(play, {}, host),
+            prefetchFacts: play.options.facts ?? [],
+          };
+          if (await withFacts(env, block.id, when)) passed.add(host);
+        } catch (err) {
+          const msg = err instanceof Error ? err.message : String(err);
+          errors.set(host, { status: err instanceof UnreachableError ? 'unreachable' : 'failed', msg });
+        } finally {
+          release();
+        }
+      }),
+    );
+    const failed = new Set<string>();
+    if (errors.size > 0) {
+      const location = block.location ? formatLocation(block.location) : undefined;
+      const name = `when of ${block.options.name ? `block "${block.options.name}"` : 'a block'}`;
+      this.o.bus.emit({ type: 'task-start', play: play.name, task: name, id: block.id, hosts: [...errors.keys()], handler: false, ...(location ? { location } : {}) });
+      for (const [host, e] of errors) {
+        if (e.status === 'unreachable') {
+          this.counts.get(host)!.unreachable++;
+          this.#dead.add(host);
+        } else failed.add(host);
+        this.o.bus.emit({ type: 'task-host', task: name, id: block.id, host, status: e.status, durationMs: 0, msg: e.msg, ...(e.status === 'failed' && location ? { location } : {}) });
+      }
+      this.o.bus.emit({ type: 'task-end', id: block.id });
+    }
+    return { entering: hosts.filter((h) => passed.has(h)), failed };
   }
 
   async #flushHandlers(batch: BatchState, order: Handler<any, any>[], scope: Scope): Promise<void> {
@@ -390,7 +435,7 @@ export class Runner {
       check: this.o.check,
       context: (speculative) => this.#context(play, scope, host, speculative),
       target,
-      become: this.#become(play, task, delegate !== undefined ? target.name : host),
+      become: this.#become(play, task.options, delegate !== undefined ? target.name : host),
       prefetchFacts: play.options.facts ?? [],
       lookahead: delegate !== undefined || task.options.runOnce ? [] : this.#lookahead(rest, host, batch),
       runAhead: play.options.runAhead !== false && !play.options.anyErrorsFatal && play.options.maxFailPercentage === undefined,

@@ -50,8 +50,11 @@ export function describeWhen(fn: (...args: never[]) => unknown): string {
   return text.length > 80 ? text.slice(0, 77) + '...' : text;
 }
 
-/** Evaluates a task function, gathering any fact it asks for first. */
-async function withFacts<T>(env: TaskEnv, taskId: string, fn: (h: HostContext<any>) => T): Promise<T> {
+/** What gathering facts for a condition needs: a block's `when` has no task around it. */
+export type FactEnv = Pick<TaskEnv, 'context' | 'target' | 'become' | 'prefetchFacts'>;
+
+/** Evaluates a task or block function, gathering any fact it asks for first. */
+export async function withFacts<T>(env: FactEnv, taskId: string, fn: (h: HostContext<any>) => T): Promise<T> {
   for (let i = 0; ; i++) {
     try {
       return fn(env.context(false));
