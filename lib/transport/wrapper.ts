@@ -24,7 +24,11 @@ import { PROCESS_STARTED_S } from '../core/started.ts';
  *   before the end mark) kills the command before it can see EOF and take a
  *   short input for a whole one (exit 125, PAYLOAD_TRUNCATED). A command
  *   that stops reading its input early is not a cut transfer: the rest is
- *   drained by the watchdog.
+ *   drained by the watchdog. What this cannot cover: a SIGKILL of this
+ *   wrapper shell alone mid-transfer together with the channel closing
+ *   leaves nobody to kill the command; the staged design never started
+ *   it. The file writer still refuses such input (its checksum).
+ *
  * `kill -TERM -$p` (not `kill -- -$p`): dash's kill builtin rejects `--`.
  *
  * With `become`, the wrapper runs under sudo and first prints a ready marker
