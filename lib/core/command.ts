@@ -1,5 +1,8 @@
 import { quote } from './quote.ts';
 import { redact, Secret } from './secret.ts';
+import { partLength, stdinBuffer, type StdinPart } from './stdin-source.ts';
+
+export { FileStdin, type StdinPart } from './stdin-source.ts';
 
 /** Text inserted into a command without quoting: shell syntax the caller owns. */
 export class Raw {
@@ -14,9 +17,6 @@ export type Interpolation =
   | Raw
   | Command
   | readonly (string | number | Buffer)[];
-
-/** Bytes for the command's standard input. Secrets are redacted in every display. */
-export type StdinPart = Buffer | string | Secret;
 
 /**
  * A shell function a command calls (the file writer, lib/ops/files/put-files.ts).
@@ -98,12 +98,14 @@ export class Command {
     return new Command(this.body, [...this.stdin, ...parts], this.quiet, this.functions);
   }
 
+  /** The whole stdin in memory (files read too): for small inputs; transports stream it (stdin-source.ts). */
   stdinBytes(): Buffer {
-    return Buffer.concat(
-      this.stdin.map((p) =>
-        p instanceof Secret ? Buffer.from(p.reveal(), 'utf8') : typeof p === 'string' ? Buffer.from(p, 'utf8') : p,
-      ),
-    );
+    return stdinBuffer(this.stdin);
+  }
+
+  /** The stdin's length in bytes, without reading any file part. */
+  stdinLength(): number {
+    return this.stdin.reduce((n, p) => n + partLength(p), 0);
   }
 
   hasStdin(): boolean {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import type { Command } from '../core/command.ts';
 import { localCommand } from './local-become.ts';
 import { localTaskEnv } from './local-env.ts';
+import { sendStdin } from './send-stdin.ts';
 import type { ExecOptions, ExecResult, Transport } from './types.ts';
 
 /**
@@ -19,7 +20,6 @@ export class LocalTransport implements Transport {
   exec(command: Command, options: ExecOptions = {}): Promise<ExecResult> {
     const started = performance.now();
     const script = command.bytes;
-    const payload = command.stdinBytes();
     // Node's stdio "pipes" are socketpairs, which /dev/fd/N cannot open, so
     // the script is read with cat and eval'd; it cannot contain NUL anyway.
     const argv = ['-c', 's=$(cat <&3); exec 3<&-; eval "$s"'];
@@ -49,10 +49,28 @@ export class LocalTransport implements Transport {
       scriptPipe.on('error', () => undefined);
       child.stdin!.on('error', () => undefined);
       scriptPipe.end(script);
-      child.stdin!.end(payload);
+      // Streamed with backpressure (a file part a chunk at a time). A source
+      // that fails kills the command before it sees EOF: a short input must
+      // not be taken for a whole one.
+      let sendFailed: Error | undefined;
+      sendStdin(child.stdin!, command.stdin).then(
+        () => child.stdin!.end(),
+        (e: unknown) => {
+          sendFailed = e instanceof Error ? e : new Error(String(e));
+          try {
+            if (child.pid) process.kill(-child.pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        },
+      );
       child.on('error', reject);
       child.on('close', (code, signal) => {
         if (child.pid) this.#running.delete(child.pid);
+        if (sendFailed) {
+          reject(sendFailed);
+          return;
+        }
         resolve({
           stdout: Buffer.concat(out),
           stderr: Buffer.concat(errOut),

@@ -9,7 +9,8 @@ import { BecomeHandshake } from './become-handshake.ts';
 import { KnownHosts, type HostKeyMode } from './known-hosts.ts';
 import { Semaphore } from './semaphore.ts';
 import type { ExecOptions, ExecResult, Transport } from './types.ts';
-import { wrapCommand } from './wrapper.ts';
+import { sendStdin } from './send-stdin.ts';
+import { PAYLOAD_END, wrapCommand } from './wrapper.ts';
 
 // ssh2 is CommonJS: require() skips the ES-module wrapping of its files (see
 // core/zod.ts). Loaded at the first connection, so a run that never connects
@@ -252,8 +253,8 @@ export class SshTransport implements Transport {
   }
 
   #run(client: Client, command: Command, options: ExecOptions): Promise<ExecResult> {
-    const payload = command.stdinBytes();
-    const wrapped = wrapCommand(command.bytes, payload.length, options.become, !this.#swept);
+    const payloadLength = command.stdinLength();
+    const wrapped = wrapCommand(command.bytes, payloadLength, options.become, !this.#swept);
     this.#swept = true;
     const started = performance.now();
     return new Promise<ExecResult>((resolve, reject) => {
@@ -267,9 +268,17 @@ export class SshTransport implements Transport {
         const errOut: Buffer[] = [];
         let code: number | undefined;
         let rejected = false;
+        let sendFailed: Error | undefined;
         const sendPayload = () => {
-          // No EOF: the remote watchdog takes EOF as "the controller is gone".
-          if (payload.length > 0) channel.write(payload);
+          if (payloadLength === 0) return;
+          // Streamed with backpressure, then the end mark; no EOF: the remote
+          // watchdog takes EOF as "the controller is gone". A source that
+          // fails (a file that shrank) closes the channel mid-payload, which
+          // the wrapper takes as a cut transfer: the command never acts on it.
+          sendStdin(channel, command.stdin, PAYLOAD_END).catch((e: unknown) => {
+            sendFailed = e instanceof Error ? e : new Error(String(e));
+            channel.close();
+          });
         };
         const handshake = new BecomeHandshake(
           wrapped.promptMarker,
@@ -315,6 +324,10 @@ export class SshTransport implements Transport {
               code: 1,
               durationMs: performance.now() - started,
             });
+            return;
+          }
+          if (sendFailed) {
+            reject(sendFailed);
             return;
           }
           if (code === undefined) {

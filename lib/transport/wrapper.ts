@@ -13,10 +13,21 @@ import { PROCESS_STARTED_S } from '../core/started.ts';
  * - a watchdog reads the channel's stdin until EOF, which happens only when
  *   the channel closes (the controller never sends EOF while a command
  *   runs), and then kills that group;
- * - stdin payload (file content, secrets) is length-framed: exactly N bytes
- *   are read into a 0700 temp dir, so a truncated transfer is detected
- *   (exit 125) instead of being taken for a short file, and the temp dir is
- *   removed by the EXIT trap, including after TERM/HUP/INT.
+ * - stdin payload (file content, secrets) is length-framed, as the
+ *   controller cannot send EOF: exactly N bytes are passed on to the
+ *   command, then one newline must follow (the end mark). The bytes are
+ *   streamed, never stored: they go through a FIFO (kernel memory), which
+ *   is unlinked as soon as both ends are open, so a payload rests nowhere on
+ *   the host's disk, even after a SIGKILL. The FIFO rather than a pipeline:
+ *   the shell must know the command's process group while it still holds
+ *   the FIFO's writing end, so that a transfer cut short (the channel closed
+ *   before the end mark) kills the command before it can see EOF and take a
+ *   short input for a whole one (exit 125, PAYLOAD_TRUNCATED). A command
+ *   that stops reading its input early is not a cut transfer: the rest is
+ *   drained by the watchdog. What this cannot cover: a SIGKILL of this
+ *   wrapper shell alone mid-transfer together with the channel closing
+ *   leaves nobody to kill the command; the staged design never started
+ *   it. The file writer still refuses such input (its checksum).
  *
  * `kill -TERM -$p` (not `kill -- -$p`): dash's kill builtin rejects `--`.
  *
@@ -43,7 +54,13 @@ const SWEEP_STALE =
   'find "${TMPDIR:-/tmp}" -maxdepth 1 -type d \\( -name \'rigger.????????\' -o -name \'rigger-ahead.????????\' \\) ' +
   `-user "$(id -u)" ! -newermt @${PROCESS_STARTED_S} -mmin +1 -exec rm -rf -- {} + 2>/dev/null`;
 
-/** `sweep`: also remove stale temp dirs first (the transport asks for it once per run). */
+/** The byte the controller sends after the payload: its arrival proves the payload arrived whole. */
+export const PAYLOAD_END = Buffer.from('\n');
+
+/**
+ * `sweep`: also remove stale temp dirs first (the transport asks for it once per run).
+ * A payload (payloadLength > 0) must be followed on stdin by {@link PAYLOAD_END}.
+ */
 export function wrapCommand(command: Buffer, payloadLength: number, become?: Become, sweep = false): WrappedCommand {
   const lines = [
     'exec 3<&0 </dev/null',
@@ -61,15 +78,31 @@ export function wrapCommand(command: Buffer, payloadLength: number, become?: Bec
   if (payloadLength > 0) {
     lines.push(
       'd=$(mktemp -d "${TMPDIR:-/tmp}/rigger.XXXXXXXX") || exit ' + PAYLOAD_TRUNCATED,
-      `head -c ${payloadLength} <&3 >"$d/in" || exit ${PAYLOAD_TRUNCATED}`,
-      `[ "$(wc -c <"$d/in")" -eq ${payloadLength} ] || exit ${PAYLOAD_TRUNCATED}`,
+      `mkfifo -m 600 "$d/in" || exit ${PAYLOAD_TRUNCATED}`,
     );
     input = '<"$d/in"';
   }
   const head = Buffer.from(lines.join('\n') + '\nsetsid sh -c ', 'utf8');
+  const feed =
+    payloadLength > 0
+      ? // Opening the writing end waits for the command's shell to open the
+        // reading end; from then on the FIFO needs no name.
+        'exec 4>"$d/in"\n' +
+        'rm -rf -- "$d"; d=\n' +
+        // head exits 0 after N bytes or at EOF (a cut transfer): the end
+        // mark tells them apart. Non-zero: the command closed its input.
+        `if head -c ${payloadLength} <&3 >&4 2>/dev/null && ! IFS= read -r rigger_end <&3; then\n` +
+        '  kill -TERM -$p 2>/dev/null || kill -TERM $p 2>/dev/null\n' +
+        '  exec 4>&-\n' +
+        '  wait $p 2>/dev/null\n' +
+        `  exit ${PAYLOAD_TRUNCATED}\n` +
+        'fi\n' +
+        'exec 4>&-\n'
+      : '';
   const tail = Buffer.from(
     ` ${input} 3<&- &\n` +
       'p=$!\n' +
+      feed +
       '( cat <&3 >/dev/null 2>&1; kill -TERM -$p 2>/dev/null ) </dev/null >/dev/null 2>&1 &\n' +
       'w=$!\n' +
       'exec 3<&-\n' +

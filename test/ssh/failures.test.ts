@@ -33,10 +33,6 @@ test('with one of three hosts killed mid-run, the others finish, the recap shows
   }
 });
 
-function remoteTemps(): string[] {
-  return readdirSync(tmpdir()).filter((f) => f.startsWith('rigger.'));
-}
-
 function running(pattern: string): boolean {
   try {
     execFileSync('pgrep', ['-f', pattern]);
@@ -47,24 +43,26 @@ function running(pattern: string): boolean {
 }
 
 test('Ctrl-C during a long remote command: exit 130, recap printed, no remote process or temp file left', async () => {
-  const sshd = await startSshd();
+  // A host whose TMPDIR is its own: what the wrapper leaves there is this run's.
+  const remoteTmp = path.join(mkdtempSync(path.join(tmpdir(), 'rigger-ctrlc-')), 'tmp');
+  mkdirSync(remoteTmp);
+  const sshd = await startSshd({ env: { TMPDIR: remoteTmp } });
   // Unique per run, so a process left by some other run cannot satisfy or spoil the checks.
   const marker = `sleep 3117.${process.pid}`;
-  const tempsBefore = remoteTemps();
   try {
     const inv = sshInventory([{ name: 'h1', sshd }]);
     const run = new LiveRun([SLOW, '-i', inv, '--json'], { SLOW_COMMAND: marker });
     await run.waitFor((e) => e.type === 'task-start' && e.task === 'slow');
     await eventually(() => running(marker), 10_000, 'the remote command to start');
-    assert.ok(remoteTemps().length > tempsBefore.length, 'the wrapper holds its payload in a temp dir while running');
+    // Issue 27 item 9: the stdin payload is streamed, never staged in a temp dir.
+    assert.deepEqual(readdirSync(remoteTmp), [], 'the wrapper holds no payload dir while the command runs');
     run.child.kill('SIGINT');
     const code = await run.done;
     assert.equal(code, 130);
     assert.equal(run.events.at(-1)!.type, 'recap');
     assert.ok(run.events.some((e) => e.type === 'interrupted'));
     await eventually(() => !running(marker), 10_000, 'the remote command to be killed');
-    await eventually(() => remoteTemps().length === tempsBefore.length, 10_000, 'the remote temp dir to be removed');
-    assert.deepEqual(remoteTemps().sort(), tempsBefore.sort());
+    assert.deepEqual(readdirSync(remoteTmp), [], 'nothing is left in the host TMPDIR');
   } finally {
     await sshd.stop();
   }

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { definitions, mergeFunctions, type Command, type StdinPart } from '../command.ts';
+import { stdinKey } from '../stdin-source.ts';
 import type { ExecResult } from '../../transport/types.ts';
 import { segmentClose, segmentOpen, splitBatch } from './probe-batch.ts';
 
@@ -44,7 +45,7 @@ export function probeDigest(r: ExecResult): string {
 
 /** The commands of a change as the bytes that identify them. */
 export function commandsKey(commands: readonly Command[]): Buffer {
-  return Buffer.concat(commands.flatMap((c) => [c.bytes, Buffer.from('\0'), c.stdinBytes(), Buffer.from('\0')]));
+  return Buffer.concat(commands.flatMap((c) => [c.bytes, Buffer.from('\0'), stdinKey(c.stdin), Buffer.from('\0')]));
 }
 
 /**
@@ -60,7 +61,7 @@ function act(commands: readonly Command[]): { bytes: Buffer; stdin: StdinPart[] 
   const stdin: StdinPart[] = [];
   commands.forEach((c, i) => {
     if (i > 0) parts.push(Buffer.from(' && '));
-    const n = c.stdinBytes().length;
+    const n = c.stdinLength();
     if (n > 0 && c.readsExactlyItsStdin) {
       parts.push(Buffer.from('{ (\n'), c.body, Buffer.from('\n); }'));
       stdin.push(...c.stdin);

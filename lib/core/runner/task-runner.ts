@@ -201,7 +201,7 @@ function aheadLinks(task: Task<any>, env: TaskEnv, before: Map<string, ExecResul
       if (op.problems.length > 0 || !op.probe || !op.hostLocal || op.readOnly || op.probe.command.quiet) break;
       const decision = op.decide(op.probe.parse(decidedFrom));
       if (decision.kind !== 'change' || decision.apply || !decision.commands?.length) break;
-      stdinBytes += decision.commands.reduce((n, c) => n + c.stdinBytes().length, 0);
+      stdinBytes += decision.commands.reduce((n, c) => n + c.stdinLength(), 0);
       if (stdinBytes > MAX_LINK_STDIN) break;
       links.push({ taskId: next.task.id, probe: op.probe.command, decidedFrom, commands: decision.commands });
     } catch {

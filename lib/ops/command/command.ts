@@ -83,8 +83,9 @@ function decideRun(p: Common, body: Command, shown: string, state: GuardState | 
 
 /**
  * Secret env values and secret files, taken from the head of stdin (each as
- * a length line, then exactly that many bytes) into a 0700 temp dir that the
- * EXIT trap removes, whichever way the command ends. Nothing of them is in
+ * a length line, then exactly that many bytes): files into a 0700 temp dir
+ * that the EXIT trap removes, whichever way the command ends; env values
+ * into the shell's memory only. Nothing of them is in
  * argv: `ps` on the host shows only names.
  */
 function hasSecretSetup(p: Common): boolean {
@@ -101,8 +102,9 @@ function secretPrelude(p: Common): { prelude?: Command; stdin: StdinPart[] } {
     sh`trap 'rm -rf -- "$RIGGER_SECRETS"' EXIT; trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM; trap 'exit 141' PIPE`,
     sh`export RIGGER_SECRETS; umask_was=$(umask); umask 077`,
     ...files.map(([name]) => take(name)),
+    // Read into the shell's memory through a pipe, never a file: an env value has no file to be its target.
     // $(...) drops trailing newlines; the x keeps them.
-    ...env.map(([name]) => sh`${take('.env')} && ${raw(name)}=$(cat "$RIGGER_SECRETS/.env"; echo x) && ${raw(name)}=\${${raw(name)}%x} && export ${raw(name)} && rm -f -- "$RIGGER_SECRETS/.env"`),
+    ...env.map(([name]) => sh`IFS= read -r rigger_n && ${raw(name)}=$(head -c "$rigger_n"; echo x) && ${raw(name)}=\${${raw(name)}%x} && export ${raw(name)} || { echo "rigger: cannot set up the secrets" >&2; exit 1; }`),
     sh`umask "$umask_was"`,
   ];
   const stdin: StdinPart[] = [...files.map(([, v]) => v), ...env.map(([, v]) => v)].flatMap((v) => [`${Buffer.byteLength(v.reveal())}\n`, v]);

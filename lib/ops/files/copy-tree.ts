@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { sh, type Command } from '../../core/command.ts';
 import { absolutePath, defineOp, fileMode, type Decision, type Probe } from '../../core/op.ts';
 import { z } from '../../core/zod.ts';
 import { putFiles, type PutFile } from './put-files.ts';
+import { localFile } from './local-file.ts';
+import type { FileStdin } from '../../core/stdin-source.ts';
 
 /**
  * A directory tree from the controller, as Ansible's copy with a directory
@@ -30,7 +31,8 @@ type Params = z.output<typeof schema>;
 
 interface SourceTree {
   dirs: string[];
-  files: { rel: string; data: Buffer; sha256: string }[];
+  /** Each file's bytes stay on disk: hashed in chunks now, streamed by the transport when written. */
+  files: { rel: string; data: FileStdin; sha256: string }[];
   links: { rel: string; target: string }[];
 }
 
@@ -64,8 +66,8 @@ export function walkSource(src: string, localFollow: boolean): SourceTree {
 }
 
 function fileEntry(rel: string, file: string) {
-  const data = readFileSync(file);
-  return { rel, data, sha256: createHash('sha256').update(data).digest('hex') };
+  const { stdin, sha256 } = localFile(file);
+  return { rel, data: stdin, sha256 };
 }
 
 interface Entry {

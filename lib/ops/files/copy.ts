@@ -4,6 +4,8 @@ import { z } from '../../core/zod.ts';
 import { absolutePath, defineOp, fileMode } from '../../core/op.ts';
 import { Secret } from '../../core/secret.ts';
 import { copyTargetProbe, type CopyTarget } from './copy-target.ts';
+import { localFile, type LocalFile } from './local-file.ts';
+import { DIFF_LIMIT } from './path-state.ts';
 import { decideFileContent, type FileResult } from './write-file.ts';
 
 export type CopyResult = FileResult;
@@ -59,6 +61,14 @@ function localSource(src: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A controller file: its bytes when small enough for a text diff, else only
+ * its checksums, and the transport streams it (any size, in constant memory).
+ */
+function controllerFile(src: string): Buffer | LocalFile {
+  return statSync(src).size <= DIFF_LIMIT ? readFileSync(src) : localFile(src);
+}
+
 /** A file's whole content, from a value or a controller file, compared by checksum. */
 export const copy = defineOp({
   kind: 'files.copy',
@@ -73,8 +83,9 @@ export const copy = defineOp({
     if (!p.force && state.exists) return { kind: 'ok', result: { path, sha256: state.sha256 ?? '' } };
     const local = p.src !== undefined && !p.remoteSrc ? localSource(p.src) : undefined;
     if (local) return { kind: 'fail', reason: local };
-    const desired = target.src ? target.src.content : p.src !== undefined ? readFileSync(p.src) : bytesOf(p.content!);
-    if (p.checksum && createHash('sha1').update(desired).digest('hex') !== p.checksum) {
+    const desired = target.src ? target.src.content : p.src !== undefined ? controllerFile(p.src) : bytesOf(p.content!);
+    const sha1 = Buffer.isBuffer(desired) ? createHash('sha1').update(desired).digest('hex') : desired.sha1;
+    if (p.checksum && sha1 !== p.checksum) {
       return { kind: 'fail', reason: `${p.src ?? path} does not have the expected checksum ${p.checksum}` };
     }
     const mode = p.mode !== 'preserve' ? p.mode : (target.src?.mode ?? (statSync(p.src!).mode & 0o7777).toString(8).padStart(4, '0'));

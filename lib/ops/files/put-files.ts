@@ -1,5 +1,6 @@
 import { Command, sh, ShellFunction } from '../../core/command.ts';
 import { Secret } from '../../core/secret.ts';
+import { partLength, type FileStdin } from '../../core/stdin-source.ts';
 import { PROCESS_STARTED_S } from '../../core/started.ts';
 
 /**
@@ -209,7 +210,8 @@ done
 
 export interface PutFile {
   path: string;
-  data: Buffer | Secret;
+  /** A FileStdin is streamed from the controller's disk, never held whole in memory. */
+  data: Buffer | Secret | FileStdin;
   /** The data's sha256, hex. */
   sha256: string;
   mode: string;
@@ -230,7 +232,7 @@ function field(name: string, value: string): string {
 }
 
 function header(f: PutFile): string {
-  const size = Buffer.isBuffer(f.data) ? f.data.length : Buffer.byteLength(f.data.reveal(), 'utf8');
+  const size = partLength(f.data);
   const parents = typeof f.makeParents === 'string' ? field('parent mode', f.makeParents) : f.makeParents ? '+' : '-';
   const flags = `${f.validate ? 'v' : ''}${f.backup ? 'b' : ''}` || '-';
   const line = `${f.sha256} ${size} ${field('mode', f.mode)} ${f.owner ? field('owner', f.owner) : '-'} ${parents} ${flags} ${escape(f.path)}\n`;

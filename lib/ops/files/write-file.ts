@@ -4,6 +4,8 @@ import type { Decision } from '../../core/op.ts';
 import type { Diff } from '../../core/diff.ts';
 import { CONTENT_HIDDEN, Secret } from '../../core/secret.ts';
 import { attributeCommands, DIFF_LIMIT, type PathState } from './path-state.ts';
+import type { FileStdin } from '../../core/stdin-source.ts';
+import type { LocalFile } from './local-file.ts';
 import { putFiles, type PutFile } from './put-files.ts';
 
 export interface FileResult {
@@ -37,7 +39,7 @@ export function ownerOf(opts: Pick<WriteOptions, 'owner' | 'group'>): string | u
 }
 
 /** One file of a {@link putFiles} call from a write's options. */
-export function fileToPut(path: string, data: Buffer | Secret, sha256: string, mode: string, opts: WriteOptions): PutFile {
+export function fileToPut(path: string, data: Buffer | Secret | FileStdin, sha256: string, mode: string, opts: WriteOptions): PutFile {
   return { path, data, sha256, mode, owner: ownerOf(opts), makeParents: opts.makeParents, validate: opts.validate, backup: opts.backup };
 }
 
@@ -48,7 +50,7 @@ export function fileToPut(path: string, data: Buffer | Secret, sha256: string, m
  * file (put-files.ts lists every guarantee). Ops that write several files
  * in one change call putFiles once with all of them.
  */
-export function atomicWrite(path: string, data: Buffer | Secret, sha256: string, mode: string, opts: WriteOptions): Command {
+export function atomicWrite(path: string, data: Buffer | Secret | FileStdin, sha256: string, mode: string, opts: WriteOptions): Command {
   return putFiles([fileToPut(path, data, sha256, mode, opts)]);
 }
 
@@ -63,11 +65,14 @@ function hiddenDiff(path: string): Diff {
  */
 export function decideFileContent(
   path: string,
-  desired: Buffer,
+  /** A LocalFile (a large controller file) is streamed, never read whole; its diff is a summary. */
+  desiredContent: Buffer | LocalFile,
   state: PathState,
   opts: WriteOptions & { secret?: Secret | undefined; diff?: Diff | undefined },
 ): Decision<FileResult> {
-  const sha256 = createHash('sha256').update(desired).digest('hex');
+  const local = Buffer.isBuffer(desiredContent) ? undefined : desiredContent;
+  const desired = Buffer.isBuffer(desiredContent) ? desiredContent : undefined;
+  const sha256 = local ? local.sha256 : createHash('sha256').update(desired!).digest('hex');
   const result = { path, sha256 };
   if (state.exists && state.type !== 'file') return { kind: 'fail', reason: `${path} is a ${state.type}, not a file` };
   if (!state.exists || state.sha256 !== sha256) {
@@ -76,7 +81,7 @@ export function decideFileContent(
     // A secret's file is never shown, nor its checksum: the same line on both sides.
     let diff = opts.secret ? hiddenDiff(path) : opts.diff;
     if (!diff) {
-      const readable = desired.length <= DIFF_LIMIT && isText(desired) && (!state.exists || (state.content !== undefined && isText(before)));
+      const readable = desired !== undefined && desired.length <= DIFF_LIMIT && isText(desired) && (!state.exists || (state.content !== undefined && isText(before)));
       diff = readable
         ? { kind: 'text', path, before: before.toString('utf8'), after: desired.toString('utf8') }
         : { kind: 'summary', lines: [`${path}: binary or large content, sha256 ${state.sha256 ?? 'none'} -> ${sha256}`] };
@@ -85,7 +90,7 @@ export function decideFileContent(
       kind: 'change',
       msg: state.exists ? `update ${path}` : `create ${path}`,
       diff,
-      commands: [atomicWrite(path, opts.secret ?? desired, sha256, mode, opts)],
+      commands: [atomicWrite(path, opts.secret ?? local?.stdin ?? desired!, sha256, mode, opts)],
       result: () => result,
       checkResult: result,
     };

@@ -1,0 +1,75 @@
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sh } from '../../lib/core/command.ts';
+import { Secret } from '../../lib/core/secret.ts';
+import { defaultSshOptions, SshTransport } from '../../lib/transport/ssh.ts';
+import { startSshd, type TestSshd } from '../helpers/sshd.ts';
+
+/** A host whose TMPDIR is its own, where the old wrapper staged every payload. */
+let sshd: TestSshd;
+let remoteTmp: string;
+let work: string;
+before(async () => {
+  work = mkdtempSync(path.join(tmpdir(), 'rigger-at-rest-'));
+  remoteTmp = path.join(work, 'remote-tmp');
+  mkdirSync(remoteTmp);
+  sshd = await startSshd({ env: { TMPDIR: remoteTmp } });
+});
+after(async () => sshd.stop());
+
+const transport = () =>
+  new SshTransport({ name: 'h', address: sshd.address, port: sshd.port, user: sshd.user, privateKeyFile: sshd.clientKey }, defaultSshOptions(sshd.knownHostsFile, 'strict'));
+
+/** Every regular file under dir whose bytes hold the marker (FIFOs and sockets are not read: they hold nothing at rest). */
+function filesHolding(dir: string, marker: string): string[] {
+  const found: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = path.join(dir, name);
+    const st = statSync(p, { throwIfNoEntry: false });
+    if (!st) continue;
+    if (st.isDirectory()) found.push(...filesHolding(p, marker));
+    else if (st.isFile() && readFileSync(p).includes(marker)) found.push(p);
+  }
+  return found;
+}
+
+async function waitFor(file: string) {
+  while (!existsSync(file)) await sleep(10);
+}
+
+test('item 9: a Secret on stdin rests in no file on the host, while its command runs nor after the host side is SIGKILLed', async () => {
+  const marker = `MARKER09-${randomBytes(12).toString('hex')}`;
+  const signals = path.join(work, 'signals');
+  mkdirSync(signals);
+  const t = transport();
+  try {
+    // The command has read its whole stdin, then waits: the payload's whole
+    // life on the host is inside this window. It records its wrapper's pid.
+    const running = t.exec(
+      sh`cat >/dev/null; echo "$PPID $$" > ${path.join(signals, 'pids')}; while [ ! -e ${path.join(signals, 'go')} ]; do sleep 0.05; done`.withStdin(
+        new Secret(marker),
+      ),
+    );
+    running.catch(() => undefined);
+    await waitFor(path.join(signals, 'pids'));
+    await sleep(100);
+    assert.deepEqual(filesHolding(remoteTmp, marker), [], 'no file in the host TMPDIR holds the secret while the command runs');
+    // A crash: the wrapper and the command die without running any trap.
+    const [wrapper, group] = readFileSync(path.join(signals, 'pids'), 'utf8').trim().split(' ').map(Number);
+    process.kill(-group!, 'SIGKILL');
+    process.kill(wrapper!, 'SIGKILL');
+    await running.then(
+      (r) => assert.equal(r.code, 137, 'the wrapper died of SIGKILL'),
+      () => undefined,
+    );
+    assert.deepEqual(filesHolding(remoteTmp, marker), [], 'no file in the host TMPDIR holds the secret after a SIGKILL');
+    assert.deepEqual(readdirSync(remoteTmp), [], 'no payload dir is left behind');
+  } finally {
+    await t.close();
+  }
+});
