@@ -1,0 +1,131 @@
+// Issue 27 item 12: inventory values that reach a shell, each sent through
+// its real code path and run by dash (this machine's sh) and by bash (as sh,
+// through a PATH entry): nothing injected runs (the canary file is never
+// made) and the value arrives intact, or the value is refused with an error
+// naming where it was written. Only `docker` is a stub (it would touch the
+// Docker engine); it records the arguments it was given.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import path from 'node:path';
+import { definePlay, InputError, ops } from '../../lib/index.ts';
+import { monitoring } from '../../roles/monitoring/index.ts';
+import { runCli } from '../helpers/cli.ts';
+import { runPlays, scratchDir } from '../helpers/run.ts';
+
+/** A fresh canary path per value: a command that escaped its quotes would create it. */
+const canary = () => path.join(scratchDir(), `PWNED-${randomBytes(6).toString('hex')}`);
+
+/** The ways a value breaks out of naive quoting, each trying to make the canary. */
+const hostileNames = (c: string) => [`x;touch ${c};`, `x'`, `'$(touch ${c})'`, `$(touch ${c})`, `\`touch ${c}\``, `x\ntouch ${c}\n`, `x" ; touch ${c} ; "`];
+
+interface Shell {
+  name: string;
+  /** PATH for a run: a directory with the stub docker, and for bash an `sh` that is bash. */
+  path: string;
+  /** The file the stub docker appends its arguments to (NUL-separated, one call per line). */
+  dockerLog: string;
+}
+
+function shells(): Shell[] {
+  return ['dash', 'bash'].map((name) => {
+    const bin = scratchDir();
+    const dockerLog = path.join(bin, 'docker.log');
+    writeFileSync(path.join(bin, 'docker'), `#!/bin/sh\nfor a; do printf '%s\\0' "$a"; done >> '${dockerLog}'\necho >> '${dockerLog}'\n`);
+    chmodSync(path.join(bin, 'docker'), 0o755);
+    if (name === 'bash') symlinkSync('/bin/bash', path.join(bin, 'sh'));
+    return { name, path: `${bin}:${process.env.PATH}`, dockerLog };
+  });
+}
+
+/** The stub docker's calls, each as its argument list. */
+const dockerCalls = (s: Shell): string[][] =>
+  existsSync(s.dockerLog) ? readFileSync(s.dockerLog, 'utf8').split('\0\n').filter(Boolean).map((l) => l.split('\0')) : [];
+
+/** An inventory of one local host in group managers, with these variables for all. */
+function inventory(vars: Record<string, string>): string {
+  const file = path.join(scratchDir(), 'hosts.yml');
+  // JSON strings are YAML double-quoted scalars: every byte arrives as written.
+  const lines = Object.entries(vars).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}\n`);
+  writeFileSync(file, `all:\n  vars:\n    ansible_connection: local\n${lines.join('')}  children:\n    managers:\n      hosts:\n        m1:\n`);
+  return file;
+}
+
+/** Runs fn with this process's PATH set to the shell's (the local transport spawns `sh` from PATH). */
+async function withPath<T>(s: Shell, fn: () => Promise<T>): Promise<T> {
+  const was = process.env.PATH;
+  process.env.PATH = s.path;
+  try {
+    return await fn();
+  } finally {
+    process.env.PATH = was;
+  }
+}
+
+test('item 12: monitoring_stack_name with shell syntax is refused, naming the inventory line that set it', async () => {
+  for (const name of hostileNames(canary())) {
+    const inv = inventory({ monitoring_enabled: 'x', monitoring_stack_name: name });
+    // monitoring_enabled is written as a string above only to keep the helper simple; set the real boolean here.
+    writeFileSync(inv, readFileSync(inv, 'utf8').replace('monitoring_enabled: "x"', 'monitoring_enabled: true'));
+    const play = definePlay({ name: 'monitoring', hosts: 'managers', roles: [monitoring] });
+    await assert.rejects(
+      runPlays(inv, [play], { check: true }),
+      (e: unknown) => e instanceof InputError && e.message.includes(`${inv}:5:`) && /monitoring_stack_name/.test(e.message),
+      JSON.stringify(name),
+    );
+  }
+});
+
+test('item 12: the reload handler puts monitoring_stack_name into docker\'s filter as one word, nothing injected runs', async () => {
+  // Handlers read the host's variables untyped, so the value is sent without the role's schema in front of it.
+  for (const s of shells()) {
+    const c = canary();
+    const names = hostileNames(c);
+    for (const name of names) {
+      const inv = inventory({ monitoring_stack_name: name });
+      const dir = scratchDir();
+      const reloads = monitoring.handlers;
+      const play = definePlay({
+        name: 'reload',
+        hosts: 'all',
+        handlers: reloads,
+        tasks: ({ task }) => [task({ name: 'a change', op: ops.copy({ path: `${dir}/changed`, content: 'x' }), notify: reloads })],
+      });
+      const o = await withPath(s, () => runPlays(inv, [play]));
+      assert.equal(o.summary.exitCode, 0, `${s.name} ${JSON.stringify(name)}: ${JSON.stringify(o.events.filter((e) => e.type === 'task-host'))}`);
+    }
+    assert.equal(existsSync(c), false, `${s.name}: an injected command ran`);
+    const filters = dockerCalls(s).map((args) => args[args.indexOf('--filter') + 1]);
+    const want = names.flatMap((n) => [`label=com.docker.swarm.service.name=${n}_prometheus`, `label=com.docker.swarm.service.name=${n}_alertmanager`]);
+    assert.deepEqual(filters, want, `${s.name}: docker got each name intact`);
+  }
+});
+
+test('item 12: playbooks/alerts.ts sends monitoring_alertmanager_url to curl as one word, nothing injected runs', async () => {
+  for (const s of shells()) {
+    const c = canary();
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.setHeader('content-type', 'application/json');
+      res.end(req.method === 'POST' ? '{"silenceID":"s1"}' : '[]');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      // z.url() accepts all of these (no space: curl refuses a URL with one): the quote, the separator and $( ) reach the script.
+      const prefixes = [`/a'b`, `/x';touch$IFS${c};'`, `/'$(touch$IFS${c})'`, `/$(touch$IFS${c})`, `/\`touch$IFS${c}\``];
+      for (const prefix of prefixes) {
+        const inv = inventory({ monitoring_alertmanager_url: `http://127.0.0.1:${port}${prefix}` });
+        const r = await runCli(['playbooks/alerts.ts', '-i', inv, '--silence', 'Probe', '--for', '1h'], { PATH: s.path });
+        assert.equal(r.code, 0, `${s.name} ${prefix}: ${r.stdout}${r.stderr}`);
+        assert.deepEqual(seen.splice(0), [`POST ${prefix}/api/v2/silences`, `GET ${prefix}/api/v2/alerts?active=true&silenced=false&inhibited=false`], `${s.name}: the URL arrived intact`);
+      }
+      assert.equal(existsSync(c), false, `${s.name}: an injected command ran`);
+    } finally {
+      server.close();
+    }
+  }
+});
