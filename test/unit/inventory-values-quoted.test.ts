@@ -3,7 +3,8 @@
 // through a PATH entry): nothing injected runs (the canary file is never
 // made) and the value arrives intact, or the value is refused with an error
 // naming where it was written. Only `docker` is a stub (it would touch the
-// Docker engine); it records the arguments it was given.
+// Docker engine); it records the arguments it was given, answers `info` and
+// `ps` (with no container) and fails anything else (no such volume).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -12,6 +13,7 @@ import { createServer } from 'node:http';
 import path from 'node:path';
 import { definePlay, InputError, ops } from '../../lib/index.ts';
 import { monitoring } from '../../roles/monitoring/index.ts';
+import * as backupOps from '../../lib/ops/backup/index.ts';
 import { runCli } from '../helpers/cli.ts';
 import { runPlays, scratchDir } from '../helpers/run.ts';
 
@@ -33,7 +35,7 @@ function shells(): Shell[] {
   return ['dash', 'bash'].map((name) => {
     const bin = scratchDir();
     const dockerLog = path.join(bin, 'docker.log');
-    writeFileSync(path.join(bin, 'docker'), `#!/bin/sh\nfor a; do printf '%s\\0' "$a"; done >> '${dockerLog}'\necho >> '${dockerLog}'\n`);
+    writeFileSync(path.join(bin, 'docker'), `#!/bin/sh\nfor a; do printf '%s\\0' "$a"; done >> '${dockerLog}'\necho >> '${dockerLog}'\ncase $1 in info|ps) exit 0;; *) exit 1;; esac\n`);
     chmodSync(path.join(bin, 'docker'), 0o755);
     if (name === 'bash') symlinkSync('/bin/bash', path.join(bin, 'sh'));
     return { name, path: `${bin}:${process.env.PATH}`, dockerLog };
@@ -127,5 +129,62 @@ test('item 12: playbooks/alerts.ts sends monitoring_alertmanager_url to curl as 
     } finally {
       server.close();
     }
+  }
+});
+
+/** One item of each kind with `value` in a field that reaches the backup's scripts. */
+const hostileItems = (value: string) => [
+  { field: 'vars.backup_items.0.volume', item: { kind: 'volume' as const, volume: value } },
+  { field: 'vars.backup_items.0.service', item: { kind: 'postgres' as const, service: value, database: 'db' } },
+  { field: 'vars.backup_items.0.database', item: { kind: 'postgres' as const, service: 'db', database: value } },
+  { field: 'vars.backup_items.0.tempdir', item: { kind: 'gitea' as const, service: 'gitea', tempdir: `/tmp/${value}` } },
+  { field: 'vars.backup_items.0.paths.0', item: { kind: 'config' as const, name: 'etc', paths: [`/etc/${value}`] } },
+];
+
+test('item 12: backup.set checks its own parameters: item fields with shell syntax are refused naming the parameter, nothing runs', async () => {
+  for (const s of shells()) {
+    const c = canary();
+    for (const value of hostileNames(c)) {
+      for (const { field, item } of hostileItems(value)) {
+        const play = definePlay({ name: 'backup', hosts: 'all', tasks: ({ task }) => [task({ name: 'set', op: backupOps.takeSet({ vars: { backup_root: scratchDir(), backup_items: [item] } }) })] });
+        await assert.rejects(
+          withPath(s, () => runPlays(inventory({}), [play])),
+          (e: unknown) => e instanceof InputError && e.message.includes(`invalid parameter ${field} of backup.set`),
+          `${s.name} ${field} ${JSON.stringify(value)}`,
+        );
+      }
+    }
+    assert.equal(existsSync(c), false, `${s.name}: an injected command ran`);
+    assert.deepEqual(dockerCalls(s), [], `${s.name}: refused before the host was asked anything`);
+  }
+});
+
+test('item 12: backup.set\'s readiness probe gives the item fields to the shell quoted and intact', async () => {
+  for (const s of shells()) {
+    const root = scratchDir();
+    const present = path.join(scratchDir(), 'a@b+c.d');
+    writeFileSync(present, 'x');
+    const missing = path.join(root, 'gone_-.x');
+    const vars = {
+      backup_root: root,
+      backup_items: [
+        { kind: 'config' as const, name: 'etc', paths: [present, missing] },
+        { kind: 'volume' as const, volume: 'v.1_x-y' },
+        { kind: 'postgres' as const, service: 'svc.a', database: 'db' },
+      ],
+    };
+    const play = definePlay({ name: 'backup', hosts: 'all', tasks: ({ task }) => [task({ name: 'set', op: backupOps.takeSet({ vars }) })] });
+    const o = await withPath(s, () => runPlays(inventory({}), [play], { check: true }));
+    const result = o.events.find((e) => e.type === 'task-host' && e.task === 'set');
+    assert.ok(result?.type === 'task-host' && result.status === 'failed', `${s.name}: ${JSON.stringify(result)}`);
+    // The stub engine answers `docker info` and knows no volume or container: each item's own problem, named exactly.
+    assert.equal(
+      result.msg,
+      [`config-etc: ${missing} does not exist`, 'volume-v.1_x-y: no volume v.1_x-y on this host', 'postgres-svc.a-db: no running container of service svc.a on this host'].join('; '),
+      s.name,
+    );
+    const calls = dockerCalls(s);
+    assert.ok(calls.some((a) => a.join(' ') === 'volume inspect v.1_x-y'), `${s.name}: ${JSON.stringify(calls)}`);
+    assert.ok(calls.some((a) => a.includes('label=com.docker.swarm.service.name=svc.a')), `${s.name}: ${JSON.stringify(calls)}`);
   }
 });
