@@ -27,7 +27,9 @@ need dash 'has dash'
 # The backup's fixture tests run its bash script here: flock, unzip, python3.
 # strace counts the programs a batch starts on the host (test/ssh/path-batch.test.ts); setpriv runs it as nobody.
 need strace 'has strace'
-need util-linux 'has flock' 'has setpriv'
+need util-linux 'has flock' 'has setpriv' 'has unshare'
+# Debian's cron daemon runs the cron op's jobs in a private mount namespace (test/helpers/cron.ts); its service is not used.
+need cron '[ -x /usr/sbin/cron ]'
 need unzip 'has unzip'
 need python3 'has python3'
 # Disaster recovery reads dumps with this machine's pg_restore.
