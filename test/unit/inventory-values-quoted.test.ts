@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
@@ -186,5 +187,81 @@ test('item 12: backup.set\'s readiness probe gives the item fields to the shell 
     const calls = dockerCalls(s);
     assert.ok(calls.some((a) => a.join(' ') === 'volume inspect v.1_x-y'), `${s.name}: ${JSON.stringify(calls)}`);
     assert.ok(calls.some((a) => a.includes('label=com.docker.swarm.service.name=svc.a')), `${s.name}: ${JSON.stringify(calls)}`);
+  }
+});
+
+/** A stand-in `docker` for the health probe: service web has one task on node1, whose address is this machine's loopback. */
+function healthDocker(s: Shell): void {
+  const bin = s.path.split(':')[0]!;
+  writeFileSync(
+    path.join(bin, 'docker'),
+    `#!/bin/sh\ncase "$1 $2" in\n  'service ls') echo 'web 1/1' ;;\n  'service ps') echo node1 ;;\n  'node inspect') echo 127.0.0.1 ;;\n  *) exit 1 ;;\nesac\n`,
+  );
+}
+
+test('item 12 (also found): docker.health puts a check\'s path into curl\'s URL intact, nothing injected runs', async () => {
+  for (const s of shells()) {
+    healthDocker(s);
+    const c = canary();
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      res.end('ok');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      // health_checks come from the inventory; a path only has to start with /. No space: curl refuses one.
+      const paths = [`/$(touch$IFS${c})`, `/a'b`, `/x";touch$IFS${c};"`, `/\`touch$IFS${c}\``, `/$HOME`];
+      for (const p of paths) {
+        const play = definePlay({ name: 'health', hosts: 'all', tasks: ({ task }) => [task({ name: 'health', op: ops.docker.serviceHealth({ checks: [{ service: 'web', port, path: p }] }) })] });
+        const o = await withPath(s, () => runPlays(inventory({}), [play]));
+        const row = o.events.find((e) => e.type === 'task-host' && e.task === 'health');
+        assert.ok(row?.type === 'task-host' && row.status === 'ok', `${s.name} ${p}: ${JSON.stringify(row)}`);
+        assert.equal(row.msg, '1/1 services healthy', `${s.name} ${p}`);
+        assert.deepEqual(seen.splice(0), [p], `${s.name}: the path arrived intact`);
+      }
+      assert.equal(existsSync(c), false, `${s.name}: an injected command ran`);
+    } finally {
+      server.close();
+    }
+  }
+});
+
+test('item 12 (also found): docker.deploy\'s probe echoes an image reference intact, nothing injected runs', async () => {
+  for (const s of shells()) {
+    const bin = s.path.split(':')[0]!;
+    // The registry's answer for any reference: a manifest (the branch that echoes the reference with it).
+    writeFileSync(path.join(bin, 'docker'), `#!/bin/sh\ncase "$1 $2" in\n  'manifest inspect') echo '{"schemaVersion":2}' ;;\n  *) exit 1 ;;\nesac\n`);
+    const c = canary();
+    const refs = [`x$(touch ${c})`, `x"$(touch ${c})"`, `x\`touch ${c}\``, `x'y`, 'x$HOME'];
+    for (const ref of refs) {
+      const op = ops.docker.deploy({ services: [{ name: 'web', image: ref }] });
+      assert.deepEqual(op.problems, []);
+      const r = spawnSync(s.name, ['-c', op.probe!.command.bytes.toString('utf8')], { env: { ...process.env, PATH: s.path } });
+      const line = r.stdout.toString('utf8').split('\n').find((l) => l.startsWith('@@manifest '));
+      assert.equal(line, `@@manifest ${ref} {"schemaVersion":2}`, `${s.name}: ${r.stderr}`);
+    }
+    assert.equal(existsSync(c), false, `${s.name}: an injected command ran`);
+  }
+});
+
+test('item 12 (also found): a drain that times out names the node as given, nothing injected runs', async () => {
+  for (const s of shells()) {
+    const bin = s.path.split(':')[0]!;
+    // A node that never empties: `node ps` always lists one task of service web.
+    writeFileSync(
+      path.join(bin, 'docker'),
+      `#!/bin/sh\ncase "$1 $2" in\n  'node inspect') echo active ;;\n  'node ps') case "$*" in *-q*) echo t1 ;; *) echo web.1 ;; esac ;;\n  'node update') exit 0 ;;\n  *) exit 1 ;;\nesac\n`,
+    );
+    const c = canary();
+    for (const node of [`$(touch ${c})`, `n'1`, `n" ; touch ${c} ; "`, `\`touch ${c}\``]) {
+      const play = definePlay({ name: 'drain', hosts: 'all', tasks: ({ task }) => [task({ name: 'drain', op: ops.docker.swarm.nodeAvailability({ node, availability: 'drain', timeoutSeconds: 1 }) })] });
+      const o = await withPath(s, () => runPlays(inventory({}), [play]));
+      const row = o.events.find((e) => e.type === 'task-host' && e.task === 'drain');
+      assert.ok(row?.type === 'task-host' && row.status === 'failed', `${s.name}: ${JSON.stringify(row)}`);
+      assert.ok(row.msg?.includes(`tasks still on ${node}:`), `${s.name}: the node's name as given: ${row.msg}`);
+    }
+    assert.equal(existsSync(c), false, `${s.name}: an injected command ran`);
   }
 });
