@@ -13,8 +13,10 @@ import { chmodSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 
 import { createServer } from 'node:http';
 import path from 'node:path';
 import { definePlay, InputError, ops } from '../../lib/index.ts';
+import type { Op } from '../../lib/core/op.ts';
 import { monitoring } from '../../roles/monitoring/index.ts';
 import * as backupOps from '../../lib/ops/backup/index.ts';
+import * as recoveryOps from '../../lib/ops/recovery/index.ts';
 import { runCli } from '../helpers/cli.ts';
 import { runPlays, scratchDir } from '../helpers/run.ts';
 
@@ -263,5 +265,18 @@ test('item 12 (also found): a drain that times out names the node as given, noth
       assert.ok(row.msg?.includes(`tasks still on ${node}:`), `${s.name}: the node's name as given: ${row.msg}`);
     }
     assert.equal(existsSync(c), false, `${s.name}: an injected command ran`);
+  }
+});
+
+test('item 12: recovery.verify and docker.swarm.join check their parameters with real schemas, naming the bad field', async () => {
+  // A manifest whose item file would be pasted into the verify script, and join tokens that are plain text (they must be Secrets).
+  const manifest = { format: 1, set: '20260101_020000', created: 'x', host: 'h', bytes: 1, items: [{ name: 'v', kind: 'volume', file: `x;touch /tmp/x;`, bytes: 1, sha256: 'a'.repeat(64), check: 'tar' }] };
+  const cases = [
+    { field: 'manifest.items.0.file', of: 'recovery.verify', op: (): Op<unknown> => recoveryOps.verifyForRecovery({ dir: '/srv/backup/20260101_020000', manifest: manifest as never }) },
+    { field: 'join.worker', of: 'docker.swarm.join', op: (): Op<unknown> => ops.docker.swarm.join({ role: 'worker', advertiseAddr: '10.0.0.2', join: { worker: 'SWMTKN-plain', manager: 'SWMTKN-plain', managerAddr: '10.0.0.1:2377', clusterId: 'c' } as never }) },
+  ];
+  for (const c of cases) {
+    const play = definePlay({ name: 'p', hosts: 'all', tasks: ({ task }) => [task({ name: 'op', op: c.op() })] });
+    await assert.rejects(runPlays(inventory({}), [play], { check: true }), (e: unknown) => e instanceof InputError && e.message.includes(`invalid parameter ${c.field} of ${c.of}`), c.of);
   }
 });
