@@ -2,7 +2,7 @@
 // the first manager; exits non-zero while a critical one fires (for the
 // daily check or cron). --silence NAME --for 2h silences every alert NAME.
 //   npx tsx playbooks/alerts.ts [-i inventory] [--json] [--silence NAME --for 2h]
-import { definePlay, ops, runPlaybook } from 'rigger-ops';
+import { definePlay, ops, quote, runPlaybook } from 'rigger-ops';
 import type { OutcomeRow } from 'rigger-ops/lib/cli/main';
 import { alertTable, critical, parseAlerts, parseDuration, silenceBody, type ApiAlert } from 'rigger-ops/lib/monitoring/alerts';
 import { deployer, onFirstManager } from '../roles/common.ts';
@@ -11,6 +11,8 @@ import { monitoringFields } from '../roles/monitoring/defaults.ts';
 const usage = 'Usage: npx tsx playbooks/alerts.ts [-i inventory] [--json] [--silence NAME --for DURATION]';
 const schema = monitoringFields.pick({ monitoring_alertmanager_url: true });
 let json = false;
+/** An API URL of Alertmanager's as one shell word: z.url() lets a quote, `;` or `$(` through. */
+const api = (base: string, rest: string) => quote(`${base}${rest}`).toString('utf8');
 
 function read(rows: OutcomeRow[]): ApiAlert[] | undefined {
   const row = rows.find((r) => r.task.name === 'alerts from Alertmanager' && r.outcome.status !== 'skipped');
@@ -36,13 +38,13 @@ await runPlaybook(
             ? [task({
                 name: `silence ${name} for ${forText}`,
                 ...manager,
-                op: (h) => ops.shell({ script: `curl -fsS -X POST -H 'Content-Type: application/json' --data-binary @- '${h.vars.monitoring_alertmanager_url}/api/v2/silences'`, stdin: silenceBody(name, ms, deployer()) }),
+                op: (h) => ops.shell({ script: `curl -fsS -X POST -H 'Content-Type: application/json' --data-binary @- ${api(h.vars.monitoring_alertmanager_url, '/api/v2/silences')}`, stdin: silenceBody(name, ms, deployer()) }),
               })]
             : [];
           const alerts = task({
             name: 'alerts from Alertmanager',
             ...manager,
-            op: (h) => ops.shell({ script: `curl -fsS -m 10 '${h.vars.monitoring_alertmanager_url}/api/v2/alerts?active=true&silenced=false&inhibited=false'`, readOnly: true }),
+            op: (h) => ops.shell({ script: `curl -fsS -m 10 ${api(h.vars.monitoring_alertmanager_url, '/api/v2/alerts?active=true&silenced=false&inhibited=false')}`, readOnly: true }),
           });
           return [
             ...silence,

@@ -5,14 +5,15 @@
 // slot, blue keeps serving, the webhook is told, and the run fails.
 //   npx tsx playbooks/release.ts APP --image REF [-i inventory/single-server.yml] [--check --diff]
 import path from 'node:path';
-import { definePlay, InputError, ops, runPlaybook, strategies } from 'rigger-ops';
+import { definePlay, InputError, ops, quote, runPlaybook, strategies } from 'rigger-ops';
 import { caddyOp, liveSlots, readLiveSlots, singleServerDefaults } from '../roles/single-server/index.ts';
 import { renderTemplate } from '../roles/single-server/template.ts';
 
 /** Stops a slot's service and takes its unit out of the boot (see stop: below). */
 function stopSlotScript(unit: string): string {
-  const file = `${ops.podman.QUADLET_DIR}/${unit}.container`;
-  return `systemctl stop ${unit}.service; if grep -q '^\\[Install\\]' ${file}; then sed -i '/^\\[Install\\]/,$d' ${file} && systemctl daemon-reload; fi`;
+  // Quoted, though the app's name is restricted by release_apps' schema: no value reaches a shell unquoted.
+  const file = quote(`${ops.podman.QUADLET_DIR}/${unit}.container`).toString('utf8');
+  return `systemctl stop ${quote(`${unit}.service`).toString('utf8')}; if grep -q '^\\[Install\\]' ${file}; then sed -i '/^\\[Install\\]/,$d' ${file} && systemctl daemon-reload; fi`;
 }
 
 const usage = 'Usage: npx tsx playbooks/release.ts APP --image REF [flags]';

@@ -1,4 +1,5 @@
 import { Secret, z } from 'rigger-ops';
+import { stackName } from 'rigger-ops/lib/ops/docker/stack';
 import { stacksDefaults } from '../stacks/index.ts';
 import { alertSchema, duration, OPERATOR_ALERTS } from './alerts.ts';
 import { ruleProblems } from './rules.ts';
@@ -17,7 +18,8 @@ export const monitoringFields = stacksDefaults
   .extend({
     /** Deploy the monitoring stack (site.ts): off unless the inventory turns it on (homelab.yml and the lab's do). */
     monitoring_enabled: z.boolean().default(false),
-    monitoring_stack_name: z.string().default('monitoring'),
+    /** The stack op's own name rule: the role also puts it in the reload handlers' docker filter. */
+    monitoring_stack_name: stackName.default('monitoring'),
     monitoring_stack_file: z.string().default('stacks/monitoring.yml'),
     /** On the first manager: Prometheus's, Alertmanager's, Grafana's, Loki's and Promtail's files, bind-mounted into their services. */
     monitoring_config_dir: z.string().startsWith('/').default('/opt/monitoring'),

@@ -1,4 +1,4 @@
-import { defineRole, handler, ops, type HostContext } from 'rigger-ops';
+import { defineRole, handler, ops, quote, type HostContext } from 'rigger-ops';
 import { onFirstManager } from '../common.ts';
 import { renderAlertmanagerConfig } from './alertmanager.ts';
 import { renderLokiConfig } from './loki.ts';
@@ -11,6 +11,8 @@ export { monitoringDefaults } from './defaults.ts';
 export { monitoringStack } from './stack.ts';
 
 type H = HostContext<MonitoringVars>;
+/** A value as one shell word (lib/core/quote.ts), for scripts written as text. */
+const quoted = (value: string) => quote(value).toString('utf8');
 
 const SLACK_URL_FILE = 'slack-webhook-url';
 /** Grafana's files in the repository; the trailing slash copies the directory's contents (provisioning/, dashboards/). */
@@ -67,7 +69,8 @@ const reload = (service: string) =>
     name: `reload ${service}`,
     op: (h) =>
       ops.shell({
-        script: `ids=$(docker ps -q --filter label=com.docker.swarm.service.name=${String(h.allVars.monitoring_stack_name ?? 'monitoring')}_${service})\nif [ -n "$ids" ]; then docker kill -s HUP $ids >/dev/null && echo "reloaded $ids"; else echo "not running yet: it reads the files when it starts"; fi`,
+        // Quoted: handlers read the variable unchecked by the role's schema.
+        script: `ids=$(docker ps -q --filter ${quoted(`label=com.docker.swarm.service.name=${String(h.allVars.monitoring_stack_name ?? 'monitoring')}_${service}`)})\nif [ -n "$ids" ]; then docker kill -s HUP $ids >/dev/null && echo "reloaded $ids"; else echo "not running yet: it reads the files when it starts"; fi`,
       }),
   });
 const reloadPrometheus = reload('prometheus');

@@ -6,7 +6,7 @@
 // ROOT/PROGRAM/releases/VERSION with ROOT/PROGRAM/current pointing at it,
 // the vault passphrase and the webhook's URL in root-only files, and an SSH
 // key of the runner's own, authorized on every host of the inventory.
-import { definePlay, ops, task, type HostContext, type Play, type Op, type Secret, type Task } from 'rigger-ops';
+import { definePlay, ops, quote, task, type HostContext, type Play, type Op, type Secret, type Task } from 'rigger-ops';
 import { cronToOnCalendar } from 'rigger-ops/lib/backup/schedule';
 import { sshLogin } from 'rigger-ops/lib/cli/connection';
 import { RUNNER_ETC, RUNNER_KEY, RUNNER_LOG_DIR, RUNNER_VAULT_FILE, RUNNER_WEBHOOK_FILE, type Release, type ScheduledJob } from 'rigger-ops/lib/scheduled/release';
@@ -52,6 +52,9 @@ WantedBy=timers.target
 `;
 
 /** A file that holds a secret, written 0600 for root, or removed when there is none. */
+/** A value as one shell word (lib/core/quote.ts): plain paths and names stay as they are written. */
+const word = (value: string) => quote(value).toString('utf8');
+
 const secretFile = (path: string, value: Secret | undefined): Op<unknown> => (value ? ops.copy({ path, content: value, mode: '0600', owner: 'root', group: 'root' }) : ops.file({ path, state: 'absent' }));
 
 /** The service and timer of each job (systemd), or its cron.d line; removed with state absent. */
@@ -76,7 +79,7 @@ function jobUnitTasks(o: ScheduledInstall, dir: string): Task<any>[] {
         name: job.name,
         schedule: present ? job.schedule : '@daily',
         // run-job writes the log and notifies by itself; cron's mail would only repeat it.
-        command: present ? `cd ${dir}/current && node --enable-source-maps run-job.mjs ${job.name}.json >/dev/null 2>&1` : 'true',
+        command: present ? `cd ${word(`${dir}/current`)} && node --enable-source-maps run-job.mjs ${word(`${job.name}.json`)} >/dev/null 2>&1` : 'true',
         state: o.state,
       }),
     }),

@@ -1,28 +1,33 @@
 import { z } from '../../core/zod.ts';
-import { raw, sh } from '../../core/command.ts';
+import { Command, raw, sh } from '../../core/command.ts';
 import { defineOp, OpFailure, type Decision } from '../../core/op.ts';
 import { CONTAINER_OF } from '../../backup/container.ts';
 import { backupVars, duplicateItemNames, itemName, type BackupItemConfig } from '../../backup/config.ts';
 import { parseSetOutput, setCommand, type SetOutcome } from '../../backup/set-script.ts';
 import type { ExecResult } from '../../transport/types.ts';
 
-const schema = z.object({ vars: z.custom<z.output<typeof backupVars>>((v) => typeof v === 'object' && v !== null) }).strict();
+/**
+ * The inventory's own schema (config.ts): the op checks what it is given
+ * itself, so an item built in code, not read from an inventory, is held to
+ * the same rules before any of its fields reach the host's shell.
+ */
+const schema = z.object({ vars: backupVars }).strict();
 
 interface Readiness {
   problems: string[];
 }
 
 /** What the item needs on the host, as a check that prints a problem line when it is missing. */
-function need(item: BackupItemConfig): string {
+function need(item: BackupItemConfig): Command {
   const name = itemName(item);
   switch (item.kind) {
     case 'postgres':
     case 'gitea':
-      return `container_of ${item.service} >/dev/null || echo "${name}: no running container of service ${item.service} on this host"`;
+      return sh`container_of ${item.service} >/dev/null || echo ${`${name}: no running container of service ${item.service} on this host`}`;
     case 'volume':
-      return `docker volume inspect ${item.volume} >/dev/null 2>&1 || echo "${name}: no volume ${item.volume} on this host"`;
+      return sh`docker volume inspect ${item.volume} >/dev/null 2>&1 || echo ${`${name}: no volume ${item.volume} on this host`}`;
     case 'config':
-      return item.paths.map((p) => `[ -e ${p} ] || echo "${name}: ${p} does not exist"`).join('\n');
+      return Command.join(item.paths.map((p) => sh`[ -e ${p} ] || echo ${`${name}: ${p} does not exist`}`), '\n');
   }
 }
 
@@ -36,14 +41,13 @@ export const takeSet = defineOp({
   schema,
   describe: (p) => `${p.vars.backup_items.length} items into ${p.vars.backup_root}`,
   probe: (p) => ({
-    // Names in these lines are restricted by the config schema to characters that need no quoting.
     command: sh`root=${p.vars.backup_root}
 [ -d "$root" ] || echo "root: backup root $root does not exist (is the backup disk mounted?)"
 for t in bash flock sha256sum; do command -v $t >/dev/null || echo "host: $t is not installed"; done
 ${raw(CONTAINER_OF)}
 if ! docker info >/dev/null 2>&1; then echo "host: the Docker engine does not answer"; else
   :
-${raw(p.vars.backup_items.map(need).join('\n'))}
+${Command.join(p.vars.backup_items.map(need), '\n')}
 fi`,
     parse: (r: ExecResult): Readiness => ({ problems: r.stdout.toString('utf8').split('\n').filter(Boolean) }),
   }),

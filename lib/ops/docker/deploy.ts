@@ -43,11 +43,12 @@ interface DeployState {
 function resolveCommand(ref: string): Command {
   const pinned = digestOf(ref);
   if (pinned) return sh`echo ${`@@digest ${ref} ${pinned}`}`;
+  // ${ref} stays outside "...": sh`` quotes it for a bare word, and inside double quotes '...' is text and $(...) runs.
   return sh`m=$(docker manifest inspect --insecure -v ${ref} 2>/dev/null | tr -d '\n')
 case "$m" in
-  '{'*) echo "@@manifest ${ref} $m" ;;
+  '{'*) echo "@@manifest "${ref}" $m" ;;
   *) d=$(docker pull -q ${ref} >/dev/null 2>&1 && docker image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' ${ref} | sed -n 's/.*@//p' | head -n1)
-     echo "@@digest ${ref} \${d:-@@unresolved}" ;;
+     echo "@@digest "${ref}" \${d:-@@unresolved}" ;;
 esac`;
 }
 

@@ -35,7 +35,8 @@ export function healthProbeScript(checks: z.output<typeof healthCheckSchema>[]) 
 for node in $(docker service ps ${c.service} --filter desired-state=running --format '{{.Node}}' 2>/dev/null | sort -u); do
   addr=$(docker node inspect --format '{{.Status.Addr}}' "$node")
   case "$addr" in ''|0.0.0.0) addr=$(docker node inspect --format '{{.ManagerStatus.Addr}}' "$node" | cut -d: -f1) ;; esac
-  url="http://$addr:${String(c.port)}${c.path}"
+  # The path stays outside the double quotes: it is quoted for a bare word, where '...' is syntax, not text.
+  url="http://$addr:"${String(c.port)}${c.path}
   code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' "$url" || true)
   echo "$node $url \${code:-000}"
 done`,

@@ -76,7 +76,7 @@ function createCommand(p: Params): Command {
  * after a stack's removal races (LAB.md), so poll for the state, bounded.
  */
 const removeAndWait = (name: string) =>
-  sh`docker network rm ${name} >/dev/null; i=0; while docker network inspect ${name} >/dev/null 2>&1; do i=$((i+1)); [ $i -gt 60 ] && { echo "network ${name} still exists after 30 s" >&2; exit 1; }; sleep 0.5; done`;
+  sh`docker network rm ${name} >/dev/null; i=0; while docker network inspect ${name} >/dev/null 2>&1; do i=$((i+1)); [ $i -gt 60 ] && { echo "network "${name}" still exists after 30 s" >&2; exit 1; }; sleep 0.5; done`;
 
 /** A Docker network (on a swarm manager for overlays), compared option by option. */
 export const network = defineOp({

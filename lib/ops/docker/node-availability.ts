@@ -32,10 +32,11 @@ export interface DrainResult {
  * node" for 15 s: printed as @@stuck, not waited for). Exits 3 at the deadline.
  */
 function drainWait(node: string, services: string[], timeout: number) {
+  // Every value stays outside "...": sh`` quotes it for a bare word; inside double quotes '...' is text and $(...) runs.
   return sh`deadline=$(( $(date +%s) + ${timeout} ))
 late() { [ "$(date +%s)" -ge "$deadline" ]; }
 while [ -n "$(docker node ps ${node} --filter desired-state=running -q)" ]; do
-  late && { echo "tasks still on ${node}:" >&2; docker node ps ${node} --filter desired-state=running --format '  {{.Name}} {{.CurrentState}}' >&2; exit 3; }
+  late && { echo "tasks still on "${node}":" >&2; docker node ps ${node} --filter desired-state=running --format '  {{.Name}} {{.CurrentState}}' >&2; exit 3; }
   sleep 1
 done
 while :; do

@@ -31,9 +31,12 @@ interface StackRecord {
 
 export const stackRecordPath = (name: string) => `/var/lib/rigger/stacks/${name}.json`;
 
+/** A Docker stack's name: what `docker stack deploy` and its services' names accept, and nothing a shell reads as syntax. */
+export const stackName = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a stack name: lower-case letters, digits, _ and -');
+
 const schema = z
   .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a stack name: lower-case letters, digits, _ and -'),
+    name: stackName,
     /** The compose file's text, before interpolation; or give `file`. */
     compose: z.string().min(1).optional(),
     /** A compose file on this machine (relative to the working directory), read when the op is built. */

@@ -92,12 +92,20 @@ export const tokens = defineOp({
   },
 });
 
+/** What `tokens` returns, checked as such: the tokens must still be Secrets, so no output can show them. */
+const joinTokens = z.object({
+  worker: z.instanceof(Secret, { message: 'a join token must be a Secret (the result of the tokens op)' }),
+  manager: z.instanceof(Secret, { message: 'a join token must be a Secret (the result of the tokens op)' }),
+  managerAddr: z.string().min(1),
+  clusterId: z.string(),
+}) satisfies z.ZodType<JoinTokens>;
+
 const joinSchema = z
   .object({
     role: z.enum(['worker', 'manager']),
     advertiseAddr: address,
     /** From `tokens` on the first manager; absent only in check mode before the swarm exists. */
-    join: z.custom<JoinTokens>((v) => typeof v === 'object' && v !== null && 'worker' in v).optional(),
+    join: joinTokens.optional(),
   })
   .strict();
 

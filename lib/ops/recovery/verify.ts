@@ -1,6 +1,6 @@
 import { z } from '../../core/zod.ts';
 import { defineOp, type Decision } from '../../core/op.ts';
-import type { Manifest } from '../../backup/listing.ts';
+import { manifestSchema } from '../../backup/listing.ts';
 import { verifyItems, type ItemVerdict } from '../../backup/verify-script.ts';
 import { readDumpLocally } from '../../recovery/local-read.ts';
 
@@ -18,7 +18,8 @@ export interface RecoveryVerdict {
  */
 export const verifyForRecovery = defineOp({
   kind: 'recovery.verify',
-  schema: z.object({ dir: z.string().startsWith('/'), manifest: z.custom<Manifest>((m) => typeof m === 'object' && m !== null) }).strict(),
+  // The manifest's own schema (listing.ts): its names and files reach the verify script.
+  schema: z.object({ dir: z.string().startsWith('/'), manifest: manifestSchema }).strict(),
   describe: (p) => p.dir,
   readOnly: true,
   decide: (p): Decision<RecoveryVerdict> => ({
