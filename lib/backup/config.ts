@@ -116,7 +116,7 @@ export const offsiteConfig = z
 
 export const backupVars = z.object({
   backup_root: safePath.default('/volume1/backup'),
-  /** The root is a plain directory of the host's own disk: made (0700) when missing. Off: a mounted disk, whose absence fails the set. */
+  /** The root is a plain directory of the host's own disk: made (0700) when missing. Off: a mounted disk: a mount point or a directory holding the marker (backup/root-check.ts), else the set fails. */
   backup_root_create: z.boolean().default(false),
   backup_items: z.array(backupItem).default([]),
   backup_not_needed: z.array(notBackedUp).default([]),

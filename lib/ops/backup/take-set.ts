@@ -4,6 +4,7 @@ import { defineOp, OpFailure, type Decision } from '../../core/op.ts';
 import { CONTAINER_OF } from '../../backup/container.ts';
 import { backupVars, duplicateItemNames, itemName, type BackupItemConfig } from '../../backup/config.ts';
 import { parseSetOutput, setCommand, type SetOutcome } from '../../backup/set-script.ts';
+import { rootCheckFunctions } from '../../backup/root-check.ts';
 import type { ExecResult } from '../../transport/types.ts';
 
 const schema = z.object({ vars: z.custom<z.output<typeof backupVars>>((v) => typeof v === 'object' && v !== null) }).strict();
@@ -38,7 +39,8 @@ export const takeSet = defineOp({
   probe: (p) => ({
     // Names in these lines are restricted by the config schema to characters that need no quoting.
     command: sh`root=${p.vars.backup_root}
-[ -d "$root" ] || echo "root: backup root $root does not exist (is the backup disk mounted?)"
+${raw(rootCheckFunctions(p.vars.backup_root_create))}
+why=$(backup_root_problem) || echo "root: $why"
 for t in bash flock sha256sum; do command -v $t >/dev/null || echo "host: $t is not installed"; done
 ${raw(CONTAINER_OF)}
 if ! docker info >/dev/null 2>&1; then echo "host: the Docker engine does not answer"; else
