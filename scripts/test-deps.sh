@@ -32,6 +32,8 @@ need unzip 'has unzip'
 need python3 'has python3'
 # The off-site copy's tests run the real rclone between two local directories (test/unit/backup-offsite.test.ts).
 need rclone 'has rclone'
+# systemd's own unit and time-span parsers read the scheduled jobs' units (test/unit/scheduled-units.test.ts).
+need systemd 'has systemd-analyze'
 # Disaster recovery reads dumps with this machine's pg_restore.
 need postgresql-client 'has pg_restore'
 # Ansible for the side-by-side parity tests; Chromium for the run report's page test.

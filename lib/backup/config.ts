@@ -1,6 +1,7 @@
 import { z } from '../core/zod.ts';
 import { Secret } from '../core/secret.ts';
 import { cronSchedule } from '../ops/cron/entry.ts';
+import { jobTimeout } from '../scheduled/timeout.ts';
 
 /**
  * The backup's inventory variables. Every name that ends up in the remote
@@ -130,6 +131,9 @@ export const backupVars = z.object({
   backup_tar_image: imageRef.default('debian:bookworm-slim'),
   backup_schedule: cronSchedule.default('0 2 * * *'),
   offsite_schedule: cronSchedule.default('0 3 * * 0'),
+  /** How long the scheduled set and off-site copy may run (the units' TimeoutStartSec): seconds, or 90min, 2h. Past it the run is stopped and reported as failed. */
+  backup_timeout: jobTimeout,
+  offsite_timeout: jobTimeout,
   backup_offsite: offsiteConfig.optional(),
   /** A URL (a !vault value) that gets a JSON POST when a run fails. */
   backup_webhook: secretLike.optional(),
