@@ -51,7 +51,7 @@ test('item 3: every job unit stops the run after its inventory timeout (2 h unle
   }
 });
 
-test('item 3: a timeout that is not a duration, or too short to stop and report, is refused naming the variable', () => {
+test('item 3: a timeout that is not a duration, too short to stop and report, or longer than a week, is refused naming the variable', () => {
   const bad = backupVars.safeParse({ backup_timeout: 'two hours' });
   assert.ok(!bad.success);
   assert.deepEqual(bad.error.issues[0]!.path, ['backup_timeout']);
@@ -60,4 +60,7 @@ test('item 3: a timeout that is not a duration, or too short to stop and report,
   assert.ok(!short.success);
   assert.deepEqual(short.error.issues[0]!.path, ['offsite_timeout']);
   assert.match(short.error.issues[0]!.message, /at least 5 min/);
+  const long = backupVars.safeParse({ backup_timeout: '200h' });
+  assert.ok(!long.success);
+  assert.match(long.error.issues[0]!.message, /at most 7 days/);
 });
