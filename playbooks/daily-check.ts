@@ -11,6 +11,7 @@
 import { definePlay, InputError, ops, runPlaybook, z } from 'rigger-ops';
 import { cronSchedule } from 'rigger-ops/lib/ops/cron/entry';
 import type { ScheduledJob } from 'rigger-ops/lib/scheduled/release';
+import { jobTimeout } from 'rigger-ops/lib/scheduled/timeout';
 import type { OutcomeRow } from 'rigger-ops/lib/cli/main';
 import type { Finding } from 'rigger-ops/lib/daily/findings';
 import { alignColumns } from 'rigger-ops/lib/ui/columns';
@@ -26,7 +27,9 @@ let schedule: { jobs: ScheduledJob[]; removed: boolean } | undefined;
 function dailyJob(vars: Readonly<Record<string, unknown>>): ScheduledJob {
   const when = cronSchedule.default('0 7 * * *').safeParse(vars.daily_check_schedule);
   if (!when.success) throw new InputError('inventory', `daily_check_schedule: ${when.error.issues[0]?.message ?? 'not a cron schedule'}`);
-  return { name: 'rigger-daily-check', what: 'daily check', schedule: when.data, args: ['--scheduled'], notify: 'always' };
+  const timeout = jobTimeout.safeParse(vars.daily_check_timeout);
+  if (!timeout.success) throw new InputError('inventory', `daily_check_timeout: ${timeout.error.issues[0]?.message ?? 'not a duration'}`);
+  return { name: 'rigger-daily-check', what: 'daily check', schedule: when.data, args: ['--scheduled'], notify: 'always', timeoutSeconds: timeout.data };
 }
 
 /** Every reading's findings; a host that could not be read at all is a failure of its own. */

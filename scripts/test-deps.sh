@@ -33,6 +33,10 @@ need util-linux 'has flock' 'has setpriv' 'has unshare'
 need cron '[ -x /usr/sbin/cron ]'
 need unzip 'has unzip'
 need python3 'has python3'
+# The off-site copy's tests run the real rclone between two local directories (test/unit/backup-offsite.test.ts).
+need rclone 'has rclone'
+# systemd's own unit and time-span parsers read the scheduled jobs' units (test/unit/scheduled-units.test.ts).
+need systemd 'has systemd-analyze'
 # Disaster recovery reads dumps with this machine's pg_restore.
 need postgresql-client 'has pg_restore'
 # ... restores them into a real server started in a scratch directory (test/helpers/postgres.ts), and the databases op runs against one (test/cli/postgres-verifiers.test.ts).

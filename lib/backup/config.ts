@@ -1,6 +1,7 @@
 import { z } from '../core/zod.ts';
 import { Secret } from '../core/secret.ts';
 import { cronSchedule } from '../ops/cron/entry.ts';
+import { jobTimeout } from '../scheduled/timeout.ts';
 
 /**
  * The backup's inventory variables. Every name that ends up in the remote
@@ -116,7 +117,7 @@ export const offsiteConfig = z
 
 export const backupVars = z.object({
   backup_root: safePath.default('/volume1/backup'),
-  /** The root is a plain directory of the host's own disk: made (0700) when missing. Off: a mounted disk, whose absence fails the set. */
+  /** The root is a plain directory of the host's own disk: made (0700) when missing. Off: a mounted disk: a mount point or a directory holding the marker (backup/root-check.ts), else the set fails. */
   backup_root_create: z.boolean().default(false),
   backup_items: z.array(backupItem).default([]),
   backup_not_needed: z.array(notBackedUp).default([]),
@@ -130,6 +131,9 @@ export const backupVars = z.object({
   backup_tar_image: imageRef.default('debian:bookworm-slim'),
   backup_schedule: cronSchedule.default('0 2 * * *'),
   offsite_schedule: cronSchedule.default('0 3 * * 0'),
+  /** How long the scheduled set and off-site copy may run (the units' TimeoutStartSec): seconds, or 90min, 2h. Past it the run is stopped and reported as failed. */
+  backup_timeout: jobTimeout,
+  offsite_timeout: jobTimeout,
   backup_offsite: offsiteConfig.optional(),
   /** A URL (a !vault value) that gets a JSON POST when a run fails. */
   backup_webhook: secretLike.optional(),

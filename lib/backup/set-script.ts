@@ -3,6 +3,7 @@ import { quote } from '../core/quote.ts';
 import type { Secret } from '../core/secret.ts';
 import { itemFile, itemName, type BackupItemConfig, type BackupVars } from './config.ts';
 import { REMOTE_HELPERS } from './remote-helpers.ts';
+import { ROOT_MARKER, rootCheckFunctions } from './root-check.ts';
 
 /**
  * The one remote script that takes a set, run with bash under a lock on the
@@ -115,7 +116,10 @@ export function setCommand({ vars, items }: SetScriptInput): Command {
     `min_bytes=${vars.backup_min_item_bytes}`,
     'work= err= published=0 total=0 items_json=',
     REMOTE_HELPERS,
-    `[ -d "$root" ] || fail root "backup root $root does not exist (is the backup disk mounted?)"`,
+    // The disk, not the empty mount point it leaves when unmounted (root-check.ts).
+    rootCheckFunctions(vars.backup_root_create),
+    'why=$(backup_root_problem) || fail root "$why"',
+    `mark_backup_root || fail root "cannot write $root/${ROOT_MARKER}"`,
     SET_BODY,
     ...calls,
     PUBLISH,

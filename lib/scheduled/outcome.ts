@@ -20,6 +20,12 @@ export interface JobSpec {
   log: string;
   /** A root-only file holding the webhook's URL; absent when the inventory has none. */
   webhookFile: string;
+  /**
+   * The runner stops the playbook after this many seconds and reports the
+   * run as failed: a little before the unit's TimeoutStartSec, so a hung
+   * run is told, not only killed (the same under cron.d, which has no timeout).
+   */
+  deadlineSeconds: number;
 }
 
 /** The events run-job reads: the engine's, plus the playbook's report line. */
@@ -37,6 +43,8 @@ export interface RunFacts {
   started: Date;
   finished: Date;
   host: string;
+  /** The deadline (seconds) the runner stopped the playbook at, when it did. */
+  timedOut?: number;
 }
 
 export interface JobOutcome {
@@ -50,13 +58,14 @@ export interface JobOutcome {
 const firstLine = (s: string) => s.split('\n')[0] ?? '';
 
 export function jobOutcome(job: JobSpec, r: RunFacts): JobOutcome {
-  const ok = r.code === 0;
+  const ok = r.code === 0 && r.timedOut === undefined;
   const report = r.events.find((e): e is { type: 'report'; text: string } => e.type === 'report')?.text?.trim() ?? '';
-  const failures = r.events.flatMap((e) => {
+  const stopped = r.timedOut === undefined ? [] : [`timed out after ${r.timedOut} s: the run was stopped`];
+  const failures = [...stopped, ...r.events.flatMap((e) => {
     if (e.type === 'error' && 'message' in e) return [firstLine(e.message)];
     if (e.type === 'task-host' && 'status' in e && (e.status === 'failed' || e.status === 'unreachable')) return [`${e.host} ${e.task}: ${firstLine(e.msg ?? e.status)}`];
     return [];
-  });
+  })];
   const seconds = ((r.finished.getTime() - r.started.getTime()) / 1000).toFixed(1);
   const headline = ok ? firstLine(report) || 'done' : failures[0] ?? r.stderrTail.at(-1) ?? `exit ${r.code}`;
   const line = `${r.finished.toISOString()} ${job.name} ${ok ? 'ok' : `FAILED (exit ${r.code})`} in ${seconds} s: ${headline}`;
@@ -80,4 +89,10 @@ export function jobOutcome(job: JobSpec, r: RunFacts): JobOutcome {
       finished: r.finished.toISOString(),
     },
   };
+}
+
+/** The webhook's body when the run's log line could not be written: a failure of its own, whatever the run did. */
+export function logFailurePayload(job: JobSpec, o: JobOutcome, error: string): Record<string, unknown> {
+  const reason = `could not write the log ${job.log}: ${error}`;
+  return { ...o.payload, text: `rigger ${job.what} on ${String(o.payload.host)}: ${reason} (the run: ${o.ok ? 'ok' : 'FAILED'})`, status: 'failed', reason };
 }

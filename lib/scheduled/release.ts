@@ -16,6 +16,7 @@ import { InputError } from '../core/errors.ts';
 import { entryMatches, hostKeyName, parseKnownHosts } from '../transport/known-hosts.ts';
 import { bundleForHost } from './bundle.ts';
 import type { JobSpec } from './outcome.ts';
+import { runnerDeadline } from './timeout.ts';
 
 /** Where the runner keeps what only root may read: its SSH key, the vault passphrase, the webhook's URL. */
 export const RUNNER_ETC = '/etc/rigger/runner';
@@ -33,6 +34,8 @@ export interface ScheduledJob {
   /** The playbook's own flags for this job (--scheduled, --offsite). */
   args: string[];
   notify: JobSpec['notify'];
+  /** The unit's TimeoutStartSec (seconds, from the inventory: timeout.ts); the runner stops the run a little before. */
+  timeoutSeconds: number;
 }
 
 export interface Release {
@@ -128,6 +131,7 @@ export async function buildRelease(input: ReleaseInput): Promise<Release> {
       notify: job.notify,
       log: `${RUNNER_LOG_DIR}/${job.name}.log`,
       webhookFile: RUNNER_WEBHOOK_FILE,
+      deadlineSeconds: runnerDeadline(job.timeoutSeconds),
     };
     files.set(`${job.name}.json`, Buffer.from(`${JSON.stringify(spec, null, 2)}\n`));
   }

@@ -96,7 +96,7 @@ export const backupOffsite = defineRole({
       name: 'off-site copy',
       op: (h) => {
         const o = h.vars.backup_offsite!;
-        return backupOps.offsiteCopy({ root: h.vars.backup_root, remote: o.remote, maxDelete: o.max_delete, ownConfig: o.rclone_config !== undefined });
+        return backupOps.offsiteCopy({ root: h.vars.backup_root, remote: o.remote, maxDelete: o.max_delete, rules: retentionFor(h.vars as BackupVars), ownConfig: o.rclone_config !== undefined });
       },
     });
     return {

@@ -7,10 +7,10 @@
 // the vault passphrase and the webhook's URL in root-only files, and an SSH
 // key of the runner's own, authorized on every host of the inventory.
 import { definePlay, ops, quote, task, type HostContext, type Play, type Op, type Secret, type Task } from 'rigger-ops';
-import { cronToOnCalendar } from 'rigger-ops/lib/backup/schedule';
 import { sshLogin } from 'rigger-ops/lib/cli/connection';
-import { RUNNER_ETC, RUNNER_KEY, RUNNER_LOG_DIR, RUNNER_VAULT_FILE, RUNNER_WEBHOOK_FILE, type Release, type ScheduledJob } from 'rigger-ops/lib/scheduled/release';
+import { RUNNER_ETC, RUNNER_KEY, RUNNER_LOG_DIR, RUNNER_VAULT_FILE, RUNNER_WEBHOOK_FILE, type Release } from 'rigger-ops/lib/scheduled/release';
 import { MIN_NODE_MAJOR, nextElapse, nodeRuntime, otherPrograms, pruneReleases, runnerPublicKey, schedulerFacts } from './ops.ts';
+import { serviceUnit, timerUnit } from './units.ts';
 
 export interface ScheduledInstall {
   release: Release;
@@ -26,35 +26,10 @@ export interface ScheduledInstall {
   name: string;
 }
 
-const serviceUnit = (dir: string, job: ScheduledJob) => `# Managed by rigger (scheduled runner)
-[Unit]
-Description=rigger ${job.what} (scheduled)
-Wants=network-online.target
-After=network-online.target
-
-[Service]
-Type=oneshot
-WorkingDirectory=${dir}/current
-ExecStart=/usr/bin/env node --enable-source-maps run-job.mjs ${job.name}.json
-`;
-
-const timerUnit = (job: ScheduledJob) => `# Managed by rigger (scheduled runner): ${job.schedule}
-[Unit]
-Description=rigger ${job.what} at ${job.schedule}
-
-[Timer]
-OnCalendar=${cronToOnCalendar(job.schedule)}
-Persistent=true
-Unit=${job.name}.service
-
-[Install]
-WantedBy=timers.target
-`;
-
-/** A file that holds a secret, written 0600 for root, or removed when there is none. */
 /** A value as one shell word (lib/core/quote.ts): plain paths and names stay as they are written. */
 const word = (value: string) => quote(value).toString('utf8');
 
+/** A file that holds a secret, written 0600 for root, or removed when there is none. */
 const secretFile = (path: string, value: Secret | undefined): Op<unknown> => (value ? ops.copy({ path, content: value, mode: '0600', owner: 'root', group: 'root' }) : ops.file({ path, state: 'absent' }));
 
 /** The service and timer of each job (systemd), or its cron.d line; removed with state absent. */

@@ -12,3 +12,34 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send_response(204); self.end_headers()
 http.server.HTTPServer(("127.0.0.1", ${port}), H).serve_forever()'`;
 }
+
+export interface LocalWebhook {
+  url: string;
+  /** Each POSTed body, parsed as JSON, in arrival order. */
+  bodies: Record<string, unknown>[];
+  close: () => Promise<void>;
+}
+
+/**
+ * A webhook receiver in the test's own process, on 127.0.0.1: a real HTTP
+ * server the scheduled runner POSTs to. It answers `status` (204 unless
+ * told), and calls onPost as each body arrives, so a test can look at the
+ * world at that moment (has the log been written yet?).
+ */
+export async function localWebhookReceiver(opts: { status?: number; onPost?: (body: Record<string, unknown>) => void } = {}): Promise<LocalWebhook> {
+  const { createServer } = await import('node:http');
+  const bodies: Record<string, unknown>[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+      bodies.push(body);
+      opts.onPost?.(body);
+      res.writeHead(opts.status ?? 204).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}/hook`, bodies, close: () => new Promise((r) => server.close(() => r())) };
+}

@@ -203,13 +203,17 @@ test('the off-site copy: verified sets only, an empty source refused, deletions 
   assert.match(hostEv(missing.stdout, 'off-site copy')!.msg!, /refusing the off-site copy: \/volume1\/not-mounted does not exist/);
   assert.equal(await digest(OFFSITE), remoteBefore, 'the remote is untouched');
 
-  // Seven sets on the remote that retention removed here: more than max_delete (5).
-  await data(`for i in 1 2 3 4 5 6 7; do cp -a ${OFFSITE}/${local[0]} ${OFFSITE}/2020010$i"_020000"; done`);
-  const capped = await backup(['--offsite']);
+  // Seven older sets on the remote, verified there (copies of the newest set under older names, their
+  // manifests naming them) that the remote's retention drops when it keeps the last local.length sets of every kind.
+  // Seven is more than max_delete (5). Remote retention follows the remote's own sets, not this disk's.
+  const newest = local.at(-1)!;
+  await data(`for i in 1 2 3 4 5 6 7; do s=2020010$i"_020000"; cp -a ${OFFSITE}/${newest} ${OFFSITE}/$s && sed -i "s/\\"set\\":\\"${newest}\\"/\\"set\\":\\"$s\\"/" ${OFFSITE}/$s/manifest.json; done`);
+  const lastOnly = JSON.stringify({ backup_retention: Object.fromEntries(['postgres', 'volume', 'config'].map((k) => [k, { last: local.length, daily: 0 }])) });
+  const capped = await backup(['--offsite', '-e', lastOnly]);
   assert.equal(capped.code, 2);
   assert.match(hostEv(capped.stdout, 'off-site copy')!.msg!, /it would delete 7 sets on .*more than max_delete 5/);
   assert.equal((await data(`ls ${OFFSITE} | wc -l`)).trim(), String(local.length + 7), 'nothing deleted');
-  const raised = await backup(['--offsite', '-e', JSON.stringify({ backup_offsite: { remote: OFFSITE, max_delete: 7 } })]);
+  const raised = await backup(['--offsite', '-e', lastOnly, '-e', JSON.stringify({ backup_offsite: { remote: OFFSITE, max_delete: 7 } })]);
   assert.equal(raised.code, 0, raised.stdout);
   assert.deepEqual((await data(`ls ${OFFSITE}`)).split('\n').filter(Boolean), local);
 });

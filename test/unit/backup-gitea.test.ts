@@ -44,7 +44,7 @@ esac
 }
 
 function runSet(root: string, env: NodeJS.ProcessEnv) {
-  const vars = backupVars.parse({ backup_root: root, backup_min_free_mb: 0, backup_items: [{ kind: 'gitea', service: 'data_gitea', tempdir: '/backup-tmp', volume: 'data_gitea_data' }] });
+  const vars = backupVars.parse({ backup_root: root, backup_root_create: true, backup_min_free_mb: 0, backup_items: [{ kind: 'gitea', service: 'data_gitea', tempdir: '/backup-tmp', volume: 'data_gitea_data' }] });
   const c = setCommand({ vars, items: vars.backup_items });
   const r = spawnSync('sh', ['-c', c.bytes.toString()], { env, input: c.stdinBytes(), encoding: 'utf8' });
   return { ...r, outcome: parseSetOutput(r.stdout) };
@@ -68,7 +68,7 @@ test('gitea (fixture): a failed dump or a corrupt zip publishes nothing and name
   assert.notEqual(failed.status, 0);
   assert.equal(failed.outcome.failure?.item, 'gitea-data_gitea');
   assert.match(failed.outcome.failure!.reason, /gitea dump failed: Failed to connect to database/);
-  assert.deepEqual(readdirSync(f.root).filter((n) => n !== '.rigger'), [], 'no set, no .partial');
+  assert.deepEqual(readdirSync(f.root).filter((n) => n !== '.rigger' && n !== '.rigger-backup-root'), [], 'no set, no .partial');
 
   // A zip whose member bytes were damaged: its CRC check fails on the full read.
   const bytes = readFileSync(f.zip);
@@ -80,7 +80,7 @@ test('gitea (fixture): a failed dump or a corrupt zip publishes nothing and name
   assert.equal(corrupt.outcome.failure?.item, 'gitea-data_gitea');
   assert.match(corrupt.outcome.failure!.reason, /the zip does not read back/);
   assert.ok(!existsSync(path.join(f.root, `${corrupt.outcome.set}.partial`)));
-  assert.deepEqual(readdirSync(f.root).filter((n) => n !== '.rigger'), []);
+  assert.deepEqual(readdirSync(f.root).filter((n) => n !== '.rigger' && n !== '.rigger-backup-root'), []);
 });
 
 test('gitea (fixture): recovery unpacks the dump into the layout of the Gitea image', async () => {

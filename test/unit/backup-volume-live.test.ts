@@ -36,7 +36,7 @@ esac
 }
 
 function runSet(root: string, env: NodeJS.ProcessEnv) {
-  const vars = backupVars.parse({ backup_root: root, backup_min_free_mb: 0, backup_items: [{ kind: 'volume', volume: 'monitoring_prometheus_data' }] });
+  const vars = backupVars.parse({ backup_root: root, backup_root_create: true, backup_min_free_mb: 0, backup_items: [{ kind: 'volume', volume: 'monitoring_prometheus_data' }] });
   const c = setCommand({ vars, items: vars.backup_items });
   const r = spawnSync('sh', ['-c', c.bytes.toString()], { env, input: c.stdinBytes(), encoding: 'utf8' });
   return { ...r, outcome: parseSetOutput(r.stdout) };
@@ -72,5 +72,5 @@ test('tar exiting 1 for any other reason fails the item and publishes nothing', 
   assert.notEqual(r.status, 0);
   assert.equal(r.outcome.published, false);
   assert.match(r.outcome.failure!.reason, /tar of volume monitoring_prometheus_data failed: tar: .*Permission denied/);
-  assert.deepEqual(readdirSync(f.root).filter((n) => n !== '.rigger'), [], 'no set, no .partial');
+  assert.deepEqual(readdirSync(f.root).filter((n) => n !== '.rigger' && n !== '.rigger-backup-root'), [], 'no set, no .partial');
 });

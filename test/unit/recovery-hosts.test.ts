@@ -41,6 +41,7 @@ test('a config item tars its paths and the present optional ones, lists the abse
   writeFileSync(path.join(dir, 'sshd_config'), 'Port 222\n');
   const vars = backupVars.parse({
     backup_root: root,
+    backup_root_create: true,
     backup_min_free_mb: 0,
     backup_items: [{ kind: 'config', name: 'etc', paths: [path.join(dir, 'sshd_config')], paths_if_present: [path.join(dir, 'etc/nginx'), path.join(dir, 'opt/sglang')] }],
   });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { jobOutcome, type JobSpec } from '../../lib/scheduled/outcome.ts';
 import { buildRelease, knownHostsFor } from '../../lib/scheduled/release.ts';
 
-const job: JobSpec = { name: 'rigger-backup', what: 'backup set', bundle: 'backup.mjs', args: [], notify: 'failure', log: '/var/log/rigger/rigger-backup.log', webhookFile: '/etc/rigger/runner/webhook' };
+const job: JobSpec = { name: 'rigger-backup', what: 'backup set', bundle: 'backup.mjs', args: [], notify: 'failure', log: '/var/log/rigger/rigger-backup.log', webhookFile: '/etc/rigger/runner/webhook', deadlineSeconds: 7140 };
 const started = new Date('2026-11-26T02:00:00Z');
 const finished = new Date('2026-11-26T02:00:42Z');
 
@@ -43,7 +43,7 @@ test('a release is the same bytes for the same inputs, and a new version when th
   const dir = mkdtempSync(path.join(tmpdir(), 'release-'));
   const inv = path.join(dir, 'hosts.yml');
   writeFileSync(inv, 'all:\n  hosts:\n    data:\n      backup_scheduler: data\n');
-  const input = { root: process.cwd(), playbook: 'playbooks/backup.ts', inventories: [inv], jobs: [{ name: 'rigger-backup', what: 'backup set', schedule: '0 2 * * *', args: ['--scheduled'], notify: 'failure' as const }], vault: true, hosts: [] };
+  const input = { root: process.cwd(), playbook: 'playbooks/backup.ts', inventories: [inv], jobs: [{ name: 'rigger-backup', what: 'backup set', schedule: '0 2 * * *', args: ['--scheduled'], notify: 'failure' as const, timeoutSeconds: 7200 }], vault: true, hosts: [] };
   const a = await buildRelease(input);
   const b = await buildRelease(input);
   assert.equal(a.version, b.version);

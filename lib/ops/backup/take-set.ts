@@ -4,6 +4,7 @@ import { defineOp, OpFailure, type Decision } from '../../core/op.ts';
 import { CONTAINER_OF } from '../../backup/container.ts';
 import { backupVars, duplicateItemNames, itemName, type BackupItemConfig } from '../../backup/config.ts';
 import { parseSetOutput, setCommand, type SetOutcome } from '../../backup/set-script.ts';
+import { rootCheckFunctions } from '../../backup/root-check.ts';
 import type { ExecResult } from '../../transport/types.ts';
 
 /**
@@ -42,7 +43,8 @@ export const takeSet = defineOp({
   describe: (p) => `${p.vars.backup_items.length} items into ${p.vars.backup_root}`,
   probe: (p) => ({
     command: sh`root=${p.vars.backup_root}
-[ -d "$root" ] || echo "root: backup root $root does not exist (is the backup disk mounted?)"
+${raw(rootCheckFunctions(p.vars.backup_root_create))}
+why=$(backup_root_problem) || echo "root: $why"
 for t in bash flock sha256sum; do command -v $t >/dev/null || echo "host: $t is not installed"; done
 ${raw(CONTAINER_OF)}
 if ! docker info >/dev/null 2>&1; then echo "host: the Docker engine does not answer"; else
