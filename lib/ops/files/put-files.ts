@@ -262,7 +262,7 @@ function header(f: PutFile, index: number): string {
   const size = Buffer.isBuffer(f.data) ? f.data.length : Buffer.byteLength(f.data.reveal(), 'utf8');
   const parents = typeof f.makeParents === 'string' ? field('parent mode', f.makeParents) : f.makeParents ? '+' : '-';
   const flags = `${f.validate ? 'v' : ''}${f.backup ? 'b' : ''}` || '-';
-  const line = `${f.sha256} ${size} ${field('mode', f.mode)} ${f.owner ? field('owner', f.owner) : '-'} ${parents} ${flags} ${tempName(f.path, f.sha256, index)} ${escape(f.path)}\n`;
+  const line = `${f.sha256} ${size} ${field('mode', f.mode)} ${f.owner ? field('owner', f.owner) : '-'} ${parents} ${flags} ${tempName(f.path, index)} ${escape(f.path)}\n`;
   return f.validate ? `${line}${escape(validateWords(f.validate))}\n${escape(f.validate)}\n` : line;
 }
 

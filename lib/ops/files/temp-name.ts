@@ -12,12 +12,14 @@ import { createHmac, randomBytes } from 'node:crypto';
  * pure function of what the probe read (run-ahead compares the commands a
  * task decides, stdin included, byte for byte). Eight letters and digits, the
  * shape `.rigger.????????` that the stale-temp sweep matches; about 47 bits.
+ * From the path and the file's place in its call only, never the content:
+ * a name others can list must be no function of a Secret.
  */
 const KEY = randomBytes(32);
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
-export function tempName(path: string, sha256: string, index: number): string {
-  const mac = createHmac('sha256', KEY).update(`${index}\0${sha256}\0${path}`).digest();
+export function tempName(path: string, index: number): string {
+  const mac = createHmac('sha256', KEY).update(`${index}\0${path}`).digest();
   let name = '';
   for (let i = 0; i < 8; i++) name += ALPHABET[mac[i]! % ALPHABET.length];
   return name;
