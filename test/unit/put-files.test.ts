@@ -435,3 +435,37 @@ test('item 15: a sync that fails stops the write before any rename', () => {
     assert.match(r.stderr, /sync/);
   }
 });
+
+test('item 6: links to a FIFO planted at the backup names of the next seconds capture none of the old content', async () => {
+  for (const shell of SHELLS) {
+    const dir = scratchDir();
+    const work = scratchDir();
+    const fifo = `${work}/fifo`;
+    const captured = `${work}/captured`;
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    writeFileSync(captured, '');
+    const reader = spawn('sh', ['-c', 'while :; do cat "$1" >> "$2"; done', 'reader', fifo, captured], { detached: true, stdio: 'ignore' });
+    writeFileSync(`${dir}/secret`, 'OLD-SECRET\n', { mode: 0o600 });
+    // The backup is named PATH.YYYY-MM-DD@HH:MM:SS~ by the host's clock: guessable to the second.
+    const pad = (n: number) => String(n).padStart(2, '0');
+    for (let s = -2; s <= 10; s++) {
+      const t = new Date(Date.now() + s * 1000);
+      const stamp = `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())}@${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())}`;
+      if (!existsSync(`${dir}/secret.${stamp}~`)) symlinkSync(fifo, `${dir}/secret.${stamp}~`);
+    }
+    const c = putFiles([file(`${dir}/secret`, 'NEW-SECRET\n', { mode: '0600', backup: true })]);
+    const writer = spawn(shell, ['-c', c.bytes.toString('latin1')], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    writer.stderr!.on('data', (d) => (stderr += d));
+    writer.stdin!.end(c.stdinBytes());
+    const code = await new Promise((r) => writer.on('close', r));
+    process.kill(-reader.pid!, 'SIGKILL');
+    assert.equal(readFileSync(captured, 'utf8'), '', `nothing reached the planted FIFO (${shell})`);
+    assert.equal(code, 0, stderr);
+    assert.equal(readFileSync(`${dir}/secret`, 'utf8'), 'NEW-SECRET\n');
+    const backups = readdirSync(dir).filter((n) => !lstatSync(`${dir}/${n}`).isSymbolicLink() && n.startsWith('secret.'));
+    assert.equal(backups.length, 1, `one backup, a regular file (${shell})`);
+    assert.equal(readFileSync(`${dir}/${backups[0]}`, 'utf8'), 'OLD-SECRET\n');
+    assert.equal(modeOf(`${dir}/${backups[0]}`), '0600');
+  }
+});

@@ -61,7 +61,10 @@ import { validateWords } from './validate-words.ts';
  * - Per file, as they cannot be shared: the validate command on the temp
  *   file's path, run with no shell (its words, `%s` made one word by
  *   validate-words.ts, exec'd from a subshell: no program but the command),
- *   and the backup copy (one `date` for all).
+ *   and the backup copy (one `date` for all). The backup's name can be
+ *   guessed to the second, so `cp --remove-destination`: whatever is at
+ *   that name (a planted link to a FIFO) is removed, not written through,
+ *   and the copy is created exclusively (GNU cp then opens with O_EXCL).
  * - One `sync` of every temp file that replaces an existing file, so a crash
  *   right after the rename cannot leave an empty file where good content
  *   was; a sync that fails stops the call before any rename. A new file has
@@ -210,7 +213,7 @@ if [ -n "$backup" ]; then
   i=1
   while [ "$i" -le "$rigger_n" ]; do
     eval "p=\\$p_$i fl=\\$fl_$i"
-    case $fl in *b*) if [ -f "$p" ]; then cp -p -- "$p" "$p.$stamp~" || exit 1; fi ;; esac
+    case $fl in *b*) if [ -f "$p" ]; then cp -p --remove-destination -- "$p" "$p.$stamp~" || exit 1; fi ;; esac
     i=$((i + 1))
   done
 fi
