@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../core/errors.ts';
 import { displayPath, type SourceLocation } from '../core/location.ts';
+import { splitWords } from '../core/shell-words.ts';
 import { checkVariable } from './connection-vars.ts';
 import { expandHostRange } from './host-ranges.ts';
 import type { Inventory } from './inventory.ts';
@@ -25,40 +26,7 @@ const SECTION = /^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?$/;
 const GROUP_LINE = /^([^:\]\s]+)\s*(?:#.*)?$/;
 
 /** Words of a host line as Python's shlex.split(line, comments=True) gives them. */
-export function shellWords(line: string): string[] | string {
-  const words: string[] = [];
-  let word: string | undefined;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (/\s/.test(c)) {
-      if (word !== undefined) words.push(word);
-      word = undefined;
-    } else if (c === '#') {
-      // shlex ends the line at # outside quotes, even inside a word.
-      break;
-    } else if (c === "'") {
-      const end = line.indexOf("'", i + 1);
-      if (end < 0) return 'No closing quotation';
-      word = (word ?? '') + line.slice(i + 1, end);
-      i = end;
-    } else if (c === '"') {
-      let text = '';
-      let j = i + 1;
-      for (; j < line.length && line[j] !== '"'; j++) {
-        if (line[j] === '\\' && /["\\$`]/.test(line[j + 1] ?? '')) j++;
-        text += line[j];
-      }
-      if (j >= line.length) return 'No closing quotation';
-      word = (word ?? '') + text;
-      i = j;
-    } else if (c === '\\') {
-      if (i + 1 >= line.length) return 'No escaped character';
-      word = (word ?? '') + line[++i];
-    } else word = (word ?? '') + c;
-  }
-  if (word !== undefined) words.push(word);
-  return words;
-}
+export const shellWords = (line: string): string[] | string => splitWords(line, true);
 
 /** `host`, `host:port`, `[v6]:port`, a bare IPv6 address, with ranges expanded. */
 function hostPattern(token: string, fail: (msg: string) => never): { names: string[]; port?: number } {

@@ -68,7 +68,7 @@ test('interrupting a batch of writes leaves whole files or none, no temp file an
   const started = path.join(work, 'validating');
   let interrupt = () => {};
   // The third write's check hangs: the batch is interrupted while its temp file exists.
-  const run = runPlays(inventory, [fiveWrites(dir, true, `touch ${started}; sleep 600; true %s`)], { onRunner: (r) => (interrupt = () => r.interrupt()) });
+  const run = runPlays(inventory, [fiveWrites(dir, true, `sh -c 'touch "$1"; exec sleep 600' validate ${started} %s`)], { onRunner: (r) => (interrupt = () => r.interrupt()) });
   while (!existsSync(started)) await sleep(10);
   assert.ok(files(dir).some((f) => f.startsWith('.rigger.')), 'the third write\'s temp file exists while it is checked');
   interrupt();

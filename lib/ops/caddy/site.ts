@@ -4,6 +4,7 @@ import { sh, type Command } from '../../core/command.ts';
 import { defineOp, type Decision } from '../../core/op.ts';
 import { fileAndServiceProbe, type FileAndService } from '../files/file-and-service.ts';
 import { atomicWrite } from '../files/write-file.ts';
+import { validateWithShell } from '../files/validate-words.ts';
 
 const token = z.string().regex(/^[^\s{}"#]+$/, 'one Caddyfile token: no spaces, braces, quotes or #');
 
@@ -67,7 +68,7 @@ export const site = defineOp({
     const running = s.active === 'active';
     if (same && running) return { kind: 'ok', result: { path: p.path, reloaded: false } };
     const commands: Command[] = [];
-    if (!same) commands.push(atomicWrite(p.path, content, sha, '0644', { makeParents: true, validate: 'caddy validate --adapter caddyfile --config %s >/dev/null' }));
+    if (!same) commands.push(atomicWrite(p.path, content, sha, '0644', { makeParents: true, validate: validateWithShell('exec caddy validate --adapter caddyfile --config "$1" >/dev/null') }));
     commands.push(running ? sh`caddy reload --adapter caddyfile --config ${p.path}` : sh`systemctl start caddy`);
     return {
       kind: 'change',

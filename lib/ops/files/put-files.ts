@@ -1,7 +1,8 @@
 import { Command, sh, ShellFunction } from '../../core/command.ts';
 import { Secret } from '../../core/secret.ts';
 import { partLength, type FileStdin } from '../../core/stdin-source.ts';
-import { PROCESS_STARTED_S } from '../../core/started.ts';
+import { tempName } from './temp-name.ts';
+import { validateWords } from './validate-words.ts';
 
 /**
  * The file writer: one POSIX sh function that writes any number of files
@@ -10,33 +11,48 @@ import { PROCESS_STARTED_S } from '../../core/started.ts';
  * POSIX allows:
  *
  * - stdin: a line with the file count, a header line per file
- *   (`sha256 bytes mode owner parents flags path`; owner `-` keeps the old
- *   file's, parents `-` none, `+` mkdir -p, else the mode of each directory
- *   made; flags `v` (a validate command follows on the next line) and `b`
- *   (backup)), then every file's bytes in order, each read with `head -c`.
- *   Paths and validate commands are escaped (`\\` and `\n`, as
- *   sha256sum's check lines are), so any byte but NUL survives a line.
- *   Everything travels on stdin, nothing per file in the command line: a
- *   checksum in argv would show in `ps` (and the hash of a short secret can
- *   be guessed back), and the script stays the same size for 1 or 5,000
- *   files, far under Linux's 128 KiB for one argv string.
+ *   (`sha256 bytes mode owner parents flags temp path`; owner `-` keeps the
+ *   old file's, parents `-` none, `+` mkdir -p, else the mode of each
+ *   directory made; temp the temp file's name (temp-name.ts); flags `v` (a
+ *   validate command follows on the next two lines: its words as shell text
+ *   (validate-words.ts), then as given, for messages) and `b` (backup)),
+ *   then every file's bytes in order, each read with `head -c`. Paths and
+ *   validate commands are escaped (`\\` and `\n`, as sha256sum's check lines
+ *   are), so any byte but NUL survives a line. Everything travels on stdin,
+ *   nothing per file in the command line: a checksum in argv would show in
+ *   `ps` (and the hash of a short secret can be guessed back), so would the
+ *   temp names, and the script stays the same size for 1 or 5,000 files, far
+ *   under Linux's 128 KiB for one argv string.
  * - Parents are made first (with their mode), then the `.rigger.XXXXXXXX`
  *   files a killed run left in the directories written are removed (only
- *   SIGKILL of the host's shell escapes the traps): rigger's own names,
- *   older than this run, by one `find` over every directory where the
- *   shell's own glob sees such a file - so none at all in the usual case.
- *   The glob costs no program, so this is done in every call rather than
- *   remembered per run on the controller: a decision is a pure function of
- *   the probe's output, and run-ahead compares commands byte for byte.
- * - Each file goes to a temp file beside its target, named before it is
- *   made (from the shell's pid and the file's index: no program runs; when
- *   the name is taken, `mktemp -u` picks one), made exclusively (noclobber)
- *   and private (umask 077; every mode is set with chmod). The name is known
- *   to the EXIT trap before the file exists, and cleared when the make
- *   fails, so the trap never removes a file that is not this call's. The
- *   file is made by `true`, not `:`: a redirection that fails on a special
- *   builtin ends dash at once.
- * - One `sha256sum -c` over every temp file; one `chown` per distinct owner
+ *   SIGKILL of the host's shell escapes the traps): rigger's own names, not
+ *   modified for ten minutes by the host's own clock (never the
+ *   controller's: the two clocks can differ), by one `find` over every
+ *   directory where the shell's own glob sees such a file - so none at all
+ *   in the usual case. Ten minutes, not one: another run writing the same
+ *   directory leaves a temp file untouched while its later files arrive and
+ *   while it checks, validates and syncs; were one swept, that run fails
+ *   (its rename finds no file), it never writes a wrong file. The glob costs
+ *   no program, so this is done in every call rather than remembered per run
+ *   on the controller: a decision is a pure function of the probe's output,
+ *   and run-ahead compares commands byte for byte.
+ * - Each file goes to a temp file beside its target whose name another user
+ *   cannot guess (temp-name.ts; when something already has that name, even
+ *   a dangling link, `mktemp -u` picks another), made exclusively
+ *   (noclobber, so O_EXCL, which never follows a link) and private (umask
+ *   077; every mode is set with chmod). noclobber still opens a non-regular
+ *   file that appeared under the name in between, so the shell keeps the
+ *   file open and tests the open file itself (`/dev/fd/N`), not the name,
+ *   and stops unless it is the regular file just made. From then on the file
+ *   is reached only through that open descriptor: its bytes are written, its
+ *   checksum read, its owner and mode set through `/dev/fd/N`, so a link put
+ *   in its place later is never written to, read or chmodded. dash has
+ *   descriptors 3 to 9 only: the files go through in groups of seven. The
+ *   name is known to the EXIT trap before the file exists, and cleared when
+ *   the make fails, so the trap never removes a file that is not this
+ *   call's. `command exec`: a redirection that fails on a special builtin
+ *   would end dash at once.
+ * - Per group of seven: one `sha256sum -c`; one `chown` per distinct owner
  *   given, then one `chmod` per distinct mode (in that order, as Ansible: a
  *   change of owner clears the setuid and setgid bits). An owner not given is copied from
  *   the old file (`chown --reference`, per file, as each file has its own
@@ -44,12 +60,20 @@ import { PROCESS_STARTED_S } from '../../core/started.ts';
  *   directory is setgid), so a root-owned file rewritten as root costs no
  *   stat and no chown.
  * - Per file, as they cannot be shared: the validate command on the temp
- *   file (%s replaced without a program) and the backup copy (one `date`
- *   for all).
+ *   file's path, run with no shell (its words, `%s` made one word by
+ *   validate-words.ts, exec'd from a subshell: no program but the command),
+ *   and the backup copy (one `date` for all). The backup's name can be
+ *   guessed to the second, so `cp --remove-destination`: whatever is at
+ *   that name (a planted link to a FIFO) is removed, not written through,
+ *   and the copy is created exclusively (GNU cp then opens with O_EXCL).
  * - One `sync` of every temp file that replaces an existing file, so a crash
  *   right after the rename cannot leave an empty file where good content
- *   was; a new file has no old content to lose, so it is not synced (an
- *   fsync costs 20-60 ms on the lab's disks).
+ *   was; a sync that fails stops the call before any rename. A new file has
+ *   no old content to lose, so it is not synced (an fsync costs 20-60 ms on
+ *   the lab's disks).
+ * - Before the renames every temp name must still be a regular file, not a
+ *   link (the shell tests cost no program): a name replaced since it was made
+ *   fails the call rather than be renamed onto a target.
  * - The renames last, one `mv` per file, in order. A failure or a signal
  *   before them leaves every target as it was and no temp file: the trap
  *   removes them on every way the call can end (EXIT, and HUP, INT, TERM -
@@ -59,14 +83,14 @@ import { PROCESS_STARTED_S } from '../../core/started.ts';
  *   broken disk, or a signal between two of them) can the files before it
  *   be renamed and the ones after it not.
  *
- * The body is a subshell, so its traps, umask, noclobber and variables end
- * with the call. The calling shell gets traps for the same signals: it
- * still exits on them, but only once the subshell has removed its temp
- * files (with no trap it dies at once, and the wrapper waiting on it would
- * report the command ended while the cleanup still runs). The call names
- * the files it writes and their validate commands (see label()). The definition is sent
- * once per exec (see ShellFunction): the transport keeps no shell open
- * between round trips.
+ * The body is a subshell, so its traps, umask, noclobber, descriptors and
+ * variables end with the call. The calling shell gets traps for the same
+ * signals: it still exits on them, but only once the subshell has removed
+ * its temp files (with no trap it dies at once, and the wrapper waiting on
+ * it would report the command ended while the cleanup still runs). The call
+ * names the files it writes and their validate commands (see label()). The
+ * definition is sent once per exec (see ShellFunction): the transport keeps
+ * no shell open between round trips.
  */
 const PUT_FILES = new ShellFunction(
   'rigger_put_files',
@@ -98,28 +122,29 @@ rigger_unescape() {
 }
 rigger_group() {
   rigger_g=; rigger_j=$1
-  while [ "$rigger_j" -le "$rigger_n" ]; do
-    eval "[ \\"\\$$2_$rigger_j\\" != \\"\\$rigger_k\\" ] || { rigger_g=\\"\\$rigger_g \\\\\\"\\\\\\$t_$rigger_j\\\\\\"\\"; $2_$rigger_j=; }"
+  while [ "$rigger_j" -le "$2" ]; do
+    eval "[ \\"\\$$3_$rigger_j\\" != \\"\\$rigger_k\\" ] || { rigger_g=\\"\\$rigger_g /dev/fd/\\$f_$rigger_j\\"; $3_$rigger_j=; }"
     rigger_j=$((rigger_j + 1))
   done
 }
 trap rigger_clean EXIT
 trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM; trap 'exit 141' PIPE
-started=$1
 IFS= read -r rigger_count || { echo 'no file list on stdin' >&2; exit 1; }
 i=0; sweep=; last=; backup=
 while [ "$i" -lt "$rigger_count" ]; do
   i=$((i + 1))
   IFS= read -r h || { echo 'file list cut short' >&2; exit 1; }
   sum=\${h%% *}; h=\${h#* }; size=\${h%% *}; h=\${h#* }; mode=\${h%% *}; h=\${h#* }
-  own=\${h%% *}; h=\${h#* }; par=\${h%% *}; h=\${h#* }; fl=\${h%% *}; pe=\${h#* }
-  p=$pe; case $pe in *\\\\*) rigger_unescape "$pe"; p=$rigger_u ;; esac
+  own=\${h%% *}; h=\${h#* }; par=\${h%% *}; h=\${h#* }; fl=\${h%% *}; h=\${h#* }; tn=\${h%% *}; p=\${h#* }
+  case $p in *\\\\*) rigger_unescape "$p"; p=$rigger_u ;; esac
   case $p in */*) d=\${p%/*}; [ -n "$d" ] || d=/ ;; *) d=. ;; esac
-  v=
-  case $fl in *v*) IFS= read -r v || exit 1; case $v in *\\\\*) rigger_unescape "$v"; v=$rigger_u ;; esac ;; esac
+  v=; vt=
+  case $fl in *v*) IFS= read -r v && IFS= read -r vt || exit 1
+    case $v in *\\\\*) rigger_unescape "$v"; v=$rigger_u ;; esac
+    case $vt in *\\\\*) rigger_unescape "$vt"; vt=$rigger_u ;; esac ;; esac
   case $fl in *b*) backup=1 ;; esac
   keep=; [ "$own" != - ] || { own=; keep=1; }
-  eval "p_$i=\\$p d_$i=\\$d pe_$i=\\$pe sum_$i=\\$sum size_$i=\\$size m_$i=\\$mode o_$i=\\$own k_$i=\\$keep fl_$i=\\$fl v_$i=\\$v t_$i="
+  eval "p_$i=\\$p d_$i=\\$d sum_$i=\\$sum size_$i=\\$size m_$i=\\$mode o_$i=\\$own k_$i=\\$keep fl_$i=\\$fl v_$i=\\$v vt_$i=\\$vt tn_$i=\\$tn t_$i="
   if [ "$par" != - ] && [ ! -d "$d" ]; then
     if [ "$par" = + ]; then mkdir -p -- "$d" || exit 1
     else
@@ -135,52 +160,52 @@ while [ "$i" -lt "$rigger_count" ]; do
   fi
 done
 rigger_n=$rigger_count
-[ -z "$sweep" ] || eval "find $sweep -maxdepth 1 -type f -name '.rigger.????????' ! -newermt \\"@\\$started\\" -delete 2>/dev/null"
+[ -z "$sweep" ] || eval "find $sweep -maxdepth 1 -type f -name '.rigger.????????' -mmin +10 -delete 2>/dev/null"
 umask 077
-list=; i=1
-while [ "$i" -le "$rigger_n" ]; do
-  eval "d=\\$d_$i size=\\$size_$i pe=\\$pe_$i sum=\\$sum_$i"
-  n=$(( ((i - 1) * 4194304 + $$) % 100000000 )); n=0000000$n
-  t=\${d%/}/.rigger.\${n#"\${n%????????}"}
-  eval "t_$i=\\$t"
-  set -C
-  if ! true 2>/dev/null > "$t"; then
-    eval "t_$i="
-    t=$(mktemp -u -- "\${d%/}/.rigger.XXXXXXXX") && eval "t_$i=\\$t" && true 2>/dev/null > "$t" || { eval "t_$i="; echo "cannot create a temp file in $d" >&2; exit 1; }
-  fi
-  set +C
-  if [ "$size" -gt 0 ]; then head -c "$size" > "$t" || exit 1; fi
-  case $pe in
-    *\\\\*) case $pe in */*) e=\${pe%/*} ;; *) e=. ;; esac
-      list="$list\\\\$sum  $e/\${t##*/}
-" ;;
-    *) list="$list$sum  $t
-" ;;
-  esac
-  i=$((i + 1))
-done
-printf '%s' "$list" | sha256sum -c --status || { echo 'content checksum mismatch after transfer' >&2; exit 1; }
 i=1
 while [ "$i" -le "$rigger_n" ]; do
-  eval "rigger_k=\\$o_$i keep=\\$k_$i p=\\$p_$i d=\\$d_$i t=\\$t_$i"
-  if [ -n "$rigger_k" ]; then rigger_group "$i" o; eval "chown \\"\\$rigger_k\\" -- $rigger_g" || exit 1
-  elif [ -n "$keep" ] && [ -e "$p" ] && ! { [ -O "$p" ] && [ -G "$p" ] && [ ! -g "$d" ]; }; then chown --reference="$p" -- "$t" || exit 1
-  fi
-  i=$((i + 1))
+  first=$i; fd=3; list=
+  while [ "$fd" -le 9 ] && [ "$i" -le "$rigger_n" ]; do
+    eval "d=\\$d_$i size=\\$size_$i sum=\\$sum_$i tn=\\$tn_$i"
+    t=\${d%/}/.rigger.$tn
+    if [ -e "$t" ] || [ -L "$t" ]; then
+      t=$(mktemp -u -- "\${d%/}/.rigger.XXXXXXXX") || { echo "cannot name a temp file in $d" >&2; exit 1; }
+    fi
+    eval "t_$i=\\$t f_$i=$fd"
+    set -C
+    eval "command exec $fd>\\"\\$t\\"" || { eval "t_$i="; echo "cannot create a temp file in $d" >&2; exit 1; }
+    set +C
+    [ -f /dev/fd/$fd ] || { eval "t_$i="; echo "temp file $t is not the regular file just made (replaced while it was made, or no /dev/fd): nothing written" >&2; exit 1; }
+    if [ "$size" -gt 0 ]; then eval "head -c \\"\\$size\\" >&$fd" || exit 1; fi
+    list="$list$sum  /dev/fd/$fd
+"
+    i=$((i + 1)); fd=$((fd + 1))
+  done
+  last=$((i - 1))
+  printf '%s' "$list" | sha256sum -c --status || { echo 'content checksum mismatch after transfer' >&2; exit 1; }
+  j=$first
+  while [ "$j" -le "$last" ]; do
+    eval "rigger_k=\\$o_$j keep=\\$k_$j p=\\$p_$j d=\\$d_$j n=\\$f_$j"
+    if [ -n "$rigger_k" ]; then rigger_group "$j" "$last" o; eval "chown \\"\\$rigger_k\\" -- $rigger_g" || exit 1
+    elif [ -n "$keep" ] && [ -e "$p" ] && ! { [ -O "$p" ] && [ -G "$p" ] && [ ! -g "$d" ]; }; then chown --reference="$p" -- /dev/fd/$n || exit 1
+    fi
+    j=$((j + 1))
+  done
+  j=$first
+  while [ "$j" -le "$last" ]; do
+    eval "rigger_k=\\$m_$j"
+    if [ -n "$rigger_k" ]; then rigger_group "$j" "$last" m; eval "chmod \\"\\$rigger_k\\" -- $rigger_g" || exit 1; fi
+    j=$((j + 1))
+  done
+  j=3
+  while [ "$j" -lt "$fd" ]; do eval "exec $j>&-"; j=$((j + 1)); done
 done
 i=1
 while [ "$i" -le "$rigger_n" ]; do
-  eval "rigger_k=\\$m_$i"
-  if [ -n "$rigger_k" ]; then rigger_group "$i" m; eval "chmod \\"\\$rigger_k\\" -- $rigger_g" || exit 1; fi
-  i=$((i + 1))
-done
-i=1
-while [ "$i" -le "$rigger_n" ]; do
-  eval "v=\\$v_$i t=\\$t_$i"
+  eval "v=\\$v_$i vt=\\$vt_$i rigger_t=\\$t_$i"
   if [ -n "$v" ]; then
-    c=; s=$v
-    while :; do case $s in *%s*) c=$c\${s%%"%s"*}$t; s=\${s#*"%s"} ;; *) c=$c$s; break ;; esac; done
-    sh -c "$c" </dev/null || { echo "validation failed: '$v'" >&2; exit 1; }
+    eval "set -- $v"
+    ( exec "$@" ) </dev/null || { echo "validation failed: '$vt'" >&2; exit 1; }
   fi
   i=$((i + 1))
 done
@@ -189,7 +214,7 @@ if [ -n "$backup" ]; then
   i=1
   while [ "$i" -le "$rigger_n" ]; do
     eval "p=\\$p_$i fl=\\$fl_$i"
-    case $fl in *b*) if [ -f "$p" ]; then cp -p -- "$p" "$p.$stamp~" || exit 1; fi ;; esac
+    case $fl in *b*) if [ -f "$p" ]; then cp -p --remove-destination -- "$p" "$p.$stamp~" || exit 1; fi ;; esac
     i=$((i + 1))
   done
 fi
@@ -198,7 +223,13 @@ while [ "$i" -le "$rigger_n" ]; do
   eval "[ ! -e \\"\\$p_$i\\" ] || sync=\\"\\$sync \\\\\\"\\\\\\$t_$i\\\\\\"\\""
   i=$((i + 1))
 done
-[ -z "$sync" ] || eval "sync -- $sync" 2>/dev/null || true
+[ -z "$sync" ] || eval "sync -- $sync" || { echo 'sync failed: the new contents may not be on disk, so no file was replaced' >&2; exit 1; }
+i=1
+while [ "$i" -le "$rigger_n" ]; do
+  eval "t=\\$t_$i"
+  [ -f "$t" ] && [ ! -L "$t" ] || { echo "temp file $t was replaced before its rename: nothing written" >&2; exit 1; }
+  i=$((i + 1))
+done
 i=1
 while [ "$i" -le "$rigger_n" ]; do
   eval "mv -f -- \\"\\$t_$i\\" \\"\\$p_$i\\"" || exit 1
@@ -231,12 +262,13 @@ function field(name: string, value: string): string {
   return value;
 }
 
-function header(f: PutFile): string {
+/** A file's header line (with its validate lines), `index` its place in the call, from 1. */
+function header(f: PutFile, index: number): string {
   const size = partLength(f.data);
   const parents = typeof f.makeParents === 'string' ? field('parent mode', f.makeParents) : f.makeParents ? '+' : '-';
   const flags = `${f.validate ? 'v' : ''}${f.backup ? 'b' : ''}` || '-';
-  const line = `${f.sha256} ${size} ${field('mode', f.mode)} ${f.owner ? field('owner', f.owner) : '-'} ${parents} ${flags} ${escape(f.path)}\n`;
-  return f.validate ? `${line}${escape(f.validate)}\n` : line;
+  const line = `${f.sha256} ${size} ${field('mode', f.mode)} ${f.owner ? field('owner', f.owner) : '-'} ${parents} ${flags} ${tempName(f.path, index)} ${escape(f.path)}\n`;
+  return f.validate ? `${line}${escape(validateWords(f.validate))}\n${escape(f.validate)}\n` : line;
 }
 
 const LABEL_LIMIT = 4096;
@@ -283,8 +315,8 @@ export function putFiles(files: readonly PutFile[]): Command {
     for (let i = 0; i < files.length; i += FILES_PER_CALL) chunks.push(putFiles(files.slice(i, i + FILES_PER_CALL)));
     return Command.join(chunks);
   }
-  const head = `${files.length}\n${files.map(header).join('')}`;
-  const command = new Command(sh`rigger_put_files ${PROCESS_STARTED_S} ${label(files)}`.body, [head, ...files.map((f) => f.data)], false, [PUT_FILES], true);
+  const head = `${files.length}\n${files.map((f, i) => header(f, i + 1)).join('')}`;
+  const command = new Command(sh`rigger_put_files ${label(files)}`.body, [head, ...files.map((f) => f.data)], false, [PUT_FILES], true);
   calls.set(command, files);
   return command;
 }

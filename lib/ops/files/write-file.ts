@@ -20,7 +20,9 @@ export interface WriteOptions {
   /**
    * A command run on the temp file before it replaces the real one, with %s
    * standing for the temp file's path (`sshd -t -f %s`, `visudo -cf %s`).
-   * When it fails, the real file is left as it was.
+   * Split into words first, %s then one word whatever the path holds, run
+   * with no shell (validate-words.ts). When it fails, the real file is left
+   * as it was.
    */
   validate?: string | undefined;
   /** Create missing parent directories (Ansible's create: true does); a mode string is given to each one created. */

@@ -4,6 +4,8 @@ import { sh, type Command } from '../../core/command.ts';
 import { defineOp, type Decision } from '../../core/op.ts';
 import { fileAndServiceProbe, type FileAndService } from '../files/file-and-service.ts';
 import { atomicWrite } from '../files/write-file.ts';
+import { validateWithShell } from '../files/validate-words.ts';
+import { quote } from '../../core/quote.ts';
 
 export const QUADLET_DIR = '/etc/containers/systemd';
 const GENERATOR = '/usr/libexec/podman/quadlet';
@@ -43,7 +45,7 @@ export interface QuadletResult {
  * there): a unit the generator rejects never replaces the old one.
  */
 function validateWith(p: Params): string {
-  return `d=$(mktemp -d) && cp -a ${p.dir}/. "$d"/ 2>/dev/null; cp %s "$d"/${p.name} && QUADLET_UNIT_DIRS="$d" ${GENERATOR} --dryrun >/dev/null; rc=$?; rm -rf "$d"; exit $rc`;
+  return validateWithShell(`d=$(mktemp -d) && cp -a ${quote(p.dir)}/. "$d"/ 2>/dev/null; cp -- "$1" "$d"/${quote(p.name)} && QUADLET_UNIT_DIRS="$d" ${GENERATOR} --dryrun >/dev/null; rc=$?; rm -rf "$d"; exit $rc`);
 }
 
 /**

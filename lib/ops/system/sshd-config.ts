@@ -4,6 +4,7 @@ import { sh } from '../../core/command.ts';
 import { absolutePath, defineOp, type Decision } from '../../core/op.ts';
 import { pathStateProbe, type PathState } from '../files/path-state.ts';
 import { atomicWrite } from '../files/write-file.ts';
+import { validateWithShell } from '../files/validate-words.ts';
 
 const schema = z
   .object({
@@ -43,7 +44,7 @@ export const sshdConfig = defineOp({
     if (s.exists && s.sha256 === sha) return { kind: 'ok', result };
     // The candidate drop-in is tested together with the main configuration
     // (minus its Include lines, which would read the old drop-in too).
-    const validate = `f=$(mktemp) && { cat %s; grep -v '^[[:space:]]*Include' /etc/ssh/sshd_config; } > "$f" && sshd -t -f "$f"; r=$?; rm -f "$f"; exit $r`;
+    const validate = validateWithShell(`f=$(mktemp) && { cat -- "$1"; grep -v '^[[:space:]]*Include' /etc/ssh/sshd_config; } > "$f" && sshd -t -f "$f"; r=$?; rm -f "$f"; exit $r`);
     return {
       kind: 'change',
       msg: `${s.exists ? 'update' : 'create'} ${p.file}`,
