@@ -165,6 +165,8 @@ test('item 12: backup.set checks its own parameters: item fields with shell synt
 test('item 12: backup.set\'s readiness probe gives the item fields to the shell quoted and intact', async () => {
   for (const s of shells()) {
     const root = scratchDir();
+    // A backup root rigger has used before (issue 27 item 2): the probe then looks at the items alone.
+    writeFileSync(path.join(root, '.rigger-backup-root'), '');
     const present = path.join(scratchDir(), 'a@b+c.d');
     writeFileSync(present, 'x');
     const missing = path.join(root, 'gone_-.x');
