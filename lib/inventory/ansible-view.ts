@@ -91,11 +91,10 @@ export function inventoryHost(inventory: Inventory, host: string): Record<string
   return sorted(hostVariables(inventory, host)) as Record<string, unknown>;
 }
 
-/** JSON as ansible-inventory writes it: 4-space indent, keys sorted. */
 /**
- * JSON as ansible-inventory prints it: keys sorted, and a YAML `.inf` or
- * `.nan` written as Python's json writes them (bare Infinity, -Infinity,
- * NaN) where JSON.stringify would write null.
+ * JSON as ansible-inventory prints it: 4-space indent, keys sorted, and a
+ * YAML `.inf` or `.nan` written as Python's json writes them (bare
+ * Infinity, -Infinity, NaN) where JSON.stringify would write null.
  */
 export function ansibleJson(value: unknown): string {
   // A random mark, so no string of the inventory can be taken for one of these numbers.

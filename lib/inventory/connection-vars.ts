@@ -10,15 +10,21 @@ import { hostAddressProblem } from './host-address.ts';
 type Check = (v: unknown) => string | undefined;
 
 const str: Check = (v) => (typeof v === 'string' && v.length > 0 ? undefined : 'expected a non-empty string');
-/** Ansible's boolean spellings: an INI inventory can only write ansible_become=yes as text. */
+/**
+ * Ansible's boolean spellings (lib/ansible/module_utils/parsing/convert_bool.py,
+ * compared case-insensitively). Accepted in YAML too: PyYAML reads `y`, `n`,
+ * `t`, `f` and a quoted "yes" as strings and 1/0 as numbers, and Ansible
+ * converts them all when it becomes.
+ */
 const TRUE_WORDS = ['yes', 'on', '1', 'true', 'y', 't'];
 const BOOL_WORDS = [...TRUE_WORDS, 'no', 'off', '0', 'false', 'n', 'f'];
 export function ansibleBoolean(v: unknown): boolean {
   return v === true || v === 1 || (typeof v === 'string' && TRUE_WORDS.includes(v.toLowerCase()));
 }
-const bool: Check = (v) => (typeof v === 'boolean' ? undefined : 'expected true or false');
-/** In INI, where every value is text, the words Ansible reads as booleans. */
-const iniBool: Check = (v) => (typeof v === 'string' && BOOL_WORDS.includes(v.toLowerCase()) ? undefined : bool(v));
+const bool: Check = (v) =>
+  typeof v === 'boolean' || v === 0 || v === 1 || (typeof v === 'string' && BOOL_WORDS.includes(v.toLowerCase()))
+    ? undefined
+    : 'expected true or false (or a word Ansible reads as one: yes/no, on/off, y/n, t/f, 1/0)';
 const strOrSecret: Check = (v) => (typeof v === 'string' || v instanceof Secret || v instanceof VaultText ? undefined : 'expected a string or a !vault value');
 const port: Check = (v) => {
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
@@ -81,10 +87,10 @@ export function closest(name: string, candidates: readonly string[]): string | u
   return bestD <= Math.max(2, Math.floor(name.length / 4)) ? best : undefined;
 }
 
-/** Why a variable is invalid, or undefined when it is fine. In YAML a quoted "yes" is refused as a likely mistake; INI has no other way to write it. */
-export function checkVariable(name: string, value: unknown, fromIni = false): string | undefined {
+/** Why a variable is invalid, or undefined when it is fine. */
+export function checkVariable(name: string, value: unknown): string | undefined {
   if (!VAR_NAME.test(name)) return `invalid variable name ${JSON.stringify(name)}: use letters, digits and _`;
-  const check = fromIni && CONNECTION_VARS[name] === bool ? iniBool : CONNECTION_VARS[name];
+  const check = CONNECTION_VARS[name];
   if (check) {
     const problem = check(value);
     return problem ? `${name}: ${problem}` : undefined;

@@ -109,7 +109,7 @@ export function readIniInventory(file: string, text: string, inventory: Inventor
       if (eq < 0) fail(`expected key=value in [${group}:vars], got ${line}`);
       const key = line.slice(0, eq).trim();
       const value = pythonLiteral(line.slice(eq + 1).trim());
-      const problem = checkVariable(key, value, true);
+      const problem = checkVariable(key, value);
       if (problem) fail(problem);
       inventory.groups.get(group)!.vars.set(key, { value, origin: where });
     } else if (state === 'children') {
@@ -128,7 +128,7 @@ export function readIniInventory(file: string, text: string, inventory: Inventor
         if (eq < 0) fail(`expected key=value host variable assignment, got ${w}`);
         const key = w.slice(0, eq);
         const value = pythonLiteral(w.slice(eq + 1));
-        const problem = checkVariable(key, value, true);
+        const problem = checkVariable(key, value);
         if (problem) fail(problem);
         vars.set(key, { value, origin: where });
       }

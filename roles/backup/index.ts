@@ -73,7 +73,7 @@ export const backupSet = defineRole({
             prune,
           ],
           always: [
-            task({ name: 'run log', op: (h) => backupOps.recordRun({ root: h.vars.backup_root, entry: logEntry(h, 'set', [set, prune]) }) }),
+            task({ name: 'run log', op: (h) => backupOps.recordRun({ root: h.vars.backup_root, create: h.vars.backup_root_create, entry: logEntry(h, 'set', [set, prune]) }) }),
             task({
               name: 'failure webhook',
               when: (h) => anyFailed(h, [set, prune]) && notifies(h),
@@ -114,7 +114,7 @@ export const backupOffsite = defineRole({
             copy,
           ],
           always: [
-            task({ name: 'run log', op: (h) => backupOps.recordRun({ root: h.vars.backup_root, entry: logEntry(h, 'offsite', [copy]) }) }),
+            task({ name: 'run log', op: (h) => backupOps.recordRun({ root: h.vars.backup_root, create: h.vars.backup_root_create, entry: logEntry(h, 'offsite', [copy]) }) }),
             task({
               name: 'failure webhook',
               when: (h) => anyFailed(h, [copy]) && notifies(h),

@@ -34,7 +34,7 @@ interface DiffRun {
 }
 
 /** `--check --diff` of a project whose host .env holds `before` (and a secret key the inventory dropped) and whose inventory sets `after`. */
-async function diffRun(before: { password: string; removed: string }, after: string): Promise<DiffRun> {
+async function diffRun(before: { password: string; removed: string }, after: string, secretNowPlain = false): Promise<DiffRun> {
   const work = mkdtempSync(path.join(tmpdir(), 'env-diff-'));
   const dir = path.join(work, 'project');
   mkdirSync(dir);
@@ -42,7 +42,7 @@ async function diffRun(before: { password: string; removed: string }, after: str
   // The file as rigger wrote it on an earlier run, a key since removed from the inventory included.
   writeFileSync(path.join(dir, '.env'), renderEnv({ PLAIN: 'one', PASSWORD: new Secret(before.password), OLD_TOKEN: new Secret(before.removed) }).text, { mode: 0o600 });
   const valuesFile = path.join(work, 'values.json');
-  writeFileSync(valuesFile, JSON.stringify({ plain: 'two', secret: after }));
+  writeFileSync(valuesFile, JSON.stringify({ plain: 'two', secret: after, secretNowPlain }));
   const inv = localInventory(['here']);
   const env = { PROJECT_DIR: dir, VALUES_FILE: valuesFile, PATH: `${noEngineDocker()}:${process.env.PATH}` };
   const base = ['test/fixtures/playbooks/compose-env-diff.ts', '-i', inv, '--check', '--diff', '-vvv'];
@@ -83,8 +83,8 @@ test('item 8: a changed secret in an env file shows as changed in --diff, -vvv, 
     const prefixes = digestPrefixes([a.password, a.removed, b]).filter((p) => text.includes(p));
     assert.deepEqual(prefixes, [], `${mode}: no digest, not even a short one`);
   }
-  // The diff says what changed: the plain value, and that the secret changed and the dropped key went.
-  assert.ok(first.envLines.includes('-PLAIN=one') && first.envLines.includes('+PLAIN=two'), first.envLines.join('\n'));
+  // The diff says what changed: the plain value (its old value hidden, review item 3), and that the secret changed and the dropped key went.
+  assert.ok(first.envLines.some((l) => l.startsWith('-PLAIN=')) && first.envLines.includes('+PLAIN=two'), first.envLines.join('\n'));
   assert.ok(first.envLines.some((l) => l.startsWith('-PASSWORD=')) && first.envLines.some((l) => l.startsWith('+PASSWORD=')), `the secret is shown as changed:\n${first.envLines.join('\n')}`);
   assert.ok(first.envLines.some((l) => l.startsWith('-OLD_TOKEN=')), `the removed key is shown as removed:\n${first.envLines.join('\n')}`);
 
@@ -96,7 +96,15 @@ test('item 8: a changed secret in an env file shows as changed in --diff, -vvv, 
 test('item 8: an unchanged secret is not shown as changed when another key of the env file changes', async () => {
   const same = value('same');
   const run = await diffRun({ password: same, removed: value('gone') }, same);
-  assert.ok(run.envLines.includes('-PLAIN=one') && run.envLines.includes('+PLAIN=two'), run.envLines.join('\n'));
+  assert.ok(run.envLines.some((l) => l.startsWith('-PLAIN=')) && run.envLines.includes('+PLAIN=two'), run.envLines.join('\n'));
   assert.ok(!run.envLines.some((l) => l.includes('PASSWORD')), `the unchanged secret is not in the diff:\n${run.envLines.join('\n')}`);
   for (const text of Object.values(run.outputs)) assert.deepEqual(leaks(text, [same]), []);
+});
+
+test('review item 3: a key changed from a !vault secret to a plain value shows nothing of the former secret in --diff, -vvv, --json or --report', async () => {
+  const former = { password: value('former'), removed: value('gone') };
+  const run = await diffRun(former, 'now-plain', true);
+  for (const [mode, text] of Object.entries(run.outputs)) assert.deepEqual(leaks(text, [former.password, former.removed]), [], `${mode}: nothing of the former secret`);
+  // Still a useful diff: the key changed, and its new value is plain, so it is shown.
+  assert.ok(run.envLines.some((l) => l.startsWith('-PASSWORD=')) && run.envLines.includes('+PASSWORD=now-plain'), run.envLines.join('\n'));
 });

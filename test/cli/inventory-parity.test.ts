@@ -10,6 +10,7 @@ import { parseExtraVars } from '../../lib/cli/extra-vars.ts';
 import { splitPattern } from '../../lib/inventory/patterns.ts';
 import { runCli } from '../helpers/cli.ts';
 import { KEEP_VAULT_TEXT } from '../../lib/inventory/yaml-nodes.ts';
+import { ansibleBoolean } from '../../lib/inventory/connection-vars.ts';
 import { INVENTORY_CASES, LIMIT_CASES, SPLIT_PATTERNS, type InventoryCase } from '../fixtures/parity/inventory-cases.ts';
 
 /**
@@ -148,6 +149,23 @@ test('item 18: YAML plain scalars are typed as PyYAML types them: y and n stay s
     Object.fromEntries([...extra].map(([k, v]) => [k, v.value])),
     { b: ['x', 'y'], flag: true, sexagesimal: 80, later: '2001-01-04T02:59:43' },
   );
+});
+
+test('review item 1: a YAML ansible_become of y, n, t, 1 or "yes" loads, and rigger becomes exactly where Ansible\'s boolean() says so', async () => {
+  const listed = await ansibleInventory(['-i', 'become-words.yml', '--list']);
+  assert.equal(listed.code, 0, listed.stderr);
+  const hostvars = (parsePythonJson(listed.stdout)._meta as { hostvars: Record<string, { ansible_become: unknown }> }).hostvars;
+  // Ansible's own conversion of each value as its inventory holds it.
+  const script = `
+import json, sys
+from ansible.module_utils.parsing.convert_bool import boolean
+print(json.dumps({h: boolean(v) for h, v in json.loads(sys.stdin.read()).items()}))`;
+  const values = Object.fromEntries(Object.entries(hostvars).map(([h, v]) => [h, v.ansible_become]));
+  const ansible = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script], { input: JSON.stringify(values), env: ANSIBLE_ENV }).toString()) as Record<string, boolean>;
+  const inventory = await loadInventories([path.join(DIR, 'become-words.yml')], { vaultPassphrase: KEEP_VAULT_TEXT });
+  const rigger = Object.fromEntries(Object.keys(values).map((h) => [h, ansibleBoolean(inventory.varsFor(h).get('ansible_become')?.value)]));
+  assert.deepEqual(rigger, ansible);
+  assert.ok(Object.values(ansible).includes(true) && Object.values(ansible).includes(false));
 });
 
 test('host patterns split as Ansible splits them', () => {

@@ -142,3 +142,17 @@ test('item 13: not root, become goes through sudo, which fails rather than promp
     cleanup();
   }
 });
+
+test('review item 1: a YAML inventory with ansible_become: y loads and its tasks run under become; n runs them as the caller', async () => {
+  assert.equal(process.getuid?.(), 0, 'this test runs as root, as the test machine does (.ci/run)');
+  for (const [word, user] of [['y', 'nobody'], ['Y', 'nobody'], ['n', 'root']] as const) {
+    const dir = dumpDir();
+    const inventory = path.join(mkdtempSync(path.join(tmpdir(), 'become-word-')), 'hosts.yml');
+    writeFileSync(inventory, `all:\n  hosts:\n    here:\n      ansible_connection: local\n      ansible_become: ${word}\n      ansible_become_user: nobody\n`);
+    const r = await runCli(['test/fixtures/playbooks/local-identity.ts', '-i', inventory], { DUMP_DIR: dir });
+    assert.equal(r.code, 0, `ansible_become: ${word}\n${r.stdout}${r.stderr}`);
+    // The environment task takes become from the inventory: its file is owned by whom it ran as.
+    const owner = execFileSync('stat', ['-c', '%U', path.join(dir, 'env')]).toString().trim();
+    assert.equal(owner, user, `ansible_become: ${word}`);
+  }
+});

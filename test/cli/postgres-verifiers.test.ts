@@ -8,11 +8,11 @@ import { scramVerifier, verifierMatches } from '../../lib/ops/postgres/scram.ts'
 import { runCli } from '../helpers/cli.ts';
 import { localInventory } from '../helpers/run.ts';
 import { leaks } from '../helpers/secret-forms.ts';
-import { startScratchPostgres, type ScratchPostgres } from '../helpers/scratch-postgres.ts';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 
-let pg: ScratchPostgres;
-before(() => {
-  pg = startScratchPostgres();
+let pg: TestPostgres;
+before(async () => {
+  pg = await startPostgres(`superuser ${Math.random().toString(36).slice(2)}`);
 });
 after(() => pg.stop());
 
@@ -21,7 +21,7 @@ const random = () => Math.random().toString(36).slice(2, 10);
 
 /** The stored verifier of each role that has a password. */
 function verifiers(): Map<string, string> {
-  const rows = pg.psql("SELECT rolname || '|' || rolpassword FROM pg_authid WHERE rolpassword IS NOT NULL").trim().split('\n').filter(Boolean);
+  const rows = pg.sql('postgres', "SELECT rolname || '|' || rolpassword FROM pg_authid WHERE rolpassword IS NOT NULL").trim().split('\n').filter(Boolean);
   return new Map(rows.map((r) => [r.slice(0, r.indexOf('|')), r.slice(r.indexOf('|') + 1)]));
 }
 
@@ -44,8 +44,8 @@ async function runEveryOutput(databases: { name: string; owner: string; password
 test('item 7: role password verifiers read by the databases probe reach no -v, -vvv, --json nor --report output', async () => {
   // Roles of other applications, with passwords holding quotes, a backslash, `$`, spaces and non-ASCII.
   const others = [`o'ne "two" \\ $PATH ${random()}`, `zwei ü€ ${random()}`];
-  pg.psql(`CREATE ROLE other_app LOGIN PASSWORD ${sqlText(others[0]!)}; CREATE ROLE third_app LOGIN PASSWORD ${sqlText(others[1]!)}`);
-  pg.psql(`CREATE ROLE app LOGIN PASSWORD ${sqlText(`old ${random()}`)}`);
+  pg.sql('postgres', `CREATE ROLE other_app LOGIN PASSWORD ${sqlText(others[0]!)}; CREATE ROLE third_app LOGIN PASSWORD ${sqlText(others[1]!)}`);
+  pg.sql('postgres', `CREATE ROLE app LOGIN PASSWORD ${sqlText(`old ${random()}`)}`);
   const password = `new 'pw' "x" \\ $y ${random()}`;
 
   // The op with nothing to manage still reads every role; then it sets app's password and makes its database.
@@ -60,7 +60,7 @@ test('item 7: role password verifiers read by the databases probe reach no -v, -
   }
   // The op did its work: app's stored verifier is the inventory's password, its database exists.
   assert.ok(verifierMatches(verifiers().get('app')!, password));
-  assert.equal(pg.psql("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'appdb'").trim(), 'app');
+  assert.equal(pg.sql('postgres', "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'appdb'").trim(), 'app');
 });
 
 test('item 7: when psql fails after printing the roles, the failure reason holds no verifier', () => {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { backupVars } from '../../lib/backup/config.ts';
 import { parseSetOutput, setCommand } from '../../lib/backup/set-script.ts';
 import { scratchDir } from '../helpers/run.ts';
+import { runCli } from '../helpers/cli.ts';
 
 // Where a set may be written: the real set script, run by bash, on real
 // directories of this machine, and a real tmpfs mounted on a scratch mount
@@ -105,4 +106,29 @@ test("item 2: on a host without util-linux's mountpoint, the file systems' devic
   const disk = takeSet(mnt, false, env);
   assert.equal(disk.status, 0, disk.stderr + disk.stdout);
   assert.equal(disk.outcome.published, true);
+});
+
+/** The real backup playbook (roles/backup: the set, retention and the run log in `always`) on this machine over the local connection. */
+async function backupPlaybook(root: string) {
+  const dir = scratchDir();
+  writeFileSync(path.join(dir, 'sshd_config'), 'Port 222\n');
+  const inventory = path.join(dir, 'hosts.yml');
+  const vars = { ansible_connection: 'local', backup_root: root, backup_root_create: false, backup_min_free_mb: 0, backup_items: [{ kind: 'config', name: 'etc', paths: [path.join(dir, 'sshd_config')] }] };
+  writeFileSync(inventory, JSON.stringify({ all: { hosts: { here: vars } } }));
+  return runCli(['playbooks/backup.ts', '-i', inventory]);
+}
+
+test('review item 2: the backup playbook refused on an unmounted disk writes nothing under its mount point, not even the run log', async () => {
+  const mnt = path.join(scratchDir(), 'backup');
+  mkdirSync(mnt);
+  const refused = await backupPlaybook(mnt);
+  assert.notEqual(refused.code, 0, refused.stdout + refused.stderr);
+  assert.match(refused.stdout + refused.stderr, /is not a mount point and holds no \.rigger-backup-root/);
+  assert.deepEqual(readdirSync(mnt), [], 'no set, no marker, no .rigger/runs.log on the file system below the mount point');
+
+  // The same run with the disk mounted writes the set and logs the run on the disk.
+  mount(mnt);
+  const taken = await backupPlaybook(mnt);
+  assert.equal(taken.code, 0, taken.stdout + taken.stderr);
+  assert.ok(existsSync(path.join(mnt, '.rigger', 'runs.log')), 'the run log is on the disk');
 });

@@ -62,7 +62,7 @@ test('compose.project: ok when files and containers match; only the files that d
   const changed = decide(op, probe(renderEnv({ TAG: '0' }).text, 'h2'));
   assert.equal(changed.kind, 'change');
   assert.match(changed.kind === 'change' ? changed.msg : '', /^\.env changed; pull and up -d$/);
-  assert.match(summary(changed), /--- \/opt\/p\/\.env\n\+\+\+ \/opt\/p\/\.env\n-TAG=0\n\+TAG=1\nservices concerned: a \(changed: TAG\)$/);
+  assert.match(summary(changed), /--- \/opt\/p\/\.env\n\+\+\+ \/opt\/p\/\.env\n-TAG=\*\*\* \(previous value hidden\)\n\+TAG=1\nservices concerned: a \(changed: TAG\)$/);
 
   const fresh = decide(op, parseComposeState('@@nodir\n'));
   assert.match(fresh.kind === 'change' ? fresh.msg : '', /compose\.yml, \.env written/);

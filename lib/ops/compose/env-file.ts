@@ -50,12 +50,21 @@ function valuesByKey(text: string): Map<string, string> {
 /**
  * An env file's text before and after, as --diff shows them: no secret value,
  * old or new, nor any function of one (a digest would let a guess be
- * checked). A value is shown only where the inventory now gives its key a
- * plain value. A secret key reads the same on both sides when its value is
- * unchanged (so the diff omits it) and differs when it changed; a line of
- * the host's file the inventory gives no plain value for (a key since
- * removed, which may have held a secret the redaction list no longer knows,
- * or a line rigger does not write) is hidden too.
+ * checked).
+ *
+ * After: a value is shown only where the inventory now gives its key a
+ * plain value.
+ *
+ * Before: the host's file says nothing of which of its values were secrets
+ * (a key plain now may have been a `!vault` value on the last run, a
+ * removed key may have held one the redaction list no longer knows), so no
+ * old value is ever shown unless it is public already: the line is shown
+ * only when it equals the after side's line of a key plain now (then the
+ * diff omits it anyway). A changed plain value shows its new value only.
+ *
+ * A secret key reads the same on both sides when its value is unchanged
+ * (so the diff omits it) and differs when it changed; a line that is not
+ * KEY=VALUE is hidden whole.
  */
 export function maskEnvDiff(before: string, after: string, values: Readonly<Record<string, EnvValue>>): { before: string; after: string } {
   const plain = (key: string) => key in values && !(values[key] instanceof Secret);
@@ -68,8 +77,8 @@ export function maskEnvDiff(before: string, after: string, values: Readonly<Reco
         const eq = line.indexOf('=');
         if (eq <= 0) return HIDDEN_LINE;
         const key = line.slice(0, eq).trim();
-        if (plain(key)) return line;
         const unchanged = side === 'after' || now.get(key) === line.slice(eq + 1);
+        if (plain(key)) return unchanged ? line : `${key}=${HIDDEN_BEFORE}`;
         return `${key}=${unchanged && key in values ? HIDDEN_NOW : HIDDEN_BEFORE}`;
       })
       .join('\n');
