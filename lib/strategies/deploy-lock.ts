@@ -67,11 +67,14 @@ export function staleReason(held: Held, here: { host: string; alive: (pid: numbe
 export const describeHolder = (held: Held) => (held.holder ? `${held.holder.user} ${held.holder.action} since ${held.holder.at}, pid ${held.holder.pid} on ${held.holder.host}` : held.text || 'owner unknown');
 
 /** mkdir the lock; when it is there already: how long since its holder touched it, then the owner file. */
-const tryLock = (owner: string, expectStale?: string) => sh`mkdir -p ${DEPLOY_DIR}
-${expectStale === undefined ? sh`:` : sh`if [ "$(cat ${LOCK_DIR}/owner 2>/dev/null)" = ${expectStale} ] && mv ${LOCK_DIR} ${`${LOCK_DIR}.stale`}.$$ 2>/dev/null; then rm -rf ${`${LOCK_DIR}.stale`}.$$; fi`}
-if mkdir ${LOCK_DIR} 2>/dev/null; then printf '%s\n' ${owner} > ${LOCK_DIR}/owner; echo @@taken; exit 0; fi
-echo "@@held $(( $(date +%s) - $(stat -c %Y ${LOCK_DIR}/owner 2>/dev/null || stat -c %Y ${LOCK_DIR}) ))"
-cat ${LOCK_DIR}/owner 2>/dev/null; true`;
+const tryLock = (dir: string, owner: string, expectStale?: string) => {
+  const lock = `${dir}/lock`;
+  return sh`mkdir -p ${dir}
+${expectStale === undefined ? sh`:` : sh`if [ "$(cat ${lock}/owner 2>/dev/null)" = ${expectStale} ] && mv ${lock} ${`${lock}.stale`}.$$ 2>/dev/null; then rm -rf ${`${lock}.stale`}.$$; fi`}
+if mkdir ${lock} 2>/dev/null; then printf '%s\n' ${owner} > ${lock}/owner; echo @@taken; exit 0; fi
+echo "@@held $(( $(date +%s) - $(stat -c %Y ${lock}/owner 2>/dev/null || stat -c %Y ${lock}) ))"
+cat ${lock}/owner 2>/dev/null; true`;
+};
 
 export interface LockTaken {
   /** Set when a stale lock was taken over: whose, and why. */
@@ -79,29 +82,38 @@ export interface LockTaken {
   release: () => Promise<void>;
 }
 
+export interface LockPlace {
+  /** The directory holding the lock (DEPLOY_DIR on the first manager; a test's own directory). */
+  dir?: string;
+  /** How often a holder touches its lock. */
+  heartbeatMs?: number;
+}
+
 /** Takes the deploy lock for `who`, or fails naming its holder. */
-export async function takeDeployLock(remote: Remote, who: { user: string; action: string }): Promise<LockTaken> {
+export async function takeDeployLock(remote: Remote, who: { user: string; action: string }, place: LockPlace = {}): Promise<LockTaken> {
+  const dir = place.dir ?? DEPLOY_DIR;
+  const lockDir = `${dir}/lock`;
   const owner = JSON.stringify({ user: who.user, action: who.action, at: new Date().toISOString(), host: hostname(), pid: process.pid } satisfies LockHolder);
-  let res = await remote.run(tryLock(owner));
+  let res = await remote.run(tryLock(dir, owner));
   let tookOver: string | undefined;
   if (res.code === 0 && !res.stdout.toString('utf8').startsWith('@@taken')) {
     const held = parseHeld(res.stdout.toString('utf8'));
     const stale = staleReason(held, { host: hostname(), alive });
-    if (!stale) throw new OpFailure(`another deploy holds the lock ${LOCK_DIR} (${describeHolder(held)}); wait for it, or remove the directory if that run is dead`);
-    res = await remote.run(tryLock(owner, held.text));
-    if (res.code === 0 && !res.stdout.toString('utf8').startsWith('@@taken')) throw new OpFailure(`another deploy took the lock ${LOCK_DIR} first (${describeHolder(parseHeld(res.stdout.toString('utf8')))})`);
+    if (!stale) throw new OpFailure(`another deploy holds the lock ${lockDir} (${describeHolder(held)}); wait for it, or remove the directory if that run is dead`);
+    res = await remote.run(tryLock(dir, owner, held.text));
+    if (res.code === 0 && !res.stdout.toString('utf8').startsWith('@@taken')) throw new OpFailure(`another deploy took the lock ${lockDir} first (${describeHolder(parseHeld(res.stdout.toString('utf8')))})`);
     tookOver = `took over a stale deploy lock (${describeHolder(held)}): ${stale}`;
   }
   if (res.code !== 0) throw new OpFailure(`cannot take the deploy lock: ${res.stderr.toString('utf8').trim()}`, res);
   // The heartbeat: a run that lives keeps its lock fresh, however long a rollout waits.
-  const beat = setInterval(() => void remote.run(sh`touch ${LOCK_DIR}/owner`).catch(() => undefined), HEARTBEAT_MS);
+  const beat = setInterval(() => void remote.run(sh`touch ${lockDir}/owner`).catch(() => undefined), place.heartbeatMs ?? HEARTBEAT_MS);
   beat.unref();
   return {
     ...(tookOver ? { tookOver } : {}),
     release: async () => {
       clearInterval(beat);
       // Only our own: a lock taken over from us (we were presumed dead) is the new holder's.
-      await remote.run(sh`[ "$(cat ${LOCK_DIR}/owner 2>/dev/null)" = ${owner} ] && rm -rf ${LOCK_DIR}; true`);
+      await remote.run(sh`[ "$(cat ${lockDir}/owner 2>/dev/null)" = ${owner} ] && rm -rf ${lockDir}; true`);
     },
   };
 }
