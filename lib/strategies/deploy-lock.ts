@@ -3,13 +3,19 @@
  * run that changes services: deploy.ts and rollback.ts (health-gated.ts),
  * secret rotation, and stack deploys (site.ts, deploy.ts --stack). The lock
  * is an atomic mkdir with its holder inside (who, what, since when, which
- * process on which controller); the holder touches it while it runs, so a
- * lock whose process is gone (same controller) or whose heartbeat stopped
- * (a controller that died or lost its connection) is taken over, and said so.
+ * process on which controller, and a random run id); the holder touches it
+ * while it runs, so a lock whose process is gone (a run this controller
+ * recorded by its id: a host name alone is shared by containers and CI
+ * runners) or whose heartbeat stopped (a controller that died or lost its
+ * connection) is taken over, and said so. A run whose heartbeat failed is
+ * told so when it releases the lock.
  */
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { sh } from '../core/command.ts';
 import { OpFailure, type Remote } from '../core/op.ts';
+import { startHeartbeat } from './lock-heartbeat.ts';
+import { defaultRunsDir, forgetRun, noteRun, pidOfRun } from './local-runs.ts';
 import type { DeployRecord } from './rollout.ts';
 
 export const DEPLOY_DIR = '/var/lib/rigger/deploys';
@@ -25,6 +31,8 @@ export interface LockHolder {
   at: string;
   host: string;
   pid: number;
+  /** Random per run (absent from an older rigger's locks). */
+  run?: string;
 }
 
 export interface Held {
@@ -57,9 +65,16 @@ const alive = (pid: number) => {
   }
 };
 
+export interface Here {
+  /** The pid of a run of this controller's, by its id; undefined for a run of another controller. */
+  pidOfRun: (run: string) => number | undefined;
+  alive: (pid: number) => boolean;
+}
+
 /** Why a held lock may be taken over, or undefined while its holder lives. */
-export function staleReason(held: Held, here: { host: string; alive: (pid: number) => boolean }, staleSeconds = LOCK_STALE_SECONDS): string | undefined {
-  if (held.holder && held.holder.host === here.host && !here.alive(held.holder.pid)) return `its process ${held.holder.pid} on ${here.host} is gone`;
+export function staleReason(held: Held, here: Here, staleSeconds = LOCK_STALE_SECONDS): string | undefined {
+  const pid = held.holder?.run === undefined ? undefined : here.pidOfRun(held.holder.run);
+  if (held.holder && pid !== undefined && !here.alive(pid)) return `its process ${pid} on ${held.holder.host} is gone`;
   if (held.idleSeconds > staleSeconds) return `its holder has not touched it for ${held.idleSeconds} s (stale after ${staleSeconds} s)`;
   return undefined;
 }
@@ -79,6 +94,9 @@ cat ${lock}/owner 2>/dev/null; true`;
 export interface LockTaken {
   /** Set when a stale lock was taken over: whose, and why. */
   tookOver?: string;
+  /** What went wrong with the heartbeat so far (the lock taken from this run, a failed touch), if anything. */
+  heartbeatTrouble: () => string | undefined;
+  /** Releases the lock if it is still ours; rejects, naming it, when the heartbeat failed while it was held. */
   release: () => Promise<void>;
 }
 
@@ -87,35 +105,72 @@ export interface LockPlace {
   dir?: string;
   /** How often a holder touches its lock. */
   heartbeatMs?: number;
+  /** Where this controller records its runs that hold a lock (local-runs.ts). */
+  runs?: string;
 }
 
 /** Takes the deploy lock for `who`, or fails naming its holder. */
 export async function takeDeployLock(remote: Remote, who: { user: string; action: string }, place: LockPlace = {}): Promise<LockTaken> {
   const dir = place.dir ?? DEPLOY_DIR;
   const lockDir = `${dir}/lock`;
-  const owner = JSON.stringify({ user: who.user, action: who.action, at: new Date().toISOString(), host: hostname(), pid: process.pid } satisfies LockHolder);
+  const runs = place.runs ?? defaultRunsDir();
+  const run = randomUUID();
+  const owner = JSON.stringify({ user: who.user, action: who.action, at: new Date().toISOString(), host: hostname(), pid: process.pid, run } satisfies LockHolder);
   let res = await remote.run(tryLock(dir, owner));
   let tookOver: string | undefined;
   if (res.code === 0 && !res.stdout.toString('utf8').startsWith('@@taken')) {
     const held = parseHeld(res.stdout.toString('utf8'));
-    const stale = staleReason(held, { host: hostname(), alive });
+    const stale = staleReason(held, { pidOfRun: (r) => pidOfRun(runs, r), alive });
     if (!stale) throw new OpFailure(`another deploy holds the lock ${lockDir} (${describeHolder(held)}); wait for it, or remove the directory if that run is dead`);
     res = await remote.run(tryLock(dir, owner, held.text));
     if (res.code === 0 && !res.stdout.toString('utf8').startsWith('@@taken')) throw new OpFailure(`another deploy took the lock ${lockDir} first (${describeHolder(parseHeld(res.stdout.toString('utf8')))})`);
     tookOver = `took over a stale deploy lock (${describeHolder(held)}): ${stale}`;
+    if (held.holder?.run) forgetRun(runs, held.holder.run);
   }
   if (res.code !== 0) throw new OpFailure(`cannot take the deploy lock: ${res.stderr.toString('utf8').trim()}`, res);
+  noteRun(runs, run, process.pid);
   // The heartbeat: a run that lives keeps its lock fresh, however long a rollout waits.
-  const beat = setInterval(() => void remote.run(sh`touch ${lockDir}/owner`).catch(() => undefined), place.heartbeatMs ?? HEARTBEAT_MS);
-  beat.unref();
+  const heartbeat = startHeartbeat(remote, lockDir, owner, place.heartbeatMs ?? HEARTBEAT_MS, (text) => describeHolder(parseHeld(`@@held 0\n${text}`)));
   return {
     ...(tookOver ? { tookOver } : {}),
+    heartbeatTrouble: heartbeat.trouble,
     release: async () => {
-      clearInterval(beat);
-      // Only our own: a lock taken over from us (we were presumed dead) is the new holder's.
-      await remote.run(sh`[ "$(cat ${lockDir}/owner 2>/dev/null)" = ${owner} ] && rm -rf ${lockDir}; true`);
+      await heartbeat.stop();
+      try {
+        // Only our own: a lock taken over from us (we were presumed dead) is the new holder's.
+        await remote.run(sh`[ "$(cat ${lockDir}/owner 2>/dev/null)" = ${owner} ] && rm -rf ${lockDir}; true`);
+      } finally {
+        forgetRun(runs, run);
+      }
+      const trouble = heartbeat.trouble();
+      if (trouble) throw new OpFailure(`${trouble}: the lock did not hold while this run changed services, so another run may have changed services meanwhile (deploy.ts --history)`);
     },
   };
+}
+
+/**
+ * Runs `body` under the deploy lock. A failed heartbeat fails the run (the
+ * body's own failure, if any, keeps its message, with the heartbeat's after it).
+ */
+export async function withDeployLock<T>(remote: Remote, who: { user: string; action: string }, body: (lock: LockTaken) => Promise<T>, place: LockPlace = {}): Promise<T> {
+  const lock = await takeDeployLock(remote, who, place);
+  let result: T;
+  try {
+    result = await body(lock);
+  } catch (err) {
+    await lock.release().catch((trouble: Error) => {
+      if (err instanceof Error) err.message += `\n${trouble.message}`;
+    });
+    throw err;
+  }
+  await lock.release();
+  return result;
+}
+
+/** The run log's note about the lock: a take-over, and a heartbeat that failed before the line was written. */
+export function lockNote(lock: LockTaken): { note?: string } {
+  const note = [lock.tookOver, lock.heartbeatTrouble()].filter(Boolean).join('; ');
+  return note ? { note } : {};
 }
 
 /** One line of the run log: who changed what, when, and how it ended (`deploy.ts --history`). */
