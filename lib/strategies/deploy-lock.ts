@@ -136,14 +136,19 @@ export async function takeDeployLock(remote: Remote, who: { user: string; action
     heartbeatTrouble: heartbeat.trouble,
     release: async () => {
       await heartbeat.stop();
+      let releaseFailed: Error | undefined;
       try {
         // Only our own: a lock taken over from us (we were presumed dead) is the new holder's.
         await remote.run(sh`[ "$(cat ${lockDir}/owner 2>/dev/null)" = ${owner} ] && rm -rf ${lockDir}; true`);
+      } catch (err) {
+        releaseFailed = err as Error;
       } finally {
         forgetRun(runs, run);
       }
       const trouble = heartbeat.trouble();
-      if (trouble) throw new OpFailure(`${trouble}: the lock did not hold while this run changed services, so another run may have changed services meanwhile (deploy.ts --history)`);
+      // The heartbeat's failure first: a connection that died fails the release too, and would hide it.
+      if (trouble) throw new OpFailure(`${trouble}: the lock did not hold while this run changed services, so another run may have changed services meanwhile (deploy.ts --history)${releaseFailed ? `; releasing it failed too: ${releaseFailed.message}` : ''}`);
+      if (releaseFailed) throw releaseFailed;
     },
   };
 }
