@@ -116,19 +116,25 @@ export async function takeDeployLock(remote: Remote, who: { user: string; action
   const runs = place.runs ?? defaultRunsDir();
   const run = randomUUID();
   const owner = JSON.stringify({ user: who.user, action: who.action, at: new Date().toISOString(), host: hostname(), pid: process.pid, run } satisfies LockHolder);
-  let res = await remote.run(tryLock(dir, owner));
-  let tookOver: string | undefined;
-  if (res.code === 0 && !res.stdout.toString('utf8').startsWith('@@taken')) {
-    const held = parseHeld(res.stdout.toString('utf8'));
-    const stale = staleReason(held, { pidOfRun: (r) => pidOfRun(runs, r), alive });
-    if (!stale) throw new OpFailure(`another deploy holds the lock ${lockDir} (${describeHolder(held)}); wait for it, or remove the directory if that run is dead`);
-    res = await remote.run(tryLock(dir, owner, held.text));
-    if (res.code === 0 && !res.stdout.toString('utf8').startsWith('@@taken')) throw new OpFailure(`another deploy took the lock ${lockDir} first (${describeHolder(parseHeld(res.stdout.toString('utf8')))})`);
-    tookOver = `took over a stale deploy lock (${describeHolder(held)}): ${stale}`;
-    if (held.holder?.run) forgetRun(runs, held.holder.run);
-  }
-  if (res.code !== 0) throw new OpFailure(`cannot take the deploy lock: ${res.stderr.toString('utf8').trim()}`, res);
+  // Recorded before the lock is taken, so a run killed at any moment after is known here as ours.
   noteRun(runs, run, process.pid);
+  let tookOver: string | undefined;
+  try {
+    let res = await remote.run(tryLock(dir, owner));
+    if (res.code === 0 && !res.stdout.toString('utf8').startsWith('@@taken')) {
+      const held = parseHeld(res.stdout.toString('utf8'));
+      const stale = staleReason(held, { pidOfRun: (r) => pidOfRun(runs, r), alive });
+      if (!stale) throw new OpFailure(`another deploy holds the lock ${lockDir} (${describeHolder(held)}); wait for it, or remove the directory if that run is dead`);
+      res = await remote.run(tryLock(dir, owner, held.text));
+      if (res.code === 0 && !res.stdout.toString('utf8').startsWith('@@taken')) throw new OpFailure(`another deploy took the lock ${lockDir} first (${describeHolder(parseHeld(res.stdout.toString('utf8')))})`);
+      tookOver = `took over a stale deploy lock (${describeHolder(held)}): ${stale}`;
+      if (held.holder?.run) forgetRun(runs, held.holder.run);
+    }
+    if (res.code !== 0) throw new OpFailure(`cannot take the deploy lock: ${res.stderr.toString('utf8').trim()}`, res);
+  } catch (err) {
+    forgetRun(runs, run);
+    throw err;
+  }
   // The heartbeat: a run that lives keeps its lock fresh, however long a rollout waits.
   const heartbeat = startHeartbeat(remote, lockDir, owner, place.heartbeatMs ?? HEARTBEAT_MS, (text) => describeHolder(parseHeld(`@@held 0\n${text}`)));
   return {
