@@ -1,7 +1,7 @@
 // The local lab: four Debian nodes (gateway, ai, data, cicd) as systemd
 // containers with their own address, hostname, apt, sshd and room for a
 // Docker engine of their own, reachable over real SSH.
-//   npx tsx scripts/lab.ts up|rehearse|status|reset [--all]|down [--keep-image]|ssh NODE [CMD...]
+//   npx tsx scripts/lab.ts up|rehearse|status|reset [--all]|down [--purge]|ssh NODE [CMD...]
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { Listr } from 'listr2';
@@ -32,7 +32,8 @@ const USAGE = `Usage: npx tsx scripts/lab.ts COMMAND
   status             each node's container, systemd, sshd, SSH and Docker state
   reset [--all]      fresh nodes in place (their Docker, swarm and volumes wiped); keeps the registry,
                      the off-site stand-in volume, and the nodes' backup volumes unless --all
-  down [--keep-image] remove everything the lab created (the base image too, unless --keep-image)
+  down [--purge]     remove the lab's containers, volumes, network, inventories and .lab/; its built images
+                     are kept (so the next up builds nothing) unless --purge
   ssh NODE [CMD...]  an SSH session (or command) on a node with the lab key and pinned host key
 `;
 
@@ -128,7 +129,13 @@ async function reset(all: boolean): Promise<void> {
   console.log(`lab reset in ${((Date.now() - started) / 1000).toFixed(1)} s${all ? ' (backup volume wiped too)' : ' (backup volume kept)'}`);
 }
 
-async function down(keepImage: boolean): Promise<void> {
+/** Every image the lab built: the base images, the registry's, and what it pushed (service, monitoring, stand-in, layout images). */
+async function builtImages(): Promise<string[]> {
+  const pushed = (await $`docker images -q --filter reference=${'rigger-lab-registry'} --filter reference=${'127.0.0.1:5005/lab/*'} --filter reference=${'127.0.0.1:5005/lab/*/*'}`.nothrow().quiet()).stdout.split('\n').filter(Boolean);
+  return [IMAGE, TRIXIE.tag, ...pushed];
+}
+
+async function down(purge: boolean): Promise<void> {
   for (const n of NODES) await removeNode(n);
   await removeLayouts();
   await removeRegistry();
@@ -139,13 +146,12 @@ async function down(keepImage: boolean): Promise<void> {
     await $`docker volume rm -f ${v}`.nothrow().quiet();
   }
   await $`docker network rm ${NETWORK}`.nothrow().quiet();
-  if (!keepImage) {
-    const built = (await $`docker images -q --filter reference=rigger-lab-registry --filter reference=${'127.0.0.1:5005/lab/*'}`.nothrow().quiet()).stdout.split('\n').filter(Boolean);
-    await $`docker image rm -f ${IMAGE} ${TRIXIE.tag} ${built}`.nothrow().quiet();
-  }
+  // The images are kept by default: they are the lab's recipes built (debootstrap, apt), minutes of work
+  // that a later `up` would repeat byte for byte, and they hold nothing of a run.
+  if (purge) await $`docker image rm -f ${await builtImages()}`.nothrow().quiet();
   for (const f of [LAB_INVENTORY, CORE_EDGE_INVENTORY, SINGLE_SERVER_INVENTORY]) rmSync(f, { force: true });
   rmSync(LAB_DIR, { recursive: true, force: true });
-  console.log(`lab removed${keepImage ? ` (kept image ${IMAGE})` : ''}`);
+  console.log(`lab removed${purge ? ', its images too' : ` (its built images kept: down --purge removes them)`}`);
 }
 
 async function status(): Promise<void> {
@@ -193,7 +199,8 @@ try {
       else await reset(rest.includes('--all'));
       break;
     case 'down':
-      await down(rest.includes('--keep-image'));
+      // --keep-image was the way to keep the images when down removed them; it is the default now.
+      await down(rest.includes('--purge'));
       break;
     case 'ssh':
       ssh(rest[0], rest.slice(1));

@@ -1,6 +1,6 @@
 import { sh } from '../core/command.ts';
 import { OpFailure, type Remote } from '../core/op.ts';
-import { recordRun, takeDeployLock } from './deploy-lock.ts';
+import { lockNote, recordRun, withDeployLock } from './deploy-lock.ts';
 import { convergeWait, rollbackServices } from '../ops/docker/converge.ts';
 import { healthProbeScript, parseHealth, type healthCheckSchema, type ServiceHealth } from '../ops/docker/health.ts';
 import type { z } from '../core/zod.ts';
@@ -55,21 +55,37 @@ async function record(remote: Remote, r: GatedRollout, outcome: DeployRecord['ou
 }
 
 /**
+ * `docker service update` for one change, then the wait. Prints @@applied
+ * when the update reached the swarm: the CLI succeeded, or it failed yet
+ * the spec changed anyway (a connection lost after the manager took it).
+ * Exits with the update's status, or the wait's (3).
+ */
+function updateCommand(c: ServiceChange, timeoutSeconds: number) {
+  return sh`before=$(docker service inspect --format '{{json .Spec}}' ${c.name}) || exit $?
+if docker service update --detach --no-resolve-image ${c.args} ${c.name} >/dev/null; then echo @@applied; else
+  rc=$?
+  [ "$(docker service inspect --format '{{json .Spec}}' ${c.name} 2>/dev/null)" != "$before" ] && echo @@applied
+  exit $rc
+fi
+${convergeWait(sh`${c.name}`, sh`${c.name}`, timeoutSeconds)}`;
+}
+
+/**
  * A health-gated rollout on a manager: under the deploy lock, each service
  * is updated to its pinned image with its update order and waited for; then
- * the health gate. Any failure rolls back every service this run updated,
+ * the health gate. Any failure rolls back every service this run updated
+ * (only those whose update reached the swarm: rolling back one whose update
+ * was refused would return it to the spec before its previous deploy),
  * waits until the old versions are healthy again, logs the run and fails
  * naming what failed. Success is logged too (`deploy.ts --history`).
  */
 export async function gatedRollout(remote: Remote, r: GatedRollout): Promise<RolloutResult> {
-  const lock = await takeDeployLock(remote, r);
-  try {
+  return withDeployLock(remote, r, async (lock) => {
     const updated: string[] = [];
     let problem: string | undefined;
     for (const c of r.changes) {
-      updated.push(c.name);
-      const u = await remote.run(sh`docker service update --detach --no-resolve-image ${c.args} ${c.name} >/dev/null || exit $?
-${convergeWait(sh`${c.name}`, sh`${c.name}`, r.timeoutSeconds)}`);
+      const u = await remote.run(updateCommand(c, r.timeoutSeconds));
+      if (u.stdout.toString('utf8').includes('@@applied')) updated.push(c.name);
       if (u.code !== 0) {
         problem = `${c.name}: the rollout failed:\n${u.stderr.toString('utf8').trim()}`;
         break;
@@ -79,18 +95,20 @@ ${convergeWait(sh`${c.name}`, sh`${c.name}`, r.timeoutSeconds)}`);
     if (!problem) {
       const gate = await healthGate(remote, names, r);
       if (gate.ok) {
-        await record(remote, r, 'ok', undefined, lock.tookOver);
+        await record(remote, r, 'ok', undefined, lockNote(lock).note);
         return { services: r.changes.map(({ name, from, to }) => ({ name, from, to })), health: gate.rows };
       }
       problem = `health check failed after ${r.retries + 1} attempts: ${unhealthy(gate.rows)}`;
     }
+    const plan = r.changes.map((c) => `${c.name} -> ${c.to}${c.order ? ` (${c.order.order}: ${c.order.reason})` : ''}`).join('; ');
+    if (updated.length === 0) {
+      await record(remote, r, 'failed', problem, lockNote(lock).note);
+      throw new OpFailure(`${problem}\nno service was changed, so none is rolled back\nthe run: ${plan}`);
+    }
     const back = await remote.run(rollbackServices(updated, r.timeoutSeconds));
     const after = back.code === 0 ? await healthGate(remote, updated, r) : { ok: false, rows: [] };
     const how = back.code !== 0 ? `rolling back failed too:\n${back.stderr.toString('utf8').trim()}` : after.ok ? `rolled back ${updated.join(', ')}: the previous version is healthy again` : `rolled back ${updated.join(', ')}, but the previous version is not healthy: ${unhealthy(after.rows)}`;
-    await record(remote, r, back.code === 0 && after.ok ? 'rolled back' : 'failed', problem, lock.tookOver);
-    const plan = r.changes.map((c) => `${c.name} -> ${c.to}${c.order ? ` (${c.order.order}: ${c.order.reason})` : ''}`).join('; ');
+    await record(remote, r, back.code === 0 && after.ok ? 'rolled back' : 'failed', problem, lockNote(lock).note);
     throw new OpFailure(`${problem}\n${how}\nthe run: ${plan}`);
-  } finally {
-    await lock.release();
-  }
+  });
 }

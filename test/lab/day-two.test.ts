@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { runCli, type CliResult } from '../helpers/cli.ts';
 import { ensureLab, resetLab } from '../helpers/lab.ts';
 import { labShell, waitFor } from '../helpers/data-node.ts';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
@@ -252,9 +252,16 @@ test('the deploy lock covers stack runs: a second deploy during a stack deploy i
   assert.equal(first.code, 0, out(first));
   assert.ok((await imageOf('lab_web')).startsWith(images.good), 'the stack run went through');
 
-  // A dead holder: the lock names a process of this machine that has exited.
-  const dead = spawnSync('true').pid!;
-  await gateway(`mkdir -p /var/lib/rigger/deploys/lock && printf '%s\\n' '${JSON.stringify({ user: 'bob', action: 'deploy', at: '2026-11-26T00:00:00.000Z', host: hostname(), pid: dead })}' > /var/lib/rigger/deploys/lock/owner`);
+  // A dead holder: a run of this controller's that took the lock and was killed (SIGKILL, no release).
+  const holder = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/hold-deploy-lock.ts', 'lab', inv, 'gateway'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    holder.stdout!.on('data', (c: Buffer) => c.toString().includes('held') && resolve());
+    holder.on('exit', (code) => reject(new Error(`the holder exited ${code} before holding the lock`)));
+  });
+  const dead = holder.pid!;
+  const gone = new Promise((r) => holder.once('exit', r));
+  holder.kill('SIGKILL');
+  await gone;
   const restored = await site();
   assert.equal(restored.code, 0, out(restored));
   assert.equal(await imageOf('lab_web'), ORIGINAL);
@@ -262,5 +269,5 @@ test('the deploy lock covers stack runs: a second deploy during a stack deploy i
 
   const history = await deploy(['--history']);
   assert.match(history.stdout, /stack lab +ok +lab_files .*lab\/web:good.*lab_web .*lab\/web:good/, 'the stack run, with each service it changed');
-  assert.match(history.stdout, new RegExp(`stack lab +ok +.*took over a stale deploy lock \\(bob deploy since 2026-11-26T00:00:00.000Z, pid ${dead} on ${hostname()}\\): its process ${dead} on ${hostname()} is gone`));
+  assert.match(history.stdout, new RegExp(`stack lab +ok +.*took over a stale deploy lock \\(holder hold the lock since \\S+, pid ${dead} on ${hostname()}\\): its process ${dead} on ${hostname()} is gone`));
 });

@@ -83,8 +83,18 @@ test('reset gives fresh nodes and keeps the backup volume; reset --all wipes it 
   assert.equal(onData('ls -A /volume1/backup | wc -l').trim(), '0');
 });
 
-test('down removes what the lab created and nothing else; up again works', () => {
+/** The images the lab built, each with its ID: a rebuild (debootstrap, then every image FROM it) gives new IDs. */
+const builtImages = () =>
+  docker('images', '--no-trunc', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}', '--filter', 'reference=rigger-lab-*', '--filter', 'reference=127.0.0.1:5005/lab/*', '--filter', 'reference=127.0.0.1:5005/lab/*/*')
+    .split('\n')
+    .filter(Boolean)
+    .sort();
+
+test('down removes what the lab created and nothing else, keeping its built images; up again works and builds nothing', () => {
   execFileSync('docker', ['volume', 'create', 'unrelated-to-the-lab']);
+  const images = builtImages();
+  assert.ok(images.some((i) => i.startsWith(`${IMAGE} `)), `the base image is among the built images: ${images.join(', ')}`);
+  assert.ok(images.some((i) => /\/lab\/web:/.test(i)) && images.some((i) => /^rigger-lab-registry:/.test(i)), `the service and registry images too: ${images.join(', ')}`);
   try {
     const d = lab(['down']);
     assert.equal(d.code, 0, d.stderr);
@@ -93,10 +103,11 @@ test('down removes what the lab created and nothing else; up again works', () =>
     assert.equal(docker('network', 'ls', '-q', '--filter', 'name=rigger-lab'), '');
     assert.equal(existsSync('inventory/lab.yml'), false);
     assert.equal(docker('volume', 'ls', '-q', '--filter', 'name=unrelated-to-the-lab'), 'unrelated-to-the-lab', 'nothing else removed');
-    assert.equal(docker('image', 'ls', '-q', IMAGE), '', 'the base image is removed too');
-    // From nothing: the image is built again (debootstrap here), then the nodes.
+    assert.deepEqual(builtImages(), images, 'every built image is kept (down --purge removes them)');
+    // From no containers: the kept images are pushed to a new registry and the nodes start; nothing is built.
     const u = lab(['up']);
     assert.equal(u.code, 0, u.stdout + u.stderr);
+    assert.deepEqual(builtImages(), images, 'up rebuilt nothing: the same images, by ID, and no new one');
     // What is not the user's business stays out of a first run's output.
     assert.doesNotMatch(u.stdout + u.stderr, /DEPRECATED|legacy builder|debconf|needrestart|Scanning processes/i, u.stdout + u.stderr);
     assert.equal(lab(['status']).code, 0);

@@ -1,10 +1,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { sh } from '../../lib/core/command.ts';
-import { ops } from '../../lib/index.ts';
+import { definePlay, ops } from '../../lib/index.ts';
 import { ensureLab } from '../helpers/lab.ts';
 import { buildLocalRepo } from '../helpers/local-repo.ts';
 import { onNode } from '../helpers/node.ts';
+import { runPlays } from '../helpers/run.ts';
 import { sixSteps } from '../helpers/six-steps.ts';
 
 let inv: string;
@@ -62,6 +63,36 @@ test('apt repository in deb822 form with its key in /etc/apt/keyrings, and a pac
       assert.equal(marker, v === 'first' ? 'rigger lab stand-in' : 'none');
     },
   });
+});
+
+test('a repository signed with another key than the one given is refused: apt-get update fails naming the signature, and its package cannot be installed', async () => {
+  const repo = '/srv/rigger-repo-wrongkey';
+  const built = await onNode(inv, HOST, buildLocalRepo(repo, [{ name: 'rigger-wrongkey', version: '1.0' }]));
+  assert.equal(built.code, 0, built.stderr);
+  // Another key: the one of a second repository (each build makes a key of its own).
+  const other = await onNode(inv, HOST, buildLocalRepo('/srv/rigger-repo-otherkey', []));
+  assert.equal(other.code, 0, other.stderr);
+  assert.notEqual(other.stdout, built.stdout);
+  const play = definePlay({
+    name: 'wrong key',
+    hosts: HOST,
+    tasks: ({ task }) => [task({ name: 'repository', op: ops.apt.repository({ name: 'rigger-wrongkey', uris: [`file:${repo}`], suites: ['./'], key: { content: other.stdout } }) })],
+  });
+  try {
+    const o = await runPlays(inv, [play]);
+    const repository = o.events.find((e) => e.type === 'task-host' && e.task === 'repository');
+    assert.ok(repository?.type === 'task-host' && repository.status === 'failed', `the repository task fails: ${JSON.stringify(repository)}`);
+    assert.match(repository.msg ?? '', /NO_PUBKEY|not signed|signatures couldn't be verified/, repository.msg);
+    assert.notEqual(o.summary.exitCode, 0);
+    // The next run's install from it fails too: apt has no candidate from a repository it does not trust.
+    const install = await runPlays(inv, [definePlay({ name: 'install', hosts: HOST, tasks: ({ task }) => [task({ name: 'package', op: ops.apt.packages({ names: ['rigger-wrongkey'] }) })] })]);
+    const pkg = install.events.find((e) => e.type === 'task-host' && e.task === 'package');
+    assert.ok(pkg?.type === 'task-host' && pkg.status === 'failed', `installing from it fails: ${JSON.stringify(pkg)}`);
+    await assertInstalled('rigger-wrongkey', false);
+  } finally {
+    // apt-get update must work again for every later test and suite.
+    await onNode(inv, HOST, sh`rm -f /etc/apt/sources.list.d/rigger-wrongkey.sources /etc/apt/keyrings/rigger-wrongkey.asc; rm -rf ${repo} /srv/rigger-repo-otherkey; apt-get update -qq >/dev/null 2>&1`);
+  }
 });
 
 test('apt hold and unhold', async () => {

@@ -26,3 +26,8 @@ test('the probe names the versions with their labels and the services using any 
   assert.deepEqual(s.users.map((u) => `${u.service}:${u.ref.SecretName}`), ['app_db:db_pw_v2']);
   assert.equal(parseSecretState('db_pw', '@@noswarm\n').noSwarm, true);
 });
+
+test('item 5: a secret named like a version but not NAME_v<digits> is not a version, so the sweep never removes it', () => {
+  const s = parseSecretState('db_pw', ['@@secret db_pw {}', '@@secret db_pw_v2 {}', '@@secret db_pw_v2_old {}', '@@secret db_pw_v3x {}'].join('\n'));
+  assert.deepEqual(Object.keys(s.versions), ['db_pw', 'db_pw_v2']);
+});

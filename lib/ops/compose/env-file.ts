@@ -10,14 +10,22 @@ export function envKeyProblem(key: string): string | undefined {
 }
 
 /**
- * Compose's env-file format: KEY=VALUE per line, the value single-quoted so
- * that `$`, `#` and spaces are taken literally (Compose v2 reads '...' as a
- * literal value with no interpolation).
+ * Compose's env-file format (Docker Compose v2 reads `.env` and `env_file:`
+ * alike): KEY=VALUE per line. A value of plain characters goes as it is.
+ * Others go in single quotes, which Compose takes literally (no `$`
+ * interpolation, `#` and spaces kept), except where single quotes cannot
+ * hold the value: a `'`, a line break, or a `\` at the end (`\'` does not
+ * close the value). Those go in double quotes, where Compose expands `\\`,
+ * `\"`, `\n`, `\r` and `\$` and interpolates a bare `$`, so each of those
+ * characters is escaped. Checked by `docker compose config` on the lab
+ * (test/lab/compose-quoting.test.ts).
  */
+const DOUBLE_QUOTED: Record<string, string> = { '\\': '\\\\', '"': '\\"', $: '\\$', '\n': '\\n', '\r': '\\r' };
+
 function quoteValue(v: string): string {
   if (/^[A-Za-z0-9_./:@,+-]*$/.test(v)) return v;
-  if (v.includes("'") || v.includes('\n')) return JSON.stringify(v);
-  return `'${v}'`;
+  if (!/['\n\r]/.test(v) && !v.endsWith('\\')) return `'${v}'`;
+  return `"${v.replace(/[\\"$\n\r]/g, (c) => DOUBLE_QUOTED[c]!)}"`;
 }
 
 export function renderEnv(values: Readonly<Record<string, EnvValue>>): { text: string; secret: boolean } {

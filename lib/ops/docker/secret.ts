@@ -55,6 +55,8 @@ export function parseSecretState(name: string, text: string): SecretState {
     if (line.startsWith('@@noswarm')) state.noSwarm = true;
     else if (line.startsWith('@@secret ')) {
       const [, secret = '', ...labels] = line.split(' ');
+      // Only NAME and NAME_v<digits>: the sweep removes unused versions, never a secret named like one (NAME_v2_old).
+      if (versionOf(name, secret) === undefined) continue;
       state.versions[secret] = (JSON.parse(labels.join(' ') || 'null') ?? {}) as Record<string, string>;
     } else if (line.startsWith('{')) {
       const spec = JSON.parse(line) as { Name: string; TaskTemplate?: { ContainerSpec?: { Secrets?: SecretRef[] } } };
@@ -66,7 +68,12 @@ export function parseSecretState(name: string, text: string): SecretState {
 
 const probe = (name: string) =>
   sh`if ! names=$(docker secret ls --format '{{.Name}}' 2>/dev/null); then echo @@noswarm; exit 0; fi
-for s in $names; do case "$s" in ${name}|${name}_v[0-9]*) echo "@@secret $s $(docker secret inspect --format '{{json .Spec.Labels}}' "$s")" ;; esac; done
+n=${name}
+for s in $names; do
+  # NAME or NAME_v<digits> exactly (a glob alone would take NAME_v2_old too)
+  case "$s" in "$n") ;; "$n"_v[0-9]*) v=\${s#"$n"_v}; case $v in *[!0-9]*) continue ;; esac ;; *) continue ;; esac
+  echo "@@secret $s $(docker secret inspect --format '{{json .Spec.Labels}}' "$s")"
+done
 ids=$(docker service ls -q); [ -z "$ids" ] || docker service inspect --format '{{json .Spec}}' $ids`;
 
 const create = (p: Params, version: string) => sh`docker secret create --label ${`${DIGEST_LABEL}=${digest(p.value.reveal())}`} ${version} - >/dev/null`.withStdin(p.value);

@@ -13,7 +13,7 @@ import { convergeWait, rollbackServices } from './converge.ts';
 import { healthCheckSchema } from './health.ts';
 import { healthGate, unhealthy } from '../../strategies/health-gated.ts';
 import { currentVersion } from '../../strategies/secret-versions.ts';
-import { recordRun, takeDeployLock } from '../../strategies/deploy-lock.ts';
+import { lockNote, recordRun, withDeployLock } from '../../strategies/deploy-lock.ts';
 import type { DeployRecord } from '../../strategies/rollout.ts';
 
 /**
@@ -277,27 +277,24 @@ const imageIn = (spec: unknown) => (spec as { TaskTemplate?: { ContainerSpec?: {
  */
 async function deploy(p: Params, remote: Remote): Promise<StackResult> {
   const action = `stack ${p.name}`;
-  const lock = await takeDeployLock(remote, { user: p.user, action });
-  try {
+  return withDeployLock(remote, { user: p.user, action }, async (lock) => {
     // The specs as they are under the lock: the probe's were read before it, and
     // a deploy that held the lock meanwhile would make them the wrong "before"
     // (what changed, what to roll back to, what the run log says it replaced).
     const now = parseStackState((await remote.check(specsCommand(p.name))).stdout.toString('utf8'));
     if (now.error) throw new OpFailure(`reading stack ${p.name}'s services failed: ${now.error}`);
     const before = now.live;
-    return await deployLocked(p, before, remote, (outcome, changed, after, problem) =>
+    return deployLocked(p, before, remote, (outcome, changed, after, problem) =>
       recordRun(remote, {
         user: p.user,
         action,
         outcome,
         services: [...changed].sort().map((name) => ({ name, from: imageIn(before.get(name)), to: imageIn(after.get(name)) })),
         ...(problem ? { problem } : {}),
-        ...(lock.tookOver ? { note: lock.tookOver } : {}),
+        ...lockNote(lock),
       }),
     );
-  } finally {
-    await lock.release();
-  }
+  });
 }
 
 
