@@ -16,9 +16,9 @@ import { PROCESS_STARTED_S } from '../core/started.ts';
  * - stdin payload (file content, secrets) is length-framed, as the
  *   controller cannot send EOF: exactly N bytes are passed on to the
  *   command, then one newline must follow (the end mark). The bytes are
- *   streamed, never stored: they go through a FIFO (kernel memory), which
- *   is unlinked as soon as both ends are open, so a payload rests nowhere on
- *   the host's disk, even after a SIGKILL. The FIFO rather than a pipeline:
+ *   streamed, never stored: they go through a FIFO (kernel memory), whose
+ *   dir is removed once both ends are open, before the command starts, so a
+ *   payload rests nowhere on the host's disk, even after a SIGKILL. The FIFO rather than a pipeline:
  *   the shell must know the command's process group while it still holds
  *   the FIFO's writing end, so that a transfer cut short (the channel closed
  *   before the end mark) kills the command before it can see EOF and take a
@@ -79,16 +79,21 @@ export function wrapCommand(command: Buffer, payloadLength: number, become?: Bec
     lines.push(
       'd=$(mktemp -d "${TMPDIR:-/tmp}/rigger.XXXXXXXX") || exit ' + PAYLOAD_TRUNCATED,
       `mkfifo -m 600 "$d/in" || exit ${PAYLOAD_TRUNCATED}`,
+      // Both ends are opened here, before the command starts, so that the
+      // FIFO's name is gone before the command runs: read-write first (Linux
+      // opens a FIFO so without waiting, fifo(7)), which lets each single end
+      // open without waiting for the other; then that one is closed.
+      'exec 5<>"$d/in" 6<"$d/in" 4>"$d/in" 5>&-',
+      'rm -rf -- "$d"; d=',
     );
-    input = '<"$d/in"';
+    // The wrapper's own copy of the reading end is closed once the command
+    // holds it: a command that stops reading must make the sender fail.
+    input = '<&6 6<&- 4>&-';
   }
   const head = Buffer.from(lines.join('\n') + '\nsetsid sh -c ', 'utf8');
   const feed =
     payloadLength > 0
-      ? // Opening the writing end waits for the command's shell to open the
-        // reading end; from then on the FIFO needs no name.
-        'exec 4>"$d/in"\n' +
-        'rm -rf -- "$d"; d=\n' +
+      ? 'exec 6<&-\n' +
         // head exits 0 after N bytes or at EOF (a cut transfer): the end
         // mark tells them apart. Non-zero: the command closed its input.
         `if head -c ${payloadLength} <&3 >&4 2>/dev/null && ! IFS= read -r rigger_end <&3; then\n` +
