@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { quoteBytes } from '../core/quote.ts';
 import type { Become } from './types.ts';
-import { PROCESS_STARTED_S } from '../core/started.ts';
 
 /**
  * Without a pty, sshd does not signal a command when its channel closes, so
@@ -47,12 +46,14 @@ export interface WrappedCommand {
 /**
  * Removes payload and run-ahead dirs that a killed run left in $TMPDIR (the
  * traps remove them on every other ending): this user's, rigger's own names
- * only, older than this controller process and a minute, as another run on
- * the same host may still be filling one.
+ * only, and older than 10 minutes by the host's own clock, as another run on
+ * the same host may still be using one (a run-ahead dir lives as long as its
+ * command). The controller's clock is not used: it may be skewed. The same
+ * age as the file writer's sweep of its temp files (put-files.ts).
  */
 const SWEEP_STALE =
   'find "${TMPDIR:-/tmp}" -maxdepth 1 -type d \\( -name \'rigger.????????\' -o -name \'rigger-ahead.????????\' \\) ' +
-  `-user "$(id -u)" ! -newermt @${PROCESS_STARTED_S} -mmin +1 -exec rm -rf -- {} + 2>/dev/null`;
+  '-user "$(id -u)" -mmin +10 -exec rm -rf -- {} + 2>/dev/null';
 
 /** The byte the controller sends after the payload: its arrival proves the payload arrived whole. */
 export const PAYLOAD_END = Buffer.from('\n');
