@@ -17,15 +17,22 @@ import type { Become } from './types.ts';
  *   command, then one newline must follow (the end mark). The bytes are
  *   streamed, never stored: they go through a FIFO (kernel memory), whose
  *   dir is removed once both ends are open, before the command starts, so a
- *   payload rests nowhere on the host's disk, even after a SIGKILL. The FIFO rather than a pipeline:
- *   the shell must know the command's process group while it still holds
- *   the FIFO's writing end, so that a transfer cut short (the channel closed
+ *   payload rests nowhere on the host's disk, even after a SIGKILL. The
+ *   FIFO rather than a pipeline: the shell must know the command's process
+ *   group while it still holds the FIFO's writing end, so that a transfer cut short (the channel closed
  *   before the end mark) kills the command before it can see EOF and take a
  *   short input for a whole one (exit 125, PAYLOAD_TRUNCATED). A command
  *   that stops reading its input early is not a cut transfer: the rest is
- *   drained by the watchdog. What this cannot cover: a SIGKILL of this
- *   wrapper shell alone mid-transfer together with the channel closing
- *   leaves nobody to kill the command; the staged design never started
+ *   drained by the watchdog. A command that is not reading while more
+ *   than a pipe's worth is still to come blocks the sender, and with it the
+ *   watchdog's start: a guard (GNU `tail -f`, which writes nothing and dies
+ *   of SIGPIPE once the channel's stdout closes) watches the channel during
+ *   the transfer, and its death kills the command as a cut transfer's does.
+ *   Where the guard cannot watch (no GNU tail, as busybox's; a stdout that is
+ *   a pty, as sudo's use_pty gives) the command is killed only once it reads
+ *   again. What this cannot cover: a SIGKILL of this wrapper shell alone
+ *   mid-transfer together with the channel closing leaves nobody to kill
+ *   the command; the staged design never started
  *   it. The file writer still refuses such input (its checksum).
  *
  * `kill -TERM -$p` (not `kill -- -$p`): dash's kill builtin rejects `--`.
@@ -95,9 +102,23 @@ export function wrapCommand(command: Buffer, payloadLength: number, become?: Bec
   const feed =
     payloadLength > 0
       ? 'exec 6<&-\n' +
-        // head exits 0 after N bytes or at EOF (a cut transfer): the end
-        // mark tells them apart. Non-zero: the command closed its input.
-        `if head -c ${payloadLength} <&3 >&4 2>/dev/null && ! IFS= read -r rigger_end <&3; then\n` +
+        // The guard: the watchdog below reads the channel only once the
+        // payload is through, and a command that is not reading its input
+        // blocks the sender for as long as it likes; meanwhile GNU tail -f,
+        // which writes nothing, watches the channel's stdout and dies of
+        // SIGPIPE when the channel closes. The sender stops it with USR1.
+        'tail -f /dev/null </dev/null 2>/dev/null 3<&- 4>&- &\n' +
+        'g=$!\n' +
+        // The sender: head exits 0 after N bytes or at EOF (a cut transfer):
+        // the end mark tells them apart. Non-zero: the command closed its input.
+        `( s=0; if head -c ${payloadLength} <&3 >&4 && ! IFS= read -r rigger_end <&3; then s=1; fi; kill -USR1 $g; exit $s ) </dev/null >/dev/null 2>&1 &\n` +
+        'q=$!\n' +
+        'wait $g 2>/dev/null; e=$?\n' +
+        // The channel closed mid-transfer (the guard's SIGPIPE), or the
+        // transfer was cut: the command is killed while this shell still
+        // holds the writing end, before it can see EOF. A sender blocked on
+        // the dead command's input then ends with EPIPE.
+        'if [ "$(kill -l $e 2>/dev/null)" = PIPE ] || ! wait $q 2>/dev/null; then\n' +
         '  kill -TERM -$p 2>/dev/null || kill -TERM $p 2>/dev/null\n' +
         '  exec 4>&-\n' +
         '  wait $p 2>/dev/null\n' +
