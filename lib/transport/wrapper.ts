@@ -25,9 +25,10 @@ import type { Become } from './types.ts';
  *   that stops reading its input early is not a cut transfer: the rest is
  *   drained by the watchdog. A command that is not reading while more
  *   than a pipe's worth is still to come blocks the sender, and with it the
- *   watchdog's start: a guard (GNU `tail -f`, which writes nothing and dies
- *   of SIGPIPE once the channel's stdout closes) watches the channel during
- *   the transfer, and its death kills the command as a cut transfer's does.
+ *   watchdog's start: for a payload over 4 KiB, a guard (GNU `tail -f`,
+ *   which writes nothing and dies of SIGPIPE once the channel's stdout
+ *   closes) watches the channel during the transfer, and its death kills
+ *   the command as a cut transfer's does.
  *   Where the guard cannot watch (no GNU tail, as busybox's; a stdout that is
  *   a pty, as sudo's use_pty gives) the command is killed only once it reads
  *   again. What this cannot cover: a SIGKILL of this wrapper shell alone
@@ -61,6 +62,13 @@ export interface WrappedCommand {
 const SWEEP_STALE =
   'find "${TMPDIR:-/tmp}" -maxdepth 1 -type d \\( -name \'rigger.????????\' -o -name \'rigger-ahead.????????\' \\) ' +
   '-user "$(id -u)" -mmin +10 -exec rm -rf -- {} + 2>/dev/null';
+
+/**
+ * A payload up to this size never fills the FIFO (a pipe holds at least a
+ * page, even under the per-user pipe limit), so its sender cannot be blocked
+ * by a command that is not reading, and needs no guard.
+ */
+const FIFO_NEVER_FULL = 4096;
 
 /** The byte the controller sends after the payload: its arrival proves the payload arrived whole. */
 export const PAYLOAD_END = Buffer.from('\n');
@@ -99,33 +107,39 @@ export function wrapCommand(command: Buffer, payloadLength: number, become?: Bec
     input = '<&6 6<&- 4>&-';
   }
   const head = Buffer.from(lines.join('\n') + '\nsetsid sh -c ', 'utf8');
+  // The command of a cut transfer (or, guarded, of a closed channel) is
+  // killed while this shell still holds the writing end, before it can see EOF.
+  const killCut =
+    '  kill -TERM -$p 2>/dev/null || kill -TERM $p 2>/dev/null\n' +
+    '  exec 4>&-\n' +
+    '  wait $p 2>/dev/null\n' +
+    `  exit ${PAYLOAD_TRUNCATED}\n` +
+    'fi\n' +
+    'exec 4>&-\n';
+  // head exits 0 after N bytes or at EOF (a cut transfer): the end mark
+  // tells them apart. Non-zero: the command closed its input.
+  const cut = `head -c ${payloadLength} <&3 >&4 2>/dev/null && ! IFS= read -r rigger_end <&3`;
   const feed =
-    payloadLength > 0
-      ? 'exec 6<&-\n' +
-        // The guard: the watchdog below reads the channel only once the
-        // payload is through, and a command that is not reading its input
-        // blocks the sender for as long as it likes; meanwhile GNU tail -f,
-        // which writes nothing, watches the channel's stdout and dies of
-        // SIGPIPE when the channel closes. The sender stops it with USR1.
-        'tail -f /dev/null </dev/null 2>/dev/null 3<&- 4>&- &\n' +
-        'g=$!\n' +
-        // The sender: head exits 0 after N bytes or at EOF (a cut transfer):
-        // the end mark tells them apart. Non-zero: the command closed its input.
-        `( s=0; if head -c ${payloadLength} <&3 >&4 && ! IFS= read -r rigger_end <&3; then s=1; fi; kill -USR1 $g; exit $s ) </dev/null >/dev/null 2>&1 &\n` +
-        'q=$!\n' +
-        'wait $g 2>/dev/null; e=$?\n' +
-        // The channel closed mid-transfer (the guard's SIGPIPE), or the
-        // transfer was cut: the command is killed while this shell still
-        // holds the writing end, before it can see EOF. A sender blocked on
-        // the dead command's input then ends with EPIPE.
-        'if [ "$(kill -l $e 2>/dev/null)" = PIPE ] || ! wait $q 2>/dev/null; then\n' +
-        '  kill -TERM -$p 2>/dev/null || kill -TERM $p 2>/dev/null\n' +
-        '  exec 4>&-\n' +
-        '  wait $p 2>/dev/null\n' +
-        `  exit ${PAYLOAD_TRUNCATED}\n` +
-        'fi\n' +
-        'exec 4>&-\n'
-      : '';
+    payloadLength === 0
+      ? ''
+      : payloadLength <= FIFO_NEVER_FULL
+        ? // Fits in the empty FIFO: the sender waits only on the channel,
+          // whose closing it sees as a cut transfer.
+          `exec 6<&-\nif ${cut}; then\n` + killCut
+        : 'exec 6<&-\n' +
+          // The guard: the watchdog below reads the channel only once the
+          // payload is through, and a command that is not reading its input
+          // blocks the sender for as long as it likes; meanwhile GNU tail -f,
+          // which writes nothing, watches the channel's stdout and dies of
+          // SIGPIPE when the channel closes. The sender stops it with USR1.
+          'tail -f /dev/null </dev/null 2>/dev/null 3<&- 4>&- &\n' +
+          'g=$!\n' +
+          `( s=0; if ${cut}; then s=1; fi; kill -USR1 $g; exit $s ) </dev/null >/dev/null 2>&1 &\n` +
+          'q=$!\n' +
+          'wait $g 2>/dev/null; e=$?\n' +
+          // A sender blocked on the killed command's input then ends with EPIPE.
+          'if [ "$(kill -l $e 2>/dev/null)" = PIPE ] || ! wait $q 2>/dev/null; then\n' +
+          killCut;
   const tail = Buffer.from(
     ` ${input} 3<&- &\n` +
       'p=$!\n' +
