@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { quoteBytes } from '../core/quote.ts';
 import type { Become } from './types.ts';
-import { PROCESS_STARTED_S } from '../core/started.ts';
 
 /**
  * Without a pty, sshd does not signal a command when its channel closes, so
@@ -16,17 +15,25 @@ import { PROCESS_STARTED_S } from '../core/started.ts';
  * - stdin payload (file content, secrets) is length-framed, as the
  *   controller cannot send EOF: exactly N bytes are passed on to the
  *   command, then one newline must follow (the end mark). The bytes are
- *   streamed, never stored: they go through a FIFO (kernel memory), which
- *   is unlinked as soon as both ends are open, so a payload rests nowhere on
- *   the host's disk, even after a SIGKILL. The FIFO rather than a pipeline:
- *   the shell must know the command's process group while it still holds
- *   the FIFO's writing end, so that a transfer cut short (the channel closed
+ *   streamed, never stored: they go through a FIFO (kernel memory), whose
+ *   dir is removed once both ends are open, before the command starts, so a
+ *   payload rests nowhere on the host's disk, even after a SIGKILL. The
+ *   FIFO rather than a pipeline: the shell must know the command's process
+ *   group while it still holds the FIFO's writing end, so that a transfer cut short (the channel closed
  *   before the end mark) kills the command before it can see EOF and take a
  *   short input for a whole one (exit 125, PAYLOAD_TRUNCATED). A command
  *   that stops reading its input early is not a cut transfer: the rest is
- *   drained by the watchdog. What this cannot cover: a SIGKILL of this
- *   wrapper shell alone mid-transfer together with the channel closing
- *   leaves nobody to kill the command; the staged design never started
+ *   drained by the watchdog. A command that is not reading while more
+ *   than a pipe's worth is still to come blocks the sender, and with it the
+ *   watchdog's start: for a payload over 4 KiB, a guard (GNU `tail -f`,
+ *   which writes nothing and dies of SIGPIPE once the channel's stdout
+ *   closes) watches the channel during the transfer, and its death kills
+ *   the command as a cut transfer's does.
+ *   Where the guard cannot watch (no GNU tail, as busybox's; a stdout that is
+ *   a pty, as sudo's use_pty gives) the command is killed only once it reads
+ *   again. What this cannot cover: a SIGKILL of this wrapper shell alone
+ *   mid-transfer together with the channel closing leaves nobody to kill
+ *   the command; the staged design never started
  *   it. The file writer still refuses such input (its checksum).
  *
  * `kill -TERM -$p` (not `kill -- -$p`): dash's kill builtin rejects `--`.
@@ -47,12 +54,21 @@ export interface WrappedCommand {
 /**
  * Removes payload and run-ahead dirs that a killed run left in $TMPDIR (the
  * traps remove them on every other ending): this user's, rigger's own names
- * only, older than this controller process and a minute, as another run on
- * the same host may still be filling one.
+ * only, and older than 10 minutes by the host's own clock, as another run on
+ * the same host may still be using one (a run-ahead dir lives as long as its
+ * command). The controller's clock is not used: it may be skewed. The same
+ * age as the file writer's sweep of its temp files (put-files.ts).
  */
 const SWEEP_STALE =
   'find "${TMPDIR:-/tmp}" -maxdepth 1 -type d \\( -name \'rigger.????????\' -o -name \'rigger-ahead.????????\' \\) ' +
-  `-user "$(id -u)" ! -newermt @${PROCESS_STARTED_S} -mmin +1 -exec rm -rf -- {} + 2>/dev/null`;
+  '-user "$(id -u)" -mmin +10 -exec rm -rf -- {} + 2>/dev/null';
+
+/**
+ * A payload up to this size never fills the FIFO (a pipe holds at least a
+ * page, even under the per-user pipe limit), so its sender cannot be blocked
+ * by a command that is not reading, and needs no guard.
+ */
+const FIFO_NEVER_FULL = 4096;
 
 /** The byte the controller sends after the payload: its arrival proves the payload arrived whole. */
 export const PAYLOAD_END = Buffer.from('\n');
@@ -79,26 +95,51 @@ export function wrapCommand(command: Buffer, payloadLength: number, become?: Bec
     lines.push(
       'd=$(mktemp -d "${TMPDIR:-/tmp}/rigger.XXXXXXXX") || exit ' + PAYLOAD_TRUNCATED,
       `mkfifo -m 600 "$d/in" || exit ${PAYLOAD_TRUNCATED}`,
+      // Both ends are opened here, before the command starts, so that the
+      // FIFO's name is gone before the command runs: read-write first (Linux
+      // opens a FIFO so without waiting, fifo(7)), which lets each single end
+      // open without waiting for the other; then that one is closed.
+      'exec 5<>"$d/in" 6<"$d/in" 4>"$d/in" 5>&-',
+      'rm -rf -- "$d"; d=',
     );
-    input = '<"$d/in"';
+    // The wrapper's own copy of the reading end is closed once the command
+    // holds it: a command that stops reading must make the sender fail.
+    input = '<&6 6<&- 4>&-';
   }
   const head = Buffer.from(lines.join('\n') + '\nsetsid sh -c ', 'utf8');
+  // The command of a cut transfer (or, guarded, of a closed channel) is
+  // killed while this shell still holds the writing end, before it can see EOF.
+  const killCut =
+    '  kill -TERM -$p 2>/dev/null || kill -TERM $p 2>/dev/null\n' +
+    '  exec 4>&-\n' +
+    '  wait $p 2>/dev/null\n' +
+    `  exit ${PAYLOAD_TRUNCATED}\n` +
+    'fi\n' +
+    'exec 4>&-\n';
+  // head exits 0 after N bytes or at EOF (a cut transfer): the end mark
+  // tells them apart. Non-zero: the command closed its input.
+  const cut = `head -c ${payloadLength} <&3 >&4 2>/dev/null && ! IFS= read -r rigger_end <&3`;
   const feed =
-    payloadLength > 0
-      ? // Opening the writing end waits for the command's shell to open the
-        // reading end; from then on the FIFO needs no name.
-        'exec 4>"$d/in"\n' +
-        'rm -rf -- "$d"; d=\n' +
-        // head exits 0 after N bytes or at EOF (a cut transfer): the end
-        // mark tells them apart. Non-zero: the command closed its input.
-        `if head -c ${payloadLength} <&3 >&4 2>/dev/null && ! IFS= read -r rigger_end <&3; then\n` +
-        '  kill -TERM -$p 2>/dev/null || kill -TERM $p 2>/dev/null\n' +
-        '  exec 4>&-\n' +
-        '  wait $p 2>/dev/null\n' +
-        `  exit ${PAYLOAD_TRUNCATED}\n` +
-        'fi\n' +
-        'exec 4>&-\n'
-      : '';
+    payloadLength === 0
+      ? ''
+      : payloadLength <= FIFO_NEVER_FULL
+        ? // Fits in the empty FIFO: the sender waits only on the channel,
+          // whose closing it sees as a cut transfer.
+          `exec 6<&-\nif ${cut}; then\n` + killCut
+        : 'exec 6<&-\n' +
+          // The guard: the watchdog below reads the channel only once the
+          // payload is through, and a command that is not reading its input
+          // blocks the sender for as long as it likes; meanwhile GNU tail -f,
+          // which writes nothing, watches the channel's stdout and dies of
+          // SIGPIPE when the channel closes. The sender stops it with USR1.
+          'tail -f /dev/null </dev/null 2>/dev/null 3<&- 4>&- &\n' +
+          'g=$!\n' +
+          `( s=0; if ${cut}; then s=1; fi; kill -USR1 $g; exit $s ) </dev/null >/dev/null 2>&1 &\n` +
+          'q=$!\n' +
+          'wait $g 2>/dev/null; e=$?\n' +
+          // A sender blocked on the killed command's input then ends with EPIPE.
+          'if [ "$(kill -l $e 2>/dev/null)" = PIPE ] || ! wait $q 2>/dev/null; then\n' +
+          killCut;
   const tail = Buffer.from(
     ` ${input} 3<&- &\n` +
       'p=$!\n' +

@@ -33,7 +33,21 @@ test('with one of three hosts killed mid-run, the others finish, the recap shows
   }
 });
 
+/** Whether any process's command line contains pattern (the command, its wrapper, its login shell). */
 function running(pattern: string): boolean {
+  return pgrep(pattern);
+}
+
+/**
+ * Whether a process's whole command line is exactly `command`: the command
+ * itself, not the wrapper or login shell whose `sh -c` text merely contains it
+ * (those exist before the wrapper has set up the command's input).
+ */
+function commandRunning(command: string): boolean {
+  return pgrep(`^${command.replace(/[.]/g, '\\.')}$`);
+}
+
+function pgrep(pattern: string): boolean {
   try {
     execFileSync('pgrep', ['-f', pattern]);
     return true;
@@ -53,7 +67,7 @@ test('Ctrl-C during a long remote command: exit 130, recap printed, no remote pr
     const inv = sshInventory([{ name: 'h1', sshd }]);
     const run = new LiveRun([SLOW, '-i', inv, '--json'], { SLOW_COMMAND: marker });
     await run.waitFor((e) => e.type === 'task-start' && e.task === 'slow');
-    await eventually(() => running(marker), 10_000, 'the remote command to start');
+    await eventually(() => commandRunning(marker), 10_000, 'the remote command to start');
     // Issue 27 item 9: the stdin payload is streamed, never staged in a temp dir.
     assert.deepEqual(readdirSync(remoteTmp), [], 'the wrapper holds no payload dir while the command runs');
     run.child.kill('SIGINT');

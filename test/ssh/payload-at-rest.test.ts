@@ -4,11 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { sh } from '../../lib/core/command.ts';
 import { Secret } from '../../lib/core/secret.ts';
 import { defaultSshOptions, SshTransport } from '../../lib/transport/ssh.ts';
 import { startSshd, type TestSshd } from '../helpers/sshd.ts';
+import { eventually } from '../helpers/stream.ts';
 
 /** A host whose TMPDIR is its own, where the old wrapper staged every payload. */
 let sshd: TestSshd;
@@ -38,9 +38,6 @@ function filesHolding(dir: string, marker: string): string[] {
   return found;
 }
 
-async function waitFor(file: string) {
-  while (!existsSync(file)) await sleep(10);
-}
 
 test('item 9: a Secret on stdin rests in no file on the host, while its command runs nor after the host side is SIGKILLed', async () => {
   const marker = `MARKER09-${randomBytes(12).toString('hex')}`;
@@ -56,13 +53,16 @@ test('item 9: a Secret on stdin rests in no file on the host, while its command 
       ),
     );
     running.catch(() => undefined);
-    await waitFor(path.join(signals, 'pids'));
-    await sleep(100);
+    // Whole lines only: the file exists, empty, before echo writes to it.
+    const pids = path.join(signals, 'pids');
+    await eventually(() => existsSync(pids) && readFileSync(pids, 'utf8').endsWith('\n'), 30_000, 'the command to read its stdin');
     assert.deepEqual(filesHolding(remoteTmp, marker), [], 'no file in the host TMPDIR holds the secret while the command runs');
     // A crash: the wrapper and the command die without running any trap.
-    const [wrapper, group] = readFileSync(path.join(signals, 'pids'), 'utf8').trim().split(' ').map(Number);
-    process.kill(-group!, 'SIGKILL');
+    // The wrapper first: killed after its command, it would see the command
+    // end and exit on its own before this second kill (ESRCH).
+    const [wrapper, group] = readFileSync(pids, 'utf8').trim().split(' ').map(Number);
     process.kill(wrapper!, 'SIGKILL');
+    process.kill(-group!, 'SIGKILL');
     await running.then(
       (r) => assert.equal(r.code, 137, 'the wrapper died of SIGKILL'),
       () => undefined,
