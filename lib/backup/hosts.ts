@@ -8,7 +8,7 @@ export function backupHosts(ctx: PlaybookContext): string[] {
     const items = ctx.inventory.varsFor(h).get('backup_items')?.value;
     return Array.isArray(items) && items.length > 0;
   });
-  if (hosts.length === 0) throw new InputError('inventory', 'no host has backup_items: give the data node a list of items to back up (see the README, "Backups")');
+  if (hosts.length === 0) throw new InputError('inventory', 'no host has backup_items: give the data node a list of items to back up (see docs/backups.md)');
   for (const h of hosts) {
     const parsed = backupVars.safeParse(ctx.hostVars(h));
     if (!parsed.success) {

@@ -32,13 +32,13 @@ test('the corpus has at least 30 malformed inventories', () => {
   assert.ok(cases().length >= 30, `${cases().length} cases`);
 });
 
-// The README's Tests table states how many malformed inventories this suite runs: derived from the corpus here, so the two cannot drift.
+// The manual's Tests table (docs/testing.md) states how many malformed inventories this suite runs: derived from the corpus here, so the two cannot drift.
 test('README claim (count of malformed inventories): the Tests table row of test/cli states the corpus size', () => {
-  const row = readFileSync('README.md', 'utf8').split('\n').find((l) => l.startsWith('| `test/cli` |'));
-  assert.ok(row, 'the README has a Tests table row for test/cli');
+  const row = readFileSync('docs/testing.md', 'utf8').split('\n').find((l) => l.startsWith('| `test/cli` |'));
+  assert.ok(row, 'docs/testing.md has a Tests table row for test/cli');
   const stated = /(\d+) malformed inventories/.exec(row)?.[1];
   assert.ok(stated, `the test/cli row states a count of malformed inventories: ${row}`);
-  assert.equal(Number(stated), cases().length, `the README says ${stated}, the corpus (${CORPUS}) holds ${cases().length}`);
+  assert.equal(Number(stated), cases().length, `docs/testing.md says ${stated}, the corpus (${CORPUS}) holds ${cases().length}`);
 });
 
 test('every malformed inventory gives one error naming file:line:col, exit 4, and no connection', async () => {
