@@ -1,19 +1,11 @@
 import { parse } from '../../core/yaml.ts';
+import { envEntries } from './env-file.ts';
 
-/** KEY=VALUE lines of an env file, by key. */
-function entries(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0) out.set(line.slice(0, eq).trim(), line.slice(eq + 1));
-  }
-  return out;
-}
 
 /** The keys whose values differ between two env files' texts (added and removed keys too). */
 export function changedKeys(before: string, after: string): string[] {
-  const a = entries(before);
-  const b = entries(after);
+  const a = envEntries(before);
+  const b = envEntries(after);
   return [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).sort();
 }
 

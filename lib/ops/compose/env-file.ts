@@ -45,8 +45,8 @@ const HIDDEN_NOW = '*** (secret)';
 const HIDDEN_BEFORE = '*** (previous value hidden)';
 const HIDDEN_LINE = '*** (line hidden)';
 
-/** KEY -> the text after `=` on the key's (last) line. */
-function valuesByKey(text: string): Map<string, string> {
+/** An env file's KEY=VALUE lines by key: KEY -> the text after `=` on the key's (last) line. */
+export function envEntries(text: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const line of text.split('\n')) {
     const eq = line.indexOf('=');
@@ -76,7 +76,7 @@ function valuesByKey(text: string): Map<string, string> {
  */
 export function maskEnvDiff(before: string, after: string, values: Readonly<Record<string, EnvValue>>): { before: string; after: string } {
   const plain = (key: string) => key in values && !(values[key] instanceof Secret);
-  const now = valuesByKey(after);
+  const now = envEntries(after);
   const mask = (text: string, side: 'before' | 'after') =>
     text
       .split('\n')
