@@ -293,16 +293,21 @@ function runWithPlantedLinks(c: Command, shell: string, dir: string, link: strin
   });
 }
 
+/** Another user's FIFO and its reader: whatever is written into the FIFO lands in `captured`. Kill `-reader.pid` when done. */
+function plantedFifo() {
+  const work = scratchDir();
+  const fifo = `${work}/fifo`;
+  const captured = `${work}/captured`;
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  writeFileSync(captured, '');
+  const reader = spawn('sh', ['-c', 'while :; do cat "$1" >> "$2"; done', 'reader', fifo, captured], { detached: true, stdio: 'ignore' });
+  return { fifo, captured, reader };
+}
+
 test('item 6: links to a FIFO planted at the temp names the writer will use (from its pid, or seen in an earlier identical write) capture nothing and are never followed', async () => {
   for (const shell of SHELLS) {
     const dir = scratchDir();
-    const work = scratchDir();
-    const fifo = `${work}/fifo`;
-    const captured = `${work}/captured`;
-    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
-    writeFileSync(captured, '');
-    // The other user's reader: whatever is written into the FIFO lands in `captured`.
-    const reader = spawn('sh', ['-c', 'while :; do cat "$1" >> "$2"; done', 'reader', fifo, captured], { detached: true, stdio: 'ignore' });
+    const { fifo, captured, reader } = plantedFifo();
     const c = putFiles([file(`${dir}/secret`, 'SECRET-CONTENT-1\n', { mode: '0600', validate: 'echo %s' }), file(`${dir}/key`, 'SECRET-CONTENT-2\n', { mode: '0600', validate: 'echo %s' })]);
     // The same write once before, as the attacker watching the directory would see its names.
     const first = spawnSync(shell, ['-c', c.bytes.toString('latin1')], { input: c.stdinBytes() });
@@ -439,12 +444,7 @@ test('item 15: a sync that fails stops the write before any rename', () => {
 test('item 6: links to a FIFO planted at the backup names of the next seconds capture none of the old content', async () => {
   for (const shell of SHELLS) {
     const dir = scratchDir();
-    const work = scratchDir();
-    const fifo = `${work}/fifo`;
-    const captured = `${work}/captured`;
-    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
-    writeFileSync(captured, '');
-    const reader = spawn('sh', ['-c', 'while :; do cat "$1" >> "$2"; done', 'reader', fifo, captured], { detached: true, stdio: 'ignore' });
+    const { fifo, captured, reader } = plantedFifo();
     writeFileSync(`${dir}/secret`, 'OLD-SECRET\n', { mode: 0o600 });
     // The backup is named PATH.YYYY-MM-DD@HH:MM:SS~ by the host's clock: guessable to the second.
     const pad = (n: number) => String(n).padStart(2, '0');
