@@ -27,3 +27,13 @@ export async function settled(sshd: TestSshd, targetDir: string): Promise<void> 
   assert.deepEqual(descendants(pid), [], 'the host side of the interrupted run ended');
   assert.ok(!writing(), 'no write script is left running');
 }
+
+/** Whether a process of this machine is still there (signal 0 checks without sending). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { sh } from '../../lib/core/command.ts';
 import { FileStdin } from '../../lib/core/stdin-source.ts';
 import { defaultSshOptions, SshTransport } from '../../lib/transport/ssh.ts';
+import type { ExecOptions } from '../../lib/transport/types.ts';
+import { alive } from '../helpers/interrupt.ts';
 import { startSshd, type TestSshd } from '../helpers/sshd.ts';
 import { eventually } from '../helpers/stream.ts';
 
@@ -27,15 +29,6 @@ after(async () => sshd.stop());
 
 const transport = () =>
   new SshTransport({ name: 'h', address: sshd.address, port: sshd.port, user: sshd.user, privateKeyFile: sshd.clientKey }, defaultSshOptions(sshd.knownHostsFile, 'strict'));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A command that records its pid, then does not read its stdin for an hour. */
 function notReading(pidFile: string) {
@@ -71,12 +64,13 @@ test('item 9 review: the channel closed mid-payload (a source cut short, the con
   }
 });
 
-test('item 9 review: the connection closed mid-payload (the controller gone) kills the command that was not reading', async () => {
-  const pidFile = path.join(work, 'gone.pid');
+/** An 8 MiB payload to a command that does not read it, then the whole connection closed (the controller gone). */
+async function connectionClosedMidPayload(name: string, fill: string, options: ExecOptions = {}): Promise<void> {
+  const pidFile = path.join(work, `${name}.pid`);
   const t = transport();
   let pid: number | undefined;
   try {
-    const running = t.exec(notReading(pidFile).withStdin(Buffer.alloc(8 * MIB, 'y')));
+    const running = t.exec(notReading(pidFile).withStdin(Buffer.alloc(8 * MIB, fill)), options);
     running.catch(() => undefined);
     pid = await startedPid(pidFile);
     await t.close();
@@ -85,20 +79,9 @@ test('item 9 review: the connection closed mid-payload (the controller gone) kil
     if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
     await t.close();
   }
-});
+}
 
-test('item 9 review: under become (sudo), the connection closed mid-payload kills the command that was not reading', async () => {
-  const pidFile = path.join(work, 'become.pid');
-  const t = transport();
-  let pid: number | undefined;
-  try {
-    const running = t.exec(notReading(pidFile).withStdin(Buffer.alloc(8 * MIB, 'z')), { become: { user: 'root' } });
-    running.catch(() => undefined);
-    pid = await startedPid(pidFile);
-    await t.close();
-    await eventually(() => !alive(pid!), 30_000, 'the command to be killed once the connection closed');
-  } finally {
-    if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
-    await t.close();
-  }
-});
+test('item 9 review: the connection closed mid-payload (the controller gone) kills the command that was not reading', () => connectionClosedMidPayload('gone', 'y'));
+
+test('item 9 review: under become (sudo), the connection closed mid-payload kills the command that was not reading', () =>
+  connectionClosedMidPayload('become', 'z', { become: { user: 'root' } }));

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { alive } from '../helpers/interrupt.ts';
 import { sshInventory, startSshd } from '../helpers/sshd.ts';
 import { eventually, LiveRun } from '../helpers/stream.ts';
 
@@ -130,11 +131,3 @@ test('README claim, a second Ctrl-C exits at once: exit 130 while a local comman
   }
 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
