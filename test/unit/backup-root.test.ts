@@ -108,14 +108,17 @@ test("item 2: on a host without util-linux's mountpoint, the file systems' devic
   assert.equal(disk.outcome.published, true);
 });
 
+const NO_ENGINE = `unix://${path.join(scratchDir(), 'no-docker.sock')}`;
+
 /** The real backup playbook (roles/backup: the set, retention and the run log in `always`) on this machine over the local connection. */
-async function backupPlaybook(root: string) {
+async function backupPlaybook(root: string, items: unknown[] = []) {
   const dir = scratchDir();
   writeFileSync(path.join(dir, 'sshd_config'), 'Port 222\n');
   const inventory = path.join(dir, 'hosts.yml');
-  const vars = { ansible_connection: 'local', backup_root: root, backup_root_create: false, backup_min_free_mb: 0, backup_items: [{ kind: 'config', name: 'etc', paths: [path.join(dir, 'sshd_config')] }] };
+  const vars = { ansible_connection: 'local', backup_root: root, backup_root_create: false, backup_min_free_mb: 0, backup_items: [{ kind: 'config', name: 'etc', paths: [path.join(dir, 'sshd_config')] }, ...items] };
   writeFileSync(inventory, JSON.stringify({ all: { hosts: { here: vars } } }));
-  return runCli(['playbooks/backup.ts', '-i', inventory]);
+  // A host with no Docker engine (a socket nobody listens on): a set of files needs none.
+  return runCli(['playbooks/backup.ts', '-i', inventory], { DOCKER_HOST: NO_ENGINE });
 }
 
 test('review item 2: the backup playbook refused on an unmounted disk writes nothing under its mount point, not even the run log', async () => {
@@ -131,4 +134,15 @@ test('review item 2: the backup playbook refused on an unmounted disk writes not
   const taken = await backupPlaybook(mnt);
   assert.equal(taken.code, 0, taken.stdout + taken.stderr);
   assert.ok(existsSync(path.join(mnt, '.rigger', 'runs.log')), 'the run log is on the disk');
+});
+
+test('a set of files needs no Docker engine; a set with a volume on a host whose engine does not answer is refused before anything is written', async () => {
+  const mnt = path.join(scratchDir(), 'backup');
+  mkdirSync(mnt);
+  mount(mnt);
+  const files = await backupPlaybook(mnt);
+  assert.equal(files.code, 0, files.stdout + files.stderr);
+  const volume = await backupPlaybook(mnt, [{ kind: 'volume', volume: 'app_data' }]);
+  assert.notEqual(volume.code, 0, volume.stdout + volume.stderr);
+  assert.match(volume.stdout + volume.stderr, /the Docker engine does not answer/);
 });

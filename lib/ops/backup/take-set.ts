@@ -33,6 +33,19 @@ function need(item: BackupItemConfig): Command {
 }
 
 /**
+ * What every item needs; Docker's engine is asked for only when an item
+ * lives in it, so a host that backs up files alone (no Docker at all) can.
+ */
+function readiness(items: BackupItemConfig[]): Command {
+  const needs = Command.join(items.map(need), '\n');
+  if (!items.some((i) => i.kind !== 'config')) return needs;
+  return sh`if ! docker info >/dev/null 2>&1; then echo "host: the Docker engine does not answer"; else
+  :
+${needs}
+fi`;
+}
+
+/**
  * One backup set (set-script.ts does the work). The probe finds what would
  * fail before anything is written, so check mode says it too; the script
  * checks it all again under its lock.
@@ -47,10 +60,7 @@ ${raw(rootCheckFunctions(p.vars.backup_root_create))}
 why=$(backup_root_problem) || echo "root: $why"
 for t in bash flock sha256sum; do command -v $t >/dev/null || echo "host: $t is not installed"; done
 ${raw(CONTAINER_OF)}
-if ! docker info >/dev/null 2>&1; then echo "host: the Docker engine does not answer"; else
-  :
-${Command.join(p.vars.backup_items.map(need), '\n')}
-fi`,
+${readiness(p.vars.backup_items)}`,
     parse: (r: ExecResult): Readiness => ({ problems: r.stdout.toString('utf8').split('\n').filter(Boolean) }),
   }),
   decide: (p, s: Readiness): Decision<SetOutcome> => {
