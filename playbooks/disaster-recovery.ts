@@ -7,7 +7,7 @@
 import { InputError, runPlaybook } from 'rigger-ops';
 import type { OutcomeRow, PlaybookContext } from 'rigger-ops/lib/cli/main';
 import type { CliOptions } from 'rigger-ops/lib/cli/args';
-import type { RunEvent } from 'rigger-ops/lib/core/events';
+import type { RunEvent } from 'rigger-ops/lib/model/events';
 import { backupHosts } from 'rigger-ops/lib/backup/hosts';
 import type { ServiceHealth } from 'rigger-ops/lib/ops/docker/health';
 import type { RecoverySource, RecoveryVerdict, RestoredDatabase, RestoredVolume } from 'rigger-ops/lib/ops/recovery/index';

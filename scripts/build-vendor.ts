@@ -1,5 +1,5 @@
 // Part of `npm run build`: zod and yaml, each bundled into one CommonJS file
-// in dist/vendor/ (lib/core/vendor.ts says why). Their licences go with them.
+// in dist/vendor/ (lib/shell/vendor.ts says why). Their licences go with them.
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { buildSync } from 'esbuild';
 

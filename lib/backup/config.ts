@@ -1,5 +1,5 @@
-import { z } from '../core/zod.ts';
-import { Secret } from '../core/secret.ts';
+import { z } from '../shell/zod.ts';
+import { Secret } from '../shell/secret.ts';
 import { cronSchedule } from '../ops/cron/entry.ts';
 import { jobTimeout } from '../scheduled/timeout.ts';
 

@@ -1,4 +1,4 @@
-import { InputError } from '../core/errors.ts';
+import { InputError } from '../shell/errors.ts';
 import type { PlaybookContext } from '../cli/main.ts';
 import { backupVars } from './config.ts';
 

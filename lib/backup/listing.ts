@@ -1,5 +1,5 @@
-import { z } from '../core/zod.ts';
-import { sh, type Command } from '../core/command.ts';
+import { z } from '../shell/zod.ts';
+import { sh, type Command } from '../shell/command.ts';
 import type { ExecResult } from '../transport/types.ts';
 import { ITEM_KINDS } from './config.ts';
 import { SET_NAME } from './retention.ts';

@@ -1,4 +1,4 @@
-import { z } from '../core/zod.ts';
+import { z } from '../shell/zod.ts';
 import type { ItemKind } from './config.ts';
 import { manifestSchema } from './listing.ts';
 import { SET_NAME } from './retention.ts';

@@ -1,6 +1,6 @@
-import { sh, type Command } from '../core/command.ts';
-import { quote } from '../core/quote.ts';
-import type { Secret } from '../core/secret.ts';
+import { sh, type Command } from '../shell/command.ts';
+import { quote } from '../shell/quote.ts';
+import type { Secret } from '../shell/secret.ts';
 import { itemFile, itemName, type BackupItemConfig, type BackupVars } from './config.ts';
 import { REMOTE_HELPERS } from './remote-helpers.ts';
 import { ROOT_MARKER, rootCheckFunctions } from './root-check.ts';

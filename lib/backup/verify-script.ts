@@ -1,6 +1,6 @@
-import { sh, type Command } from '../core/command.ts';
-import type { Remote } from '../core/op.ts';
-import { quote } from '../core/quote.ts';
+import { sh, type Command } from '../shell/command.ts';
+import type { Remote } from '../model/op.ts';
+import { quote } from '../shell/quote.ts';
 import type { Manifest } from './listing.ts';
 import { REMOTE_HELPERS } from './remote-helpers.ts';
 

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { InputError } from '../core/errors.ts';
+import { InputError } from '../shell/errors.ts';
 import type { HostKeyMode } from '../transport/known-hosts.ts';
 
 export interface CliOptions {

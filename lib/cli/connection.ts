@@ -1,7 +1,7 @@
 import { homedir, userInfo } from 'node:os';
 import path from 'node:path';
-import { InputError } from '../core/errors.ts';
-import { Secret } from '../core/secret.ts';
+import { InputError } from '../shell/errors.ts';
+import { Secret } from '../shell/secret.ts';
 import { KnownHosts, type HostKeyMode } from '../transport/known-hosts.ts';
 import { LocalTransport } from '../transport/local.ts';
 import { defaultSshOptions, SshTransport, type SshTarget } from '../transport/ssh.ts';

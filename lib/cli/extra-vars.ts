@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { parse as parseYaml } from '../core/yaml.ts';
-import { InputError } from '../core/errors.ts';
+import { parse as parseYaml } from '../shell/yaml.ts';
+import { InputError } from '../shell/errors.ts';
 import type { LoadOptions } from '../inventory/yaml-inventory.ts';
 import { readVarsFile } from '../inventory/yaml-inventory.ts';
 import type { VarValue } from '../inventory/model.ts';

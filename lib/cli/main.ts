@@ -1,11 +1,11 @@
 import path from 'node:path';
-import { ExitCode, RiggerError } from '../core/errors.ts';
-import { EventBus, type RunEvent } from '../core/events.ts';
-import type { Play } from '../core/play.ts';
-import type { Task } from '../core/task.ts';
-import type { TaskOutcome } from '../core/runner/task-runner.ts';
-import { redact } from '../core/secret.ts';
-import { Runner } from '../core/runner/runner.ts';
+import { ExitCode, RiggerError } from '../shell/errors.ts';
+import { EventBus, type RunEvent } from '../model/events.ts';
+import type { Play } from '../model/play.ts';
+import type { Task } from '../model/task.ts';
+import type { TaskOutcome } from '../runner/task-runner.ts';
+import { redact } from '../shell/secret.ts';
+import { Runner } from '../runner/runner.ts';
 import { defaultInventories, loadInventories, loadPlaybookVars, vaultPassphraseFor } from '../inventory/load.ts';
 import { JsonRenderer } from '../ui/json.ts';
 import { PlainRenderer } from '../ui/plain.ts';

@@ -2,7 +2,7 @@
 // The `rigger` command: a playbook file runs it; a word picks a subcommand.
 // Each subcommand's module is imported only when chosen, so a playbook run
 // loads none of them.
-import { ExitCode, RiggerError } from '../core/errors.ts';
+import { ExitCode, RiggerError } from '../shell/errors.ts';
 
 const USAGE = `Usage: rigger PLAYBOOK.ts [playbook flags; see rigger PLAYBOOK.ts --help]
        rigger init [DIR]                      a starter project (default: the current directory)

@@ -1,6 +1,6 @@
-import { formatLocation, userFrame } from '../core/location.ts';
-import { ExitCode, RiggerError } from '../core/errors.ts';
-import { redact, SecretAsTextError } from '../core/secret.ts';
+import { formatLocation, userFrame } from '../shell/location.ts';
+import { ExitCode, RiggerError } from '../shell/errors.ts';
+import { redact, SecretAsTextError } from '../shell/secret.ts';
 import { exitWhenFlushed } from './exit.ts';
 
 /** -vvv on the command line, read before the flags are parsed (an import can fail first). */

@@ -1,5 +1,5 @@
-import { sh } from '../core/command.ts';
-import { defineFact } from '../core/fact.ts';
+import { sh } from '../shell/command.ts';
+import { defineFact } from '../model/fact.ts';
 
 export interface SwarmState {
   /** inactive, pending, active, error, locked */

@@ -1,5 +1,5 @@
-import { sh } from '../core/command.ts';
-import { defineFact } from '../core/fact.ts';
+import { sh } from '../shell/command.ts';
+import { defineFact } from '../model/fact.ts';
 
 /** Synology DSM, told apart by its version file (DSM has no /etc/os-release's Debian family and no apt). */
 export interface DsmInfo {

@@ -1,5 +1,5 @@
-import { sh } from '../core/command.ts';
-import { defineFact, type Fact } from '../core/fact.ts';
+import { sh } from '../shell/command.ts';
+import { defineFact, type Fact } from '../model/fact.ts';
 
 export interface OsRelease {
   id: string;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Secret } from '../core/secret.ts';
+import { Secret } from '../shell/secret.ts';
 import type { Inventory } from './inventory.ts';
 import { VaultText } from './yaml-nodes.ts';
 

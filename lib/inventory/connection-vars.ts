@@ -1,4 +1,4 @@
-import { Secret } from '../core/secret.ts';
+import { Secret } from '../shell/secret.ts';
 import { VaultText } from './yaml-nodes.ts';
 import { hostAddressProblem } from './host-address.ts';
 

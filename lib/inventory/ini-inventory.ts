@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { InputError } from '../core/errors.ts';
-import { displayPath, type SourceLocation } from '../core/location.ts';
-import { splitWords } from '../core/shell-words.ts';
+import { InputError } from '../shell/errors.ts';
+import { displayPath, type SourceLocation } from '../shell/location.ts';
+import { splitWords } from '../shell/shell-words.ts';
 import { checkVariable } from './connection-vars.ts';
 import { expandHostRange } from './host-ranges.ts';
 import type { Inventory } from './inventory.ts';

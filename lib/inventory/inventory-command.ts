@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ExitCode, InputError } from '../core/errors.ts';
+import { ExitCode, InputError } from '../shell/errors.ts';
 import { ansibleJson, inventoryGraph, inventoryHost, inventoryList } from './ansible-view.ts';
 import { loadInventories, loadPlaybookVars } from './load.ts';
 import { KEEP_VAULT_TEXT } from './yaml-nodes.ts';

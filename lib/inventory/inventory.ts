@@ -1,4 +1,4 @@
-import { InputError } from '../core/errors.ts';
+import { InputError } from '../shell/errors.ts';
 import { emptyLayer, type GroupDef, type HostDef, type VarLayer, type VarValue } from './model.ts';
 
 /**

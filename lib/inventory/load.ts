@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { vaultPassphraseSource } from '../core/vault.ts';
-import { InputError } from '../core/errors.ts';
+import { vaultPassphraseSource } from '../shell/vault.ts';
+import { InputError } from '../shell/errors.ts';
 import { Inventory } from './inventory.ts';
 import { loadTsInventory } from './ts-inventory.ts';
 import { loadIniInventory, reconcileGroups } from './ini-inventory.ts';

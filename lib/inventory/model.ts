@@ -1,4 +1,4 @@
-import type { SourceLocation } from '../core/location.ts';
+import type { SourceLocation } from '../shell/location.ts';
 
 /** A variable's value and where the user wrote it, for errors that point at the line. */
 export interface VarValue {

@@ -1,5 +1,5 @@
-import { InputError } from '../core/errors.ts';
-import type { SourceLocation } from '../core/location.ts';
+import { InputError } from '../shell/errors.ts';
+import type { SourceLocation } from '../shell/location.ts';
 import type { Inventory } from './inventory.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { ScalarTag, Tags } from '../core/yaml.ts';
+import type { ScalarTag, Tags } from '../shell/yaml.ts';
 
 /**
  * The types of plain YAML scalars as PyYAML's SafeLoader gives them, which

@@ -1,7 +1,7 @@
-import { isAlias, isMap, isScalar, isSeq, type Node } from '../core/yaml.ts';
-import { InputError } from '../core/errors.ts';
-import type { SourceLocation } from '../core/location.ts';
-import { Secret } from '../core/secret.ts';
+import { isAlias, isMap, isScalar, isSeq, type Node } from '../shell/yaml.ts';
+import { InputError } from '../shell/errors.ts';
+import type { SourceLocation } from '../shell/location.ts';
+import { Secret } from '../shell/secret.ts';
 import type { YamlSource } from './yaml-nodes.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
-import { InputError } from '../core/errors.ts';
-import { callSite, displayPath, type SourceLocation } from '../core/location.ts';
+import { InputError } from '../shell/errors.ts';
+import { callSite, displayPath, type SourceLocation } from '../shell/location.ts';
 import type { Inventory } from './inventory.ts';
 import { objectTree } from './tree.ts';
 import { readInventoryTree } from './yaml-inventory.ts';

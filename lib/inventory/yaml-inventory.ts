@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { InputError } from '../core/errors.ts';
-import { displayPath } from '../core/location.ts';
+import { InputError } from '../shell/errors.ts';
+import { displayPath } from '../shell/location.ts';
 import { checkVariable, VAR_NAME } from './connection-vars.ts';
 import { expandHostRange } from './host-ranges.ts';
 import { Inventory } from './inventory.ts';

@@ -1,7 +1,7 @@
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type ScalarTag, type Tags } from '../core/yaml.ts';
-import { InputError } from '../core/errors.ts';
-import { displayPath, type SourceLocation } from '../core/location.ts';
-import { decryptValue, VaultError } from '../core/vault.ts';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type ScalarTag, type Tags } from '../shell/yaml.ts';
+import { InputError } from '../shell/errors.ts';
+import { displayPath, type SourceLocation } from '../shell/location.ts';
+import { decryptValue, VaultError } from '../shell/vault.ts';
 import { pyyamlTags } from './pyyaml-scalars.ts';
 
 /** The raw text of a `!vault` scalar until it is decrypted with the passphrase. */

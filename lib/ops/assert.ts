@@ -1,5 +1,5 @@
-import { z } from '../core/zod.ts';
-import { defineOp, type Decision } from '../core/op.ts';
+import { z } from '../shell/zod.ts';
+import { defineOp, type Decision } from '../model/op.ts';
 
 /**
  * A check on variables, made before anything changes (Ansible's assert):

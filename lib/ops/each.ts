@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { groupForExec } from '../core/command.ts';
-import { OpFailure, type Decision, type Op, type Probe, type Remote } from '../core/op.ts';
-import { opWaitKind, type WaitKind } from '../core/profile.ts';
-import { batchScript, splitBatch } from '../core/runner/probe-batch.ts';
+import { groupForExec } from '../shell/command.ts';
+import { OpFailure, type Decision, type Op, type Probe, type Remote } from '../model/op.ts';
+import { opWaitKind, type WaitKind } from '../model/profile.ts';
+import { batchScript, splitBatch } from '../runner/probe-batch.ts';
 import type { ExecResult } from '../transport/types.ts';
 import { filesOf, putFiles } from './files/put-files.ts';
 

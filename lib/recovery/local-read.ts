@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
-import { sh } from '../core/command.ts';
-import type { Remote } from '../core/op.ts';
+import { sh } from '../shell/command.ts';
+import type { Remote } from '../model/op.ts';
 import { localTaskEnv } from '../transport/local-env.ts';
 
 let pgRestoreVersion: string | null | undefined;

@@ -1,5 +1,5 @@
-import { z } from '../core/zod.ts';
-import { sh, type Command } from '../core/command.ts';
+import { z } from '../shell/zod.ts';
+import { sh, type Command } from '../shell/command.ts';
 
 /**
  * A recovery's progress, kept on the backup disk (ROOT/.rigger/recovery.json),

@@ -1,5 +1,5 @@
-import { raw, sh, type Command } from '../core/command.ts';
-import type { Secret } from '../core/secret.ts';
+import { raw, sh, type Command } from '../shell/command.ts';
+import type { Secret } from '../shell/secret.ts';
 import { CONTAINER_OF } from '../backup/container.ts';
 
 /** Sets c to the container of service $svc as the backup finds it; else runs onMissing. */

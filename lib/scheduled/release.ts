@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError } from '../core/errors.ts';
+import { InputError } from '../shell/errors.ts';
 import { entryMatches, hostKeyName, parseKnownHosts } from '../transport/known-hosts.ts';
 import { bundleForHost } from './bundle.ts';
 import type { JobSpec } from './outcome.ts';

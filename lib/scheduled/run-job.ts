@@ -20,7 +20,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import type { RunEvent } from '../core/events.ts';
+import type { RunEvent } from '../model/events.ts';
 import { PlainRenderer } from '../ui/plain.ts';
 import { makeChalk } from '../ui/style.ts';
 import { jobOutcome, logFailurePayload, type JobEvent, type JobOutcome, type JobSpec } from './outcome.ts';

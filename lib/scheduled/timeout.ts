@@ -1,4 +1,4 @@
-import { z } from '../core/zod.ts';
+import { z } from '../shell/zod.ts';
 
 /**
  * How long a scheduled job may run: the unit's TimeoutStartSec. Written in

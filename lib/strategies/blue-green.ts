@@ -1,7 +1,7 @@
-import { sh, type Command } from '../core/command.ts';
-import { defineOp, OpFailure, type Decision, type Op, type Remote } from '../core/op.ts';
-import { Secret } from '../core/secret.ts';
-import { z } from '../core/zod.ts';
+import { sh, type Command } from '../shell/command.ts';
+import { defineOp, OpFailure, type Decision, type Op, type Remote } from '../model/op.ts';
+import { Secret } from '../shell/secret.ts';
+import { z } from '../shell/zod.ts';
 import { notifyWebhook } from '../ops/backup/record.ts';
 import { runOp } from '../ops/each.ts';
 

@@ -1,4 +1,4 @@
-import type { Secret } from '../core/secret.ts';
+import type { Secret } from '../shell/secret.ts';
 
 /**
  * Watches a command's stderr for the sudo prompt and the wrapper's ready

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { Command } from '../core/command.ts';
+import type { Command } from '../shell/command.ts';
 import { localCommand } from './local-become.ts';
 import { localTaskEnv } from './local-env.ts';
 import { sendStdin } from './send-stdin.ts';

@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import { stdinChunks, type StdinPart } from '../core/stdin-source.ts';
+import { stdinChunks, type StdinPart } from '../shell/stdin-source.ts';
 
 /** The part of a channel or pipe that stdin is written to. */
 export interface StdinSink extends EventEmitter {

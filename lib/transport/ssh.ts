@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Client as SshClient, ClientChannel, ConnectConfig } from 'ssh2';
 import type { Duplex } from 'node:stream';
-import type { Command } from '../core/command.ts';
-import { HostKeyError, UnreachableError } from '../core/errors.ts';
-import type { Secret } from '../core/secret.ts';
+import type { Command } from '../shell/command.ts';
+import { HostKeyError, UnreachableError } from '../shell/errors.ts';
+import type { Secret } from '../shell/secret.ts';
 import { BecomeHandshake } from './become-handshake.ts';
 import { KnownHosts, type HostKeyMode } from './known-hosts.ts';
 import { Semaphore } from './semaphore.ts';
@@ -13,7 +13,7 @@ import { sendStdin } from './send-stdin.ts';
 import { PAYLOAD_END, wrapCommand } from './wrapper.ts';
 
 // ssh2 is CommonJS: require() skips the ES-module wrapping of its files (see
-// core/zod.ts). Loaded at the first connection, so a run that never connects
+// shell/zod.ts). Loaded at the first connection, so a run that never connects
 // (--list-hosts, a usage error) does not pay for it; its require() then runs
 // while other hosts' connections are under way.
 let ssh2Client: typeof import('ssh2').Client | undefined;

@@ -1,5 +1,5 @@
-import type { Command } from '../core/command.ts';
-import type { Secret } from '../core/secret.ts';
+import type { Command } from '../shell/command.ts';
+import type { Secret } from '../shell/secret.ts';
 
 export interface ExecResult {
   stdout: Buffer;

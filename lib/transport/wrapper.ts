@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { quoteBytes } from '../core/quote.ts';
+import { quoteBytes } from '../shell/quote.ts';
 import type { Become } from './types.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { ChalkInstance } from 'chalk';
-import { jsonChanges, type Diff } from '../core/diff.ts';
+import { jsonChanges, type Diff } from '../shell/diff.ts';
 
 // Loaded on the first text diff: most runs print none, and every module a
 // run loads at start is paid on every run (benchmarks, docs/benchmarks.md).

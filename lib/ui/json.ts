@@ -1,4 +1,4 @@
-import type { RunEvent } from '../core/events.ts';
+import type { RunEvent } from '../model/events.ts';
 import type { Renderer } from './renderer.ts';
 
 /** --json: one JSON event per line on stdout and nothing else; the last line is the recap. */

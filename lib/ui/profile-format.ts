@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk';
-import { WAIT_KINDS, type HostProfile, type RunProfile } from '../core/profile.ts';
+import { WAIT_KINDS, type HostProfile, type RunProfile } from '../model/profile.ts';
 import { ms } from './style.ts';
 
 const HEAD = ['connect', 'probes', 'changes', ...WAIT_KINDS, 'rest', 'remote≈'];

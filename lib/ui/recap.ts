@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk';
-import type { RecapCounts } from '../core/events.ts';
+import type { RecapCounts } from '../model/events.ts';
 import { ms } from './style.ts';
 
 const COLUMNS: (keyof RecapCounts)[] = ['ok', 'changed', 'unreachable', 'failed', 'skipped', 'rescued', 'ignored'];

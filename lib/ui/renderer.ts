@@ -1,4 +1,4 @@
-import type { RunEvent } from '../core/events.ts';
+import type { RunEvent } from '../model/events.ts';
 
 /** Turns run events into output. Renderers never run commands. */
 export interface Renderer {

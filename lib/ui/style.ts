@@ -1,5 +1,5 @@
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { HostStatus } from '../core/events.ts';
+import type { HostStatus } from '../model/events.ts';
 
 /** Colour only on a TTY without NO_COLOR; everything else reads as plain text. */
 export function makeChalk(color: boolean): ChalkInstance {

@@ -1,10 +1,10 @@
 import type { ChalkInstance } from 'chalk';
 import { Listr, ListrDefaultRendererLogLevels, type ListrTaskWrapper } from 'listr2';
-import type { RunEvent } from '../core/events.ts';
+import type { RunEvent } from '../model/events.ts';
 import { formatDiff } from './diff-format.ts';
 import { formatRecap } from './recap.ts';
 import { formatProfile } from './profile-format.ts';
-import type { RunProfile } from '../core/profile.ts';
+import type { RunProfile } from '../model/profile.ts';
 import type { Renderer } from './renderer.ts';
 import { ms, statusColor } from './style.ts';
 

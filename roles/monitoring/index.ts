@@ -11,7 +11,7 @@ export { monitoringDefaults } from './defaults.ts';
 export { monitoringStack } from './stack.ts';
 
 type H = HostContext<MonitoringVars>;
-/** A value as one shell word (lib/core/quote.ts), for scripts written as text. */
+/** A value as one shell word (lib/shell/quote.ts), for scripts written as text. */
 const quoted = (value: string) => quote(value).toString('utf8');
 
 const SLACK_URL_FILE = 'slack-webhook-url';

@@ -26,7 +26,7 @@ export interface ScheduledInstall {
   name: string;
 }
 
-/** A value as one shell word (lib/core/quote.ts): plain paths and names stay as they are written. */
+/** A value as one shell word (lib/shell/quote.ts): plain paths and names stay as they are written. */
 const word = (value: string) => quote(value).toString('utf8');
 
 /** A file that holds a secret, written 0600 for root, or removed when there is none. */

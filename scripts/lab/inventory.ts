@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Document, isScalar } from 'yaml';
-import { encryptValue } from '../../lib/core/vault.ts';
+import { encryptValue } from '../../lib/shell/vault.ts';
 import { LAB_VAULT_PASSWORD_FILE } from '../../lib/inventory/load.ts';
 import { BACKUP_MOUNT, OFFSITE_MOUNT, LAB_DIR, LAB_INVENTORY, LAB_KEY, LAB_KNOWN_HOSTS, NODES } from './config.ts';
 import { REGISTRY, serviceImageRefs } from './services.ts';

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Document, isMap, visit } from 'yaml';
-import { encryptValue } from '../../lib/core/vault.ts';
+import { encryptValue } from '../../lib/shell/vault.ts';
 import { LAB_VAULT_PASSWORD_FILE } from '../../lib/inventory/load.ts';
 import { LAB_DIR, LAB_KEY, LAYOUT_NODES, LAYOUTS_KNOWN_HOSTS } from './config.ts';
 import { labValue } from './inventory.ts';

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from '../../lib/core/yaml.ts';
+import { parseDocument } from '../../lib/shell/yaml.ts';
 import { interpolate, parseCompose } from '../../lib/ops/docker/compose.ts';
 import { LAB_KEY, LAB_KNOWN_HOSTS, NODES, OFFSITE_MOUNT, SUBNET } from './config.ts';
 import { REGISTRY, serviceImageRefs } from './services.ts';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseCli } from '../../lib/cli/args.ts';
 import { parseExtraVars } from '../../lib/cli/extra-vars.ts';
-import { InputError } from '../../lib/core/errors.ts';
+import { InputError } from '../../lib/shell/errors.ts';
 import { runCli, sentinel } from '../helpers/cli.ts';
 
 const load = { vaultPassphrase: () => 'x' };

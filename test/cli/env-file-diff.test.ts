@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Secret } from '../../lib/core/secret.ts';
+import { Secret } from '../../lib/shell/secret.ts';
 import { renderEnv } from '../../lib/ops/compose/env-file.ts';
 import { runCli } from '../helpers/cli.ts';
 import { leaks } from '../helpers/secret-forms.ts';

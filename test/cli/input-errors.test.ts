@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { encryptValue } from '../../lib/core/vault.ts';
+import { encryptValue } from '../../lib/shell/vault.ts';
 import { runCli } from '../helpers/cli.ts';
 
 const PING = 'test/fixtures/playbooks/ping.ts';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { encryptValue } from '../../lib/core/vault.ts';
+import { encryptValue } from '../../lib/shell/vault.ts';
 import { runCli } from '../helpers/cli.ts';
 
 const rigger = (args: string[], env: Record<string, string> = {}) => runCli(['lib/cli/rigger.ts', ...args], env);

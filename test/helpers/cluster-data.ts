@@ -1,4 +1,4 @@
-import { raw, sh } from '../../lib/core/command.ts';
+import { raw, sh } from '../../lib/shell/command.ts';
 import { backupVars, type BackupVars } from '../../lib/backup/config.ts';
 import { loadInventories } from '../../lib/inventory/load.ts';
 import { COUNT_ROWS_SQL, parseCounts } from '../../lib/recovery/restore-script.ts';

@@ -1,4 +1,4 @@
-import { raw, sh } from '../../lib/core/command.ts';
+import { raw, sh } from '../../lib/shell/command.ts';
 import { onNode } from './node.ts';
 
 /** The lab database's container on the data node, for `${PG} psql ...` in a node script. */

@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { sh } from '../../lib/core/command.ts';
+import { sh } from '../../lib/shell/command.ts';
 import { onNode } from './node.ts';
 import { lab } from './lab.ts';
 import { runCli, type CliResult } from './cli.ts';

@@ -1,4 +1,4 @@
-import { Command, sh } from '../../lib/core/command.ts';
+import { Command, sh } from '../../lib/shell/command.ts';
 
 /**
  * A signed, flat apt repository built on a lab node with its own tools

@@ -1,6 +1,6 @@
-import { sh, type Command } from '../../lib/core/command.ts';
+import { sh, type Command } from '../../lib/shell/command.ts';
 import { transportFor } from '../../lib/cli/connection.ts';
-import { plainVars } from '../../lib/core/host-vars.ts';
+import { plainVars } from '../../lib/runner/host-vars.ts';
 import { loadInventories, vaultPassphraseFor } from '../../lib/inventory/load.ts';
 import type { Transport } from '../../lib/transport/types.ts';
 

@@ -1,4 +1,4 @@
-import { OpFailure, type Remote } from '../../lib/core/op.ts';
+import { OpFailure, type Remote } from '../../lib/model/op.ts';
 import type { Transport } from '../../lib/transport/types.ts';
 
 /** A transport as an op or a strategy sees it (the runner's own adapter needs a run). */

@@ -1,9 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { EventBus, type RunEvent } from '../../lib/core/events.ts';
-import type { Play } from '../../lib/core/play.ts';
-import { Runner, type RunSummary } from '../../lib/core/runner/runner.ts';
+import { EventBus, type RunEvent } from '../../lib/model/events.ts';
+import type { Play } from '../../lib/model/play.ts';
+import { Runner, type RunSummary } from '../../lib/runner/runner.ts';
 import { LAB_INVENTORY, loadInventories, vaultPassphraseFor } from '../../lib/inventory/load.ts';
 import type { VarValue } from '../../lib/inventory/model.ts';
 import { transportFor } from '../../lib/cli/connection.ts';

@@ -14,7 +14,7 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, cpSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { quote } from '../../lib/core/quote.ts';
+import { quote } from '../../lib/shell/quote.ts';
 import { scratchDir } from './run.ts';
 
 export interface RootFile {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { definePlay } from '../../lib/core/play.ts';
-import type { Op } from '../../lib/core/op.ts';
-import type { HostContext } from '../../lib/core/host-context.ts';
+import { definePlay } from '../../lib/model/play.ts';
+import type { Op } from '../../lib/model/op.ts';
+import type { HostContext } from '../../lib/model/host-context.ts';
 import { runPlays } from './run.ts';
 import { stateHash } from './node.ts';
 

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { raw, sh } from '../../lib/core/command.ts';
+import { raw, sh } from '../../lib/shell/command.ts';
 import { runCli } from '../helpers/cli.ts';
 import { ensureLab, resetLab } from '../helpers/lab.ts';
 import { buildLocalRepo } from '../helpers/local-repo.ts';

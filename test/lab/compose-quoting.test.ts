@@ -5,7 +5,7 @@
 // file) and as an `env_file:` (a container's environment).
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { sh } from '../../lib/core/command.ts';
+import { sh } from '../../lib/shell/command.ts';
 import { renderEnv } from '../../lib/ops/compose/env-file.ts';
 import { CORE_EDGE_INVENTORY } from '../../scripts/lab/layout-inventory.ts';
 import { ensureLab, lab } from '../helpers/lab.ts';

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { sh } from '../../lib/core/command.ts';
+import { sh } from '../../lib/shell/command.ts';
 import { LAB_CA } from '../../scripts/lab/layouts.ts';
 import { CORE_EDGE_INVENTORY, LAB_ENV_DIR, SINGLE_SERVER_INVENTORY } from '../../scripts/lab/layout-inventory.ts';
 import { ensureLab } from '../helpers/lab.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { encryptValue } from '../../lib/core/vault.ts';
+import { encryptValue } from '../../lib/shell/vault.ts';
 import { IMAGE, LAB_DIR } from '../../scripts/lab/config.ts';
 import { dumpDom, screenshot } from '../helpers/chromium.ts';
 import { runCli } from '../helpers/cli.ts';

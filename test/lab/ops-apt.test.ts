@@ -1,6 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { sh } from '../../lib/core/command.ts';
+import { sh } from '../../lib/shell/command.ts';
 import { definePlay, ops } from '../../lib/index.ts';
 import { ensureLab } from '../helpers/lab.ts';
 import { buildLocalRepo } from '../helpers/local-repo.ts';

@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { raw, sh } from '../../lib/core/command.ts';
+import { raw, sh } from '../../lib/shell/command.ts';
 import { HOMELAB_VAULT_PASSWORD, HOST_OF, NFS_STANDIN_SOURCE, REHEARSAL_INVENTORY, rehearsedServices, STANDIN_GPU_UUID } from '../../scripts/lab/rehearsal.ts';
 import { dsmStandinScript } from '../../scripts/lab/dsm-standin.ts';
 import { itemName } from '../../lib/backup/config.ts';

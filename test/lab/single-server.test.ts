@@ -10,7 +10,7 @@ import { readFileSync, mkdtempSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { raw, sh } from '../../lib/core/command.ts';
+import { raw, sh } from '../../lib/shell/command.ts';
 import { APP_RELEASES, refOf } from '../../scripts/lab/layout-images.ts';
 import { SINGLE_SERVER_INVENTORY } from '../../scripts/lab/layout-inventory.ts';
 import { waitFor } from '../helpers/data-node.ts';

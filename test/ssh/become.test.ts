@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { sh } from '../../lib/core/command.ts';
-import { Secret } from '../../lib/core/secret.ts';
+import { sh } from '../../lib/shell/command.ts';
+import { Secret } from '../../lib/shell/secret.ts';
 import { defaultSshOptions, SshTransport } from '../../lib/transport/ssh.ts';
 import { startSshd, type TestSshd } from '../helpers/sshd.ts';
 import { createSudoUser, SUDO_USER } from '../helpers/sudo-user.ts';

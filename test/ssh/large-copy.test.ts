@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { sh, FileStdin } from '../../lib/core/command.ts';
+import { sh, FileStdin } from '../../lib/shell/command.ts';
 import { defaultSshOptions, SshTransport } from '../../lib/transport/ssh.ts';
 import { controller } from '../helpers/interrupt.ts';
 import { startSshd, sshInventory, type TestSshd } from '../helpers/sshd.ts';

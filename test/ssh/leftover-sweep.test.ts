@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { sh } from '../../lib/core/command.ts';
+import { sh } from '../../lib/shell/command.ts';
 import { defaultSshOptions, SshTransport } from '../../lib/transport/ssh.ts';
 import { startSshd, type TestSshd } from '../helpers/sshd.ts';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { definePlay } from '../../lib/core/play.ts';
+import { definePlay } from '../../lib/model/play.ts';
 import { ops } from '../../lib/index.ts';
 import { FILE_CASES, SOURCE_LINKS, SOURCES, type ParityCase } from '../fixtures/parity/file-cases.ts';
 import { ansibleTask, caseParams, prepareCase, runAnsible, snapshot } from '../helpers/parity.ts';

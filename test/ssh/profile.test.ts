@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sshInventory, startSshd } from '../helpers/sshd.ts';
 import { LiveRun } from '../helpers/stream.ts';
-import { WAIT_KINDS, type HostProfile, type RunProfile } from '../../lib/core/profile.ts';
+import { WAIT_KINDS, type HostProfile, type RunProfile } from '../../lib/model/profile.ts';
 
 const PLAYBOOK = 'test/fixtures/playbooks/profile.ts';
 

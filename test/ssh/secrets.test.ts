@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { encryptValue } from '../../lib/core/vault.ts';
+import { encryptValue } from '../../lib/shell/vault.ts';
 import { leakFinder, leaks, markerForms } from '../helpers/secret-forms.ts';
 import { startSshd, sshInventory, type TestSshd } from '../helpers/sshd.ts';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { Command } from '../../lib/core/command.ts';
+import { Command } from '../../lib/shell/command.ts';
 import { atomicWrite } from '../../lib/ops/files/write-file.ts';
 import { scratchDir } from '../helpers/run.ts';
 

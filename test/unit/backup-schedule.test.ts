@@ -5,7 +5,7 @@ import { parseListing } from '../../lib/backup/listing.ts';
 import { missedRuns } from '../../lib/backup/report.ts';
 import { cronToOnCalendar, nextRuns, wallClock } from '../../lib/backup/schedule.ts';
 import { parseSetOutput, setCommand } from '../../lib/backup/set-script.ts';
-import { Secret } from '../../lib/core/secret.ts';
+import { Secret } from '../../lib/shell/secret.ts';
 
 test('cron schedules become systemd OnCalendar expressions', () => {
   const table: [string, string][] = [
@@ -105,7 +105,7 @@ test('a listing tells published sets from partial and unreadable ones', () => {
 
 test('the real cluster inventory: the data node backs up its databases, Gitea, volumes and configuration', async () => {
   const { loadInventories } = await import('../../lib/inventory/load.ts');
-  const { plainVars } = await import('../../lib/core/host-vars.ts');
+  const { plainVars } = await import('../../lib/runner/host-vars.ts');
   const inv = await loadInventories(['inventory/homelab.yml'], { vaultPassphrase: () => 'homelab-example' });
   const v = backupVars.parse(plainVars(inv.varsFor('data.vibe.local')));
   assert.deepEqual(v.backup_items.map((i) => i.kind), ['postgres', 'postgres', 'postgres', 'postgres', 'gitea', 'volume', 'config']);

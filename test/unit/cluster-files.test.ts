@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { typedVars } from '../../lib/core/host-vars.ts';
-import { Secret } from '../../lib/core/secret.ts';
+import { typedVars } from '../../lib/runner/host-vars.ts';
+import { Secret } from '../../lib/shell/secret.ts';
 import { loadInventories } from '../../lib/inventory/load.ts';
 import { externalNetworks, externalSecrets, interpolate, parseCompose } from '../../lib/ops/docker/compose.ts';
 import { stack } from '../../lib/ops/docker/stack.ts';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { quote } from '../../lib/core/quote.ts';
+import { quote } from '../../lib/shell/quote.ts';
 import { definePlay, InputError, ops } from '../../lib/index.ts';
 import { runUnderCron } from '../helpers/cron.ts';
 import { hostileStrings } from '../helpers/hostile.ts';

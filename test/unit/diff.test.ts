@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatDiff } from '../../lib/ui/diff-format.ts';
 import { makeChalk } from '../../lib/ui/style.ts';
-import { jsonChanges } from '../../lib/core/diff.ts';
-import { Secret, redactDeep } from '../../lib/core/secret.ts';
+import { jsonChanges } from '../../lib/shell/diff.ts';
+import { Secret, redactDeep } from '../../lib/shell/secret.ts';
 
 const plain = makeChalk(false);
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Fact } from '../../lib/core/fact.ts';
+import type { Fact } from '../../lib/model/fact.ts';
 import { dsm, dsmSide, parseDsmSide, parseDsmVersion } from '../../lib/facts/dsm.ts';
 import { scratchRoot } from '../helpers/scratch-root.ts';
 import { unlessDsm } from '../../roles/common.ts';

@@ -13,7 +13,7 @@ import { chmodSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 
 import { createServer } from 'node:http';
 import path from 'node:path';
 import { definePlay, InputError, ops } from '../../lib/index.ts';
-import type { Op } from '../../lib/core/op.ts';
+import type { Op } from '../../lib/model/op.ts';
 import { monitoring } from '../../roles/monitoring/index.ts';
 import * as backupOps from '../../lib/ops/backup/index.ts';
 import * as recoveryOps from '../../lib/ops/recovery/index.ts';

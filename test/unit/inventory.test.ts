@@ -6,10 +6,10 @@ import path from 'node:path';
 import { z } from 'zod';
 import { loadInventories } from '../../lib/inventory/load.ts';
 import { resolvePattern } from '../../lib/inventory/patterns.ts';
-import { plainVars, resolveHostVars, typedVars } from '../../lib/core/host-vars.ts';
-import { InputError } from '../../lib/core/errors.ts';
-import { Secret } from '../../lib/core/secret.ts';
-import { encryptValue } from '../../lib/core/vault.ts';
+import { plainVars, resolveHostVars, typedVars } from '../../lib/runner/host-vars.ts';
+import { InputError } from '../../lib/shell/errors.ts';
+import { Secret } from '../../lib/shell/secret.ts';
+import { encryptValue } from '../../lib/shell/vault.ts';
 import type { VarValue } from '../../lib/inventory/model.ts';
 
 // The example inventory's !vault values use this published example passphrase.

@@ -8,8 +8,8 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ops, Secret, strategies } from '../../lib/index.ts';
-import type { Op } from '../../lib/core/op.ts';
-import type { Command } from '../../lib/core/command.ts';
+import type { Op } from '../../lib/model/op.ts';
+import type { Command } from '../../lib/shell/command.ts';
 import { scratchRoot } from '../helpers/scratch-root.ts';
 import { maskEnvDiff, renderEnv } from '../../lib/ops/compose/env-file.ts';
 import { parseComposeState, staleServices } from '../../lib/ops/compose/state.ts';

@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { FileStdin, sh } from '../../lib/core/command.ts';
-import { Secret } from '../../lib/core/secret.ts';
+import { FileStdin, sh } from '../../lib/shell/command.ts';
+import { Secret } from '../../lib/shell/secret.ts';
 import { LocalTransport } from '../../lib/transport/local.ts';
 
 const MiB = 1024 * 1024;

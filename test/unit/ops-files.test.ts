@@ -10,7 +10,7 @@ import { editLine } from '../../lib/ops/files/edit-line.ts';
 import { editBlock } from '../../lib/ops/files/edit-block.ts';
 import { mergeJson } from '../../lib/ops/files/json-merge.ts';
 import { parsePathState, type PathState } from '../../lib/ops/files/path-state.ts';
-import type { Op } from '../../lib/core/op.ts';
+import type { Op } from '../../lib/model/op.ts';
 import { scratchDir } from '../helpers/run.ts';
 
 const file = (content: string, extra: Partial<PathState> = {}): PathState => ({

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ops } from '../../lib/index.ts';
-import type { Op } from '../../lib/core/op.ts';
+import type { Op } from '../../lib/model/op.ts';
 import { parsePackages } from '../../lib/ops/apt/packages.ts';
 import { sourcesText } from '../../lib/ops/apt/repository.ts';
 import { parseShow } from '../../lib/ops/systemd/service.ts';

@@ -1,4 +1,4 @@
-// Joined path reads (lib/core/runner/path-batch.ts): the probes of one batch
+// Joined path reads (lib/runner/path-batch.ts): the probes of one batch
 // share one stat and one sha256sum, and each gets back the exact output its
 // own command prints. Real dash on this machine; the same over sshd in
 // test/ssh/path-batch.test.ts.
@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command } from '../../lib/core/command.ts';
-import { joinPathReads, splitPathGroup, pathGroupScript, type BatchProbe } from '../../lib/core/runner/path-batch.ts';
-import { batchScript, splitBatch } from '../../lib/core/runner/probe-batch.ts';
+import { Command } from '../../lib/shell/command.ts';
+import { joinPathReads, splitPathGroup, pathGroupScript, type BatchProbe } from '../../lib/runner/path-batch.ts';
+import { batchScript, splitBatch } from '../../lib/runner/probe-batch.ts';
 import { pathStateProbe } from '../../lib/ops/files/path-state.ts';
 import type { ExecResult } from '../../lib/transport/types.ts';
 import { scratchDir } from '../helpers/run.ts';

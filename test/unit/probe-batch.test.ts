@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { sh } from '../../lib/core/command.ts';
-import { batchScript, splitBatch } from '../../lib/core/runner/probe-batch.ts';
+import { sh } from '../../lib/shell/command.ts';
+import { batchScript, splitBatch } from '../../lib/runner/probe-batch.ts';
 
 test('a batch of probes runs in one sh and splits back into exact outputs and codes', () => {
   const probes = [

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { opWaitKind, Profiler, waitKindOf } from '../../lib/core/profile.ts';
+import { opWaitKind, Profiler, waitKindOf } from '../../lib/model/profile.ts';
 import { each } from '../../lib/ops/each.ts';
 import { ops } from '../../lib/index.ts';
 

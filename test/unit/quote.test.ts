@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { quote } from '../../lib/core/quote.ts';
-import { sh, raw } from '../../lib/core/command.ts';
-import { Secret } from '../../lib/core/secret.ts';
+import { quote } from '../../lib/shell/quote.ts';
+import { sh, raw } from '../../lib/shell/command.ts';
+import { Secret } from '../../lib/shell/secret.ts';
 
 // dash is Debian's /bin/sh: the quoting must survive it, not just bash.
 function throughDash(value: Buffer): Buffer {

@@ -12,7 +12,7 @@ import { countFilesIn, parseCounts, restoreDatabaseCommand, restoreVolumeCommand
 import { scratchDir } from '../helpers/run.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { scratchRoot } from '../helpers/scratch-root.ts';
-import { Secret } from '../../lib/core/secret.ts';
+import { Secret } from '../../lib/shell/secret.ts';
 
 const swarm = (over: Partial<Parameters<typeof swarmVerdict>[0]>) =>
   swarmVerdict({ installed: true, running: true, state: 'inactive', nodeId: '', nodeAddr: '', isManager: false, clusterId: 'c0ffee1234567890', managers: 0, nodes: 0, error: '', leader: false, ...over });

@@ -1,4 +1,4 @@
-// Run-ahead (lib/core/runner/run-ahead.ts): a change carries the guarded
+// Run-ahead (lib/runner/run-ahead.ts): a change carries the guarded
 // host-local changes of the tasks after it. Real sh on this machine through
 // the local transport; every assertion compares against the lockstep run
 // (runAhead: false) or the bytes on disk.
@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { definePlay, ops } from '../../lib/index.ts';
-import { sh } from '../../lib/core/command.ts';
-import { headWithLinks, probeDigest, splitHeadWithLinks, type AheadLink } from '../../lib/core/runner/run-ahead.ts';
+import { sh } from '../../lib/shell/command.ts';
+import { headWithLinks, probeDigest, splitHeadWithLinks, type AheadLink } from '../../lib/runner/run-ahead.ts';
 import { localInventory, runPlays, scratchDir } from '../helpers/run.ts';
 
 const motd = ops.defineTemplate<{ n: number }>('motd', (v) => `motd ${v.n}\n`);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { exceedsMaxFail, serialBatches } from '../../lib/core/runner/batches.ts';
-import { selectedByTags } from '../../lib/core/runner/tags.ts';
+import { exceedsMaxFail, serialBatches } from '../../lib/runner/batches.ts';
+import { selectedByTags } from '../../lib/runner/tags.ts';
 
 const hosts = Array.from({ length: 10 }, (_, i) => `h${i}`);
 

@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ops } from '../../lib/index.ts';
-import type { Command } from '../../lib/core/command.ts';
-import { Secret } from '../../lib/core/secret.ts';
+import type { Command } from '../../lib/shell/command.ts';
+import { Secret } from '../../lib/shell/secret.ts';
 
 const MARKER = 'MARKER09-env q\'"$ \\ é';
 

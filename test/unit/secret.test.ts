@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { createHash } from 'node:crypto';
-import { formsOf, Secret, SecretAsTextError, StreamRedactor, redact, redactDeep } from '../../lib/core/secret.ts';
-import { encryptValue, decryptValue, VaultError } from '../../lib/core/vault.ts';
+import { formsOf, Secret, SecretAsTextError, StreamRedactor, redact, redactDeep } from '../../lib/shell/secret.ts';
+import { encryptValue, decryptValue, VaultError } from '../../lib/shell/vault.ts';
 
 test('a Secret prints as *** in logs and JSON, and is an error as text, naming the line', () => {
   const s = new Secret('tok-ABCDEF-1');

@@ -1,4 +1,4 @@
-// rigger loads zod's CommonJS build (lib/core/zod.ts); a user's playbook may
+// rigger loads zod's CommonJS build (lib/shell/zod.ts); a user's playbook may
 // import 'zod' itself and get the ES module build: two copies in one process.
 // These tests prove they work together where rigger meets user schemas.
 import { test } from 'node:test';

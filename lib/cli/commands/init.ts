@@ -6,7 +6,7 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError } from '../../core/errors.ts';
+import { InputError } from '../../shell/errors.ts';
 
 // lib/cli/commands/ (source) and dist/cli/commands/ (package) both sit three levels below the root.
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));

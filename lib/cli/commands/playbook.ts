@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InputError } from '../../core/errors.ts';
+import { InputError } from '../../shell/errors.ts';
 
 interface CacheRecord {
   /** Absolute input path -> "size:mtimeMs" when the bundle was written. */

@@ -10,8 +10,8 @@
 import { readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { z } from '../../core/zod.ts';
-import { InputError } from '../../core/errors.ts';
+import { z } from '../../shell/zod.ts';
+import { InputError } from '../../shell/errors.ts';
 import { CONNECTION_VARS } from '../../inventory/connection-vars.ts';
 
 type JsonSchema = Record<string, unknown>;

@@ -3,7 +3,7 @@
 // --vault-password-file FILE or RIGGER_VAULT_PASSWORD; never from argv.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { decryptValue, encryptValue, vaultPassphraseSource, VaultError } from '../../core/vault.ts';
+import { decryptValue, encryptValue, vaultPassphraseSource, VaultError } from '../../shell/vault.ts';
 
 export const VAULT_USAGE = `Usage:
   printf %s "$SECRET" | rigger vault encrypt [--vault-password-file F]

@@ -1,6 +1,6 @@
-import { z } from '../../core/zod.ts';
-import { Command, sh } from '../../core/command.ts';
-import { defineOp, type Decision } from '../../core/op.ts';
+import { z } from '../../shell/zod.ts';
+import { Command, sh } from '../../shell/command.ts';
+import { defineOp, type Decision } from '../../model/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
 
 /** Where rigger records its own `apt-get update`, beside apt's periodic stamp. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { z } from '../../core/zod.ts';
-import { Command, sh } from '../../core/command.ts';
-import { defineOp, type Decision } from '../../core/op.ts';
+import { z } from '../../shell/zod.ts';
+import { Command, sh } from '../../shell/command.ts';
+import { defineOp, type Decision } from '../../model/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
 import { parsePathState, pathStateProbe, type PathState } from '../files/path-state.ts';
 import { putFiles, type PutFile } from '../files/put-files.ts';

@@ -1,5 +1,5 @@
-import { z } from '../../core/zod.ts';
-import { absolutePath, defineOp, type Decision } from '../../core/op.ts';
+import { z } from '../../shell/zod.ts';
+import { absolutePath, defineOp, type Decision } from '../../model/op.ts';
 import { listingCommand, parseListing, type Listing } from '../../backup/listing.ts';
 
 /** The sets under a backup root with their manifests, and the run log: read-only, so it runs in check mode. */

@@ -1,6 +1,6 @@
-import { z } from '../../core/zod.ts';
-import { requireThat, sh, type Command } from '../../core/command.ts';
-import { absolutePath, defineOp, OpFailure, type Decision } from '../../core/op.ts';
+import { z } from '../../shell/zod.ts';
+import { requireThat, sh, type Command } from '../../shell/command.ts';
+import { absolutePath, defineOp, OpFailure, type Decision } from '../../model/op.ts';
 import { ITEM_KINDS, retentionRule } from '../../backup/config.ts';
 import { listingCommand, parseListingThen, type Listing } from '../../backup/listing.ts';
 import { planOffsite } from '../../backup/offsite-plan.ts';

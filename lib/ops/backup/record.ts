@@ -1,7 +1,7 @@
-import { z } from '../../core/zod.ts';
-import { sh } from '../../core/command.ts';
-import { absolutePath, defineOp, type Decision } from '../../core/op.ts';
-import { Secret } from '../../core/secret.ts';
+import { z } from '../../shell/zod.ts';
+import { sh } from '../../shell/command.ts';
+import { absolutePath, defineOp, type Decision } from '../../model/op.ts';
+import { Secret } from '../../shell/secret.ts';
 import { RUN_LOG, runLogEntry, type RunLogEntry } from '../../backup/listing.ts';
 import { rootCheckFunctions } from '../../backup/root-check.ts';
 

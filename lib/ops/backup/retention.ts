@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { z } from '../../core/zod.ts';
-import { sh, type Command } from '../../core/command.ts';
-import { absolutePath, defineOp, type Decision } from '../../core/op.ts';
+import { z } from '../../shell/zod.ts';
+import { sh, type Command } from '../../shell/command.ts';
+import { absolutePath, defineOp, type Decision } from '../../model/op.ts';
 import { ITEM_KINDS, retentionRule } from '../../backup/config.ts';
 import { listingCommand, parseListing, type Listing, type Manifest } from '../../backup/listing.ts';
 import { planRetention, SET_NAME, type RetentionPlan } from '../../backup/retention.ts';

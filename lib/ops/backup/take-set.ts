@@ -1,6 +1,6 @@
-import { z } from '../../core/zod.ts';
-import { Command, raw, sh } from '../../core/command.ts';
-import { defineOp, OpFailure, type Decision } from '../../core/op.ts';
+import { z } from '../../shell/zod.ts';
+import { Command, raw, sh } from '../../shell/command.ts';
+import { defineOp, OpFailure, type Decision } from '../../model/op.ts';
 import { CONTAINER_OF } from '../../backup/container.ts';
 import { backupVars, duplicateItemNames, itemName, type BackupItemConfig } from '../../backup/config.ts';
 import { parseSetOutput, setCommand, type SetOutcome } from '../../backup/set-script.ts';

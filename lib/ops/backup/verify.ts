@@ -1,5 +1,5 @@
-import { z } from '../../core/zod.ts';
-import { absolutePath, defineOp, type Decision } from '../../core/op.ts';
+import { z } from '../../shell/zod.ts';
+import { absolutePath, defineOp, type Decision } from '../../model/op.ts';
 import { latestSet, listingCommand, parseListing, type Listing } from '../../backup/listing.ts';
 import { verifyItems, type ItemVerdict } from '../../backup/verify-script.ts';
 

@@ -1,7 +1,7 @@
-import { z } from '../../core/zod.ts';
-import { Command, raw, sh, type StdinPart } from '../../core/command.ts';
-import { absolutePath, defineOp, OpFailure, type Decision, type Probe } from '../../core/op.ts';
-import { Secret } from '../../core/secret.ts';
+import { z } from '../../shell/zod.ts';
+import { Command, raw, sh, type StdinPart } from '../../shell/command.ts';
+import { absolutePath, defineOp, OpFailure, type Decision, type Probe } from '../../model/op.ts';
+import { Secret } from '../../shell/secret.ts';
 import type { ExecResult } from '../../transport/types.ts';
 
 export interface CommandResult {

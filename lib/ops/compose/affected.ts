@@ -1,4 +1,4 @@
-import { parse } from '../../core/yaml.ts';
+import { parse } from '../../shell/yaml.ts';
 import { envEntries } from './env-file.ts';
 
 

@@ -1,4 +1,4 @@
-import { Secret } from '../../core/secret.ts';
+import { Secret } from '../../shell/secret.ts';
 
 /** A value in an env file: plain text, or a Secret (from `!vault`). */
 export type EnvValue = string | number | boolean | Secret;

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import { z } from '../../core/zod.ts';
-import { Command, sh } from '../../core/command.ts';
-import { defineOp, OpFailure, type Decision, type Remote } from '../../core/op.ts';
-import { Secret } from '../../core/secret.ts';
+import { z } from '../../shell/zod.ts';
+import { Command, sh } from '../../shell/command.ts';
+import { defineOp, OpFailure, type Decision, type Remote } from '../../model/op.ts';
+import { Secret } from '../../shell/secret.ts';
 import { putFiles } from '../files/put-files.ts';
 import { affectedServices, changedKeys } from './affected.ts';
 import { envKeyProblem, maskEnvDiff, renderEnv, type EnvValue } from './env-file.ts';

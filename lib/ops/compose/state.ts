@@ -1,4 +1,4 @@
-import { Command, sh } from '../../core/command.ts';
+import { Command, sh } from '../../shell/command.ts';
 
 /** One container of the project, as `docker compose ps --format json` lists it. */
 export interface ComposeContainer {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Cron } from 'croner';
-import { z } from '../../core/zod.ts';
-import { sh } from '../../core/command.ts';
-import { defineOp, type Decision } from '../../core/op.ts';
+import { z } from '../../shell/zod.ts';
+import { sh } from '../../shell/command.ts';
+import { defineOp, type Decision } from '../../model/op.ts';
 import { pathStateProbe, type PathState } from '../files/path-state.ts';
 import { atomicWrite } from '../files/write-file.ts';
 

@@ -1,6 +1,6 @@
-import { z } from '../../core/zod.ts';
-import { Command, raw, sh } from '../../core/command.ts';
-import { defineOp, type Decision } from '../../core/op.ts';
+import { z } from '../../shell/zod.ts';
+import { Command, raw, sh } from '../../shell/command.ts';
+import { defineOp, type Decision } from '../../model/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
 import { backupFinding, certFinding, DF_LINES, nodeFindings, sections, serviceFindings, swarmNodeFindings, type Finding } from '../../daily/findings.ts';
 

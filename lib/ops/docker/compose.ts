@@ -1,5 +1,5 @@
-import { isMap, isSeq, LineCounter, parseDocument, type Node } from '../../core/yaml.ts';
-import { z } from '../../core/zod.ts';
+import { isMap, isSeq, LineCounter, parseDocument, type Node } from '../../shell/yaml.ts';
+import { z } from '../../shell/zod.ts';
 
 /**
  * The part of the Compose file format that `docker stack deploy` uses,

@@ -1,4 +1,4 @@
-import { Command, raw, sh } from '../../core/command.ts';
+import { Command, raw, sh } from '../../shell/command.ts';
 import { FAILED_UPDATE_STATES } from '../../strategies/rollout.ts';
 
 /**

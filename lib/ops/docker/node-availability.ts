@@ -1,6 +1,6 @@
-import { z } from '../../core/zod.ts';
-import { sh } from '../../core/command.ts';
-import { defineOp, OpFailure, type Decision } from '../../core/op.ts';
+import { z } from '../../shell/zod.ts';
+import { sh } from '../../shell/command.ts';
+import { defineOp, OpFailure, type Decision } from '../../model/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
 
 interface NodeState {

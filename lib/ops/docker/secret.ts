@@ -1,8 +1,8 @@
 import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
-import { z } from '../../core/zod.ts';
-import { sh } from '../../core/command.ts';
-import { defineOp, type Decision, type Remote } from '../../core/op.ts';
-import { Secret } from '../../core/secret.ts';
+import { z } from '../../shell/zod.ts';
+import { sh } from '../../shell/command.ts';
+import { defineOp, type Decision, type Remote } from '../../model/op.ts';
+import { Secret } from '../../shell/secret.ts';
 import type { ExecResult } from '../../transport/types.ts';
 import { gatedRollout } from '../../strategies/health-gated.ts';
 import { currentVersion, secretAddArg, versionName, versionOf, type SecretRef } from '../../strategies/secret-versions.ts';

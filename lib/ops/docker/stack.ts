@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parseDocument } from '../../core/yaml.ts';
-import { z } from '../../core/zod.ts';
-import { Command, sh } from '../../core/command.ts';
-import { jsonChanges } from '../../core/diff.ts';
-import { defineOp, OpFailure, type Decision, type Remote } from '../../core/op.ts';
+import { parseDocument } from '../../shell/yaml.ts';
+import { z } from '../../shell/zod.ts';
+import { Command, sh } from '../../shell/command.ts';
+import { jsonChanges } from '../../shell/diff.ts';
+import { defineOp, OpFailure, type Decision, type Remote } from '../../model/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
 import { jsonEqual } from '../files/json-merge.ts';
 import { atomicWrite } from '../files/write-file.ts';

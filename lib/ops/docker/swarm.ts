@@ -1,7 +1,7 @@
-import { z } from '../../core/zod.ts';
-import { sh } from '../../core/command.ts';
-import { defineOp, OpFailure, type Decision, type Remote } from '../../core/op.ts';
-import { Secret } from '../../core/secret.ts';
+import { z } from '../../shell/zod.ts';
+import { sh } from '../../shell/command.ts';
+import { defineOp, OpFailure, type Decision, type Remote } from '../../model/op.ts';
+import { Secret } from '../../shell/secret.ts';
 import { dockerInfo, type SwarmState } from '../../facts/docker.ts';
 import type { ExecResult } from '../../transport/types.ts';
 

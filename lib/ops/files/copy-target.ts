@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
-import { sh } from '../../core/command.ts';
-import type { Probe } from '../../core/op.ts';
+import { sh } from '../../shell/command.ts';
+import type { Probe } from '../../model/op.ts';
 import { EDIT_LIMIT, parsePathState, pathRead, pathStateScript, type PathState } from './path-state.ts';
 
 /**

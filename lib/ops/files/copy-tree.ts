@@ -1,11 +1,11 @@
 import { lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { sh, type Command } from '../../core/command.ts';
-import { absolutePath, defineOp, fileMode, type Decision, type Probe } from '../../core/op.ts';
-import { z } from '../../core/zod.ts';
+import { sh, type Command } from '../../shell/command.ts';
+import { absolutePath, defineOp, fileMode, type Decision, type Probe } from '../../model/op.ts';
+import { z } from '../../shell/zod.ts';
 import { putFiles, type PutFile } from './put-files.ts';
 import { localFile } from './local-file.ts';
-import type { FileStdin } from '../../core/stdin-source.ts';
+import type { FileStdin } from '../../shell/stdin-source.ts';
 
 /**
  * A directory tree from the controller, as Ansible's copy with a directory

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { z } from '../../core/zod.ts';
-import { absolutePath, defineOp, fileMode } from '../../core/op.ts';
-import { Secret } from '../../core/secret.ts';
+import { z } from '../../shell/zod.ts';
+import { absolutePath, defineOp, fileMode } from '../../model/op.ts';
+import { Secret } from '../../shell/secret.ts';
 import { copyTargetProbe, type CopyTarget } from './copy-target.ts';
 import { localFile, type LocalFile } from './local-file.ts';
 import { DIFF_LIMIT } from './path-state.ts';

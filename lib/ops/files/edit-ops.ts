@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { z } from '../../core/zod.ts';
-import { absolutePath, defineOp, fileMode } from '../../core/op.ts';
-import { containsSecret, Secret } from '../../core/secret.ts';
+import { z } from '../../shell/zod.ts';
+import { absolutePath, defineOp, fileMode } from '../../model/op.ts';
+import { containsSecret, Secret } from '../../shell/secret.ts';
 import { editBlock } from './edit-block.ts';
 import { editLine } from './edit-line.ts';
 import { jsonEqual, mergeJson, type Json } from './json-merge.ts';

@@ -1,5 +1,5 @@
-import { sh } from '../../core/command.ts';
-import type { Probe } from '../../core/op.ts';
+import { sh } from '../../shell/command.ts';
+import type { Probe } from '../../model/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
 import { parsePathState, pathStateScript, type PathState } from './path-state.ts';
 

@@ -1,6 +1,6 @@
-import { z } from '../../core/zod.ts';
-import { sh, type Command } from '../../core/command.ts';
-import { absolutePath, defineOp, fileMode, type Decision } from '../../core/op.ts';
+import { z } from '../../shell/zod.ts';
+import { sh, type Command } from '../../shell/command.ts';
+import { absolutePath, defineOp, fileMode, type Decision } from '../../model/op.ts';
 import { attributeCommands, pathStateProbe, type PathState } from './path-state.ts';
 
 export interface FileResult {

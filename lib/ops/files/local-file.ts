@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { FileStdin } from '../../core/stdin-source.ts';
+import { FileStdin } from '../../shell/stdin-source.ts';
 
 /** A controller file to send, with its checksums, read in chunks (never whole). */
 export interface LocalFile {

@@ -1,7 +1,7 @@
-import { Command, sh } from '../../core/command.ts';
-import type { Probe } from '../../core/op.ts';
+import { Command, sh } from '../../shell/command.ts';
+import type { Probe } from '../../model/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
-import type { PathRead } from '../../core/runner/path-batch.ts';
+import type { PathRead } from '../../model/path-read.ts';
 
 /** What a path is on the host, read with one probe. */
 export interface PathState {

@@ -1,6 +1,6 @@
-import { Command, sh, ShellFunction } from '../../core/command.ts';
-import { Secret } from '../../core/secret.ts';
-import { partLength, type FileStdin } from '../../core/stdin-source.ts';
+import { Command, sh, ShellFunction } from '../../shell/command.ts';
+import { Secret } from '../../shell/secret.ts';
+import { partLength, type FileStdin } from '../../shell/stdin-source.ts';
 import { tempName } from './temp-name.ts';
 import { validateWords } from './validate-words.ts';
 

@@ -1,5 +1,5 @@
-import { quote } from '../../core/quote.ts';
-import { splitWords } from '../../core/shell-words.ts';
+import { quote } from '../../shell/quote.ts';
+import { splitWords } from '../../shell/shell-words.ts';
 
 /**
  * A validate command as the file writer runs it: split into words first

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { Command } from '../../core/command.ts';
-import type { Decision } from '../../core/op.ts';
-import type { Diff } from '../../core/diff.ts';
-import { CONTENT_HIDDEN, Secret } from '../../core/secret.ts';
+import type { Command } from '../../shell/command.ts';
+import type { Decision } from '../../model/op.ts';
+import type { Diff } from '../../shell/diff.ts';
+import { CONTENT_HIDDEN, Secret } from '../../shell/secret.ts';
 import { attributeCommands, DIFF_LIMIT, type PathState } from './path-state.ts';
-import type { FileStdin } from '../../core/stdin-source.ts';
+import type { FileStdin } from '../../shell/stdin-source.ts';
 import type { LocalFile } from './local-file.ts';
 import { putFiles, type PutFile } from './put-files.ts';
 

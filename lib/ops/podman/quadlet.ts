@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { z } from '../../core/zod.ts';
-import { sh, type Command } from '../../core/command.ts';
-import { defineOp, type Decision } from '../../core/op.ts';
+import { z } from '../../shell/zod.ts';
+import { sh, type Command } from '../../shell/command.ts';
+import { defineOp, type Decision } from '../../model/op.ts';
 import { fileAndServiceProbe, type FileAndService } from '../files/file-and-service.ts';
 import { atomicWrite } from '../files/write-file.ts';
 import { validateWithShell } from '../files/validate-words.ts';
-import { quote } from '../../core/quote.ts';
+import { quote } from '../../shell/quote.ts';
 
 export const QUADLET_DIR = '/etc/containers/systemd';
 const GENERATOR = '/usr/libexec/podman/quadlet';

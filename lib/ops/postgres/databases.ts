@@ -1,7 +1,7 @@
-import { z } from '../../core/zod.ts';
-import { raw, sh } from '../../core/command.ts';
-import { defineOp, type Decision } from '../../core/op.ts';
-import { Secret } from '../../core/secret.ts';
+import { z } from '../../shell/zod.ts';
+import { raw, sh } from '../../shell/command.ts';
+import { defineOp, type Decision } from '../../model/op.ts';
+import { Secret } from '../../shell/secret.ts';
 import { CONTAINER_OF } from '../../backup/container.ts';
 import type { ExecResult } from '../../transport/types.ts';
 import { scramVerifier, verifierMatches } from './scram.ts';

@@ -1,9 +1,9 @@
-import { z } from '../../core/zod.ts';
-import { raw, sh, type Command } from '../../core/command.ts';
+import { z } from '../../shell/zod.ts';
+import { raw, sh, type Command } from '../../shell/command.ts';
 import type { ExecResult } from '../../transport/types.ts';
 import { CONTAINER_OF } from '../../backup/container.ts';
-import { absolutePath, defineOp, OpFailure, type Decision } from '../../core/op.ts';
-import { Secret } from '../../core/secret.ts';
+import { absolutePath, defineOp, OpFailure, type Decision } from '../../model/op.ts';
+import { Secret } from '../../shell/secret.ts';
 import { countFilesIn, countRowsCommand, parseCounts, restoreConfigCommand, restoreDatabaseCommand, restoreGiteaCommand, restoreVolumeCommand, type DatabaseTarget } from '../../recovery/restore-script.ts';
 import { atomicWrite } from '../files/write-file.ts';
 import { markerPath, nextMarker, parseMarker, readMarkerCommand, type RecoveryMarker } from '../../recovery/marker.ts';

@@ -1,6 +1,6 @@
-import { z } from '../../core/zod.ts';
-import { sh, type Command } from '../../core/command.ts';
-import { absolutePath, defineOp, type Decision } from '../../core/op.ts';
+import { z } from '../../shell/zod.ts';
+import { sh, type Command } from '../../shell/command.ts';
+import { absolutePath, defineOp, type Decision } from '../../model/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
 
 const unixName = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a user or group name: lowercase letters, digits, _ and -');

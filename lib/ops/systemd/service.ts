@@ -1,6 +1,6 @@
-import { z } from '../../core/zod.ts';
-import { requireThat, sh, type Command } from '../../core/command.ts';
-import { defineOp, type Decision } from '../../core/op.ts';
+import { z } from '../../shell/zod.ts';
+import { requireThat, sh, type Command } from '../../shell/command.ts';
+import { defineOp, type Decision } from '../../model/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
 
 const name = z.string().regex(/^[A-Za-z0-9:_.@-]+$/, 'a unit name');

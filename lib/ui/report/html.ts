@@ -1,4 +1,4 @@
-import type { RecapCounts } from '../../core/events.ts';
+import type { RecapCounts } from '../../model/events.ts';
 import { formatDiff } from '../diff-format.ts';
 import { makeChalk, ms } from '../style.ts';
 import type { HostRun, RunRecord, TaskRun } from './record.ts';

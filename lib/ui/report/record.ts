@@ -1,5 +1,5 @@
-import type { Diff } from '../../core/diff.ts';
-import type { HostStatus, RecapCounts, RunEvent } from '../../core/events.ts';
+import type { Diff } from '../../shell/diff.ts';
+import type { HostStatus, RecapCounts, RunEvent } from '../../model/events.ts';
 
 /** One host's result of one task, placed on the run's clock (ms since the run started). */
 export interface HostRun {

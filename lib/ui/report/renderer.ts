@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { RunEvent } from '../../core/events.ts';
-import { redact } from '../../core/secret.ts';
+import type { RunEvent } from '../../model/events.ts';
+import { redact } from '../../shell/secret.ts';
 import type { Renderer } from '../renderer.ts';
 import { renderReport } from './html.ts';
 import { RunRecorder } from './record.ts';

@@ -1,6 +1,6 @@
-import { z } from './zod.ts';
+import { z } from '../shell/zod.ts';
 import type { Fact } from './fact.ts';
-import { callSite, type SourceLocation } from './location.ts';
+import { callSite, type SourceLocation } from '../shell/location.ts';
 import type { Role, VarsSchema } from './role.ts';
 import { builders, type Builders, type Handler, type Item } from './task.ts';
 

@@ -1,6 +1,6 @@
-import type { Play } from '../play.ts';
-import { Block, type Item, type Task } from '../task.ts';
-import { FLUSH_HANDLERS, type Scope } from './scope.ts';
+import type { Play } from '../model/play.ts';
+import { Block, type Item, type Task } from '../model/task.ts';
+import { FLUSH_HANDLERS, type Scope } from '../model/scope.ts';
 
 /** A list entry with the scope its variables and tags come from. */
 export interface ScopedItem {

@@ -1,6 +1,7 @@
-import { callSite, type SourceLocation } from './location.ts';
+import { callSite, type SourceLocation } from '../shell/location.ts';
 import type { HostContext } from './host-context.ts';
 import type { Op } from './op.ts';
+import type { TaskRef } from './task-ref.ts';
 
 /** A list item of a play or role: a task, or a block of tasks with rescue and always. */
 export type Item<V = any> = Task<any, V> | Block<V>;
@@ -31,7 +32,7 @@ export interface TaskOptions<V, R> {
 
 let nextId = 0;
 
-export class Task<R = unknown, V = any> {
+export class Task<R = unknown, V = any> implements TaskRef<R> {
   readonly kind = 'task' as const;
   readonly id = `t${++nextId}`;
   /** Phantom field so Task<R> keeps R for result(). */

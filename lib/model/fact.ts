@@ -1,4 +1,4 @@
-import type { Command } from './command.ts';
+import type { Command } from '../shell/command.ts';
 import type { ExecResult } from '../transport/types.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Command } from '../command.ts';
-import type { ExecResult } from '../../transport/types.ts';
+import { Command } from '../shell/command.ts';
+import type { ExecResult } from '../transport/types.ts';
 
 /**
  * Many read-only probes in one remote command, so reading the state of a

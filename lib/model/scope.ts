@@ -1,4 +1,4 @@
-import type { VarsSchema } from '../role.ts';
+import type { VarsSchema } from './role.ts';
 
 /** Where a list of tasks comes from: the play itself or one of its roles. */
 export interface Scope {

@@ -1,6 +1,6 @@
 import type { Fact } from './fact.ts';
 import type { OpStatus } from './op.ts';
-import type { Task } from './task.ts';
+import type { TaskRef } from './task-ref.ts';
 
 /**
  * What task functions (`when`, op factories, `until`) see for one host.
@@ -19,12 +19,12 @@ export interface HostContext<V = Record<string, unknown>> {
   /** A fact of this host, gathered on first use. */
   fact<F>(fact: Fact<F>): F;
   /** The result a task registered on this host, or undefined when it was skipped or only checked. */
-  result<R>(task: Task<R>): R | undefined;
-  status(task: Task<any>): OpStatus | undefined;
+  result<R>(task: TaskRef<R>): R | undefined;
+  status(task: TaskRef<any>): OpStatus | undefined;
   /** What a task said on this host: why it failed or was skipped, what it changed. */
-  message(task: Task<any>): string | undefined;
+  message(task: TaskRef<any>): string | undefined;
   /** The result a task registered on another host (e.g. a token read on the manager). */
-  resultOf<R>(host: string, task: Task<R>): R | undefined;
+  resultOf<R>(host: string, task: TaskRef<R>): R | undefined;
   /** Another host's variables. */
   hostVars(host: string): Readonly<Record<string, unknown>>;
   /** Hosts of a group, in inventory order. */
@@ -33,7 +33,7 @@ export interface HostContext<V = Record<string, unknown>> {
 
 /** Thrown while a task's functions are evaluated early, when something they need is not there yet. */
 export class NotReady extends Error {
-  constructor(readonly need: { fact?: Fact<unknown>; task?: Task<unknown> }) {
+  constructor(readonly need: { fact?: Fact<unknown>; task?: TaskRef<unknown> }) {
     super('not ready');
   }
 }

@@ -1,8 +1,8 @@
-import { z } from './zod.ts';
-import type { Command } from './command.ts';
-import type { PathRead } from './runner/path-batch.ts';
-import { containsSecret } from './secret.ts';
-import type { Diff } from './diff.ts';
+import { z } from '../shell/zod.ts';
+import type { Command } from '../shell/command.ts';
+import type { PathRead } from './path-read.ts';
+import { containsSecret } from '../shell/secret.ts';
+import type { Diff } from '../shell/diff.ts';
 import type { ExecResult } from '../transport/types.ts';
 import type { WaitKind } from './profile.ts';
 
@@ -78,7 +78,7 @@ export interface Op<R = unknown, S = unknown> {
   readonly hostLocal?: boolean;
   /**
    * --profile: what its change phase waits on, where its kind does not say
-   * (ops.each over Docker stacks is kind 'stacks'); see core/profile.ts.
+   * (ops.each over Docker stacks is kind 'stacks'); see model/profile.ts.
    */
   readonly waitKind?: WaitKind | undefined;
 }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { definitions, mergeFunctions, type Command, type StdinPart } from '../command.ts';
-import { stdinKey } from '../stdin-source.ts';
-import type { ExecResult } from '../../transport/types.ts';
+import { definitions, mergeFunctions, type Command, type StdinPart } from '../shell/command.ts';
+import { stdinKey } from '../shell/stdin-source.ts';
+import type { ExecResult } from '../transport/types.ts';
 import { segmentClose, segmentOpen, splitBatch } from './probe-batch.ts';
 
 /**

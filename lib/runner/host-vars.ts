@@ -1,6 +1,6 @@
-import type { z } from './zod.ts';
-import { InputError } from './errors.ts';
-import type { VarsSchema } from './role.ts';
+import type { z } from '../shell/zod.ts';
+import { InputError } from '../shell/errors.ts';
+import type { VarsSchema } from '../model/role.ts';
 import type { Inventory } from '../inventory/inventory.ts';
 import type { VarValue } from '../inventory/model.ts';
 

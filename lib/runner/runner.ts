@@ -1,24 +1,24 @@
-import { InputError, InterruptedError, ExitCode, UnreachableError } from '../errors.ts';
-import { emptyCounts, type EventBus, type RecapCounts } from '../events.ts';
-import { formatLocation } from '../location.ts';
-import { Secret } from '../secret.ts';
-import type { Play } from '../play.ts';
-import { Block, Handler, Task, type Item } from '../task.ts';
-import { plainVars, resolveHostVars, typedVars } from '../host-vars.ts';
-import { resolvePattern } from '../../inventory/patterns.ts';
-import { ansibleBoolean } from '../../inventory/connection-vars.ts';
-import type { Inventory } from '../../inventory/inventory.ts';
-import type { VarValue } from '../../inventory/model.ts';
-import type { Become, Transport } from '../../transport/types.ts';
-import { Semaphore } from '../../transport/semaphore.ts';
+import { InputError, InterruptedError, ExitCode, UnreachableError } from '../shell/errors.ts';
+import { emptyCounts, type EventBus, type RecapCounts } from '../model/events.ts';
+import { formatLocation } from '../shell/location.ts';
+import { Secret } from '../shell/secret.ts';
+import type { Play } from '../model/play.ts';
+import { Block, Handler, Task, type Item } from '../model/task.ts';
+import { plainVars, resolveHostVars, typedVars } from './host-vars.ts';
+import { resolvePattern } from '../inventory/patterns.ts';
+import { ansibleBoolean } from '../inventory/connection-vars.ts';
+import type { Inventory } from '../inventory/inventory.ts';
+import type { VarValue } from '../inventory/model.ts';
+import type { Become, Transport } from '../transport/types.ts';
+import { Semaphore } from '../transport/semaphore.ts';
 import { exceedsMaxFail, serialBatches } from './batches.ts';
 import { HostSession } from './host-session.ts';
 import { makeHostContext } from './host-context-impl.ts';
-import { FLUSH_HANDLERS, type Scope } from './scope.ts';
+import { FLUSH_HANDLERS, type Scope } from '../model/scope.ts';
 import { anySelected, blockItems, playItems, scopeOfPlay } from './play-items.ts';
 import { selectedByTags } from './tags.ts';
 import { unmatchedTagsWarning } from './tag-check.ts';
-import { Profiler } from '../profile.ts';
+import { Profiler } from '../model/profile.ts';
 import { runTask, withFacts, type FactEnv, type TaskEnv, type TaskOutcome } from './task-runner.ts';
 
 export interface RunnerOptions {
@@ -35,7 +35,7 @@ export interface RunnerOptions {
   /** Every task's outcome on every host, results included (for playbooks that print a report). */
   onOutcome?: (row: { task: Task<any>; host: string; outcome: TaskOutcome }) => void;
   transportFor: (host: string, vars: Record<string, unknown>) => Transport;
-  /** --profile: split each host's time per play (core/profile.ts), emitted as a `profile` event before the recap. */
+  /** --profile: split each host's time per play (model/profile.ts), emitted as a `profile` event before the recap. */
   profile?: boolean;
 }
 

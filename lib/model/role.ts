@@ -1,5 +1,5 @@
-import type { z } from './zod.ts';
-import { callSite, type SourceLocation } from './location.ts';
+import type { z } from '../shell/zod.ts';
+import { callSite, type SourceLocation } from '../shell/location.ts';
 import { builders, type Builders, type Handler, type Item } from './task.ts';
 
 export type VarsSchema = z.ZodObject<any>;

@@ -1,4 +1,4 @@
-import type { Serial } from '../play.ts';
+import type { Serial } from '../model/play.ts';
 
 /** Splits a play's hosts into serial batches: sizes from a number, a percentage or a list whose last entry repeats. */
 export function serialBatches(hosts: readonly string[], serial: Serial | undefined): string[][] {

@@ -4,7 +4,7 @@ import type * as yamlModule from 'yaml';
 /**
  * yaml, loaded through require(): its Node build is CommonJS, and importing
  * it as an ES module makes Node scan every file it re-exports, through
- * tsx's loader hooks, at every start (see core/zod.ts for the figures).
+ * tsx's loader hooks, at every start (see shell/zod.ts for the figures).
  */
 const yaml = vendored<typeof yamlModule>('yaml');
 

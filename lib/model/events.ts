@@ -1,6 +1,6 @@
-import type { Diff } from './diff.ts';
+import type { Diff } from '../shell/diff.ts';
 import type { RunProfile } from './profile.ts';
-import { redactDeep } from './secret.ts';
+import { redactDeep } from '../shell/secret.ts';
 
 /**
  * Everything the engine says, as data. The engine never prints: renderers

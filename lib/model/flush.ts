@@ -1,6 +1,6 @@
-import { callSite } from './location.ts';
+import { callSite } from '../shell/location.ts';
 import type { Op } from './op.ts';
-import { FLUSH_HANDLERS } from './runner/scope.ts';
+import { FLUSH_HANDLERS } from './scope.ts';
 import { Task } from './task.ts';
 
 /** Ansible's `meta: flush_handlers`: run the handlers notified so far, here. */

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
-import { Command, sh } from '../command.ts';
-import type { ExecResult } from '../../transport/types.ts';
+import { Command, sh } from '../shell/command.ts';
+import type { ExecResult } from '../transport/types.ts';
+import type { PathRead } from '../model/path-read.ts';
+
+export type { PathRead };
 
 /**
  * Batched path-state reads. Each path-state probe (lib/ops/files/path-state.ts)
@@ -19,19 +22,6 @@ import type { ExecResult } from '../../transport/types.ts';
  * falls back to the probes' own commands.
  */
 
-/** What a path probe reads, declared next to its command so the batch can join it. */
-export interface PathRead {
-  /** Shell that sets $p (builtins, or readlink -f for follow), printing nothing. */
-  resolve: Command;
-  /** Bytes the probe prints before anything else (copy's empty remote-source line). */
-  leading: string;
-  /** The probe prints the resolved path on a line of its own before the state. */
-  echoPath: boolean;
-  /** Read a regular file's bytes when its size is at most this (0: never). */
-  limit: number;
-  /** ...and its checksum is not this one (64 hex digits, or undefined). */
-  unless?: string | undefined;
-}
 
 /** The group's remote script. Sections are separated by `\n<marker> <n>\n` lines on stdout. */
 export function pathGroupScript(reads: readonly PathRead[], marker: string): Command {

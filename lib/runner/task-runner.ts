@@ -1,14 +1,14 @@
-import { Command, groupForExec } from '../command.ts';
-import type { Diff } from '../diff.ts';
-import { UnreachableError } from '../errors.ts';
-import type { HostStatus } from '../events.ts';
-import type { Fact } from '../fact.ts';
-import { NotReady, type HostContext } from '../host-context.ts';
-import { OpFailure, type Decision, type Op, type Probe, type Remote } from '../op.ts';
-import type { Task } from '../task.ts';
-import type { Become, ExecResult } from '../../transport/types.ts';
+import { Command, groupForExec } from '../shell/command.ts';
+import type { Diff } from '../shell/diff.ts';
+import { UnreachableError } from '../shell/errors.ts';
+import type { HostStatus } from '../model/events.ts';
+import type { Fact } from '../model/fact.ts';
+import { NotReady, type HostContext } from '../model/host-context.ts';
+import { OpFailure, type Decision, type Op, type Probe, type Remote } from '../model/op.ts';
+import type { Task } from '../model/task.ts';
+import type { Become, ExecResult } from '../transport/types.ts';
 import type { HostSession, ProbeItem } from './host-session.ts';
-import { opWaitKind } from '../profile.ts';
+import { opWaitKind } from '../model/profile.ts';
 import { commandsKey, headWithLinks, splitHeadWithLinks, type AheadLink } from './run-ahead.ts';
 
 export interface TaskOutcome {

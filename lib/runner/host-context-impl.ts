@@ -1,7 +1,7 @@
-import type { Fact } from '../fact.ts';
-import { NotReady, type HostContext } from '../host-context.ts';
-import type { OpStatus } from '../op.ts';
-import type { Task } from '../task.ts';
+import type { Fact } from '../model/fact.ts';
+import { NotReady, type HostContext } from '../model/host-context.ts';
+import type { OpStatus } from '../model/op.ts';
+import type { Task } from '../model/task.ts';
 import type { HostSession } from './host-session.ts';
 
 export interface ContextSources {

@@ -1,5 +1,5 @@
-import type { Play } from '../play.ts';
-import { Block, type Item } from '../task.ts';
+import type { Play } from '../model/play.ts';
+import { Block, type Item } from '../model/task.ts';
 import { selectedByTags } from './tags.ts';
 
 /** Tag names with a meaning of their own in --tags (Ansible's). */
