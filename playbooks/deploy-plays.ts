@@ -1,9 +1,9 @@
 // The plays deploy.ts and rollback.ts share: the operators' pre-checks on
 // the nodes that run the services, then the health-gated rollout on the
-// first manager (lib/strategies/health-gated.ts).
+// first manager (lib/ops/docker/rollout/health-gated.ts).
 import { definePlay, ops, z, type Play, type HostContext, type Task } from 'rigger-ops';
 import { healthCheckSchema } from 'rigger-ops/lib/ops/docker/health';
-import { historyTable, type DeployRecord } from 'rigger-ops/lib/strategies/rollout';
+import { historyTable, type DeployRecord } from 'rigger-ops/lib/ops/docker/rollout/rollout';
 import type { OutcomeRow } from 'rigger-ops/lib/cli/main';
 import { alignColumns } from 'rigger-ops/lib/ui/columns';
 import { deployer, onFirstManager } from '../roles/common.ts';

@@ -2,7 +2,7 @@
 // before, from the run log on the first manager), health-gated like a deploy.
 //   npx tsx playbooks/rollback.ts SERVICE [--to N] [--check --diff]
 import { InputError, runPlaybook } from 'rigger-ops';
-import { previousImage } from 'rigger-ops/lib/strategies/rollout';
+import { previousImage } from 'rigger-ops/lib/ops/docker/rollout/rollout';
 import { precheckPlay, rolloutPlay } from './deploy-plays.ts';
 
 const usage = 'Usage: npx tsx playbooks/rollback.ts SERVICE [--to N] [flags]';

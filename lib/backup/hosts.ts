@@ -1,5 +1,5 @@
 import { InputError } from '../shell/errors.ts';
-import type { PlaybookContext } from '../cli/main.ts';
+import type { PlaybookContext } from '../runner/playbook-context.ts';
 import { backupVars } from './config.ts';
 
 /** The hosts that hold data: every host whose inventory gives backup_items (-e changes what, not where). */

@@ -1,4 +1,4 @@
-import { CONTAINER_OF } from './container.ts';
+import { CONTAINER_OF } from '../ops/docker/container-of.ts';
 
 /**
  * Bash functions shared by the set script and the verify script. Every

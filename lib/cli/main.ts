@@ -12,7 +12,7 @@ import { PlainRenderer } from '../ui/plain.ts';
 import type { Renderer } from '../ui/renderer.ts';
 import { makeChalk } from '../ui/style.ts';
 import { HELP, parseCli, type CliOptions, type PlaybookFlag } from './args.ts';
-import type { Inventory } from '../inventory/inventory.ts';
+import type { PlaybookContext } from '../runner/playbook-context.ts';
 import { transportFor } from './connection.ts';
 import { exitWhenFlushed } from './exit.ts';
 import { describeThrown, loaded } from './thrown.ts';
@@ -63,16 +63,12 @@ function reportError(err: unknown, json: boolean): number {
   return code;
 }
 
-/** Parses the command line and runs plays; every playbook ends with this. Exits the process. */
-/** What a playbook's plays may depend on besides the command line. */
-export interface PlaybookContext {
-  inventory: Inventory;
-  /** A host's inventory variables with -e on top (no play or role defaults). */
-  hostVars(host: string): Record<string, unknown>;
-}
+/** What a playbook's plays may depend on besides the command line (declared with the runner, for the domains below the cli). */
+export type { PlaybookContext };
 
 type PlaysArg = Play[] | ((opts: CliOptions, context: PlaybookContext) => Play[] | Promise<Play[]>);
 
+/** Parses the command line and runs plays; every playbook ends with this. Exits the process. */
 export async function runPlaybook(plays: PlaysArg, options: PlaybookOptions = {}): Promise<never> {
   const code = await runPlaybookForExitCode(plays, options);
   return exitWhenFlushed(code);

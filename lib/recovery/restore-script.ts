@@ -1,6 +1,6 @@
 import { raw, sh, type Command } from '../shell/command.ts';
 import type { Secret } from '../shell/secret.ts';
-import { CONTAINER_OF } from '../backup/container.ts';
+import { CONTAINER_OF } from '../ops/docker/container-of.ts';
 
 /** Sets c to the container of service $svc as the backup finds it; else runs onMissing. */
 const containerOf = (onMissing: string) => `${CONTAINER_OF}

@@ -2,7 +2,7 @@ import { sh, type Command } from '../shell/command.ts';
 import { defineOp, OpFailure, type Decision, type Op, type Remote } from '../model/op.ts';
 import { Secret } from '../shell/secret.ts';
 import { z } from '../shell/zod.ts';
-import { notifyWebhook } from '../ops/backup/record.ts';
+import { notifyWebhook } from '../ops/webhook.ts';
 import { runOp } from '../ops/each.ts';
 
 export type SlotName = 'blue' | 'green';

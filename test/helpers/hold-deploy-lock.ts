@@ -4,7 +4,7 @@
 //   tsx test/helpers/hold-deploy-lock.ts lab INVENTORY HOST   the lab's lock on HOST, in the default places
 // Prints "held" once it holds the lock.
 import { LocalTransport } from '../../lib/transport/local.ts';
-import { takeDeployLock, type LockPlace } from '../../lib/strategies/deploy-lock.ts';
+import { takeDeployLock, type LockPlace } from '../../lib/ops/docker/rollout/deploy-lock.ts';
 import { nodeTransport } from './node.ts';
 import { remoteOf } from './remote.ts';
 

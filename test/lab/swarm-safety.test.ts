@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { definePlay, ops, secret } from '../../lib/index.ts';
-import { gatedRollout } from '../../lib/strategies/health-gated.ts';
+import { gatedRollout } from '../../lib/ops/docker/rollout/health-gated.ts';
 import type { Transport } from '../../lib/transport/types.ts';
 import { runCli } from '../helpers/cli.ts';
 import { ensureLab, resetLab } from '../helpers/lab.ts';

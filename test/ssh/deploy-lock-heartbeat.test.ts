@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { takeDeployLock } from '../../lib/strategies/deploy-lock.ts';
+import { takeDeployLock } from '../../lib/ops/docker/rollout/deploy-lock.ts';
 import { defaultSshOptions, SshTransport } from '../../lib/transport/ssh.ts';
 import { startSshd } from '../helpers/sshd.ts';
 import { remoteOf } from '../helpers/remote.ts';

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
-import { describeHolder, parseHeld, staleReason, takeDeployLock } from '../../lib/strategies/deploy-lock.ts';
+import { describeHolder, parseHeld, staleReason, takeDeployLock } from '../../lib/ops/docker/rollout/deploy-lock.ts';
 import { LocalTransport } from '../../lib/transport/local.ts';
 import { remoteOf } from '../helpers/remote.ts';
 

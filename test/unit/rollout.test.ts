@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { digestOf, parseHistory, pinImage, previousImage, updateOrder, updateVerdict, type DeployRecord } from '../../lib/strategies/rollout.ts';
+import { digestOf, parseHistory, pinImage, previousImage, updateOrder, updateVerdict, type DeployRecord } from '../../lib/ops/docker/rollout/rollout.ts';
 import { parseDeployState, planDeploy } from '../../lib/ops/docker/deploy.ts';
 import { parseRoom } from '../../lib/ops/docker/deploy-precheck.ts';
 

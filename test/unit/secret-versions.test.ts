@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { currentVersion, secretAddArg, versionName, versionOf } from '../../lib/strategies/secret-versions.ts';
+import { currentVersion, secretAddArg, versionName, versionOf } from '../../lib/ops/docker/rollout/secret-versions.ts';
 import { parseSecretState } from '../../lib/ops/docker/secret.ts';
 
 test('versions: NAME is 1, NAME_vN is N, other secrets are not versions of it', () => {

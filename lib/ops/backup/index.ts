@@ -6,4 +6,5 @@ export { verifySet } from './verify.ts';
 export type { SetVerdict } from './verify.ts';
 export { offsiteCopy, RCLONE_CONFIG } from './offsite.ts';
 export type { OffsiteResult } from './offsite.ts';
-export { recordRun, notifyWebhook } from './record.ts';
+export { recordRun } from './record.ts';
+export { notifyWebhook } from '../webhook.ts';

@@ -1,7 +1,7 @@
 import { z } from '../../shell/zod.ts';
 import { Command, raw, sh } from '../../shell/command.ts';
 import { defineOp, OpFailure, type Decision } from '../../model/op.ts';
-import { CONTAINER_OF } from '../../backup/container.ts';
+import { CONTAINER_OF } from '../docker/container-of.ts';
 import { backupVars, duplicateItemNames, itemName, type BackupItemConfig } from '../../backup/config.ts';
 import { parseSetOutput, setCommand, type SetOutcome } from '../../backup/set-script.ts';
 import { rootCheckFunctions } from '../../backup/root-check.ts';

@@ -1,5 +1,5 @@
 import { Command, raw, sh } from '../../shell/command.ts';
-import { FAILED_UPDATE_STATES } from '../../strategies/rollout.ts';
+import { FAILED_UPDATE_STATES } from './rollout/rollout.ts';
 
 /**
  * Waits until the named services run their desired replicas and no update

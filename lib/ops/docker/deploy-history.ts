@@ -2,8 +2,8 @@ import { z } from '../../shell/zod.ts';
 import { sh } from '../../shell/command.ts';
 import { defineOp, type Decision } from '../../model/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
-import { HISTORY_FILE } from '../../strategies/deploy-lock.ts';
-import { parseHistory, type DeployRecord } from '../../strategies/rollout.ts';
+import { HISTORY_FILE } from './rollout/deploy-lock.ts';
+import { parseHistory, type DeployRecord } from './rollout/rollout.ts';
 
 /** The deploy run log on the first manager (who deployed what, when, how it ended); read-only. */
 export const deployHistory = defineOp({

@@ -2,7 +2,7 @@ import { z } from '../../shell/zod.ts';
 import { Command, raw, sh } from '../../shell/command.ts';
 import { defineOp, type Decision } from '../../model/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
-import { DF_LINES, realMounts } from '../../daily/findings.ts';
+import { DF_LINES, realMounts } from '../../facts/disk-use.ts';
 
 interface NodeRoom {
   runs: string[];

@@ -2,8 +2,8 @@ import { z } from '../../shell/zod.ts';
 import { Command, sh } from '../../shell/command.ts';
 import { defineOp, type Decision } from '../../model/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
-import { gatedRollout, type RolloutResult, type ServiceChange } from '../../strategies/health-gated.ts';
-import { digestOf, pinImage, shortImage, updateOrder, type SpecForOrder } from '../../strategies/rollout.ts';
+import { gatedRollout, type RolloutResult, type ServiceChange } from './rollout/health-gated.ts';
+import { digestOf, pinImage, shortImage, updateOrder, type SpecForOrder } from './rollout/rollout.ts';
 import { healthCheckSchema } from './health.ts';
 
 const schema = z
@@ -103,7 +103,7 @@ export function planDeploy(p: z.output<typeof schema>, s: DeployState): { change
 }
 
 /**
- * Health-gated update of services to new images (lib/strategies): the
+ * Health-gated update of services to new images (lib/ops/docker/rollout/): the
  * digests are pinned when the op decides, so check mode shows the exact
  * bytes a run would deploy and every node runs them.
  */

@@ -4,8 +4,8 @@ import { sh } from '../../shell/command.ts';
 import { defineOp, type Decision, type Remote } from '../../model/op.ts';
 import { Secret } from '../../shell/secret.ts';
 import type { ExecResult } from '../../transport/types.ts';
-import { gatedRollout } from '../../strategies/health-gated.ts';
-import { currentVersion, secretAddArg, versionName, versionOf, type SecretRef } from '../../strategies/secret-versions.ts';
+import { gatedRollout } from './rollout/health-gated.ts';
+import { currentVersion, secretAddArg, versionName, versionOf, type SecretRef } from './rollout/secret-versions.ts';
 import { healthCheckSchema } from './health.ts';
 
 /**

@@ -11,10 +11,10 @@ import { atomicWrite } from '../files/write-file.ts';
 import { interpolate, parseCompose, type Compose } from './compose.ts';
 import { convergeWait, rollbackServices } from './converge.ts';
 import { healthCheckSchema } from './health.ts';
-import { healthGate, unhealthy } from '../../strategies/health-gated.ts';
-import { currentVersion } from '../../strategies/secret-versions.ts';
-import { lockNote, recordRun, withDeployLock } from '../../strategies/deploy-lock.ts';
-import type { DeployRecord } from '../../strategies/rollout.ts';
+import { healthGate, unhealthy } from './rollout/health-gated.ts';
+import { currentVersion } from './rollout/secret-versions.ts';
+import { lockNote, recordRun, withDeployLock } from './rollout/deploy-lock.ts';
+import type { DeployRecord } from './rollout/rollout.ts';
 
 /**
  * What rigger recorded on the manager after its last deploy of a stack: the
@@ -271,7 +271,7 @@ async function deployLocked(p: Params, before: Map<string, unknown>, remote: Rem
 const imageIn = (spec: unknown) => (spec as { TaskTemplate?: { ContainerSpec?: { Image?: string } } } | undefined)?.TaskTemplate?.ContainerSpec?.Image ?? '';
 
 /**
- * A stack deploy under the deploy lock (lib/strategies/deploy-lock.ts), so it
+ * A stack deploy under the deploy lock (lib/ops/docker/rollout/deploy-lock.ts), so it
  * cannot race deploy.ts or another site.ts, logged in the run log with the
  * image each changed service had before and after.
  */

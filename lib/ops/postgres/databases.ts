@@ -2,7 +2,7 @@ import { z } from '../../shell/zod.ts';
 import { raw, sh } from '../../shell/command.ts';
 import { defineOp, type Decision } from '../../model/op.ts';
 import { Secret } from '../../shell/secret.ts';
-import { CONTAINER_OF } from '../../backup/container.ts';
+import { CONTAINER_OF } from '../docker/container-of.ts';
 import type { ExecResult } from '../../transport/types.ts';
 import { scramVerifier, verifierMatches } from './scram.ts';
 

@@ -1,7 +1,7 @@
 import { z } from '../../shell/zod.ts';
 import { raw, sh, type Command } from '../../shell/command.ts';
 import type { ExecResult } from '../../transport/types.ts';
-import { CONTAINER_OF } from '../../backup/container.ts';
+import { CONTAINER_OF } from '../docker/container-of.ts';
 import { absolutePath, defineOp, OpFailure, type Decision } from '../../model/op.ts';
 import { Secret } from '../../shell/secret.ts';
 import { countFilesIn, countRowsCommand, parseCounts, restoreConfigCommand, restoreDatabaseCommand, restoreGiteaCommand, restoreVolumeCommand, type DatabaseTarget } from '../../recovery/restore-script.ts';

@@ -1,5 +1,5 @@
-import { sh } from '../shell/command.ts';
-import type { Remote } from '../model/op.ts';
+import { sh } from '../../../shell/command.ts';
+import type { Remote } from '../../../model/op.ts';
 
 export interface Heartbeat {
   /** What went wrong with the lock while the run held it (the first trouble), if anything. */

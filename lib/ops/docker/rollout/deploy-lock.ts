@@ -12,8 +12,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { sh } from '../shell/command.ts';
-import { OpFailure, type Remote } from '../model/op.ts';
+import { sh } from '../../../shell/command.ts';
+import { OpFailure, type Remote } from '../../../model/op.ts';
 import { startHeartbeat } from './lock-heartbeat.ts';
 import { defaultRunsDir, forgetRun, noteRun, pidOfRun } from './local-runs.ts';
 import type { DeployRecord } from './rollout.ts';

@@ -1,9 +1,9 @@
-import { sh } from '../shell/command.ts';
-import { OpFailure, type Remote } from '../model/op.ts';
+import { sh } from '../../../shell/command.ts';
+import { OpFailure, type Remote } from '../../../model/op.ts';
 import { lockNote, recordRun, withDeployLock } from './deploy-lock.ts';
-import { convergeWait, rollbackServices } from '../ops/docker/converge.ts';
-import { healthProbeScript, parseHealth, type healthCheckSchema, type ServiceHealth } from '../ops/docker/health.ts';
-import type { z } from '../shell/zod.ts';
+import { convergeWait, rollbackServices } from '../converge.ts';
+import { healthProbeScript, parseHealth, type healthCheckSchema, type ServiceHealth } from '../health.ts';
+import type { z } from '../../../shell/zod.ts';
 import type { DeployRecord, OrderDecision } from './rollout.ts';
 
 type Check = z.output<typeof healthCheckSchema>;
