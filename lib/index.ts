@@ -19,6 +19,6 @@ export { runPlaybook, runPlaybookForExitCode } from './cli/main.ts';
 export { defineInventory } from './inventory/ts-inventory.ts';
 export { ExitCode, InputError } from './shell/errors.ts';
 export { z } from './shell/zod.ts';
-export * as ops from './ops/index.ts';
+export * as ops from './public-ops.ts';
 export * as facts from './facts/index.ts';
 export * as strategies from './strategies/index.ts';

@@ -13,12 +13,12 @@ import { backupVars } from 'rigger-ops/lib/backup/config';
 import { backupHosts } from 'rigger-ops/lib/backup/hosts';
 import type { Listing } from 'rigger-ops/lib/backup/listing';
 import { listReport, verifyReport } from 'rigger-ops/lib/backup/report';
-import type { SetVerdict } from 'rigger-ops/lib/ops/backup/verify';
+import type { SetVerdict } from 'rigger-ops/lib/backup/ops/verify';
 import { ops } from 'rigger-ops';
 import { backupOffsite, backupSet } from '../roles/backup/index.ts';
 import { backupJobs } from '../roles/backup/schedule.ts';
 import { schedulePlays, scheduleReport } from './schedule-plays.ts';
-import * as backupOps from 'rigger-ops/lib/ops/backup/index';
+import * as backupOps from 'rigger-ops/lib/backup/ops/index';
 
 const usage = `Usage: npx tsx playbooks/backup.ts [MODE] [flags]
 Modes (one at a time; none takes a set):

@@ -10,7 +10,7 @@ import type { CliOptions } from 'rigger-ops/lib/cli/args';
 import type { RunEvent } from 'rigger-ops/lib/model/events';
 import { backupHosts } from 'rigger-ops/lib/backup/hosts';
 import type { ServiceHealth } from 'rigger-ops/lib/ops/docker/health';
-import type { RecoverySource, RecoveryVerdict, RestoredDatabase, RestoredVolume } from 'rigger-ops/lib/ops/recovery/index';
+import type { RecoverySource, RecoveryVerdict, RestoredDatabase, RestoredVolume } from 'rigger-ops/lib/recovery/ops/index';
 import { phaseTimings, recoveryReportText } from 'rigger-ops/lib/recovery/report';
 import { PHASE_OF_PLAY, recoveryPlays } from './recovery-plays.ts';
 

@@ -3,13 +3,13 @@ import type { BackupItemConfig } from 'rigger-ops/lib/backup/config';
 import type { ManifestItem } from 'rigger-ops/lib/backup/listing';
 import { resuming } from 'rigger-ops/lib/recovery/marker';
 import type { DatabaseTarget } from 'rigger-ops/lib/recovery/restore-script';
-import type { RecoverySource, RecoveryVerdict, DataFound } from 'rigger-ops/lib/ops/recovery/index';
+import type { RecoverySource, RecoveryVerdict, DataFound } from 'rigger-ops/lib/recovery/ops/index';
 import { backupRunVars } from '../roles/backup/index.ts';
 import { CLUSTER_PLAYS } from './cluster.ts';
 import { stacksDefaults } from '../roles/stacks/index.ts';
 import { advertiseAddr, deployer, onFirstManager } from '../roles/common.ts';
-import * as backupOps from 'rigger-ops/lib/ops/backup/index';
-import * as recoveryOps from 'rigger-ops/lib/ops/recovery/index';
+import * as backupOps from 'rigger-ops/lib/backup/ops/index';
+import * as recoveryOps from 'rigger-ops/lib/recovery/ops/index';
 
 export const PHASES = ['verify', 'docker', 'swarm', 'networks', 'database', 'restore', 'stacks', 'health'] as const;
 export type Phase = (typeof PHASES)[number];

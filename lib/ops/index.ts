@@ -15,9 +15,9 @@ export * as compose from './compose/index.ts';
 export * as podman from './podman/index.ts';
 export * as caddy from './caddy/index.ts';
 export * as postgres from './postgres/index.ts';
-export * as monitoring from './monitoring/index.ts';
 export { assert } from './assert.ts';
 export { each } from './each.ts';
-// The backup and recovery steps (./backup, ./recovery) are imported by their
-// playbooks directly: not re-exported here, so no other playbook loads them.
-export * as daily from './daily/checks.ts';
+// The general-purpose ops a user composes. The package's `ops` namespace
+// (lib/public-ops.ts) adds the monitoring and daily-check readings, which
+// live with their domains above this layer; the backup and recovery steps
+// are imported by their playbooks from lib/backup/ops and lib/recovery/ops.

@@ -2,7 +2,7 @@ import { defineRole, ops, type HostContext, type Task, z } from 'rigger-ops';
 import { backupVars, retentionFor, type BackupVars } from 'rigger-ops/lib/backup/config';
 import type { RunLogEntry } from 'rigger-ops/lib/backup/listing';
 import type { SetOutcome } from 'rigger-ops/lib/backup/set-script';
-import * as backupOps from 'rigger-ops/lib/ops/backup/index';
+import * as backupOps from 'rigger-ops/lib/backup/ops/index';
 
 /** Set by the playbook: `schedule` when a timer ran it (--scheduled), so --list can tell nights from manual runs. */
 export const backupRunVars = backupVars.extend({

@@ -15,8 +15,8 @@ import path from 'node:path';
 import { definePlay, InputError, ops } from '../../lib/index.ts';
 import type { Op } from '../../lib/model/op.ts';
 import { monitoring } from '../../roles/monitoring/index.ts';
-import * as backupOps from '../../lib/ops/backup/index.ts';
-import * as recoveryOps from '../../lib/ops/recovery/index.ts';
+import * as backupOps from '../../lib/backup/ops/index.ts';
+import * as recoveryOps from '../../lib/recovery/ops/index.ts';
 import { runCli } from '../helpers/cli.ts';
 import { runPlays, scratchDir } from '../helpers/run.ts';
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { backupVars } from '../../lib/backup/config.ts';
 import type { Listing, SetInfo } from '../../lib/backup/listing.ts';
 import { parseSetOutput, setCommand } from '../../lib/backup/set-script.ts';
-import { localSource } from '../../lib/ops/recovery/source.ts';
+import { localSource } from '../../lib/recovery/ops/source.ts';
 import { restoreConfigCommand } from '../../lib/recovery/restore-script.ts';
 import { scratchDir } from '../helpers/run.ts';
 

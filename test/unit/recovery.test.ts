@@ -1,6 +1,6 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { swarmVerdict } from '../../lib/ops/recovery/swarm.ts';
+import { swarmVerdict } from '../../lib/recovery/ops/swarm.ts';
 import { stack } from '../../lib/ops/docker/stack.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';

@@ -1,12 +1,12 @@
 import { z } from '../../shell/zod.ts';
 import { raw, sh, type Command } from '../../shell/command.ts';
 import type { ExecResult } from '../../transport/types.ts';
-import { CONTAINER_OF } from '../docker/container-of.ts';
+import { CONTAINER_OF } from '../../ops/docker/container-of.ts';
 import { absolutePath, defineOp, OpFailure, type Decision } from '../../model/op.ts';
 import { Secret } from '../../shell/secret.ts';
-import { countFilesIn, countRowsCommand, parseCounts, restoreConfigCommand, restoreDatabaseCommand, restoreGiteaCommand, restoreVolumeCommand, type DatabaseTarget } from '../../recovery/restore-script.ts';
-import { atomicWrite } from '../files/write-file.ts';
-import { markerPath, nextMarker, parseMarker, readMarkerCommand, type RecoveryMarker } from '../../recovery/marker.ts';
+import { countFilesIn, countRowsCommand, parseCounts, restoreConfigCommand, restoreDatabaseCommand, restoreGiteaCommand, restoreVolumeCommand, type DatabaseTarget } from '../restore-script.ts';
+import { atomicWrite } from '../../ops/files/write-file.ts';
+import { markerPath, nextMarker, parseMarker, readMarkerCommand, type RecoveryMarker } from '../marker.ts';
 import { createHash } from 'node:crypto';
 
 /** The last lines of a failed command's stderr, for a one-line reason. */

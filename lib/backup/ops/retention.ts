@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { z } from '../../shell/zod.ts';
 import { sh, type Command } from '../../shell/command.ts';
 import { absolutePath, defineOp, type Decision } from '../../model/op.ts';
-import { ITEM_KINDS, retentionRule } from '../../backup/config.ts';
-import { listingCommand, parseListing, type Listing, type Manifest } from '../../backup/listing.ts';
-import { planRetention, SET_NAME, type RetentionPlan } from '../../backup/retention.ts';
-import { atomicWrite } from '../files/write-file.ts';
+import { ITEM_KINDS, retentionRule } from '../config.ts';
+import { listingCommand, parseListing, type Listing, type Manifest } from '../listing.ts';
+import { planRetention, SET_NAME, type RetentionPlan } from '../retention.ts';
+import { atomicWrite } from '../../ops/files/write-file.ts';
 
 const schema = z.object({ root: absolutePath, rules: z.record(z.enum(ITEM_KINDS), retentionRule) }).strict();
 

@@ -2,7 +2,7 @@ import { z } from '../../shell/zod.ts';
 import { sh } from '../../shell/command.ts';
 import { defineOp, type Decision } from '../../model/op.ts';
 import { dockerInfo } from '../../facts/docker.ts';
-import { swarmOf, type EngineSwarm } from '../docker/swarm.ts';
+import { swarmOf, type EngineSwarm } from '../../ops/docker/swarm.ts';
 
 export type SwarmVerdict = { action: 'keep' | 'fresh' | 'force'; why: string } | { action: 'fail'; why: string };
 

@@ -2,7 +2,7 @@ import { z } from '../../shell/zod.ts';
 import { Command, raw, sh } from '../../shell/command.ts';
 import { defineOp, type Decision } from '../../model/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
-import { backupFinding, certFinding, DF_LINES, nodeFindings, sections, serviceFindings, swarmNodeFindings, type Finding } from '../../daily/findings.ts';
+import { backupFinding, certFinding, DF_LINES, nodeFindings, sections, serviceFindings, swarmNodeFindings, type Finding } from '../findings.ts';
 
 const verdict = (what: string, f: Finding[]): Decision<Finding[]> => {
   const bad = f.filter((x) => x.level !== 'pass');

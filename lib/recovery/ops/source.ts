@@ -2,8 +2,8 @@ import { z } from '../../shell/zod.ts';
 import { requireThat, sh } from '../../shell/command.ts';
 import { absolutePath, defineOp, OpFailure, type Decision } from '../../model/op.ts';
 import { latestSet, listingCommand, manifestSchema, parseListingThen, type Listing, type Manifest } from '../../backup/listing.ts';
-import { parseMarker, readMarkerCommand, type RecoveryMarker } from '../../recovery/marker.ts';
-import { RCLONE_CONFIG } from '../backup/offsite.ts';
+import { parseMarker, readMarkerCommand, type RecoveryMarker } from '../marker.ts';
+import { RCLONE_CONFIG } from '../../backup/ops/offsite.ts';
 
 export interface RecoverySource {
   set: string;

@@ -1,10 +1,10 @@
 import { z } from '../../shell/zod.ts';
 import { Command, raw, sh } from '../../shell/command.ts';
 import { defineOp, OpFailure, type Decision } from '../../model/op.ts';
-import { CONTAINER_OF } from '../docker/container-of.ts';
-import { backupVars, duplicateItemNames, itemName, type BackupItemConfig } from '../../backup/config.ts';
-import { parseSetOutput, setCommand, type SetOutcome } from '../../backup/set-script.ts';
-import { rootCheckFunctions } from '../../backup/root-check.ts';
+import { CONTAINER_OF } from '../../ops/docker/container-of.ts';
+import { backupVars, duplicateItemNames, itemName, type BackupItemConfig } from '../config.ts';
+import { parseSetOutput, setCommand, type SetOutcome } from '../set-script.ts';
+import { rootCheckFunctions } from '../root-check.ts';
 import type { ExecResult } from '../../transport/types.ts';
 
 /**

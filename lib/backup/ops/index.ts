@@ -7,4 +7,4 @@ export type { SetVerdict } from './verify.ts';
 export { offsiteCopy, RCLONE_CONFIG } from './offsite.ts';
 export type { OffsiteResult } from './offsite.ts';
 export { recordRun } from './record.ts';
-export { notifyWebhook } from '../webhook.ts';
+export { notifyWebhook } from '../../ops/webhook.ts';

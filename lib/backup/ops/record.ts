@@ -1,8 +1,8 @@
 import { z } from '../../shell/zod.ts';
 import { sh } from '../../shell/command.ts';
 import { absolutePath, defineOp, type Decision } from '../../model/op.ts';
-import { RUN_LOG, runLogEntry, type RunLogEntry } from '../../backup/listing.ts';
-import { rootCheckFunctions } from '../../backup/root-check.ts';
+import { RUN_LOG, runLogEntry, type RunLogEntry } from '../listing.ts';
+import { rootCheckFunctions } from '../root-check.ts';
 
 /**
  * Appends one line to the backup root's run log, which --list reads: a

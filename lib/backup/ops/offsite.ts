@@ -1,10 +1,10 @@
 import { z } from '../../shell/zod.ts';
 import { requireThat, sh, type Command } from '../../shell/command.ts';
 import { absolutePath, defineOp, OpFailure, type Decision } from '../../model/op.ts';
-import { ITEM_KINDS, retentionRule } from '../../backup/config.ts';
-import { listingCommand, parseListingThen, type Listing } from '../../backup/listing.ts';
-import { planOffsite } from '../../backup/offsite-plan.ts';
-import { lsjsonOutput, remoteSets, type RemoteSet } from '../../backup/remote-sets.ts';
+import { ITEM_KINDS, retentionRule } from '../config.ts';
+import { listingCommand, parseListingThen, type Listing } from '../listing.ts';
+import { planOffsite } from '../offsite-plan.ts';
+import { lsjsonOutput, remoteSets, type RemoteSet } from '../remote-sets.ts';
 import type { ExecResult } from '../../transport/types.ts';
 
 /** Where the playbook writes rclone's config when the inventory gives one (a !vault value). */

@@ -2,7 +2,7 @@ import { z } from '../../shell/zod.ts';
 import { defineOp, type Decision } from '../../model/op.ts';
 import { manifestSchema } from '../../backup/listing.ts';
 import { verifyItems, type ItemVerdict } from '../../backup/verify-script.ts';
-import { readDumpLocally } from '../../recovery/local-read.ts';
+import { readDumpLocally } from '../local-read.ts';
 
 export interface RecoveryVerdict {
   set: string;

@@ -1,7 +1,7 @@
 import { z } from '../../shell/zod.ts';
 import { absolutePath, defineOp, type Decision } from '../../model/op.ts';
-import { latestSet, listingCommand, parseListing, type Listing } from '../../backup/listing.ts';
-import { verifyItems, type ItemVerdict } from '../../backup/verify-script.ts';
+import { latestSet, listingCommand, parseListing, type Listing } from '../listing.ts';
+import { verifyItems, type ItemVerdict } from '../verify-script.ts';
 
 export interface SetVerdict {
   set: string;

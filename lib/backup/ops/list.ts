@@ -1,6 +1,6 @@
 import { z } from '../../shell/zod.ts';
 import { absolutePath, defineOp, type Decision } from '../../model/op.ts';
-import { listingCommand, parseListing, type Listing } from '../../backup/listing.ts';
+import { listingCommand, parseListing, type Listing } from '../listing.ts';
 
 /** The sets under a backup root with their manifests, and the run log: read-only, so it runs in check mode. */
 export const sets = defineOp({
