@@ -21,3 +21,23 @@ export { z } from './core/zod.ts';
 export * as ops from './ops/index.ts';
 export * as facts from './facts/index.ts';
 export * as strategies from './strategies/index.ts';
+// Types that the functions above take or return, exported so a project can
+// name them (and so the API reference links to them instead of leaving holes).
+export type { SourceLocation } from './core/location.ts';
+export type { ShellFunction, Raw, Interpolation } from './core/command.ts';
+export type { StdinPart, FileStdin } from './core/stdin-source.ts';
+export type { ExecResult } from './transport/types.ts';
+export type { VarsSchema, RoleDefinition, RoleContent } from './core/role.ts';
+export type { ParamProblem, OpDefinition } from './core/op.ts';
+export type { WaitKind, RunProfile, HostProfile, PlayProfile } from './core/profile.ts';
+export type { PathRead } from './core/runner/path-batch.ts';
+export type { Builders } from './core/task.ts';
+export type { DefinedInventory, InventorySpec, InventoryGroupSpec } from './inventory/ts-inventory.ts';
+export type { Diff } from './core/diff.ts';
+export type { PlaysArg, PlaybookOptions, PlaybookContext, OutcomeRow } from './cli/main.ts';
+export type { TaskOutcome } from './core/runner/task-runner.ts';
+export type { Inventory } from './inventory/inventory.ts';
+export type { CliOptions, PlaybookFlag } from './cli/args.ts';
+export type { RunEvent, HostStatus, RecapCounts } from './core/events.ts';
+export type { GroupDef, HostDef, VarLayer, VarValue } from './inventory/model.ts';
+export type { HostKeyMode } from './transport/known-hosts.ts';

@@ -71,7 +71,7 @@ export interface PlaybookContext {
   hostVars(host: string): Record<string, unknown>;
 }
 
-type PlaysArg = Play[] | ((opts: CliOptions, context: PlaybookContext) => Play[] | Promise<Play[]>);
+export type PlaysArg = Play[] | ((opts: CliOptions, context: PlaybookContext) => Play[] | Promise<Play[]>);
 
 export async function runPlaybook(plays: PlaysArg, options: PlaybookOptions = {}): Promise<never> {
   const code = await runPlaybookForExitCode(plays, options);
