@@ -63,7 +63,6 @@ function reportError(err: unknown, json: boolean): number {
   return code;
 }
 
-/** Parses the command line and runs plays; every playbook ends with this. Exits the process. */
 /** What a playbook's plays may depend on besides the command line. */
 export interface PlaybookContext {
   inventory: Inventory;
@@ -73,6 +72,7 @@ export interface PlaybookContext {
 
 export type PlaysArg = Play[] | ((opts: CliOptions, context: PlaybookContext) => Play[] | Promise<Play[]>);
 
+/** Parses the command line and runs plays; every playbook ends with this. Exits the process. */
 export async function runPlaybook(plays: PlaysArg, options: PlaybookOptions = {}): Promise<never> {
   const code = await runPlaybookForExitCode(plays, options);
   return exitWhenFlushed(code);
