@@ -22,3 +22,23 @@ export { z } from './shell/zod.ts';
 export * as ops from './public-ops.ts';
 export * as facts from './facts/index.ts';
 export * as strategies from './strategies/index.ts';
+// Types that the functions above take or return, exported so a project can
+// name them (and so the API reference links to them instead of leaving holes).
+export type { SourceLocation } from './shell/location.ts';
+export type { ShellFunction, Raw, Interpolation } from './shell/command.ts';
+export type { StdinPart, FileStdin } from './shell/stdin-source.ts';
+export type { ExecResult } from './transport/types.ts';
+export type { VarsSchema, RoleDefinition, RoleContent } from './model/role.ts';
+export type { ParamProblem, OpDefinition } from './model/op.ts';
+export type { WaitKind, RunProfile, HostProfile, PlayProfile } from './model/profile.ts';
+export type { PathRead } from './model/path-read.ts';
+export type { Builders } from './model/task.ts';
+export type { DefinedInventory, InventorySpec, InventoryGroupSpec } from './inventory/ts-inventory.ts';
+export type { Diff } from './shell/diff.ts';
+export type { PlaysArg, PlaybookOptions, PlaybookContext, OutcomeRow } from './cli/main.ts';
+export type { TaskOutcome } from './runner/task-runner.ts';
+export type { Inventory } from './inventory/inventory.ts';
+export type { CliOptions, PlaybookFlag } from './cli/args.ts';
+export type { RunEvent, HostStatus, RecapCounts } from './model/events.ts';
+export type { GroupDef, HostDef, VarLayer, VarValue } from './inventory/model.ts';
+export type { HostKeyMode } from './transport/known-hosts.ts';

@@ -66,7 +66,7 @@ function reportError(err: unknown, json: boolean): number {
 /** What a playbook's plays may depend on besides the command line (declared with the runner, for the domains below the cli). */
 export type { PlaybookContext };
 
-type PlaysArg = Play[] | ((opts: CliOptions, context: PlaybookContext) => Play[] | Promise<Play[]>);
+export type PlaysArg = Play[] | ((opts: CliOptions, context: PlaybookContext) => Play[] | Promise<Play[]>);
 
 /** Parses the command line and runs plays; every playbook ends with this. Exits the process. */
 export async function runPlaybook(plays: PlaysArg, options: PlaybookOptions = {}): Promise<never> {
