@@ -16,8 +16,8 @@ import { eventually } from '../helpers/stream.ts';
 /**
  * Issue 27 item 9's review: a command that is not reading its stdin while
  * more than a pipe's worth of it is still to come blocks the wrapper's
- * sender; the channel closing then must still kill the command (README: "a
- * dead controller leaves nothing running").
+ * sender; the channel closing then must still kill the command (docs/how-it-works.md:
+ * "a dead controller leaves nothing running").
  */
 let sshd: TestSshd;
 let work: string;
