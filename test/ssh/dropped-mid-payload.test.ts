@@ -7,10 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sh } from '../../lib/core/command.ts';
 import { FileStdin } from '../../lib/core/stdin-source.ts';
-import { defaultSshOptions, SshTransport } from '../../lib/transport/ssh.ts';
 import type { ExecOptions } from '../../lib/transport/types.ts';
 import { alive } from '../helpers/interrupt.ts';
-import { startSshd, type TestSshd } from '../helpers/sshd.ts';
+import { startSshd, transportTo, type TestSshd } from '../helpers/sshd.ts';
 import { eventually } from '../helpers/stream.ts';
 
 /**
@@ -27,8 +26,7 @@ before(async () => {
 });
 after(async () => sshd.stop());
 
-const transport = () =>
-  new SshTransport({ name: 'h', address: sshd.address, port: sshd.port, user: sshd.user, privateKeyFile: sshd.clientKey }, defaultSshOptions(sshd.knownHostsFile, 'strict'));
+const transport = () => transportTo(sshd);
 
 /** A command that records its pid, then does not read its stdin for an hour. */
 function notReading(pidFile: string) {

@@ -12,9 +12,9 @@ import { HostSession, type ProbeItem } from '../../lib/core/runner/host-session.
 import { batchScript, splitBatch } from '../../lib/core/runner/probe-batch.ts';
 import { DIFF_LIMIT, parsePathState, pathStateProbe } from '../../lib/ops/files/path-state.ts';
 import { copyTargetProbe } from '../../lib/ops/files/copy-target.ts';
-import { defaultSshOptions, SshTransport } from '../../lib/transport/ssh.ts';
+import type { SshTransport } from '../../lib/transport/ssh.ts';
 import type { Transport } from '../../lib/transport/types.ts';
-import { startSshd, type TestSshd } from '../helpers/sshd.ts';
+import { startSshd, transportTo, type TestSshd } from '../helpers/sshd.ts';
 import { EXECVE_TRACE, programsStarted as startedIn } from '../helpers/strace.ts';
 
 let sshd: TestSshd;
@@ -22,7 +22,7 @@ let ssh: SshTransport;
 let traces: string;
 before(async () => {
   sshd = await startSshd();
-  ssh = new SshTransport({ name: 'h', address: sshd.address, port: sshd.port, user: sshd.user, privateKeyFile: sshd.clientKey }, defaultSshOptions(sshd.knownHostsFile, 'strict'));
+  ssh = transportTo(sshd);
   traces = mkdtempSync('/tmp/rigger-trace-');
 });
 after(async () => {
