@@ -15,9 +15,9 @@ import { parseArgs } from 'node:util';
 import { $ } from 'zx';
 import { aptInstall } from './lab/apt.ts';
 import { LAB_KEY, LAB_KNOWN_HOSTS, NODES } from './lab/config.ts';
-import { redrawAfterRun } from './bench/charts.ts';
+import { redrawAfterRun, type ChartFigure } from './bench/charts.ts';
 import { removeLightHosts, startLightHosts, writeKnownHosts } from './bench/light-hosts.ts';
-import { prepare, runTool, SCENARIOS, TOOLS, type BenchEnv, type RunResult, type Scenario, type Target, type Tool } from './bench/tools.ts';
+import { median, prepare, runTool, SCENARIOS, TOOLS, type BenchEnv, type RunResult, type Scenario, type Target, type Tool } from './bench/tools.ts';
 import { BENCH_ROOT, TREE_HASH } from './bench/workload.ts';
 import { measureStart, startTable } from './bench/start-time.ts';
 import { ansibleCause, checkPeers, mitogenStrategyDir, PeerError } from './bench/peers.ts';
@@ -52,12 +52,8 @@ for (const s of skip) {
 // Quick mode: the one-host figures (rigger against the floor at T = 10 and 20) and H = 4.
 const configs: { hosts: number; tasks: number }[] = only ?? (quick ? [{ hosts: 1, tasks: 10 }, { hosts: 1, tasks: 20 }, { hosts: 4, tasks: 20 }] : FULL);
 
-interface Figure {
-  tool: Tool;
-  scenario: Scenario;
-  hosts: number;
-  tasks: number;
-  median?: number;
+/** A chart's figure (charts.ts) with the spread and what was discarded. */
+interface Figure extends ChartFigure {
   min?: number;
   max?: number;
   valid: number;
@@ -66,10 +62,6 @@ interface Figure {
 }
 
 const say = (s: string) => process.stderr.write(s + '\n');
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 async function onTargets(targets: Target[], script: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();

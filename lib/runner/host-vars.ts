@@ -5,7 +5,7 @@ import type { Inventory } from '../inventory/inventory.ts';
 import type { VarValue } from '../inventory/model.ts';
 
 /**
- * A host's variables after precedence (README "Variable precedence"):
+ * A host's variables after precedence (docs/inventory.md, "Variable precedence"):
  * role defaults < group vars (all < parent < child) < host vars
  *   < play vars < extra vars (-e).
  * Role defaults are applied by {@link typedVars}, since each role has its own.

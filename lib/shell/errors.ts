@@ -1,6 +1,6 @@
 import { formatLocation, type SourceLocation } from './location.ts';
 
-/** Documented process exit codes; README "Exit codes" must match. */
+/** Documented process exit codes; docs/cli.md "Exit codes" must match. */
 export const ExitCode = {
   ok: 0,
   taskFailed: 2,

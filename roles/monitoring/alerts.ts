@@ -27,7 +27,7 @@ export type Alert = z.output<typeof alertSchema>;
 /**
  * The operators' rule file (/opt/prometheus/config/alerts.yml in their
  * design), with their names, thresholds, durations and severities. Four
- * expressions differ from the design, each for a reason the README gives:
+ * expressions differ from the design, each for a reason docs/monitoring.md gives:
  * PostgreSQLSlowQueries (theirs is not PromQL), PostgreSQLHighConnections
  * (theirs divides series with different labels, so it matches nothing),
  * GPUMemoryHigh (DCGM exports used and free memory, not a total), and

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { $ } from 'zx';
 import { IMAGE, LAB_KEY, NETWORK } from '../lab/config.ts';
+import type { Target } from './tools.ts';
 
 $.verbose = false;
 
@@ -10,11 +11,8 @@ $.verbose = false;
  */
 export const BENCH_LABEL = 'rigger.bench=1';
 
-export interface LightHost {
-  name: string;
-  ip: string;
-  container: string;
-}
+/** A light host is measured as any other target. */
+export type LightHost = Target;
 
 export function lightHostList(count: number): LightHost[] {
   return Array.from({ length: count }, (_, i) => ({ name: `light${String(i + 1).padStart(2, '0')}`, ip: `172.30.99.${100 + i}`, container: `rigger-bench-${i + 1}` }));

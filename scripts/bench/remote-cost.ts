@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { definePlay, ops } from '../../lib/index.ts';
 import { runPlays } from '../../test/helpers/run.ts';
 import { sshInventory, startSshd } from '../../test/helpers/sshd.ts';
+import { EXECVE_TRACE, programsStarted } from '../../test/helpers/strace.ts';
 import { templateText, workloadTasks } from './workload.ts';
 
 const motd = ops.defineTemplate<{ host: string; group: number }>('bench', (v) => templateText(v.host, v.group));
@@ -22,15 +23,15 @@ const play = (tasks: number, root: string) => definePlay({ name: 'bench', hosts:
 /** strace on the sshd and everything it forks from now on, until stopped: returns the count of programs started. */
 async function tracing(pid: number) {
   const log = path.join(mkdtempSync(path.join(tmpdir(), 'rigger-cost-')), 'trace');
-  const strace = spawn('strace', ['-f', '-qq', '-e', 'trace=execve', '-o', log, '-p', String(pid)], { stdio: 'ignore' });
+  const strace = spawn('strace', [...EXECVE_TRACE, '-o', log, '-p', String(pid)], { stdio: 'ignore' });
   const traced = () => /TracerPid:\s+[1-9]/.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
   while (!traced()) await sleep(10);
   return async () => {
     strace.kill('SIGINT');
     await new Promise((r) => strace.on('close', r));
-    const lines = existsSync(log) ? readFileSync(log, 'utf8').split('\n') : [];
+    const started = existsSync(log) ? programsStarted(readFileSync(log, 'utf8')) : [];
     rmSync(path.dirname(log), { recursive: true, force: true });
-    return lines.filter((l) => /(execve\(.*\)|<\.\.\. execve resumed>\)) += 0$/.test(l)).length;
+    return started.length;
   };
 }
 

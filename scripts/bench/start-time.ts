@@ -7,7 +7,7 @@
 // start. Targets (issue 20): rigger within 4x node, faster than Ansible.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { timed } from './tools.ts';
+import { median, timed } from './tools.ts';
 
 export interface StartFigure {
   what: string;
@@ -15,11 +15,6 @@ export interface StartFigure {
   min: number;
   max: number;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 /** Medians of `runs` runs after one warm-up, the commands interleaved so load affects each alike. */
 export async function measureStart(dir: string, hosts: { name: string; ip: string }[], runs: number): Promise<StartFigure[]> {

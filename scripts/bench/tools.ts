@@ -33,6 +33,12 @@ export interface RunResult {
   error?: string;
 }
 
+/** The middle of the measured times (the mean of the two middle ones for an even count); xs is left as it was. */
+export const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
 export function timed(cmd: string, args: string[], env: Record<string, string>): Promise<{ seconds: number; code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const started = performance.now();

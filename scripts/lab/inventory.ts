@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Document, isScalar } from 'yaml';
-import { encryptValue } from '../../lib/shell/vault.ts';
 import { LAB_VAULT_PASSWORD_FILE } from '../../lib/inventory/load.ts';
 import { BACKUP_MOUNT, OFFSITE_MOUNT, LAB_DIR, LAB_INVENTORY, LAB_KEY, LAB_KNOWN_HOSTS, NODES } from './config.ts';
 import { REGISTRY, serviceImageRefs } from './services.ts';
 import { monitoringImageMap } from './monitoring-images.ts';
+import { vault, yamlWithVault } from './vault-yaml.ts';
 
 /** A random value kept in .lab/ across resets (the lab's vault passphrase, its database password). */
 export function labValue(file: string): string {
@@ -29,7 +28,7 @@ export const LAB_POSTGRES_PASSWORD_FILE = path.join(LAB_DIR, 'postgres-password'
 function labBackupVars(tarImage: string): Record<string, unknown> {
   return {
     backup_items: [
-      { kind: 'postgres', service: 'lab_postgres', database: 'vibedb', user: 'postgres', password: '' },
+      { kind: 'postgres', service: 'lab_postgres', database: 'vibedb', user: 'postgres', password: vault(labValue(LAB_POSTGRES_PASSWORD_FILE)) },
       { kind: 'volume', volume: 'lab_files_data' },
       { kind: 'config', name: 'docker', paths: ['/etc/docker', '/etc/ssh/sshd_config'] },
     ],
@@ -107,7 +106,7 @@ export function writeLabInventory(): void {
         nfs_mount_opts: 'bind',
         nfs_mount_source: '/srv/nfs-standin/ai-models',
         stacks: [{ name: 'lab', file: 'stacks/lab.yml', env: { WEB_IMAGE: images.web, POSTGRES_IMAGE: images.postgres } }],
-        stack_secrets: { lab_postgres_password: '' },
+        stack_secrets: { lab_postgres_password: vault(labValue(LAB_POSTGRES_PASSWORD_FILE)) },
         health_checks: [{ service: 'lab_web', port: 8080, path: '/health' }],
         preflight_min_free_gb: 1,
         backup_root: BACKUP_MOUNT,
@@ -125,13 +124,5 @@ export function writeLabInventory(): void {
       },
     },
   };
-  const doc = new Document(inventory);
-  const dataVars = ['all', 'children', 'workers', 'children', 'data_nodes', 'hosts', 'data'];
-  for (const at of [['all', 'vars', 'stack_secrets', 'lab_postgres_password'], [...dataVars, 'backup_items', 0, 'password']]) {
-    const node = doc.getIn(at, true);
-    if (!isScalar(node)) throw new Error(`lab inventory: no ${at.join('.')} to encrypt`);
-    node.value = encryptValue(labValue(LAB_POSTGRES_PASSWORD_FILE), labValue(LAB_VAULT_PASSWORD_FILE));
-    node.tag = '!vault';
-  }
-  writeFileSync(LAB_INVENTORY, `# Written by \`npx tsx scripts/lab.ts up\`: the local lab. reset rewrites it; down removes it.\n# Its !vault values use the passphrase in ${LAB_VAULT_PASSWORD_FILE} (used only with this inventory).\n${doc.toString()}`);
+  writeFileSync(LAB_INVENTORY, `# Written by \`npx tsx scripts/lab.ts up\`: the local lab. reset rewrites it; down removes it.\n# Its !vault values use the passphrase in ${LAB_VAULT_PASSWORD_FILE} (used only with this inventory).\n${yamlWithVault(inventory, labValue(LAB_VAULT_PASSWORD_FILE))}`);
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { IMAGE } from './config.ts';
-import { APT, POSTGRES_ENTRYPOINT, PUSH_REGISTRY, REGISTRY, tagOf, type ServiceImage } from './services.ts';
+import { APT, POSTGRES_ENTRYPOINT, pushRefOf, type ServiceImage } from './services.ts';
 
 // The lab postgres image's entrypoint reads the password from a file (a swarm
 // secret); Compose and Quadlet hand it over in the environment.
@@ -36,7 +36,7 @@ ENTRYPOINT ["python3", "/app/standin.py"]
 };
 
 // Built here right after it (ensurePushed keeps the order), under the name this machine pushes it with.
-const layoutRef = `${PUSH_REGISTRY}/lab/${LAYOUT_IMAGE.name}:${tagOf(LAYOUT_IMAGE)}`;
+const layoutRef = pushRefOf(LAYOUT_IMAGE);
 
 /** The single server's app in four releases: two good ones, one whose health fails, one that answers too slowly. */
 function appRelease(version: string, mode: 'ok' | 'fail' | 'slow'): ServiceImage {
@@ -45,5 +45,4 @@ function appRelease(version: string, mode: 'ok' | 'fail' | 'slow'): ServiceImage
 
 export const APP_RELEASES = { v1: appRelease('v1', 'ok'), v2: appRelease('v2', 'ok'), bad: appRelease('bad', 'fail'), slow: appRelease('slow', 'slow') };
 
-export const refOf = (img: ServiceImage) => `${REGISTRY}/lab/${img.name}:${tagOf(img)}`;
 export const LAYOUT_IMAGES: ServiceImage[] = [LAYOUT_IMAGE, ...Object.values(APP_RELEASES)];

@@ -1,12 +1,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Document, isMap, visit } from 'yaml';
-import { encryptValue } from '../../lib/shell/vault.ts';
 import { LAB_VAULT_PASSWORD_FILE } from '../../lib/inventory/load.ts';
 import { LAB_DIR, LAB_KEY, LAYOUT_NODES, LAYOUTS_KNOWN_HOSTS } from './config.ts';
 import { labValue } from './inventory.ts';
-import { LAYOUT_IMAGE, refOf } from './layout-images.ts';
-import { REGISTRY } from './services.ts';
+import { LAYOUT_IMAGE } from './layout-images.ts';
+import { REGISTRY, refOf } from './services.ts';
+import { vault, yamlWithVault } from './vault-yaml.ts';
 
 export const CORE_EDGE_INVENTORY = path.resolve('inventory/lab-core-edge.yml');
 export const SINGLE_SERVER_INVENTORY = path.resolve('inventory/lab-single-server.yml');
@@ -14,21 +13,9 @@ export const SINGLE_SERVER_INVENTORY = path.resolve('inventory/lab-single-server
 export const LAB_ENV_DIR = path.join(LAB_DIR, 'core-edge-env');
 
 const ip = (name: string) => LAYOUT_NODES.find((n) => n.name === name)!.ip;
-/** A value the inventory holds as !vault: replaced by its ciphertext when the document is written. */
-const vault = (value: string) => ({ __vault: value });
-
 function write(file: string, vars: Record<string, unknown>, children: Record<string, unknown>): void {
-  const doc = new Document({ all: { vars, children } });
-  const passphrase = labValue(LAB_VAULT_PASSWORD_FILE);
-  visit(doc, {
-    Map(_, node) {
-      if (!isMap(node) || node.items.length !== 1 || (node.items[0]!.key as { value?: unknown })?.value !== '__vault') return undefined;
-      const scalar = doc.createNode(encryptValue(String((node.items[0]!.value as { value: unknown }).value), passphrase));
-      scalar.tag = '!vault';
-      return scalar;
-    },
-  });
-  writeFileSync(file, `# Written by \`npx tsx scripts/lab.ts up --layouts\`. Its !vault values use the passphrase in ${LAB_VAULT_PASSWORD_FILE}.\n${doc.toString()}`);
+  const yaml = yamlWithVault({ all: { vars, children } }, labValue(LAB_VAULT_PASSWORD_FILE));
+  writeFileSync(file, `# Written by \`npx tsx scripts/lab.ts up --layouts\`. Its !vault values use the passphrase in ${LAB_VAULT_PASSWORD_FILE}.\n${yaml}`);
 }
 
 const connection = { ansible_user: 'root', ansible_ssh_private_key_file: LAB_KEY, rigger_known_hosts_file: LAYOUTS_KNOWN_HOSTS, lab: true };

@@ -1,5 +1,5 @@
 import { IMAGE } from './config.ts';
-import { APT, PUSH_REGISTRY, REGISTRY, tagOf, type ServiceImage } from './services.ts';
+import { APT, pushRefOf, refOf, type ServiceImage } from './services.ts';
 
 /**
  * The monitoring stack's images for the lab, built from Debian's packages
@@ -57,11 +57,9 @@ const PROGRAMS: Program[] = [
   { real: 'quay.io/prometheuscommunity/postgres-exporter:v0.16.0', name: 'postgres-exporter', entrypoint: ['/usr/bin/prometheus-postgres-exporter'] },
 ];
 
-const baseRef = () => `${PUSH_REGISTRY}/lab/${BASE.name}:${tagOf(BASE)}`;
-
 const programImage = (p: Program): ServiceImage => ({
   name: `monitoring/${p.name}`,
-  dockerfile: [`FROM ${baseRef()}`, p.setup, `ENTRYPOINT ${JSON.stringify(p.entrypoint)}`, p.cmd && `CMD ${JSON.stringify(p.cmd)}`].filter(Boolean).join('\n') + '\n',
+  dockerfile: [`FROM ${pushRefOf(BASE)}`, p.setup, `ENTRYPOINT ${JSON.stringify(p.entrypoint)}`, p.cmd && `CMD ${JSON.stringify(p.cmd)}`].filter(Boolean).join('\n') + '\n',
   files: {},
 });
 
@@ -70,5 +68,5 @@ export const monitoringImages = (): ServiceImage[] => [BASE, ...PROGRAMS.map(pro
 
 /** Real image -> the lab registry's Debian-built image, as the nodes pull it (the lab inventory's stack_images). */
 export function monitoringImageMap(): Record<string, string> {
-  return Object.fromEntries(PROGRAMS.map((p) => [p.real, `${REGISTRY}/lab/monitoring/${p.name}:${tagOf(programImage(p))}`]));
+  return Object.fromEntries(PROGRAMS.map((p) => [p.real, refOf(programImage(p))]));
 }

@@ -114,9 +114,14 @@ CMD ["/usr/bin/docker-registry", "serve", "/etc/docker/registry/lab.yml"]
 /** Tags follow the recipe, so a changed Dockerfile is never served from a stale image. */
 export const tagOf = (img: ServiceImage) => createHash('sha256').update(JSON.stringify(img)).digest('hex').slice(0, 12);
 
+/** A lab image as the nodes pull it: lab/NAME:TAG in the lab registry (REGISTRY). */
+export const refOf = (img: ServiceImage) => `${REGISTRY}/lab/${img.name}:${tagOf(img)}`;
+/** The same image as this machine's engine builds and pushes it (PUSH_REGISTRY), and as an image built on it names it in FROM. */
+export const pushRefOf = (img: ServiceImage) => `${PUSH_REGISTRY}/lab/${img.name}:${tagOf(img)}`;
+
 /** The image references the lab's stacks use, as the nodes pull them. */
 export function serviceImageRefs(): Record<string, string> {
-  return Object.fromEntries(SERVICE_IMAGES.map((i) => [i.name, `${REGISTRY}/lab/${i.name}:${tagOf(i)}`]));
+  return Object.fromEntries(SERVICE_IMAGES.map((i) => [i.name, refOf(i)]));
 }
 
 const build = (img: ServiceImage, tag: string) => dockerBuild(tag, img.dockerfile, img.files);
@@ -158,7 +163,7 @@ export async function ensureServiceImages(say: (s: string) => void): Promise<voi
 export async function ensurePushed(images: ServiceImage[], say: (s: string) => void): Promise<void> {
   for (const img of images) {
     if (await inRegistry(img)) continue;
-    const local = `${PUSH_REGISTRY}/lab/${img.name}:${tagOf(img)}`;
+    const local = pushRefOf(img);
     if ((await $`docker image inspect ${local}`.nothrow().quiet()).exitCode !== 0) {
       say(`building lab/${img.name}`);
       await build(img, local);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { IMAGE } from './config.ts';
-import { APT, PUSH_REGISTRY, REGISTRY, serviceImageRefs, tagOf, type ServiceImage } from './services.ts';
+import { APT, pushRefOf, refOf, serviceImageRefs, type ServiceImage } from './services.ts';
 import { monitoringImageMap } from './monitoring-images.ts';
 
 /**
@@ -136,7 +136,7 @@ RUN chmod 755 /usr/local/bin/gitea
 const standinImage = (spec: StandInSpec): ServiceImage => ({
   name: `standin/${spec.name}`,
   // The spec is the image's environment, so the real stack's own environment stays as it is.
-  dockerfile: `FROM ${PUSH_REGISTRY}/lab/${BASE.name}:${tagOf(BASE)}\n${EXTRAS[spec.name]?.dockerfile ?? ''}ENV STANDIN=${JSON.stringify(JSON.stringify(spec))}\n`,
+  dockerfile: `FROM ${pushRefOf(BASE)}\n${EXTRAS[spec.name]?.dockerfile ?? ''}ENV STANDIN=${JSON.stringify(JSON.stringify(spec))}\n`,
   files: EXTRAS[spec.name]?.files ?? {},
 });
 
@@ -150,7 +150,7 @@ export const standinImages = (): ServiceImage[] => [BASE, ...Object.values(STAND
 export function rehearsalImageMap(): Record<string, string> {
   const lab = serviceImageRefs();
   return {
-    ...Object.fromEntries(Object.entries(STANDINS).map(([real, spec]) => [real, `${REGISTRY}/lab/standin/${spec.name}:${tagOf(standinImage(spec))}`])),
+    ...Object.fromEntries(Object.entries(STANDINS).map(([real, spec]) => [real, refOf(standinImage(spec))])),
     ...monitoringImageMap(),
     ...Object.fromEntries(Object.entries(REAL_IN_LAB).map(([real, name]) => [real, lab[name]!])),
   };

@@ -10,7 +10,7 @@ import type { ParityCase } from '../fixtures/parity/file-cases.ts';
  * tasks, run by ansible-core's own ansible-playbook on this machine.
  */
 
-/** rigger's parameter names that Ansible spells differently (README "Ops available" has the table). */
+/** rigger's parameter names that Ansible spells differently (docs/ops.md, "Coming from Ansible's lineinfile, blockinfile and copy", has the table). */
 export const ANSIBLE_NAMES: Record<string, string> = {
   insertAfter: 'insertafter',
   insertBefore: 'insertbefore',

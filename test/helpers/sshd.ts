@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsS
 import { createServer, connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
+import { defaultSshOptions, SshTransport, type SshOptions } from '../../lib/transport/ssh.ts';
 
 /**
  * A real OpenSSH sshd on a loopback address, with generated host and client
@@ -152,6 +153,25 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * An sshd whose sessions have a TMPDIR of their own (WORK/remote-tmp), so
+ * what a run leaves there is this test's; WORK is the test's scratch dir.
+ */
+export async function startSshdWithOwnTmp(prefix: string): Promise<{ sshd: TestSshd; work: string; remoteTmp: string }> {
+  const work = mkdtempSync(path.join(tmpdir(), prefix));
+  const remoteTmp = path.join(work, 'remote-tmp');
+  mkdirSync(remoteTmp);
+  return { sshd: await startSshd({ env: { TMPDIR: remoteTmp } }), work, remoteTmp };
+}
+
+/** A transport to the sshd as its user, with its client key and its host key pinned (strict), as name. */
+export function transportTo(sshd: TestSshd, options: Partial<SshOptions> = {}, name = 'h'): SshTransport {
+  return new SshTransport(
+    { name, address: sshd.address, port: sshd.port, user: sshd.user, privateKeyFile: sshd.clientKey },
+    { ...defaultSshOptions(sshd.knownHostsFile, 'strict'), ...options },
+  );
 }
 
 /** An inventory file whose hosts are test sshd instances, pinned in one known_hosts file. */

@@ -16,7 +16,7 @@ import { inTerminal } from '../helpers/tmux.ts';
 // builds print nothing that is not theirs, a site run's --report page as
 // Chromium draws it, and a no-op site run in a 120-column terminal.
 const NODES = ['gateway', 'ai', 'data', 'cicd'];
-/** Where CI keeps what these tests saw (README, "Tests"). */
+/** Where CI keeps what these tests saw (docs/testing.md, the first-run row). */
 const ARTIFACTS = 'test-artifacts';
 const MARKER = `first-run-marker-${process.pid}`;
 let inv: string;

@@ -4,23 +4,19 @@
 // batch leaves no partial file and no temp file behind.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { definePlay, ops } from '../../lib/index.ts';
 import { runPlays, type RunOutput } from '../helpers/run.ts';
-import { descendants, sshInventory, startSshd, type TestSshd } from '../helpers/sshd.ts';
+import { descendants, sshInventory, startSshdWithOwnTmp, type TestSshd } from '../helpers/sshd.ts';
 
 let sshd: TestSshd;
 let work: string;
 let remoteTmp: string;
 before(async () => {
-  work = mkdtempSync(path.join(tmpdir(), 'rigger-batched-'));
-  remoteTmp = path.join(work, 'remote-tmp');
-  mkdirSync(remoteTmp);
   // Its own TMPDIR, so the run-ahead guard's scratch dirs are counted apart from other runs.
-  sshd = await startSshd({ env: { TMPDIR: remoteTmp } });
+  ({ sshd, work, remoteTmp } = await startSshdWithOwnTmp('rigger-batched-'));
 });
 after(async () => sshd.stop());
 

@@ -4,14 +4,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { takeDeployLock } from '../../lib/ops/docker/rollout/deploy-lock.ts';
-import { defaultSshOptions, SshTransport } from '../../lib/transport/ssh.ts';
-import { startSshd } from '../helpers/sshd.ts';
+import { startSshd, transportTo } from '../helpers/sshd.ts';
 import { remoteOf } from '../helpers/remote.ts';
 
 test('item 14: a heartbeat whose connection died (the sshd killed, as a lost manager) is reported when the run releases the lock', async () => {
   const sshd = await startSshd();
   const root = mkdtempSync(path.join(tmpdir(), 'lock-heartbeat-'));
-  const t = new SshTransport({ name: 'manager', address: sshd.address, port: sshd.port, user: sshd.user, privateKeyFile: sshd.clientKey }, { ...defaultSshOptions(sshd.knownHostsFile, 'strict'), connectAttempts: 2 });
+  const t = transportTo(sshd, { connectAttempts: 2 }, 'manager');
   try {
     const lock = await takeDeployLock(remoteOf(t), { user: 'alice', action: 'deploy' }, { dir: path.join(root, 'deploys'), runs: path.join(root, 'runs'), heartbeatMs: 50 });
     sshd.kill();

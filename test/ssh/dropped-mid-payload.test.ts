@@ -7,17 +7,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sh } from '../../lib/shell/command.ts';
 import { FileStdin } from '../../lib/shell/stdin-source.ts';
-import { defaultSshOptions, SshTransport } from '../../lib/transport/ssh.ts';
 import type { ExecOptions } from '../../lib/transport/types.ts';
 import { alive } from '../helpers/interrupt.ts';
-import { startSshd, type TestSshd } from '../helpers/sshd.ts';
+import { startSshd, transportTo, type TestSshd } from '../helpers/sshd.ts';
 import { eventually } from '../helpers/stream.ts';
 
 /**
  * Issue 27 item 9's review: a command that is not reading its stdin while
  * more than a pipe's worth of it is still to come blocks the wrapper's
- * sender; the channel closing then must still kill the command (README: "a
- * dead controller leaves nothing running").
+ * sender; the channel closing then must still kill the command (docs/how-it-works.md:
+ * "a dead controller leaves nothing running").
  */
 let sshd: TestSshd;
 let work: string;
@@ -27,8 +26,7 @@ before(async () => {
 });
 after(async () => sshd.stop());
 
-const transport = () =>
-  new SshTransport({ name: 'h', address: sshd.address, port: sshd.port, user: sshd.user, privateKeyFile: sshd.clientKey }, defaultSshOptions(sshd.knownHostsFile, 'strict'));
+const transport = () => transportTo(sshd);
 
 /** A command that records its pid, then does not read its stdin for an hour. */
 function notReading(pidFile: string) {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { alive } from '../helpers/interrupt.ts';
-import { sshInventory, startSshd } from '../helpers/sshd.ts';
+import { sshInventory, startSshd, startSshdWithOwnTmp } from '../helpers/sshd.ts';
 import { eventually, LiveRun } from '../helpers/stream.ts';
 
 const SLOW = 'test/fixtures/playbooks/slow.ts';
@@ -59,9 +59,7 @@ function pgrep(pattern: string): boolean {
 
 test('Ctrl-C during a long remote command: exit 130, recap printed, no remote process or temp file left', async () => {
   // A host whose TMPDIR is its own: what the wrapper leaves there is this run's.
-  const remoteTmp = path.join(mkdtempSync(path.join(tmpdir(), 'rigger-ctrlc-')), 'tmp');
-  mkdirSync(remoteTmp);
-  const sshd = await startSshd({ env: { TMPDIR: remoteTmp } });
+  const { sshd, remoteTmp } = await startSshdWithOwnTmp('rigger-ctrlc-');
   // Unique per run, so a process left by some other run cannot satisfy or spoil the checks.
   const marker = `sleep 3117.${process.pid}`;
   try {

@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { controller as spawnController, settled } from '../helpers/interrupt.ts';
-import { startSshd, sshInventory } from '../helpers/sshd.ts';
+import { startSshdWithOwnTmp, sshInventory } from '../helpers/sshd.ts';
 
 const SIZE = 50 * 1024 * 1024;
 const PER_SIGNAL = 20;
@@ -16,12 +15,10 @@ const controller = (inventory: string, src: string, dest: string) => spawnContro
 
 /** A host whose TMPDIR is its own, so its payload dirs are counted apart from other runs on this machine. */
 async function hostWithOwnTmp() {
-  const work = mkdtempSync(path.join(tmpdir(), 'rigger-interrupt-'));
-  const remoteTmp = path.join(work, 'remote-tmp');
+  const { sshd, work, remoteTmp } = await startSshdWithOwnTmp('rigger-interrupt-');
   const targetDir = path.join(work, 'target');
-  mkdirSync(remoteTmp);
   mkdirSync(targetDir);
-  return { work, remoteTmp, targetDir, sshd: await startSshd({ env: { TMPDIR: remoteTmp } }) };
+  return { work, remoteTmp, targetDir, sshd };
 }
 
 const leftovers = (dir: string, pattern: RegExp) => readdirSync(dir).filter((f) => pattern.test(f));

@@ -6,9 +6,8 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sh, FileStdin } from '../../lib/shell/command.ts';
-import { defaultSshOptions, SshTransport } from '../../lib/transport/ssh.ts';
 import { controller } from '../helpers/interrupt.ts';
-import { startSshd, sshInventory, type TestSshd } from '../helpers/sshd.ts';
+import { startSshd, sshInventory, transportTo, type TestSshd } from '../helpers/sshd.ts';
 
 let sshd: TestSshd;
 let work: string;
@@ -66,7 +65,7 @@ test('item 17: a streamed file that is shorter than announced fails naming it, a
   writeFileSync(src, randomBytes(3 * MiB));
   const out = path.join(work, 'short.out');
   const acted = path.join(work, 'acted');
-  const t = new SshTransport({ name: 'h', address: sshd.address, port: sshd.port, user: sshd.user, privateKeyFile: sshd.clientKey }, defaultSshOptions(sshd.knownHostsFile, 'strict'));
+  const t = transportTo(sshd);
   try {
     // Announced 1 MiB longer than it is: the transfer ends early, as a file that shrank while being sent.
     const cmd = sh`cat > ${out} && touch ${acted}`.withStdin(new FileStdin(src, 4 * MiB, 'unknown'));

@@ -1,24 +1,19 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { sh } from '../../lib/shell/command.ts';
-import { defaultSshOptions, SshTransport } from '../../lib/transport/ssh.ts';
-import { startSshd, type TestSshd } from '../helpers/sshd.ts';
+import { startSshdWithOwnTmp, transportTo, type TestSshd } from '../helpers/sshd.ts';
 
 /** A host whose TMPDIR is its own, so the sweep's effect there is this test's. */
 let sshd: TestSshd;
 let remoteTmp: string;
 before(async () => {
-  remoteTmp = path.join(mkdtempSync(path.join(tmpdir(), 'rigger-sweep-')), 'remote-tmp');
-  mkdirSync(remoteTmp);
-  sshd = await startSshd({ env: { TMPDIR: remoteTmp } });
+  ({ sshd, remoteTmp } = await startSshdWithOwnTmp('rigger-sweep-'));
 });
 after(async () => sshd.stop());
 
-const transport = () =>
-  new SshTransport({ name: 'h', address: sshd.address, port: sshd.port, user: sshd.user, privateKeyFile: sshd.clientKey }, defaultSshOptions(sshd.knownHostsFile, 'strict'));
+const transport = () => transportTo(sshd);
 
 test("item 9 review (as item 15): the leftover sweep ages dirs by the host's clock, keeping 30 s and 9 min old ones, removing 11 min old ones", async () => {
   // Aged by the host's own clock: a run still inside its command (or one

@@ -12,16 +12,17 @@ import { HostSession, type ProbeItem } from '../../lib/runner/host-session.ts';
 import { batchScript, splitBatch } from '../../lib/runner/probe-batch.ts';
 import { DIFF_LIMIT, parsePathState, pathStateProbe } from '../../lib/ops/files/path-state.ts';
 import { copyTargetProbe } from '../../lib/ops/files/copy-target.ts';
-import { defaultSshOptions, SshTransport } from '../../lib/transport/ssh.ts';
+import type { SshTransport } from '../../lib/transport/ssh.ts';
 import type { Transport } from '../../lib/transport/types.ts';
-import { startSshd, type TestSshd } from '../helpers/sshd.ts';
+import { startSshd, transportTo, type TestSshd } from '../helpers/sshd.ts';
+import { EXECVE_TRACE, programsStarted as startedIn } from '../helpers/strace.ts';
 
 let sshd: TestSshd;
 let ssh: SshTransport;
 let traces: string;
 before(async () => {
   sshd = await startSshd();
-  ssh = new SshTransport({ name: 'h', address: sshd.address, port: sshd.port, user: sshd.user, privateKeyFile: sshd.clientKey }, defaultSshOptions(sshd.knownHostsFile, 'strict'));
+  ssh = transportTo(sshd);
   traces = mkdtempSync('/tmp/rigger-trace-');
 });
 after(async () => {
@@ -35,7 +36,7 @@ let execs = 0;
 const traced: Transport = {
   host: 'h',
   exec: (c: Command, options) =>
-    ssh.exec(sh`strace -f -qq -e trace=execve -o ${path.join(traces, `t${execs++}`)} setpriv --reuid=65534 --regid=65534 --clear-groups sh -c ${c.bytes}`.withStdin(...c.stdin), options),
+    ssh.exec(sh`strace ${EXECVE_TRACE} -o ${path.join(traces, `t${execs++}`)} setpriv --reuid=65534 --regid=65534 --clear-groups sh -c ${c.bytes}`.withStdin(...c.stdin), options),
   close: async () => {},
 };
 
@@ -43,7 +44,7 @@ const traced: Transport = {
 function programsStarted(): number {
   let n = 0;
   for (const f of readdirSync(traces)) {
-    n += readFileSync(path.join(traces, f), 'utf8').split('\n').filter((l) => /(execve\(.*\)|<\.\.\. execve resumed>\)) += 0$/.test(l)).length - 2;
+    n += startedIn(readFileSync(path.join(traces, f), 'utf8')).length - 2;
     rmSync(path.join(traces, f));
   }
   return n;

@@ -1,13 +1,11 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { sh } from '../../lib/shell/command.ts';
 import { Secret } from '../../lib/shell/secret.ts';
-import { defaultSshOptions, SshTransport } from '../../lib/transport/ssh.ts';
-import { startSshd, type TestSshd } from '../helpers/sshd.ts';
+import { startSshdWithOwnTmp, transportTo, type TestSshd } from '../helpers/sshd.ts';
 import { eventually } from '../helpers/stream.ts';
 
 /** A host whose TMPDIR is its own, where the old wrapper staged every payload. */
@@ -15,15 +13,11 @@ let sshd: TestSshd;
 let remoteTmp: string;
 let work: string;
 before(async () => {
-  work = mkdtempSync(path.join(tmpdir(), 'rigger-at-rest-'));
-  remoteTmp = path.join(work, 'remote-tmp');
-  mkdirSync(remoteTmp);
-  sshd = await startSshd({ env: { TMPDIR: remoteTmp } });
+  ({ sshd, work, remoteTmp } = await startSshdWithOwnTmp('rigger-at-rest-'));
 });
 after(async () => sshd.stop());
 
-const transport = () =>
-  new SshTransport({ name: 'h', address: sshd.address, port: sshd.port, user: sshd.user, privateKeyFile: sshd.clientKey }, defaultSshOptions(sshd.knownHostsFile, 'strict'));
+const transport = () => transportTo(sshd);
 
 /** Every regular file under dir whose bytes hold the marker (FIFOs and sockets are not read: they hold nothing at rest). */
 function filesHolding(dir: string, marker: string): string[] {

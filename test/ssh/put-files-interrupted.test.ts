@@ -5,12 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { controller as spawnController, settled } from '../helpers/interrupt.ts';
-import { startSshd, sshInventory } from '../helpers/sshd.ts';
+import { startSshdWithOwnTmp, sshInventory } from '../helpers/sshd.ts';
 
 const FILES = 5;
 const SIZE = 8 * 1024 * 1024;
@@ -23,11 +22,8 @@ const controller = (inventory: string, src: string, dest: string) => spawnContro
 const temps = (dir: string) => readdirSync(dir).filter((f) => f.startsWith('.rigger.'));
 
 test(`${PER_SIGNAL} x SIGINT, SIGTERM and SIGKILL while one call writes ${FILES} files of 8 MB: each target whole, no temp file`, async () => {
-  const work = mkdtempSync(path.join(tmpdir(), 'rigger-put-interrupt-'));
-  const remoteTmp = path.join(work, 'remote-tmp');
+  const { sshd, work, remoteTmp } = await startSshdWithOwnTmp('rigger-put-interrupt-');
   const dest = path.join(work, 'target');
-  mkdirSync(remoteTmp);
-  const sshd = await startSshd({ env: { TMPDIR: remoteTmp } });
   try {
     const inventory = sshInventory([{ name: 'h1', sshd }]);
     // Two source trees: every file differs between them.

@@ -13,6 +13,7 @@ import { headWithLinks } from '../../lib/runner/run-ahead.ts';
 import { FILES_PER_CALL, putFiles, type PutFile } from '../../lib/ops/files/put-files.ts';
 import { definePlay, ops } from '../../lib/index.ts';
 import { localInventory, runPlays, scratchDir } from '../helpers/run.ts';
+import { EXECVE_TRACE, programsStarted } from '../helpers/strace.ts';
 
 const NOBODY = 65534;
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -148,20 +149,14 @@ test('a leftover temp file older than the run is swept in every directory writte
   assert.deepEqual(Object.keys(tree(dir)).sort(), ['.rigger.N3w3rF1l', '.rigger.keep', 'a', 'c', 'd/b', 'new/x']);
 });
 
-/** Programs the call starts (execve), counted by strace. */
+/** Programs the call starts (execve), counted by strace; dash (the call's own shell) not counted. */
 function programs(files: PutFile[]): Record<string, number> {
   const work = scratchDir();
   const c = putFiles(files);
-  const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=execve', '-o', `${work}/trace`, 'dash', '-c', c.bytes.toString('latin1')], { input: c.stdinBytes() });
+  const r = spawnSync('strace', [...EXECVE_TRACE, '-o', `${work}/trace`, 'dash', '-c', c.bytes.toString('latin1')], { input: c.stdinBytes() });
   assert.equal(r.status, 0, r.stderr.toString());
   const counts: Record<string, number> = {};
-  // Concurrent processes (a pipeline) split a call over two lines: "<unfinished ...>", then "<... execve resumed>".
-  const unfinished = new Map<string, string>();
-  for (const l of readFileSync(`${work}/trace`, 'utf8').split('\n')) {
-    const pid = l.split(' ')[0]!;
-    const program = /execve\("[^"]*\/([^/"]+)"/.exec(l)?.[1];
-    if (program && l.endsWith('<unfinished ...>')) unfinished.set(pid, program);
-    const started = program && / = 0$/.test(l) ? program : /<\.\.\. execve resumed>.* = 0$/.test(l) ? unfinished.get(pid) : undefined;
+  for (const started of programsStarted(readFileSync(`${work}/trace`, 'utf8'))) {
     if (started && started !== 'dash') counts[started] = (counts[started] ?? 0) + 1;
   }
   return counts;

@@ -8,7 +8,7 @@ import { pythonRegExp, translatePythonRegex } from './python-regex.ts';
  * block goes after the last line matching `insertAfter`, before the last
  * matching `insertBefore`, at BOF, or at the end. An empty block, or state
  * absent, removes the markers and what is between them; without markers it
- * leaves the file as it is (Ansible may add a final newline: see README).
+ * leaves the file as it is (Ansible may add a final newline: docs/ops.md, deliberate differences).
  */
 export interface BlockSpec {
   block: string;
