@@ -14,7 +14,7 @@ import type { ScheduledJob } from 'rigger-ops/lib/scheduled/release';
 import { jobTimeout } from 'rigger-ops/lib/scheduled/timeout';
 import type { OutcomeRow } from 'rigger-ops/lib/cli/main';
 import type { Finding } from 'rigger-ops/lib/daily/findings';
-import { alignColumns } from 'rigger-ops/lib/ui/columns';
+import { alignColumns } from 'rigger-ops/lib/shell/columns';
 import { onFirstManager } from '../roles/common.ts';
 import { schedulePlays, schedulerOf, scheduleReport } from './schedule-plays.ts';
 

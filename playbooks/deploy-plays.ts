@@ -5,7 +5,7 @@ import { definePlay, ops, z, type Play, type HostContext, type Task } from 'rigg
 import { healthCheckSchema } from 'rigger-ops/lib/ops/docker/health';
 import { historyTable, type DeployRecord } from 'rigger-ops/lib/ops/docker/rollout/rollout';
 import type { OutcomeRow } from 'rigger-ops/lib/cli/main';
-import { alignColumns } from 'rigger-ops/lib/ui/columns';
+import { alignColumns } from 'rigger-ops/lib/shell/columns';
 import { deployer, onFirstManager } from '../roles/common.ts';
 
 const schema = z.object({

@@ -6,7 +6,7 @@
 import semver from 'semver';
 import { defineFact, defineOp, definePlay, facts, runPlaybook, sh, type Decision, type HostContext, z } from 'rigger-ops';
 import type { OutcomeRow } from 'rigger-ops/lib/cli/main';
-import { alignColumns } from 'rigger-ops/lib/ui/columns';
+import { alignColumns } from 'rigger-ops/lib/shell/columns';
 import { preflightVars } from '../roles/preflight.ts';
 
 type Level = 'pass' | 'warn' | 'fail';

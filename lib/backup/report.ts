@@ -1,4 +1,4 @@
-import { alignColumns } from '../ui/columns.ts';
+import { alignColumns } from '../shell/columns.ts';
 import type { Listing, RunLogEntry } from './listing.ts';
 import { nextRuns, wallClock } from './schedule.ts';
 import type { ItemVerdict } from './verify-script.ts';

@@ -1,4 +1,4 @@
-import { alignColumns } from '../ui/columns.ts';
+import { alignColumns } from '../shell/columns.ts';
 
 /** One alert as Alertmanager's API v2 (GET /api/v2/alerts) returns it, the fields rigger reads. */
 export interface ApiAlert {

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -95,6 +95,69 @@ describe('the layer rules', () => {
     test('npm run lint:layers fails on that copy', () => {
       const { status } = lintLayers(dir, false);
       assert.notEqual(status, 0);
+    });
+  });
+
+  describe('a copy with files and imports the map does not allow', () => {
+    let violations: Violation[];
+    /** The rule names that refused the import from -> to (or, with to omitted, the file from itself). */
+    const refusedBy = (from: string, to?: string) =>
+      violations.filter((v) => v.from === from && (to === undefined || v.to === to)).map((v) => v.rule.name);
+    before(() => {
+      const dir = scratchCopy();
+      dirs.push(dir);
+      const plant = (file: string, text: string) => {
+        mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+        appendFileSync(path.join(dir, file), text);
+      };
+      // A file in the map that nothing imports and that imports nothing.
+      plant('lib/shell/unused.ts', 'export const unused = 1;\n');
+      // A file outside every layer that imports nothing of lib/, imported by an op.
+      plant('lib/util/x.ts', 'export const x = 1;\n');
+      plant('lib/ops/assert.ts', "\nexport { x } from '../util/x.ts';\n");
+      // A file outside every layer that imports lib/.
+      plant('lib/extra/y.ts', "export { quote } from '../shell/quote.ts';\n");
+      plant('lib/index.ts', "\nexport * from './extra/y.ts';\n");
+      // lib/ importing the repository's scripts/.
+      plant('scripts/planted.ts', 'export const planted = 1;\n');
+      plant('lib/shell/secret.ts', "\nexport { planted } from '../../scripts/planted.ts';\n");
+      // A renderer importing the transport (a layer below it, but not one ui may use).
+      plant('lib/ui/plain.ts', "\nexport { LocalTransport } from '../transport/local.ts';\n");
+      // The model importing a value of the transport (it may import only its types).
+      plant('lib/model/op.ts', "\nexport { parseKnownHosts } from '../transport/known-hosts.ts';\n");
+      // An op importing the engine beyond the one probe-batch file it is allowed.
+      plant('lib/ops/each.ts', "\nexport { selectedByTags as plantedTags } from '../runner/tags.ts';\n");
+      violations = lintLayers(dir, true).summary!.violations;
+    });
+
+    test('a file nothing imports is refused as an orphan', () => {
+      assert.ok(refusedBy('lib/shell/unused.ts').includes('no-orphans'), JSON.stringify(violations, null, 1));
+    });
+
+    test('a file outside the map that imports nothing of lib/ is refused where it is imported', () => {
+      assert.ok(refusedBy('lib/ops/assert.ts', 'lib/util/x.ts').includes('imported-in-the-map'), JSON.stringify(violations, null, 1));
+    });
+
+    test('a file outside the map that imports lib/ is refused', () => {
+      assert.ok(refusedBy('lib/extra/y.ts').includes('in-the-map'), JSON.stringify(violations, null, 1));
+    });
+
+    test('lib/ importing scripts/ is refused', () => {
+      assert.ok(refusedBy('lib/shell/secret.ts', 'scripts/planted.ts').includes('lib-stays-in-lib'), JSON.stringify(violations, null, 1));
+    });
+
+    test('ui importing the transport is refused', () => {
+      assert.deepEqual(refusedBy('lib/ui/plain.ts', 'lib/transport/local.ts'), ['only-listed-from-ui']);
+    });
+
+    test('the model importing a value of the transport is refused, its type imports are not', () => {
+      assert.deepEqual(refusedBy('lib/model/op.ts', 'lib/transport/known-hosts.ts'), ['types-only-from-model']);
+      assert.deepEqual(refusedBy('lib/model/op.ts', 'lib/transport/types.ts'), []);
+    });
+
+    test('an op importing the runner beyond probe-batch is refused', () => {
+      assert.deepEqual(refusedBy('lib/ops/each.ts', 'lib/runner/tags.ts'), ['only-listed-from-ops']);
+      assert.deepEqual(refusedBy('lib/ops/each.ts', 'lib/runner/probe-batch.ts'), []);
     });
   });
 });

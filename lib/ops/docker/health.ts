@@ -2,7 +2,7 @@ import { z } from '../../shell/zod.ts';
 import { Command, sh } from '../../shell/command.ts';
 import { defineOp, type Decision } from '../../model/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
-import { alignColumns } from '../../ui/columns.ts';
+import { alignColumns } from '../../shell/columns.ts';
 
 export const healthCheckSchema = z
   .object({
