@@ -11,6 +11,9 @@ const curlString = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\
  * usually carries a token) goes to curl in a config on stdin, never argv.
  */
 export const notifyWebhook = defineOp({
+  // The op began as the backup's notifier and kept its kind when it became a
+  // general op: the kind is printed in --json events and the --report page,
+  // so renaming it would change output that scripts and saved reports read.
   kind: 'backup.webhook',
   schema: z.object({ url: z.instanceof(Secret), payload: z.record(z.string(), z.unknown()) }).strict(),
   describe: () => 'webhook',
