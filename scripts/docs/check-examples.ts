@@ -1,5 +1,5 @@
 // Compiles every TypeScript example of the manual, as a user's project would:
-// each ```ts block of README.md and docs/*.md is written to its own module
+// each TypeScript block (```ts, ```TypeScript, ```tsx...) of README.md and docs/*.md is written to its own module
 // (scripts/docs/extract-examples.ts) under build/doc-examples/, and tsc checks
 // them with this repository's compiler options, `rigger-ops` mapped to
 // lib/index.ts. An error is reported at its markdown line:
@@ -25,10 +25,13 @@ const markdownFiles =
 
 // Old examples of a since-edited page must not linger and be checked again.
 rmSync(outDir, { recursive: true, force: true });
-const written = writeExamples(root, markdownFiles, outDir);
+const { written, noCheck } = writeExamples(root, markdownFiles, outDir);
+const counts = `${written.length} compiled, ${noCheck} no-check`;
+// Nothing to compile means the check checks nothing: a wrong root, a renamed
+// docs folder or a fence the extractor no longer sees would pass silently.
 if (written.length === 0) {
-  console.log('no TypeScript examples found');
-  process.exit(0);
+  console.error(`no TypeScript example to compile in ${markdownFiles.length} markdown files (${counts})`);
+  process.exit(1);
 }
 
 // The repository's compiler options (strict and the rest), only these files.
@@ -72,4 +75,4 @@ if (result.status !== 0) {
   process.stderr.write(`\nThe manual's examples do not compile (${written.length} checked; generated files in ${relative(process.cwd(), outDir) || basename(outDir)}).\n`);
   process.exit(1);
 }
-console.log(`${written.length} TypeScript examples of the manual compile`);
+console.log(`${written.length} TypeScript examples of the manual compile (${counts})`);

@@ -64,3 +64,21 @@ test('a block fenced as ts no-check is not compiled; other fences are not TypeSc
   assert.equal(r.status, 0, r.output);
   assert.match(r.output, /1 TypeScript examples of the manual compile/);
 });
+
+test('blocks fenced TypeScript, tsx or mts, in any case, are compiled too, and the no-check ones are counted', () => {
+  const broken = "import { ops } from 'rigger-ops';\n\nexport const op = ops.copy({ path: '/etc/motd', content: 'hi', colour: 'blue' });\n";
+  for (const info of ['TypeScript', 'TS', 'tsx', 'mts']) {
+    const r = check({ 'docs/page.md': `# Page\n\n\`\`\`${info}\n${broken}\`\`\`\n` });
+    assert.equal(r.status, 1, `${info}: ${r.output}`);
+    assert.match(r.output, /^docs\/page\.md:6:\d+ error TS\d+:.*colour/m, info);
+  }
+  const r = check({ 'docs/page.md': `# Page\n\n\`\`\`ts no-check\nfragment\n\`\`\`\n\n\`\`\`ts\n${good}\`\`\`\n` });
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.output, /\b1 compiled, 1 no-check\b/);
+});
+
+test('a manual with no TypeScript example to compile fails: the check would check nothing', () => {
+  const r = check({ 'docs/page.md': '# Page\n\n```sh\necho hi\n```\n\n```ts no-check\nfragment\n```\n' });
+  assert.equal(r.status, 1, r.output);
+  assert.match(r.output, /0 compiled, 1 no-check/);
+});
