@@ -2,6 +2,10 @@
 // docs/*.md must resolve (the file exists; the heading exists under GitHub's
 // slug rules). remark-validate-links does the checking; it never fetches an
 // http(s) link, so the check needs no network and cannot flake on one.
+// remark-lint-no-undefined-references refuses a reference link with no
+// definition (`[x][missing]` renders as its literal text), and
+// remark-local-links.ts refuses root-absolute links and checks raw HTML's
+// href and src, which remark-validate-links does not read.
 //
 //   tsx scripts/docs/check-links.ts [--root DIR] [PATH...]
 //
@@ -24,10 +28,16 @@ const paths = positionals.length > 0 ? positionals : ['README.md', 'docs'];
 // repository's other packages.)
 const remarkCli = join(repoRoot, 'node_modules', 'remark-cli', 'cli.js');
 const validateLinks = fileURLToPath(import.meta.resolve('remark-validate-links'));
+const noUndefinedReferences = fileURLToPath(import.meta.resolve('remark-lint-no-undefined-references'));
+const localLinks = fileURLToPath(new URL('remark-local-links.ts', import.meta.url));
+// remark-cli imports the plugins itself; tsx's loader lets it import the .ts one.
+const tsxLoader = import.meta.resolve('tsx');
 
 const result = spawnSync(
   process.execPath,
   [
+    '--import',
+    tsxLoader,
     remarkCli,
     '--frail', // a warning (every broken link is one) fails the run
     '--quiet', // name only the files with a problem
@@ -39,6 +49,10 @@ const result = spawnSync(
     // links to a hosting site's URLs (and a scratch tree has no git remote).
     '--use',
     `${validateLinks}=repository:false`,
+    '--use',
+    noUndefinedReferences,
+    '--use',
+    localLinks,
     ...paths,
   ],
   { cwd: root, stdio: 'inherit' },

@@ -51,3 +51,32 @@ test('a missing file, a missing heading and a missing heading in another file fa
   assert.match(r.output, /^\s*5:\d+-5:\d+\s+warning\s+Cannot find heading for `#no-such-section` in `docs\/page\.md`/m);
   assert.doesNotMatch(r.output, /^\s*6:/m);
 });
+
+test('an HTML href to a missing file, a reference link with no definition and a root-absolute link fail, each with its line', () => {
+  const readme = [
+    '# rigger',
+    '',
+    '<a href="docs/nope.md">gone</a>',
+    '[x][missing]',
+    '[y](/docs/page.md)',
+    '<a href="docs/page.md">here</a> <img src="docs/page.md"> [z][defined]',
+    '',
+    '[defined]: docs/page.md',
+    '',
+  ].join('\n');
+  const r = check({ 'README.md': readme, 'docs/page.md': page });
+  assert.equal(r.status, 1, r.output);
+  assert.match(r.output, /^\s*3:\d+-3:\d+\s+warning\s+.*docs\/nope\.md/m);
+  assert.match(r.output, /^\s*4:\d+-4:\d+\s+warning\s+.*missing/m);
+  assert.match(r.output, /^\s*5:\d+-5:\d+\s+warning\s+.*\/docs\/page\.md/m);
+  assert.doesNotMatch(r.output, /^\s*6:/m);
+});
+
+test('each of them alone fails the check, and the same page without it passes', () => {
+  const readme = '# rigger\n\n## Quick start\n';
+  assert.equal(check({ 'README.md': readme, 'docs/page.md': page }).status, 0);
+  for (const line of ['<p><a href="docs/nope.md">gone</a></p>', '[x][missing]', '[y](/docs/page.md)', '<img src="../nope.png">']) {
+    const r = check({ 'README.md': '# rigger\n\n## Quick start\n', 'docs/page.md': `${page}\n${line}\n` });
+    assert.equal(r.status, 1, `${line}: ${r.output}`);
+  }
+});
