@@ -42,3 +42,5 @@ export type { CliOptions, PlaybookFlag } from './cli/args.ts';
 export type { RunEvent, HostStatus, RecapCounts } from './model/events.ts';
 export type { GroupDef, HostDef, VarLayer, VarValue } from './inventory/model.ts';
 export type { HostKeyMode } from './transport/known-hosts.ts';
+// ops.defineTemplate returns it and a project's templates are typed with it.
+export type { Template } from './ops/files/edit-ops.ts';
