@@ -99,9 +99,9 @@ const layers = [
     mayImport: {
       shell: 'commands and errors',
       transport: 'known_hosts for the release it ships',
-      model: 'the run events a job produces',
       ui: 'a job prints its run with the plain renderer into its log',
     },
+    typesFrom: { model: 'the run events a job\'s renderer is handed; it builds no play itself' },
     folders: {
       scheduled: {
         holds:
@@ -150,9 +150,15 @@ const layers = [
     name: 'api',
     holds: 'the package\'s public API: re-exports only',
     mayImport: {
-      shell: 're-exported', transport: 're-exported', model: 're-exported', inventory: 're-exported', facts: 're-exported',
-      runner: 're-exported', ops: 're-exported (ops namespace)', domains: 're-exported (ops.monitoring, ops.daily, strategies)', cli: 're-exported (runPlaybook)',
+      shell: 're-exported (sh, secret, the vault, errors, z)',
+      model: 're-exported (definePlay, defineRole, defineOp...)',
+      inventory: 're-exported (defineInventory, loadInventory)',
+      facts: 're-exported (the facts namespace)',
+      ops: 're-exported (the ops namespace)',
+      domains: 're-exported (ops.monitoring, ops.daily, strategies)',
+      cli: 're-exported (runPlaybook)',
     },
+    typesFrom: { transport: 'ExecResult and HostKeyMode, named by public signatures', runner: 'TaskOutcome, named by public signatures' },
     folders: {
       'index.ts': { holds: 'what `import ... from \'rigger-ops\'` gives', alsoUses: ['public-ops.ts'] },
       'public-ops.ts': { holds: 'the ops namespace: lib/ops plus ops.monitoring and ops.daily' },
