@@ -3,10 +3,10 @@
 // 85 % used, disk 85 %, load 5.0, GPU memory 90 %, unhealthy containers
 // reported; certificates warn at 30 days). The node reading is the op's own
 // probe run on this machine, so the parsers see real /proc and df output.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ops } from '../../lib/index.ts';
@@ -16,17 +16,27 @@ import { resolveHostVars, typedVars } from '../../lib/runner/host-vars.ts';
 import { dailyCheckVars, thresholdsFrom } from '../../roles/daily-check.ts';
 import type { Finding } from '../../lib/daily/findings.ts';
 
+const mounted: string[] = [];
+after(() => {
+  for (const dir of mounted.reverse()) spawnSync('umount', [dir]);
+});
+
 const noVault = { vaultPassphrase: (): string => { throw new Error('no vault value here'); } };
 
-/** The daily node reading's probe, run here as the runner runs it on a node (sh -c), and decided. */
-function readNode(thresholds: ReturnType<typeof thresholdsFrom>): { text: string; findings: Finding[] } {
+/** The daily node reading's probe, run here as the runner runs it on a node (sh -c): real output of this machine. */
+function probeHere(): string {
+  const op = ops.daily.node({ host: 'here' });
+  const out = execFileSync('sh', ['-c', op.probe!.command.bytes.toString('utf8')]);
+  return op.probe!.parse({ code: 0, stdout: out, stderr: Buffer.alloc(0), durationMs: 0 }) as string;
+}
+
+/** That output decided by the op with these thresholds (one reading judged several ways: the machine moves between readings). */
+function judge(text: string, thresholds: ReturnType<typeof thresholdsFrom>): Finding[] {
   const op = ops.daily.node({ host: 'here', thresholds });
   assert.deepEqual(op.problems, []);
-  const out = execFileSync('sh', ['-c', op.probe!.command.bytes.toString('utf8')]);
-  const text = op.probe!.parse({ code: 0, stdout: out, stderr: Buffer.alloc(0), durationMs: 0 }) as string;
   const d = op.decide(text);
   assert.equal(d.kind, 'ok');
-  return { text, findings: (d as { result: Finding[] }).result };
+  return (d as { result: Finding[] }).result;
 }
 
 async function typedFrom(yaml: string) {
@@ -55,28 +65,29 @@ test('the daily check\'s thresholds default to the operators\' monitor.sh values
 
 test('this machine\'s real memory, load and CPU readings are judged against the inventory\'s thresholds', async () => {
   const defaults = thresholdsFrom(await typedFrom('all:\n  hosts:\n    h1: {}\n'));
-  const { text, findings } = readNode(defaults);
+  const text = probeHere();
+  const findings = judge(text, defaults);
   for (const area of ['disk', 'memory', 'load', 'cpu', 'containers', 'journal']) assert.ok(findings.some((f) => f.area === area), `${area} read: ${JSON.stringify(findings)}`);
+  const area = (t: typeof defaults, name: string) => judge(text, t).find((f) => f.area === name)!;
 
   // Memory: the percentage used (total less available, as monitor.sh's `free` reads it), warned over the threshold.
-  const meminfo = Object.fromEntries(readFileSync('/proc/meminfo', 'utf8').split('\n').map((l) => l.split(/:\s+/)).map(([k = '', v = '0']) => [k, parseInt(v, 10)]));
-  const used = (100 * (meminfo.MemTotal! - meminfo.MemAvailable!)) / meminfo.MemTotal!;
-  const memory = findings.find((f) => f.area === 'memory')!;
-  assert.match(memory.detail, /% used/);
-  const below = readNode({ ...defaults, memUsedWarnPercent: Math.max(0, Math.floor(used) - 2) }).findings.find((f) => f.area === 'memory')!;
+  const kb = (key: string) => Number(new RegExp(`^${key}: (\\d+)$`, 'm').exec(text)![1]);
+  const used = (100 * (kb('MemTotal') - kb('MemAvailable'))) / kb('MemTotal');
+  assert.match(area(defaults, 'memory').detail, new RegExp(`^${used.toFixed(1).replace('.', '\\.')}% used`));
+  const below = area({ ...defaults, memUsedWarnPercent: Math.max(0, Math.floor(used) - 1) }, 'memory');
   assert.equal(below.level, 'warn', `${used.toFixed(1)} % used against a threshold under it: ${below.detail}`);
-  const above = readNode({ ...defaults, memUsedWarnPercent: Math.min(100, Math.ceil(used) + 2) }).findings.find((f) => f.area === 'memory')!;
-  assert.equal(above.level, 'pass', below.detail);
+  assert.equal(area({ ...defaults, memUsedWarnPercent: Math.min(100, Math.ceil(used) + 1) }, 'memory').level, 'pass');
 
   // Load: the 1-minute load against an absolute limit (5.0 by default), not a multiple of the CPUs.
   const load1 = Number(/^@@load\n(\S+)/m.exec(text)![1]);
-  assert.equal(readNode({ ...defaults, loadWarn: load1 + 1 }).findings.find((f) => f.area === 'load')!.level, 'pass');
-  if (load1 > 0) assert.equal(readNode({ ...defaults, loadWarn: load1 / 2 }).findings.find((f) => f.area === 'load')!.level, 'warn');
+  assert.equal(area({ ...defaults, loadWarn: load1 + 1 }, 'load').level, 'pass');
+  if (load1 > 0) assert.equal(area({ ...defaults, loadWarn: load1 / 2 }, 'load').level, 'warn');
 
-  // CPU: busy share over a one-second sample; no machine is busier than 100 %, and none is 'over' a 100 % limit.
-  const cpu = readNode({ ...defaults, cpuWarnPercent: 100 }).findings.find((f) => f.area === 'cpu')!;
+  // CPU: busy share between the two /proc/stat samples; over a limit just under it warns, 100 % never does.
+  const cpu = area({ ...defaults, cpuWarnPercent: 100 }, 'cpu');
   assert.equal(cpu.level, 'pass', cpu.detail);
-  assert.match(cpu.detail, /^\d+(\.\d)?% busy/);
+  const busy = Number(/^([\d.]+)% busy/.exec(cpu.detail)![1]);
+  if (busy > 1) assert.equal(area({ ...defaults, cpuWarnPercent: busy - 1 }, 'cpu').level, 'warn');
 });
 
 test('GPU memory over 90 % warns and an unhealthy container fails, from nvidia-smi\'s and docker ps\'s output', () => {
@@ -92,4 +103,21 @@ test('GPU memory over 90 % warns and an unhealthy container fails, from nvidia-s
   const none = (op().decide('@@gpu\n@@unhealthy\n') as { result: Finding[] }).result;
   assert.equal(none.find((x) => x.area === 'containers')?.level, 'pass');
   assert.equal(none.filter((x) => x.area === 'gpu').length, 0, 'no GPU, no GPU finding');
+});
+
+test('a real mount filled to 82-83 % warns under the defaults, fails when the inventory lowers the failure to 81 %, passes when it raises both', async () => {
+  // A 4 MiB tmpfs on a scratch mount point (the tests run as root), filled by dd: df reports it as any mounted disk.
+  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'rigger-daily-')), 'disk');
+  mkdirSync(dir);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir]);
+  mounted.push(dir);
+  execFileSync('dd', ['if=/dev/zero', `of=${path.join(dir, 'fill')}`, 'bs=1K', 'count=3360'], { stdio: 'ignore' });
+  const text = probeHere();
+  const disk = async (yaml: string) => judge(text, thresholdsFrom(await typedFrom(yaml))).find((f) => f.subject === `here:${dir}`);
+  const byDefault = await disk('all:\n  hosts:\n    h1: {}\n');
+  // 3360 KiB of 4096 is 82.03 %: df rounds up, to 83 %.
+  assert.match(byDefault?.detail ?? '', /^8[23]% used/, JSON.stringify(byDefault));
+  assert.equal(byDefault?.level, 'warn');
+  assert.equal((await disk('all:\n  vars:\n    daily_disk_warn_percent: 70\n    daily_disk_fail_percent: 81\n  hosts:\n    h1: {}\n'))?.level, 'fail');
+  assert.equal((await disk('all:\n  vars:\n    daily_disk_warn_percent: 90\n    daily_disk_fail_percent: 95\n  hosts:\n    h1: {}\n'))?.level, 'pass');
 });
