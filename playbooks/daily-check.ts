@@ -1,8 +1,11 @@
 // The operators' daily check, on every node at once: disk use per mount
-// (warn 80 %, fail 85 %), memory, load, journal errors of the last 24 h;
-// on the first manager the swarm's nodes, every service's replicas and
-// restarts, the certificates of daily_tls_endpoints (warn under 30 days);
-// on the backup node the age of the newest verified set (fail over 26 h).
+// (warn 80 %, fail 85 %), memory (warn over 85 % used), load (over 5.0),
+// CPU (over 80 %), GPU memory (over 90 %), unhealthy containers (fail),
+// journal errors of the last 24 h; on the first manager the swarm's nodes,
+// every service's replicas and restarts, the certificates of
+// daily_tls_endpoints (warn under 30 days); on the backup node the age of
+// the newest verified set (fail over 26 h). Each threshold is an inventory
+// variable (roles/daily-check.ts), these are the operators' defaults.
 // A table (or, with --json, the findings as JSON in the report event);
 // exits 2 when anything fails.
 //   npx tsx playbooks/daily-check.ts [-i inventory] [--json]
@@ -16,6 +19,7 @@ import type { OutcomeRow } from 'rigger-ops/lib/cli/main';
 import type { Finding } from 'rigger-ops/lib/daily/findings';
 import { alignColumns } from 'rigger-ops/lib/shell/columns';
 import { onFirstManager } from '../roles/common.ts';
+import { dailyCheckVars, thresholdsFrom } from '../roles/daily-check.ts';
 import { schedulePlays, schedulerOf, scheduleReport } from './schedule-plays.ts';
 
 const failing = (f: Finding[]) => f.filter((x) => x.level === 'fail');
@@ -52,8 +56,7 @@ function report(rows: OutcomeRow[]): string {
   return alignColumns([['', 'area', 'subject', 'detail'], ...sorted.map((f) => [f.level.toUpperCase(), f.area, f.subject, f.detail])]);
 }
 
-const schema = z.object({
-  daily_tls_endpoints: z.array(z.string()).default([]),
+const schema = dailyCheckVars.safeExtend({
   backup_items: z.array(z.unknown()).default([]),
   backup_root: z.string().default('/volume1/backup'),
 });
@@ -75,13 +78,13 @@ await runPlaybook(
         hosts: 'all',
         schema,
         tasks: ({ task }) => {
-          const node = task({ name: 'node', op: (h) => ops.daily.node({ host: h.name }) });
-          const swarm = task({ name: 'swarm', ...onFirstManager('the swarm is read'), op: (h) => ops.daily.swarm({ tlsEndpoints: h.vars.daily_tls_endpoints }) });
+          const node = task({ name: 'node', op: (h) => ops.daily.node({ host: h.name, thresholds: thresholdsFrom(h.vars) }) });
+          const swarm = task({ name: 'swarm', ...onFirstManager('the swarm is read'), op: (h) => ops.daily.swarm({ tlsEndpoints: h.vars.daily_tls_endpoints, certWarnDays: h.vars.daily_cert_warn_days }) });
           const backup = task({
             name: 'backup age',
             when: (h) => h.vars.backup_items.length > 0,
             whenReason: 'no backup_items here',
-            op: (h) => ops.daily.backup({ host: h.name, root: h.vars.backup_root }),
+            op: (h) => ops.daily.backup({ host: h.name, root: h.vars.backup_root, maxHours: h.vars.daily_backup_max_hours }),
           });
           return [
             node,

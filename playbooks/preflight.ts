@@ -1,6 +1,7 @@
 // Pre-flight before a deployment: reachable nodes, Docker and Compose
-// versions, the GPU where one is expected, ports free, free disk space, the
-// model directory. Prints a pass/warn/fail table per host; exits non-zero
+// versions, the GPU where one is expected, ports free, free disk space (on
+// DSM its data volume's, not its small system partition's), the model
+// directory. Prints a pass/warn/fail table per host; exits non-zero
 // when a check fails (warnings do not).
 //   npx tsx playbooks/preflight.ts [-i inventory] [--limit PATTERN]
 import semver from 'semver';
@@ -8,6 +9,7 @@ import { defineFact, defineOp, definePlay, facts, runPlaybook, sh, type Decision
 import type { OutcomeRow } from 'rigger-ops/lib/cli/main';
 import { alignColumns } from 'rigger-ops/lib/shell/columns';
 import { preflightVars } from '../roles/preflight.ts';
+import { diskCheck } from '../roles/preflight-disk.ts';
 
 type Level = 'pass' | 'warn' | 'fail';
 interface Finding {
@@ -70,11 +72,8 @@ const checks: Record<string, (h: H) => Finding> = {
     const busy = h.vars.published_ports.flatMap((p) => h.fact(listeners).filter((l) => l.port === p.port && l.proto === p.proto && !/docker/.test(l.process)).map((l) => `${p.port}/${p.proto} (${l.process || 'a process'})`));
     return busy.length ? { level: 'fail', detail: `in use: ${busy.join(', ')}` } : { level: 'pass', detail: h.vars.published_ports.length ? `${h.vars.published_ports.length} free` : 'none published' };
   },
-  disk: (h) => {
-    const d = h.fact(facts.freeDisk('/'));
-    const gb = d.availableBytes / 1e9;
-    return { level: gb >= h.vars.preflight_min_free_gb ? 'pass' : 'fail', detail: `${gb.toFixed(1)} GB free on / (need ${h.vars.preflight_min_free_gb})` };
-  },
+  // / on Debian and Ubuntu, the data volume on DSM (roles/preflight-disk.ts says why).
+  disk: diskCheck,
   dsm: (h) => {
     const d = h.fact(facts.dsm);
     if (!d.present) return { level: 'pass', detail: 'not DSM' };
@@ -118,7 +117,7 @@ await runPlaybook(
       name: 'preflight',
       hosts: 'all',
       schema,
-      facts: [facts.dockerInfo, facts.gpu, composeVersion, listeners, facts.freeDisk('/')],
+      facts: [facts.dockerInfo, facts.gpu, composeVersion, listeners, facts.dsm, facts.freeDisk('/')],
       tasks: ({ task }) =>
         Object.entries(checks).map(([name, check]) => task({ name, op: (h) => verdict(check(h)), failedWhen: (f) => f.level === 'fail' })),
     }),

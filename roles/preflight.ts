@@ -5,6 +5,8 @@ import { z } from 'rigger-ops';
 export const preflightVars = z.object({
   preflight_min_docker: z.string().default('20.10.0'),
   preflight_min_free_gb: z.number().default(20),
+  /** On DSM: the data volume whose free space is checked instead of / (DSM's system partition is small by design). */
+  preflight_data_volume: z.string().startsWith('/').default('/volume1'),
   published_ports: z.array(z.object({ port: z.number(), proto: z.enum(['tcp', 'udp']) }).loose()).default([]),
   model_dir: z.string().optional(),
   nvidia_gpu: z.boolean().optional(),

@@ -1,8 +1,8 @@
 /**
  * The daily check's verdicts: pure parsers of what the nodes and the
- * manager print, and the thresholds the operators use (disk warn 80 %,
- * fail 85 %; certificates warn under 30 days; the newest verified backup
- * set fails over 26 h). No I/O here.
+ * manager print, judged against thresholds the inventory sets
+ * (roles/daily-check.ts); the defaults are the operators' monitor.sh values
+ * (../shared/operators/000, section 6.4). No I/O here.
  */
 
 import { realMounts } from '../facts/disk-use.ts';
@@ -19,14 +19,33 @@ export interface Finding {
 export const DAY_MS = 24 * 3600_000;
 
 export interface Thresholds {
+  /** Disk use per mount: warn from, fail from (monitor.sh's DISK_THRESHOLD 85 is the failure). */
   diskWarn: number;
   diskFail: number;
-  memWarnPercent: number;
+  /** CPU busy over a one-second sample: warn over (monitor.sh's CPU_THRESHOLD). */
+  cpuWarnPercent: number;
+  /** Memory used (total less available, as `free` counts it): warn over (MEMORY_THRESHOLD). */
+  memUsedWarnPercent: number;
+  /** The 1-minute load average: warn over (LOAD_THRESHOLD, absolute, not per CPU). */
+  loadWarn: number;
+  /** Each GPU's memory used: warn over (monitor.sh's check_gpu, 90). */
+  gpuMemWarnPercent: number;
   certWarnDays: number;
   backupMaxHours: number;
 }
 
-export const DEFAULT_THRESHOLDS: Thresholds = { diskWarn: 80, diskFail: 85, memWarnPercent: 10, certWarnDays: 30, backupMaxHours: 26 };
+export const DEFAULT_THRESHOLDS: Thresholds = { diskWarn: 80, diskFail: 85, cpuWarnPercent: 80, memUsedWarnPercent: 85, loadWarn: 5, gpuMemWarnPercent: 90, certWarnDays: 30, backupMaxHours: 26 };
+
+/** Busy share of all CPUs between two `head -n1 /proc/stat` lines (idle and iowait are not busy); undefined without two samples. */
+export function cpuBusyPercent(lines: string[]): number | undefined {
+  const sample = (l: string | undefined) => {
+    const n = (l ?? '').trim().split(/\s+/).slice(1).map(Number);
+    return n.length >= 4 && n.every(Number.isFinite) ? { total: n.reduce((a, b) => a + b, 0), idle: n[3]! + (n[4] ?? 0) } : undefined;
+  };
+  const [a, b] = [sample(lines[0]), sample(lines[1])];
+  if (!a || !b || b.total <= a.total) return undefined;
+  return (100 * (b.total - a.total - (b.idle - a.idle))) / (b.total - a.total);
+}
 
 // Which mounts count, and the df line that reads them, are shared with
 // deploy's pre-check (an op below this domain): they live in facts/disk-use.ts.
@@ -55,16 +74,47 @@ export function nodeFindings(host: string, text: string, t: Thresholds = DEFAULT
   }
   const mem = Object.fromEntries((s.mem ?? []).map((l) => l.split(/\s+/)).map(([k = '', v = '0']) => [k.replace(':', ''), Number(v)]));
   if (mem.MemTotal) {
-    const pct = Math.round((100 * (mem.MemAvailable ?? 0)) / mem.MemTotal);
-    f.push({ area: 'memory', subject: host, level: pct < t.memWarnPercent ? 'warn' : 'pass', detail: `${Math.round((mem.MemAvailable ?? 0) / 1024)} MB available (${pct}%)` });
+    const avail = mem.MemAvailable ?? 0;
+    const used = (100 * (mem.MemTotal - avail)) / mem.MemTotal;
+    const level: Level = used > t.memUsedWarnPercent ? 'warn' : 'pass';
+    f.push({ area: 'memory', subject: host, level, detail: `${used.toFixed(1)}% used, ${Math.round(avail / 1024)} MB available${level === 'pass' ? '' : ` (warn over ${t.memUsedWarnPercent}%)`}` });
   }
   const [load = '', cpus = '1'] = s.load ?? [];
   const load1 = Number(load.split(' ')[0]);
-  if (Number.isFinite(load1)) f.push({ area: 'load', subject: host, level: load1 > 2 * Number(cpus) ? 'warn' : 'pass', detail: `${load.split(' ').slice(0, 3).join(' ')} on ${cpus} CPUs` });
+  if (load && Number.isFinite(load1)) {
+    const level: Level = load1 > t.loadWarn ? 'warn' : 'pass';
+    f.push({ area: 'load', subject: host, level, detail: `${load.split(' ').slice(0, 3).join(' ')} on ${cpus} CPUs${level === 'pass' ? '' : ` (warn over ${t.loadWarn})`}` });
+  }
+  const busy = cpuBusyPercent(s.cpu ?? []);
+  if (busy !== undefined) {
+    const level: Level = busy > t.cpuWarnPercent ? 'warn' : 'pass';
+    f.push({ area: 'cpu', subject: host, level, detail: `${busy.toFixed(1)}% busy over 1 s${level === 'pass' ? '' : ` (warn over ${t.cpuWarnPercent}%)`}` });
+  }
+  f.push(...gpuFindings(host, s.gpu ?? [], t), containerFinding(host, s.unhealthy ?? []));
   const count = Number((s.jcount ?? ['0'])[0]);
   const top = (s.journal ?? []).slice(0, 3).map((l) => l.trim()).join(' | ');
   f.push({ area: 'journal', subject: host, level: count > 0 ? 'warn' : 'pass', detail: count > 0 ? `${count} errors in 24 h; top: ${top}` : 'no errors in 24 h' });
   return f;
+}
+
+/** `nvidia-smi --query-gpu=index,memory.used,memory.total --format=csv,noheader,nounits` lines; a GPU that reports no memory ([N/A]) is left out. */
+export function gpuFindings(host: string, lines: string[], t: Thresholds = DEFAULT_THRESHOLDS): Finding[] {
+  return lines.flatMap((l) => {
+    const [index = '', usedText = '', totalText = ''] = l.split(',').map((x) => x.trim());
+    const [used, total] = [Number(usedText), Number(totalText)];
+    if (!usedText || !Number.isFinite(used) || !Number.isFinite(total) || total <= 0) return [];
+    const pct = Math.round((100 * used) / total);
+    const level: Level = pct > t.gpuMemWarnPercent ? 'warn' : 'pass';
+    return [{ area: 'gpu', subject: `${host}:gpu${index}`, level, detail: `memory ${pct}% used (${used}/${total} MiB)${level === 'pass' ? '' : ` (warn over ${t.gpuMemWarnPercent}%)`}` }];
+  });
+}
+
+/** `docker ps --filter health=unhealthy` lines ("name status"): any fails, as monitor.sh reports them CRITICAL. */
+export function containerFinding(host: string, unhealthy: string[]): Finding {
+  const names = unhealthy.map((l) => l.trim()).filter(Boolean);
+  return names.length
+    ? { area: 'containers', subject: host, level: 'fail', detail: `unhealthy: ${names.join('; ')}` }
+    : { area: 'containers', subject: host, level: 'pass', detail: 'none unhealthy' };
 }
 
 /** `docker node ls` lines: "host status availability". */

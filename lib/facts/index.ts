@@ -7,3 +7,5 @@ export { dockerInfo } from './docker.ts';
 export type { DockerInfo, SwarmState } from './docker.ts';
 export { dsm, dsmSide } from './dsm.ts';
 export type { DsmInfo, DsmSide } from './dsm.ts';
+export { podmanVersion } from './podman.ts';
+export type { PodmanVersion } from './podman.ts';

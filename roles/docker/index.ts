@@ -1,6 +1,7 @@
-import { defineRole, facts, handler, ops, z } from 'rigger-ops';
+import { defineRole, facts, handler, ops, z, type Op } from 'rigger-ops';
 import type { Json } from 'rigger-ops/lib/ops/files/json-merge';
 import { unlessDsm } from '../common.ts';
+import { distroPackages, packagesFor } from './distro-packages.ts';
 
 export const DAEMON_JSON = '/etc/docker/daemon.json';
 
@@ -16,7 +17,8 @@ export const dockerDefaults = z.object({
   docker_source: z.enum(['docker', 'distro']).default('docker'),
   docker_repo_url: z.string().url().optional(),
   docker_packages: z.array(z.string()).default(['docker-ce', 'docker-ce-cli', 'containerd.io', 'docker-buildx-plugin', 'docker-compose-plugin']),
-  docker_distro_packages: z.array(z.string()).default(['docker.io']),
+  /** docker_source distro's packages: a list, or lists by distribution ({ debian: [...], ubuntu: [...] }; distro-packages.ts). */
+  docker_distro_packages: distroPackages.default(['docker.io']),
   /** Keys merged into /etc/docker/daemon.json; keys set by others (the nvidia runtime) are kept. */
   docker_daemon_config: jsonObject.default({}),
 });
@@ -40,7 +42,12 @@ export const docker = defineRole({
       task({
         name: 'Docker packages',
         ...unlessDsm(DSM_DOCKER),
-        op: (h) => ops.apt.packages({ names: h.vars.docker_source === 'docker' ? h.vars.docker_packages : h.vars.docker_distro_packages, updateCache: true }),
+        op: (h): Op<unknown> => {
+          if (h.vars.docker_source === 'docker') return ops.apt.packages({ names: h.vars.docker_packages, updateCache: true });
+          const chosen = packagesFor(h.vars.docker_distro_packages, h.fact(facts.osRelease));
+          // A distribution the inventory names no packages for stops the host here, before anything is installed.
+          return 'names' in chosen ? ops.apt.packages({ names: chosen.names, updateCache: true }) : ops.assert({ that: false, message: chosen.refused });
+        },
       }),
       task({ name: 'daemon.json', ...unlessDsm(DSM_DOCKER), op: (h) => ops.jsonFile({ path: DAEMON_JSON, merge: h.vars.docker_daemon_config as Record<string, Json>, mode: '0644' }), notify: [restartDocker] }),
       task({ name: 'Docker service', ...unlessDsm(DSM_DOCKER), op: ops.systemd.service({ name: 'docker', state: 'started', enabled: true }) }),

@@ -4,6 +4,7 @@ import { healthGateSchema } from 'rigger-ops/lib/strategies/blue-green';
 import { siteSchema } from 'rigger-ops/lib/ops/caddy/site';
 import { renderEnv } from 'rigger-ops/lib/ops/compose/env-file';
 import { renderTemplate } from './template.ts';
+import { podmanVersionGate, QUADLET_MIN_PODMAN } from './podman-version.ts';
 
 const envValues = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.instanceof(Secret)]));
 
@@ -22,6 +23,8 @@ export const releaseAppSchema = z
 
 export const singleServerDefaults = z.object({
   single_server_packages: z.array(z.string()).default(['podman', 'nftables', 'aardvark-dns', 'caddy']),
+  /** The oldest Podman with Quadlet: the role refuses an older one before it changes anything. */
+  podman_min_version: z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'a version: 4.4 or 4.4.0').default(QUADLET_MIN_PODMAN),
   /** Registries Podman pulls from over plain HTTP (the lab's); empty on a real server. */
   podman_insecure_registries: z.array(z.string()).default([]),
   /** The repository directory of the Quadlet units, and the ones to install, in order (networks first). */
@@ -71,7 +74,8 @@ const unitOps = (h: HostContext<SingleServerVars>) =>
   h.vars.quadlet_units.map((name) => ops.podman.quadlet({ name, content: renderTemplate(path.join(h.vars.quadlet_source, name), h.vars.quadlet_vars) }));
 
 /**
- * The single server: Podman (with Quadlet), Caddy, the env files, the
+ * The single server: Podman (with Quadlet; an older Podman than 4.4 is
+ * refused first), Caddy, the env files, the
  * Quadlet units of PostgreSQL, Redis and MinIO under systemd, and Caddy's
  * sites pointing at each app's live slot (release.ts moves them).
  */
@@ -82,6 +86,7 @@ export const singleServer = defineRole({
     const live = task({ name: 'live slots', op: readLiveSlots() });
     return {
       tasks: [
+        task({ name: 'podman 4.4 or newer (quadlet)', op: podmanVersionGate }),
         task({ name: 'podman and caddy packages', op: (h) => ops.apt.packages({ names: h.vars.single_server_packages, updateCache: true }) }),
         task({
           name: 'insecure registries (lab)',

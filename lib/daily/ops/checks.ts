@@ -2,34 +2,44 @@ import { z } from '../../shell/zod.ts';
 import { Command, raw, sh } from '../../shell/command.ts';
 import { defineOp, type Decision } from '../../model/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
-import { backupFinding, certFinding, DF_LINES, nodeFindings, sections, serviceFindings, swarmNodeFindings, type Finding } from '../findings.ts';
+import { backupFinding, certFinding, DEFAULT_THRESHOLDS, DF_LINES, nodeFindings, sections, serviceFindings, swarmNodeFindings, type Finding } from '../findings.ts';
+
+const percent = z.number().min(0).max(100);
+/** The node reading's thresholds (lib/daily/findings.ts Thresholds); the inventory's names are in roles/daily-check.ts. */
+const nodeThresholds = z
+  .object({ diskWarn: percent, diskFail: percent, cpuWarnPercent: percent, memUsedWarnPercent: percent, loadWarn: z.number().positive(), gpuMemWarnPercent: percent, certWarnDays: z.number().int().nonnegative(), backupMaxHours: z.number().positive() })
+  .strict()
+  .default(DEFAULT_THRESHOLDS);
 
 const verdict = (what: string, f: Finding[]): Decision<Finding[]> => {
   const bad = f.filter((x) => x.level !== 'pass');
   return { kind: 'ok', result: f, msg: bad.length ? `${what}: ${bad.map((b) => `${b.level} ${b.subject} ${b.detail}`).join('; ')}` : `${what}: ${f.length} checks pass` };
 };
 
-/** Disk use per mount, memory, load and the journal's errors of the last 24 h, on one node. */
+/** Disk use per mount, memory, load, CPU, GPU memory, unhealthy containers and the journal's errors of the last 24 h, on one node. */
 export const node = defineOp({
   kind: 'daily.node',
-  schema: z.object({ host: z.string() }).strict(),
-  describe: () => 'disk, memory, load, journal',
+  schema: z.object({ host: z.string(), thresholds: nodeThresholds }).strict(),
+  describe: () => 'disk, memory, load, cpu, gpu, containers, journal',
   readOnly: true,
   probe: () => ({
     command: sh`echo @@df; ${raw(DF_LINES)}
 echo @@mem; grep -E '^(MemTotal|MemAvailable):' /proc/meminfo | awk '{ print $1, $2 }'
 echo @@load; cut -d' ' -f1-3 /proc/loadavg; nproc
+echo @@cpu; head -n1 /proc/stat; sleep 1; head -n1 /proc/stat
+echo @@gpu; nvidia-smi --query-gpu=index,memory.used,memory.total --format=csv,noheader,nounits 2>/dev/null
+echo @@unhealthy; docker ps --filter health=unhealthy --format '{{.Names}} {{.Status}}' 2>/dev/null
 echo "@@jcount $(journalctl -p err --since -24h -o cat --no-pager -q 2>/dev/null | wc -l)"
 echo @@journal; journalctl -p err --since -24h -o cat --no-pager -q 2>/dev/null | sort | uniq -c | sort -rn | head -3; true`,
     parse: (r: ExecResult) => r.stdout.toString('utf8'),
   }),
-  decide: (p, text: string) => verdict('node', nodeFindings(p.host, text)),
+  decide: (p, text: string) => verdict('node', nodeFindings(p.host, text, p.thresholds)),
 });
 
 /** Node readiness and availability, every service's replicas and restarts, and HTTPS certificates, read on a manager. */
 export const swarm = defineOp({
   kind: 'daily.swarm',
-  schema: z.object({ tlsEndpoints: z.array(z.string().regex(/^[A-Za-z0-9.-]+:\d+$/, 'HOST:PORT')).default([]) }).strict(),
+  schema: z.object({ tlsEndpoints: z.array(z.string().regex(/^[A-Za-z0-9.-]+:\d+$/, 'HOST:PORT')).default([]), certWarnDays: z.number().int().nonnegative().default(DEFAULT_THRESHOLDS.certWarnDays) }).strict(),
   describe: (p) => `swarm nodes, services${p.tlsEndpoints.length ? `, ${p.tlsEndpoints.length} certificates` : ''}`,
   readOnly: true,
   probe: (p) => ({
@@ -49,7 +59,7 @@ echo @@tasks; for s in $(docker service ls -q); do name=$(docker service inspect
     const s = sections(text);
     const certs = p.tlsEndpoints.map((e) => {
       const block = text.split(`@@tls ${e}\n`)[1]?.split('\n')[0];
-      return certFinding(e, block && !block.startsWith('@@') ? block : undefined, now);
+      return certFinding(e, block && !block.startsWith('@@') ? block : undefined, now, { ...DEFAULT_THRESHOLDS, certWarnDays: p.certWarnDays });
     });
     return verdict('swarm', [...swarmNodeFindings(s.nodes ?? []), ...serviceFindings(s.services ?? [], s.tasks ?? [], now), ...certs]);
   },
@@ -58,7 +68,7 @@ echo @@tasks; for s in $(docker service ls -q); do name=$(docker service inspect
 /** The age of the newest verified (published) backup set under the backup root. */
 export const backup = defineOp({
   kind: 'daily.backup',
-  schema: z.object({ host: z.string(), root: z.string().startsWith('/') }).strict(),
+  schema: z.object({ host: z.string(), root: z.string().startsWith('/'), maxHours: z.number().positive().default(DEFAULT_THRESHOLDS.backupMaxHours) }).strict(),
   describe: (p) => `newest backup set in ${p.root}`,
   readOnly: true,
   probe: (p) => ({
@@ -67,5 +77,5 @@ echo "@@set $newest"
 [ -n "$newest" ] && echo "@@created $(grep -o '"created": *"[^"]*"' ${p.root}/"$newest"/manifest.json | head -n1 | cut -d'"' -f4)"; true`,
     parse: (r: ExecResult) => sections(r.stdout.toString('utf8')),
   }),
-  decide: (p, s: Record<string, string[]>) => verdict('backup', [backupFinding(p.host, s.set?.[0]?.trim() || undefined, s.created?.[0], Date.now())]),
+  decide: (p, s: Record<string, string[]>) => verdict('backup', [backupFinding(p.host, s.set?.[0]?.trim() || undefined, s.created?.[0], Date.now(), { ...DEFAULT_THRESHOLDS, backupMaxHours: p.maxHours })]),
 });
