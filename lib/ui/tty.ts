@@ -6,6 +6,7 @@ import { formatRecap } from './recap.ts';
 import { formatProfile } from './profile-format.ts';
 import type { RunProfile } from '../model/profile.ts';
 import type { Renderer } from './renderer.ts';
+import { countsText, summarizeTask, type TaskLine } from './task-summary.ts';
 import { ms, statusColor } from './style.ts';
 
 type HostEvent = Extract<RunEvent, { type: 'task-host' }>;
@@ -18,8 +19,11 @@ interface Pending {
 
 /**
  * The live tree on a TTY: one listr2 list per task, a concurrent subtask per
- * host that settles when that host's result arrives. Tasks run one after the
- * other (linear strategy), so their lists are chained, never interleaved.
+ * host that settles when that host's result arrives; then, in its place, the
+ * task's summary (task-summary.ts): skips one line per reason, and above
+ * COUNTS_ABOVE_HOSTS hosts one line of counts; -v keeps a line per host.
+ * Tasks run one after the other (linear strategy), so their lists are
+ * chained, never interleaved.
  */
 export class TtyRenderer implements Renderer {
   #chain: Promise<void> = Promise.resolve();
@@ -92,7 +96,6 @@ export class TtyRenderer implements Renderer {
   }
 
   #startTask(e: Extract<RunEvent, { type: 'task-start' }>): void {
-    const c = this.c;
     const hosts = new Map<string, Pending>();
     const results = new Map<string, Promise<HostEvent>>();
     for (const h of e.hosts) {
@@ -102,46 +105,70 @@ export class TtyRenderer implements Renderer {
     }
     this.#pending.set(e.id, hosts);
     const title = `${e.handler ? 'HANDLER' : 'TASK'} ${e.task}`;
-    const list = new Listr(
+    this.#chain = this.#chain.then(async () => {
+      // Two lists: the live one (a spinner per host, its output as it comes) is wiped when
+      // every host has answered, and the summary (skips grouped by reason, counts above
+      // COUNTS_ABOVE_HOSTS hosts) is what stays on the screen.
+      await this.#runQuietly(this.#liveList(title, e.hosts, hosts, results));
+      const settled = await Promise.all(e.hosts.map((h) => results.get(h)!));
+      await this.#runQuietly(this.#summaryList(title, summarizeTask(settled, this.verbosity > 0), hosts));
+      this.#pending.delete(e.id);
+    });
+  }
+
+  async #runQuietly(list: Listr): Promise<void> {
+    try {
+      await list.run();
+    } catch {
+      // failures are shown in the tree and counted in the recap
+    }
+  }
+
+  /** While the task runs: a subtask per host that settles when its result arrives, cleared at the end. */
+  #liveList(title: string, names: string[], hosts: Map<string, Pending>, results: Map<string, Promise<HostEvent>>): Listr {
+    const c = this.c;
+    return new Listr(
       [
         {
           title,
           task: (_ctx, parent) =>
             parent.newListr(
-              e.hosts.map((host) => ({
+              names.map((host) => ({
                 title: host,
                 task: async (_c: unknown, t: ListrTaskWrapper<unknown, any, any>) => {
-                  const p = hosts.get(host)!;
-                  p.wrapper = t;
+                  hosts.get(host)!.wrapper = t;
                   const r = await results.get(host)!;
-                  const via = r.delegatedTo ? ` -> ${r.delegatedTo}` : '';
-                  const label = `${host}${via} ${statusColor(c, r.status)(r.ignored ? 'failed (ignored)' : r.status)} ${c.dim(ms(r.durationMs))}`;
-                  const extra: string[] = [];
-                  if (r.diff) extra.push(...formatDiff(r.diff, c));
-                  if (this.verbosity > 0) extra.push(...p.output.slice(-20));
-                  if (extra.length) t.output = extra.join('\n');
-                  if (r.status === 'skipped') {
-                    // Drawn in place of the host's line (collapseSkips): the name once, no duration.
-                    t.skip(`${host} ${statusColor(c, 'skipped')('skipped')}${r.msg ? ` ${c.dim(r.msg)}` : ''}`);
-                    return;
-                  }
-                  if (r.status === 'failed' && !r.ignored) {
-                    t.title = label;
-                    throw new Error(`${r.msg ?? 'failed'}${r.location ? `\n(task at ${r.location})` : ''}`);
-                  }
-                  if (r.status === 'unreachable') {
-                    t.title = label;
-                    throw new Error(r.msg ?? 'unreachable');
-                  }
-                  t.title = `${label}${r.msg && r.status === 'changed' ? ` ${c.dim(r.msg.split('\n')[0]!)}` : ''}`;
+                  t.title = `${host} ${statusColor(c, r.status)(r.status)}`;
                 },
+                rendererOptions: { outputBar: 20 },
+              })),
+              { concurrent: true, exitOnError: false, rendererOptions: { collapseSubtasks: false } },
+            ),
+        },
+      ],
+      { exitOnError: false, registerSignalListeners: false, rendererOptions: { clearOutput: true, collapseSubtasks: false } },
+    );
+  }
+
+  /** Once every host has answered: the task's lines as summarizeTask groups them. */
+  #summaryList(title: string, lines: TaskLine[], hosts: Map<string, Pending>): Listr {
+    const c = this.c;
+    return new Listr(
+      [
+        {
+          title,
+          task: (_ctx, parent) =>
+            parent.newListr(
+              lines.map((line) => ({
+                // Replaced by #drawLine; listr2 draws no skip line for a task whose title starts empty.
+                title: line.kind,
+                task: (_c: unknown, t: ListrTaskWrapper<unknown, any, any>) => this.#drawLine(line, t, hosts),
                 rendererOptions: { persistentOutput: true, outputBar: Infinity },
               })),
               {
-                concurrent: true,
                 exitOnError: false,
-                // A skip is a skip: listr2's ↓ in the skip colour on the host's own line,
-                // not its ⚠ warning sign over a second line that repeats the host.
+                // A skip is a skip: listr2's ↓ in the skip colour on its own line,
+                // not its ⚠ warning sign over a second line that repeats the hosts.
                 rendererOptions: {
                   collapseSubtasks: false,
                   collapseErrors: false,
@@ -166,14 +193,51 @@ export class TtyRenderer implements Renderer {
         },
       },
     );
-    this.#chain = this.#chain.then(async () => {
-      try {
-        await list.run();
-      } catch {
-        // failures are shown in the tree and counted in the recap
+  }
+
+  /** One summary line: its title, its icon (by completing, skipping or failing), and what it shows under it. */
+  #drawLine(line: TaskLine, t: ListrTaskWrapper<unknown, any, any>, hosts: Map<string, Pending>): void {
+    const c = this.c;
+    switch (line.kind) {
+      case 'skipped':
+        t.skip(`${statusColor(c, 'skipped')('skipped')} on ${line.hosts.join(', ')}${line.reason ? `: ${c.dim(line.reason)}` : ''}`);
+        return;
+      case 'counts':
+        t.title = countsText(line);
+        return;
+      case 'diff':
+        t.title = `${statusColor(c, 'changed')('changed')} on ${line.hosts.join(', ')}`;
+        t.output = formatDiff(line.diff, c).join('\n');
+        return;
+      case 'failed':
+        t.title = `${statusColor(c, line.status)(line.status)} on ${line.hosts.join(', ')}`;
+        throw new Error(`${line.msg ?? line.status}${line.location ? `\n(task at ${line.location})` : ''}`);
+      case 'host': {
+        const r = line.result;
+        const host = r.host;
+        const via = r.delegatedTo ? ` -> ${r.delegatedTo}` : '';
+        const label = `${host}${via} ${statusColor(c, r.status)(r.ignored ? 'failed (ignored)' : r.status)} ${c.dim(ms(r.durationMs))}`;
+        const extra: string[] = [];
+        if (r.diff) extra.push(...formatDiff(r.diff, c));
+        if (this.verbosity > 0) extra.push(...(hosts.get(host)?.output.slice(-20) ?? []));
+        if (extra.length) t.output = extra.join('\n');
+        if (r.status === 'skipped') {
+          // Drawn in place of the host's line (collapseSkips): the name once, no duration.
+          t.skip(`${host} ${statusColor(c, 'skipped')('skipped')}${r.msg ? ` ${c.dim(r.msg)}` : ''}`);
+          return;
+        }
+        if (r.status === 'failed' && !r.ignored) {
+          t.title = label;
+          throw new Error(`${r.msg ?? 'failed'}${r.location ? `\n(task at ${r.location})` : ''}`);
+        }
+        if (r.status === 'unreachable') {
+          t.title = label;
+          throw new Error(r.msg ?? 'unreachable');
+        }
+        t.title = `${label}${r.msg && r.status === 'changed' ? ` ${c.dim(r.msg.split('\n')[0]!)}` : ''}`;
+        return;
       }
-      this.#pending.delete(e.id);
-    });
+    }
   }
 
   async flush(): Promise<void> {

@@ -1,4 +1,4 @@
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { nextRuns, wallClock } from '../../lib/backup/schedule.ts';
@@ -43,7 +43,7 @@ before(async () => {
   await psql('CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL); INSERT INTO notes (body) SELECT md5(i::text) FROM generate_series(1, 500) i; CREATE TABLE tags (id int PRIMARY KEY, name text); INSERT INTO tags SELECT i, $$tag-$$ || i FROM generate_series(1, 37) i;');
   await data(`docker run --rm -v lab_files_data:/v --entrypoint sh $(docker inspect -f '{{.Config.Image}}' $(docker ps -q --filter label=com.docker.swarm.service.name=lab_files | head -n1)) -c 'mkdir -p /v/sub && echo hello > /v/a.txt && head -c 5000 /dev/urandom > /v/sub/b.bin'`);
 });
-after(() => resetLab());
+// No reset after: every suite that needs fresh nodes (or fresh backup disks) resets them itself.
 
 test('a set: manifest checksums match, the dump restores with equal rows, the volume tar holds the files', async () => {
   const check = await backup(['--check']);

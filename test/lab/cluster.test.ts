@@ -1,4 +1,4 @@
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,8 +18,8 @@ before(() => {
   inv = ensureLab();
   resetLab();
 });
-// The suites after this one expect fresh nodes (no Docker, no firewall).
-after(() => resetLab());
+// No reset after: the lab is left converged for the suites after this one (package.json's test:lab order),
+// and every suite that needs fresh nodes resets them itself.
 
 interface HostEvent {
   type: string;

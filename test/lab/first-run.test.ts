@@ -1,4 +1,4 @@
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { IMAGE, LAB_DIR } from '../../scripts/lab/config.ts';
 import { dumpDom, screenshot } from '../helpers/chromium.ts';
 import { runCli } from '../helpers/cli.ts';
 import { jsonEvents } from '../helpers/data-node.ts';
-import { ensureLab, resetLab } from '../helpers/lab.ts';
+import { convergedLab, ensureLab } from '../helpers/lab.ts';
 import { scratchDir } from '../helpers/run.ts';
 import { inTerminal } from '../helpers/tmux.ts';
 
@@ -21,13 +21,14 @@ const ARTIFACTS = 'test-artifacts';
 const MARKER = `first-run-marker-${process.pid}`;
 let inv: string;
 
-before(() => {
+before(async () => {
   inv = ensureLab();
-  resetLab();
+  // The report's run is a site run over a converged lab (the one the suite before left, or a fresh converge):
+  // what a user sees on the runs after the first, its health check failing.
+  await convergedLab(inv);
   mkdirSync(ARTIFACTS, { recursive: true });
 });
-// The suites after this one expect fresh nodes (no Docker, no firewall).
-after(() => resetLab());
+// No reset after: every suite that needs fresh nodes resets them itself.
 
 const docker = (args: string[]) => spawnSync('docker', args, { encoding: 'utf8', timeout: 10 * 60_000 });
 
@@ -100,6 +101,19 @@ test('a --report page of a site run, opened in headless Chromium: a row per host
   assert.match(dom, /<details data-diff="">/, 'the changes\' diffs are in the page, folded');
 });
 
+/** The pane's lines under each `TASK name` line, up to the next task, play or recap. */
+function taskSections(pane: string): [string, string[]][] {
+  const out: [string, string[]][] = [];
+  let current: string[] | undefined;
+  for (const line of pane.split('\n')) {
+    const head = /^\S+ (?:TASK|HANDLER) (.+)$/.exec(line);
+    if (head) out.push([head[1]!, (current = [])]);
+    else if (/^(PLAY|PLAY RECAP)\b/.test(line)) current = undefined;
+    else if (current && line.trim() !== '') current.push(line);
+  }
+  return out;
+}
+
 test('a no-op site run in a 120-column terminal: a skip is drawn as a skip, each host named once per line', async () => {
   // The run before probed its marker's health check from Prometheus too (the monitoring role's probes are the
   // health checks): converged back to the inventory first, so the run drawn is a no-op.
@@ -110,7 +124,19 @@ test('a no-op site run in a 120-column terminal: a skip is drawn as a skip, each
   assert.match(pane, /^\s+✔ gateway ok \d+ ms$/m, 'the listr2 tree was drawn');
   for (const n of NODES) assert.match(pane, new RegExp(`^${n}\\s+: ok=\\d+\\s+changed=0 `, 'm'), `${n} is a no-op`);
   assert.ok(!pane.includes('⚠'), 'no warning sign anywhere');
-  assert.match(pane, /^ {2}↓ ai skipped apt_upgrade is none$/m, 'a skip is one line: the skip sign, the host, the reason');
+  // Issue #28: a task's skipped hosts are one line per reason, naming the hosts.
+  const aptUpgrade = /^ {2}↓ skipped on ((?:gateway|ai|data|cicd)(?:, (?:gateway|ai|data|cicd))*): apt_upgrade is none$/m.exec(pane);
+  assert.ok(aptUpgrade, 'a skip is one line: the skip sign, the hosts, the reason');
+  assert.ok(aptUpgrade[1]!.split(', ').length > 1, `the hosts skipped for one reason share its line: ${aptUpgrade[0]}`);
+  let skipLines = 0;
+  for (const [task, lines] of taskSections(pane)) {
+    const skips = lines.filter((l) => l.trimStart().startsWith('↓'));
+    skipLines += skips.length;
+    for (const l of skips) assert.match(l, /^ {2}↓ skipped on [a-z, ]+(: .+)?$/, `${task}: a skip line names its hosts and reason`);
+    const reasons = skips.map((l) => l.replace(/^ {2}↓ skipped on [a-z, ]+/, ''));
+    assert.equal(new Set(reasons).size, reasons.length, `${task}: one line per skip reason:\n${skips.join('\n')}`);
+  }
+  assert.ok(skipLines > 0, 'the no-op run skipped something');
   for (const line of pane.split('\n')) {
     for (const n of NODES) assert.ok(line.split(new RegExp(`\\b${n}\\b`)).length <= 2, `${n} named twice: ${line}`);
   }

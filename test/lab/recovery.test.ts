@@ -1,4 +1,4 @@
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { runCli } from '../helpers/cli.ts';
@@ -50,7 +50,7 @@ before(async () => {
   assert.equal(o.code, 0, failures(o.stdout));
   latest = (await data(`ls ${ROOT} | grep -E '^[0-9]{8}_[0-9]{6}$' | tail -n1`)).trim();
 });
-after(() => resetLab());
+// No reset after: every suite that needs fresh nodes resets them itself.
 
 test('a healthy cluster that holds data is not overwritten without --force; nothing changes', async () => {
   const before = await allState();
