@@ -1,4 +1,4 @@
-import type { RunEvent } from '../core/events.ts';
+import type { RunEvent } from '../model/events.ts';
 
 export type HostResult = Extract<RunEvent, { type: 'task-host' }>;
 

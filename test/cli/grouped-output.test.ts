@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { RunEvent } from '../../lib/core/events.ts';
+import type { RunEvent } from '../../lib/model/events.ts';
 import { COUNTS_ABOVE_HOSTS, summarizeTask, type HostResult } from '../../lib/ui/task-summary.ts';
 import { runCli } from '../helpers/cli.ts';
 import { scratchDir } from '../helpers/run.ts';
