@@ -1,13 +1,15 @@
 // Pre-flight before a deployment: reachable nodes, Docker and Compose
 // versions, the GPU where one is expected, ports free, free disk space, the
-// model directory. Prints a pass/warn/fail table per host; exits non-zero
-// when a check fails (warnings do not).
+// kernel's ESP and IPVS where the swarm settings need them, the model
+// directory. Prints a pass/warn/fail table per host; exits non-zero when a
+// check fails (warnings do not).
 //   npx tsx playbooks/preflight.ts [-i inventory] [--limit PATTERN]
 import semver from 'semver';
 import { defineFact, defineOp, definePlay, facts, runPlaybook, sh, type Decision, type HostContext, z } from 'rigger-ops';
 import type { OutcomeRow } from 'rigger-ops/lib/cli/main';
 import { alignColumns } from 'rigger-ops/lib/ui/columns';
 import { preflightVars } from '../roles/preflight.ts';
+import { kernelVerdict } from '../roles/kernel-needs.ts';
 
 type Level = 'pass' | 'warn' | 'fail';
 interface Finding {
@@ -98,6 +100,8 @@ const checks: Record<string, (h: H) => Finding> = {
     if (n === 'missing') return { level: 'fail', detail: `${h.vars.model_dir} is missing` };
     return { level: n === '0' ? 'warn' : 'pass', detail: `${h.vars.model_dir}: ${n} entries` };
   },
+  // ESP for encrypted overlays, IPVS for virtual IPs and the ingress mesh: a kernel without them takes the settings and drops the traffic.
+  kernel: (h) => kernelVerdict(h),
 };
 
 function table(rows: OutcomeRow[]): string {
@@ -118,7 +122,7 @@ await runPlaybook(
       name: 'preflight',
       hosts: 'all',
       schema,
-      facts: [facts.dockerInfo, facts.gpu, composeVersion, listeners, facts.freeDisk('/')],
+      facts: [facts.dockerInfo, facts.gpu, composeVersion, listeners, facts.freeDisk('/'), facts.kernelFeatures],
       tasks: ({ task }) =>
         Object.entries(checks).map(([name, check]) => task({ name, op: (h) => verdict(check(h)), failedWhen: (f) => f.level === 'fail' })),
     }),

@@ -7,3 +7,5 @@ export { dockerInfo } from './docker.ts';
 export type { DockerInfo, SwarmState } from './docker.ts';
 export { dsm, dsmSide } from './dsm.ts';
 export type { DsmInfo, DsmSide } from './dsm.ts';
+export { kernelFeatures } from './kernel.ts';
+export type { KernelFeatures, Presence } from './kernel.ts';
