@@ -1,7 +1,7 @@
 import { defineRole, ops, z } from 'rigger-ops';
 import { ruleSchema } from 'rigger-ops/lib/ops/firewall/rules';
 import { unlessDsm } from '../common.ts';
-import { encryptedOverlays, isSwarmNode, otherSwarmNodes } from '../kernel-needs.ts';
+import { encryptedOverlays, isSwarmNode, kernelVerdict, otherSwarmNodes } from '../kernel-needs.ts';
 // The user and port this run connects with, as the transport computes them: hardening must keep them working.
 import { sshLogin as connection } from 'rigger-ops/lib/cli/connection';
 
@@ -49,6 +49,15 @@ export const base = defineRole({
     });
     return {
       tasks: [
+        // First, before this host changes: a kernel without ESP or IPVS takes encrypted overlays and the ingress
+        // mesh and then drops their traffic, so site.ts refuses it here as preflight.ts does (a kernel it cannot read passes).
+        task({
+          name: 'kernel carries the swarm settings',
+          op: (h) => {
+            const v = kernelVerdict(h);
+            return ops.assert({ that: v.level !== 'fail', message: `refusing to set up this node: ${v.detail}`, success: v.detail });
+          },
+        }),
         packages,
         upgradable,
         task({

@@ -2,7 +2,8 @@
 // connection: its kernel has neither ESP nor IPVS (the lab's kernel, since the
 // lab's nodes are containers on it), so encrypted overlays are refused with
 // exit 2 naming ESP and the node, the ingress mesh naming IPVS, and the lab's
-// own settings (no encryption, host-mode ports, dnsrr) pass.
+// own settings (no encryption, host-mode ports, dnsrr) pass. site.ts refuses
+// the same node at its first task, so nothing on it is changed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { scratchDir } from '../helpers/run.ts';
 function inventory(vars: Record<string, unknown>): string {
   const file = path.join(scratchDir(), 'hosts.yml');
   const lines = Object.entries(vars).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`);
-  writeFileSync(file, ['all:', '  vars:', '    ansible_connection: local', ...lines, '  children:', '    managers:', '      hosts:', '        gateway:', ''].join('\n'));
+  writeFileSync(file, ['all:', '  vars:', '    ansible_connection: local', ...lines, '  children:', '    managers:', '      hosts:', '        gateway:', '    workers:', '      hosts: {}', ''].join('\n'));
   return file;
 }
 
@@ -34,4 +35,14 @@ test('preflight refuses the ingress mesh on a kernel without IPVS; the lab setti
   const plain = await runCli(['playbooks/preflight.ts', '-i', inventory(lab)], {}, 120_000);
   assert.match(plain.stdout, /ok: \[gateway\] kernel .*pass: neither ESP nor IPVS needed/, plain.stdout);
   assert.doesNotMatch(plain.stdout, /failed: \[gateway\] kernel/);
+});
+
+test('site.ts refuses a node whose kernel lacks ESP at its first task, and runs nothing else there', async () => {
+  // Check mode: even a regression that went further would only read this machine.
+  const r = await runCli(['playbooks/site.ts', '-i', inventory({ ...lab, overlay_encrypted: true }), '--check'], {}, 120_000);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  const lines = r.stdout.split('\n').filter((l) => /^(ok|changed|failed|skipping): \[gateway\]/.test(l));
+  assert.equal(lines.length, 1, r.stdout);
+  assert.match(lines[0]!, /^failed: \[gateway\] kernel carries the swarm settings .*refusing to set up this node: gateway: kernel \S+ lacks ESP/);
+  assert.match(r.stdout, /PLAY \[docker\] on 0 host\(s\)/);
 });
