@@ -1,8 +1,9 @@
 // Pre-flight before a deployment: reachable nodes, Docker and Compose
 // versions, the GPU where one is expected, ports free, free disk space (on
-// DSM its data volume's, not its small system partition's), the model
-// directory. Prints a pass/warn/fail table per host; exits non-zero
-// when a check fails (warnings do not).
+// DSM its data volume's, not its small system partition's), the kernel's
+// ESP and IPVS where the swarm settings need them, the model directory.
+// Prints a pass/warn/fail table per host; exits non-zero when a check fails
+// (warnings do not).
 //   npx tsx playbooks/preflight.ts [-i inventory] [--limit PATTERN]
 import semver from 'semver';
 import { defineFact, defineOp, definePlay, facts, runPlaybook, sh, type Decision, type HostContext, z } from 'rigger-ops';
@@ -10,6 +11,7 @@ import type { OutcomeRow } from 'rigger-ops/lib/cli/main';
 import { alignColumns } from 'rigger-ops/lib/shell/columns';
 import { preflightVars } from '../roles/preflight.ts';
 import { diskCheck } from '../roles/preflight-disk.ts';
+import { kernelVerdict } from '../roles/kernel-needs.ts';
 
 type Level = 'pass' | 'warn' | 'fail';
 interface Finding {
@@ -97,6 +99,8 @@ const checks: Record<string, (h: H) => Finding> = {
     if (n === 'missing') return { level: 'fail', detail: `${h.vars.model_dir} is missing` };
     return { level: n === '0' ? 'warn' : 'pass', detail: `${h.vars.model_dir}: ${n} entries` };
   },
+  // ESP for encrypted overlays, IPVS for virtual IPs and the ingress mesh: a kernel without them takes the settings and drops the traffic.
+  kernel: (h) => kernelVerdict(h),
 };
 
 function table(rows: OutcomeRow[]): string {
@@ -117,7 +121,7 @@ await runPlaybook(
       name: 'preflight',
       hosts: 'all',
       schema,
-      facts: [facts.dockerInfo, facts.gpu, composeVersion, listeners, facts.dsm, facts.freeDisk('/')],
+      facts: [facts.dockerInfo, facts.gpu, composeVersion, listeners, facts.dsm, facts.freeDisk('/'), facts.kernelFeatures],
       tasks: ({ task }) =>
         Object.entries(checks).map(([name, check]) => task({ name, op: (h) => verdict(check(h)), failedWhen: (f) => f.level === 'fail' })),
     }),

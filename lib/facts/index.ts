@@ -9,3 +9,5 @@ export { dsm, dsmSide } from './dsm.ts';
 export type { DsmInfo, DsmSide } from './dsm.ts';
 export { podmanVersion } from './podman.ts';
 export type { PodmanVersion } from './podman.ts';
+export { kernelFeatures } from './kernel.ts';
+export type { KernelFeatures, Presence } from './kernel.ts';

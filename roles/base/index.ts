@@ -1,6 +1,7 @@
 import { defineRole, ops, z } from 'rigger-ops';
 import { ruleSchema } from 'rigger-ops/lib/ops/firewall/rules';
 import { unlessDsm } from '../common.ts';
+import { encryptedOverlays, isSwarmNode, kernelVerdict, otherSwarmNodes } from '../kernel-needs.ts';
 // The user and port this run connects with, as the transport computes them: hardening must keep them working.
 import { sshLogin as connection } from 'rigger-ops/lib/cli/connection';
 
@@ -48,6 +49,15 @@ export const base = defineRole({
     });
     return {
       tasks: [
+        // First, before this host changes: a kernel without ESP or IPVS takes encrypted overlays and the ingress
+        // mesh and then drops their traffic, so site.ts refuses it here as preflight.ts does (a kernel it cannot read passes).
+        task({
+          name: 'kernel carries the swarm settings',
+          op: (h) => {
+            const v = kernelVerdict(h);
+            return ops.assert({ that: v.level !== 'fail', message: `refusing to set up this node: ${v.detail}`, success: v.detail });
+          },
+        }),
         packages,
         upgradable,
         task({
@@ -106,7 +116,12 @@ export const base = defineRole({
                     ...(h.vars.firewall_swarm_from === 'any' || !h.groups.includes('managers') ? [] : [{ port: exporterPort, proto: 'tcp' as const, from: '172.16.0.0/12', comment: 'node-exporter for Prometheus on this node' }]),
                   ]
                 : [];
-            return ops.firewall({ backend: h.vars.firewall_backend, sshPort: port, rules: [...sshd, ...swarm, ...exporter, ...h.vars.published_ports] });
+            // Encrypted overlays carry their VXLAN traffic in ESP (IP protocol 50, no ports): from each other swarm node.
+            const esp =
+              isSwarmNode(h.groups) && encryptedOverlays(h.allVars)
+                ? otherSwarmNodes(h).map((n) => ({ proto: 'esp' as const, from: n.address, comment: `swarm overlay ESP from ${n.name}`.replace(/[^A-Za-z0-9 _.:/-]/g, '-').slice(0, 60) }))
+                : [];
+            return ops.firewall({ backend: h.vars.firewall_backend, sshPort: port, rules: [...sshd, ...swarm, ...esp, ...exporter, ...h.vars.published_ports] });
           },
         }),
       ],

@@ -64,3 +64,37 @@ test('iptables: a dedicated chain from a validated rules file, restored at boot 
   });
   assert.equal((await onNode(inv, 'cicd', sh`echo still-here`)).stdout, 'still-here\n');
 });
+
+// Encrypted overlays send ESP (IP protocol 50, no ports) between the swarm nodes: the rule as ufw and iptables loaded it.
+const esp = (from: string) => ({ proto: 'esp' as const, from, comment: `swarm overlay ESP from ${from}` });
+
+test('ufw: an ESP rule from a swarm peer, read back from ufw and from the iptables rules it loaded', async () => {
+  await sixSteps({
+    inventory: inv,
+    host: 'data',
+    op: (v) => ops.firewall({ backend: 'ufw', rules: v === 'first' ? [...swarm, esp('172.30.99.10')] : [...swarm, esp('172.30.99.10'), esp('172.30.99.11')] }),
+    verify: async (v) => {
+      const status = (await onNode(inv, 'data', sh`LC_ALL=C ufw status verbose`)).stdout;
+      assert.match(status, /^Anywhere\s+ALLOW IN\s+172\.30\.99\.10\/esp\s+# swarm overlay ESP from 172\.30\.99\.10$/m, status);
+      assert.equal(/^Anywhere\s+ALLOW IN\s+172\.30\.99\.11\/esp/m.test(status), v === 'second', status);
+      const loaded = (await onNode(inv, 'data', sh`iptables-save -t filter`)).stdout;
+      assert.match(loaded, /^-A ufw-user-input -s 172\.30\.99\.10\/32 -p esp -j ACCEPT$/m, loaded);
+      assert.equal(/^-A ufw-user-input -s 172\.30\.99\.11\/32 -p esp -j ACCEPT$/m.test(loaded), v === 'second');
+    },
+  });
+});
+
+test('iptables: an ESP rule from a swarm peer in RIGGER-INPUT, as the kernel holds it', async () => {
+  await sixSteps({
+    inventory: inv,
+    host: 'cicd',
+    op: (v) => ops.firewall({ backend: 'iptables', rules: v === 'first' ? [...swarm, esp('172.30.99.10')] : [...swarm, esp('172.30.99.10'), esp('172.30.99.11')] }),
+    verify: async (v) => {
+      const loaded = (await onNode(inv, 'cicd', sh`iptables-save -t filter`)).stdout;
+      assert.match(loaded, /^-A RIGGER-INPUT -s 172\.30\.99\.10\/32 -p esp -m comment --comment "swarm overlay ESP from 172\.30\.99\.10" -j ACCEPT$/m, loaded);
+      assert.equal(/^-A RIGGER-INPUT -s 172\.30\.99\.11\/32 -p esp /m.test(loaded), v === 'second');
+      assert.match(loaded, /^-A RIGGER-INPUT -j DROP$/m);
+    },
+  });
+  assert.equal((await onNode(inv, 'cicd', sh`echo still-here`)).stdout, 'still-here\n');
+});

@@ -7,14 +7,34 @@ import { putFiles, type PutFile } from '../files/put-files.ts';
 
 const cidr = z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|any)$/, 'an IPv4 address or CIDR, or any');
 
-export const ruleSchema = z
+const comment = z.string().regex(/^[A-Za-z0-9 _.:/-]{0,60}$/, 'letters, digits, spaces and _ . : / - (at most 60)').optional();
+
+const portRule = z
   .object({
     port: z.union([z.number().int().min(1).max(65535), z.string().regex(/^\d{1,5}:\d{1,5}$/, 'a port or a range like 8000:8100')]),
     proto: z.enum(['tcp', 'udp']),
     from: cidr.default('any'),
-    comment: z.string().regex(/^[A-Za-z0-9 _.:/-]{0,60}$/, 'letters, digits, spaces and _ . : / - (at most 60)').optional(),
+    comment,
   })
   .strict();
+
+/**
+ * A whole IP protocol, without ports: ESP (IP protocol 50), which Docker's
+ * encrypted overlays send between the nodes. ufw takes it only in its full
+ * syntax and refuses a port with it (ufw(8), RULE SYNTAX: "esp  valid without
+ * port number"; EXAMPLES: "IPSec is supported by using the 'esp' ('50') and
+ * 'ah' ('51') protocols. These protocols can only be used with the full
+ * syntax", e.g. `ufw allow to 10.0.0.1 from 10.4.0.0/16 proto esp`).
+ */
+const protocolRule = z
+  .object({
+    proto: z.enum(['esp']),
+    from: cidr.default('any'),
+    comment,
+  })
+  .strict();
+
+export const ruleSchema = z.union([portRule, protocolRule]);
 
 export type Rule = z.output<typeof ruleSchema>;
 
@@ -31,7 +51,10 @@ const schema = z
 
 type Params = z.output<typeof schema>;
 
-const key = (r: Rule) => `${r.proto} ${r.port} ${r.from === 'any' ? '0.0.0.0/0' : r.from.includes('/') ? r.from : `${r.from}/32`}`;
+const isPortRule = (r: Rule): r is z.output<typeof portRule> => 'port' in r;
+
+// ufw's user.rules tuple spells a protocol rule's port "any" (`allow esp any 0.0.0.0/0 any 10.0.0.2 in`), and so does the key.
+const key = (r: Rule) => `${r.proto} ${isPortRule(r) ? r.port : 'any'} ${r.from === 'any' ? '0.0.0.0/0' : r.from.includes('/') ? r.from : `${r.from}/32`}`;
 
 function allRules(p: Params): Rule[] {
   const ssh: Rule = { port: p.sshPort, proto: 'tcp', from: 'any', comment: 'ssh (rigger keeps it open)' };
@@ -75,7 +98,8 @@ function decideUfw(p: Params, s: UfwState): Decision<{ rules: number }> {
   for (const r of allRules(p)) {
     if (s.allowed.has(key(r))) continue;
     const from = r.from === 'any' ? 'any' : r.from;
-    commands.push(sh`ufw allow proto ${r.proto} from ${from} to any port ${String(r.port)} ${r.comment ? ['comment', r.comment] : []}`);
+    const rest = [...(isPortRule(r) ? ['port', String(r.port)] : []), ...(r.comment ? ['comment', r.comment] : [])];
+    commands.push(sh`ufw allow proto ${r.proto} from ${from} to any ${rest}`);
     changes.push(`allow ${key(r)}${r.comment ? ` (${r.comment})` : ''}`);
   }
   if (p.enabled && !s.active) {
@@ -99,7 +123,9 @@ export function iptablesText(p: Params): string {
   for (const r of allRules(p)) {
     const from = r.from === 'any' ? '' : ` -s ${r.from}`;
     const comment = r.comment ? ` -m comment --comment "${r.comment}"` : '';
-    lines.push(`-A RIGGER-INPUT${from} -p ${r.proto} -m ${r.proto} --dport ${r.port}${comment} -j ACCEPT`);
+    // iptables knows esp by name (its built-in protocol table); a protocol rule has no port match.
+    const match = isPortRule(r) ? ` -m ${r.proto} --dport ${r.port}` : '';
+    lines.push(`-A RIGGER-INPUT${from} -p ${r.proto}${match}${comment} -j ACCEPT`);
   }
   if (p.enabled) lines.push('-A RIGGER-INPUT -j DROP');
   lines.push('COMMIT');
@@ -152,7 +178,7 @@ function decideIptables(p: Params, s: IptablesState): Decision<{ rules: number }
   return { kind: 'change', msg: changes.join(', '), diff: { kind: 'text', path: IPTABLES_FILE, before: s.file, after: text }, commands, result: () => result, checkResult: result };
 }
 
-/** Incoming allow rules, with ufw or a dedicated iptables chain; the SSH port is always kept open. */
+/** Incoming allow rules (ports, or a whole protocol such as ESP), with ufw or a dedicated iptables chain; the SSH port is always kept open. */
 export const rules = defineOp({
   kind: 'firewall.rules',
   schema,
