@@ -1,12 +1,15 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { definePlay, facts, ops } from '../../lib/index.ts';
-import { ensureLab } from '../helpers/lab.ts';
+import { ensureLab, resetLab } from '../helpers/lab.ts';
 import { runPlays } from '../helpers/run.ts';
 
 let inv: string;
+// Fresh nodes, whatever the suite before left (the suites run in file-name
+// order and most leave a converged lab behind).
 before(() => {
   inv = ensureLab();
+  resetLab();
 });
 
 test('facts of a lab node: all nine read in one round trip, then the probes of every task in one more', async () => {

@@ -4,12 +4,15 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { definePlay, ops } from '../../lib/index.ts';
 import { IMAGE, LABEL, NODES } from '../../scripts/lab/config.ts';
-import { ensureLab, lab } from '../helpers/lab.ts';
+import { ensureLab, lab, resetLab } from '../helpers/lab.ts';
 import { runPlays } from '../helpers/run.ts';
 
 let inventory: string;
+// Fresh nodes, whatever the suite before left (the suites run in file-name
+// order and most leave a converged lab behind).
 before(() => {
   inventory = ensureLab();
+  resetLab();
 });
 
 function docker(...args: string[]): string {
