@@ -29,6 +29,8 @@ need dash 'has dash'
 need strace 'has strace'
 # unshare runs a generated script chrooted in a scratch root (test/helpers/scratch-root.ts).
 need util-linux 'has flock' 'has setpriv' 'has unshare'
+# iptables-restore --test reads the firewall op's ESP chain in a network namespace of its own (test/unit/firewall-protocols.test.ts).
+need iptables 'has iptables-restore'
 # Debian's cron daemon runs the cron op's jobs in a private mount namespace (test/helpers/cron.ts); its service is not used.
 need cron '[ -x /usr/sbin/cron ]'
 need unzip 'has unzip'
