@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Fact } from '../../lib/model/fact.ts';
 import { dsm, dsmSide, parseDsmSide, parseDsmVersion } from '../../lib/facts/dsm.ts';
-import { scratchRoot } from '../helpers/scratch-root.ts';
+import { gatherInRoot as gather } from '../helpers/fact-in-root.ts';
 import { unlessDsm } from '../../roles/common.ts';
 
 // DSM 7.2's /etc.defaults/VERSION, as a DS923+ has it.
@@ -21,16 +20,6 @@ os_name="DSM"
 builddate="2024/04/23"
 buildtime="19:16:44"
 `;
-
-/** A fact's own command run by dash and bash in a scratch root holding these files, and its parse of each run. */
-function gather<F>(fact: Fact<F>, files: Record<string, string>): F[] {
-  const root = scratchRoot(files);
-  return (['dash', 'bash'] as const).map((shell) => {
-    const r = root.run(shell, fact.command.bytes.toString());
-    assert.equal(r.status, 0, `${shell}: ${r.stderr}`);
-    return fact.parse({ stdout: Buffer.from(r.stdout), stderr: Buffer.from(r.stderr), code: r.status ?? -1, durationMs: 0 });
-  });
-}
 
 test('the dsm fact tells DSM apart by its version file; Debian and Ubuntu have none', () => {
   assert.deepEqual(parseDsmVersion(DSM_72), { present: true, version: '7.2.1', build: '69057' });

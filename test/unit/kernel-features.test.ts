@@ -6,19 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { release } from 'node:os';
-import type { Fact } from '../../lib/model/fact.ts';
 import { kernelFeatures, type KernelFeatures } from '../../lib/facts/kernel.ts';
-import { scratchRoot } from '../helpers/scratch-root.ts';
+import { gatherInRoot as gather } from '../helpers/fact-in-root.ts';
 import { kernelVerdict } from '../../roles/kernel-needs.ts';
-
-function gather<F>(fact: Fact<F>, files: Record<string, string>): F[] {
-  const root = scratchRoot(files);
-  return (['dash', 'bash'] as const).map((shell) => {
-    const r = root.run(shell, fact.command.bytes.toString());
-    assert.equal(r.status, 0, `${shell}: ${r.stderr}`);
-    return fact.parse({ stdout: Buffer.from(r.stdout), stderr: Buffer.from(r.stderr), code: r.status ?? -1, durationMs: 0 });
-  });
-}
 
 const rel = release();
 // A /proc without config.gz: the machine's own would answer first.
