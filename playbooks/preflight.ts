@@ -103,6 +103,18 @@ const checks: Record<string, (h: H) => Finding> = {
   kernel: (h) => kernelVerdict(h),
 };
 
+/** Fails naming each failed check; a check that threw (a fact that could not be read) counts as failed. */
+function overall(h: H): Finding {
+  const failed = Object.entries(checks).flatMap(([name, check]) => {
+    try {
+      return check(h).level === 'fail' ? [name] : [];
+    } catch {
+      return [name];
+    }
+  });
+  return failed.length ? { level: 'fail', detail: `failed: ${failed.join(', ')}` } : { level: 'pass', detail: 'no check failed' };
+}
+
 function table(rows: OutcomeRow[]): string {
   const hosts = [...new Set(rows.map((r) => r.host))];
   const names = Object.keys(checks);
@@ -122,8 +134,11 @@ await runPlaybook(
       hosts: 'all',
       schema,
       facts: [facts.dockerInfo, facts.gpu, composeVersion, listeners, facts.dsm, facts.freeDisk('/'), facts.kernelFeatures],
-      tasks: ({ task }) =>
-        Object.entries(checks).map(([name, check]) => task({ name, op: (h) => verdict(check(h)), failedWhen: (f) => f.level === 'fail' })),
+      // Every check runs, a failed one included, so the table shows each; the last task fails the host when any did.
+      tasks: ({ task }) => [
+        ...Object.entries(checks).map(([name, check]) => task({ name, op: (h) => verdict(check(h)), failedWhen: (f) => f.level === 'fail', ignoreErrors: true })),
+        task({ name: 'every check passes', op: (h) => verdict(overall(h)), failedWhen: (f) => f.level === 'fail' }),
+      ],
     }),
   ],
   { report: table },

@@ -26,12 +26,16 @@ const NO_SWARM: SwarmState = { state: 'inactive', nodeId: '', nodeAddr: '', isMa
 export function parseDockerInfo(text: string): DockerInfo {
   const t = text.trim();
   if (t === '@@missing') return { installed: false, running: false, serverVersion: '', runtimes: [], swarm: NO_SWARM };
-  if (t.startsWith('@@down')) return { installed: true, running: false, serverVersion: '', runtimes: [], swarm: NO_SWARM };
+  const down = { installed: true, running: false, serverVersion: '', runtimes: [], swarm: NO_SWARM };
+  // The marker is checked anywhere: an older probe, or a CLI that printed before failing, puts it after the client's JSON.
+  if (/(^|[\s}])@@down\s*$/.test(t)) return down;
   const j = JSON.parse(t) as {
     ServerVersion?: string;
     Runtimes?: Record<string, unknown>;
     Swarm?: { LocalNodeState?: string; NodeID?: string; NodeAddr?: string; ControlAvailable?: boolean; Cluster?: { ID?: string } | null; Managers?: number; Nodes?: number; Error?: string };
   };
+  // Docker's CLI prints its client half (ServerVersion empty) when the engine does not answer.
+  if (!j.ServerVersion) return down;
   const s = j.Swarm ?? {};
   return {
     installed: true,
@@ -51,9 +55,13 @@ export function parseDockerInfo(text: string): DockerInfo {
   };
 }
 
-/** Docker engine and swarm state, from one `docker info`. */
+/**
+ * Docker engine and swarm state, from one `docker info`. Its output is kept
+ * only when it succeeds: with the engine down the CLI still prints its client
+ * half as JSON before exiting 1, which must not be glued to the marker.
+ */
 export const dockerInfo = defineFact(
   'docker info',
-  sh`if ! command -v docker >/dev/null; then echo @@missing; exit 0; fi; docker info --format '{{json .}}' 2>/dev/null || echo "@@down"`,
+  sh`if ! command -v docker >/dev/null; then echo @@missing; exit 0; fi; if out=$(docker info --format '{{json .}}' 2>/dev/null); then printf '%s\n' "$out"; else echo @@down; fi`,
   (r) => parseDockerInfo(r.stdout.toString()),
 );
