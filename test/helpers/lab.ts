@@ -29,7 +29,7 @@ export function lab(args: string[]): { code: number | null; stdout: string; stde
  * suite before left one: a `site.ts --check` that changes nothing and fails
  * nothing on any host is reused as it is; anything else (fresh nodes, drift,
  * a half-run suite) is reset and converged. Suites run in the order
- * package.json's test:lab lists, so a converged lab is handed on; each suite
+ * scripts/test-lab.ts lists, so a converged lab is handed on; each suite
  * still passes alone.
  */
 export async function convergedLab(inv: string): Promise<void> {
