@@ -12,6 +12,7 @@ import { alignColumns } from 'rigger-ops/lib/shell/columns';
 import { preflightVars } from '../roles/preflight.ts';
 import { diskCheck } from '../roles/preflight-disk.ts';
 import { kernelVerdict } from '../roles/kernel-needs.ts';
+import { dsmSshdVerdict } from '../roles/dsm-sshd.ts';
 
 type Level = 'pass' | 'warn' | 'fail';
 interface Finding {
@@ -81,7 +82,8 @@ const checks: Record<string, (h: H) => Finding> = {
     if (!d.present) return { level: 'pass', detail: 'not DSM' };
     // What rigger cannot set on DSM (no apt; DSM's own settings), checked as the host shows it.
     const docker = h.fact(facts.dockerInfo);
-    const missing = [docker.running ? '' : 'Container Manager (Package Center): installed and running'];
+    const sshd = dsmSshdVerdict(h);
+    const missing = [docker.running ? '' : 'Container Manager (Package Center): installed and running', sshd.level === 'fail' ? `SSH port ${h.vars.sshd_port} (Control Panel > Terminal & SNMP > Terminal)` : ''];
     if (h.vars.nfs_export_path) {
       const side = h.fact(facts.dsmSide(h.vars.nfs_export_path));
       missing.push(

@@ -12,4 +12,6 @@ export const preflightVars = z.object({
   nvidia_gpu: z.boolean().optional(),
   /** On a DSM host: the share that DSM must export over NFS (the data node's /volume1/ai-models). */
   nfs_export_path: z.string().optional(),
+  /** On a DSM host: the port DSM's Control Panel must give sshd (the base role's sshd_port). */
+  sshd_port: z.number().int().min(1).max(65535).optional(),
 });

@@ -14,6 +14,7 @@ import { ensureLayouts, removeLayouts } from './lab/layouts.ts';
 import { CORE_EDGE_INVENTORY, SINGLE_SERVER_INVENTORY } from './lab/layout-inventory.ts';
 import { writeLabInventory } from './lab/inventory.ts';
 import { REHEARSAL_INVENTORY, writeRehearsalInventory } from './lab/rehearsal.ts';
+import { prepareRehearsalNodes } from './lab/rehearsal-nodes.ts';
 import { ensurePushed, ensureRegistry, ensureServiceImages, removeRegistry, servicesReady } from './lab/services.ts';
 import { standinImages } from './lab/standins.ts';
 import { monitoringImages } from './lab/monitoring-images.ts';
@@ -27,8 +28,9 @@ const USAGE = `Usage: npx tsx scripts/lab.ts COMMAND
   up --layouts       also the layouts' trixie hosts (core, edge, single) and their images, and write
                      inventory/lab-core-edge.yml and inventory/lab-single-server.yml
   reset --layouts [NAME...]  fresh layouts' hosts (those named, else core, edge and single; the four nodes untouched)
-  rehearse           build the real stacks' stand-in images once (pushed to the lab registry) and write
-                     inventory/rehearsal.yml: inventory/homelab.yml on the lab nodes (needs \`up\` first)
+  rehearse           build the real stacks' stand-in images once (pushed to the lab registry), write
+                     inventory/rehearsal.yml (inventory/homelab.yml on the lab nodes), put the model's
+                     directory on the ai node and make the data node a DSM stand-in (needs \`up\` first)
   status             each node's container, systemd, sshd, SSH and Docker state
   reset [--all]      fresh nodes in place (their Docker, swarm and volumes wiped); keeps the registry,
                      the off-site stand-in volume, and the nodes' backup volumes unless --all
@@ -114,6 +116,7 @@ async function rehearse(): Promise<void> {
     await ensurePushed(standinImages(), say);
   });
   writeRehearsalInventory();
+  await step('the nodes as the real ones are', prepareRehearsalNodes);
   console.log(`rehearsal ready: npx tsx playbooks/site.ts -i ${REHEARSAL_INVENTORY} (RIGGER_VAULT_PASSWORD=homelab-example)`);
 }
 

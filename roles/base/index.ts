@@ -1,7 +1,8 @@
-import { defineRole, ops, z } from 'rigger-ops';
+import { defineRole, facts, ops, z } from 'rigger-ops';
 import { ruleSchema } from 'rigger-ops/lib/ops/firewall/rules';
 import { unlessDsm } from '../common.ts';
 import { encryptedOverlays, isSwarmNode, kernelVerdict, otherSwarmNodes } from '../kernel-needs.ts';
+import { dsmSshdVerdict } from '../dsm-sshd.ts';
 // The user and port this run connects with, as the transport computes them: hardening must keep them working.
 import { sshLogin as connection } from 'rigger-ops/lib/cli/connection';
 
@@ -58,6 +59,16 @@ export const base = defineRole({
             return ops.assert({ that: v.level !== 'fail', message: `refusing to set up this node: ${v.detail}`, success: v.detail });
           },
         }),
+        // Also before any change: DSM sets sshd's port itself (roles/dsm-sshd.ts says why rigger does not).
+        task({
+          name: 'sshd port on DSM',
+          when: (h) => h.fact(facts.dsm).present,
+          whenReason: 'not DSM: the sshd hardening below sets the port',
+          op: (h) => {
+            const v = dsmSshdVerdict(h);
+            return ops.assert({ that: v.level !== 'fail', message: `refusing to set up this node: ${v.detail}`, success: v.detail });
+          },
+        }),
         packages,
         upgradable,
         task({
@@ -90,7 +101,8 @@ export const base = defineRole({
             return ops.system.sshdConfig({
               settings: {
                 // Both ports while moving: this run keeps its port until the inventory says the new one.
-                Port: ports,
+                // None on DSM, whose Control Panel owns the port (checked at the role's start).
+                ...(h.fact(facts.dsm).present ? {} : { Port: ports }),
                 PermitRootLogin: h.vars.sshd_permit_root_login,
                 PasswordAuthentication: h.vars.sshd_password_authentication ? 'yes' : 'no',
                 ...(h.vars.sshd_allow_users.length ? { AllowUsers: h.vars.sshd_allow_users } : {}),

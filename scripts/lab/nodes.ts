@@ -32,7 +32,8 @@ export async function createNode(n: LabNode): Promise<void> {
   await $`docker run -d --name ${n.container} --hostname ${n.name} --label ${LABEL} --network ${NETWORK} --ip ${n.ip} ${NODE_RUN_OPTIONS} ${identity} ${volumes} ${n.image ?? IMAGE} /sbin/init`;
 }
 
-async function exec(n: LabNode, script: string) {
+/** A script run by sh inside a node's container, as root (not over SSH: it may restart sshd). */
+export async function exec(n: LabNode, script: string) {
   return $`docker exec ${n.container} sh -c ${script}`.nothrow().quiet();
 }
 
@@ -70,7 +71,8 @@ export async function nodeStatus(n: LabNode): Promise<Record<string, string>> {
   const state = await containerState(n);
   const row: Record<string, string> = { node: n.name, address: n.ip, container: state, systemd: '-', sshd: '-', ssh: '-', docker: '-' };
   if (state !== 'running') return row;
-  const r = await exec(n, 'systemctl is-system-running; systemctl is-active ssh; (docker version --format "{{.Server.Version}}" 2>/dev/null || echo none)');
+  // Debian's sshd unit is ssh; the DSM stand-in's is sshd, as DSM's.
+  const r = await exec(n, 'systemctl is-system-running; if systemctl is-active --quiet ssh; then echo active; else systemctl is-active sshd; fi; (docker version --format "{{.Server.Version}}" 2>/dev/null || echo none)');
   const [systemd, sshd, docker] = r.stdout.trim().split('\n');
   Object.assign(row, { systemd: systemd ?? '?', sshd: sshd ?? '?', docker: docker ?? 'none' });
   const ssh = await $`ssh -i ${LAB_KEY} -o BatchMode=yes -o ConnectTimeout=5 -o UserKnownHostsFile=${LAB_KNOWN_HOSTS} -o StrictHostKeyChecking=yes root@${n.ip} true`.nothrow().quiet();

@@ -84,3 +84,29 @@ test('sshd config: validated with sshd -t before it replaces the old file, then 
   assert.equal(await read(sh`cat /etc/ssh/sshd_config.d/50-rigger.conf`), before, 'the old file stays');
   assert.equal((await read(sh`systemctl is-active ssh`)).trim(), 'active');
 });
+
+// DSM 7, and distributions older than OpenSSH 8.2's Include, read no drop-in: the settings go into the main
+// file, before its Match block, and the sshd unit (not Debian's ssh) is reloaded. The node's own files come back after.
+test('sshd config where the main file includes no drop-in: the main file edited before its Match block, checked with sshd -t, reloaded', async () => {
+  await onNode(inv, HOST, sh`cp -a /etc/ssh/sshd_config /root/sshd_config.orig && sed -i '/^Include /d' /etc/ssh/sshd_config && printf '\nMatch User nobody\n  MaxAuthTries 2\n' >> /etc/ssh/sshd_config && rm -f /etc/ssh/sshd_config.d/50-rigger.conf`);
+  try {
+    await sixSteps({
+      inventory: inv,
+      host: HOST,
+      op: (v) => ops.system.sshdConfig({ settings: { MaxAuthTries: v === 'first' ? 4 : 5, PermitRootLogin: 'prohibit-password' } }),
+      verify: async (v) => {
+        const effective = await read(sh`sshd -T -C user=root,host=h,addr=127.0.0.1 | grep -E '^maxauthtries '; sshd -T -C user=nobody,host=h,addr=127.0.0.1 | grep -E '^maxauthtries '; test ! -e /etc/ssh/sshd_config.d/50-rigger.conf && echo no-drop-in`);
+        assert.deepEqual(effective.trim().split('\n'), [`maxauthtries ${v === 'first' ? 4 : 5}`, 'maxauthtries 2', 'no-drop-in']);
+      },
+    });
+    const play = definePlay({ name: 'bad sshd', hosts: HOST, tasks: ({ task }) => [task({ name: 'typo', op: ops.system.sshdConfig({ settings: { PermitRootLgoin: 'no' } }) })] });
+    const before = await read(sh`cat /etc/ssh/sshd_config`);
+    const o = await runPlays(inv, [play]);
+    const ev = o.events.find((e) => e.type === 'task-host');
+    assert.ok(ev?.type === 'task-host' && ev.status === 'failed' && /validation failed/.test(ev.msg ?? ''), JSON.stringify(ev));
+    assert.equal(await read(sh`cat /etc/ssh/sshd_config`), before, 'the main file stays as it was');
+    assert.equal((await read(sh`systemctl is-active ssh`)).trim(), 'active');
+  } finally {
+    await onNode(inv, HOST, sh`mv /root/sshd_config.orig /etc/ssh/sshd_config && systemctl reload ssh`);
+  }
+});

@@ -1,13 +1,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { raw, sh } from '../../lib/shell/command.ts';
-import { HOMELAB_VAULT_PASSWORD, HOST_OF, NFS_STANDIN_SOURCE, REHEARSAL_INVENTORY, rehearsedServices, STANDIN_GPU_UUID } from '../../scripts/lab/rehearsal.ts';
-import { dsmStandinScript } from '../../scripts/lab/dsm-standin.ts';
+import { HOMELAB_VAULT_PASSWORD, HOST_OF, REHEARSAL_INVENTORY, rehearsedServices, STANDIN_GPU_UUID } from '../../scripts/lab/rehearsal.ts';
 import { itemName } from '../../lib/backup/config.ts';
 import { backupVarsOf, clusterData } from '../helpers/cluster-data.ts';
 import { runCli } from '../helpers/cli.ts';
 import { ensureLab, lab, resetLab } from '../helpers/lab.ts';
-import { onNode } from '../helpers/node.ts';
+import { onNode, stateHash } from '../helpers/node.ts';
 import { waitFor } from '../helpers/data-node.ts';
 
 // The real cluster rehearsed on the lab (issue 16): inventory/homelab.yml and
@@ -50,11 +49,7 @@ const notable = (stdout: string) =>
 const gateway = async (script: string) => (await onNode(inv, 'gateway', sh`${raw(script)}`)).stdout;
 
 test('site.ts converges the real cluster on the lab: every service on its node, health green, databases made; a second run changes nothing', async () => {
-  // The operators' model on the NFS share (here the stand-in share's directory on the ai node).
-  await onNode(inv, 'ai', sh`mkdir -p ${`${NFS_STANDIN_SOURCE}/glm-4-9b-chat`}`);
-  const dsm = await onNode(inv, 'data', sh`${raw(dsmStandinScript('/volume1/ai-models'))}`);
-  assert.equal(dsm.code, 0, `DSM stand-in: ${dsm.stderr}`);
-
+  // `lab.ts rehearse` (in before()) made all the rehearsal needs: no step of the test's own.
   const first = await site();
   assert.equal(first.code, 0, `first run:\n${notable(first.stdout)}\n${first.stderr}`);
   for (const [host, r] of Object.entries(recapOf(first.stdout))) assert.equal(r.failed + r.unreachable, 0, host);
@@ -137,6 +132,22 @@ done`);
   assert.doesNotMatch(preflight.stdout, /Container Manager \(Package Center\)|shared folder \/volume1|NFS permission on/, preflight.stdout);
   assert.equal(preflight.code, 2, 'a DSM-side setting missing fails preflight');
 
+  // DSM's sshd (issue 29 item 15): the hardening is in its main file, which includes no drop-in, and its unit is sshd.
+  const sshd = await onNode(inv, 'data', sh`sshd -T -C user=root,host=h,addr=127.0.0.1 | grep -E '^(passwordauthentication|allowusers) '; grep -c '^PasswordAuthentication no$' /etc/ssh/sshd_config; ls /etc/ssh/sshd_config.d 2>&1; systemctl is-active sshd ssh`);
+  assert.match(sshd.stdout, /^passwordauthentication no$/m, sshd.stdout);
+  assert.match(sshd.stdout, /^allowusers root$/m, sshd.stdout);
+  assert.match(sshd.stdout, /^1$/m, 'the setting written once, in the main file');
+  assert.match(sshd.stdout, /No such file or directory\nactive\ninactive$/, sshd.stdout);
+  // DSM sets sshd's port in its Control Panel: another sshd_port is refused before the node changes, and preflight names the setting.
+  const unchanged = await stateHash(inv, 'data');
+  const port = ['-e', 'sshd_port=2222', '--limit', 'data.vibe.local'];
+  const moved = await runCli(['playbooks/site.ts', '-i', REHEARSAL_INVENTORY, ...port], env, 5 * 60_000);
+  assert.equal(moved.code, 2, moved.stdout);
+  assert.match(moved.stdout, /failed: \[data\.vibe\.local\] sshd port on DSM .*set 2222 in Control Panel > Terminal & SNMP > Terminal \(Port\)/, moved.stdout);
+  assert.equal(await stateHash(inv, 'data'), unchanged, 'the refused run changed the DSM node');
+  const portCheck = await runCli(['playbooks/preflight.ts', '-i', REHEARSAL_INVENTORY, ...port], env, 5 * 60_000);
+  assert.match(portCheck.stdout, /FAIL DSM 7\.2\.1: set in DSM: .*SSH port 2222 \(Control Panel > Terminal & SNMP > Terminal\)/, portCheck.stdout);
+
   const second = await site();
   assert.equal(second.code, 0, `second run:\n${notable(second.stdout)}\n${second.stderr}`);
   for (const [host, r] of Object.entries(recapOf(second.stdout))) assert.equal(r.changed, 0, `${host} changed nothing on the second run:\n${notable(second.stdout)}`);
@@ -178,9 +189,9 @@ test('backup.ts takes a verified set on every node; after a reset, disaster-reco
   }
 
   resetLab();
-  // The reset nodes are fresh Debian hosts: the data node made a DSM stand-in again, the model share's directory made again.
-  await onNode(inv, 'ai', sh`mkdir -p ${`${NFS_STANDIN_SOURCE}/glm-4-9b-chat`}`);
-  assert.equal((await onNode(inv, 'data', sh`${raw(dsmStandinScript('/volume1/ai-models'))}`)).code, 0);
+  // The reset nodes are fresh Debian hosts: `lab.ts rehearse` makes the data node a DSM stand-in and the model's directory again.
+  const again = lab(['rehearse']);
+  assert.equal(again.code, 0, `lab.ts rehearse after a reset:\n${again.stdout}\n${again.stderr}`);
   assert.equal((await onNode(inv, 'gateway', sh`! test -e /etc/nginx && ! command -v docker`)).code, 0, 'the reset wiped the gateway (no /etc/nginx, no Docker)');
 
   const recovery = await runCli(['playbooks/disaster-recovery.ts', '-i', REHEARSAL_INVENTORY, '--from', 'latest'], env, 20 * 60_000);

@@ -145,7 +145,7 @@ test('hold, group, authorized key, unit, cron and sshd decisions', () => {
   assert.deepEqual(commands(unit).slice(1), ['systemctl daemon-reload'], 'daemon-reload right after the unit changed');
   const cron = decide(ops.cron({ name: 'b', schedule: '@daily', command: 'x', state: 'absent' }), { exists: true, type: 'file', mode: '0644' });
   assert.deepEqual(commands(cron), ['rm -f -- /etc/cron.d/b']);
-  const sshd = decide(ops.system.sshdConfig({ settings: { PermitRootLogin: 'no' } }), { exists: false });
+  const sshd = decide(ops.system.sshdConfig({ settings: { PermitRootLogin: 'no' } }), { dropIn: { exists: false }, main: Buffer.from('Include /etc/ssh/sshd_config.d/*.conf\n'), mainMode: '0644' });
   assert.match(commands(sshd)[1]!, /sshd -t -f/);
   assert.match(commands(sshd)[2]!, /systemctl reload ssh/);
 });
