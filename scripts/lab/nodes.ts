@@ -37,11 +37,14 @@ export async function exec(n: LabNode, script: string) {
   return $`docker exec ${n.container} sh -c ${script}`.nothrow().quiet();
 }
 
+/** Prints sshd's unit state: Debian's unit is ssh, the DSM stand-in's sshd (as DSM's). */
+const SSHD_ACTIVE = 'if systemctl is-active --quiet ssh; then echo active; else systemctl is-active sshd; fi';
+
 /** Waits for the state a test needs (systemd booted, sshd active), never a fixed sleep. */
 export async function waitReady(n: LabNode, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const r = await exec(n, 'systemctl is-system-running 2>/dev/null; systemctl is-active ssh');
+    const r = await exec(n, `systemctl is-system-running 2>/dev/null; ${SSHD_ACTIVE}`);
     const [system, ssh] = r.stdout.trim().split('\n');
     if ((system === 'running' || system === 'degraded') && ssh === 'active') return;
     if (Date.now() > deadline) throw new Error(`${n.name}: not ready after ${timeoutMs / 1000} s (system ${system}, ssh ${ssh})`);
@@ -71,8 +74,7 @@ export async function nodeStatus(n: LabNode): Promise<Record<string, string>> {
   const state = await containerState(n);
   const row: Record<string, string> = { node: n.name, address: n.ip, container: state, systemd: '-', sshd: '-', ssh: '-', docker: '-' };
   if (state !== 'running') return row;
-  // Debian's sshd unit is ssh; the DSM stand-in's is sshd, as DSM's.
-  const r = await exec(n, 'systemctl is-system-running; if systemctl is-active --quiet ssh; then echo active; else systemctl is-active sshd; fi; (docker version --format "{{.Server.Version}}" 2>/dev/null || echo none)');
+  const r = await exec(n, `systemctl is-system-running; ${SSHD_ACTIVE}; (docker version --format "{{.Server.Version}}" 2>/dev/null || echo none)`);
   const [systemd, sshd, docker] = r.stdout.trim().split('\n');
   Object.assign(row, { systemd: systemd ?? '?', sshd: sshd ?? '?', docker: docker ?? 'none' });
   const ssh = await $`ssh -i ${LAB_KEY} -o BatchMode=yes -o ConnectTimeout=5 -o UserKnownHostsFile=${LAB_KNOWN_HOSTS} -o StrictHostKeyChecking=yes root@${n.ip} true`.nothrow().quiet();
