@@ -104,3 +104,13 @@ test('registryOf reads the registry of an image reference as Docker does', () =>
   assert.equal(registryOf('portainer/portainer-ce:2.21.4'), undefined);
   assert.equal(registryOf('postgres:16-alpine'), undefined);
 });
+
+test("the rehearsal's inventory, written from the operators', keeps their order and passes", async () => {
+  const { rehearsalInventoryText } = await import('../../scripts/lab/rehearsal.ts');
+  const file = path.join(scratchDir(), 'rehearsal.yml');
+  writeFileSync(file, rehearsalInventoryText());
+  const ctx = await context(file);
+  const names = (ctx.hostVars('gateway.vibe.local').stacks as { name: string }[]).map((s) => s.name);
+  assert.deepEqual(names, ['gateway', 'data', 'cicd', 'ai']);
+  assert.doesNotThrow(() => checkStackOrder(ctx));
+});
