@@ -79,7 +79,7 @@ function itemLocation(list: SourceLocation | string | undefined, index: number):
   if (!list || typeof list === 'string') return list;
   try {
     const lines = new LineCounter();
-    const doc = parseDocument(readFileSync(list.file, 'utf8'), { lineCounter: lines, keepSourceTokens: false });
+    const doc = parseDocument(readFileSync(list.file, 'utf8'), { lineCounter: lines });
     let found: SourceLocation | undefined;
     const visit = (node: unknown): void => {
       if (found || !node || typeof node !== 'object') return;
