@@ -9,6 +9,7 @@
 //   npx tsx playbooks/deploy.ts --history
 import { definePlay, InputError, runPlaybook } from 'rigger-ops';
 import { stacks } from '../roles/stacks/index.ts';
+import { checkStackOrder } from '../roles/stacks/order.ts';
 import { historyPlay, historyReport, precheckPlay, rolloutPlay } from './deploy-plays.ts';
 
 const usage = `Usage: npx tsx playbooks/deploy.ts SERVICE --image REF [flags]
@@ -19,13 +20,14 @@ const usage = `Usage: npx tsx playbooks/deploy.ts SERVICE --image REF [flags]
 let showHistory = false;
 
 await runPlaybook(
-  (opts) => {
+  (opts, context) => {
     if (opts.flags.history) {
       showHistory = true;
       return [historyPlay()];
     }
     if (typeof opts.flags.stack === 'string') {
       if (opts.positionals.length) throw new InputError('command line', '--stack deploys a whole stack: name no services with it');
+      checkStackOrder(context);
       // The stacks role on that stack alone: its services' changes are waited for, health-gated, and rolled back together.
       return [definePlay({ name: `stack ${opts.flags.stack}`, hosts: 'managers', roles: [stacks], vars: { stacks_only: [opts.flags.stack] } })];
     }

@@ -1,5 +1,6 @@
 // Pre-flight before a deployment: reachable nodes, Docker and Compose
-// versions, the GPU where one is expected, ports free, free disk space (on
+// versions, the GPU where one is expected, the stacks' published ports free
+// on every node that takes them, free disk space (on
 // DSM its data volume's, not its small system partition's), the kernel's
 // ESP and IPVS where the swarm settings need them, the model directory.
 // Prints a pass/warn/fail table per host; exits non-zero when a check fails
@@ -13,6 +14,7 @@ import { preflightVars } from '../roles/preflight.ts';
 import { diskCheck } from '../roles/preflight-disk.ts';
 import { kernelVerdict } from '../roles/kernel-needs.ts';
 import { dsmSshdVerdict } from '../roles/dsm-sshd.ts';
+import { listeners, portsCheck, publishingContainers } from '../roles/preflight-ports.ts';
 
 type Level = 'pass' | 'warn' | 'fail';
 interface Finding {
@@ -30,17 +32,6 @@ const verdict = defineOp({
 });
 
 const composeVersion = defineFact('compose version', sh`docker compose version --short 2>/dev/null || docker-compose version --short 2>/dev/null || true`, (r) => r.stdout.toString('utf8').trim());
-const listeners = defineFact('listening ports', sh`ss -Hltnup 2>/dev/null || true`, (r) =>
-  r.stdout
-    .toString('utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => {
-      const cols = l.trim().split(/\s+/);
-      const local = cols[4] ?? '';
-      return { proto: cols[0] ?? '', port: Number(local.slice(local.lastIndexOf(':') + 1)), process: /users:\(\("([^"]+)"/.exec(l)?.[1] ?? '' };
-    }),
-);
 // Facts are cached by identity: one per path.
 const modelDirs = new Map<string, ReturnType<typeof defineFact<string>>>();
 const modelDir = (path: string) => {
@@ -71,10 +62,8 @@ const checks: Record<string, (h: H) => Finding> = {
     if (g.present) return { level: g.source === 'nvidia-smi' ? 'pass' : 'warn', detail: `${g.devices[0] ?? 'GPU'}${g.driverVersion ? `, driver ${g.driverVersion}` : ', no driver loaded'}` };
     return { level: 'pass', detail: 'none expected, none seen' };
   },
-  ports: (h) => {
-    const busy = h.vars.published_ports.flatMap((p) => h.fact(listeners).filter((l) => l.port === p.port && l.proto === p.proto && !/docker/.test(l.process)).map((l) => `${p.port}/${p.proto} (${l.process || 'a process'})`));
-    return busy.length ? { level: 'fail', detail: `in use: ${busy.join(', ')}` } : { level: 'pass', detail: h.vars.published_ports.length ? `${h.vars.published_ports.length} free` : 'none published' };
-  },
+  // Every port the stacks publish, on each node that takes it (ingress: all; host mode: the placement's), against its listeners.
+  ports: portsCheck,
   // / on Debian and Ubuntu, the data volume on DSM (roles/preflight-disk.ts says why).
   disk: diskCheck,
   dsm: (h) => {
@@ -135,7 +124,7 @@ await runPlaybook(
       name: 'preflight',
       hosts: 'all',
       schema,
-      facts: [facts.dockerInfo, facts.gpu, composeVersion, listeners, facts.dsm, facts.freeDisk('/'), facts.kernelFeatures],
+      facts: [facts.dockerInfo, facts.gpu, composeVersion, listeners, publishingContainers, facts.dsm, facts.freeDisk('/'), facts.kernelFeatures],
       // Every check runs, a failed one included, so the table shows each; the last task fails the host when any did.
       tasks: ({ task }) => [
         ...Object.entries(checks).map(([name, check]) => task({ name, op: (h) => verdict(check(h)), failedWhen: (f) => f.level === 'fail', ignoreErrors: true })),

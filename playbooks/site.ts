@@ -3,5 +3,10 @@
 //   npx tsx playbooks/site.ts [-i inventory] [--check] [--diff] [--limit PATTERN] ...
 import { runPlaybook } from 'rigger-ops';
 import { CLUSTER_PLAYS, CLUSTER_ROLES } from './cluster.ts';
+import { checkStackOrder } from '../roles/stacks/order.ts';
 
-await runPlaybook(CLUSTER_ROLES.map((r) => CLUSTER_PLAYS[r]()));
+// A stacks list that deploys a stack before the registry its images come from is refused before any host is contacted.
+await runPlaybook((_opts, context) => {
+  checkStackOrder(context);
+  return CLUSTER_ROLES.map((r) => CLUSTER_PLAYS[r]());
+});

@@ -1,6 +1,7 @@
 import { defineRole, ops, Secret, z } from 'rigger-ops';
 import { healthCheckSchema } from 'rigger-ops/lib/ops/docker/health';
 import { deployer, onFirstManager } from '../common.ts';
+import { stackEnv } from './read.ts';
 
 const stackSpec = z
   .object({
@@ -64,7 +65,7 @@ export const stacks = defineRole({
                 ops.docker.stack({
                   name: s.name,
                   file: s.file,
-                  env: { ENDPOINT_MODE: h.vars.service_endpoint_mode, PUBLISH_MODE: h.vars.service_publish_mode, ...s.env },
+                  env: stackEnv(h.vars, s),
                   prune: s.prune,
                   images: h.vars.stack_images,
                   timeoutSeconds: h.vars.stack_timeout_seconds,

@@ -18,7 +18,10 @@ function inventory(vars: Record<string, unknown>): string {
   return file;
 }
 
-const lab = { overlay_networks: ['service_network'], overlay_encrypted: false, service_publish_mode: 'host', service_endpoint_mode: 'dnsrr', stacks: [{ name: 'web', file: 'stacks/web.yml' }] };
+// A stack publishing no port: the kernel check needs one in the list, and preflight's port check reads its file.
+const webStack = path.join(scratchDir(), 'web.yml');
+writeFileSync(webStack, 'services:\n  web:\n    image: example/web:1\n');
+const lab = { overlay_networks: ['service_network'], overlay_encrypted: false, service_publish_mode: 'host', service_endpoint_mode: 'dnsrr', stacks: [{ name: 'web', file: webStack }] };
 const kernelCell = (stdout: string) => /^gateway\s.*?(PASS|WARN|FAIL) (gateway: kernel .*|neither ESP nor IPVS needed.*)$/m.exec(stdout)?.[0] ?? '';
 
 test('preflight refuses encrypted overlays on a kernel without ESP, naming ESP and the node', async () => {

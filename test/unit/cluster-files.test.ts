@@ -36,10 +36,11 @@ test("the four real stacks and the monitoring role's parse, validate, and use on
     overlay_networks: string[];
     stack_secrets: Record<string, unknown>;
   };
-  assert.deepEqual(all.stacks.map((s) => s.name), ['gateway', 'ai', 'data', 'cicd']);
+  // cicd before ai: its registry serves LangGraph's image (roles/stacks/order.ts).
+  assert.deepEqual(all.stacks.map((s) => s.name), ['gateway', 'data', 'cicd', 'ai']);
   // The monitoring stack with the values its role deploys it with (homelab.yml turns it on).
   const stacks = realStacks();
-  assert.deepEqual(stacks.map((s) => s.name), ['gateway', 'ai', 'data', 'cicd', 'monitoring']);
+  assert.deepEqual(stacks.map((s) => s.name), ['gateway', 'data', 'cicd', 'ai', 'monitoring']);
   const services: string[] = [];
   for (const s of stacks) {
     const env = { ENDPOINT_MODE: 'vip', PUBLISH_MODE: 'ingress', ...s.env };

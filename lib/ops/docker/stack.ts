@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parseDocument } from '../../shell/yaml.ts';
 import { z } from '../../shell/zod.ts';
 import { Command, sh } from '../../shell/command.ts';
@@ -8,7 +7,8 @@ import { defineOp, OpFailure, type Decision, type Remote } from '../../model/op.
 import type { ExecResult } from '../../transport/types.ts';
 import { jsonEqual } from '../files/json-merge.ts';
 import { atomicWrite } from '../files/write-file.ts';
-import { interpolate, parseCompose, type Compose } from './compose.ts';
+import type { Compose } from './compose.ts';
+import { renderStack } from './stack-file.ts';
 import { convergeWait, rollbackServices } from './converge.ts';
 import { healthCheckSchema } from './health.ts';
 import { healthGate, unhealthy } from './rollout/health-gated.ts';
@@ -64,26 +64,13 @@ const schema = z
   .strict()
   .transform((p, ctx) => {
     const source = p.file ?? 'compose';
-    let text = p.compose;
-    if (text === undefined) {
-      if (!p.file) {
-        ctx.addIssue({ code: 'custom', path: ['file'], message: 'give the compose text or a file' });
-        return z.NEVER;
-      }
-      try {
-        text = readFileSync(p.file, 'utf8');
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', path: ['file'], message: `cannot read ${p.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
-        return z.NEVER;
-      }
-    }
-    const interpolated = interpolate(text, p.env);
-    const parsed = interpolated.problems.length ? { problems: interpolated.problems } : parseCompose(interpolated.text);
-    if (!parsed.compose) {
-      for (const pr of parsed.problems) ctx.addIssue({ code: 'custom', path: ['compose'], message: `${source}:${pr.line}:${pr.col}: ${pr.message}` });
+    const read = renderStack(p);
+    if (read.problems) {
+      for (const pr of read.problems) ctx.addIssue({ code: 'custom', path: [pr.param], message: pr.message });
       return z.NEVER;
     }
-    const rendered = { text: withImages(interpolated.text, parsed.compose, p.images) };
+    const parsed = { compose: read.compose };
+    const rendered = { text: read.text };
     if (p.services) {
       const unknown = p.services.filter((s) => !(s in parsed.compose!.services));
       if (unknown.length) {
@@ -99,18 +86,6 @@ const schema = z
   });
 
 type Params = z.output<typeof schema>;
-
-/** The compose text with each service's image looked up in `images` (the parsed compose is updated to match). */
-function withImages(text: string, compose: Compose, images: Record<string, string>): string {
-  const mapped = Object.entries(compose.services).filter(([, svc]) => svc.image in images);
-  if (mapped.length === 0) return text;
-  const doc = parseDocument(text);
-  for (const [name, svc] of mapped) {
-    svc.image = images[svc.image]!;
-    doc.setIn(['services', name, 'image'], svc.image);
-  }
-  return doc.toString({ lineWidth: 0 });
-}
 
 interface StackState {
   error?: string;
