@@ -55,7 +55,7 @@ export const stacks = defineRole({
           op: (h) =>
             ops.each(
               'stack secrets',
-              Object.entries(h.vars.stack_secrets).map(([name, value]) => ops.docker.secret({ name, value, checks: h.vars.health_checks, timeoutSeconds: h.vars.stack_timeout_seconds, user: deployer() })),
+              Object.entries(h.vars.stack_secrets).map(([name, value]) => ops.docker.secret({ name, value, checks: h.vars.health_checks, timeoutSeconds: h.vars.stack_timeout_seconds, healthWindows: h.vars.health_windows, user: deployer() })),
             ),
         }),
         task({
