@@ -59,8 +59,12 @@ export function parseHealth(text: string, checks: z.output<typeof healthCheckSch
   for (const line of list.split('\n')) {
     if (line.startsWith(`${HEALTHCHECK_MARK} `)) {
       const [, name = '', ...json] = line.trim().split(' ');
-      const window = specHealthWindow(JSON.parse(json.join(' ') || 'null') as Parameters<typeof specHealthWindow>[0]);
-      if (window !== undefined) windows.set(name, window);
+      try {
+        const window = specHealthWindow(JSON.parse(json.join(' ') || 'null') as Parameters<typeof specHealthWindow>[0]);
+        if (window !== undefined) windows.set(name, window);
+      } catch {
+        // An unreadable healthcheck: no window, the fixed waits hold for it.
+      }
       continue;
     }
     const m = /^(\S+) (\d+)\/(\d+)/.exec(line.trim());
