@@ -17,6 +17,7 @@ import { parseHealth } from '../../lib/ops/docker/health.ts';
 import { convergeSeconds } from '../../lib/ops/docker/stack.ts';
 import { parseDeployState, planDeploy } from '../../lib/ops/docker/deploy.ts';
 import { healthDefaults } from '../../roles/health/index.ts';
+import { REHEARSAL_SGLANG_LOAD_SECONDS, STANDINS } from '../../scripts/lab/standins.ts';
 import { localInventory, runPlays, scratchDir } from '../helpers/run.ts';
 
 const aiStack = () => parseCompose(interpolate(readFileSync('stacks/ai.yml', 'utf8'), { SGLANG_MODEL: 'm', REGISTRY: 'r', LANGGRAPH_TAG: 't', ENDPOINT_MODE: 'vip', PUBLISH_MODE: 'ingress' }).text).compose!;
@@ -30,6 +31,16 @@ test("the real ai stack's healthchecks give SGLang its 150 s window (60 s + 3 x 
   assert.equal(durationSeconds('1m30s'), 90);
   assert.equal(composeHealthWindow({ test: ['NONE'] }), undefined);
   assert.equal(composeHealthWindow({ test: 'true' }), 90, "Docker's defaults: 3 x 30 s");
+});
+
+test("the rehearsal's SGLang stand-in loads for less than its healthcheck tolerates, inside its window", () => {
+  const hc = aiStack().services.sglang!.healthcheck!;
+  // Failures after start_period count: the retries-th counted probe, at start_period + (retries - 1) x interval,
+  // is the last one a slower start survives; past it Docker marks the task unhealthy and Swarm replaces it.
+  const lastChance = durationSeconds(hc.start_period!) + (hc.retries! - 1) * durationSeconds(hc.interval!);
+  assert.equal(STANDINS['lmsysorg/sglang:v0.3.6-cu124']!.load?.seconds, REHEARSAL_SGLANG_LOAD_SECONDS);
+  assert.ok(REHEARSAL_SGLANG_LOAD_SECONDS < lastChance, `${REHEARSAL_SGLANG_LOAD_SECONDS} s < ${lastChance} s`);
+  assert.ok(REHEARSAL_SGLANG_LOAD_SECONDS < composeHealthWindow(hc)!);
 });
 
 test('the stack convergence waits at least the longest window of its services, or the inventory\'s override', () => {
