@@ -105,7 +105,8 @@ export async function gatedRollout(remote: Remote, r: GatedRollout): Promise<Rol
       const u = await remote.run(updateCommand(c, r.timeoutSeconds));
       if (u.stdout.toString('utf8').includes('@@applied')) updated.push(c.name);
       if (u.code !== 0) {
-        problem = `${c.name}: the rollout failed:\n${u.stderr.toString('utf8').trim()}`;
+        // A service with a healthcheck that never passes fails here (Swarm replaces the unhealthy task, the update pauses).
+        problem = `${c.name}: the rollout failed${c.window !== undefined ? ` (its health window: ${c.window} s)` : ''}:\n${u.stderr.toString('utf8').trim()}`;
         break;
       }
     }
