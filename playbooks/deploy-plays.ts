@@ -3,6 +3,7 @@
 // first manager (lib/ops/docker/rollout/health-gated.ts).
 import { definePlay, ops, z, type Play, type HostContext, type Task } from 'rigger-ops';
 import { healthCheckSchema } from 'rigger-ops/lib/ops/docker/health';
+import { healthWindowsSchema } from 'rigger-ops/lib/ops/docker/health-window';
 import { historyTable, type DeployRecord } from 'rigger-ops/lib/ops/docker/rollout/rollout';
 import type { OutcomeRow } from 'rigger-ops/lib/cli/main';
 import { alignColumns } from 'rigger-ops/lib/shell/columns';
@@ -10,10 +11,14 @@ import { deployer, onFirstManager } from '../roles/common.ts';
 
 const schema = z.object({
   health_checks: z.array(healthCheckSchema).default([]),
-  /** Bounded health retries after an update: attempts after the first, and seconds between them. */
+  /**
+   * Bounded health retries after an update: attempts after the first, and seconds between them; a service
+   * with a healthcheck is waited on for at least its window (health_windows overrides it).
+   */
   deploy_health_retries: z.number().int().min(0).default(10),
   deploy_health_delay_seconds: z.number().min(0).default(3),
   deploy_timeout_seconds: z.number().int().min(1).default(300),
+  health_windows: healthWindowsSchema,
   deploy_max_disk_percent: z.number().default(85),
   deploy_min_free_mem_mb: z.number().default(1024),
 });
@@ -56,6 +61,7 @@ export function rolloutPlay(action: string, targets: (h: HostContext<z.output<ty
               retries: h.vars.deploy_health_retries,
               delaySeconds: h.vars.deploy_health_delay_seconds,
               timeoutSeconds: h.vars.deploy_timeout_seconds,
+              healthWindows: h.vars.health_windows,
               user: deployer(),
               action,
             }),

@@ -1,6 +1,8 @@
 // Cluster health: every service at its replica count, then the HTTP health
-// endpoints of the inventory's health_checks, with bounded retries. Prints a
-// per-service table; exits non-zero when anything is unhealthy.
+// endpoints of the inventory's health_checks, with bounded retries (and an
+// unhealthy service with a healthcheck waited on for its health window, even
+// with health_retries=0). Prints a per-service table; exits non-zero when
+// anything is unhealthy.
 //   npx tsx playbooks/health.ts [-i inventory] [-e health_retries=0]
 import { runPlaybook } from 'rigger-ops';
 import { healthTable, type ServiceHealth } from 'rigger-ops/lib/ops/docker/health';

@@ -19,6 +19,13 @@ export interface TaskOptions<V, R> {
   retries?: number | ((h: HostContext<V>) => number);
   delaySeconds?: number | ((h: HostContext<V>) => number);
   until?: (result: R, h: HostContext<V>) => boolean;
+  /**
+   * Stop retrying before `retries` runs out: the result will not get better
+   * (the health role gives up once every unhealthy service is past its window).
+   * Given the attempts made so far and the seconds since the first began;
+   * the result is undefined when the attempt failed without one.
+   */
+  giveUpWhen?: (result: R | undefined, h: HostContext<V>, progress: { attempts: number; elapsedSeconds: number }) => boolean;
   ignoreErrors?: boolean;
   /** Run on the first host of the batch only; every host sees its result. */
   runOnce?: boolean;

@@ -326,6 +326,11 @@ export async function runTask(task: Task<any>, env: TaskEnv): Promise<TaskOutcom
       const satisfied = !o.until || (outcome.status !== 'failed' && outcome.result !== undefined && o.until(outcome.result, h));
       if (satisfied && outcome.status !== 'failed') break;
       if (!o.until && outcome.status === 'failed' && o.retries === undefined) break;
+      const givenUp = i < retries && o.giveUpWhen?.(outcome.result, h, { attempts: i + 1, elapsedSeconds: (performance.now() - started) / 1000 });
+      if (givenUp) {
+        if (o.until && !satisfied && outcome.status !== 'failed') outcome = { ...outcome, status: 'failed', msg: `until did not hold after ${i + 1} attempts` };
+        break;
+      }
       if (i < retries) {
         env.target.invalidate();
         await env.target.retryDelay(delaySeconds * 1000);

@@ -1,5 +1,6 @@
 import { defineRole, ops, Secret, z } from 'rigger-ops';
 import { healthCheckSchema } from 'rigger-ops/lib/ops/docker/health';
+import { healthWindowsSchema } from 'rigger-ops/lib/ops/docker/health-window';
 import { deployer, onFirstManager } from '../common.ts';
 import { stackEnv } from './read.ts';
 
@@ -24,7 +25,10 @@ export const stacksDefaults = z.object({
   service_publish_mode: z.enum(['ingress', 'host']).default('ingress'),
   /** Image references to replace in every compose file (real -> substitute): the lab's rehearsal maps each real image to its stand-in. */
   stack_images: z.record(z.string(), z.string()).default({}),
+  /** The convergence wait; longer for a stack with a service whose health window is (lib/ops/docker/health-window.ts). */
   stack_timeout_seconds: z.number().int().min(1).default(300),
+  /** Per service, seconds: overrides the window its healthcheck gives (start_period + retries x interval). */
+  health_windows: healthWindowsSchema,
   /** The HTTP checks that gate the restart of services when a secret they use is rotated (the health role reads them too). */
   health_checks: z.array(healthCheckSchema).default([]),
   /** Health retries after a deploy changed services: attempts after the first, and seconds between them. */
@@ -52,7 +56,7 @@ export const stacks = defineRole({
           op: (h) =>
             ops.each(
               'stack secrets',
-              Object.entries(h.vars.stack_secrets).map(([name, value]) => ops.docker.secret({ name, value, checks: h.vars.health_checks, timeoutSeconds: h.vars.stack_timeout_seconds, user: deployer() })),
+              Object.entries(h.vars.stack_secrets).map(([name, value]) => ops.docker.secret({ name, value, checks: h.vars.health_checks, timeoutSeconds: h.vars.stack_timeout_seconds, healthWindows: h.vars.health_windows, user: deployer() })),
             ),
         }),
         task({
@@ -72,6 +76,7 @@ export const stacks = defineRole({
                   checks: h.vars.health_checks,
                   healthRetries: h.vars.stack_health_retries,
                   healthDelaySeconds: h.vars.stack_health_delay_seconds,
+                  healthWindows: h.vars.health_windows,
                   user: deployer(),
                 }),
               ),

@@ -1,9 +1,12 @@
 # A stand-in for one real image of the operators' stacks (scripts/lab/standins.ts
 # describes each): it refuses to start where the real program would (a secret
-# file missing, a model directory missing), listens on the real ports, answers
-# the real health endpoint's response shape, writes into its volumes, and holds
-# a connection to its PostgreSQL database with its own password. Its health
-# answers 503 until that connection works, as the real applications do.
+# file missing, a model directory missing, no GPU assigned), with the real
+# error's text; loads for as long as the real one before it listens; listens on
+# the real ports, answers the real health endpoint's response shape (and a
+# path the real program serves only behind a command-line flag only with it),
+# writes into its volumes, and holds a connection to its PostgreSQL database
+# with its own password. Its health answers 503 until that connection works,
+# as the real applications do.
 import json, os, socket, sys, threading, time, http.server
 
 SPEC = json.loads(os.environ["STANDIN"])
@@ -25,7 +28,12 @@ if "model_arg" in SPEC:
     flag = SPEC["model_arg"]
     model = args[args.index(flag) + 1] if flag in args else None
     if not model or not os.path.isdir(model):
-        fail(f"{flag} {model!r} is not a directory")
+        fail(SPEC.get("model_error", "{flag} {path!r} is not a directory").format(flag=flag, path=model))
+
+# Environment the real program needs set (Swarm's DOCKER_RESOURCE_<KIND> of a reserved GPU), each with its error.
+for var, error in SPEC.get("requires_env", {}).items():
+    if not os.environ.get(var):
+        fail(error)
 
 for d in SPEC.get("writes", []):
     os.makedirs(d, exist_ok=True)
@@ -58,6 +66,8 @@ def hold_database():
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         answer = SPEC["http"]["paths"].get(self.path.split("?")[0])
+        if answer is not None and answer.get("when_arg") and answer["when_arg"] not in sys.argv[1:]:
+            answer = None  # a route the real program adds only when started with this flag
         if answer is None:
             status, body, kind = 404, b"404 page not found\n", "text/plain"
         elif state["db"] not in ("connected", "not needed"):
@@ -85,6 +95,14 @@ def serve_tcp(port, banner):
         finally:
             c.close()
 
+
+# The real program's load before it listens (SGLang loads its model before uvicorn binds the port): nothing
+# answers meanwhile, so a healthcheck's curl is refused, as on the real server.
+load = SPEC.get("load")
+if load:
+    seconds = float(os.environ.get(load["env"]) or load["seconds"])
+    print(f"standin {SPEC['name']}: loading for {seconds:g} s ({load['env']})", flush=True)
+    time.sleep(seconds)
 
 if "db" in SPEC:
     threading.Thread(target=hold_database, daemon=True).start()

@@ -16,6 +16,8 @@ interface Answer {
   status?: number;
   json?: unknown;
   text?: string;
+  /** A route the real program adds only when started with this command-line flag: 404 without it. */
+  when_arg?: string;
 }
 
 export interface StandInSpec {
@@ -30,9 +32,24 @@ export interface StandInSpec {
   files?: string[];
   /** A command-line flag whose value must be an existing directory (SGLang's --model-path). */
   model_arg?: string;
+  /** The real program's error when that directory is missing ({path}: the value given). */
+  model_error?: string;
+  /** Environment variables that must be set and non-empty, each with the real program's error when not. */
+  requires_env?: Record<string, string>;
+  /** The real program's load time before it listens: seconds from this environment variable, else `seconds`. */
+  load?: { env: string; seconds: number };
   /** Environment variables holding its database connection (a password file, as the real images read it). */
   db?: { host: string; name: string; user: string; password_file: string };
 }
+
+/**
+ * How long the SGLang stand-in loads in the rehearsal. The real 9B model over NFS takes about 120 s
+ * (issue 29), inside its 150 s health window; but Swarm holds the ai stack's deploy until the task is
+ * healthy, so each second here is a second of every rehearsal converge (its healthcheck first probes
+ * 30 s after start: a load under that costs nothing more). A deploy test can set SGLANG_STANDIN_LOAD_SECONDS
+ * on the service for the real 120 s.
+ */
+export const REHEARSAL_SGLANG_LOAD_SECONDS = 20;
 
 /** Real image (as the stack files name it, after the inventory's ${VAR}s) -> what stands in for it. */
 export const STANDINS: Record<string, StandInSpec> = {
@@ -63,18 +80,37 @@ export const STANDINS: Record<string, StandInSpec> = {
   },
   'grafana/loki:3.3.0': { name: 'loki', http: { ports: [3100], paths: { '/ready': { text: 'ready\n' }, '/metrics': { text: 'loki_build_info{version="3.3.0"} 1\n' } } }, writes: ['/loki'] },
   'grafana/promtail:3.3.0': { name: 'promtail', http: { ports: [9080], paths: { '/ready': { text: 'Ready' } } } },
+  // As sgl-project/sglang's v0.3.x python/sglang/srt/server.py does (the operators pin v0.3.6):
+  // - /metrics exists only with --enable-metrics (launch_server: `if server_args.enable_metrics:
+  //   add_prometheus_middleware(app)`; the monitoring role's sglang job scrapes it);
+  // - nothing listens while the model loads (launch_engine waits on the scheduler's "ready" before
+  //   uvicorn.run binds the port), then /health answers 200;
+  // - a --model-path that is no directory is taken for a Hugging Face repo id, which an absolute
+  //   path is not (sglang#18620); no GPU: torch's CUDA initialisation fails in the scheduler.
+  // Swarm gives a task that reserved a generic resource its id as DOCKER_RESOURCE_<KIND> (the nvidia
+  // role names the kind NVIDIA-GPU), so that variable is "a GPU assigned".
   'lmsysorg/sglang:v0.3.6-cu124': {
     name: 'sglang',
-    // /metrics: the monitoring role scrapes SGLang there (its sglang job).
-    http: { ports: [8000], paths: { '/health': { text: '' }, '/metrics': { text: 'sglang:num_running_reqs{model_name="glm-4-9b-chat"} 0\n' }, '/v1/models': { json: { object: 'list', data: [{ id: 'glm-4-9b-chat', object: 'model', owned_by: 'sglang' }] } } } },
+    http: {
+      ports: [8000],
+      paths: {
+        '/health': { text: '' },
+        '/metrics': { text: 'sglang:num_running_reqs{model_name="glm-4-9b-chat"} 0\n', when_arg: '--enable-metrics' },
+        '/v1/models': { json: { object: 'list', data: [{ id: 'glm-4-9b-chat', object: 'model', owned_by: 'sglang' }] } },
+      },
+    },
     model_arg: '--model-path',
+    model_error: "huggingface_hub.errors.HFValidationError: Repo id must be in the form 'repo_name' or 'namespace/repo_name': '{path}'. Use `repo_type` argument if needed.",
+    requires_env: { 'DOCKER_RESOURCE_NVIDIA-GPU': 'RuntimeError: No CUDA GPUs are available' },
+    load: { env: 'SGLANG_STANDIN_LOAD_SECONDS', seconds: REHEARSAL_SGLANG_LOAD_SECONDS },
   },
+  // EXTRAS gives it the `ollama list` its healthcheck runs (the real image has no curl).
   'ollama/ollama:0.4.7': {
     name: 'ollama',
     http: { ports: [11434], paths: { '/api/tags': { json: { models: [] } }, '/': { text: 'Ollama is running' } } },
     writes: ['/root/.ollama'],
   },
-  'cicd.vibe.local:5000/vibe/langgraph-agent:1.4.0': { name: 'langgraph', http: { ports: [8888], paths: { '/ok': { json: { ok: true } } } } },
+  'cicd.vibe.local:5000/vibe/langgraph-agent:1.4.0': { name: 'langgraph', http: { ports: [8888], paths: { '/ok': { json: { ok: true } }, '/health': { json: { ok: true } } } } },
   'gitea/gitea:1.22.4': {
     name: 'gitea',
     http: { ports: [3000], paths: { '/api/v1/version': { json: { version: '1.22.4' } } } },
@@ -124,6 +160,12 @@ ENTRYPOINT ["python3", "/standin.py"]
  * dump in a container of the Gitea image.
  */
 const EXTRAS: Record<string, Pick<ServiceImage, 'dockerfile' | 'files'>> = {
+  ollama: {
+    dockerfile: `COPY ollama-list.py /usr/local/bin/ollama
+RUN chmod 755 /usr/local/bin/ollama
+`,
+    files: { 'ollama-list.py': readFileSync(new URL('./ollama-list.py', import.meta.url), 'utf8') },
+  },
   gitea: {
     dockerfile: `RUN ${APT} unzip && rm -rf /var/lib/apt/lists/* && useradd -u 1000 -m -s /bin/sh git
 COPY gitea-dump.py /usr/local/bin/gitea

@@ -5,6 +5,7 @@ import type { ExecResult } from '../../transport/types.ts';
 import { gatedRollout, type RolloutResult, type ServiceChange } from './rollout/health-gated.ts';
 import { digestOf, pinImage, shortImage, updateOrder, type SpecForOrder } from './rollout/rollout.ts';
 import { healthCheckSchema } from './health.ts';
+import { healthWindowsSchema, specHealthWindow, windowOf, type HealthWindows } from './health-window.ts';
 
 const schema = z
   .object({
@@ -15,6 +16,8 @@ const schema = z
     retries: z.number().int().min(0).default(10),
     delaySeconds: z.number().min(0).default(3),
     timeoutSeconds: z.number().int().min(1).default(300),
+    /** The inventory's health_windows: a service is waited on for at least its healthcheck's window, or this. */
+    healthWindows: healthWindowsSchema,
     /** Who deploys, for the run log. */
     user: z.string().default('unknown'),
     action: z.string().default('deploy'),
@@ -25,7 +28,7 @@ const STACK_IMAGE_LABEL = 'com.docker.stack.image';
 
 interface LiveService {
   name: string;
-  spec?: SpecForOrder & { TaskTemplate?: { ContainerSpec?: { Image?: string } }; Labels?: Record<string, string> };
+  spec?: SpecForOrder & { TaskTemplate?: { ContainerSpec?: { Image?: string; Healthcheck?: Parameters<typeof specHealthWindow>[0] } }; Labels?: Record<string, string> };
 }
 
 interface DeployState {
@@ -80,7 +83,7 @@ export function parseDeployState(text: string): DeployState {
 }
 
 /** What a deploy would change: each service whose running image differs from the pinned target. */
-export function planDeploy(p: z.output<typeof schema>, s: DeployState): { changes: ServiceChange[]; problems: string[] } {
+export function planDeploy(p: Omit<z.output<typeof schema>, 'healthWindows'> & { healthWindows?: HealthWindows }, s: DeployState): { changes: ServiceChange[]; problems: string[] } {
   const problems: string[] = [];
   const changes: ServiceChange[] = [];
   for (const want of p.services) {
@@ -96,7 +99,8 @@ export function planDeploy(p: z.output<typeof schema>, s: DeployState): { change
       // A stack's service remembers its compose image in this label; `docker stack deploy` keeps the running
       // image while the file's image equals it, so the label follows, or a later stack deploy would not revert.
       const stackLabel = live.spec.Labels?.[STACK_IMAGE_LABEL] !== undefined ? ['--label-add', `${STACK_IMAGE_LABEL}=${to}`] : [];
-      changes.push({ name: want.name, from, to, order, args: ['--image', to, '--update-order', order.order, ...stackLabel] });
+      const window = windowOf(want.name, specHealthWindow(live.spec.TaskTemplate?.ContainerSpec?.Healthcheck), p.healthWindows ?? {});
+      changes.push({ name: want.name, from, to, order, args: ['--image', to, '--update-order', order.order, ...stackLabel], ...(window !== undefined ? { window } : {}) });
     }
   }
   return { changes, problems };
@@ -121,7 +125,7 @@ export const deploy = defineOp({
       kind: 'change',
       msg: changes.map((c) => `${c.name} -> ${shortImage(c.to)} (${c.order!.order}: ${c.order!.reason})`).join('; '),
       diff: { kind: 'summary', lines },
-      apply: (remote) => gatedRollout(remote, { action: p.action, user: p.user, changes, checks: p.checks, retries: p.retries, delaySeconds: p.delaySeconds, timeoutSeconds: p.timeoutSeconds }),
+      apply: (remote) => gatedRollout(remote, { action: p.action, user: p.user, changes, checks: p.checks, retries: p.retries, delaySeconds: p.delaySeconds, timeoutSeconds: p.timeoutSeconds, windows: p.healthWindows }),
       checkResult: { services: changes.map(({ name, from, to }) => ({ name, from, to })), health: [] },
     };
   },

@@ -3,6 +3,7 @@ import { Command, sh } from '../../shell/command.ts';
 import { defineOp, type Decision } from '../../model/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
 import { alignColumns } from '../../shell/columns.ts';
+import { specHealthWindow } from './health-window.ts';
 
 export const healthCheckSchema = z
   .object({
@@ -20,9 +21,12 @@ export interface ServiceHealth {
   http: { node: string; url: string; status: number }[];
   healthy: boolean;
   problem?: string;
+  /** Its healthcheck's window in seconds (lib/ops/docker/health-window.ts), when it has one. */
+  window?: number;
 }
 
 const SERVICE_MARK = '@@service';
+const HEALTHCHECK_MARK = '@@healthcheck';
 
 /**
  * Reads every service's replicas and, for the services with an HTTP check,
@@ -41,7 +45,9 @@ for node in $(docker service ps ${c.service} --filter desired-state=running --fo
   echo "$node $url \${code:-000}"
 done`,
   );
+  // Each service's healthcheck as deployed: its window is how long a wait on it lasts at least.
   return sh`docker service ls --format '{{.Name}} {{.Replicas}}' 2>&1 || echo @@error
+ids=$(docker service ls -q 2>/dev/null); [ -z "$ids" ] || docker service inspect --format ${`${HEALTHCHECK_MARK} {{.Spec.Name}} {{json .Spec.TaskTemplate.ContainerSpec.Healthcheck}}`} $ids 2>/dev/null || true
 ${lines.length ? Command.join(lines, '\n') : sh`:`}`;
 }
 
@@ -49,7 +55,18 @@ export function parseHealth(text: string, checks: z.output<typeof healthCheckSch
   const [list = '', ...sections] = text.split(`${SERVICE_MARK} `);
   if (list.includes('@@error')) return { error: list.replace('@@error', '').trim() };
   const rows = new Map<string, ServiceHealth>();
+  const windows = new Map<string, number>();
   for (const line of list.split('\n')) {
+    if (line.startsWith(`${HEALTHCHECK_MARK} `)) {
+      const [, name = '', ...json] = line.trim().split(' ');
+      try {
+        const window = specHealthWindow(JSON.parse(json.join(' ') || 'null') as Parameters<typeof specHealthWindow>[0]);
+        if (window !== undefined) windows.set(name, window);
+      } catch {
+        // An unreadable healthcheck: no window, the fixed waits hold for it.
+      }
+      continue;
+    }
     const m = /^(\S+) (\d+)\/(\d+)/.exec(line.trim());
     if (!m) continue;
     const running = Number(m[2]);
@@ -69,6 +86,10 @@ export function parseHealth(text: string, checks: z.output<typeof healthCheckSch
     if (row.http.length === 0 && row.healthy) Object.assign(row, { healthy: false, problem: 'no running task to check over HTTP' });
     else if (bad.length) Object.assign(row, { healthy: false, problem: [row.problem, ...bad.map((b) => `${b.url} answered ${b.status || 'nothing'}`)].filter(Boolean).join('; ') });
     rows.set(check.service, row);
+  }
+  for (const [name, window] of windows) {
+    const row = rows.get(name);
+    if (row) row.window = window;
   }
   return [...rows.values()].sort((a, b) => a.service.localeCompare(b.service));
 }

@@ -7,6 +7,7 @@ import type { ExecResult } from '../../transport/types.ts';
 import { gatedRollout } from './rollout/health-gated.ts';
 import { currentVersion, secretAddArg, versionName, versionOf, type SecretRef } from './rollout/secret-versions.ts';
 import { healthCheckSchema } from './health.ts';
+import { healthWindowsSchema } from './health-window.ts';
 
 /**
  * Swarm secrets cannot be read back, so the secret carries a label with a
@@ -36,6 +37,8 @@ const schema = z
     retries: z.number().int().min(0).default(10),
     delaySeconds: z.number().min(0).default(3),
     timeoutSeconds: z.number().int().min(1).default(300),
+    /** The inventory's health_windows: a restarted service is waited on for at least its window. */
+    healthWindows: healthWindowsSchema,
     user: z.string().default('unknown'),
   })
   .strict();
@@ -133,6 +136,7 @@ export const secret = defineOp({
               retries: p.retries,
               delaySeconds: p.delaySeconds,
               timeoutSeconds: p.timeoutSeconds,
+              windows: p.healthWindows,
             });
           } catch (err) {
             // The services are back on the old version: the new one is unused.

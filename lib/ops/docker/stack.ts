@@ -11,6 +11,7 @@ import type { Compose } from './compose.ts';
 import { renderStack } from './stack-file.ts';
 import { convergeWait, rollbackServices } from './converge.ts';
 import { healthCheckSchema } from './health.ts';
+import { composeHealthWindow, healthWindowsSchema, windowOf } from './health-window.ts';
 import { healthGate, unhealthy } from './rollout/health-gated.ts';
 import { currentVersion } from './rollout/secret-versions.ts';
 import { lockNote, recordRun, withDeployLock } from './rollout/deploy-lock.ts';
@@ -51,6 +52,8 @@ const schema = z
     checks: z.array(healthCheckSchema).default([]),
     healthRetries: z.number().int().min(0).default(10),
     healthDelaySeconds: z.number().min(0).default(3),
+    /** The inventory's health_windows: a service is waited on for at least its healthcheck's window, or this. */
+    healthWindows: healthWindowsSchema,
     /** Deploy only these services of the file (recovery starts the database alone); the rest come with a later full deploy. */
     services: z.array(z.string().min(1)).optional(),
     /**
@@ -206,6 +209,15 @@ async function withSecretVersions(p: Params, remote: Remote): Promise<string> {
   return doc.toString();
 }
 
+/**
+ * How long the convergence waits: the fixed timeout, or longer when a
+ * service's health window is (Swarm counts its task running only once healthy).
+ */
+export function convergeSeconds(p: Pick<Params, 'name' | 'parsed' | 'timeoutSeconds' | 'healthWindows'>): number {
+  const windows = Object.entries(p.parsed.services).map(([svc, def]) => windowOf(`${p.name}_${svc}`, composeHealthWindow(def.healthcheck), p.healthWindows) ?? 0);
+  return Math.max(p.timeoutSeconds, ...windows);
+}
+
 async function deployLocked(p: Params, before: Map<string, unknown>, remote: Remote, log: (outcome: DeployRecord['outcome'], changed: string[], after: Map<string, unknown>, problem?: string) => Promise<void>) {
   const args = ['--compose-file', '-', '--resolve-image', 'never', ...(p.prune ? ['--prune'] : [])];
   // The deploy's own output goes to stderr, so stdout is the specs it left, read in the same round trip.
@@ -220,10 +232,11 @@ async function deployLocked(p: Params, before: Map<string, unknown>, remote: Rem
   const text = JSON.stringify(record);
   await remote.check(Command.join([sh`mkdir -p /var/lib/rigger/stacks && chmod 700 /var/lib/rigger/stacks`, atomicWrite(stackRecordPath(p.name), Buffer.from(text), sha(text), '0600', {})]));
   const changed = [...new Set([...before.keys(), ...after.keys()])].filter((n) => !jsonEqual(before.get(n), after.get(n)));
-  const w = await remote.run(convergeWait(stackServices(p.name), sh`${changed.filter((n) => after.has(n))}`, p.timeoutSeconds));
+  const timeout = convergeSeconds(p);
+  const w = await remote.run(convergeWait(stackServices(p.name), sh`${changed.filter((n) => after.has(n))}`, timeout));
   const updated = changed.filter((n) => before.has(n) && after.has(n));
   if (w.code !== 0) {
-    const back = await rollBack(updated, p.timeoutSeconds, remote);
+    const back = await rollBack(updated, timeout, remote);
     await log(back.ok ? 'rolled back' : 'failed', changed, after, `did not converge: ${w.stderr.toString('utf8').trim().split('\n')[0]}`);
     throw new OpFailure(`stack ${p.name} did not converge:\n${w.stderr.toString('utf8').trim()}\n${back.text}`, w);
   }
@@ -231,10 +244,10 @@ async function deployLocked(p: Params, before: Map<string, unknown>, remote: Rem
   // service this deploy created has none, and may wait on what later plays make
   // (an application's database): the health role checks it once the run is done.
   if (p.checks.some((c) => updated.includes(c.service))) {
-    const gate = await healthGate(remote, updated, { checks: p.checks, retries: p.healthRetries, delaySeconds: p.healthDelaySeconds });
+    const gate = await healthGate(remote, updated, { checks: p.checks, retries: p.healthRetries, delaySeconds: p.healthDelaySeconds, windows: p.healthWindows });
     if (!gate.ok) {
-      const back = await rollBack(updated, p.timeoutSeconds, remote);
-      const problem = `health check failed after ${p.healthRetries + 1} attempts: ${unhealthy(gate.rows)}`;
+      const back = await rollBack(updated, timeout, remote);
+      const problem = `health check failed after ${gate.attempts} attempts${gate.note}: ${unhealthy(gate.rows)}`;
       await log(back.ok ? 'rolled back' : 'failed', changed, after, problem);
       throw new OpFailure(`stack ${p.name}: ${problem}\n${back.text}`);
     }

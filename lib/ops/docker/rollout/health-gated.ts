@@ -5,6 +5,7 @@ import { convergeWait, rollbackServices } from '../converge.ts';
 import { healthProbeScript, parseHealth, type healthCheckSchema, type ServiceHealth } from '../health.ts';
 import type { z } from '../../../shell/zod.ts';
 import type { DeployRecord, OrderDecision } from './rollout.ts';
+import { stillWaiting, windowNote, windowOf, type HealthWindows } from '../health-window.ts';
 
 type Check = z.output<typeof healthCheckSchema>;
 
@@ -16,6 +17,8 @@ export interface ServiceChange {
   /** The arguments of `docker service update` that make the change. */
   args: string[];
   order?: OrderDecision;
+  /** Its health window in seconds: its update is waited on at least that long. */
+  window?: number;
 }
 
 export interface GatedRollout {
@@ -26,6 +29,8 @@ export interface GatedRollout {
   retries: number;
   delaySeconds: number;
   timeoutSeconds: number;
+  /** The inventory's health_windows: overrides of each service's healthcheck window. */
+  windows?: HealthWindows;
 }
 
 export interface RolloutResult {
@@ -35,17 +40,30 @@ export interface RolloutResult {
 
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 
-/** Replicas and the HTTP checks of these services, retried a bounded number of times; the last reading. */
-export async function healthGate(remote: Remote, names: string[], r: Pick<GatedRollout, 'checks' | 'retries' | 'delaySeconds'>): Promise<{ ok: boolean; rows: ServiceHealth[] }> {
+/**
+ * Replicas and the HTTP checks of these services, retried `retries` times
+ * and, for a service with a healthcheck, for at least its window
+ * (lib/ops/docker/health-window.ts); the last reading, the attempts made,
+ * and how a failure names the windows it waited out.
+ */
+export async function healthGate(
+  remote: Remote,
+  names: string[],
+  r: Pick<GatedRollout, 'checks' | 'retries' | 'delaySeconds' | 'windows'>,
+): Promise<{ ok: boolean; rows: ServiceHealth[]; attempts: number; note: string }> {
   const checks = r.checks.filter((c) => names.includes(c.service));
+  const started = performance.now();
   let rows: ServiceHealth[] = [];
-  for (let attempt = 0; attempt <= r.retries; attempt++) {
-    if (attempt > 0) await sleep(r.delaySeconds);
+  let bad: { service: string; window?: number }[] = [];
+  for (let attempt = 1; ; attempt++) {
+    if (attempt > 1) await sleep(r.delaySeconds);
     const read = parseHealth((await remote.run(healthProbeScript(checks))).stdout.toString('utf8'), checks);
     rows = Array.isArray(read) ? read.filter((x) => names.includes(x.service)) : [];
-    if (rows.length === names.length && rows.every((x) => x.healthy)) return { ok: true, rows };
+    if (rows.length === names.length && rows.every((x) => x.healthy)) return { ok: true, rows, attempts: attempt, note: '' };
+    // A service missing from the reading is unhealthy too; its window is the override's, if any.
+    bad = names.filter((n) => !rows.find((x) => x.service === n)?.healthy).map((n) => ({ service: n, window: windowOf(n, rows.find((x) => x.service === n)?.window, r.windows ?? {}) }));
+    if (!stillWaiting(bad, attempt, r.retries, (performance.now() - started) / 1000)) return { ok: false, rows, attempts: attempt, note: windowNote(bad) };
   }
-  return { ok: false, rows };
 }
 
 export const unhealthy = (rows: ServiceHealth[]) => rows.filter((x) => !x.healthy).map((x) => `${x.service}: ${x.problem ?? 'unhealthy'}`).join('; ') || 'no health reading';
@@ -67,7 +85,7 @@ if docker service update --detach --no-resolve-image ${c.args} ${c.name} >/dev/n
   [ "$(docker service inspect --format '{{json .Spec}}' ${c.name} 2>/dev/null)" != "$before" ] && echo @@applied
   exit $rc
 fi
-${convergeWait(sh`${c.name}`, sh`${c.name}`, timeoutSeconds)}`;
+${convergeWait(sh`${c.name}`, sh`${c.name}`, Math.max(timeoutSeconds, c.window ?? 0))}`;
 }
 
 /**
@@ -87,7 +105,8 @@ export async function gatedRollout(remote: Remote, r: GatedRollout): Promise<Rol
       const u = await remote.run(updateCommand(c, r.timeoutSeconds));
       if (u.stdout.toString('utf8').includes('@@applied')) updated.push(c.name);
       if (u.code !== 0) {
-        problem = `${c.name}: the rollout failed:\n${u.stderr.toString('utf8').trim()}`;
+        // A service with a healthcheck that never passes fails here (Swarm replaces the unhealthy task, the update pauses).
+        problem = `${c.name}: the rollout failed${c.window !== undefined ? ` (its health window: ${c.window} s)` : ''}:\n${u.stderr.toString('utf8').trim()}`;
         break;
       }
     }
@@ -98,7 +117,7 @@ export async function gatedRollout(remote: Remote, r: GatedRollout): Promise<Rol
         await record(remote, r, 'ok', undefined, lockNote(lock).note);
         return { services: r.changes.map(({ name, from, to }) => ({ name, from, to })), health: gate.rows };
       }
-      problem = `health check failed after ${r.retries + 1} attempts: ${unhealthy(gate.rows)}`;
+      problem = `health check failed after ${gate.attempts} attempts${gate.note}: ${unhealthy(gate.rows)}`;
     }
     const plan = r.changes.map((c) => `${c.name} -> ${c.to}${c.order ? ` (${c.order.order}: ${c.order.reason})` : ''}`).join('; ');
     if (updated.length === 0) {
