@@ -6,7 +6,7 @@ import type { DatabaseTarget } from 'rigger-ops/lib/recovery/restore-script';
 import type { RecoverySource, RecoveryVerdict, DataFound } from 'rigger-ops/lib/recovery/ops/index';
 import { backupRunVars } from '../roles/backup/index.ts';
 import { CLUSTER_PLAYS } from './cluster.ts';
-import { stacksDefaults } from '../roles/stacks/index.ts';
+import { stackEnv, stacksDefaults } from '../roles/stacks/index.ts';
 import { advertiseAddr, deployer, onFirstManager } from '../roles/common.ts';
 import * as backupOps from 'rigger-ops/lib/backup/ops/index';
 import * as recoveryOps from 'rigger-ops/lib/recovery/ops/index';
@@ -210,7 +210,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
                 ops.docker.stack({
                   name: s.name,
                   file: s.file,
-                  env: { ENDPOINT_MODE: h.vars.service_endpoint_mode, PUBLISH_MODE: h.vars.service_publish_mode, ...s.env },
+                  env: stackEnv(h.vars, s),
                   // The run log names who ran the recovery, as for every stack run.
                   user: deployer(),
                   services: only,

@@ -1,6 +1,7 @@
 import { defineRole, ops, Secret, z } from 'rigger-ops';
 import { healthCheckSchema } from 'rigger-ops/lib/ops/docker/health';
 import { deployer, onFirstManager } from '../common.ts';
+import { appSettingsEnv, appSettingsVars } from './app-settings.ts';
 
 const stackSpec = z
   .object({
@@ -31,7 +32,19 @@ export const stacksDefaults = z.object({
   stack_health_delay_seconds: z.number().min(0).default(3),
   /** Deploy only these stacks of `stacks` (deploy.ts --stack NAME); empty: all. */
   stacks_only: z.array(z.string()).default([]),
+  // Gitea's and n8n's public names (app-settings.ts), given to every stack file as ${VAR}s.
+  ...appSettingsVars.shape,
 });
+
+type StackVars = z.output<typeof stacksDefaults>;
+
+/**
+ * The ${VAR}s a stack file is rendered with: the endpoint and publish modes,
+ * the applications' public names, then the stack's own `env`, which wins.
+ */
+export function stackEnv(v: StackVars, s: { env: Record<string, string> }): Record<string, string> {
+  return { ENDPOINT_MODE: v.service_endpoint_mode, PUBLISH_MODE: v.service_publish_mode, ...appSettingsEnv(v), ...s.env };
+}
 
 /**
  * The stacks: their swarm secrets, then `docker stack deploy` of each
@@ -64,7 +77,7 @@ export const stacks = defineRole({
                 ops.docker.stack({
                   name: s.name,
                   file: s.file,
-                  env: { ENDPOINT_MODE: h.vars.service_endpoint_mode, PUBLISH_MODE: h.vars.service_publish_mode, ...s.env },
+                  env: stackEnv(h.vars, s),
                   prune: s.prune,
                   images: h.vars.stack_images,
                   timeoutSeconds: h.vars.stack_timeout_seconds,

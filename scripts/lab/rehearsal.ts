@@ -8,6 +8,7 @@ import { REAL_IN_LAB, rehearsalImageMap, STANDINS } from './standins.ts';
 import { monitoringImageMap } from './monitoring-images.ts';
 import { monitoringDefaults } from '../../roles/monitoring/defaults.ts';
 import { monitoringStack } from '../../roles/monitoring/stack.ts';
+import { appSettingsEnv, appSettingsVars } from '../../roles/stacks/app-settings.ts';
 
 export const HOMELAB_INVENTORY = 'inventory/homelab.yml';
 export const REHEARSAL_INVENTORY = 'inventory/rehearsal.yml';
@@ -109,7 +110,9 @@ export interface RealStack {
  */
 export function realStacks(root = '.'): RealStack[] {
   const vars = (parseDocument(readFileSync(path.join(root, HOMELAB_INVENTORY), 'utf8')).getIn(['all', 'vars']) as { toJSON(): Record<string, unknown> }).toJSON();
-  const stacks = (vars.stacks as RealStack[]).map((s) => ({ ...s, env: s.env ?? {} }));
+  // The stacks role's ${VAR}s from the inventory's typed variables (Gitea's and n8n's names), then the stack's own env.
+  const apps = appSettingsEnv(appSettingsVars.parse(Object.fromEntries(Object.entries(vars).filter(([k]) => k in appSettingsVars.shape))));
+  const stacks = (vars.stacks as RealStack[]).map((s) => ({ ...s, env: { ...apps, ...s.env } }));
   // Read without the vault: the Slack URL (a !vault value) has no part in the stack's services.
   const monitoring = monitoringDefaults.parse(Object.fromEntries(Object.entries(vars).filter(([k]) => k.startsWith('monitoring_') && k !== 'monitoring_slack')));
   return monitoring.monitoring_enabled ? [...stacks, monitoringStack(monitoring)] : stacks;

@@ -96,7 +96,7 @@ test("the real content: operators' database names, Gitea's published SSH port, n
   assert.equal(data.services.redmine.environment.REDMINE_DB_USERNAME, 'redmine');
   const inv = await loadInventories(['inventory/homelab.yml'], { vaultPassphrase: () => 'homelab-example' });
   const vars = Object.fromEntries([...inv.varsFor('data.vibe.local')].map(([k, v]) => [k, v.value])) as Record<string, any>;
-  assert.deepEqual(vars.app_databases.map((d: { name: string; owner: string }) => `${d.name}/${d.owner}`), ['giteadb/gitea', 'redminedb/redmine', 'n8n/n8n']);
+  assert.deepEqual(vars.app_databases.map((d: { name: string; owner: string }) => `${d.name}/${d.owner}`), ['giteadb/gitea', 'redminedb/redmine', 'n8n/n8n', 'langgraph/langgraph']);
   assert.deepEqual(vars.docker_daemon_config['insecure-registries'], ['cicd.vibe.local:5000']);
   assert.match(readFileSync('stacks/gateway.yml', 'utf8'), /cloudflare\/cloudflared:2025\.4\.0/);
 });
