@@ -9,6 +9,8 @@ import { backupVars } from '../../lib/backup/config.ts';
 import { Secret } from '../../lib/shell/secret.ts';
 import { stackEnv, stacksDefaults } from '../../roles/stacks/index.ts';
 import { databasesDefaults } from '../../roles/databases/index.ts';
+import { dailyCheckVars } from '../../roles/daily-check.ts';
+import { ops } from '../../lib/index.ts';
 import { HOMELAB_VAULT_PASSWORD, rehearsalInventoryText } from '../../scripts/lab/rehearsal.ts';
 import { scratchDir } from '../helpers/run.ts';
 
@@ -108,4 +110,20 @@ test('stack secrets stay Secrets: the LangGraph password is a !vault value', asy
   const inv = await homelab();
   const v = typedVars(stacksDefaults, inv.varsFor('gateway.vibe.local'), 'stacks', 'gateway.vibe.local');
   assert.ok(v.stack_secrets.langgraph_db_password instanceof Secret);
+});
+
+for (const [label, load] of [['homelab.yml', homelab], ['the rehearsal', rehearsal]] as const) {
+  test(`${label}: the daily check reads the operators' HTTPS certificates`, async () => {
+    const inv = await load();
+    const v = typedVars(dailyCheckVars, inv.varsFor('gateway.vibe.local'), 'daily-check', 'gateway.vibe.local');
+    assert.deepEqual(v.daily_tls_endpoints, ['vibe.yourdomain.com:443', 'git.vibe.yourdomain.com:443', 'n8n.vibe.yourdomain.com:443']);
+    const op = ops.daily.swarm({ tlsEndpoints: v.daily_tls_endpoints, certWarnDays: v.daily_cert_warn_days });
+    assert.deepEqual(op.problems, []);
+    assert.match(op.describe(), /3 certificates/);
+  });
+}
+
+test('a daily_tls_endpoints entry that is not HOST:PORT is refused at the inventory, naming the variable', () => {
+  const vars = new Map([['daily_tls_endpoints', { value: ['https://git.example.org'], origin: 'test' }]]);
+  assert.throws(() => typedVars(dailyCheckVars, vars as never, 'daily-check', 'h'), /daily_tls_endpoints/);
 });
