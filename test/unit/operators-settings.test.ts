@@ -12,6 +12,7 @@ import { databasesDefaults } from '../../roles/databases/index.ts';
 import { dailyCheckVars } from '../../roles/daily-check.ts';
 import { ops } from '../../lib/index.ts';
 import { HOMELAB_VAULT_PASSWORD, rehearsalInventoryText } from '../../scripts/lab/rehearsal.ts';
+import { STANDINS } from '../../scripts/lab/standins.ts';
 import { scratchDir } from '../helpers/run.ts';
 
 // The operators' application settings (issue 29, items 9 to 11), read through
@@ -126,4 +127,13 @@ for (const [label, load] of [['homelab.yml', homelab], ['the rehearsal', rehears
 test('a daily_tls_endpoints entry that is not HOST:PORT is refused at the inventory, naming the variable', () => {
   const vars = new Map([['daily_tls_endpoints', { value: ['https://git.example.org'], origin: 'test' }]]);
   assert.throws(() => typedVars(dailyCheckVars, vars as never, 'daily-check', 'h'), /daily_tls_endpoints/);
+});
+
+test("the rehearsal's LangGraph stand-in reads the database variables the real stack sets, and so logs in as langgraph", async () => {
+  const services = deployedServices(await homelab());
+  const env = services.ai_langgraph!.environment!;
+  const spec = STANDINS['cicd.vibe.local:5000/vibe/langgraph-agent:1.4.0']!;
+  assert.ok(spec.db, 'the stand-in holds a database connection, as the real agent does');
+  assert.deepEqual([env[spec.db.host], env[spec.db.name], env[spec.db.user], env[spec.db.password_file]], ['postgres', 'langgraph', 'langgraph', '/run/secrets/langgraph_db_password']);
+  for (const v of spec.files ?? []) assert.ok(env[v]?.startsWith('/run/secrets/'), `${v} names a swarm secret's file`);
 });
