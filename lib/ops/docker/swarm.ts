@@ -34,7 +34,7 @@ const address = z.string().regex(/^[A-Za-z0-9.:[\]-]+$/, 'an IP address or host 
 /** A Go duration as `docker swarm init/update --cert-expiry` takes it: hours, minutes, seconds (8760h, 2160h30m). */
 export const certExpiry = z.string().regex(/^(?=\d)(\d+h)?(\d+m)?(\d+s)?$/, 'a duration in h, m and s, as Docker takes it (8760h)');
 const UNIT_SECONDS: Record<string, number> = { h: 3600, m: 60, s: 1 };
-export const durationSeconds = (d: string): number => [...d.matchAll(/(\d+)([hms])/g)].reduce((sum, [, n, u]) => sum + Number(n) * UNIT_SECONDS[u!]!, 0);
+const durationSeconds = (d: string): number => [...d.matchAll(/(\d+)([hms])/g)].reduce((sum, [, n, u]) => sum + Number(n) * UNIT_SECONDS[u!]!, 0);
 /** Seconds as Docker prints a duration's whole hours (2160h), or with its remainder (2160h30m0s). */
 const asDuration = (seconds: number) => (seconds % 3600 === 0 ? `${seconds / 3600}h` : `${Math.floor(seconds / 3600)}h${Math.floor((seconds % 3600) / 60)}m${seconds % 60}s`);
 
