@@ -11,7 +11,8 @@ const percent = (d: number) => z.number().min(0).max(100).default(d);
 
 export const dailyCheckVars = z
   .object({
-    daily_tls_endpoints: z.array(z.string()).default([]),
+    /** HTTPS endpoints (HOST:PORT) whose certificates are read from the first manager; none by default. */
+    daily_tls_endpoints: z.array(z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'HOST:PORT, e.g. git.example.org:443')).default([]),
     /** Disk use per mount: a warning from this percentage, */
     daily_disk_warn_percent: percent(D.diskWarn),
     /** and a failure from this one (monitor.sh's DISK_THRESHOLD). */

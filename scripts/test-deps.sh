@@ -48,6 +48,8 @@ need ansible-core 'has ansible-playbook'
 # The benchmark's Mitogen peer is checked on this machine (test/unit/bench-peers.test.ts).
 need ansible-mitogen '[ -d /usr/lib/python3/dist-packages/ansible_mitogen ]'
 need chromium 'has chromium'
+# Debian's amtool checks the monitoring role's alertmanager.yml, e-mail receiver included (test/unit/alertmanager-email.test.ts).
+need prometheus-alertmanager 'has amtool'
 # tmux draws a no-op site run in a 120-column pane (test/lab/first-run.test.ts).
 need tmux 'has tmux'
 

@@ -11,6 +11,8 @@ export interface SwarmState {
   managers: number;
   nodes: number;
   error: string;
+  /** The swarm's node certificate lifetime in seconds (CAConfig.NodeCertExpiry), where a manager reports it. */
+  certExpirySeconds?: number;
 }
 
 export interface DockerInfo {
@@ -32,11 +34,22 @@ export function parseDockerInfo(text: string): DockerInfo {
   const j = JSON.parse(t) as {
     ServerVersion?: string;
     Runtimes?: Record<string, unknown>;
-    Swarm?: { LocalNodeState?: string; NodeID?: string; NodeAddr?: string; ControlAvailable?: boolean; Cluster?: { ID?: string } | null; Managers?: number; Nodes?: number; Error?: string };
+    Swarm?: {
+      LocalNodeState?: string;
+      NodeID?: string;
+      NodeAddr?: string;
+      ControlAvailable?: boolean;
+      Cluster?: { ID?: string; Spec?: { CAConfig?: { NodeCertExpiry?: number } } } | null;
+      Managers?: number;
+      Nodes?: number;
+      Error?: string;
+    };
   };
   // Docker's CLI prints its client half (ServerVersion empty) when the engine does not answer.
   if (!j.ServerVersion) return down;
   const s = j.Swarm ?? {};
+  // Nanoseconds (a Go time.Duration); only a manager's info carries the cluster's spec.
+  const expiry = s.Cluster?.Spec?.CAConfig?.NodeCertExpiry;
   return {
     installed: true,
     running: true,
@@ -51,6 +64,7 @@ export function parseDockerInfo(text: string): DockerInfo {
       managers: s.Managers ?? 0,
       nodes: s.Nodes ?? 0,
       error: s.Error ?? '',
+      ...(typeof expiry === 'number' && expiry > 0 ? { certExpirySeconds: Math.round(expiry / 1e9) } : {}),
     },
   };
 }

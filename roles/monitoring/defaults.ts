@@ -51,6 +51,25 @@ export const monitoringFields = stacksDefaults
       .object({ webhook_url: z.instanceof(Secret, { message: 'the Slack webhook URL must be a !vault value, never plain text' }), channel: z.string().default('#alerts') })
       .strict()
       .optional(),
+    /**
+     * E-mail notifications beside Slack (the operators' monitor.sh mails ALERT_EMAIL admin@vibe.local:
+     * ../shared/operators/000 section 6.4). The SMTP password must be a !vault value: Alertmanager reads it
+     * from a root-written file readable by it alone, never from its configuration.
+     */
+    monitoring_email: z
+      .object({
+        to: z.array(z.email()).min(1).default(['admin@vibe.local']),
+        from: z.email(),
+        /** The SMTP server, HOST:PORT (Alertmanager refuses one without a port). */
+        smarthost: z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'HOST:PORT, as Alertmanager takes it'),
+        auth_username: z.string().min(1).optional(),
+        auth_password: z.instanceof(Secret, { message: 'the SMTP password must be a !vault value, never plain text' }).optional(),
+        /** STARTTLS required (Alertmanager's default); false only for a relay on a trusted network. */
+        require_tls: z.boolean().default(true),
+      })
+      .strict()
+      .refine((e) => (e.auth_username === undefined) === (e.auth_password === undefined), { message: 'give auth_username and auth_password together, or neither' })
+      .optional(),
     /** Webhook receivers (Alertmanager's webhook format), with resolved notifications. */
     monitoring_webhook_urls: z.array(z.url()).default([]),
     monitoring_group_wait: duration.default('30s'),

@@ -15,6 +15,7 @@ type H = HostContext<MonitoringVars>;
 const quoted = (value: string) => quote(value).toString('utf8');
 
 const SLACK_URL_FILE = 'slack-webhook-url';
+const SMTP_PASSWORD_FILE = 'smtp-password';
 /** Grafana's files in the repository; the trailing slash copies the directory's contents (provisioning/, dashboards/). */
 export const GRAFANA_FILES = 'monitoring/grafana/';
 /** Where stacks/monitoring.yml mounts Loki's volume (loki_data). */
@@ -50,14 +51,26 @@ const alertRules = (h: H): string =>
     interval: h.vars.monitoring_rule_interval,
   });
 
-const alertmanagerFile = (h: H) =>
+/** The e-mail receiver: the password by its file's path in Alertmanager's container, never its value. */
+const emailReceiver = (e: NonNullable<MonitoringVars['monitoring_email']>) => ({
+  to: e.to,
+  from: e.from,
+  smarthost: e.smarthost,
+  requireTls: e.require_tls,
+  ...(e.auth_username !== undefined ? { auth: { username: e.auth_username, passwordFile: `/etc/alertmanager/${SMTP_PASSWORD_FILE}` } } : {}),
+});
+
+/** alertmanager.yml from the inventory's variables (no file read). */
+export const alertmanagerConfigOf = (v: MonitoringVars) =>
   renderAlertmanagerConfig({
-    ...(h.vars.monitoring_slack ? { slack: { channel: h.vars.monitoring_slack.channel, urlFile: `/etc/alertmanager/${SLACK_URL_FILE}` } } : {}),
-    webhooks: h.vars.monitoring_webhook_urls,
-    groupWait: h.vars.monitoring_group_wait,
-    groupInterval: h.vars.monitoring_group_interval,
-    repeatInterval: h.vars.monitoring_repeat_interval,
+    ...(v.monitoring_slack ? { slack: { channel: v.monitoring_slack.channel, urlFile: `/etc/alertmanager/${SLACK_URL_FILE}` } } : {}),
+    ...(v.monitoring_email ? { email: emailReceiver(v.monitoring_email) } : {}),
+    webhooks: v.monitoring_webhook_urls,
+    groupWait: v.monitoring_group_wait,
+    groupInterval: v.monitoring_group_interval,
+    repeatInterval: v.monitoring_repeat_interval,
   });
+const alertmanagerFile = (h: H) => alertmanagerConfigOf(h.vars);
 
 /**
  * SIGHUP makes Prometheus and Alertmanager reread their files: the service
@@ -116,6 +129,14 @@ export const monitoring = defineRole({
           whenReason: 'no monitoring_slack',
           // Alertmanager's image runs as nobody; the URL is readable by it alone.
           op: (h) => ops.copy({ path: dir(h, `/alertmanager/${SLACK_URL_FILE}`), content: h.vars.monitoring_slack!.webhook_url, mode: '0400', owner: 'nobody' }),
+          notify: [reloadAlertmanager],
+        }),
+        task({
+          name: 'SMTP password',
+          when: (h: H) => on.when(h) && h.vars.monitoring_email?.auth_password !== undefined,
+          whenReason: 'no monitoring_email with auth_password',
+          // As the Slack URL: a Secret's content, readable by Alertmanager's user (nobody) alone, shown as *** in every output.
+          op: (h) => ops.copy({ path: dir(h, `/alertmanager/${SMTP_PASSWORD_FILE}`), content: h.vars.monitoring_email!.auth_password!, mode: '0400', owner: 'nobody' }),
           notify: [reloadAlertmanager],
         }),
         task({ name: 'Grafana provisioning and dashboards', ...on, op: (h) => ops.copyTree({ path: dir(h, '/grafana'), src: GRAFANA_FILES }) }),

@@ -3,6 +3,9 @@ import { healthCheckSchema } from 'rigger-ops/lib/ops/docker/health';
 import { healthWindowsSchema } from 'rigger-ops/lib/ops/docker/health-window';
 import { deployer, onFirstManager } from '../common.ts';
 import { stackEnv } from './read.ts';
+import { appSettingsVars } from './app-settings.ts';
+
+export { stackEnv };
 
 const stackSpec = z
   .object({
@@ -36,6 +39,8 @@ export const stacksDefaults = z.object({
   stack_health_delay_seconds: z.number().min(0).default(3),
   /** Deploy only these stacks of `stacks` (deploy.ts --stack NAME); empty: all. */
   stacks_only: z.array(z.string()).default([]),
+  // Gitea's and n8n's public names (app-settings.ts), given to every stack file as ${VAR}s.
+  ...appSettingsVars.shape,
 });
 
 /**

@@ -2,6 +2,7 @@
 // them: one environment for ${VAR} and one reading (renderStack), shared by the
 // role, the order check at inventory load, and preflight's port check.
 import { renderStack, type RenderedStack } from 'rigger-ops/lib/ops/docker/stack-file';
+import { appSettingsEnv, appSettingsVars } from './app-settings.ts';
 
 export interface InventoryStack {
   name: string;
@@ -14,8 +15,28 @@ export interface StackModes {
   service_publish_mode: 'ingress' | 'host';
 }
 
-/** What a stack's compose file is interpolated with: the swarm modes, then the stack's own env. */
-export const stackEnv = (v: StackModes, s: InventoryStack): Record<string, string> => ({ ENDPOINT_MODE: v.service_endpoint_mode, PUBLISH_MODE: v.service_publish_mode, ...s.env });
+/**
+ * The applications' public names from these variables; where one is missing
+ * or bad, the operators' defaults (the stacks role's own typed variables name
+ * a bad value with its inventory line; preflight and the order check only
+ * need the files to render).
+ */
+function appEnv(v: object): Record<string, string> {
+  const parsed = appSettingsVars.safeParse(v);
+  return appSettingsEnv(parsed.success ? parsed.data : appSettingsVars.parse({}));
+}
+
+/**
+ * What a stack's compose file is interpolated with: the swarm modes, the
+ * applications' public names (app-settings.ts), then the stack's own env,
+ * which wins.
+ */
+export const stackEnv = (v: StackModes, s: Pick<InventoryStack, 'env'>): Record<string, string> => ({
+  ENDPOINT_MODE: v.service_endpoint_mode,
+  PUBLISH_MODE: v.service_publish_mode,
+  ...appEnv(v),
+  ...s.env,
+});
 
 /** One stack of the list, rendered as `docker stack deploy` receives it. */
 export const readInventoryStack = (v: StackModes, s: InventoryStack, images: Readonly<Record<string, string>>): RenderedStack => renderStack({ file: s.file, env: stackEnv(v, s), images });

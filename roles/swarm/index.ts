@@ -1,4 +1,5 @@
 import { defineRole, ops, z } from 'rigger-ops';
+import { certExpiry } from 'rigger-ops/lib/ops/docker/swarm';
 import { advertiseAddr, firstManager, onFirstManager } from '../common.ts';
 
 export const swarmDefaults = z.object({
@@ -8,6 +9,11 @@ export const swarmDefaults = z.object({
   node_role: z.string().optional(),
   swarm_node_labels: z.record(z.string(), z.string()).default({}),
   swarm_default_addr_pool: z.string().optional(),
+  /**
+   * How long the nodes' swarm certificates live (Docker's default 2160h, 90 days). The operators' one year
+   * (../shared/operators/000 section 4.4: "--cert-expiry 8760h"); an existing swarm is updated to it.
+   */
+  swarm_cert_expiry: certExpiry.default('8760h'),
 });
 
 /**
@@ -23,7 +29,12 @@ export const swarm = defineRole({
     const init = task({
       name: 'swarm initialised',
       ...onFirstManager('the swarm is initialised'),
-      op: (h) => ops.docker.swarm.init({ advertiseAddr: advertiseAddr(h.allVars, h.name), ...(h.vars.swarm_default_addr_pool ? { defaultAddrPool: h.vars.swarm_default_addr_pool } : {}) }),
+      op: (h) =>
+        ops.docker.swarm.init({
+          advertiseAddr: advertiseAddr(h.allVars, h.name),
+          ...(h.vars.swarm_default_addr_pool ? { defaultAddrPool: h.vars.swarm_default_addr_pool } : {}),
+          certExpiry: h.vars.swarm_cert_expiry,
+        }),
     });
     const tokens = task({
       name: 'join tokens',

@@ -8,6 +8,7 @@ import { REAL_IN_LAB, rehearsalImageMap, STANDINS } from './standins.ts';
 import { monitoringImageMap } from './monitoring-images.ts';
 import { monitoringDefaults } from '../../roles/monitoring/defaults.ts';
 import { monitoringStack } from '../../roles/monitoring/stack.ts';
+import { appSettingsEnv, appSettingsVars } from '../../roles/stacks/app-settings.ts';
 
 export const HOMELAB_INVENTORY = 'inventory/homelab.yml';
 export const REHEARSAL_INVENTORY = 'inventory/rehearsal.yml';
@@ -79,10 +80,11 @@ export function rehearsalInventoryText(): string {
   doc.setIn([...ai, 'nvidia_gpu'], false);
   doc.setIn([...ai, 'nvidia_gpu_uuids'], [STANDIN_GPU_UUID]);
   const data = ['all', 'children', 'workers', 'children', 'data_nodes', 'hosts', 'data.vibe.local'];
-  // Off-site copies and notifications stay inside the lab (the real remote is B2, the webhook and Slack chat services).
+  // Off-site copies and notifications stay inside the lab (the real remote is B2, the webhook and Slack chat services, the mail an SMTP server).
   doc.setIn([...data, 'backup_offsite'], { remote: `${OFFSITE_MOUNT}/rigger`, max_delete: 5 });
   doc.deleteIn(['all', 'vars', 'backup_webhook']);
   doc.deleteIn(['all', 'vars', 'monitoring_slack']);
+  doc.deleteIn(['all', 'vars', 'monitoring_email']);
   vars('backup_inventory', REHEARSAL_INVENTORY);
   return `# Written by \`npx tsx scripts/lab.ts rehearse\`: ${HOMELAB_INVENTORY} on the lab, with only what the lab cannot
 # have overridden (scripts/lab/rehearsal.ts says why for each). Its !vault values are homelab.yml's
@@ -109,9 +111,11 @@ export interface RealStack {
  */
 export function realStacks(root = '.'): RealStack[] {
   const vars = (parseDocument(readFileSync(path.join(root, HOMELAB_INVENTORY), 'utf8')).getIn(['all', 'vars']) as { toJSON(): Record<string, unknown> }).toJSON();
-  const stacks = (vars.stacks as RealStack[]).map((s) => ({ ...s, env: s.env ?? {} }));
-  // Read without the vault: the Slack URL (a !vault value) has no part in the stack's services.
-  const monitoring = monitoringDefaults.parse(Object.fromEntries(Object.entries(vars).filter(([k]) => k.startsWith('monitoring_') && k !== 'monitoring_slack')));
+  // The stacks role's ${VAR}s from the inventory's typed variables (Gitea's and n8n's names), then the stack's own env.
+  const apps = appSettingsEnv(appSettingsVars.parse(Object.fromEntries(Object.entries(vars).filter(([k]) => k in appSettingsVars.shape))));
+  const stacks = (vars.stacks as RealStack[]).map((s) => ({ ...s, env: { ...apps, ...s.env } }));
+  // Read without the vault: the Slack URL and the SMTP password (!vault values) have no part in the stack's services.
+  const monitoring = monitoringDefaults.parse(Object.fromEntries(Object.entries(vars).filter(([k]) => k.startsWith('monitoring_') && k !== 'monitoring_slack' && k !== 'monitoring_email')));
   return monitoring.monitoring_enabled ? [...stacks, monitoringStack(monitoring)] : stacks;
 }
 

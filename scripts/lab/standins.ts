@@ -110,7 +110,13 @@ export const STANDINS: Record<string, StandInSpec> = {
     http: { ports: [11434], paths: { '/api/tags': { json: { models: [] } }, '/': { text: 'Ollama is running' } } },
     writes: ['/root/.ollama'],
   },
-  'cicd.vibe.local:5000/vibe/langgraph-agent:1.4.0': { name: 'langgraph', http: { ports: [8888], paths: { '/ok': { json: { ok: true } }, '/health': { json: { ok: true } } } } },
+  'cicd.vibe.local:5000/vibe/langgraph-agent:1.4.0': {
+    name: 'langgraph',
+    http: { ports: [8888], paths: { '/ok': { json: { ok: true } }, '/health': { json: { ok: true } } } },
+    // Its own role and database (stacks/ai.yml), so the rehearsal shows it logs in as langgraph, not as the superuser.
+    files: ['DATABASE_PASSWORD_FILE'],
+    db: { host: 'DATABASE_HOST', name: 'DATABASE_NAME', user: 'DATABASE_USER', password_file: 'DATABASE_PASSWORD_FILE' },
+  },
   'gitea/gitea:1.22.4': {
     name: 'gitea',
     http: { ports: [3000], paths: { '/api/v1/version': { json: { version: '1.22.4' } } } },

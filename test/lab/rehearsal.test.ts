@@ -95,10 +95,10 @@ done`);
 
   // The operators' databases, owned by their roles, and each application connected with its own password.
   const pg = (sql: string) => onNode(inv, 'data', sh`docker exec $(docker ps -q --filter label=com.docker.swarm.service.name=gateway_postgres) psql -U vibe -d postgres -AtX -c ${sql}`);
-  const dbs = (await pg("SELECT datname || '/' || pg_get_userbyid(datdba) FROM pg_database WHERE datname IN ('vibedb', 'giteadb', 'redminedb', 'n8n') ORDER BY 1")).stdout.trim().split('\n');
-  assert.deepEqual(dbs, ['giteadb/gitea', 'n8n/n8n', 'redminedb/redmine', 'vibedb/vibe']);
+  const dbs = (await pg("SELECT datname || '/' || pg_get_userbyid(datdba) FROM pg_database WHERE datname IN ('vibedb', 'giteadb', 'redminedb', 'n8n', 'langgraph') ORDER BY 1")).stdout.trim().split('\n');
+  assert.deepEqual(dbs, ['giteadb/gitea', 'langgraph/langgraph', 'n8n/n8n', 'redminedb/redmine', 'vibedb/vibe']);
   const sessions = (await pg("SELECT DISTINCT application_name || ' ' || usename || '@' || datname FROM pg_stat_activity WHERE application_name LIKE 'standin-%' ORDER BY 1")).stdout.trim().split('\n');
-  assert.deepEqual(sessions, ['standin-gitea gitea@giteadb', 'standin-n8n n8n@n8n', 'standin-redmine redmine@redminedb']);
+  assert.deepEqual(sessions, ['standin-gitea gitea@giteadb', 'standin-langgraph langgraph@langgraph', 'standin-n8n n8n@n8n', 'standin-redmine redmine@redminedb']);
 
   // The monitoring stack with the real cluster's settings: Prometheus (Debian's, built on the lab) scrapes
   // every node's exporter and the PostgreSQL exporter, which reads the operators' database with its password.

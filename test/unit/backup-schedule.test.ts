@@ -108,7 +108,7 @@ test('the real cluster inventory: the data node backs up its databases, Gitea, v
   const { plainVars } = await import('../../lib/runner/host-vars.ts');
   const inv = await loadInventories(['inventory/homelab.yml'], { vaultPassphrase: () => 'homelab-example' });
   const v = backupVars.parse(plainVars(inv.varsFor('data.vibe.local')));
-  assert.deepEqual(v.backup_items.map((i) => i.kind), ['postgres', 'postgres', 'postgres', 'postgres', 'gitea', 'volume', 'config']);
+  assert.deepEqual(v.backup_items.map((i) => i.kind), ['postgres', 'postgres', 'postgres', 'postgres', 'postgres', 'gitea', 'volume', 'config']);
   assert.ok(v.backup_items.every((i) => i.kind !== 'postgres' || i.password instanceof Secret), 'database passwords are vault secrets');
   assert.ok(v.backup_offsite?.rclone_config instanceof Secret);
   assert.ok(v.backup_webhook instanceof Secret);

@@ -57,7 +57,7 @@ test('a real stack file gaining an image without a stand-in, or a service with n
 test('the rehearsal inventory is homelab.yml with only the lab-only variables overridden', () => {
   const home = parse(readFileSync('inventory/homelab.yml', 'utf8'), { customTags: [{ tag: '!vault', resolve: (s: string) => s }] });
   const reh = parse(rehearsalInventoryText(), { customTags: [{ tag: '!vault', resolve: (s: string) => s }] });
-  const labOnly = new Set(['ansible_user', 'ansible_port', 'sshd_port', 'ansible_ssh_private_key_file', 'rigger_known_hosts_file', 'sshd_permit_root_login', 'sshd_allow_users', 'firewall_backend', 'firewall_swarm_from', 'apt_upgrade', 'docker_source', 'docker_daemon_config', 'overlay_encrypted', 'service_endpoint_mode', 'service_publish_mode', 'nfs_server_enabled', 'nfs_mount_fstype', 'nfs_mount_opts', 'nfs_mount_source', 'nfs_export_clients', 'preflight_min_free_gb', 'backup_webhook', 'monitoring_slack', 'backup_inventory', 'backup_tar_image', 'stack_images']);
+  const labOnly = new Set(['ansible_user', 'ansible_port', 'sshd_port', 'ansible_ssh_private_key_file', 'rigger_known_hosts_file', 'sshd_permit_root_login', 'sshd_allow_users', 'firewall_backend', 'firewall_swarm_from', 'apt_upgrade', 'docker_source', 'docker_daemon_config', 'overlay_encrypted', 'service_endpoint_mode', 'service_publish_mode', 'nfs_server_enabled', 'nfs_mount_fstype', 'nfs_mount_opts', 'nfs_mount_source', 'nfs_export_clients', 'preflight_min_free_gb', 'backup_webhook', 'monitoring_slack', 'monitoring_email', 'backup_inventory', 'backup_tar_image', 'stack_images']);
   const keys = new Set([...Object.keys(home.all.vars), ...Object.keys(reh.all.vars)]);
   for (const k of keys) if (!labOnly.has(k)) assert.deepEqual(reh.all.vars[k], home.all.vars[k], `all.vars.${k} is the real cluster's`);
   // The stacks, secrets and health checks are the real ones; every real image is mapped to the lab registry.
@@ -96,7 +96,7 @@ test("the real content: operators' database names, Gitea's published SSH port, n
   assert.equal(data.services.redmine.environment.REDMINE_DB_USERNAME, 'redmine');
   const inv = await loadInventories(['inventory/homelab.yml'], { vaultPassphrase: () => 'homelab-example' });
   const vars = Object.fromEntries([...inv.varsFor('data.vibe.local')].map(([k, v]) => [k, v.value])) as Record<string, any>;
-  assert.deepEqual(vars.app_databases.map((d: { name: string; owner: string }) => `${d.name}/${d.owner}`), ['giteadb/gitea', 'redminedb/redmine', 'n8n/n8n']);
+  assert.deepEqual(vars.app_databases.map((d: { name: string; owner: string }) => `${d.name}/${d.owner}`), ['giteadb/gitea', 'redminedb/redmine', 'n8n/n8n', 'langgraph/langgraph']);
   assert.deepEqual(vars.docker_daemon_config['insecure-registries'], ['cicd.vibe.local:5000']);
   assert.match(readFileSync('stacks/gateway.yml', 'utf8'), /cloudflare\/cloudflared:2025\.4\.0/);
 });

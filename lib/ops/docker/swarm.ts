@@ -31,25 +31,60 @@ async function readMembership(remote: Remote): Promise<SwarmMembership> {
 
 const address = z.string().regex(/^[A-Za-z0-9.:[\]-]+$/, 'an IP address or host name');
 
-/** The first manager: `docker swarm init` once; a host already managing a swarm is left as it is. */
+/** A Go duration as `docker swarm init/update --cert-expiry` takes it: hours, minutes, seconds (8760h, 2160h30m). */
+export const certExpiry = z.string().regex(/^(?=\d)(\d+h)?(\d+m)?(\d+s)?$/, 'a duration in h, m and s, as Docker takes it (8760h)');
+const UNIT_SECONDS: Record<string, number> = { h: 3600, m: 60, s: 1 };
+const durationSeconds = (d: string): number => [...d.matchAll(/(\d+)([hms])/g)].reduce((sum, [, n, u]) => sum + Number(n) * UNIT_SECONDS[u!]!, 0);
+/** Seconds as Docker prints a duration's whole hours (2160h), or with its remainder (2160h30m0s). */
+const asDuration = (seconds: number) => (seconds % 3600 === 0 ? `${seconds / 3600}h` : `${Math.floor(seconds / 3600)}h${Math.floor((seconds % 3600) / 60)}m${seconds % 60}s`);
+
+/** `docker swarm init` with the inventory's options. */
+export const initCommand = (p: { advertiseAddr: string; defaultAddrPool?: string | undefined; certExpiry?: string | undefined }) =>
+  sh`docker swarm init --advertise-addr ${p.advertiseAddr} ${p.defaultAddrPool ? ['--default-addr-pool', p.defaultAddrPool] : []} ${p.certExpiry ? ['--cert-expiry', p.certExpiry] : []} >/dev/null`;
+
+/**
+ * The first manager: `docker swarm init` once; a host already managing a
+ * swarm is left as it is, except its node certificate lifetime, which
+ * `docker swarm update --cert-expiry` sets when it differs from certExpiry.
+ */
 export const init = defineOp({
   kind: 'docker.swarm.init',
-  schema: z.object({ advertiseAddr: address, defaultAddrPool: z.string().optional() }).strict(),
-  describe: (p) => `swarm init --advertise-addr ${p.advertiseAddr}`,
+  schema: z
+    .object({
+      advertiseAddr: address,
+      defaultAddrPool: z.string().optional(),
+      /** The lifetime of the nodes' certificates (Docker's default is 2160h, 90 days). */
+      certExpiry: certExpiry.optional(),
+    })
+    .strict(),
+  describe: (p) => `swarm init --advertise-addr ${p.advertiseAddr}${p.certExpiry ? ` --cert-expiry ${p.certExpiry}` : ''}`,
   probe: () => ({ command: INFO, parse: swarmOf }),
   decide: (p, s: EngineSwarm): Decision<SwarmMembership> => {
     if (engineDown(s)) return { kind: 'fail', reason: 'the Docker engine is not running (run the docker role first)' };
     if (s.state === 'active' && s.isManager) {
       const moved = s.nodeAddr && s.nodeAddr !== p.advertiseAddr ? `; it advertises ${s.nodeAddr}, not ${p.advertiseAddr}` : '';
+      const want = p.certExpiry === undefined ? undefined : durationSeconds(p.certExpiry);
+      // An engine that does not report the spec is left alone: nothing to compare with.
+      if (want !== undefined && s.certExpirySeconds !== undefined && s.certExpirySeconds !== want) {
+        const was = asDuration(s.certExpirySeconds);
+        return {
+          kind: 'change',
+          msg: `node certificate expiry ${was} -> ${p.certExpiry}${moved}`,
+          diff: { kind: 'summary', lines: [`CAConfig.NodeCertExpiry: ${was} -> ${asDuration(want)}`] },
+          commands: [sh`docker swarm update --cert-expiry ${p.certExpiry!} >/dev/null`],
+          result: () => membership(s),
+          checkResult: membership(s),
+        };
+      }
       return { kind: 'ok', result: membership(s), msg: `manager of swarm ${s.clusterId.slice(0, 12)}${moved}` };
     }
     if (s.state === 'active') return { kind: 'fail', reason: `this host is a worker of swarm ${s.clusterId.slice(0, 12) || '(unknown)'}; it cannot start a new one (leave that swarm first)` };
     if (s.state !== 'inactive') return { kind: 'fail', reason: `swarm state is ${s.state}${s.error ? `: ${s.error}` : ''}; not forcing a new swarm` };
     return {
       kind: 'change',
-      msg: `initialise a swarm advertising ${p.advertiseAddr}`,
+      msg: `initialise a swarm advertising ${p.advertiseAddr}${p.certExpiry ? `, node certificates valid ${p.certExpiry}` : ''}`,
       apply: async (remote) => {
-        await remote.check(sh`docker swarm init --advertise-addr ${p.advertiseAddr} ${p.defaultAddrPool ? ['--default-addr-pool', p.defaultAddrPool] : []} >/dev/null`);
+        await remote.check(initCommand(p));
         return readMembership(remote);
       },
       checkResult: { nodeId: '', clusterId: '', isManager: true },
