@@ -72,7 +72,7 @@ const checks: Record<string, (h: H) => Finding> = {
     // What rigger cannot set on DSM (no apt; DSM's own settings), checked as the host shows it.
     const docker = h.fact(facts.dockerInfo);
     const sshd = dsmSshdVerdict(h);
-    const missing = [docker.running ? '' : 'Container Manager (Package Center): installed and running', sshd.level === 'fail' ? `SSH port ${h.vars.sshd_port} (Control Panel > Terminal & SNMP > Terminal)` : ''];
+    const missing = [docker.running ? '' : 'Container Manager (Package Center): installed and running', sshd.level === 'fail' ? `SSH port ${h.vars.sshd_port ?? 22} (Control Panel > Terminal & SNMP > Terminal)` : ''];
     if (h.vars.nfs_export_path) {
       const side = h.fact(facts.dsmSide(h.vars.nfs_export_path));
       missing.push(
