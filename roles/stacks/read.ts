@@ -38,5 +38,15 @@ export const stackEnv = (v: StackModes, s: Pick<InventoryStack, 'env'>): Record<
   ...s.env,
 });
 
+// Preflight reads the same stacks for every host: each file is read and parsed once per run for the
+// same environment and image map, not once per host. A rendering is never changed by its readers.
+const rendered = new Map<string, RenderedStack>();
+
 /** One stack of the list, rendered as `docker stack deploy` receives it. */
-export const readInventoryStack = (v: StackModes, s: InventoryStack, images: Readonly<Record<string, string>>): RenderedStack => renderStack({ file: s.file, env: stackEnv(v, s), images });
+export function readInventoryStack(v: StackModes, s: InventoryStack, images: Readonly<Record<string, string>>): RenderedStack {
+  const env = stackEnv(v, s);
+  const key = JSON.stringify([s.file, env, images]);
+  let r = rendered.get(key);
+  if (!r) rendered.set(key, (r = renderStack({ file: s.file, env, images })));
+  return r;
+}
