@@ -28,14 +28,20 @@ export interface CheckState {
 const writeTree = (dir: string, files: Record<string, string>) =>
   Object.entries(files).map(([p, text]) => sh`mkdir -p "$d"/${dir}/$(dirname ${p}) && printf '%s' ${text} > "$d"/${dir}/${p}`);
 
-/** The checks' commands: the candidate files in a scratch directory, each tool in its own image, the directory removed. */
+/**
+ * The checks' commands: the candidate files in a scratch directory, each tool
+ * in its own image, the directory removed. The two `docker run`s start at once
+ * (each costs seconds of container start, mostly waiting), and their outputs
+ * are printed after both ended, one section each, in a fixed order.
+ */
 function checkCommand(p: Params): Command {
   const steps: Command[] = [sh`command -v docker >/dev/null || { echo @@nodocker; exit 0; }`, sh`d=$(mktemp -d)`, sh`trap 'rm -rf "$d"' EXIT`, ...writeTree('prometheus', p.prometheus)];
-  steps.push(sh`echo @@prometheus; docker run --rm -v "$d"/prometheus:/etc/prometheus:ro --entrypoint promtool ${p.prometheusImage} check config /etc/prometheus/prometheus.yml 2>&1; echo "@@rc $?"`);
-  if (p.alertmanager !== undefined && p.alertmanagerImage) {
-    steps.push(...writeTree('alertmanager', { 'alertmanager.yml': p.alertmanager }));
-    steps.push(sh`echo @@alertmanager; docker run --rm -v "$d"/alertmanager:/etc/alertmanager:ro --entrypoint amtool ${p.alertmanagerImage} check-config /etc/alertmanager/alertmanager.yml 2>&1; echo "@@rc $?"`);
-  }
+  const withAlertmanager = p.alertmanager !== undefined && p.alertmanagerImage !== undefined;
+  if (withAlertmanager) steps.push(...writeTree('alertmanager', { 'alertmanager.yml': p.alertmanager ?? '' }));
+  steps.push(sh`{ docker run --rm -v "$d"/prometheus:/etc/prometheus:ro --entrypoint promtool ${p.prometheusImage} check config /etc/prometheus/prometheus.yml; echo "@@rc $?"; } > "$d"/prometheus.out 2>&1 &`);
+  if (withAlertmanager) steps.push(sh`{ docker run --rm -v "$d"/alertmanager:/etc/alertmanager:ro --entrypoint amtool ${p.alertmanagerImage ?? ''} check-config /etc/alertmanager/alertmanager.yml; echo "@@rc $?"; } > "$d"/alertmanager.out 2>&1 &`);
+  steps.push(sh`wait`, sh`echo @@prometheus; cat "$d"/prometheus.out`);
+  if (withAlertmanager) steps.push(sh`echo @@alertmanager; cat "$d"/alertmanager.out`);
   return Command.join(steps, '\n');
 }
 
