@@ -23,7 +23,7 @@ export const LAB_SUITE_ORDER: readonly string[] = [
   'ops-system',
   'ops-users',
   'preflight-kernel',
-  // The other layouts, on hosts of their own: the swarm nodes are left alone.
+  // The other layouts, on hosts of their own (the swarm nodes are left alone); each suite puts its hosts back to fresh when done.
   'compose-quoting',
   'core-edge',
   'single-server',
@@ -34,7 +34,8 @@ export const LAB_SUITE_ORDER: readonly string[] = [
   'swarm-safety',
   'monitoring',
   'first-run',
-  // Fresh backup disks and their own data: each resets the nodes itself.
+  // Their own data: backup and recovery reuse the converged lab with every earlier suite's data emptied
+  // (recovery's drills then reset the nodes themselves); the rehearsal resets the nodes and makes them the real cluster's.
   'backup',
   'recovery',
   'rehearsal',

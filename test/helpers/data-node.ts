@@ -1,5 +1,11 @@
 import { raw, sh } from '../../lib/shell/command.ts';
+import { BACKUP_MOUNT, NODE_BACKUP_MOUNT, OFFSITE_MOUNT } from '../../scripts/lab/config.ts';
+import { convergedLab } from './lab.ts';
 import { onNode } from './node.ts';
+
+/** Where the lab's nodes keep backup sets (the data node's disk, the other nodes' own), and the off-site copy's root. */
+const BACKUP_ROOTS = [BACKUP_MOUNT, NODE_BACKUP_MOUNT];
+const OFFSITE_ROOT = `${OFFSITE_MOUNT}/rigger`;
 
 /** The lab database's container on the data node, for `${PG} psql ...` in a node script. */
 export const PG = 'docker exec $(docker ps -q --filter label=com.docker.swarm.service.name=lab_postgres --filter status=running | head -n1)';
@@ -55,4 +61,26 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send_response(204); self.end_headers()
 http.server.HTTPServer(("127.0.0.1", ${port}), H).serve_forever()'`);
   await waitFor('the webhook receiver', async () => (await node(host, `curl -s -o /dev/null http://127.0.0.1:${port}/`)).code === 0);
+}
+
+/**
+ * The lab as `reset --all` and a cold site.ts leave it, for the suites that
+ * bring data of their own (backup, recovery), without paying a cold converge
+ * (about 80 s) when the suite before left the lab converged: the lab is
+ * converged (reused, or reset and converged: convergedLab), then what earlier
+ * suites wrote is emptied: every node's backup disk, the off-site copy, the
+ * lab database's tables (and the backup suite's scratch database) and the
+ * files volume. What the suite then writes is all the lab holds.
+ */
+export async function convergedLabWithoutData(inventory: string): Promise<void> {
+  await convergedLab(inventory);
+  const { node, data, psql } = labShell(() => inventory);
+  for (const host of ['gateway', 'ai', 'data', 'cicd']) {
+    const r = await node(host, `for d in ${BACKUP_ROOTS.join(' ')}; do [ -d "$d" ] && find "$d" -mindepth 1 -delete; done; true`);
+    if (r.code !== 0) throw new Error(`emptying the backup disks on ${host}: ${r.stderr}`);
+  }
+  await data(`rm -rf ${OFFSITE_ROOT} && mp="$(docker volume inspect -f '{{.Mountpoint}}' lab_files_data)" && find "$mp" -mindepth 1 -delete`);
+  await waitFor('lab_postgres to accept connections', async () => (await node('data', `${PG} pg_isready -q -h 127.0.0.1`)).code === 0);
+  await psql('DROP DATABASE IF EXISTS scratch', 'postgres');
+  await psql("DO $$ DECLARE r record; BEGIN FOR r IN SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S') LOOP EXECUTE format('DROP %s IF EXISTS public.%I CASCADE', CASE r.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, r.relname); END LOOP; END $$");
 }

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { nextRuns, wallClock } from '../../lib/backup/schedule.ts';
 import { runCli } from '../helpers/cli.ts';
-import { ensureLab, resetLab } from '../helpers/lab.ts';
-import { jsonEvents, labShell, PG, reportText, waitFor } from '../helpers/data-node.ts';
+import { ensureLab } from '../helpers/lab.ts';
+import { convergedLabWithoutData, jsonEvents, labShell, PG, reportText, waitFor } from '../helpers/data-node.ts';
 import { webhookReceiverCommand } from '../helpers/webhook.ts';
 
 // The backup issue's acceptance on the lab: the data node's real PostgreSQL
@@ -35,10 +35,8 @@ const partials = async (root = ROOT) => (await data(`ls -d ${root}/*.partial 2>/
 
 before(async () => {
   inv = ensureLab();
-  resetLab(true);
-  await data(`rm -rf ${OFFSITE}`);
-  const site = await runCli(['playbooks/site.ts', '--json'], {}, 15 * 60_000);
-  assert.equal(site.code, 0, `site.ts converges the lab:\n${site.stdout.split('\n').filter((l) => /failed|error/.test(l)).join('\n')}`);
+  // Converged and holding no earlier suite's data: the lab the suite before left, when converged, with its data emptied.
+  await convergedLabWithoutData(inv);
   await waitFor('lab_postgres to accept connections', async () => (await node('data', `${PG} pg_isready -q -h 127.0.0.1`)).code === 0);
   await psql('CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL); INSERT INTO notes (body) SELECT md5(i::text) FROM generate_series(1, 500) i; CREATE TABLE tags (id int PRIMARY KEY, name text); INSERT INTO tags SELECT i, $$tag-$$ || i FROM generate_series(1, 37) i;');
   await data(`docker run --rm -v lab_files_data:/v --entrypoint sh $(docker inspect -f '{{.Config.Image}}' $(docker ps -q --filter label=com.docker.swarm.service.name=lab_files | head -n1)) -c 'mkdir -p /v/sub && echo hello > /v/a.txt && head -c 5000 /dev/urandom > /v/sub/b.bin'`);

@@ -3,7 +3,7 @@
 // lab's certificate, Core's PostgreSQL refused from a third node, a second
 // run changing nothing, a missing env file stopping the run before any host
 // changes, and one changed environment value recreating only its container.
-import { test, before } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, renameSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { sh } from '../../lib/shell/command.ts';
 import { LAB_CA } from '../../scripts/lab/layouts.ts';
 import { CORE_EDGE_INVENTORY, LAB_ENV_DIR, SINGLE_SERVER_INVENTORY } from '../../scripts/lab/layout-inventory.ts';
 import { ensureLab } from '../helpers/lab.ts';
-import { changedPerHost, containerIds, editedInventory, freshLayouts, playbook } from '../helpers/layouts.ts';
+import { changedPerHost, containerIds, editedInventory, freshLayouts, idleLayouts, playbook } from '../helpers/layouts.ts';
 import { onNode } from '../helpers/node.ts';
 
 const PLAYBOOK = 'playbooks/core-edge.ts';
@@ -25,6 +25,8 @@ before(() => {
   ensureLab();
   freshLayouts(['core', 'edge']);
 });
+// Its services stopped when done: they would slow every later suite.
+after(() => idleLayouts(['core', 'edge']));
 
 test('a missing env file stops the run before any host changes, naming the file', async () => {
   const envEdge = path.join(LAB_ENV_DIR, '.env.edge');

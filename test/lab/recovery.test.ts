@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { runCli } from '../helpers/cli.ts';
 import { ensureLab, resetLab } from '../helpers/lab.ts';
-import { jsonEvents, labShell, PG, reportText, waitFor } from '../helpers/data-node.ts';
+import { convergedLabWithoutData, jsonEvents, labShell, PG, reportText, waitFor } from '../helpers/data-node.ts';
 import { stateHash } from '../helpers/node.ts';
 
 // The disaster-recovery issue's drill on the lab: converge, write known rows
@@ -35,10 +35,8 @@ let latest: string;
 
 before(async () => {
   inv = ensureLab();
-  resetLab(true);
-  await data(`rm -rf ${OFFSITE}`);
-  const site = await runCli(['playbooks/site.ts', '--json'], {}, 15 * 60_000);
-  assert.equal(site.code, 0, `site.ts converges the lab:\n${failures(site.stdout)}`);
+  // Converged and holding no earlier suite's data: the lab the suite before left, when converged, with its data emptied.
+  await convergedLabWithoutData(inv);
   await waitFor('lab_postgres', async () => (await node('data', `${PG} pg_isready -q -h 127.0.0.1`)).code === 0);
   await psql("CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL, at timestamptz DEFAULT now()); INSERT INTO notes (body) SELECT md5(i::text) FROM generate_series(1, 1000) i; CREATE TABLE tags (id int PRIMARY KEY, name text); INSERT INTO tags SELECT i, 'tag-' || i FROM generate_series(1, 37) i; CREATE TABLE empty_one (id int)");
   await data(`docker run --rm -v lab_files_data:/v --entrypoint sh $(docker inspect -f '{{.Config.Image}}' $(docker ps -q --filter label=com.docker.swarm.service.name=lab_files | head -n1)) -c 'mkdir -p /v/uploads/2026 && echo hello > /v/a.txt && head -c 20000 /dev/urandom > /v/uploads/2026/photo.bin'`);

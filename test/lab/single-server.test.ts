@@ -4,7 +4,7 @@
 // request and stops the old slot after the (shortened) keep time; one whose
 // health fails and one that answers too slowly are rolled back (the live
 // slot keeps serving, the new one is stopped, the webhook is told).
-import { test, before } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, mkdtempSync } from 'node:fs';
 import { request } from 'node:https';
@@ -16,7 +16,7 @@ import { refOf } from '../../scripts/lab/services.ts';
 import { SINGLE_SERVER_INVENTORY } from '../../scripts/lab/layout-inventory.ts';
 import { waitFor } from '../helpers/data-node.ts';
 import { ensureLab } from '../helpers/lab.ts';
-import { changedPerHost, editedInventory, freshLayouts, playbook } from '../helpers/layouts.ts';
+import { changedPerHost, editedInventory, freshLayouts, idleLayouts, playbook } from '../helpers/layouts.ts';
 import { onNode } from '../helpers/node.ts';
 import { webhookReceiverCommand } from '../helpers/webhook.ts';
 
@@ -31,6 +31,8 @@ before(() => {
   ensureLab();
   freshLayouts(['single']);
 });
+// Its services stopped when done: they would slow every later suite.
+after(() => idleLayouts(['single']));
 
 test('single-server.ts: Quadlet units under systemd survive a restart of each; a second run changes nothing', async () => {
   const first = await playbook('playbooks/single-server.ts', SINGLE_SERVER_INVENTORY);
