@@ -4,8 +4,9 @@
 // the streamed one's, never interleaved with it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import path from 'node:path';
 import { CI_STAGES, runStages, type Stage } from '../../scripts/test-stages.ts';
 
@@ -50,6 +51,10 @@ test('the unit stage runs every unit, CLI and SSH test file, and the lab stage e
   const expected = ['test/unit', 'test/cli', 'test/ssh'].flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.test.ts')).map((f) => path.join(d, f)));
   assert.deepEqual(unit.args.filter((a) => a.endsWith('.test.ts')).sort(), expected.sort());
   assert.ok(unit.args.includes('--test-concurrency=1'), 'SSH tests start sshd daemons of their own: one file at a time');
+  // The unit stage yields the CPU to the lab stage, the longer one: its processes run at a lower priority than ours.
+  const prefix = unit.args.slice(0, unit.args.indexOf(path.join('node_modules', '.bin', 'tsx')));
+  const seen = spawnSync(unit.command, [...prefix, process.execPath, '-e', 'console.log(require("os").getPriority())'], { encoding: 'utf8' });
+  assert.ok(Number(seen.stdout) > getPriority(), `the unit stage's niceness ${seen.stdout.trim()} is above ours`);
   assert.deepEqual(lab.args, ['scripts/test-lab.ts']);
   assert.equal(lab.log, undefined, 'the lab stage streams, so a long suite shows progress');
 });
