@@ -76,7 +76,7 @@ export async function convergedLabWithoutData(inventory: string): Promise<void> 
   await convergedLab(inventory);
   const { node, data, psql } = labShell(() => inventory);
   for (const host of ['gateway', 'ai', 'data', 'cicd']) {
-    const r = await node(host, `for d in ${BACKUP_ROOTS.join(' ')}; do [ -d "$d" ] && find "$d" -mindepth 1 -delete; done; true`);
+    const r = await node(host, `for d in ${BACKUP_ROOTS.join(' ')}; do if [ -d "$d" ]; then find "$d" -mindepth 1 -delete || exit 1; fi; done`);
     if (r.code !== 0) throw new Error(`emptying the backup disks on ${host}: ${r.stderr}`);
   }
   await data(`rm -rf ${OFFSITE_ROOT} && mp="$(docker volume inspect -f '{{.Mountpoint}}' lab_files_data)" && find "$mp" -mindepth 1 -delete`);
