@@ -23,7 +23,7 @@ export const LAB_SUITE_ORDER: readonly string[] = [
   'ops-system',
   'ops-users',
   'preflight-kernel',
-  // The other layouts, on hosts of their own (the swarm nodes are left alone); each suite puts its hosts back to fresh when done.
+  // The other layouts, on hosts of their own (the swarm nodes are left alone); core-edge and single-server put theirs back to fresh when done.
   'compose-quoting',
   'core-edge',
   'single-server',

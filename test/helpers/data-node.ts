@@ -82,5 +82,5 @@ export async function convergedLabWithoutData(inventory: string): Promise<void> 
   await data(`rm -rf ${OFFSITE_ROOT} && mp="$(docker volume inspect -f '{{.Mountpoint}}' lab_files_data)" && find "$mp" -mindepth 1 -delete`);
   await waitFor('lab_postgres to accept connections', async () => (await node('data', `${PG} pg_isready -q -h 127.0.0.1`)).code === 0);
   await psql('DROP DATABASE IF EXISTS scratch', 'postgres');
-  await psql("DO $$ DECLARE r record; BEGIN FOR r IN SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S') LOOP EXECUTE format('DROP %s IF EXISTS public.%I CASCADE', CASE r.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, r.relname); END LOOP; END $$");
+  await psql("DO $$ DECLARE r record; BEGIN FOR r IN SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S') ORDER BY c.relkind = 'S' LOOP EXECUTE format('DROP %s IF EXISTS public.%I CASCADE', CASE r.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, r.relname); END LOOP; END $$");
 }

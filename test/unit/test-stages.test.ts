@@ -5,12 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { getPriority, tmpdir } from 'node:os';
 import path from 'node:path';
-import { CI_STAGES, runStages, type Stage } from '../../scripts/test-stages.ts';
+import { CI_STAGES, runStages, selectStages, type Stage } from '../../scripts/test-stages.ts';
 
-const node = (name: string, code: string, log?: string): Stage => ({ name, command: process.execPath, args: ['-e', code], ...(log ? { log } : {}) });
+const node = (name: string, code: string, log?: string): Stage => ({ key: name, name, command: process.execPath, args: ['-e', code], ...(log ? { log } : {}) });
 
 test('the stages run at once: one waits for a file only the other writes; a failed stage fails the run and the other still finishes', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'stages-'));
@@ -40,7 +40,7 @@ test('every stage passing exits 0; a command that cannot start is a failed stage
   const quiet = () => undefined;
   assert.equal(await runStages([node('a', 'process.exit(0)'), node('b', 'process.exit(0)')], quiet), 0);
   let printed = '';
-  assert.equal(await runStages([node('a', 'process.exit(0)'), { name: 'missing', command: '/nonexistent/tool', args: [] }], (t) => (printed += t)), 1);
+  assert.equal(await runStages([node('a', 'process.exit(0)'), { key: 'missing', name: 'missing', command: '/nonexistent/tool', args: [] }], (t) => (printed += t)), 1);
   assert.match(printed, /missing: could not start \/nonexistent\/tool/);
 });
 
@@ -57,4 +57,49 @@ test('the unit stage runs every unit, CLI and SSH test file, and the lab stage e
   assert.ok(Number(seen.stdout) > getPriority(), `the unit stage's niceness ${seen.stdout.trim()} is above ours`);
   assert.deepEqual(lab.args, ['scripts/test-lab.ts']);
   assert.equal(lab.log, undefined, 'the lab stage streams, so a long suite shows progress');
+});
+
+test("a kept stage's verdict is printed when it ends, not held back until a longer stage ends", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'stages-'));
+  try {
+    const heard = path.join(dir, 'heard');
+    // The streamed stage ends only once the kept stage's verdict has been printed (the printer below writes the file).
+    const slow = node('slow', `const fs=require('fs');const end=Date.now()+30000;(function poll(){if(fs.existsSync(${JSON.stringify(heard)}))process.exit(0);if(Date.now()>end)process.exit(3);setTimeout(poll,20)})()`);
+    const quick = node('quick', "console.log('quick output')", path.join(dir, 'quick.log'));
+    let printed = '';
+    const code = await runStages([quick, slow], (t) => {
+      printed += t;
+      if (/quick: passed in [\d.]+ min/.test(printed)) writeFileSync(heard, '');
+    });
+    assert.equal(code, 0, printed);
+    assert.ok(printed.indexOf('quick: passed') < printed.indexOf('quick (kept in'), 'the verdict comes first, the whole log at the end');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a kept log that cannot be written fails its stage, naming the log, and the other stage still runs to its end', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'stages-'));
+  try {
+    const log = path.join(dir, 'log-is-a-directory');
+    mkdirSync(log);
+    const done = path.join(dir, 'done');
+    let printed = '';
+    const code = await runStages([node('kept', "console.log('x')", log), node('other', `require('fs').writeFileSync(${JSON.stringify(done)}, '')`)], (t) => (printed += t));
+    assert.equal(code, 1);
+    assert.match(printed, new RegExp(`kept: its log ${log.replace(/[.]/g, '\\.')} could not be written: EISDIR`));
+    assert.match(printed, /FAILED kept/);
+    assert.match(printed, /ok {5}other/);
+    assert.ok(existsSync(done));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('RIGGER_TEST_STAGES picks stages by key; unset or empty is every stage; an unknown key is refused naming the known ones', () => {
+  assert.deepEqual(selectStages(CI_STAGES, 'unit').map((s) => s.key), ['unit']);
+  assert.deepEqual(selectStages(CI_STAGES, ' lab , unit ').map((s) => s.key), ['unit', 'lab']);
+  assert.equal(selectStages(CI_STAGES, undefined).length, CI_STAGES.length);
+  assert.equal(selectStages(CI_STAGES, '').length, CI_STAGES.length);
+  assert.throws(() => selectStages(CI_STAGES, 'unit,labs'), /names no stage labs \(the stages: unit, lab\)/);
 });
