@@ -35,10 +35,13 @@ export const LAB_SUITE_ORDER: readonly string[] = [
   'monitoring',
   'first-run',
   // Their own data: backup and recovery reuse the converged lab with every earlier suite's data emptied
-  // (recovery's drills then reset the nodes themselves); the rehearsal resets the nodes and makes them the real cluster's.
+  // (recovery's drills then reset the nodes themselves).
   'backup',
   'recovery',
+  // The rehearsal of the real cluster: `rehearsal` resets the nodes, makes them the real cluster's and converges;
+  // the suites after it reuse that converge, and rehearsal-recovery, last, loses every node and resets them.
   'rehearsal',
+  'rehearsal-recovery',
 ];
 
 export const suiteFile = (name: string) => path.join('test', 'lab', `${name}.test.ts`);

@@ -23,6 +23,13 @@ test('the suites that reuse a converged lab come after the one that converges it
   }
 });
 
+test('the suites that reuse the converged rehearsal come after the rehearsal, and rehearsal-recovery (it loses every node) last', () => {
+  const at = (s: string) => LAB_SUITE_ORDER.indexOf(s);
+  const reusers = LAB_SUITE_ORDER.filter((s) => s.startsWith('rehearsal-') && s !== 'rehearsal-recovery');
+  for (const reuser of reusers) assert.ok(at('rehearsal') < at(reuser) && at(reuser) < at('rehearsal-recovery'), reuser);
+  assert.equal(LAB_SUITE_ORDER.at(-1), 'rehearsal-recovery');
+});
+
 test('a failed suite does not stop the ones after it, and the run exits 1', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'lab-order-'));
   try {
