@@ -79,3 +79,24 @@ export const dockerInfo = defineFact(
   sh`if ! command -v docker >/dev/null; then echo @@missing; exit 0; fi; if out=$(docker info --format '{{json .}}' 2>/dev/null); then printf '%s\n' "$out"; else echo @@down; fi`,
   (r) => parseDockerInfo(r.stdout.toString()),
 );
+
+/** Docker's default data root, where a node without Docker (or with its engine down) would keep it. */
+export const DEFAULT_DOCKER_ROOT = '/var/lib/docker';
+
+/** The engine's data root from `docker info` (DockerRootDir), or the default when it does not answer. */
+export function parseDockerRoot(text: string): string {
+  const root = text.trim();
+  return root.startsWith('/') ? root : DEFAULT_DOCKER_ROOT;
+}
+
+/**
+ * Where this node's Docker keeps its data: /var/lib/docker on Debian, but
+ * /volume1/@docker on a Synology NAS (Container Manager), or wherever a
+ * daemon.json's data-root put it. A program that reads containers' files
+ * (Promtail's log files) must look there, not at the default.
+ */
+export const dockerRoot = defineFact(
+  'docker root',
+  sh`docker info --format '{{.DockerRootDir}}' 2>/dev/null || true`,
+  (r) => parseDockerRoot(r.stdout.toString()),
+);

@@ -1,7 +1,8 @@
-import { defineRole, handler, ops, quote, type HostContext } from 'rigger-ops';
+import { defineRole, facts, handler, ops, quote, type HostContext } from 'rigger-ops';
 import { onFirstManager } from '../common.ts';
 import { renderAlertmanagerConfig } from './alertmanager.ts';
 import { renderLokiConfig } from './loki.ts';
+import { renderPromtailConfig } from './promtail.ts';
 import { monitoringDefaults, MONITORING_SERVICES, type MonitoringVars } from './defaults.ts';
 import { renderRules } from './rules.ts';
 import { probeTargets, renderPrometheusConfig, stackJobs } from './scrape.ts';
@@ -143,11 +144,12 @@ export const monitoring = defineRole({
         task({ name: 'Loki configuration', ...on, op: (h) => ops.copy({ path: dir(h, '/loki/config.yml'), content: renderLokiConfig({ retention: h.vars.monitoring_retention, dataDir: LOKI_DATA }), mode: '0644' }) }),
         task({
           name: 'Promtail configuration',
-          // On every node: Promtail is global and bind-mounts this directory where its task runs.
+          // On every node: Promtail is global and bind-mounts this directory where its task runs; each node's
+          // file names that node's Docker root (a NAS keeps it under /volume1/@docker).
           when: (h: H) => h.vars.monitoring_enabled && running(h)('promtail'),
           whenReason: (h: H) => (h.vars.monitoring_enabled ? 'promtail is in monitoring_skip_services' : 'monitoring_enabled is false'),
           op: (h) =>
-            ops.each<unknown>('promtail', [ops.file({ path: dir(h, '/promtail'), state: 'directory', mode: '0755' }), ops.copy({ path: dir(h, '/promtail/config.yml'), src: 'monitoring/promtail/config.yml', mode: '0644' })]),
+            ops.each<unknown>('promtail', [ops.file({ path: dir(h, '/promtail'), state: 'directory', mode: '0755' }), ops.copy({ path: dir(h, '/promtail/config.yml'), content: renderPromtailConfig({ dockerRoot: h.fact(facts.dockerRoot) }), mode: '0644' })]),
         }),
         task({
           name: 'monitoring stack',

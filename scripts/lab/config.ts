@@ -36,6 +36,14 @@ export const NODES: LabNode[] = [
   node('cicd', '172.30.99.13', 'cicd', 'cicd_nodes'),
 ];
 
+/**
+ * The data node's data volume, a mount of its own at /volume1 as DSM's data
+ * volume is (the DSM stand-in keeps its Docker root on it, /volume1/@docker,
+ * as Container Manager does). Unlike the backup disk inside it, it is the
+ * node's own: `reset` wipes it with the node.
+ */
+export const DATA_VOLUME = 'rigger-lab-data-volume1';
+export const DATA_MOUNT = '/volume1';
 /** The data node's backup disk: survives `reset`, as a NAS's backup volume survives a rebuild. */
 export const BACKUP_VOLUME = 'rigger-lab-backup';
 export const BACKUP_MOUNT = '/volume1/backup';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { $ } from 'zx';
-import { BACKUP_MOUNT, BACKUP_VOLUME, NODE_BACKUP_MOUNT, nodeBackupVolume, OFFSITE_MOUNT, OFFSITE_VOLUME, IMAGE, LAB_DIR, LAB_KEY, LAB_KNOWN_HOSTS, LABEL, NETWORK, NODE_RUN_OPTIONS, NODES, SUBNET, type LabNode } from './config.ts';
+import { BACKUP_MOUNT, BACKUP_VOLUME, DATA_MOUNT, DATA_VOLUME, NODE_BACKUP_MOUNT, nodeBackupVolume, OFFSITE_MOUNT, OFFSITE_VOLUME, IMAGE, LAB_DIR, LAB_KEY, LAB_KNOWN_HOSTS, LABEL, NETWORK, NODE_RUN_OPTIONS, NODES, SUBNET, type LabNode } from './config.ts';
 
 $.verbose = false;
 
@@ -23,7 +23,8 @@ export async function ensureKey(): Promise<void> {
 
 export async function createNode(n: LabNode): Promise<void> {
   const volumes = ['-v', `${n.dockerVolume}:${n.volumeMount ?? '/var/lib/docker'}`];
-  if (n.role === 'data') volumes.push('-v', `${BACKUP_VOLUME}:${BACKUP_MOUNT}`, '-v', `${OFFSITE_VOLUME}:${OFFSITE_MOUNT}`);
+  // The backup disk is mounted inside the data volume (/volume1/backup in /volume1): Docker mounts the outer first.
+  if (n.role === 'data') volumes.push('-v', `${DATA_VOLUME}:${DATA_MOUNT}`, '-v', `${BACKUP_VOLUME}:${BACKUP_MOUNT}`, '-v', `${OFFSITE_VOLUME}:${OFFSITE_MOUNT}`);
   // The cluster's other nodes keep their own backup sets; the layouts' hosts have none.
   else if (n.role !== 'layout') volumes.push('-v', `${nodeBackupVolume(n.name)}:${NODE_BACKUP_MOUNT}`);
   // systemd derives an empty machine-id from container_uuid, else from the
@@ -68,6 +69,7 @@ export function writeKnownHosts(lines: string[], file = LAB_KNOWN_HOSTS): void {
 export async function removeNode(n: LabNode): Promise<void> {
   await $`docker rm -f -v ${n.container}`.nothrow().quiet();
   await $`docker volume rm -f ${n.dockerVolume}`.nothrow().quiet();
+  if (n.role === 'data') await $`docker volume rm -f ${DATA_VOLUME}`.nothrow().quiet();
 }
 
 export async function nodeStatus(n: LabNode): Promise<Record<string, string>> {

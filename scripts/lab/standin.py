@@ -63,9 +63,39 @@ def hold_database():
             time.sleep(2)
 
 
+def tailed_files():
+    # Promtail tails every file its config's static_configs' __path__ globs match (grafana/loki
+    # clients/pkg/promtail/targets/file: a glob per target), and reports them as
+    # promtail_files_active_total and promtail_file_bytes_total{path}.
+    import glob, yaml
+    args = sys.argv[1:]
+    flag = SPEC["tails"]["config_arg"]
+    config = next((a.split("=", 1)[1] for a in args if a.startswith(flag + "=")), None)
+    with open(config) as f:
+        doc = yaml.safe_load(f)
+    paths = [sc["labels"]["__path__"] for job in doc.get("scrape_configs", []) for sc in job.get("static_configs", [])]
+    return sorted({p for g in paths for p in glob.glob(g)})
+
+
+def tail_metrics():
+    files = tailed_files()
+    lines = [f"promtail_files_active_total {len(files)}"]
+    lines += [f'promtail_file_bytes_total{{path="{p}"}} {os.path.getsize(p)}' for p in files]
+    return "\n".join(lines) + "\n"
+
+
+if "tails" in SPEC:
+    try:
+        tailed_files()
+    except Exception as err:  # Promtail exits at start on a config it cannot read
+        fail(f"error loading config file: {err}")
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         answer = SPEC["http"]["paths"].get(self.path.split("?")[0])
+        if answer is not None and answer.get("tail_metrics"):
+            answer = {"text": tail_metrics()}
         if answer is not None and answer.get("when_arg") and answer["when_arg"] not in sys.argv[1:]:
             answer = None  # a route the real program adds only when started with this flag
         if answer is None:

@@ -18,6 +18,8 @@ interface Answer {
   text?: string;
   /** A route the real program adds only when started with this command-line flag: 404 without it. */
   when_arg?: string;
+  /** Promtail's /metrics: the files its config's globs match, read at each request. */
+  tail_metrics?: boolean;
 }
 
 export interface StandInSpec {
@@ -38,6 +40,8 @@ export interface StandInSpec {
   requires_env?: Record<string, string>;
   /** The real program's load time before it listens: seconds from this environment variable, else `seconds`. */
   load?: { env: string; seconds: number };
+  /** Promtail: the command-line flag naming its config file, whose __path__ globs it tails. */
+  tails?: { config_arg: string };
   /** Environment variables holding its database connection (a password file, as the real images read it). */
   db?: { host: string; name: string; user: string; password_file: string };
 }
@@ -79,7 +83,14 @@ export const STANDINS: Record<string, StandInSpec> = {
     files: ['GF_SECURITY_ADMIN_PASSWORD__FILE'],
   },
   'grafana/loki:3.3.0': { name: 'loki', http: { ports: [3100], paths: { '/ready': { text: 'ready\n' }, '/metrics': { text: 'loki_build_info{version="3.3.0"} 1\n' } } }, writes: ['/loki'] },
-  'grafana/promtail:3.3.0': { name: 'promtail', http: { ports: [9080], paths: { '/ready': { text: 'Ready' } } } },
+  // Promtail reads the config file its command line names (exits when it cannot) and tails what its globs
+  // match: its /metrics report them (promtail_files_active_total, promtail_file_bytes_total{path}), so the
+  // rehearsal shows each node's container logs are found under that node's Docker root.
+  'grafana/promtail:3.3.0': {
+    name: 'promtail',
+    http: { ports: [9080], paths: { '/ready': { text: 'Ready' }, '/metrics': { tail_metrics: true } } },
+    tails: { config_arg: '-config.file' },
+  },
   // As sgl-project/sglang's v0.3.x python/sglang/srt/server.py does (the operators pin v0.3.6):
   // - /metrics exists only with --enable-metrics (launch_server: `if server_args.enable_metrics:
   //   add_prometheus_middleware(app)`; the monitoring role's sglang job scrapes it);
@@ -153,7 +164,7 @@ export const REAL_IN_LAB: Record<string, keyof ReturnType<typeof serviceImageRef
 const BASE: ServiceImage = {
   name: 'standin/base',
   dockerfile: `FROM ${IMAGE}
-RUN ${APT} python3-psycopg2 && rm -rf /var/lib/apt/lists/*
+RUN ${APT} python3-psycopg2 python3-yaml && rm -rf /var/lib/apt/lists/*
 COPY standin.py /standin.py
 ENTRYPOINT ["python3", "/standin.py"]
 `,

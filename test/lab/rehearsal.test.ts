@@ -6,6 +6,7 @@ import { runCli } from '../helpers/cli.ts';
 import { ensureLab, lab, resetLab } from '../helpers/lab.ts';
 import { onNode } from '../helpers/node.ts';
 import { waitFor } from '../helpers/data-node.ts';
+import { DSM_PAGE_TITLE } from '../../scripts/lab/dsm-standin.ts';
 
 // The real cluster rehearsed on the lab (issue 16): inventory/homelab.yml and
 // the four real stack files on the lab's four nodes, every image replaced by
@@ -48,6 +49,23 @@ const gateway = async (script: string) => (await onNode(inv, 'gateway', sh`${raw
 
 test('site.ts converges the real cluster on the lab: every service on its node, health green, databases made; a second run changes nothing', async () => {
   // `lab.ts rehearse` (in before()) made all the rehearsal needs: no step of the test's own.
+  // Acceptance 4 first, on the rehearsed nodes: a port a stack publishes, already taken on the node its
+  // placement names (SGLang's 8000 on the ai node, by a planted listener), is refused by preflight naming
+  // node, port and holder, before anything changes.
+  await onNode(inv, 'ai', sh`setsid nohup python3 -m http.server 8000 >/dev/null 2>&1 < /dev/null & for i in $(seq 50); do ss -Hltn 'sport = :8000' | grep -q . && exit 0; sleep 0.1; done; exit 1`);
+  try {
+    const taken = await runCli(['playbooks/preflight.ts', '-i', REHEARSAL_INVENTORY, '--limit', 'ai.vibe.local'], env, 5 * 60_000);
+    assert.equal(taken.code, 2, taken.stdout);
+    assert.match(taken.stdout, /ai\.vibe\.local: 8000\/tcp, published by ai_sglang \(host mode: its placement\), is held by python3 \(pid \d+\)/, taken.stdout);
+  } finally {
+    await onNode(inv, 'ai', sh`pkill -f 'http.server 8000'; true`);
+  }
+  const dsmWeb = async () => {
+    const r = await onNode(inv, 'data', sh`for u in http://127.0.0.1:80/ http://127.0.0.1:5000/ https://127.0.0.1:443/ https://127.0.0.1:5001/; do printf '%s ' "$u"; curl -ksS -m 5 "$u" | grep -c ${DSM_PAGE_TITLE}; done`);
+    return r.stdout.trim().split('\n');
+  };
+  assert.deepEqual(await dsmWeb(), ['http://127.0.0.1:80/ 1', 'http://127.0.0.1:5000/ 1', 'https://127.0.0.1:443/ 1', 'https://127.0.0.1:5001/ 1'], "the DSM stand-in's web server");
+
   const first = await site();
   assert.equal(first.code, 0, `first run:\n${notable(first.stdout)}\n${first.stderr}`);
   for (const [host, r] of Object.entries(recapOf(first.stdout))) assert.equal(r.failed + r.unreachable, 0, host);
@@ -150,6 +168,15 @@ done`);
   assert.equal(await sshFiles(), sshBefore, "the refused run left DSM's sshd files as they were");
   const portCheck = await runCli(['playbooks/preflight.ts', '-i', REHEARSAL_INVENTORY, ...port], env, 5 * 60_000);
   assert.match(portCheck.stdout, /FAIL DSM 7\.2\.1: set in DSM: .*SSH port 2222 \(Control Panel > Terminal & SNMP > Terminal\)/, portCheck.stdout);
+
+  // Acceptance 3: DSM's own web server still answers on its four ports after the run (no stack took them).
+  assert.deepEqual(await dsmWeb(), ['http://127.0.0.1:80/ 1', 'http://127.0.0.1:5000/ 1', 'https://127.0.0.1:443/ 1', 'https://127.0.0.1:5001/ 1'], "DSM's web server after site.ts");
+  // Item 5: the NAS's Docker root is on its data volume, as Container Manager keeps it, and /var/lib/docker
+  // does not exist there; Promtail on the NAS still finds its containers' logs (under /volume1/@docker).
+  const root = await onNode(inv, 'data', sh`docker info --format '{{.DockerRootDir}}'; mountpoint -q /volume1 && echo mount; test -e /var/lib/docker || echo no-var-lib-docker`);
+  assert.deepEqual(root.stdout.trim().split('\n'), ['/volume1/@docker', 'mount', 'no-var-lib-docker']);
+  const tailed = await onNode(inv, 'data', sh`docker exec $(docker ps -q --filter label=com.docker.swarm.service.name=monitoring_promtail) curl -fsS -m 5 http://127.0.0.1:9080/metrics`);
+  assert.match(tailed.stdout, /promtail_file_bytes_total\{path="\/host\/volume1\/@docker\/containers\/[0-9a-f]{64}\/[0-9a-f]{64}-json\.log"\}/, `Promtail on the NAS tails its containers' logs:\n${tailed.stdout}`);
 
   const second = await site();
   assert.equal(second.code, 0, `second run:\n${notable(second.stdout)}\n${second.stderr}`);
