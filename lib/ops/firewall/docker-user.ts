@@ -16,6 +16,9 @@ import { editBlock } from '../files/edit-block.ts';
  * established flows pass first (Docker's documentation puts the
  * ESTABLISHED,RELATED rule before any drop); a refused TCP port answers with a
  * reset, so a client outside the limit is refused at once, not left to time out.
+ * Docker creates the chain only when it is missing and "will not delete or
+ * modify any pre-existing rules" in it (libnetwork's firewall_linux.go), so
+ * rules loaded before docker.service starts stay across its restarts.
  */
 
 /** One published port and the networks allowed to reach it (the rest is refused). */
