@@ -9,6 +9,7 @@ import { monitoring } from '../roles/monitoring/index.ts';
 import { networks } from '../roles/networks/index.ts';
 import { nfs } from '../roles/nfs/index.ts';
 import { nvidia } from '../roles/nvidia/index.ts';
+import { publishedPorts } from '../roles/published-ports/index.ts';
 import { stacks } from '../roles/stacks/index.ts';
 import { swarm } from '../roles/swarm/index.ts';
 
@@ -20,7 +21,8 @@ export const CLUSTER_PLAYS = {
   base: (o: Extra = {}) => definePlay({ name: 'base', hosts: 'all', roles: [base], facts: [facts.osRelease], ...o }),
   docker: (o: Extra = {}) => definePlay({ name: 'docker', hosts: 'all', roles: [docker], facts: [facts.osRelease], ...o }),
   nvidia: (o: Extra = {}) => definePlay({ name: 'nvidia', hosts: 'all', roles: [nvidia], facts: [facts.gpu], ...o }),
-  swarm: (o: Extra = {}) => definePlay({ name: 'swarm', hosts: 'managers:workers', roles: [swarm], ...o }),
+  // The published ports' from limits go in with the swarm, before a stack publishes a port.
+  swarm: (o: Extra = {}) => definePlay({ name: 'swarm', hosts: 'managers:workers', roles: [swarm, publishedPorts], ...o }),
   networks: (o: Extra = {}) => definePlay({ name: 'networks', hosts: 'managers', roles: [networks], ...o }),
   nfs: (o: Extra = {}) => definePlay({ name: 'nfs', hosts: 'all', roles: [nfs], ...o }),
   stacks: (o: Extra = {}) => definePlay({ name: 'stacks', hosts: 'managers', roles: [stacks], ...o }),

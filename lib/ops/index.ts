@@ -10,6 +10,7 @@ export { mount } from './mount/mount.ts';
 export { entry as cron } from './cron/entry.ts';
 export * as system from './system/index.ts';
 export { rules as firewall } from './firewall/rules.ts';
+export { dockerUser } from './firewall/docker-user.ts';
 export * as docker from './docker/index.ts';
 export * as compose from './compose/index.ts';
 export * as podman from './podman/index.ts';

@@ -1,5 +1,6 @@
 import { defineRole, handler, ops, z } from 'rigger-ops';
 import { sshLogin as connection } from 'rigger-ops/lib/cli/connection';
+import { DOCKER_USER_MARKER, dockerUserRules, UFW_AFTER_RULES } from 'rigger-ops/lib/ops/firewall/docker-user';
 
 const port = z.number().int().min(1).max(65535);
 
@@ -12,27 +13,19 @@ export const composeHostDefaults = z.object({
   compose_private_from: z.string().default('edge'),
 });
 
-export const AFTER_RULES = '/etc/ufw/after.rules';
+export const AFTER_RULES = UFW_AFTER_RULES;
 
 /**
- * Docker publishes ports through FORWARD (DNAT), before UFW's own chains
- * see the packet: UFW's allow rules alone would not close them. The
- * DOCKER-USER chain is where Docker lets the host filter first; UFW loads
- * this block with its after.rules, so the rules live and die with UFW.
- * --ctorigdstport matches the port the client asked for, before Docker's
- * DNAT rewrote it. A refused port answers with a TCP reset (refused, not a
- * timeout), as the layout's Core does to anyone but Edge.
+ * The private ports' DOCKER-USER block (lib/ops/firewall/docker-user.ts says
+ * why Docker's published ports need it): UFW loads it with its after.rules,
+ * so the rules live and die with UFW. Containers talking to each other over
+ * Docker's bridges (br-*, docker0) pass through FORWARD too: left alone.
  */
-export function dockerUserRules(ports: number[], peers: string[]): string {
-  // Containers talking to each other over Docker's bridges (br-*, docker0) pass through FORWARD too: left alone.
-  const lines = ['*filter', ':DOCKER-USER - [0:0]', '-A DOCKER-USER -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN', '-A DOCKER-USER -i docker0 -j RETURN', '-A DOCKER-USER -i br-+ -j RETURN'];
-  for (const p of ports) {
-    for (const peer of peers) lines.push(`-A DOCKER-USER -s ${peer} -p tcp -m conntrack --ctorigdstport ${p} -j RETURN`);
-    lines.push(`-A DOCKER-USER -p tcp -m conntrack --ctorigdstport ${p} -j REJECT --reject-with tcp-reset`);
-  }
-  lines.push('-A DOCKER-USER -j RETURN', 'COMMIT');
-  return lines.join('\n');
-}
+export const privatePortRules = (ports: number[], peers: string[]): string =>
+  dockerUserRules(
+    ports.map((port) => ({ port, proto: 'tcp' as const, from: peers })),
+    ['docker0', 'br-+'],
+  );
 
 const reloadUfw = handler({ name: 'reload ufw', op: ops.command({ argv: ['ufw', 'reload'] }) });
 
@@ -48,7 +41,7 @@ export const composeHost = defineRole({
         task({ name: 'ufw package', op: ops.apt.packages({ names: ['ufw'], updateCache: true }) }),
         task({
           name: 'published private ports only for the peers (DOCKER-USER)',
-          op: (h) => ops.block({ path: AFTER_RULES, block: dockerUserRules(h.vars.compose_private_ports, peers(h)), marker: '# {mark} RIGGER DOCKER-USER' }),
+          op: (h) => ops.block({ path: AFTER_RULES, block: privatePortRules(h.vars.compose_private_ports, peers(h)), marker: DOCKER_USER_MARKER }),
           notify: [reloadUfw],
         }),
         task({

@@ -19,6 +19,14 @@ export const STANDIN_GPU_UUID = 'GPU-00000000-standin-lab-0000-000000000000';
 /** Where the NFS stand-in's share lives on the ai node (bind-mounted at /mnt/ai-models, as inventory/lab.yml does). */
 export const NFS_STANDIN_SOURCE = '/srv/nfs-standin/ai-models';
 
+/**
+ * The published ports' `from` in the rehearsal, where the real ones say 192.168.0.0/16 or one node: the
+ * lab's own addresses the cluster needs (this machine .1, the registry .5, the four nodes .10-.13, whose
+ * containers reach another node's port from the node's address), and no more. Narrower than the lab's /24,
+ * so a lab container elsewhere on rigger-lab is outside it (test/lab/rehearsal-swarm-from.test.ts).
+ */
+export const REHEARSAL_PORTS_FROM = '172.30.99.0/28';
+
 export const HOST_OF: Record<string, string> = { 'gateway.vibe.local': 'gateway', 'ai.vibe.local': 'ai', 'data.vibe.local': 'data', 'cicd.vibe.local': 'cicd' };
 export const labIp = (host: string) => NODES.find((n) => n.name === HOST_OF[host])!.ip;
 
@@ -71,9 +79,9 @@ export function rehearsalInventoryText(): string {
     const group = NODES.find((n) => n.name === node)!.group;
     const at = group === 'managers' ? ['all', 'children', 'managers', 'hosts', host] : ['all', 'children', 'workers', 'children', group, 'hosts', host];
     doc.setIn([...at, 'ansible_host'], labIp(host));
-    // Published ports open to the lab's subnet, where the real ones open to 192.168.0.0/16 or one node.
+    // Published ports open to the lab's own addresses, where the real ones open to 192.168.0.0/16 or one node.
     const ports = doc.getIn([...at, 'published_ports']) as { items: { get(k: string): unknown; set(k: string, v: unknown): void }[] } | undefined;
-    for (const p of ports?.items ?? []) if (p.get('from') !== undefined) p.set('from', SUBNET);
+    for (const p of ports?.items ?? []) if (p.get('from') !== undefined) p.set('from', REHEARSAL_PORTS_FROM);
   }
   const ai = ['all', 'children', 'workers', 'children', 'ai_nodes', 'hosts', 'ai.vibe.local'];
   // No GPU and no NVIDIA repository here: the toolkit steps skip, the declared stand-in GPU is advertised.
