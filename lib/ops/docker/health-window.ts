@@ -125,7 +125,10 @@ export const windowOf = (service: string, derived: number | undefined, overrides
 /**
  * Whether a wait on unhealthy services goes on: while fewer than retries + 1
  * attempts were made (the fixed wait), or while one of them is still inside
- * its window (measured from the start of the wait).
+ * its window, measured from the start of the wait. The HTTP gates and the
+ * health role wait so: they start after the convergence wait saw the task
+ * run (healthy, for Docker), so their window starts later than the task's
+ * and never ends before it; they only ever wait longer than needed.
  */
 export function stillWaiting(unhealthy: { service: string; window?: number }[], attempts: number, retries: number, elapsedSeconds: number): boolean {
   if (unhealthy.length === 0) return false;
