@@ -1,8 +1,11 @@
 // The cluster's plays, one per role, in the site playbook's order. site.ts
-// runs them all; role.ts runs one of them on the same hosts.
+// runs them all (sitePlays: the stacks split around the databases); role.ts
+// runs one of them on the same hosts.
 import { definePlay, facts, type Play, type PlayOptions } from 'rigger-ops';
+import type { PlaybookContext } from 'rigger-ops/lib/runner/playbook-context';
 import { base } from '../roles/base/index.ts';
-import { databases } from '../roles/databases/index.ts';
+import { databases, databasesDefaults } from '../roles/databases/index.ts';
+import { stacksAroundDatabases } from '../roles/stacks/database-order.ts';
 import { docker } from '../roles/docker/index.ts';
 import { health } from '../roles/health/index.ts';
 import { monitoring } from '../roles/monitoring/index.ts';
@@ -35,3 +38,29 @@ export const CLUSTER_PLAYS = {
 
 export type ClusterRole = keyof typeof CLUSTER_PLAYS;
 export const CLUSTER_ROLES = Object.keys(CLUSTER_PLAYS) as ClusterRole[];
+
+/**
+ * The site playbook's plays: every role in CLUSTER_ROLES' order, except that
+ * the stacks after the one running the databases' PostgreSQL are deployed
+ * after the databases play (roles/stacks/database-order.ts says why), by a
+ * second stacks play limited to them (stacks_only), so an application with
+ * a healthcheck finds its database on the first run.
+ */
+export function sitePlays(ctx: PlaybookContext): Play[] {
+  const manager = ctx.inventory.hostsOf('managers')[0];
+  const listed = manager ? ctx.hostVars(manager).stacks : undefined;
+  // The PostgreSQL service of every host that makes databases (the databases role runs on each host listing app_databases).
+  const servers = ctx.inventory.hostNames().flatMap((h) => {
+    const v = ctx.hostVars(h);
+    if (!Array.isArray(v.app_databases) || v.app_databases.length === 0) return [];
+    return [typeof v.app_databases_service === 'string' ? v.app_databases_service : databasesDefaults.shape.app_databases_service.parse(undefined)];
+  });
+  const split = Array.isArray(listed) ? stacksAroundDatabases(listed as { name: string }[], servers) : undefined;
+  if (!split) return CLUSTER_ROLES.map((r) => CLUSTER_PLAYS[r]());
+  const stacksOnly = (name: string, only: string[]) => definePlay({ name, hosts: 'managers', roles: [stacks], vars: { stacks_only: only } });
+  return CLUSTER_ROLES.flatMap((r) => {
+    if (r === 'stacks') return [stacksOnly('stacks', split.first)];
+    if (r === 'databases') return [CLUSTER_PLAYS.databases(), stacksOnly('stacks after the databases', split.after)];
+    return [CLUSTER_PLAYS[r]()];
+  });
+}

@@ -1,5 +1,6 @@
 import { Command, raw, sh } from '../../shell/command.ts';
 import { FAILED_UPDATE_STATES } from './rollout/rollout.ts';
+import { HEALTH_TIMING_AWK, VERDICT_DUE_AWK } from './health-window.ts';
 
 /**
  * Waits until the named services run their desired replicas and no update
@@ -12,14 +13,29 @@ import { FAILED_UPDATE_STATES } from './rollout/rollout.ts';
  * `services` (whose replicas are waited for) and `updated` (whose update
  * state is read: only a service this run changed, since Swarm keeps the
  * state of the last update, however old) are shell word lists.
+ *
+ * The deadline counts from the start of the wait, which an image pull may
+ * fill; a service with a healthcheck is owed its window from its container's
+ * start (health-window.ts). So at the deadline a service whose task Docker
+ * started (before the deadline) and has not judged yet is waited for until
+ * its verdict is due; a task that keeps failing its healthcheck is not
+ * waited on again (VERDICT_DUE_AWK says why). A failure names each
+ * service's window.
  */
 export function convergeWait(services: Command, updated: Command, timeout: number, expect: 'update' | 'rollback' = 'update'): Command {
   const failed = expect === 'update' ? FAILED_UPDATE_STATES.join('|') : 'paused|rollback_paused';
   const pending = expect === 'update' ? 'updating' : 'rollback_started|updating';
   return sh`deadline=$(( $(date +%s) + ${timeout} ))
+timing() { docker service inspect --format '{{with .Spec.TaskTemplate.ContainerSpec.Healthcheck}}{{json .StartPeriod}} {{json .Interval}} {{json .Timeout}} {{json .Retries}} {{json .Test}}{{end}}' "$1" 2>/dev/null | awk ${HEALTH_TIMING_AWK}; }
+verdict_due() {
+  v=$(timing "$1" | cut -d' ' -f2); [ -n "$v" ] || return 0
+  for t in $(docker service ps -q --filter desired-state=running "$1" 2>/dev/null); do docker inspect --format '{{.Status.State}} {{.Status.Timestamp.Unix}}' "$t" 2>/dev/null; done |
+    awk -v verdict="$v" -v deadline="$deadline" -v now="$(date +%s)" ${VERDICT_DUE_AWK}
+}
 explain() {
   for s in "$@"; do
     echo "$s: $(docker service ls --filter name=$s --format '{{.Replicas}}') replicas, update $(docker service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}: {{.UpdateStatus.Message}}{{else}}none{{end}}' $s)"
+    t=$(timing "$s"); [ -n "$t" ] && echo "  its health window: \${t% *} s from its container's start (Docker's verdict due by \${t#* } s)"
     docker service ps "$s" --no-trunc --format '  {{.Name}} on {{.Node}}: {{.CurrentState}} {{.Error}}' | head -4
     task=$(docker service ps "$s" --no-trunc --format '{{.ID}} {{.Error}}' | awk 'NF > 1 { print $1; exit }')
     [ -n "$task" ] && docker service logs --tail 5 --no-task-ids "$task" 2>&1 | sed 's/^/  log: /'
@@ -39,7 +55,10 @@ while :; do
   done
   if [ -n "$failed" ]; then echo "update failed:$failed" >&2; explain $failed; exit 3; fi
   [ -z "$lagging$pending" ] && exit 0
-  if [ "$(date +%s)" -ge "$deadline" ]; then echo "not converged within ${timeout} s:$lagging$pending" >&2; explain $lagging $pending; exit 3; fi
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    due=; for s in $lagging $pending; do [ -n "$(verdict_due "$s")" ] && due="$due $s"; done
+    if [ -z "$due" ]; then echo "not converged within ${timeout} s (nor by Docker's health verdict on a task started before then):$lagging$pending" >&2; explain $lagging $pending; exit 3; fi
+  fi
   sleep 1
 done`;
 }

@@ -1,0 +1,50 @@
+// site.ts makes the applications' databases right after the stack that runs
+// their PostgreSQL and before the stacks listed after it (issue 29, items 7
+// and 8): LangGraph's healthcheck passes only once its database exists, so
+// with the databases after every stack its first run never converged.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadInventories } from '../../lib/inventory/load.ts';
+import { plainVars } from '../../lib/runner/host-vars.ts';
+import { CLUSTER_ROLES, sitePlays } from '../../playbooks/cluster.ts';
+import { stacksAroundDatabases } from '../../roles/stacks/database-order.ts';
+import { scratchDir } from '../helpers/run.ts';
+
+const context = async (file: string) => {
+  const inventory = await loadInventories([file], { vaultPassphrase: () => 'homelab-example' });
+  return { inventory, hostVars: (h: string) => plainVars(inventory.varsFor(h)) };
+};
+
+const named = (...names: string[]) => names.map((name) => ({ name }));
+
+test('the stacks split after the one whose service runs the databases, in list order', () => {
+  assert.deepEqual(stacksAroundDatabases(named('gateway', 'data', 'cicd', 'ai'), ['gateway_postgres']), { first: ['gateway'], after: ['data', 'cicd', 'ai'] });
+  assert.deepEqual(stacksAroundDatabases(named('web', 'db', 'ai'), ['db_pg']), { first: ['web', 'db'], after: ['ai'] });
+  // A stack named like the start of another's name does not take its service.
+  assert.deepEqual(stacksAroundDatabases(named('gate', 'gateway', 'ai'), ['gateway_postgres']), { first: ['gate', 'gateway'], after: ['ai'] });
+  assert.equal(stacksAroundDatabases(named('gateway', 'ai'), []), undefined, 'no databases to make');
+  assert.equal(stacksAroundDatabases(named('web', 'ai'), ['gateway_postgres']), undefined, 'PostgreSQL in none of the stacks');
+  assert.equal(stacksAroundDatabases(named('ai', 'gateway'), ['gateway_postgres']), undefined, 'PostgreSQL in the last stack: the databases after every stack, as before');
+});
+
+test("site.ts on the operators' inventory: the gateway stack (PostgreSQL), the databases, then data, cicd and ai (LangGraph)", async () => {
+  const plays = sitePlays(await context('inventory/homelab.yml'));
+  const names = plays.map((p) => p.options.name);
+  assert.deepEqual(names, ['base', 'docker', 'nvidia', 'swarm', 'networks', 'nfs', 'stacks', 'databases', 'stacks after the databases', 'monitoring', 'health']);
+  assert.deepEqual(plays[names.indexOf('stacks')]!.options.vars, { stacks_only: ['gateway'] });
+  assert.deepEqual(plays[names.indexOf('stacks after the databases')]!.options.vars, { stacks_only: ['data', 'cicd', 'ai'] });
+  assert.equal(plays[names.indexOf('databases')]!.options.hosts, 'all');
+});
+
+test('an inventory with no databases among its stacks keeps one play per role, in the roles order', async () => {
+  const file = path.join(scratchDir(), 'hosts.yml');
+  writeFileSync(file, 'all:\n  vars:\n    stacks:\n      - { name: lab, file: stacks/ai.yml }\n  children:\n    managers:\n      hosts:\n        m1: {}\n');
+  const plays = sitePlays(await context(file));
+  assert.deepEqual(
+    plays.map((p) => p.options.name),
+    [...CLUSTER_ROLES],
+  );
+  assert.equal(plays.find((p) => p.options.name === 'stacks')!.options.vars, undefined);
+});
