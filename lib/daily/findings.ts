@@ -6,7 +6,7 @@
  */
 
 import { realMounts } from '../facts/disk-use.ts';
-import { describeOverride, overrideFromLabels, type ScaleOverride } from '../ops/docker/scale-override.ts';
+import { describeOverride, parseOverrideLines, type ScaleOverride } from '../ops/docker/scale-override.ts';
 
 export type Level = 'pass' | 'warn' | 'fail';
 
@@ -128,19 +128,7 @@ export function swarmNodeFindings(lines: string[]): Finding[] {
 }
 
 /** `@@scales` lines, "name {labels as JSON}": the services an operator scaled (playbooks/scale.ts). */
-export function scaleOverrides(lines: string[]): Map<string, ScaleOverride> {
-  const out = new Map<string, ScaleOverride>();
-  for (const l of lines) {
-    const [name = '', ...json] = l.trim().split(' ');
-    try {
-      const o = overrideFromLabels(JSON.parse(json.join(' ') || 'null') as Record<string, string> | null);
-      if (name && o) out.set(name, o);
-    } catch {
-      // Unreadable labels: no override, the service is judged as any other.
-    }
-  }
-  return out;
-}
+export const scaleOverrides = (lines: string[]): Map<string, ScaleOverride> => parseOverrideLines(lines);
 
 /**
  * `docker service ls` lines ("name mode running/desired") and each task's

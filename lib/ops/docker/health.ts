@@ -1,10 +1,10 @@
 import { z } from '../../shell/zod.ts';
-import { Command, sh } from '../../shell/command.ts';
+import { Command, raw, sh } from '../../shell/command.ts';
 import { defineOp, type Decision } from '../../model/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
 import { alignColumns } from '../../shell/columns.ts';
 import { specHealthWindow } from './health-window.ts';
-import { describeOverride, overrideFromLabels, SCALE_LABELS, type ScaleOverride } from './scale-override.ts';
+import { describeOverride, OVERRIDES_LIST, parseOverrideLines, type ScaleOverride } from './scale-override.ts';
 
 export const healthCheckSchema = z
   .object({
@@ -52,7 +52,7 @@ done`,
   // Each service's healthcheck as deployed: its window is how long a wait on it lasts at least.
   return sh`docker service ls --format '{{.Name}} {{.Replicas}}' 2>&1 || echo @@error
 ids=$(docker service ls -q 2>/dev/null); [ -z "$ids" ] || docker service inspect --format ${`${HEALTHCHECK_MARK} {{.Spec.Name}} {{json .Spec.TaskTemplate.ContainerSpec.Healthcheck}}`} $ids 2>/dev/null || true
-ids=$(docker service ls -q --filter ${`label=${SCALE_LABELS.replicas}`} 2>/dev/null); [ -z "$ids" ] || docker service inspect --format ${`${SCALE_MARK} {{.Spec.Name}} {{json .Spec.Labels}}`} $ids 2>/dev/null || true
+{ ${raw(OVERRIDES_LIST)}; } 2>/dev/null | sed 's/^/${raw(SCALE_MARK)} /'
 ${lines.length ? Command.join(lines, '\n') : sh`:`}`;
 }
 
@@ -64,13 +64,7 @@ export function parseHealth(text: string, checks: z.output<typeof healthCheckSch
   const scales = new Map<string, ScaleOverride>();
   for (const line of list.split('\n')) {
     if (line.startsWith(`${SCALE_MARK} `)) {
-      const [, name = '', ...json] = line.trim().split(' ');
-      try {
-        const o = overrideFromLabels(JSON.parse(json.join(' ') || 'null') as Record<string, string> | null);
-        if (o) scales.set(name, o);
-      } catch {
-        // Unreadable labels: no override, the service is judged as any other.
-      }
+      for (const [name, o] of parseOverrideLines([line.slice(SCALE_MARK.length + 1)])) scales.set(name, o);
       continue;
     }
     if (line.startsWith(`${HEALTHCHECK_MARK} `)) {

@@ -47,6 +47,27 @@ export const isScaleLabel = (key: string) => (Object.values(SCALE_LABELS) as str
 /** One line for people: "scaled to 0 by kim since 2026-12-07T09:00:00Z: GPU busy". */
 export const describeOverride = (o: ScaleOverride) => `scaled to ${o.replicas} by ${o.by}${o.since ? ` since ${o.since}` : ''}: ${o.reason || '(no reason given)'}`;
 
+/**
+ * Lists every override on the swarm, one line each, "NAME {labels as JSON}",
+ * for parseOverrideLines (run on a manager).
+ */
+export const OVERRIDES_LIST = `ids=$(docker service ls -q --filter label=${SCALE_LABELS.replicas}); [ -z "$ids" ] || docker service inspect --format '{{.Spec.Name}} {{json .Spec.Labels}}' $ids`;
+
+/** OVERRIDES_LIST's lines (an optional mark before each name is left to the caller): service name -> override. */
+export function parseOverrideLines(lines: Iterable<string>): Map<string, ScaleOverride> {
+  const out = new Map<string, ScaleOverride>();
+  for (const l of lines) {
+    const [name = '', ...json] = l.trim().split(' ');
+    try {
+      const o = overrideFromLabels(JSON.parse(json.join(' ') || 'null') as Record<string, string> | null);
+      if (name && o) out.set(name, o);
+    } catch {
+      // Unreadable labels: no override, the service is judged as any other.
+    }
+  }
+  return out;
+}
+
 interface LiveSpec {
   Name?: string;
   Labels?: Record<string, string> | null;
