@@ -39,21 +39,22 @@ const schema = z
 
 type Params = z.output<typeof schema>;
 
-interface Spec {
+/** The parts of a live service spec the scale op reads. */
+export interface ScaleServiceSpec {
   Labels?: Record<string, string> | null;
   Mode?: { Replicated?: { Replicas?: number }; Global?: object };
   TaskTemplate?: { ContainerSpec?: { Healthcheck?: Parameters<typeof specHealthWindow>[0] } };
 }
 
 /** Service name -> its live spec, or undefined where there is no such service. */
-export type ScaleState = Map<string, Spec | undefined>;
+export type ScaleState = Map<string, ScaleServiceSpec | undefined>;
 
 export function parseScaleState(text: string): ScaleState {
   const state: ScaleState = new Map();
   let current: string | undefined;
   for (const line of text.split('\n')) {
     if (line.startsWith('@@service ')) state.set((current = line.slice(10).trim()), undefined);
-    else if (current && line.startsWith('{')) state.set(current, JSON.parse(line) as Spec);
+    else if (current && line.startsWith('{')) state.set(current, JSON.parse(line) as ScaleServiceSpec);
   }
   return state;
 }
