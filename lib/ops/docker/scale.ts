@@ -134,7 +134,8 @@ async function apply(p: Params, changes: ScaleChange[], remote: Remote): Promise
   const action = `scale ${changes.map((c) => c.service).join(', ')}`;
   await withDeployLock(remote, { user: p.by, action }, async () => {
     for (const c of changes) {
-      const r = await remote.run(sh`docker service update --detach ${c.args} ${c.service} >/dev/null`);
+      // --no-resolve-image: the image stays the string it is (a pin by digest would be drift to the next stack run).
+      const r = await remote.run(sh`docker service update --detach --no-resolve-image ${c.args} ${c.service} >/dev/null`);
       if (r.code !== 0) throw new OpFailure(`docker service update ${c.service} failed:\n${r.stderr.toString('utf8').trim()}`, r);
     }
     const timeout = Math.max(p.timeoutSeconds, ...changes.map((c) => c.window ?? 0));
