@@ -16,7 +16,7 @@ before(async () => {
 });
 // Whatever failed, the rehearsal is left as the inventory has it for the suites after this one.
 after(async () => {
-  await gateway('systemctl stop rigger-scale-events 2>/dev/null; true');
+  await gateway(`systemctl stop rigger-scale-events 2>/dev/null; rm -f ${EVENTS_LOG}`);
   await onRehearsal('playbooks/scale.ts', ['--clear']);
 });
 
@@ -62,8 +62,9 @@ test('scale.ts ai_sglang=0 ai_ollama=1 --reason "GPU busy" survives site.ts, the
     '{"daily_tls_endpoints": [], "backup_items": []}',
   ]);
   assert.equal(daily.code, 0, `daily-check.ts:\n${daily.stdout}\n${daily.stderr}`);
-  assert.match(daily.stdout, /PASS +service +ai_sglang +intended: scaled to 0 by \S+ since \S+: GPU busy/);
-  assert.match(daily.stdout, /PASS +service +ai_ollama +intended: scaled to 1 by \S+ since \S+: GPU busy/);
+  // PASS, or WARN where a task failed in the last 24 h (a restart, counted as for any service): never FAIL.
+  assert.match(daily.stdout, /(PASS|WARN) +service +ai_sglang +intended: scaled to 0 by \S+ since \S+: GPU busy; 0\/0 replicas/);
+  assert.match(daily.stdout, /(PASS|WARN) +service +ai_ollama +intended: scaled to 1 by \S+ since \S+: GPU busy; 1\/1 replicas/);
 
   const cleared = await onRehearsal('playbooks/scale.ts', ['--clear']);
   assert.equal(cleared.code, 0, `scale.ts --clear:\n${cleared.stdout}\n${cleared.stderr}`);
