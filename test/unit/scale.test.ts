@@ -133,6 +133,11 @@ test('site.ts keeps a scale: the stack op calls it intended, not drift, and says
   const lines = (changed as { diff?: { lines: string[] } }).diff!.lines;
   assert.ok(lines.some((l) => /^= ai_sglang: kept at 0 replicas/.test(l)), lines.join('\n'));
 
+  // A hand scale on top of the record is drift from the record: the deploy (which renders the record) puts it back.
+  const handOnTop = stackDecision({ ...scaled, sglang: spec('ai_sglang', 1, overrideLabels(GPU_BUSY)) }, deployed);
+  assert.equal(handOnTop.kind, 'change');
+  assert.ok((handOnTop as { diff?: { lines: string[] } }).diff!.lines.some((l) => /ai_sglang .*back to the recorded scale\): replicas 1 -> 0/.test(l)));
+
   // After --clear (record taken with the scale, live back at the file's count, no labels): nothing to do.
   const cleared = stackDecision(deployed, scaled);
   assert.equal(cleared.kind, 'ok', JSON.stringify(cleared));

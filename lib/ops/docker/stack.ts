@@ -183,8 +183,12 @@ export function planStack(p: Params, s: StackState): { lines: string[]; touched:
     // The record may hold a scale since cleared, or the live spec one set since: either way the replicas are the operator's.
     const scaleInPlay = scaled !== undefined || overridesOf([[svc, rec.spec]]).size > 0;
     const drift = scaleInPlay ? jsonChanges(withoutScale(rec.spec), withoutScale(live)) : jsonChanges(rec.spec, live);
-    if (defChanges.length === 0 && drift.length === 0) continue;
+    // A hand scale on top of a recorded one is drift from the record: the deploy puts the recorded count back.
+    const liveReplicas = (live as ServiceSpec).Mode?.Replicated?.Replicas;
+    const offRecord = scaled !== undefined && liveReplicas !== undefined && liveReplicas !== scaled.replicas;
+    if (defChanges.length === 0 && drift.length === 0 && !offRecord) continue;
     touched.push(svc);
+    if (offRecord) lines.push(`~ ${svc} (changed outside rigger, back to the recorded scale): replicas ${liveReplicas} -> ${scaled.replicas}`);
     for (const c of defChanges) lines.push(`~ ${svc}: ${describeChange(c.path, c.before, c.after)}`);
     for (const c of drift) lines.push(`~ ${svc} (changed outside rigger, reverted): ${describeChange(c.path, c.after, c.before)}`);
   }
