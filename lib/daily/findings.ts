@@ -6,6 +6,7 @@
  */
 
 import { realMounts } from '../facts/disk-use.ts';
+import { describeOverride, parseOverrideLines, type ScaleOverride } from '../ops/docker/scale-override.ts';
 
 export type Level = 'pass' | 'warn' | 'fail';
 
@@ -126,12 +127,17 @@ export function swarmNodeFindings(lines: string[]): Finding[] {
   });
 }
 
+/** `@@scales` lines, "name {labels as JSON}": the services an operator scaled (playbooks/scale.ts). */
+export const scaleOverrides = (lines: string[]): Map<string, ScaleOverride> => parseOverrideLines(lines);
+
 /**
  * `docker service ls` lines ("name mode running/desired") and each task's
  * "service state timestamp": a service short of replicas or scaled to 0
- * fails; failed tasks in the last 24 h are restarts (a warning).
+ * fails, unless an operator scaled it so (scale.ts) and it runs what they
+ * chose: that is intended, and reported with their reason, name and time;
+ * failed tasks in the last 24 h are restarts (a warning).
  */
-export function serviceFindings(services: string[], tasks: string[], now: number): Finding[] {
+export function serviceFindings(services: string[], tasks: string[], now: number, scales: ReadonlyMap<string, ScaleOverride> = new Map()): Finding[] {
   const restarts = new Map<string, number>();
   for (const t of tasks) {
     const [svc = '', state = '', ts = ''] = t.trim().split(/\s+/);
@@ -142,9 +148,14 @@ export function serviceFindings(services: string[], tasks: string[], now: number
     if (!m) return [];
     const [, name = '', mode = '', run = '0', want = '0'] = m;
     const r = restarts.get(name) ?? 0;
+    const scaled = scales.get(name);
+    if (scaled && mode === 'replicated' && Number(want) === scaled.replicas && Number(run) === scaled.replicas) {
+      return [{ area: 'service', subject: name, level: r > 0 ? 'warn' : 'pass', detail: `intended: ${describeOverride(scaled)}; ${run}/${want} replicas; ${r} restarts in 24 h` }];
+    }
     const level: Level = Number(run) < Number(want) || (mode === 'replicated' && want === '0') ? 'fail' : r > 0 ? 'warn' : 'pass';
     const why = want === '0' && mode === 'replicated' ? 'scaled to 0: nothing serves it' : `${run}/${want} replicas`;
-    return [{ area: 'service', subject: name, level, detail: `${why}; ${r} restarts in 24 h` }];
+    const drifted = scaled ? ` (scale.ts recorded ${scaled.replicas}: ${describeOverride(scaled)})` : '';
+    return [{ area: 'service', subject: name, level, detail: `${why}${drifted}; ${r} restarts in 24 h` }];
   });
 }
 

@@ -2,7 +2,8 @@ import { z } from '../../shell/zod.ts';
 import { Command, raw, sh } from '../../shell/command.ts';
 import { defineOp, type Decision } from '../../model/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
-import { backupFinding, certFinding, DEFAULT_THRESHOLDS, DF_LINES, nodeFindings, sections, serviceFindings, swarmNodeFindings, type Finding } from '../findings.ts';
+import { OVERRIDES_LIST } from '../../ops/docker/scale-override.ts';
+import { backupFinding, certFinding, DEFAULT_THRESHOLDS, DF_LINES, nodeFindings, scaleOverrides, sections, serviceFindings, swarmNodeFindings, type Finding } from '../findings.ts';
 
 const percent = z.number().min(0).max(100);
 /** The node reading's thresholds (lib/daily/findings.ts Thresholds); the inventory's names are in roles/daily-check.ts. */
@@ -47,6 +48,7 @@ export const swarm = defineOp({
       [
         sh`echo @@nodes; docker node ls --format '{{.Hostname}} {{.Status}} {{.Availability}}'
 echo @@services; docker service ls --format '{{.Name}} {{.Mode}} {{.Replicas}}'
+echo @@scales; ${raw(OVERRIDES_LIST)}
 echo @@tasks; for s in $(docker service ls -q); do name=$(docker service inspect --format '{{.Spec.Name}}' $s); docker service ps -q --no-trunc $s | xargs -r docker inspect --format "$name {{.Status.State}} {{.Status.Timestamp}}"; done`,
         ...p.tlsEndpoints.map((e) => sh`echo ${`@@tls ${e}`}; curl -skv -o /dev/null -m 10 ${`https://${e}/`} 2>&1 | sed -n 's/^[*]  *expire date: //p'`),
       ],
@@ -61,7 +63,7 @@ echo @@tasks; for s in $(docker service ls -q); do name=$(docker service inspect
       const block = text.split(`@@tls ${e}\n`)[1]?.split('\n')[0];
       return certFinding(e, block && !block.startsWith('@@') ? block : undefined, now, { ...DEFAULT_THRESHOLDS, certWarnDays: p.certWarnDays });
     });
-    return verdict('swarm', [...swarmNodeFindings(s.nodes ?? []), ...serviceFindings(s.services ?? [], s.tasks ?? [], now), ...certs]);
+    return verdict('swarm', [...swarmNodeFindings(s.nodes ?? []), ...serviceFindings(s.services ?? [], s.tasks ?? [], now, scaleOverrides(s.scales ?? [])), ...certs]);
   },
 });
 

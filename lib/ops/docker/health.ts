@@ -1,9 +1,10 @@
 import { z } from '../../shell/zod.ts';
-import { Command, sh } from '../../shell/command.ts';
+import { Command, raw, sh } from '../../shell/command.ts';
 import { defineOp, type Decision } from '../../model/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
 import { alignColumns } from '../../shell/columns.ts';
 import { specHealthWindow } from './health-window.ts';
+import { describeOverride, OVERRIDES_LIST, parseOverrideLines, type ScaleOverride } from './scale-override.ts';
 
 export const healthCheckSchema = z
   .object({
@@ -21,12 +22,15 @@ export interface ServiceHealth {
   http: { node: string; url: string; status: number }[];
   healthy: boolean;
   problem?: string;
+  /** An operator's scale (playbooks/scale.ts): at 0 replicas there is nothing to ask over HTTP, and that is intended. */
+  scaled?: ScaleOverride;
   /** Its healthcheck's window in seconds (lib/ops/docker/health-window.ts), when it has one. */
   window?: number;
 }
 
 const SERVICE_MARK = '@@service';
 const HEALTHCHECK_MARK = '@@healthcheck';
+const SCALE_MARK = '@@scale';
 
 /**
  * Reads every service's replicas and, for the services with an HTTP check,
@@ -48,6 +52,7 @@ done`,
   // Each service's healthcheck as deployed: its window is how long a wait on it lasts at least.
   return sh`docker service ls --format '{{.Name}} {{.Replicas}}' 2>&1 || echo @@error
 ids=$(docker service ls -q 2>/dev/null); [ -z "$ids" ] || docker service inspect --format ${`${HEALTHCHECK_MARK} {{.Spec.Name}} {{json .Spec.TaskTemplate.ContainerSpec.Healthcheck}}`} $ids 2>/dev/null || true
+{ ${raw(OVERRIDES_LIST)}; } 2>/dev/null | sed 's/^/${raw(SCALE_MARK)} /'
 ${lines.length ? Command.join(lines, '\n') : sh`:`}`;
 }
 
@@ -56,7 +61,12 @@ export function parseHealth(text: string, checks: z.output<typeof healthCheckSch
   if (list.includes('@@error')) return { error: list.replace('@@error', '').trim() };
   const rows = new Map<string, ServiceHealth>();
   const windows = new Map<string, number>();
+  const scales = new Map<string, ScaleOverride>();
   for (const line of list.split('\n')) {
+    if (line.startsWith(`${SCALE_MARK} `)) {
+      for (const [name, o] of parseOverrideLines([line.slice(SCALE_MARK.length + 1)])) scales.set(name, o);
+      continue;
+    }
     if (line.startsWith(`${HEALTHCHECK_MARK} `)) {
       const [, name = '', ...json] = line.trim().split(' ');
       try {
@@ -78,6 +88,8 @@ export function parseHealth(text: string, checks: z.output<typeof healthCheckSch
     const check = checks.find((c) => c.service === name.trim());
     if (!check) continue;
     const row = rows.get(check.service) ?? { service: check.service, running: 0, desired: 0, http: [], healthy: false, problem: 'no such service' };
+    // Scaled to 0 by an operator and at 0: no task to ask, as intended.
+    if (scales.get(check.service)?.replicas === 0 && row.desired === 0 && row.running === 0 && rows.has(check.service)) continue;
     for (const p of probes.filter((l) => l.trim())) {
       const [node = '', url = '', code = '000'] = p.trim().split(' ');
       row.http.push({ node, url, status: Number(code) });
@@ -86,6 +98,10 @@ export function parseHealth(text: string, checks: z.output<typeof healthCheckSch
     if (row.http.length === 0 && row.healthy) Object.assign(row, { healthy: false, problem: 'no running task to check over HTTP' });
     else if (bad.length) Object.assign(row, { healthy: false, problem: [row.problem, ...bad.map((b) => `${b.url} answered ${b.status || 'nothing'}`)].filter(Boolean).join('; ') });
     rows.set(check.service, row);
+  }
+  for (const [name, o] of scales) {
+    const row = rows.get(name);
+    if (row) row.scaled = o;
   }
   for (const [name, window] of windows) {
     const row = rows.get(name);
@@ -96,7 +112,7 @@ export function parseHealth(text: string, checks: z.output<typeof healthCheckSch
 
 /** A per-service table: replicas, then each HTTP probe. */
 export function healthTable(rows: ServiceHealth[]): string {
-  const lines = rows.map((r) => [r.healthy ? 'ok' : 'FAIL', r.service, `${r.running}/${r.desired}`, r.http.map((h) => `${h.status} ${h.url}`).join(', ') || '-', r.problem ?? '']);
+  const lines = rows.map((r) => [r.healthy ? 'ok' : 'FAIL', r.service, `${r.running}/${r.desired}`, r.http.map((h) => `${h.status} ${h.url}`).join(', ') || '-', r.problem ?? (r.scaled ? describeOverride(r.scaled) : '')]);
   return alignColumns([['', 'service', 'replicas', 'http', 'problem'], ...lines]);
 }
 

@@ -9,3 +9,8 @@ export type { ServiceHealth } from './health.ts';
 export { deploy } from './deploy.ts';
 export { deployHistory } from './deploy-history.ts';
 export { deployPrecheck } from './deploy-precheck.ts';
+export { scale } from './scale.ts';
+export type { ScaleResult, ScaleServiceSpec, ScaleState } from './scale.ts';
+export type { ScaleOverride } from './scale-override.ts';
+export { scaleOverrides } from './scale-list.ts';
+export type { ListedOverride } from './scale-list.ts';

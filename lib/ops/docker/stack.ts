@@ -16,6 +16,7 @@ import { healthGate, unhealthy } from './rollout/health-gated.ts';
 import { currentVersion } from './rollout/secret-versions.ts';
 import { lockNote, recordRun, withDeployLock } from './rollout/deploy-lock.ts';
 import type { DeployRecord } from './rollout/rollout.ts';
+import { describeOverride, isScaleLabel, overridesOf, withOverrides, type ScaleOverride } from './scale-override.ts';
 
 /**
  * What rigger recorded on the manager after its last deploy of a stack: the
@@ -140,14 +141,34 @@ function definitions(p: Params): { top: unknown; services: Record<string, unknow
 const describeChange = (path: string, before: unknown, after: unknown) =>
   `${path}: ${before === undefined ? '(unset)' : JSON.stringify(before)} -> ${after === undefined ? '(unset)' : JSON.stringify(after)}`;
 
-/** What a deploy would do, service by service, from the recorded and live state. */
+type ServiceSpec = { Labels?: Record<string, string> | null; Mode?: { Replicated?: { Replicas?: number } } };
+
+/** A spec without what an operator's scale sets (its replicas and rigger.scale.* labels): compared so, a scale is not drift. */
+function withoutScale(spec: unknown): unknown {
+  const s = structuredClone(spec) as ServiceSpec | undefined;
+  if (!s || typeof s !== 'object') return s;
+  if (s.Labels) for (const k of Object.keys(s.Labels)) if (isScaleLabel(k)) delete s.Labels[k];
+  if (s.Mode?.Replicated) delete s.Mode.Replicated.Replicas;
+  return s;
+}
+
+const fileReplicas = (def: unknown) => (def as { deploy?: { replicas?: number } }).deploy?.replicas ?? 1;
+
+/**
+ * What a deploy would do, service by service, from the recorded and live
+ * state. A service an operator scaled (playbooks/scale.ts) keeps its scale:
+ * its replicas and scale labels are not drift, and a line says so.
+ */
 export function planStack(p: Params, s: StackState): { lines: string[]; touched: string[] } {
   const desired = definitions(p);
+  const overrides = overridesOf(s.live);
   const lines: string[] = [];
   const touched: string[] = [];
   for (const [svc, def] of Object.entries(desired.services)) {
     const live = s.live.get(svc);
     const rec = s.record?.services[svc];
+    const scaled = overrides.get(svc);
+    if (scaled) lines.push(`= ${svc}: kept at ${scaled.replicas} replicas (the file says ${fileReplicas(def)}): ${describeOverride(scaled)}`);
     if (live === undefined) {
       lines.push(`+ ${svc} (create)`);
       touched.push(svc);
@@ -159,9 +180,15 @@ export function planStack(p: Params, s: StackState): { lines: string[]; touched:
       continue;
     }
     const defChanges = jsonChanges(rec.def, def);
-    const drift = jsonChanges(rec.spec, live);
-    if (defChanges.length === 0 && drift.length === 0) continue;
+    // The record may hold a scale since cleared, or the live spec one set since: either way the replicas are the operator's.
+    const scaleInPlay = scaled !== undefined || overridesOf([[svc, rec.spec]]).size > 0;
+    const drift = scaleInPlay ? jsonChanges(withoutScale(rec.spec), withoutScale(live)) : jsonChanges(rec.spec, live);
+    // A hand scale on top of a recorded one is drift from the record: the deploy puts the recorded count back.
+    const liveReplicas = (live as ServiceSpec).Mode?.Replicated?.Replicas;
+    const offRecord = scaled !== undefined && liveReplicas !== undefined && liveReplicas !== scaled.replicas;
+    if (defChanges.length === 0 && drift.length === 0 && !offRecord) continue;
     touched.push(svc);
+    if (offRecord) lines.push(`~ ${svc} (changed outside rigger, back to the recorded scale): replicas ${liveReplicas} -> ${scaled.replicas}`);
     for (const c of defChanges) lines.push(`~ ${svc}: ${describeChange(c.path, c.before, c.after)}`);
     for (const c of drift) lines.push(`~ ${svc} (changed outside rigger, reverted): ${describeChange(c.path, c.after, c.before)}`);
   }
@@ -218,10 +245,19 @@ export function convergeSeconds(p: Pick<Params, 'name' | 'parsed' | 'timeoutSeco
   return Math.max(p.timeoutSeconds, ...windows);
 }
 
+/**
+ * The text `docker stack deploy` is given: the file with its secrets'
+ * newest versions, and each operator's scale (read under the deploy lock)
+ * in its service's replicas and labels, so the deploy itself sets them.
+ */
+async function deployText(p: Params, overrides: ReadonlyMap<string, ScaleOverride>, remote: Remote): Promise<string> {
+  return withOverrides(p.name, await withSecretVersions(p, remote), p.parsed, overrides).rendered;
+}
+
 async function deployLocked(p: Params, before: Map<string, unknown>, remote: Remote, log: (outcome: DeployRecord['outcome'], changed: string[], after: Map<string, unknown>, problem?: string) => Promise<void>) {
   const args = ['--compose-file', '-', '--resolve-image', 'never', ...(p.prune ? ['--prune'] : [])];
   // The deploy's own output goes to stderr, so stdout is the specs it left, read in the same round trip.
-  const r = await remote.run(sh`docker stack deploy ${args} ${p.name} >&2 && ${specsCommand(p.name)}`.withStdin(await withSecretVersions(p, remote)));
+  const r = await remote.run(sh`docker stack deploy ${args} ${p.name} >&2 && ${specsCommand(p.name)}`.withStdin(await deployText(p, overridesOf(before), remote)));
   if (r.code !== 0) throw new OpFailure(`docker stack deploy ${p.name} failed:\n${r.stderr.toString('utf8').trim()}`, r);
   const after = parseSpecs(r.stdout.toString('utf8'));
   const desired = definitions(p);
