@@ -9,3 +9,4 @@ export type { ServiceHealth } from './health.ts';
 export { deploy } from './deploy.ts';
 export { deployHistory } from './deploy-history.ts';
 export { deployPrecheck } from './deploy-precheck.ts';
+export { imagePull } from './image-pull.ts';
