@@ -84,7 +84,7 @@ sh -c 'echo "@@pid $$"; exec curl -sS --no-buffer --unix-socket "$1" -X POST "$2
  * may take as long as it keeps moving, and fails `stallSeconds` after the
  * last progress, naming the node, the image and that progress.
  */
-export async function pullWatched(remote: Remote, ref: string, o: { stallSeconds: number; node?: string | undefined; clock?: PullClock }): Promise<PullProgress> {
+export async function pullWatched(remote: Remote, ref: string, o: { stallSeconds: number; node?: string | undefined; clock?: PullClock; watch?: (p: PullProgress) => void }): Promise<PullProgress> {
   const clock = o.clock ?? realClock;
   const stallMs = o.stallSeconds * 1000;
   const progress = new PullProgress(clock.now());
@@ -97,6 +97,7 @@ export async function pullWatched(remote: Remote, ref: string, o: { stallSeconds
       // The pid line comes first; it may arrive split across chunks.
       if (pid === undefined) pid = /^@@pid (\d+)\n/m.exec((head += text))?.[1];
       progress.feed(text, clock.now());
+      o.watch?.(progress);
       done();
     },
   });
