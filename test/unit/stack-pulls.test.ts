@@ -5,6 +5,13 @@ import assert from 'node:assert/strict';
 import { imagesFor, inventoryServices, stackServices, targetImagesFor } from '../../roles/stacks/pulls.ts';
 import { parseCompose } from '../../lib/ops/docker/compose.ts';
 import type { SwarmNode } from '../../roles/stacks/placement.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { InputError } from '../../lib/shell/errors.ts';
+import { loadInventories } from '../../lib/inventory/load.ts';
+import { resolveHostVars, typedVars } from '../../lib/runner/host-vars.ts';
+import { stacksDefaults } from '../../roles/stacks/index.ts';
 
 const node = (name: string, role: 'manager' | 'worker', label?: string): SwarmNode => ({ name, role, labels: label ? { role: label } : {} });
 const gateway = node('gateway', 'manager');
@@ -53,4 +60,22 @@ test("deploy.ts's targets: the new image on the nodes its service may run on; a 
   assert.deepEqual(targetImagesFor(data, services, targets), ['reg.lab:5000/lab/postgres:17']);
   assert.deepEqual(targetImagesFor(ai, services, targets), []);
   assert.deepEqual(targetImagesFor(gateway, services, targets), []);
+});
+
+async function stacksVars(yaml: string) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rigger-pulls-'));
+  writeFileSync(path.join(dir, 'hosts.yml'), yaml);
+  const inv = await loadInventories([path.join(dir, 'hosts.yml')], { vaultPassphrase: () => 'test' });
+  return typedVars(stacksDefaults, resolveHostVars(inv, 'h1', new Map(), new Map()), 'stacks', 'h1');
+}
+
+test('image_pull_stall_seconds: 120 by default, whole seconds from the inventory; a bad value names its file and line', async () => {
+  assert.equal((await stacksVars('all:\n  hosts:\n    h1: {}\n')).image_pull_stall_seconds, 120);
+  assert.equal((await stacksVars('all:\n  vars:\n    image_pull_stall_seconds: 300\n  hosts:\n    h1: {}\n')).image_pull_stall_seconds, 300);
+  for (const bad of ['2m', '0'])
+    await assert.rejects(
+      stacksVars(`all:\n  hosts:\n    h1: {}\n  vars:\n    image_pull_stall_seconds: ${bad}\n`),
+      (err: unknown) => err instanceof InputError && /hosts\.yml:5:\d+: variable image_pull_stall_seconds of stacks for host h1/.test(err.message),
+      bad,
+    );
 });
