@@ -53,6 +53,8 @@ export function pullPlay(targets: Target[]): Play {
   return definePlay({
     name: 'deploy pulls',
     hosts: 'managers:workers',
+    // A pull that failed on any node ends the run before the rollout.
+    haltOnFailure: true,
     // The stacks role's variables that say which services run where, and nothing it needs a vault for.
     schema: stacksDefaults.pick({ stacks: true, stack_images: true, service_endpoint_mode: true, service_publish_mode: true, image_pull_stall_seconds: true }).extend(appSettingsVars.shape),
     tasks: ({ task }) => [

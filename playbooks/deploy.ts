@@ -31,7 +31,7 @@ await runPlaybook(
       checkStackOrder(context);
       // The stacks role on that stack alone: its services' changes are waited for, health-gated, and rolled back together.
       // On every swarm node, as site.ts's stacks play: each pulls the stack's images it may run first.
-      return [definePlay({ name: `stack ${opts.flags.stack}`, hosts: 'managers:workers', roles: [stacks], vars: { stacks_only: [opts.flags.stack] } })];
+      return [definePlay({ name: `stack ${opts.flags.stack}`, hosts: 'managers:workers', roles: [stacks], anyErrorsFatal: true, vars: { stacks_only: [opts.flags.stack] } })];
     }
     const image = opts.flags.image;
     const targets = opts.positionals.map((arg) => {
