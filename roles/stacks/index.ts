@@ -4,7 +4,7 @@ import { healthWindowsSchema } from 'rigger-ops/lib/ops/docker/health-window';
 import { deployer, onFirstManager } from '../common.ts';
 import { stackEnv } from './read.ts';
 import { appSettingsVars } from './app-settings.ts';
-import { imagesFor, inventoryServices, nodeOf } from './pulls.ts';
+import { imagesFor, inRunRegistryImages, inventoryServices, namedNodes, nodeOf } from './pulls.ts';
 
 export { stackEnv };
 
@@ -69,7 +69,9 @@ export const stacks = defineRole({
           name: 'images pulled',
           op: (h) => {
             const node = nodeOf(h);
-            return ops.docker.imagePull({ images: node ? imagesFor(node, inventoryServices(h.vars)) : [], stallSeconds: h.vars.image_pull_stall_seconds, node: h.name });
+            const images = node ? imagesFor(node, inventoryServices(h.vars)) : [];
+            const inRun = images.length ? inRunRegistryImages(h.vars, namedNodes(h)) : new Map<string, string>();
+            return ops.docker.imagePull({ images, stallSeconds: h.vars.image_pull_stall_seconds, node: h.name, bestEffort: Object.fromEntries([...inRun].filter(([i]) => images.includes(i))) });
           },
         }),
         task({

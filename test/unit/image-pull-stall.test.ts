@@ -7,7 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalTransport } from '../../lib/transport/local.ts';
-import { pullWatched, type PullClock } from '../../lib/ops/docker/image-pull.ts';
+import { imagePull, pullWatched, type PullClock } from '../../lib/ops/docker/image-pull.ts';
+import { runOp } from '../../lib/ops/each.ts';
 import type { PullProgress } from '../../lib/ops/docker/pull-progress.ts';
 import { remoteOf } from '../helpers/remote.ts';
 import { pullStandins } from '../helpers/pull-standins.ts';
@@ -103,4 +104,13 @@ test('a pull that keeps progressing runs past the stall limit counted from its s
 
 test("the daemon's error fails the pull with it", async () => {
   await assert.rejects(pullWatched(remoteOf(transport), 'reg.lab:5000/lab/app:missing', { stallSeconds: 120, node: 'node1' }), /^OpFailure: node1: pulling reg\.lab:5000\/lab\/app:missing failed: manifest for lab\/app:missing not found: manifest unknown/);
+});
+
+test('an image whose registry a later stack of the run serves: its failed pull is left to Swarm, not a failure; any other image fails the op', async () => {
+  const ref = 'reg.lab:5000/lab/app:missing';
+  const tried = await runOp(remoteOf(transport), imagePull({ images: [ref], node: 'node1', bestEffort: { [ref]: 'its registry is served by stack cicd' } }));
+  assert.equal(tried.changed, true);
+  assert.deepEqual(tried.result.pulled, []);
+  assert.match(tried.result.leftToSwarm.join('\n'), /^node1: pulling reg\.lab:5000\/lab\/app:missing failed: manifest for lab\/app:missing not found: manifest unknown.*; left to Swarm: its registry is served by stack cicd$/);
+  await assert.rejects(runOp(remoteOf(transport), imagePull({ images: [ref], node: 'node1' })), /manifest unknown/);
 });

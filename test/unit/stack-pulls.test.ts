@@ -2,7 +2,7 @@
 // read as the stacks role deploys them, placed by the inventory's labels.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { imagesFor, inventoryServices, stackServices, targetImagesFor } from '../../roles/stacks/pulls.ts';
+import { imagesFor, inRunRegistryImages, inventoryServices, namedNodes, nodeOf, stackServices, targetImagesFor } from '../../roles/stacks/pulls.ts';
 import { parseCompose } from '../../lib/ops/docker/compose.ts';
 import type { SwarmNode } from '../../roles/stacks/placement.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { InputError } from '../../lib/shell/errors.ts';
 import { loadInventories } from '../../lib/inventory/load.ts';
-import { resolveHostVars, typedVars } from '../../lib/runner/host-vars.ts';
+import { plainVars, resolveHostVars, typedVars } from '../../lib/runner/host-vars.ts';
 import { stacksDefaults } from '../../roles/stacks/index.ts';
 
 const node = (name: string, role: 'manager' | 'worker', label?: string): SwarmNode => ({ name, role, labels: label ? { role: label } : {} });
@@ -78,4 +78,14 @@ test('image_pull_stall_seconds: 120 by default, whole seconds from the inventory
       (err: unknown) => err instanceof InputError && /hosts\.yml:5:\d+: variable image_pull_stall_seconds of stacks for host h1/.test(err.message),
       bad,
     );
+});
+
+test("the real cluster: the AI node pulls its three images; LangGraph's, from the registry the cicd stack serves, is tried only (a first run deploys that registry after the pulls)", async () => {
+  const inv = await loadInventories(['inventory/homelab.yml'], { vaultPassphrase: () => 'homelab-example' });
+  const host = 'ai.vibe.local';
+  const view = { groupHosts: (g: string) => inv.hostsOf(g), hostVars: (h: string) => plainVars(resolveHostVars(inv, h, new Map(), new Map())) };
+  const v = typedVars(stacksDefaults, inv.varsFor(host), 'stacks', host);
+  const me = nodeOf({ name: host, groups: [...inv.groupsOf(host)], allVars: view.hostVars(host) })!;
+  assert.deepEqual(imagesFor(me, inventoryServices(v)), ['lmsysorg/sglang:v0.3.6-cu124', 'ollama/ollama:0.4.7', 'cicd.vibe.local:5000/vibe/langgraph-agent:1.4.0']);
+  assert.deepEqual([...inRunRegistryImages(v, namedNodes(view))], [['cicd.vibe.local:5000/vibe/langgraph-agent:1.4.0', 'its registry is served by stack cicd']]);
 });

@@ -14,6 +14,12 @@ const schema = z
     stallSeconds: z.number().positive().default(120),
     /** The node's name, for a failure's message. */
     node: z.string().optional(),
+    /**
+     * Image -> why its pull may fail without failing the op (its registry is
+     * deployed later in the same run): the pull is tried, and a failure
+     * leaves the image to Swarm's own pull.
+     */
+    bestEffort: z.record(z.string(), z.string()).default({}),
   })
   .strict();
 
@@ -124,6 +130,8 @@ export async function pullWatched(remote: Remote, ref: string, o: { stallSeconds
 
 export interface PullResult {
   pulled: string[];
+  /** Best-effort pulls that failed, each with its failure: Swarm pulls them itself. */
+  leftToSwarm: string[];
 }
 
 /**
@@ -141,16 +149,26 @@ export const imagePull = defineOp({
   probe: (p) => ({ command: p.images.length ? probeCommand(p.images) : sh`true`, parse: (r: ExecResult) => parsePullState(r.stdout.toString('utf8')) }),
   decide: (p: Params, s: PullState): Decision<PullResult> => {
     if (p.images.length === 0) return { kind: 'skip', reason: 'this node runs no service of these stacks' };
-    if (s.missing.length === 0) return { kind: 'ok', result: { pulled: [] }, msg: `present: ${p.images.join(', ')}` };
+    if (s.missing.length === 0) return { kind: 'ok', result: { pulled: [], leftToSwarm: [] }, msg: `present: ${p.images.join(', ')}` };
+    const note = (ref: string) => (p.bestEffort[ref] ? ` (tried: ${p.bestEffort[ref]})` : '');
     return {
       kind: 'change',
-      msg: `pull ${s.missing.join(', ')}`,
-      diff: { kind: 'summary', lines: s.missing.map((ref) => `+ ${ref} (pull)`) },
+      msg: `pull ${s.missing.map((ref) => ref + note(ref)).join(', ')}`,
+      diff: { kind: 'summary', lines: s.missing.map((ref) => `+ ${ref} (pull)${note(ref)}`) },
       apply: async (remote) => {
-        for (const ref of s.missing) await pullWatched(remote, ref, { stallSeconds: p.stallSeconds, node: p.node });
-        return { pulled: s.missing };
+        const result: PullResult = { pulled: [], leftToSwarm: [] };
+        for (const ref of s.missing) {
+          try {
+            await pullWatched(remote, ref, { stallSeconds: p.stallSeconds, node: p.node });
+            result.pulled.push(ref);
+          } catch (err) {
+            if (!(err instanceof OpFailure) || !p.bestEffort[ref]) throw err;
+            result.leftToSwarm.push(`${err.message}; left to Swarm: ${p.bestEffort[ref]}`);
+          }
+        }
+        return result;
       },
-      checkResult: { pulled: s.missing },
+      checkResult: { pulled: s.missing, leftToSwarm: [] },
     };
   },
 });
