@@ -25,7 +25,7 @@ const schema = z
 
 type Params = z.output<typeof schema>;
 
-interface PullState {
+export interface PullState {
   /** References this node has no image for. */
   missing: string[];
 }

@@ -10,3 +10,4 @@ export { deploy } from './deploy.ts';
 export { deployHistory } from './deploy-history.ts';
 export { deployPrecheck } from './deploy-precheck.ts';
 export { imagePull } from './image-pull.ts';
+export type { PullResult, PullState } from './image-pull.ts';
