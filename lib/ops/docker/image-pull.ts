@@ -110,7 +110,8 @@ export async function pullWatched(remote: Remote, ref: string, o: { stallSeconds
   const stop = clock.every(Math.min(1000, Math.max(50, stallMs / 4)), () => {
     if (gaveUp || !stalled(progress, clock.now(), stallMs) || pid === undefined) return;
     gaveUp = true;
-    void remote.run(sh`kill ${pid} 2>/dev/null || true`);
+    // A kill that cannot be sent (the connection lost) ends the stream too: the transport's watchdog ends the remote command.
+    remote.run(sh`kill ${pid} 2>/dev/null || true`).catch(() => undefined);
   });
   let r: ExecResult;
   try {
