@@ -28,7 +28,9 @@ export const CLUSTER_PLAYS = {
   swarm: (o: Extra = {}) => definePlay({ name: 'swarm', hosts: 'managers:workers', roles: [swarm, publishedPorts], ...o }),
   networks: (o: Extra = {}) => definePlay({ name: 'networks', hosts: 'managers', roles: [networks], ...o }),
   nfs: (o: Extra = {}) => definePlay({ name: 'nfs', hosts: 'all', roles: [nfs], ...o }),
-  stacks: (o: Extra = {}) => definePlay({ name: 'stacks', hosts: 'managers', roles: [stacks], ...o }),
+  // Every swarm node: each pulls the images it may run (the role's first task) before the first manager deploys;
+  // a pull that failed on any node stops the play there, so Swarm is not left to pull it within its fixed wait.
+  stacks: (o: Extra = {}) => definePlay({ name: 'stacks', hosts: 'managers:workers', roles: [stacks], anyErrorsFatal: true, ...o }),
   databases: (o: Extra = {}) => definePlay({ name: 'databases', hosts: 'all', roles: [databases], ...o }),
   // Before health: the inventory's health checks may name its services (the real cluster's Grafana).
   // Every node: Promtail's configuration is bind-mounted where its global tasks run; the rest is the first manager's.

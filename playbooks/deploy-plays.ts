@@ -1,6 +1,7 @@
 // The plays deploy.ts and rollback.ts share: the operators' pre-checks on
-// the nodes that run the services, then the health-gated rollout on the
-// first manager (lib/ops/docker/rollout/health-gated.ts).
+// the nodes that run the services, the new images pulled on the nodes that
+// may run them (deploy.ts), then the health-gated rollout on the first
+// manager (lib/ops/docker/rollout/health-gated.ts).
 import { definePlay, ops, z, type Play, type HostContext, type Task } from 'rigger-ops';
 import { healthCheckSchema } from 'rigger-ops/lib/ops/docker/health';
 import { healthWindowsSchema } from 'rigger-ops/lib/ops/docker/health-window';
@@ -8,6 +9,9 @@ import { historyTable, type DeployRecord } from 'rigger-ops/lib/ops/docker/rollo
 import type { OutcomeRow } from 'rigger-ops/lib/cli/main';
 import { alignColumns } from 'rigger-ops/lib/shell/columns';
 import { deployer, onFirstManager } from '../roles/common.ts';
+import { stacksDefaults } from '../roles/stacks/index.ts';
+import { inventoryServices, nodeOf, targetImagesFor } from '../roles/stacks/pulls.ts';
+import { appSettingsVars } from '../roles/stacks/app-settings.ts';
 
 const schema = z.object({
   health_checks: z.array(healthCheckSchema).default([]),
@@ -38,6 +42,32 @@ export function precheckPlay(services: string[]): Play {
 }
 
 type Target = { name: string; image: string };
+
+/**
+ * Each target's image pulled, while the pull makes progress, on every swarm
+ * node the service's placement in the inventory's stacks allows, so the
+ * rollout's wait (deploy_timeout_seconds) no longer includes a pull. Its own
+ * play, so every node's pull has ended before the manager updates anything.
+ */
+export function pullPlay(targets: Target[]): Play {
+  return definePlay({
+    name: 'deploy pulls',
+    hosts: 'managers:workers',
+    // A pull that failed on any node ends the run before the rollout.
+    haltOnFailure: true,
+    // The stacks role's variables that say which services run where, and nothing it needs a vault for.
+    schema: stacksDefaults.pick({ stacks: true, stack_images: true, service_endpoint_mode: true, service_publish_mode: true, image_pull_stall_seconds: true }).extend(appSettingsVars.shape),
+    tasks: ({ task }) => [
+      task({
+        name: 'images pulled',
+        op: (h) => {
+          const node = nodeOf(h);
+          return ops.docker.imagePull({ images: node ? targetImagesFor(node, inventoryServices({ ...h.vars, stacks_only: [] }), targets) : [], stallSeconds: h.vars.image_pull_stall_seconds, node: h.name });
+        },
+      }),
+    ],
+  });
+}
 
 /** The rollout; `targets` may depend on an earlier task's result on the manager (rollback reads the run log first). */
 export function rolloutPlay(action: string, targets: (h: HostContext<z.output<typeof schema>>, history: Task<DeployRecord[]>) => Target[]): Play {

@@ -4,6 +4,7 @@ import { healthWindowsSchema } from 'rigger-ops/lib/ops/docker/health-window';
 import { deployer, onFirstManager } from '../common.ts';
 import { stackEnv } from './read.ts';
 import { appSettingsVars } from './app-settings.ts';
+import { imagesFor, inRunRegistryImages, inventoryServices, namedNodes, nodeOf } from './pulls.ts';
 
 export { stackEnv };
 
@@ -37,6 +38,11 @@ export const stacksDefaults = z.object({
   /** Health retries after a deploy changed services: attempts after the first, and seconds between them. */
   stack_health_retries: z.number().int().min(0).default(10),
   stack_health_delay_seconds: z.number().min(0).default(3),
+  /**
+   * Before a deploy, each swarm node pulls the images it may run; a pull lasts as long as bytes keep
+   * arriving and fails after this many seconds without progress (lib/ops/docker/image-pull.ts).
+   */
+  image_pull_stall_seconds: z.number().int().min(1).default(120),
   /** Deploy only these stacks of `stacks` (deploy.ts --stack NAME); empty: all. */
   stacks_only: z.array(z.string()).default([]),
   // Gitea's and n8n's public names (app-settings.ts), given to every stack file as ${VAR}s.
@@ -44,9 +50,13 @@ export const stacksDefaults = z.object({
 });
 
 /**
- * The stacks: their swarm secrets, then `docker stack deploy` of each
- * compose file from the first manager, deciding changes from recorded and
- * live service specs, and waiting for every service's replicas.
+ * The stacks: on every swarm node, the images its placement lets it run,
+ * pulled while they make progress; then their swarm secrets, and `docker
+ * stack deploy` of each compose file from the first manager, deciding
+ * changes from recorded and live service specs, and waiting for every
+ * service's replicas (a wait that no longer includes a pull). The play runs
+ * on managers and workers: each task runs on every host before the next
+ * (the runner's linear strategy), so every pull has ended before the deploy.
  */
 export const stacks = defineRole({
   name: 'stacks',
@@ -55,6 +65,15 @@ export const stacks = defineRole({
     const onManager = onFirstManager('stacks are deployed');
     return {
       tasks: [
+        task({
+          name: 'images pulled',
+          op: (h) => {
+            const node = nodeOf(h);
+            const images = node ? imagesFor(node, inventoryServices(h.vars)) : [];
+            const inRun = images.length ? inRunRegistryImages(h.vars, namedNodes(h)) : new Map<string, string>();
+            return ops.docker.imagePull({ images, stallSeconds: h.vars.image_pull_stall_seconds, node: h.name, bestEffort: Object.fromEntries([...inRun].filter(([i]) => images.includes(i))) });
+          },
+        }),
         task({
           name: 'stack secrets',
           ...onManager,

@@ -24,7 +24,7 @@ export interface OrderVars extends StackModes {
 }
 
 /** Docker's registry (distribution) image, under any tag or digest: what serves images to the others. */
-const REGISTRY_IMAGE = /^(?:(?:docker\.io|registry-1\.docker\.io)\/)?(?:library\/registry|registry|distribution\/distribution)(?:[:@].*)?$/;
+export const REGISTRY_IMAGE = /^(?:(?:docker\.io|registry-1\.docker\.io)\/)?(?:library\/registry|registry|distribution\/distribution)(?:[:@].*)?$/;
 
 /** The registry host and port an image is pulled from, or undefined for Docker Hub (a first part with no dot, colon, or localhost). */
 export function registryOf(image: string): { host: string; port: number } | undefined {

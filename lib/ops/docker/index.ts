@@ -14,3 +14,5 @@ export type { ScaleResult, ScaleServiceSpec, ScaleState } from './scale.ts';
 export type { ScaleOverride } from './scale-override.ts';
 export { scaleOverrides } from './scale-list.ts';
 export type { ListedOverride } from './scale-list.ts';
+export { imagePull } from './image-pull.ts';
+export type { PullResult, PullState } from './image-pull.ts';
