@@ -82,6 +82,8 @@ export const monitoringFields = stacksDefaults
     monitoring_repeat_interval: duration.default('4h'),
     /** Where alerts.ts reaches Alertmanager's API, from the first manager (its published port). */
     monitoring_alertmanager_url: z.url().default('http://127.0.0.1:9093'),
+    /** Where alerts.ts --dead-rules reaches Prometheus's API, from the first manager (its published port). */
+    monitoring_prometheus_url: z.url().default('http://127.0.0.1:9090'),
   });
 
 /** The fields, with every rule's expression checked (zod cannot pick fields of a refined object: alerts.ts picks from monitoringFields). */
