@@ -20,7 +20,7 @@ type H = HostContext<{ monitoring_prometheus_url: string }>;
 export const SERIES_WINDOW = '10m';
 
 const RULES_TASK = 'rules from Prometheus';
-const SERIES_TASK = 'series of the rules\u2019 selectors';
+const SERIES_TASK = 'series of every selector';
 /** A URL of Prometheus's API as one shell word. */
 const api = (h: H, rest: string) => quote(`${h.vars.monitoring_prometheus_url}${rest}`).toString('utf8');
 const word = (s: string) => quote(s).toString('utf8');
