@@ -75,9 +75,10 @@ await runPlaybook(
     flags: { silence: { type: 'string' }, for: { type: 'string' }, 'dead-rules': { type: 'boolean' } },
     report: (rows) => {
       if (dead) {
-        const rules = readDeadRules(rows);
-        if (!rules) return 'Prometheus was not read: see the errors above';
-        return json ? JSON.stringify(rules) : deadRulesTable(rules);
+        const found = readDeadRules(rows);
+        if (!found) return 'Prometheus was not read: see the errors above';
+        if (found.loaded === 0) return 'Prometheus has loaded no rules';
+        return json ? JSON.stringify(found.dead) : deadRulesTable(found.dead);
       }
       const alerts = read(rows);
       if (!alerts) return 'Alertmanager was not read: see the errors above';

@@ -31,13 +31,13 @@ function seriesScript(h: H, selectors: string[]): string {
   return ['set -e', ...asks].join('\n');
 }
 
-/** The dead rules from the two tasks' outputs (a row of the first manager), or undefined when they did not run. */
-export function readDeadRules(rows: OutcomeRow[]): DeadRule[] | undefined {
+/** How many rules Prometheus had loaded and the dead ones, from the two tasks' outputs (the first manager's), or undefined when they did not run. */
+export function readDeadRules(rows: OutcomeRow[]): { loaded: number; dead: DeadRule[] } | undefined {
   const out = (name: string) => (rows.find((r) => r.task.name === name && r.outcome.status !== 'skipped')?.outcome.result as { stdout?: string } | undefined)?.stdout;
   const rules = out(RULES_TASK);
   const series = out(SERIES_TASK);
   if (rules === undefined || series === undefined) return undefined;
-  return verdict(rules, series);
+  return { loaded: parseLoadedRules(rules).length, dead: verdict(rules, series) };
 }
 
 function verdict(rulesJson: string, seriesLines: string): DeadRule[] {
@@ -72,11 +72,14 @@ export const deadRulesPlay = () =>
           name: 'no dead rule',
           ...manager,
           op: (h) => {
+            const loaded = parseLoadedRules(h.result(rules)?.stdout ?? '');
             const dead = verdict(h.result(rules)?.stdout ?? '', h.result(series)?.stdout ?? '');
+            // No rule loaded is no check at all (a rule file not in place): a failure, not "none dead".
+            if (loaded.length === 0) return ops.assert({ that: false, message: 'Prometheus has loaded no rules: is the rule file in place (the monitoring role writes rules/alerts.yml)?' });
             return ops.assert({
               that: dead.length === 0,
               message: `rules that cannot fire (selectors without series): ${dead.map((d) => `${d.name} (${d.missing.join(', ')})`).join('; ')}`,
-              success: 'every selector of every loaded rule has series',
+              success: `every selector of the ${loaded.length} loaded rules has series`,
             });
           },
         }),

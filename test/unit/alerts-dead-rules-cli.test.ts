@@ -18,12 +18,12 @@ const RULES = parse(renderRules({ alerts: OPERATOR_ALERTS, thresholds: {}, durat
 const RULES_BODY = JSON.stringify({ status: 'success', data: { groups: RULES.groups.map((g) => ({ name: g.name, rules: g.rules.map((r) => ({ name: r.alert, query: r.expr, type: 'alerting' })) })) } });
 
 /** A Prometheus API on a free port whose series are those `has` accepts; every query it was asked, in order. */
-async function prometheus(has: (selector: string) => boolean) {
+async function prometheus(has: (selector: string) => boolean, rulesBody = RULES_BODY) {
   const asked: string[] = [];
   const server = createServer((req, res) => {
     const url = new URL(req.url!, 'http://x');
     res.setHeader('content-type', 'application/json');
-    if (url.pathname === '/api/v1/rules') return res.end(RULES_BODY);
+    if (url.pathname === '/api/v1/rules') return res.end(rulesBody);
     const query = url.searchParams.get('query') ?? '';
     asked.push(query);
     const selector = /^count\(last_over_time\((.*)\[10m\]\)\)$/.exec(query)?.[1];
@@ -79,4 +79,15 @@ test('--dead-rules: Prometheus failing to answer fails the run, never reads as "
   const r = await runCli(['playbooks/alerts.ts', '-i', p.inv, '--dead-rules']);
   assert.equal(r.code, 2, r.stdout + r.stderr);
   assert.match(r.stdout + r.stderr, /Prometheus was not read/);
+});
+
+test('--dead-rules: no rule loaded is a failure, not "none dead"', async () => {
+  const p = await prometheus(() => true, JSON.stringify({ status: 'success', data: { groups: [] } }));
+  try {
+    const r = await runCli(['playbooks/alerts.ts', '-i', p.inv, '--dead-rules']);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stdout + r.stderr, /Prometheus has loaded no rules/);
+  } finally {
+    p.close();
+  }
 });
