@@ -38,7 +38,7 @@ const POSTGRES_EXPORTER_FROM_TRIXIE = [
   `    echo "deb $m trixie main" > /etc/apt/sources.list.d/trixie.list && \\`,
   `    printf 'Package: *\\nPin: release n=trixie\\nPin-Priority: 100\\n' > /etc/apt/preferences.d/trixie && \\`,
   `    ${APT} prometheus-postgres-exporter/trixie && rm -rf /var/lib/apt/lists/* && \\`,
-  `    prometheus-postgres-exporter --help 2>&1 | grep -q -- --collector.stat_statements`,
+  `    prometheus-postgres-exporter --help 2>&1 | grep -q 'collector\\.stat_statements'`,
 ].join('\n');
 
 interface Program {
