@@ -37,8 +37,13 @@ export const monitoringFields = stacksDefaults
     monitoring_thresholds: z.record(z.string(), z.union([z.number(), z.string().min(1)])).default({}),
     /** Per-rule `for:` overrides (name -> duration): how the lab shortens them. */
     monitoring_durations: z.record(z.string(), duration).default({}),
-    /** The file system DiskSpaceLow watches, as node-exporter names its mount point. */
-    monitoring_disk_mountpoint: z.string().startsWith('/').default('/'),
+    /**
+     * The file systems DiskSpaceLow watches on this host, as node-exporter names their mount points
+     * (the NAS's data volume, /volume1, besides /). A host variable: the rule watches every host's list.
+     */
+    monitoring_disk_mountpoints: z.array(z.string().startsWith('/')).min(1).default(['/']),
+    /** Replaced by monitoring_disk_mountpoints: refused with the line to write instead (below), never silently ignored. */
+    monitoring_disk_mountpoint: z.unknown().optional(),
     monitoring_node_exporter_port: z.number().int().min(1).max(65535).default(9100),
     /** The database the PostgreSQL exporter reads; its password is the swarm secret the database itself uses. null: no exporter. */
     monitoring_postgres: z
@@ -77,12 +82,18 @@ export const monitoringFields = stacksDefaults
     monitoring_repeat_interval: duration.default('4h'),
     /** Where alerts.ts reaches Alertmanager's API, from the first manager (its published port). */
     monitoring_alertmanager_url: z.url().default('http://127.0.0.1:9093'),
+    /** Where alerts.ts --dead-rules reaches Prometheus's API, from the first manager (its published port). */
+    monitoring_prometheus_url: z.url().default('http://127.0.0.1:9090'),
   });
 
 /** The fields, with every rule's expression checked (zod cannot pick fields of a refined object: alerts.ts picks from monitoringFields). */
 export const monitoringDefaults = monitoringFields.superRefine((v, ctx) => {
+    if (v.monitoring_disk_mountpoint !== undefined) {
+      const was = JSON.stringify(v.monitoring_disk_mountpoint);
+      ctx.addIssue({ code: 'custom', path: ['monitoring_disk_mountpoint'], message: `monitoring_disk_mountpoint is now monitoring_disk_mountpoints, a list per host: write monitoring_disk_mountpoints: [${was}] (and the NAS's data volume, e.g. /volume1, on its host)` });
+    }
     // Each problem is reported against the variable that produced it, so the error names that inventory line.
-    for (const problem of ruleProblems({ alerts: v.monitoring_alerts, thresholds: v.monitoring_thresholds, durations: v.monitoring_durations, mountpoint: v.monitoring_disk_mountpoint, interval: v.monitoring_rule_interval })) {
+    for (const problem of ruleProblems({ alerts: v.monitoring_alerts, thresholds: v.monitoring_thresholds, durations: v.monitoring_durations, mountpoints: v.monitoring_disk_mountpoints, interval: v.monitoring_rule_interval })) {
       const rule = /^(?:rule )?([A-Za-z_][A-Za-z0-9_]*)/.exec(problem)?.[1] ?? '';
       const from = rule in v.monitoring_durations && !(rule in v.monitoring_thresholds) ? 'monitoring_durations' : rule in v.monitoring_thresholds ? 'monitoring_thresholds' : 'monitoring_alerts';
       ctx.addIssue({ code: 'custom', path: [from, rule], message: problem });

@@ -3,7 +3,7 @@ import { onFirstManager } from '../common.ts';
 import { renderAlertmanagerConfig } from './alertmanager.ts';
 import { renderLokiConfig } from './loki.ts';
 import { renderPromtailConfig } from './promtail.ts';
-import { monitoringDefaults, MONITORING_SERVICES, type MonitoringVars } from './defaults.ts';
+import { monitoringDefaults, monitoringFields, MONITORING_SERVICES, type MonitoringVars } from './defaults.ts';
 import { renderRules } from './rules.ts';
 import { probeTargets, renderPrometheusConfig, stackJobs } from './scrape.ts';
 import { monitoringStack } from './stack.ts';
@@ -42,13 +42,23 @@ function prometheusConfig(h: H): string {
   });
 }
 
-/** The rule file, from the inventory's alerts, thresholds and durations (no file read). */
+/**
+ * Every host's monitoring_disk_mountpoints: the rule file is written once, on
+ * the manager, but the NAS's /volume1 is the data host's variable. Each host's
+ * list was checked by this role's schema where the role ran on that host.
+ */
+export function allMountpoints(h: Pick<H, 'groupHosts' | 'hostVars'>): string[] {
+  const field = monitoringFields.shape.monitoring_disk_mountpoints;
+  return [...new Set(h.groupHosts('all').flatMap((name) => field.parse(h.hostVars(name).monitoring_disk_mountpoints)))];
+}
+
+/** The rule file, from the inventory's alerts, thresholds, durations and mount points (no file read). */
 const alertRules = (h: H): string =>
   renderRules({
     alerts: h.vars.monitoring_alerts,
     thresholds: h.vars.monitoring_thresholds,
     durations: h.vars.monitoring_durations,
-    mountpoint: h.vars.monitoring_disk_mountpoint,
+    mountpoints: allMountpoints(h),
     interval: h.vars.monitoring_rule_interval,
   });
 

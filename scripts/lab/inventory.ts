@@ -62,7 +62,7 @@ function labMonitoringVars(): Record<string, unknown> {
     monitoring_evaluation_interval: '5s',
     monitoring_rule_interval: '5s',
     monitoring_durations: { ContainerDown: '15s', ServiceDown: '15s', DiskSpaceLow: '15s' },
-    monitoring_disk_mountpoint: LAB_DISK_MOUNT,
+    monitoring_disk_mountpoints: [LAB_DISK_MOUNT],
     monitoring_webhook_urls: [LAB_ALERT_WEBHOOK],
     monitoring_group_wait: '1s',
     monitoring_group_interval: '5s',

@@ -20,6 +20,27 @@ RUN ${APT} prometheus prometheus-alertmanager prometheus-node-exporter prometheu
   files: {},
 };
 
+/**
+ * The real stack runs postgres_exporter with --collector.stat_statements
+ * (PostgreSQLSlowQueries reads its pg_stat_statements_calls_total and
+ * pg_stat_statements_seconds_total). Bookworm's package, 0.11.1, predates
+ * the collectors (upstream CHANGELOG: 0.13.0 "Move queries from queries.yaml
+ * to collectors", 0.14.0 "Fix pg_stat_statements metrics on Postgres 13+")
+ * and refuses the flag. Trixie's 0.17.1 (packages.debian.org/trixie/
+ * prometheus-postgres-exporter) has it, and its Go binary needs only
+ * bookworm's libc (>= 2.34): that one package comes from trixie, pinned so
+ * nothing else does, and the build fails if the flag is missing.
+ */
+const POSTGRES_EXPORTER_FROM_TRIXIE = [
+  // The image's own mirror: deb822 (debian:bookworm) or sources.list (debootstrap).
+  `RUN m=$(sed -n 's/^URIs:[[:space:]]*\\([^[:space:]]*\\).*/\\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1); \\`,
+  `    [ -n "$m" ] || m=$(awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }' /etc/apt/sources.list); \\`,
+  `    echo "deb $m trixie main" > /etc/apt/sources.list.d/trixie.list && \\`,
+  `    printf 'Package: *\\nPin: release n=trixie\\nPin-Priority: 100\\n' > /etc/apt/preferences.d/trixie && \\`,
+  `    ${APT} prometheus-postgres-exporter/trixie && rm -rf /var/lib/apt/lists/* && \\`,
+  `    prometheus-postgres-exporter --help 2>&1 | grep -q 'collector\\.stat_statements'`,
+].join('\n');
+
 interface Program {
   /** The real image stacks/monitoring.yml names. */
   real: string;
@@ -54,7 +75,12 @@ const PROGRAMS: Program[] = [
     entrypoint: ['/usr/bin/prometheus-blackbox-exporter'],
     cmd: ['--config.file=/etc/blackbox_exporter/config.yml'],
   },
-  { real: 'quay.io/prometheuscommunity/postgres-exporter:v0.16.0', name: 'postgres-exporter', entrypoint: ['/usr/bin/prometheus-postgres-exporter'] },
+  {
+    real: 'quay.io/prometheuscommunity/postgres-exporter:v0.16.0',
+    name: 'postgres-exporter',
+    setup: POSTGRES_EXPORTER_FROM_TRIXIE,
+    entrypoint: ['/usr/bin/prometheus-postgres-exporter'],
+  },
 ];
 
 const programImage = (p: Program): ServiceImage => ({

@@ -7,6 +7,7 @@ import { REGISTRY, serviceImageRefs } from './services.ts';
 import { REAL_IN_LAB, rehearsalImageMap, STANDINS } from './standins.ts';
 import { monitoringImageMap } from './monitoring-images.ts';
 import { monitoringDefaults } from '../../roles/monitoring/defaults.ts';
+import { OPERATOR_ALERTS } from '../../roles/monitoring/alerts.ts';
 import { monitoringStack } from '../../roles/monitoring/stack.ts';
 import { appSettingsEnv, appSettingsVars } from '../../roles/stacks/app-settings.ts';
 
@@ -18,6 +19,8 @@ export const HOMELAB_VAULT_PASSWORD = 'homelab-example';
 export const STANDIN_GPU_UUID = 'GPU-00000000-standin-lab-0000-000000000000';
 /** Where the NFS stand-in's share lives on the ai node (bind-mounted at /mnt/ai-models, as inventory/lab.yml does). */
 export const NFS_STANDIN_SOURCE = '/srv/nfs-standin/ai-models';
+/** Every rule's for: on the rehearsal (the operators' run from 3 to 10 minutes). */
+export const REHEARSAL_RULE_FOR = '1m';
 
 /**
  * The published ports' `from` in the rehearsal, where the real ones say 192.168.0.0/16 or one node: the
@@ -89,10 +92,20 @@ export function rehearsalInventoryText(): string {
   doc.setIn([...ai, 'nvidia_gpu_uuids'], [STANDIN_GPU_UUID]);
   const data = ['all', 'children', 'workers', 'children', 'data_nodes', 'hosts', 'data.vibe.local'];
   // Off-site copies and notifications stay inside the lab (the real remote is B2, the webhook and Slack chat services, the mail an SMTP server).
+  doc.setIn([...data, 'monitoring_disk_mountpoints'], ['/var/lib/docker', '/volume1']);
   doc.setIn([...data, 'backup_offsite'], { remote: `${OFFSITE_MOUNT}/rigger`, max_delete: 5 });
   doc.deleteIn(['all', 'vars', 'backup_webhook']);
   doc.deleteIn(['all', 'vars', 'monitoring_slack']);
   doc.deleteIn(['all', 'vars', 'monitoring_email']);
+  // Every rule's for: shortened (REHEARSAL_RULE_FOR), so "the longest for: has passed and nothing fires"
+  // (issue 29 acceptance 2) takes a minute, not the operators' 15: set before the first converge, as the
+  // rule file is written then. The expressions and thresholds stay the real ones.
+  vars('monitoring_durations', Object.fromEntries(Object.keys(OPERATOR_ALERTS).map((name) => [name, REHEARSAL_RULE_FOR])));
+  // A lab node's / is the outer engine's overlay file system, which node-exporter leaves out (overlay is
+  // in its default --collector.filesystem.fs-types-exclude), where a real node's / is a disk: DiskSpaceLow
+  // watches each lab node's Docker volume (a disk mount) instead of /, and the NAS stand-in's /volume1
+  // (its own mount, as homelab.yml lists it) stays.
+  vars('monitoring_disk_mountpoints', ['/var/lib/docker']);
   vars('backup_inventory', REHEARSAL_INVENTORY);
   return `# Written by \`npx tsx scripts/lab.ts rehearse\`: ${HOMELAB_INVENTORY} on the lab, with only what the lab cannot
 # have overridden (scripts/lab/rehearsal.ts says why for each). Its !vault values are homelab.yml's

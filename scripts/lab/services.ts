@@ -30,8 +30,16 @@ export interface ServiceImage {
 export const POSTGRES_ENTRYPOINT = `#!/bin/sh
 # A minimal stand-in for the postgres image: initdb on first start with the
 # password from POSTGRES_PASSWORD_FILE (a swarm secret), then postgres in the
-# foreground as the postgres user.
+# foreground as the postgres user. As the image's docker-entrypoint.sh:
+# \`postgres ARGS\` (the default command, or a stack's command: such as
+# -c shared_preload_libraries=pg_stat_statements) starts the server with ARGS,
+# ARGS alone are taken as postgres's, and any other command runs as given.
 set -eu
+case "\${1:-postgres}" in
+  postgres) [ $# -eq 0 ] || shift ;;
+  -*) ;;
+  *) exec "$@" ;;
+esac
 BIN=/usr/lib/postgresql/15/bin
 PGDATA=\${PGDATA:-/var/lib/postgresql/data}
 mkdir -p "$PGDATA" /var/run/postgresql
@@ -50,7 +58,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     echo "CREATE DATABASE \\"$POSTGRES_DB\\";" | as_postgres "$BIN/postgres" --single -D "$PGDATA" postgres >/dev/null
   fi
 fi
-exec setpriv --reuid=postgres --regid=postgres --init-groups "$BIN/postgres" -D "$PGDATA"
+exec setpriv --reuid=postgres --regid=postgres --init-groups "$BIN/postgres" -D "$PGDATA" "$@"
 `;
 
 const WEB_APP = `# The lab's small HTTP service: / and /health answer with the container's host name.
@@ -84,7 +92,9 @@ COPY entrypoint.sh /usr/local/bin/entrypoint.sh
 RUN chmod 755 /usr/local/bin/entrypoint.sh
 STOPSIGNAL SIGINT
 EXPOSE 5432
-CMD ["/usr/local/bin/entrypoint.sh"]
+# As the postgres image: a stack's command: replaces CMD and reaches the entrypoint as its arguments.
+ENTRYPOINT ["/usr/local/bin/entrypoint.sh"]
+CMD ["postgres"]
 `,
     files: { 'entrypoint.sh': POSTGRES_ENTRYPOINT },
   },

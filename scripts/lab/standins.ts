@@ -152,9 +152,38 @@ export const STANDINS: Record<string, StandInSpec> = {
     name: 'cadvisor',
     http: { ports: [8080], paths: { '/healthz': { text: 'ok' }, '/metrics': { text: 'cadvisor_version_info{cadvisorVersion="v0.49.1"} 1\n' } } },
   },
+  // The real exporter's default counters (NVIDIA/dcgm-exporter etc/default-counters.csv) include
+  // DCGM_FI_DEV_FB_FREE and DCGM_FI_DEV_FB_USED, "Framebuffer memory free/used (in MiB)", gauges labelled
+  // gpu, UUID, device, modelName, Hostname: GPUMemoryHigh reads both. The stand-in serves both, as an
+  // idle 16 GiB card would report them, and the other default counters the GPU dashboard reads
+  // (DCGM_FI_DEV_GPU_UTIL %, DCGM_FI_DEV_GPU_TEMP C, DCGM_FI_DEV_POWER_USAGE W).
   'nvcr.io/nvidia/k8s/dcgm-exporter:3.3.8-3.6.0-ubuntu22.04': {
     name: 'dcgm-exporter',
-    http: { ports: [9400], paths: { '/metrics': { text: 'DCGM_FI_DEV_FB_USED{gpu="0",UUID="GPU-00000000-standin-lab-0000-000000000000"} 0\n' } } },
+    http: {
+      ports: [9400],
+      paths: {
+        '/metrics': {
+          text: [
+            '# HELP DCGM_FI_DEV_FB_FREE Framebuffer memory free (in MiB).',
+            '# TYPE DCGM_FI_DEV_FB_FREE gauge',
+            'DCGM_FI_DEV_FB_FREE{gpu="0",UUID="GPU-00000000-standin-lab-0000-000000000000",device="nvidia0",modelName="stand-in"} 16384',
+            '# HELP DCGM_FI_DEV_FB_USED Framebuffer memory used (in MiB).',
+            '# TYPE DCGM_FI_DEV_FB_USED gauge',
+            'DCGM_FI_DEV_FB_USED{gpu="0",UUID="GPU-00000000-standin-lab-0000-000000000000",device="nvidia0",modelName="stand-in"} 0',
+            '# HELP DCGM_FI_DEV_GPU_UTIL GPU utilization (in %).',
+            '# TYPE DCGM_FI_DEV_GPU_UTIL gauge',
+            'DCGM_FI_DEV_GPU_UTIL{gpu="0",UUID="GPU-00000000-standin-lab-0000-000000000000",device="nvidia0",modelName="stand-in"} 0',
+            '# HELP DCGM_FI_DEV_GPU_TEMP GPU temperature (in C).',
+            '# TYPE DCGM_FI_DEV_GPU_TEMP gauge',
+            'DCGM_FI_DEV_GPU_TEMP{gpu="0",UUID="GPU-00000000-standin-lab-0000-000000000000",device="nvidia0",modelName="stand-in"} 35',
+            '# HELP DCGM_FI_DEV_POWER_USAGE Power draw (in W).',
+            '# TYPE DCGM_FI_DEV_POWER_USAGE gauge',
+            'DCGM_FI_DEV_POWER_USAGE{gpu="0",UUID="GPU-00000000-standin-lab-0000-000000000000",device="nvidia0",modelName="stand-in"} 20',
+            '',
+          ].join('\n'),
+        },
+      },
+    },
   },
   'registry:2.8.3': { name: 'registry', http: { ports: [5000], paths: { '/v2/': { json: {} } } }, writes: ['/var/lib/registry'] },
   'gitea/act_runner:0.2.11': { name: 'act_runner', files: ['GITEA_RUNNER_REGISTRATION_TOKEN_FILE'], writes: ['/data'] },

@@ -52,7 +52,8 @@ const asPgUser = (args: string[]) => {
   if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}${r.stdout}`);
 };
 
-export async function startPostgres(password: string): Promise<TestPostgres> {
+/** `serverOptions`: more of postgres's own, e.g. `-c shared_preload_libraries=pg_stat_statements` (read only at start). */
+export async function startPostgres(password: string, serverOptions: string[] = []): Promise<TestPostgres> {
   if (process.getuid?.() !== 0) throw new Error('the test PostgreSQL is started as the postgres user: the test needs root');
   const bin = binDir();
   const work = mkdtempSync(path.join(tmpdir(), 'test-pg-'));
@@ -72,7 +73,7 @@ export async function startPostgres(password: string): Promise<TestPostgres> {
   chownSync(pwfile, uid, gid);
   asPgUser([path.join(bin, 'initdb'), '-D', data, '-U', 'postgres', `--pwfile=${pwfile}`, '--auth-local=trust', '--auth-host=scram-sha-256', '--no-sync', '-E', 'UTF8']);
   const port = await freePort();
-  asPgUser([path.join(bin, 'pg_ctl'), '-D', data, '-l', path.join(data, 'server.log'), '-w', '-o', `-p ${port} -k ${socketDir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+  asPgUser([path.join(bin, 'pg_ctl'), '-D', data, '-l', path.join(data, 'server.log'), '-w', '-o', [`-p ${port} -k ${socketDir} -c listen_addresses=127.0.0.1 -c fsync=off`, ...serverOptions].join(' '), 'start']);
   const dockerBin = path.join(work, 'bin');
   mkdirSync(dockerBin);
   writeFileSync(

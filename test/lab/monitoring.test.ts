@@ -22,7 +22,7 @@ const { node } = labShell(() => inv);
 /** An extra-vars override of the lab inventory's monitoring variables. */
 const override = (vars: Record<string, unknown>) => ['-e', JSON.stringify(vars)];
 const site = (args: string[] = []) => runCli(['playbooks/site.ts', '--json', ...args], {}, 10 * 60_000);
-const OPERATORS = ['HighCPUUsage', 'HighMemoryUsage', 'DiskSpaceLow', 'ContainerDown', 'SGLangServiceDown', 'GPUMemoryHigh', 'PostgreSQLHighConnections', 'PostgreSQLSlowQueries', 'HighBuildFailureRate'];
+const OPERATORS = ['HighCPUUsage', 'HighMemoryUsage', 'DiskSpaceLow', 'ContainerDown', 'SGLangServiceDown', 'GPUMemoryHigh', 'PostgreSQLHighConnections', 'PostgreSQLSlowQueries'];
 // The lab inventory's values (inventory/lab.yml): ServiceDown's for: and the evaluation interval, and Alertmanager's group wait.
 const HOOK = 'rigger-alert-hook';
 const FOR_S = 15;
@@ -55,7 +55,7 @@ const changedTasks = (stdout: string) => jsonEvents(stdout).filter((e) => e.type
 before(async () => {
   inv = ensureLab();
   await ensurePushed(monitoringImages(), () => {});
-  // The data node's small file system (the lab's monitoring_disk_mountpoint), which node-exporter
+  // The data node's small file system (the lab's monitoring_disk_mountpoints), which node-exporter
   // must see in its bind mount of /; the disk test fills it.
   const disk = await node('data', `mkdir -p ${LAB_DISK_MOUNT} && (mountpoint -q ${LAB_DISK_MOUNT} || mount -t tmpfs -o size=8m lab-disk ${LAB_DISK_MOUNT})`);
   assert.equal(disk.code, 0, disk.stderr);

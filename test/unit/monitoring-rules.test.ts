@@ -21,8 +21,9 @@ import { probeTargets, renderPrometheusConfig, stackJobs } from '../../roles/mon
 import { realStacks } from '../../scripts/lab/rehearsal.ts';
 import { localInventory, runPlays } from '../helpers/run.ts';
 
-const OPERATORS = ['HighCPUUsage', 'HighMemoryUsage', 'DiskSpaceLow', 'ContainerDown', 'SGLangServiceDown', 'GPUMemoryHigh', 'PostgreSQLHighConnections', 'PostgreSQLSlowQueries', 'HighBuildFailureRate'];
-const inputs = (over: Partial<Parameters<typeof renderRules>[0]> = {}) => ({ alerts: OPERATOR_ALERTS, thresholds: {}, durations: {}, mountpoint: '/', interval: '30s', ...over });
+// HighBuildFailureRate is not among them: it had no metric source (issue 29 item 6, docs/monitoring.md).
+const OPERATORS = ['HighCPUUsage', 'HighMemoryUsage', 'DiskSpaceLow', 'ContainerDown', 'SGLangServiceDown', 'GPUMemoryHigh', 'PostgreSQLHighConnections', 'PostgreSQLSlowQueries'];
+const inputs = (over: Partial<Parameters<typeof renderRules>[0]> = {}) => ({ alerts: OPERATOR_ALERTS, thresholds: {}, durations: {}, mountpoints: ['/'], interval: '30s', ...over });
 
 test("the operators' slow-query expression is not PromQL; every default rule is", () => {
   assert.match(promqlError('rate(pg_stat_statements_calls_total{mean_exec_time > 1000}[5m]) > 10') ?? '', /not valid PromQL at character \d+/);
@@ -36,9 +37,9 @@ test("the rule file has every rule of the operators' file, with their thresholds
   assert.equal(rules.get('HighCPUUsage')!.for, '10m');
   assert.match(rules.get('HighCPUUsage')!.expr, /> 80$/);
   assert.equal(rules.get('DiskSpaceLow')!.labels.severity, 'critical');
-  assert.match(rules.get('DiskSpaceLow')!.expr, /mountpoint="\/"\}.* < 15$/);
+  assert.match(rules.get('DiskSpaceLow')!.expr, /mountpoint=~"\/"\}.* < 15$/);
   assert.doesNotMatch(rules.get('PostgreSQLSlowQueries')!.expr, /\{mean_exec_time/);
-  assert.deepEqual(doc.groups.map((g) => g.name), ['system_alerts', 'ai_service_alerts', 'database_alerts', 'cicd_alerts']);
+  assert.deepEqual(doc.groups.map((g) => g.name), ['system_alerts', 'ai_service_alerts', 'database_alerts']);
 });
 
 test('one threshold override changes one line of the rule file; a duration override only its for:', () => {

@@ -11,7 +11,7 @@ import { scramVerifier, verifierMatches } from '../../lib/ops/postgres/scram.ts'
 import { interpolate } from '../../lib/ops/docker/compose.ts';
 import { stack } from '../../lib/ops/docker/stack.ts';
 import { gpuUuids, nvidiaDefaults } from '../../roles/nvidia/index.ts';
-import { rehearsalInventoryText, rehearsedServices, STANDIN_GPU_UUID } from '../../scripts/lab/rehearsal.ts';
+import { rehearsalInventoryText, rehearsedServices, REHEARSAL_RULE_FOR, STANDIN_GPU_UUID } from '../../scripts/lab/rehearsal.ts';
 import { STANDINS } from '../../scripts/lab/standins.ts';
 import { scratchDir } from '../helpers/run.ts';
 
@@ -57,7 +57,7 @@ test('a real stack file gaining an image without a stand-in, or a service with n
 test('the rehearsal inventory is homelab.yml with only the lab-only variables overridden', () => {
   const home = parse(readFileSync('inventory/homelab.yml', 'utf8'), { customTags: [{ tag: '!vault', resolve: (s: string) => s }] });
   const reh = parse(rehearsalInventoryText(), { customTags: [{ tag: '!vault', resolve: (s: string) => s }] });
-  const labOnly = new Set(['ansible_user', 'ansible_port', 'sshd_port', 'ansible_ssh_private_key_file', 'rigger_known_hosts_file', 'sshd_permit_root_login', 'sshd_allow_users', 'firewall_backend', 'firewall_swarm_from', 'apt_upgrade', 'docker_source', 'docker_daemon_config', 'overlay_encrypted', 'service_endpoint_mode', 'service_publish_mode', 'nfs_server_enabled', 'nfs_mount_fstype', 'nfs_mount_opts', 'nfs_mount_source', 'nfs_export_clients', 'preflight_min_free_gb', 'backup_webhook', 'monitoring_slack', 'monitoring_email', 'backup_inventory', 'backup_tar_image', 'stack_images']);
+  const labOnly = new Set(['ansible_user', 'ansible_port', 'sshd_port', 'ansible_ssh_private_key_file', 'rigger_known_hosts_file', 'sshd_permit_root_login', 'sshd_allow_users', 'firewall_backend', 'firewall_swarm_from', 'apt_upgrade', 'docker_source', 'docker_daemon_config', 'overlay_encrypted', 'service_endpoint_mode', 'service_publish_mode', 'nfs_server_enabled', 'nfs_mount_fstype', 'nfs_mount_opts', 'nfs_mount_source', 'nfs_export_clients', 'preflight_min_free_gb', 'backup_webhook', 'monitoring_slack', 'monitoring_email', 'backup_inventory', 'backup_tar_image', 'stack_images', 'monitoring_durations', 'monitoring_disk_mountpoints']);
   const keys = new Set([...Object.keys(home.all.vars), ...Object.keys(reh.all.vars)]);
   for (const k of keys) if (!labOnly.has(k)) assert.deepEqual(reh.all.vars[k], home.all.vars[k], `all.vars.${k} is the real cluster's`);
   // The stacks, secrets and health checks are the real ones; every real image is mapped to the lab registry.
@@ -70,6 +70,9 @@ test('the rehearsal inventory is homelab.yml with only the lab-only variables ov
   assert.match(reh.all.vars.stack_images['postgres:16-alpine'], /\/lab\/postgres:/);
   const ai = reh.all.children.workers.children.ai_nodes.hosts['ai.vibe.local'];
   assert.deepEqual(ai.nvidia_gpu_uuids, [STANDIN_GPU_UUID]);
+  // Only the rules' for: is shortened (acceptance 2 waits for the longest); the NAS's /volume1 stays watched.
+  assert.ok(Object.values(reh.all.vars.monitoring_durations).every((d) => d === REHEARSAL_RULE_FOR));
+  assert.ok(reh.all.children.workers.children.data_nodes.hosts['data.vibe.local'].monitoring_disk_mountpoints.includes('/volume1'));
   assert.ok(!JSON.stringify(reh).includes('192.168.'), 'no address of the real cluster is left');
   assert.ok(!JSON.stringify(reh).includes('b2:'), 'the off-site copy stays in the lab');
 });

@@ -1,1 +1,2 @@
 export { databases } from './databases.ts';
+export { extensions } from './extensions.ts';
