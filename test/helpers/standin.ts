@@ -53,12 +53,18 @@ export async function onFreePort(spec: StandInSpec): Promise<{ spec: StandInSpec
   return { spec: { ...spec, http: { ...spec.http!, ports: [port] }, tcp: {} }, port };
 }
 
-/** A service's environment in the real stack file, rendered with homelab.yml's values as the stacks role renders it. */
-export function stackEnvironment(stack: string, service: string): Record<string, string> {
+/** A service of the real stacks (homelab.yml's and the monitoring role's), rendered with homelab.yml's values as the roles render it. */
+export function stackService(stack: string, service: string) {
   const s = realStacks().find((x) => x.name === stack);
   assert.ok(s, `homelab.yml has a stack ${stack}`);
-  const { compose } = parseCompose(interpolate(readFileSync(s.file, 'utf8'), { ...s.env, ENDPOINT_MODE: 'vip', PUBLISH_MODE: 'ingress' }).text);
-  const environment = compose!.services[service]!.environment ?? {};
-  assert.ok(!Array.isArray(environment), `${s.file} ${service}: environment as a map`);
+  const { compose, problems } = parseCompose(interpolate(readFileSync(s.file, 'utf8'), { ...s.env, ENDPOINT_MODE: 'vip', PUBLISH_MODE: 'ingress' }).text);
+  assert.ok(compose?.services[service], `${s.file} ${service}: ${JSON.stringify(problems)}`);
+  return compose.services[service];
+}
+
+/** A service's environment in the real stack file, rendered with homelab.yml's values. */
+export function stackEnvironment(stack: string, service: string): Record<string, string> {
+  const environment = stackService(stack, service).environment ?? {};
+  assert.ok(!Array.isArray(environment), `${stack} ${service}: environment as a map`);
   return Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, String(v ?? '')]));
 }
