@@ -24,6 +24,8 @@ export interface RunningStandIn {
   printed: (re: RegExp) => Promise<void>;
   exit: Promise<{ code: number | null; stdout: string; stderr: string }>;
   stop: () => void;
+  /** Its stdout so far. */
+  output: () => string;
 }
 
 /** Starts standin.py with `spec` and only the environment given (the test's own must not lend it settings). */
@@ -44,7 +46,21 @@ export function startStandIn(spec: StandInSpec, args: string[], env: Record<stri
       waiters.push({ re, resolve });
       void exit.then(({ code }) => reject(new Error(`stand-in exited ${code} before printing ${re}:\n${stdout}\n${stderr}`)));
     });
-  return { printed, exit, stop: () => child.kill('SIGKILL') };
+  return { printed, exit, stop: () => child.kill('SIGKILL'), output: () => stdout };
+}
+
+/**
+ * How a stand-in expected to refuse ends: its exit, or a failure as soon as it starts serving instead
+ * (so a stand-in that lost its strictness fails the test rather than running on).
+ */
+export function refusal(s: RunningStandIn): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return Promise.race([
+    s.exit,
+    s.printed(/listening on|daemon: runner: /).then(() => {
+      s.stop();
+      throw new Error(`the stand-in started instead of refusing:\n${s.output()}`);
+    }),
+  ]);
 }
 
 /** A spec listening on one free loopback port instead of its real ones (and no raw TCP banners: 22 needs root). */

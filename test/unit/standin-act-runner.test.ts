@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { STANDINS } from '../../scripts/lab/standins.ts';
 import { scratchDir } from '../helpers/run.ts';
-import { stackEnvironment, startStandIn } from '../helpers/standin.ts';
+import { refusal, stackEnvironment, startStandIn } from '../helpers/standin.ts';
 
 const SPEC = STANDINS['gitea/act_runner:0.2.11']!;
 
@@ -67,7 +67,7 @@ test('act_runner stand-in: refuses to register without GITEA_INSTANCE_URL, witho
     [{ GITEA_RUNNER_LABELS: 'jetson:ssh://x' }, 'unsupported schema: ssh'],
   ] as [Record<string, string>, string][]) {
     const { spec, env, stateFile } = runnerIn(scratchDir());
-    const r = await startStandIn(spec, [], { ...env, ...change }).exit;
+    const r = await refusal(startStandIn(spec, [], { ...env, ...change }));
     assert.equal(r.code, 1, JSON.stringify(change));
     assert.ok(r.stderr.includes(`error="${error}"`), r.stderr);
     assert.equal(existsSync(stateFile), false, 'nothing registered');

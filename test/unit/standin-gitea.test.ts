@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { STANDINS } from '../../scripts/lab/standins.ts';
 import { scratchDir } from '../helpers/run.ts';
-import { onFreePort, stackEnvironment, startStandIn } from '../helpers/standin.ts';
+import { onFreePort, refusal, stackEnvironment, startStandIn } from '../helpers/standin.ts';
 
 const SPEC = STANDINS['gitea/gitea:1.22.4']!;
 
@@ -59,7 +59,7 @@ test("gitea stand-in: stacks/data.yml's environment with homelab.yml's values gi
   const { GITEA__database__DB_TYPE: dbType, ...rest } = env;
   assert.equal(dbType, 'postgres');
   const g = await gitea(t, rest);
-  await g.s.printed(/GITEA__database__DB_TYPE names no PostgreSQL: using SQLite/);
+  assert.match(g.s.output(), /GITEA__database__DB_TYPE names no PostgreSQL: using SQLite/);
   const repo = await repoOf(await g.get('/api/v1/repos/vibe/app'));
   assert.ok(repo.clone_url.startsWith(vars.gitea_root_url!), `${repo.clone_url} starts with ${vars.gitea_root_url}`);
   assert.equal(repo.ssh_url, `ssh://git@${vars.gitea_ssh_domain}:${env.GITEA__server__SSH_PORT}/vibe/app.git`);
@@ -67,7 +67,7 @@ test("gitea stand-in: stacks/data.yml's environment with homelab.yml's values gi
 
 test('gitea stand-in: refuses to start without its database password file (environment-to-ini reads __FILE)', async () => {
   const { spec } = await onFreePort({ ...SPEC, writes: [path.join(scratchDir(), 'data')] });
-  const r = await startStandIn(spec, [], { GITEA__database__PASSWD__FILE: path.join(scratchDir(), 'missing') }).exit;
+  const r = await refusal(startStandIn(spec, [], { GITEA__database__PASSWD__FILE: path.join(scratchDir(), 'missing') }));
   assert.equal(r.code, 1);
   assert.match(r.stderr, /GITEA__database__PASSWD__FILE names no readable file/);
 });

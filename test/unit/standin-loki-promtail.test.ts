@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { STANDINS } from '../../scripts/lab/standins.ts';
 import { scratchDir } from '../helpers/run.ts';
-import { onFreePort, stackService, startStandIn } from '../helpers/standin.ts';
+import { onFreePort, refusal, stackService, startStandIn } from '../helpers/standin.ts';
 
 /** The command line stacks/monitoring.yml gives the service, its config file's path moved into `dir`. */
 function monitoringArgs(service: string, dir: string): { args: string[]; file: string } {
@@ -26,7 +26,7 @@ for (const [image, service] of [
     const dir = scratchDir();
     const { args, file } = monitoringArgs(service, dir);
     const { spec } = await onFreePort({ ...STANDINS[image]!, writes: [path.join(dir, 'data')] });
-    const r = await startStandIn(spec, args, {}).exit;
+    const r = await refusal(startStandIn(spec, args, {}));
     assert.equal(r.code, 1);
     assert.ok(r.stderr.includes(`failed parsing config: Error reading config file: open ${file}: no such file or directory`), r.stderr);
   });

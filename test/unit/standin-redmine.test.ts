@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { STANDINS } from '../../scripts/lab/standins.ts';
 import { scratchDir } from '../helpers/run.ts';
-import { onFreePort, stackEnvironment, startStandIn } from '../helpers/standin.ts';
+import { onFreePort, refusal, stackEnvironment, startStandIn } from '../helpers/standin.ts';
 
 const SPEC = STANDINS['redmine:5.1']!;
 
@@ -28,14 +28,14 @@ test("redmine stand-in: with stacks/data.yml's REDMINE_DB_POSTGRES it needs that
   const { REDMINE_DB_POSTGRES: _, ...rest } = env;
   const lite = await redmine(rest);
   t.after(lite.s.stop);
-  await lite.s.printed(/REDMINE_DB_POSTGRES names no PostgreSQL: using SQLite/);
   await lite.s.printed(/listening on/);
+  assert.match(lite.s.output(), /REDMINE_DB_POSTGRES names no PostgreSQL: using SQLite/);
   assert.equal((await fetch(`http://127.0.0.1:${lite.port}/`)).status, 200);
 });
 
 test('redmine stand-in: refuses to start when REDMINE_DB_PASSWORD_FILE names no readable file', async () => {
   const { s } = await redmine(stackEnvironment('data', 'redmine'), path.join(scratchDir(), 'missing'));
-  const r = await s.exit;
+  const r = await refusal(s);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /REDMINE_DB_PASSWORD_FILE names no readable file/);
 });
