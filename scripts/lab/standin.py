@@ -319,6 +319,10 @@ if "db" in SPEC:
 for port, banner in SPEC.get("tcp", {}).items():
     threading.Thread(target=serve_tcp, args=(int(port), banner), daemon=True).start()
 ports = SPEC.get("http", {}).get("ports", [])
+# The variable the real program takes its HTTP port from (n8n's N8N_PORT, Gitea's HTTP_PORT, Grafana's
+# http_port): set, it listens there instead, and a stack publishing the default port reaches nothing.
+if SPEC.get("http", {}).get("port_env") and env(SPEC["http"]["port_env"]):
+    ports = [int(env(SPEC["http"]["port_env"]))]
 for port in ports:
     srv = http.server.ThreadingHTTPServer(("", port), Handler)
     threading.Thread(target=srv.serve_forever, daemon=True).start()

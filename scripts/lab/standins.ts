@@ -23,7 +23,8 @@ interface Answer {
 export interface StandInSpec {
   /** The stand-in's name: lab/standin/NAME in the lab registry. */
   name: string;
-  http?: { ports: number[]; paths: Record<string, Answer> };
+  /** `port_env`: the variable the real program reads its one HTTP port from (listening there when it is set). */
+  http?: { ports: number[]; paths: Record<string, Answer>; port_env?: string };
   /** TCP ports that only send a banner (Gitea's SSH). */
   tcp?: Record<string, string>;
   /** Volume mount points it writes a marker file into. */
@@ -77,6 +78,9 @@ export const STANDINS: Record<string, StandInSpec> = {
     http: { ports: [80, 81, 443], paths: { '/api/': { json: { status: 'OK', setup: true, version: { major: 2, minor: 12, revision: 1 } } } } },
     writes: ['/data', '/etc/letsencrypt'],
   },
+  // cloudflared 2025.4.0 takes `tunnel run`'s token from the file TUNNEL_TOKEN_FILE names (--token-file) and stops
+  // when it cannot read it ("Failed to read token file": cmd/cloudflared/tunnel/cmd.go). The token's own format is
+  // not checked: the rehearsal's is homelab.yml's example value, no real tunnel's.
   'cloudflare/cloudflared:2025.4.0': { name: 'cloudflared', files: ['TUNNEL_TOKEN_FILE'] },
   // n8n 1.70:
   // - its webhooks' base is WEBHOOK_URL, else N8N_PROTOCOL://N8N_HOST:N8N_PORT/ ("n8n creates the webhook URL by
@@ -90,6 +94,8 @@ export const STANDINS: Record<string, StandInSpec> = {
     name: 'n8n',
     http: {
       ports: [5678],
+      // N8N_PORT: "The HTTP port n8n runs on" (docs.n8n.io, deployment environment variables).
+      port_env: 'N8N_PORT',
       paths: { '/healthz': { json: { status: 'ok' } }, '/rest/settings': { json: { data: { urlBaseWebhook: '{webhook_base}', urlBaseEditor: '{editor_base}', versionCli: '1.70.3' } } } },
     },
     urls: 'n8n',
@@ -97,10 +103,17 @@ export const STANDINS: Record<string, StandInSpec> = {
     files: ['DB_POSTGRESDB_PASSWORD_FILE'],
     db: { host: 'DB_POSTGRESDB_HOST', name: 'DB_POSTGRESDB_DATABASE', user: 'DB_POSTGRESDB_USER', password_file: 'DB_POSTGRESDB_PASSWORD_FILE', when: { env: 'DB_TYPE', equals: 'postgresdb' } },
   },
+  // Grafana's image reads each GF_<SECTION>_<KEY>__FILE into its variable before the server starts (its run.sh;
+  // "Configure Grafana", "Override configuration with environment variables"): the admin password here.
   'grafana/grafana:11.3.1': {
     name: 'grafana',
     // /metrics: the monitoring stack's Prometheus scrapes the real one there.
-    http: { ports: [3000], paths: { '/api/health': { json: { commit: 'standin', database: 'ok', version: '11.3.1' } }, '/metrics': { text: 'grafana_build_info{version="11.3.1"} 1\n' } } },
+    // [server] http_port, as GF_SERVER_HTTP_PORT: "The port to bind to, defaults to 3000" (grafana.com, "Configure Grafana").
+    http: {
+      ports: [3000],
+      port_env: 'GF_SERVER_HTTP_PORT',
+      paths: { '/api/health': { json: { commit: 'standin', database: 'ok', version: '11.3.1' } }, '/metrics': { text: 'grafana_build_info{version="11.3.1"} 1\n' } },
+    },
     writes: ['/var/lib/grafana'],
     files: ['GF_SECURITY_ADMIN_PASSWORD__FILE'],
   },
@@ -166,6 +179,8 @@ export const STANDINS: Record<string, StandInSpec> = {
     name: 'gitea',
     http: {
       ports: [3000],
+      // [server] HTTP_PORT: "HTTP listen port", default 3000 (config cheat sheet).
+      port_env: 'GITEA__server__HTTP_PORT',
       paths: {
         '/api/v1/version': { json: { version: '1.22.4' } },
         // The repository the stand-in writes under /data/git/repositories (below).

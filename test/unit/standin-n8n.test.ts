@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { STANDINS } from '../../scripts/lab/standins.ts';
 import { scratchDir } from '../helpers/run.ts';
-import { onFreePort, stackEnvironment, startStandIn } from '../helpers/standin.ts';
+import { freePort, onFreePort, stackEnvironment, startStandIn } from '../helpers/standin.ts';
 
 const SPEC = STANDINS['n8nio/n8n:1.70.3']!;
 
@@ -35,8 +35,7 @@ test('n8n stand-in: without WEBHOOK_URL or N8N_* its webhooks name http://localh
   assert.equal(s.urlBaseEditor, 'http://localhost:5678/');
 });
 
-test('n8n stand-in: N8N_PROTOCOL://N8N_HOST:N8N_PORT/ (no port for https on 443); WEBHOOK_URL wins and gets its slash', async (t) => {
-  assert.equal((await (await n8n(t, { N8N_PROTOCOL: 'https', N8N_HOST: 'n8n.example', N8N_PORT: '443' })).settings()).urlBaseWebhook, 'https://n8n.example/');
+test('n8n stand-in: N8N_PROTOCOL://N8N_HOST:N8N_PORT/; WEBHOOK_URL wins and gets its slash', async (t) => {
   assert.equal((await (await n8n(t, { N8N_PROTOCOL: 'https', N8N_HOST: 'n8n.example' })).settings()).urlBaseWebhook, 'https://n8n.example:5678/');
   const s = await (await n8n(t, { N8N_HOST: 'n8n.example', WEBHOOK_URL: 'https://hooks.example' })).settings();
   assert.equal(s.urlBaseWebhook, 'https://hooks.example/');
@@ -53,4 +52,19 @@ test("n8n stand-in: stacks/gateway.yml's environment with homelab.yml's values g
   const { DB_TYPE: _, ...rest } = env;
   const s = await (await n8n(t, rest)).settings();
   assert.equal(s.urlBaseWebhook, vars.n8n_webhook_url);
+});
+
+test('n8n stand-in: listens on N8N_PORT when it is set, as n8n does, and no longer on 5678', async (t) => {
+  const dir = scratchDir();
+  const secret = path.join(dir, 'n8n_db_password');
+  writeFileSync(secret, 'pw\n');
+  const { spec, port } = await onFreePort({ ...SPEC, writes: [path.join(dir, 'n8n')] });
+  const moved = await freePort();
+  const s = startStandIn(spec, [], { N8N_PORT: String(moved), DB_POSTGRESDB_PASSWORD_FILE: secret });
+  t.after(s.stop);
+  await s.printed(/listening on/);
+  assert.equal((await fetch(`http://127.0.0.1:${moved}/healthz`)).status, 200);
+  await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`), 'nothing on the default port');
+  // The webhook base names the port it listens on.
+  assert.equal(((await (await fetch(`http://127.0.0.1:${moved}/rest/settings`)).json()) as { data: { urlBaseWebhook: string } }).data.urlBaseWebhook, `http://localhost:${moved}/`);
 });
