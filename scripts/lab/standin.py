@@ -41,6 +41,7 @@ for var in SPEC.get("files", []):
     if not path or not os.access(path, os.R_OK):
         fail(f"{var} names no readable file ({path!r})")
 
+
 def arg_value(flag):
     """A command-line flag's value, given as `FLAG VALUE` or `FLAG=VALUE` (Loki's -config.file=...)."""
     args = sys.argv[1:]
@@ -63,7 +64,6 @@ for flag, need in SPEC.get("path_args", {}).items():
 for var, error in SPEC.get("requires_env", {}).items():
     if not os.environ.get(var):
         fail(error)
-
 
 
 # --- Named behaviours of one image each (the spec names the one it has) ---
