@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { STANDINS } from '../../scripts/lab/standins.ts';
 import { scratchDir } from '../helpers/run.ts';
-import { onFreePort, refusal, stackEnvironment, startStandIn } from '../helpers/standin.ts';
+import { freePort, onFreePort, refusal, stackEnvironment, startStandIn } from '../helpers/standin.ts';
 
 const SPEC = STANDINS['gitea/gitea:1.22.4']!;
 
@@ -70,4 +70,17 @@ test('gitea stand-in: refuses to start without its database password file (envir
   const r = await refusal(startStandIn(spec, [], { GITEA__database__PASSWD__FILE: path.join(scratchDir(), 'missing') }));
   assert.equal(r.code, 1);
   assert.match(r.stderr, /GITEA__database__PASSWD__FILE names no readable file/);
+});
+
+test('gitea stand-in: listens on GITEA__server__HTTP_PORT when it is set, and its default ROOT_URL names that port', async (t) => {
+  const dir = scratchDir();
+  const secret = path.join(dir, 'gitea_db_password');
+  writeFileSync(secret, 'pw\n');
+  const { spec, port } = await onFreePort({ ...SPEC, writes: [path.join(dir, 'data')] });
+  const moved = await freePort();
+  const s = startStandIn(spec, [], { GITEA__database__PASSWD__FILE: secret, GITEA__server__HTTP_PORT: String(moved) });
+  t.after(s.stop);
+  await s.printed(/listening on/);
+  await assert.rejects(fetch(`http://127.0.0.1:${port}/api/v1/version`), 'nothing on 3000');
+  assert.equal((await repoOf(await fetch(`http://127.0.0.1:${moved}/api/v1/repos/vibe/app`))).clone_url, `http://localhost:${moved}/vibe/app.git`);
 });
