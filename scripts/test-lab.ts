@@ -42,6 +42,7 @@ export const LAB_SUITE_ORDER: readonly string[] = [
   // the suites after it reuse that converge, and rehearsal-recovery, last, loses every node and resets them.
   'rehearsal',
   'rehearsal-alerts',
+  'rehearsal-standins',
   'rehearsal-swarm-from',
   'rehearsal-scale',
   'rehearsal-deploy-window',

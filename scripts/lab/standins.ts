@@ -25,17 +25,25 @@ interface Answer {
 export interface StandInSpec {
   /** The stand-in's name: lab/standin/NAME in the lab registry. */
   name: string;
-  http?: { ports: number[]; paths: Record<string, Answer> };
+  /** `port_env`: the variable the real program reads its one HTTP port from (listening there when it is set). */
+  http?: { ports: number[]; paths: Record<string, Answer>; port_env?: string };
   /** TCP ports that only send a banner (Gitea's SSH). */
   tcp?: Record<string, string>;
   /** Volume mount points it writes a marker file into. */
   writes?: string[];
   /** Environment variables naming files (swarm secrets) that must be readable at start. */
   files?: string[];
-  /** A command-line flag whose value must be an existing directory (SGLang's --model-path). */
-  model_arg?: string;
-  /** The real program's error when that directory is missing ({path}: the value given). */
-  model_error?: string;
+  /**
+   * Command-line flags (`FLAG VALUE` or `FLAG=VALUE`) whose value must be an existing directory or a readable
+   * file (SGLang's --model-path, Loki's -config.file), each with the real program's error ({path}: the value given).
+   */
+  path_args?: Record<string, { is: 'dir' | 'file'; error: string }>;
+  /** Its URLs computed from its environment as the real program computes them (standin.py's URLS), put into `{name}`s of its JSON answers. */
+  urls?: 'gitea' | 'n8n';
+  /** The registry's manifest routes (PUT, GET, DELETE) in its storage root; DELETE only when `delete_env` is "true". */
+  registry?: { root: string; delete_env: string };
+  /** act_runner's register-once-then-daemon in `dir` (its .runner file). */
+  runner?: { dir: string };
   /** Environment variables that must be set and non-empty, each with the real program's error when not. */
   requires_env?: Record<string, string>;
   /** The real program's load time before it listens: seconds from this environment variable, else `seconds`. */
@@ -43,7 +51,14 @@ export interface StandInSpec {
   /** Promtail: the command-line flag naming its config file, whose __path__ globs it tails. */
   tails?: { config_arg: string };
   /** Environment variables holding its database connection (a password file, as the real images read it). */
-  db?: { host: string; name: string; user: string; password_file: string };
+  db?: {
+    host: string;
+    name: string;
+    user: string;
+    password_file: string;
+    /** The variable choosing PostgreSQL (set, or equal to `equals`): without it the real program uses SQLite and never connects. */
+    when?: { env: string; equals?: string };
+  };
 }
 
 /**
@@ -69,28 +84,61 @@ export const STANDINS: Record<string, StandInSpec> = {
     http: { ports: [80, 81, 443], paths: { '/api/': { json: { status: 'OK', setup: true, version: { major: 2, minor: 12, revision: 1 } } } } },
     writes: ['/data', '/etc/letsencrypt'],
   },
+  // cloudflared 2025.4.0 takes `tunnel run`'s token from the file TUNNEL_TOKEN_FILE names (--token-file) and stops
+  // when it cannot read it ("Failed to read token file": cmd/cloudflared/tunnel/cmd.go). The token's own format is
+  // not checked: the rehearsal's is homelab.yml's example value, no real tunnel's.
   'cloudflare/cloudflared:2025.4.0': { name: 'cloudflared', files: ['TUNNEL_TOKEN_FILE'] },
+  // n8n 1.70:
+  // - its webhooks' base is WEBHOOK_URL, else N8N_PROTOCOL://N8N_HOST:N8N_PORT/ ("n8n creates the webhook URL by
+  //   combining N8N_PROTOCOL, N8N_HOST and N8N_PORT. If n8n runs behind a reverse proxy, that won't work":
+  //   docs.n8n.io/hosting/configuration/configuration-examples/webhook-url; defaults http, localhost, 5678 on the
+  //   "Deployment" environment variables page); the editor reads it as urlBaseWebhook from /rest/settings
+  //   ({"data": {...}}, served before login: packages/cli/src/services/frontend.service.ts);
+  // - PostgreSQL only with DB_TYPE=postgresdb, else SQLite ("By default, n8n uses SQLite": docs.n8n.io, "Supported
+  //   databases"); a *_FILE variable naming no readable file stops it ("Keeping sensitive data in separate files").
   'n8nio/n8n:1.70.3': {
     name: 'n8n',
-    http: { ports: [5678], paths: { '/healthz': { json: { status: 'ok' } } } },
+    http: {
+      ports: [5678],
+      // N8N_PORT: "The HTTP port n8n runs on" (docs.n8n.io, deployment environment variables).
+      port_env: 'N8N_PORT',
+      paths: { '/healthz': { json: { status: 'ok' } }, '/rest/settings': { json: { data: { urlBaseWebhook: '{webhook_base}', urlBaseEditor: '{editor_base}', versionCli: '1.70.3' } } } },
+    },
+    urls: 'n8n',
     writes: ['/home/node/.n8n'],
     files: ['DB_POSTGRESDB_PASSWORD_FILE'],
-    db: { host: 'DB_POSTGRESDB_HOST', name: 'DB_POSTGRESDB_DATABASE', user: 'DB_POSTGRESDB_USER', password_file: 'DB_POSTGRESDB_PASSWORD_FILE' },
+    db: { host: 'DB_POSTGRESDB_HOST', name: 'DB_POSTGRESDB_DATABASE', user: 'DB_POSTGRESDB_USER', password_file: 'DB_POSTGRESDB_PASSWORD_FILE', when: { env: 'DB_TYPE', equals: 'postgresdb' } },
   },
+  // Grafana's image reads each GF_<SECTION>_<KEY>__FILE into its variable before the server starts (its run.sh;
+  // "Configure Grafana", "Override configuration with environment variables"): the admin password here.
   'grafana/grafana:11.3.1': {
     name: 'grafana',
     // /metrics: the monitoring stack's Prometheus scrapes the real one there.
-    http: { ports: [3000], paths: { '/api/health': { json: { commit: 'standin', database: 'ok', version: '11.3.1' } }, '/metrics': { text: 'grafana_build_info{version="11.3.1"} 1\n' } } },
+    // [server] http_port, as GF_SERVER_HTTP_PORT: "The port to bind to, defaults to 3000" (grafana.com, "Configure Grafana").
+    http: {
+      ports: [3000],
+      port_env: 'GF_SERVER_HTTP_PORT',
+      paths: { '/api/health': { json: { commit: 'standin', database: 'ok', version: '11.3.1' } }, '/metrics': { text: 'grafana_build_info{version="11.3.1"} 1\n' } },
+    },
     writes: ['/var/lib/grafana'],
     files: ['GF_SECURITY_ADMIN_PASSWORD__FILE'],
   },
-  'grafana/loki:3.3.0': { name: 'loki', http: { ports: [3100], paths: { '/ready': { text: 'ready\n' }, '/metrics': { text: 'loki_build_info{version="3.3.0"} 1\n' } } }, writes: ['/loki'] },
-  // Promtail reads the config file its command line names (exits when it cannot) and tails what its globs
-  // match: its /metrics report them (promtail_files_active_total, promtail_file_bytes_total{path}), so the
-  // rehearsal shows each node's container logs are found under that node's Docker root.
+  // Loki and Promtail read the file -config.file names at start (the monitoring role writes both, bind-mounted) and
+  // exit 1 when they cannot: cmd/loki/main.go and clients/cmd/promtail/main.go print "failed parsing config: %v" of
+  // pkg/util/cfg's "Error reading config file" (grafana/loki, docs "Configuration": "pass the YAML file with -config.file").
+  'grafana/loki:3.3.0': {
+    name: 'loki',
+    http: { ports: [3100], paths: { '/ready': { text: 'ready\n' }, '/metrics': { text: 'loki_build_info{version="3.3.0"} 1\n' } } },
+    path_args: { '-config.file': { is: 'file', error: 'failed parsing config: Error reading config file: open {path}: no such file or directory' } },
+    writes: ['/loki'],
+  },
+  // Promtail also tails what its config's globs match: its /metrics report them (promtail_files_active_total,
+  // promtail_file_bytes_total{path}), so the rehearsal shows each node's container logs are found under that
+  // node's Docker root.
   'grafana/promtail:3.3.0': {
     name: 'promtail',
     http: { ports: [9080], paths: { '/ready': { text: 'Ready' }, '/metrics': { tail_metrics: true } } },
+    path_args: { '-config.file': { is: 'file', error: 'failed parsing config: Error reading config file: open {path}: no such file or directory' } },
     tails: { config_arg: '-config.file' },
   },
   // As sgl-project/sglang's v0.3.x python/sglang/srt/server.py does (the operators pin v0.3.6):
@@ -112,8 +160,9 @@ export const STANDINS: Record<string, StandInSpec> = {
         '/v1/models': { json: { object: 'list', data: [{ id: 'glm-4-9b-chat', object: 'model', owned_by: 'sglang' }] } },
       },
     },
-    model_arg: '--model-path',
-    model_error: "huggingface_hub.errors.HFValidationError: Repo id must be in the form 'repo_name' or 'namespace/repo_name': '{path}'. Use `repo_type` argument if needed.",
+    path_args: {
+      '--model-path': { is: 'dir', error: "huggingface_hub.errors.HFValidationError: Repo id must be in the form 'repo_name' or 'namespace/repo_name': '{path}'. Use `repo_type` argument if needed." },
+    },
     requires_env: { 'DOCKER_RESOURCE_NVIDIA-GPU': 'RuntimeError: No CUDA GPUs are available' },
     load: { env: 'SGLANG_STANDIN_LOAD_SECONDS', seconds: REHEARSAL_SGLANG_LOAD_SECONDS },
   },
@@ -130,21 +179,40 @@ export const STANDINS: Record<string, StandInSpec> = {
     files: ['DATABASE_PASSWORD_FILE'],
     db: { host: 'DATABASE_HOST', name: 'DATABASE_NAME', user: 'DATABASE_USER', password_file: 'DATABASE_PASSWORD_FILE' },
   },
+  // Gitea 1.22 (docs.gitea.com "Config Cheat Sheet", [server]; any key as GITEA__section__KEY, "Installation with Docker"):
+  // - ROOT_URL, the public URL in every clone and web link, defaults to PROTOCOL://DOMAIN:HTTP_PORT/, i.e.
+  //   http://localhost:3000/; SSH clone URLs name SSH_DOMAIN (default DOMAIN) and SSH_PORT, in the ssh:// form off 22
+  //   (models/repo/repo.go ComposeSSHCloneURL): the repository's API answer carries both (clone_url, ssh_url);
+  // - PostgreSQL only with [database] DB_TYPE=postgres: the image's default is sqlite3 (docker/root/etc/s6/gitea/setup
+  //   `DB_TYPE=${DB_TYPE:-"sqlite3"}`); PASSWD__FILE is read by its environment-to-ini (the __FILE suffix).
   'gitea/gitea:1.22.4': {
     name: 'gitea',
-    http: { ports: [3000], paths: { '/api/v1/version': { json: { version: '1.22.4' } } } },
+    http: {
+      ports: [3000],
+      // [server] HTTP_PORT: "HTTP listen port", default 3000 (config cheat sheet).
+      port_env: 'GITEA__server__HTTP_PORT',
+      paths: {
+        '/api/v1/version': { json: { version: '1.22.4' } },
+        // The repository the stand-in writes under /data/git/repositories (below).
+        '/api/v1/repos/vibe/app': { json: { id: 1, name: 'app', full_name: 'vibe/app', html_url: '{root_url}vibe/app', clone_url: '{root_url}vibe/app.git', ssh_url: '{ssh_prefix}vibe/app.git' } },
+      },
+    },
+    urls: 'gitea',
     tcp: { '22': 'SSH-2.0-Go\r\n' },
     // Where the real image keeps its data and repositories (what `gitea dump` takes).
     writes: ['/data/gitea', '/data/git/repositories/vibe/app.git'],
     files: ['GITEA__database__PASSWD__FILE'],
-    db: { host: 'GITEA__database__HOST', name: 'GITEA__database__NAME', user: 'GITEA__database__USER', password_file: 'GITEA__database__PASSWD__FILE' },
+    db: { host: 'GITEA__database__HOST', name: 'GITEA__database__NAME', user: 'GITEA__database__USER', password_file: 'GITEA__database__PASSWD__FILE', when: { env: 'GITEA__database__DB_TYPE', equals: 'postgres' } },
   },
+  // The redmine image's docker-entrypoint.sh (docker-library/redmine) picks its database adapter by which host
+  // variable is set (REDMINE_DB_MYSQL, REDMINE_DB_POSTGRES, REDMINE_DB_SQLSERVER), else SQLite; its file_env stops
+  // the container on a REDMINE_DB_PASSWORD_FILE it cannot read (`set -e`).
   'redmine:5.1': {
     name: 'redmine',
     http: { ports: [3000], paths: { '/': { text: '<!DOCTYPE html><html><head><title>Redmine</title></head><body>Redmine</body></html>' } } },
     writes: ['/usr/src/redmine/files'],
     files: ['REDMINE_DB_PASSWORD_FILE'],
-    db: { host: 'REDMINE_DB_POSTGRES', name: 'REDMINE_DB_DATABASE', user: 'REDMINE_DB_USERNAME', password_file: 'REDMINE_DB_PASSWORD_FILE' },
+    db: { host: 'REDMINE_DB_POSTGRES', name: 'REDMINE_DB_DATABASE', user: 'REDMINE_DB_USERNAME', password_file: 'REDMINE_DB_PASSWORD_FILE', when: { env: 'REDMINE_DB_POSTGRES' } },
   },
   // The monitoring stack's services Debian does not package (Prometheus, Alertmanager and the other
   // exporters run in the lab from Debian's packages: scripts/lab/monitoring-images.ts).
@@ -185,8 +253,19 @@ export const STANDINS: Record<string, StandInSpec> = {
       },
     },
   },
-  'registry:2.8.3': { name: 'registry', http: { ports: [5000], paths: { '/v2/': { json: {} } } }, writes: ['/var/lib/registry'] },
-  'gitea/act_runner:0.2.11': { name: 'act_runner', files: ['GITEA_RUNNER_REGISTRATION_TOKEN_FILE'], writes: ['/data'] },
+  // distribution's registry: deleting a manifest is refused (405 UNSUPPORTED) unless storage.delete.enabled
+  // (distribution docs/configuration.md, "delete"; REGISTRY_STORAGE_DELETE_ENABLED, its environment form), which
+  // stacks/cicd.yml sets; standin.py's registry_manifests says what else it answers.
+  'registry:2.8.3': {
+    name: 'registry',
+    http: { ports: [5000], paths: { '/v2/': { json: {} } } },
+    registry: { root: '/var/lib/registry', delete_env: 'REGISTRY_STORAGE_DELETE_ENABLED' },
+    writes: ['/var/lib/registry'],
+  },
+  // The gitea/act_runner image's scripts/run.sh (gitea.com/gitea/act_runner): registers once (GITEA_INSTANCE_URL,
+  // the token or its _FILE, GITEA_RUNNER_LABELS) into /data/.runner, only while that file is missing or empty, and
+  // the daemon runs with the labels registered there on every later start; standin.py's act_runner_start says what it refuses.
+  'gitea/act_runner:0.2.11': { name: 'act_runner', runner: { dir: '/data' }, writes: ['/data'] },
 };
 
 /** The real images that are not stood in for: the lab runs the real program (built from Debian's package). */
