@@ -308,6 +308,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.registry("GET"):
             return
         answer = SPEC["http"]["paths"].get(self.path.split("?")[0])
+        lock = SPEC.get("install_lock")
+        if lock and env(lock["env"]).lower() != lock["equals"]:
+            # Not installed: only the web installer's form answers (Gitea's install routes), every other path 404.
+            answer = {"text": lock["page"]} if self.path.split("?")[0] == "/" else None
         if answer is not None and answer.get("tail_metrics"):
             answer = {"text": tail_metrics()}
         if answer is not None and answer.get("when_arg") and answer["when_arg"] not in sys.argv[1:]:

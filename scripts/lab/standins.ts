@@ -48,6 +48,8 @@ export interface StandInSpec {
   requires_env?: Record<string, string>;
   /** The real program's load time before it listens: seconds from this environment variable, else `seconds`. */
   load?: { env: string; seconds: number };
+  /** Gitea: not installed (its web installer only, every other path 404) unless this variable equals this value. */
+  install_lock?: { env: string; equals: string; page: string };
   /** Promtail: the command-line flag naming its config file, whose __path__ globs it tails. */
   tails?: { config_arg: string };
   /** Environment variables holding its database connection (a password file, as the real images read it). */
@@ -198,10 +200,14 @@ export const STANDINS: Record<string, StandInSpec> = {
       },
     },
     urls: 'gitea',
+    // The image writes INSTALL_LOCK = false into a fresh app.ini unless INSTALL_LOCK or SECRET_KEY is given
+    // (go-gitea/gitea docker/root/etc/s6/gitea/setup); environment-to-ini then applies GITEA__security__INSTALL_LOCK.
+    // Unlocked, Gitea runs only its installer (routers/install), so the API and the health check 404.
+    install_lock: { env: 'GITEA__security__INSTALL_LOCK', equals: 'true', page: '<!DOCTYPE html><title>Installation - Gitea: Git with a cup of tea</title>' },
     tcp: { '22': 'SSH-2.0-Go\r\n' },
     // Where the real image keeps its data and repositories (what `gitea dump` takes).
     writes: ['/data/gitea', '/data/git/repositories/vibe/app.git'],
-    files: ['GITEA__database__PASSWD__FILE'],
+    files: ['GITEA__database__PASSWD__FILE', 'GITEA__security__SECRET_KEY__FILE'],
     db: { host: 'GITEA__database__HOST', name: 'GITEA__database__NAME', user: 'GITEA__database__USER', password_file: 'GITEA__database__PASSWD__FILE', when: { env: 'GITEA__database__DB_TYPE', equals: 'postgres' } },
   },
   // The redmine image's docker-entrypoint.sh (docker-library/redmine) picks its database adapter by which host

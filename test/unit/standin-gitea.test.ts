@@ -18,8 +18,11 @@ async function gitea(t: { after: (fn: () => void) => void }, env: Record<string,
   const dir = scratchDir();
   const secret = path.join(dir, 'gitea_db_password');
   writeFileSync(secret, 'pw\n');
+  const key = path.join(dir, 'gitea_secret_key');
+  writeFileSync(key, 'k'.repeat(64));
   const { spec, port } = await onFreePort({ ...SPEC, writes: [path.join(dir, 'data')] });
-  const s = startStandIn(spec, [], { ...env, GITEA__database__PASSWD__FILE: secret });
+  // Installed by its environment, as stacks/data.yml installs it (a test that drops INSTALL_LOCK says so).
+  const s = startStandIn(spec, [], { GITEA__security__INSTALL_LOCK: 'true', ...env, GITEA__database__PASSWD__FILE: secret, GITEA__security__SECRET_KEY__FILE: key });
   t.after(s.stop);
   await s.printed(/listening on/);
   return { get: (p: string) => fetch(`http://127.0.0.1:${port}${p}`), s };
@@ -77,10 +80,27 @@ test('gitea stand-in: listens on GITEA__server__HTTP_PORT when it is set, and it
   const secret = path.join(dir, 'gitea_db_password');
   writeFileSync(secret, 'pw\n');
   const { spec, port } = await onFreePort({ ...SPEC, writes: [path.join(dir, 'data')] });
+  const key = path.join(dir, 'gitea_secret_key');
+  writeFileSync(key, 'k'.repeat(64));
   const moved = await freePort();
-  const s = startStandIn(spec, [], { GITEA__database__PASSWD__FILE: secret, GITEA__server__HTTP_PORT: String(moved) });
+  const s = startStandIn(spec, [], { GITEA__database__PASSWD__FILE: secret, GITEA__security__SECRET_KEY__FILE: key, GITEA__security__INSTALL_LOCK: 'true', GITEA__server__HTTP_PORT: String(moved) });
   t.after(s.stop);
   await s.printed(/listening on/);
   await assert.rejects(fetch(`http://127.0.0.1:${port}/api/v1/version`), 'nothing on 3000');
   assert.equal((await repoOf(await fetch(`http://127.0.0.1:${moved}/api/v1/repos/vibe/app`))).clone_url, `http://localhost:${moved}/vibe/app.git`);
+});
+
+test("gitea stand-in: without INSTALL_LOCK a fresh Gitea serves only its web installer: the API and the health check 404; stacks/data.yml locks it", async (t) => {
+  const fresh = await gitea(t, { GITEA__security__INSTALL_LOCK: '' });
+  const page = await fresh.get('/');
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /Installation - Gitea/);
+  assert.equal((await fresh.get('/api/v1/version')).status, 404);
+  assert.equal((await fresh.get('/api/v1/repos/vibe/app')).status, 404);
+  const env = stackEnvironment('data', 'gitea');
+  assert.equal(env.GITEA__security__INSTALL_LOCK, 'true');
+  assert.equal(env.GITEA__security__SECRET_KEY__FILE, '/run/secrets/gitea_secret_key');
+  const { GITEA__database__DB_TYPE: _db, ...sqlite } = env;
+  const installed = await gitea(t, { ...sqlite, GITEA__security__INSTALL_LOCK: env.GITEA__security__INSTALL_LOCK });
+  assert.equal((await installed.get('/api/v1/version')).status, 200);
 });

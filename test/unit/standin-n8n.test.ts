@@ -52,6 +52,8 @@ test("n8n stand-in: stacks/gateway.yml's environment with homelab.yml's values g
   const { DB_TYPE: _, ...rest } = env;
   const s = await (await n8n(t, rest)).settings();
   assert.equal(s.urlBaseWebhook, vars.n8n_webhook_url);
+  // The editor's links and OAuth redirects name the proxy's URL too, not N8N_HOST:5678.
+  assert.equal(s.urlBaseEditor, vars.n8n_webhook_url);
 });
 
 test('n8n stand-in: listens on N8N_PORT when it is set, as n8n does, and no longer on 5678', async (t) => {
