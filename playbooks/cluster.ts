@@ -18,6 +18,8 @@ import { swarm } from '../roles/swarm/index.ts';
 
 /** Play options a caller adds (a recovery halts the run on a failure). */
 type Extra = Pick<PlayOptions<any>, 'haltOnFailure'>;
+/** The stacks play's extras: sitePlays names its two halves and gives each its part of the list. */
+type StacksExtra = Extra & Partial<Pick<PlayOptions<any>, 'name' | 'vars'>>;
 
 /** Role name -> the hosts it runs on. Swarm-wide steps pick the first manager inside the role. */
 export const CLUSTER_PLAYS = {
@@ -30,13 +32,13 @@ export const CLUSTER_PLAYS = {
   nfs: (o: Extra = {}) => definePlay({ name: 'nfs', hosts: 'all', roles: [nfs], ...o }),
   // Every swarm node: each pulls the images it may run (the role's first task) before the first manager deploys;
   // a pull that failed on any node stops the play there, so Swarm is not left to pull it within its fixed wait.
-  stacks: (o: Extra = {}) => definePlay({ name: 'stacks', hosts: 'managers:workers', roles: [stacks], anyErrorsFatal: true, ...o }),
+  stacks: (o: StacksExtra = {}) => definePlay({ name: 'stacks', hosts: 'managers:workers', roles: [stacks], anyErrorsFatal: true, ...o }),
   databases: (o: Extra = {}) => definePlay({ name: 'databases', hosts: 'all', roles: [databases], ...o }),
   // Before health: the inventory's health checks may name its services (the real cluster's Grafana).
   // Every node: Promtail's configuration is bind-mounted where its global tasks run; the rest is the first manager's.
   monitoring: (o: Extra = {}) => definePlay({ name: 'monitoring', hosts: 'managers:workers', roles: [monitoring], ...o }),
   health: (o: Extra = {}) => definePlay({ name: 'health', hosts: 'managers', roles: [health], ...o }),
-} satisfies Record<string, (o?: Extra) => Play>;
+} satisfies Record<string, (o?: StacksExtra) => Play>;
 
 export type ClusterRole = keyof typeof CLUSTER_PLAYS;
 export const CLUSTER_ROLES = Object.keys(CLUSTER_PLAYS) as ClusterRole[];
@@ -59,7 +61,8 @@ export function sitePlays(ctx: PlaybookContext): Play[] {
   });
   const split = Array.isArray(listed) ? stacksAroundDatabases(listed as { name: string }[], servers) : undefined;
   if (!split) return CLUSTER_ROLES.map((r) => CLUSTER_PLAYS[r]());
-  const stacksOnly = (name: string, only: string[]) => definePlay({ name, hosts: 'managers', roles: [stacks], vars: { stacks_only: only } });
+  // The same play as CLUSTER_PLAYS.stacks (every node pulls its images first, a failed pull stops the deploy), on part of the list.
+  const stacksOnly = (name: string, only: string[]) => CLUSTER_PLAYS.stacks({ name, vars: { stacks_only: only } });
   return CLUSTER_ROLES.flatMap((r) => {
     if (r === 'stacks') return [stacksOnly('stacks', split.first)];
     if (r === 'databases') return [CLUSTER_PLAYS.databases(), stacksOnly('stacks after the databases', split.after)];

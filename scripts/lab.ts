@@ -90,7 +90,10 @@ function nodeSteps(recreate: boolean) {
 
 async function up(): Promise<void> {
   if (await labIsUp()) {
-    console.log('lab is up (nothing to do); inventory: inventory/lab.yml');
+    // The inventory is written again all the same: a checkout whose variables changed (a renamed one is refused
+    // at load) must not keep the running lab's old file.
+    writeLabInventory();
+    console.log('lab is up (nothing to do but inventory/lab.yml, written again)');
     return;
   }
   // The long local steps first, each on its own (ora in a terminal), then the lab's parts as a tree.

@@ -1,4 +1,4 @@
-import { defineRole, facts, handler, ops, quote, type HostContext } from 'rigger-ops';
+import { defineRole, facts, handler, InputError, ops, quote, type HostContext } from 'rigger-ops';
 import { onFirstManager } from '../common.ts';
 import { renderAlertmanagerConfig } from './alertmanager.ts';
 import { renderLokiConfig } from './loki.ts';
@@ -49,7 +49,16 @@ function prometheusConfig(h: H): string {
  */
 export function allMountpoints(h: Pick<H, 'groupHosts' | 'hostVars'>): string[] {
   const field = monitoringFields.shape.monitoring_disk_mountpoints;
-  return [...new Set(h.groupHosts('all').flatMap((name) => field.parse(h.hostVars(name).monitoring_disk_mountpoints)))];
+  return [
+    ...new Set(
+      h.groupHosts('all').flatMap((name) => {
+        // A host outside the monitoring play was not checked by its schema: a bad value is named here, not thrown raw.
+        const r = field.safeParse(h.hostVars(name).monitoring_disk_mountpoints);
+        if (!r.success) throw new InputError('inventory', `${name}: monitoring_disk_mountpoints: ${r.error.issues.map((i) => i.message).join('; ')}`);
+        return r.data;
+      }),
+    ),
+  ];
 }
 
 /** The rule file, from the inventory's alerts, thresholds, durations and mount points (no file read). */

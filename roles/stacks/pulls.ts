@@ -2,28 +2,12 @@
 // placement allows there (placement.ts, the reading preflight's port check
 // uses), read from the inventory's stacks as the stacks role deploys them.
 // A replicated task may land on any eligible node, so each of them pulls.
-import type { Compose } from 'rigger-ops/lib/ops/docker/compose';
 import { readInventoryStack, type InventoryStack, type StackModes } from './read.ts';
 import { eligible, nodesTaking, publishedPorts, swarmNodeOf, type SwarmNode } from './placement.ts';
 import { REGISTRY_IMAGE, registryOf, type NamedNode } from './order.ts';
+import { composeServices, type StackService } from './services.ts';
 
-export interface StackService {
-  /** STACK_SERVICE, the name Swarm gives it. */
-  service: string;
-  image: string;
-  constraints: string[];
-  /** A replicated service scaled to 0 runs nowhere. */
-  runs: boolean;
-}
-
-export function stackServices(stack: string, compose: Compose): StackService[] {
-  return Object.entries(compose.services).map(([name, svc]) => ({
-    service: `${stack}_${name}`,
-    image: svc.image,
-    constraints: svc.deploy?.placement?.constraints ?? [],
-    runs: svc.deploy?.mode === 'global' || svc.deploy?.replicas !== 0,
-  }));
-}
+export type { StackService };
 
 /** The images this node may run, each once, in the stacks' order. */
 export function imagesFor(node: SwarmNode, services: readonly StackService[]): string[] {
@@ -42,7 +26,7 @@ export function inventoryServices(v: PullVars): StackService[] {
     .filter((s) => v.stacks_only.length === 0 || v.stacks_only.includes(s.name))
     .flatMap((s) => {
       const read = readInventoryStack(v, s, v.stack_images);
-      return read.problems ? [] : stackServices(s.name, read.compose);
+      return read.problems ? [] : composeServices(s.name, read.compose);
     });
 }
 

@@ -3,6 +3,7 @@
 // restores (the count the next stack deploy would set anyway).
 import { InputError } from 'rigger-ops';
 import type { PlaybookContext } from 'rigger-ops/lib/runner/playbook-context';
+import type { Compose } from 'rigger-ops/lib/ops/docker/compose';
 import { readInventoryStack, type InventoryStack, type StackModes } from './read.ts';
 
 export interface StackServiceVars extends StackModes {
@@ -18,12 +19,34 @@ export interface InventoryService {
   global: boolean;
 }
 
+/** One service of a stack file as the stacks role deploys it: what scale.ts and the pulls before a deploy read. */
+export interface StackService {
+  /** STACK_SERVICE, the name Swarm gives it. */
+  service: string;
+  image: string;
+  constraints: string[];
+  /** The file's deploy.replicas (Docker's default, 1, when it gives none). */
+  replicas: number;
+  global: boolean;
+  /** A replicated service scaled to 0 runs nowhere. */
+  runs: boolean;
+}
+
+/** The services of one rendered stack file. */
+export function composeServices(stack: string, compose: Compose): StackService[] {
+  return Object.entries(compose.services).map(([name, svc]) => {
+    const global = svc.deploy?.mode === 'global';
+    const replicas = svc.deploy?.replicas ?? 1;
+    return { service: `${stack}_${name}`, image: svc.image, constraints: svc.deploy?.placement?.constraints ?? [], replicas, global, runs: global || replicas !== 0 };
+  });
+}
+
 /** Every service of every stack; a file that cannot be read is an input error naming it. */
 export function stackServices(v: StackServiceVars): InventoryService[] {
   return v.stacks.flatMap((s) => {
     const read = readInventoryStack(v, s, v.stack_images);
     if (read.problems) throw new InputError('inventory', `stack ${s.name}: ${read.problems.map((p) => p.message).join('; ')}`);
-    return Object.entries(read.compose.services).map(([svc, def]) => ({ name: `${s.name}_${svc}`, replicas: def.deploy?.replicas ?? 1, global: def.deploy?.mode === 'global' }));
+    return composeServices(s.name, read.compose).map((x) => ({ name: x.service, replicas: x.replicas, global: x.global }));
   });
 }
 

@@ -64,15 +64,15 @@ after(async () => {
 test('a release that never becomes healthy is rolled back after its health window, and the failure names the window', async () => {
   const window = sglangWindow();
   assert.equal(window, 150);
-  const started = performance.now();
   const r = await deploy(images.never);
-  const seconds = (performance.now() - started) / 1000;
   assert.notEqual(r.code, 0, out(r));
   assert.match(out(r), new RegExp(`ai_sglang: the rollout failed \\(its health window: ${window} s\\)`), out(r));
   assert.match(out(r), new RegExp(`its health window: ${window} s from its container's start`), out(r));
   assert.match(out(r), /rolled back ai_sglang: the previous version is healthy again/, out(r));
-  // Docker judges the task only after the window from its container's start; the run cannot have given up sooner.
-  assert.ok(seconds >= window, `failed after ${seconds.toFixed(0)} s, not before the ${window} s window`);
+  // The rollout waited for Docker's own verdict (given only once the window from the container's start has
+  // passed): the new release's task failed as unhealthy before the rollback, not merely slow when it was given up.
+  const history = await gateway(`docker service ps --no-trunc --format '{{.Image}} {{.CurrentState}} {{.Error}}' ai_sglang`);
+  assert.match(history, /next-never-healthy@sha256:[0-9a-f]{64} Failed .*unhealthy container/, history);
   assert.equal(await imageOf(), original, 'the rehearsal image runs again');
   assert.match(out(await onRehearsal('playbooks/deploy.ts', ['--history'])), /deploy +rolled back +ai_sglang .*next-never-healthy/);
 });

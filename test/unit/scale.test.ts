@@ -141,6 +141,11 @@ test('site.ts keeps a scale: the stack op calls it intended, not drift, and says
   // After --clear (record taken with the scale, live back at the file's count, no labels): nothing to do.
   const cleared = stackDecision(deployed, scaled);
   assert.equal(cleared.kind, 'ok', JSON.stringify(cleared));
+  // After --clear, a hand scale (no labels) is drift from the file again, though the record still holds the old
+  // scale (review finding: it went unnoticed).
+  const handAfterClear = stackDecision({ sglang: spec('ai_sglang', 3), ollama: spec('ai_ollama', 1) }, scaled);
+  assert.equal(handAfterClear.kind, 'change', JSON.stringify(handAfterClear));
+  assert.ok((handAfterClear as { diff?: { lines: string[] } }).diff!.lines.some((l) => /ai_sglang \(changed outside rigger, back to the file\): replicas 3 -> 1/.test(l)));
 });
 
 const scaleParams = (targets: { service: string; replicas: number; clear?: boolean }[], reason = 'GPU busy') => {

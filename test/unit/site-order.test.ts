@@ -36,6 +36,12 @@ test("site.ts on the operators' inventory: the gateway stack (PostgreSQL), the d
   assert.deepEqual(plays[names.indexOf('stacks')]!.options.vars, { stacks_only: ['gateway'] });
   assert.deepEqual(plays[names.indexOf('stacks after the databases')]!.options.vars, { stacks_only: ['data', 'cicd', 'ai'] });
   assert.equal(plays[names.indexOf('databases')]!.options.hosts, 'all');
+  // Both halves are the stacks play itself: every node pulls the images its placement allows before the manager
+  // deploys, and a failed pull on any node stops the play (review finding: the split plays ran on managers only).
+  for (const name of ['stacks', 'stacks after the databases']) {
+    const o = plays[names.indexOf(name)]!.options;
+    assert.deepEqual([o.hosts, o.anyErrorsFatal], ['managers:workers', true], name);
+  }
 });
 
 test('an inventory with no databases among its stacks keeps one play per role, in the roles order', async () => {

@@ -2,7 +2,8 @@
 // read as the stacks role deploys them, placed by the inventory's labels.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { imagesFor, inRunRegistryImages, inventoryServices, namedNodes, nodeOf, stackServices, targetImagesFor } from '../../roles/stacks/pulls.ts';
+import { imagesFor, inRunRegistryImages, inventoryServices, namedNodes, nodeOf, targetImagesFor } from '../../roles/stacks/pulls.ts';
+import { composeServices } from '../../roles/stacks/services.ts';
 import { parseCompose } from '../../lib/ops/docker/compose.ts';
 import type { SwarmNode } from '../../roles/stacks/placement.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -46,7 +47,7 @@ test('a replicated service scaled to 0 runs nowhere and is not pulled; a global 
   agent: { image: agent:1, deploy: { mode: global } }
   gpu: { image: gpu:1, deploy: { mode: global, placement: { constraints: [node.labels.role == ai] } } }
 `).compose!;
-  const services = stackServices('s', compose);
+  const services = composeServices('s', compose);
   assert.deepEqual(imagesFor(gateway, services), ['agent:1']);
   assert.deepEqual(imagesFor(ai, services), ['agent:1', 'gpu:1']);
 });

@@ -186,9 +186,12 @@ export function planStack(p: Params, s: StackState): { lines: string[]; touched:
     // A hand scale on top of a recorded one is drift from the record: the deploy puts the recorded count back.
     const liveReplicas = (live as ServiceSpec).Mode?.Replicated?.Replicas;
     const offRecord = scaled !== undefined && liveReplicas !== undefined && liveReplicas !== scaled.replicas;
-    if (defChanges.length === 0 && drift.length === 0 && !offRecord) continue;
+    // A scale since cleared (the record still holds it, the live spec no longer): the file's count is the one to keep.
+    const offFile = scaleInPlay && scaled === undefined && liveReplicas !== undefined && liveReplicas !== fileReplicas(def);
+    if (defChanges.length === 0 && drift.length === 0 && !offRecord && !offFile) continue;
     touched.push(svc);
     if (offRecord) lines.push(`~ ${svc} (changed outside rigger, back to the recorded scale): replicas ${liveReplicas} -> ${scaled.replicas}`);
+    if (offFile) lines.push(`~ ${svc} (changed outside rigger, back to the file): replicas ${liveReplicas} -> ${fileReplicas(def)}`);
     for (const c of defChanges) lines.push(`~ ${svc}: ${describeChange(c.path, c.before, c.after)}`);
     for (const c of drift) lines.push(`~ ${svc} (changed outside rigger, reverted): ${describeChange(c.path, c.after, c.before)}`);
   }
