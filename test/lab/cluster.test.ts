@@ -125,7 +125,8 @@ test('drift is repaired and only drift: a node label, a network, daemon.json, a 
   const { hostEvents } = events(r.stdout);
   const changed = hostEvents.filter((e) => e.status === 'changed').map((e) => `${e.host}:${e.task}`).sort();
   assert.deepEqual(changed, ['ai:node labels', 'data:daemon.json', 'data:restart docker', 'gateway:overlay networks', 'gateway:stacks deployed']);
-  const stack = hostEvents.find((e) => e.task === 'stacks deployed')!;
+  // The stacks play runs on every swarm node (each pulls its images first); the first manager deploys.
+  const stack = hostEvents.find((e) => e.task === 'stacks deployed' && e.host === 'gateway')!;
   assert.match(stack.msg!, /deploy lab: lab_web/);
   assert.match(JSON.stringify(stack), /Mode\.Replicated\.Replicas: 1 -> 2/);
   assert.match(await gateway(`docker service ls --filter name=lab_web --format '{{.Replicas}}'`), /^2\/2/);
