@@ -8,7 +8,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../helpers/sshd.ts';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { POSTGRES_ENTRYPOINT } from '../../scripts/lab/services.ts';
@@ -29,14 +29,6 @@ after(async () => {
   }
   rmSync(work, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 test('another command runs as given, and the data directory is not made', () => {
   const data = path.join(work, 'untouched');

@@ -3,55 +3,25 @@
 // run here with python3, on a free loopback port, loading for 1 s.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { interpolate, parseCompose } from '../../lib/ops/docker/compose.ts';
 import { STANDINS } from '../../scripts/lab/standins.ts';
 import { scratchDir } from '../helpers/run.ts';
+import { onFreePort, startStandIn, type RunningStandIn } from '../helpers/standin.ts';
 
 const SPEC = STANDINS['lmsysorg/sglang:v0.3.6-cu124']!;
-const SCRIPT = path.resolve('scripts/lab/standin.py');
 const GPU = { 'DOCKER_RESOURCE_NVIDIA-GPU': 'GPU-00000000-standin-test' };
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
-
-interface Running {
+interface Running extends RunningStandIn {
   port: number;
-  /** Resolves once stdout has a line matching. */
-  printed: (re: RegExp) => Promise<void>;
-  exit: Promise<{ code: number | null; stderr: string }>;
-  stop: () => void;
 }
 
+/** The real standin.py with SGLang's spec on a free loopback port (test/helpers/standin.ts starts it). */
 async function start(args: string[], env: Record<string, string>): Promise<Running> {
-  const port = await freePort();
-  const spec = { ...SPEC, http: { ...SPEC.http!, ports: [port] } };
-  // Only the variables given: the test's own environment must not lend the stand-in a GPU.
-  const child = spawn('python3', [SCRIPT, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', STANDIN: JSON.stringify(spec), ...env } });
-  let stdout = '';
-  let stderr = '';
-  const waiters: { re: RegExp; resolve: () => void }[] = [];
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString('utf8');
-    for (const w of waiters.filter((x) => x.re.test(stdout))) w.resolve();
-  });
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-  const exit = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
-  const printed = (re: RegExp) =>
-    new Promise<void>((resolve, reject) => {
-      if (re.test(stdout)) return resolve();
-      waiters.push({ re, resolve });
-      void exit.then(({ code }) => reject(new Error(`stand-in exited ${code} before printing ${re}: ${stderr}`)));
-    });
-  return { port, printed, exit, stop: () => child.kill('SIGKILL') };
+  const { spec, port } = await onFreePort(SPEC);
+  return { ...startStandIn(spec, args, env), port };
 }
 
 const modelDir = () => {
