@@ -10,3 +10,4 @@ export { recordRun } from './record.ts';
 export { notifyWebhook } from '../../ops/webhook.ts';
 export { pullSet } from './pull-set.ts';
 export type { PullResult } from './pull-set.ts';
+export { copyStates } from './copies.ts';
