@@ -11,3 +11,4 @@ export { notifyWebhook } from '../../ops/webhook.ts';
 export { pullSet } from './pull-set.ts';
 export type { PullResult } from './pull-set.ts';
 export { copyStates } from './copies.ts';
+export { copiesDir, copyHostFor } from '../copy-host.ts';
