@@ -5,10 +5,11 @@
 // repairs it; retention of copies/H on the copy host follows H's rules.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runCli } from '../helpers/cli.ts';
+import { runPlays } from '../helpers/run.ts';
 import { sshInventory, startSshdWithOwnTmp, type TestSshd } from '../helpers/sshd.ts';
 
 let sshd: TestSshd;
@@ -102,4 +103,39 @@ test('one backup host only: no copy is attempted, the report says one copy only,
   assert.deepEqual(readdirSync(root).filter((d) => d === 'copies'), [], 'no copies dir');
   const daily = await runCli(['playbooks/daily-check.ts', '-i', inv], {}, 300_000);
   assert.match(daily.stdout, /^WARN +backup copy +solo +one copy only/m);
+});
+
+test("recovery of a host whose disk is lost takes its set from the copy host: pulled into its root, verified, origin 'copy'; the other host's from its own disk; check mode pulls nothing", async () => {
+  const rootA = path.join(work, 'ra-root');
+  const rootB = path.join(work, 'rb-root');
+  const data = path.join(work, 'r-data');
+  mkdirSync(data);
+  writeFileSync(path.join(data, 'app.conf'), 'recover=me\n'.repeat(300));
+  const hostVars = (root: string) => [`backup_root: ${root}`, 'backup_root_create: true', 'backup_min_free_mb: 0', `backup_items: [{kind: config, name: etc, paths: [${path.join(data, 'app.conf')}]}]`];
+  const inv = sshInventory([{ name: 'a', sshd, vars: hostVars(rootA) }, { name: 'b', sshd, vars: hostVars(rootB) }]);
+  const taken = await runCli(['playbooks/backup.ts', '-i', inv], {}, 300_000);
+  assert.equal(taken.code, 0, taken.stdout + taken.stderr);
+  const [setA] = sets(rootA);
+  const original = readFileSync(path.join(rootA, setA!, 'config-etc.tar'));
+  rmSync(rootA, { recursive: true, force: true });
+
+  const { recoveryPlays } = await import('../../playbooks/recovery-plays.ts');
+  const verifyPlay = () => recoveryPlays({ backupHosts: ['a', 'b'], set: 'latest', offsite: false, force: false }).plays[0]!;
+  const checked = await runPlays(inv, [verifyPlay()], { check: true });
+  assert.equal(checked.statuses.get('copy pulled')?.get('a'), 'changed', 'check mode says it would pull');
+  assert.equal(existsSync(rootA), false, 'check mode wrote nothing on the lost disk');
+
+  const o = await runPlays(inv, [verifyPlay()]);
+  const source = (host: string) => o.events.find((e) => e.type === 'task-host' && e.task === 'recovery set' && e.host === host) as { status: string; msg?: string } | undefined;
+  assert.equal(source('a')?.status, 'ok', source('a')?.msg);
+  assert.match(source('a')?.msg ?? '', new RegExp(`set ${setA} \\(pulled from the copy on b\\)`));
+  assert.equal(o.statuses.get('set verified')?.get('a'), 'ok');
+  assert.deepEqual(readFileSync(path.join(rootA, setA!, 'config-etc.tar')), original, "a's set is back in its root, byte for byte");
+  assert.deepEqual(sets(rootA).filter((d) => d.endsWith('.partial')), []);
+  assert.equal(o.statuses.get('copy pulled')?.get('b'), 'skipped', "b's own disk has its set");
+  const rows = o.runner.sessions.get('a')!.results;
+  const result = [...rows.entries()].find(([t]) => t.name === 'recovery set')?.[1].result as { origin: string; originHost?: string };
+  assert.deepEqual({ origin: result.origin, originHost: result.originHost }, { origin: 'copy', originHost: 'b' });
+  const resultB = [...o.runner.sessions.get('b')!.results.entries()].find(([t]) => t.name === 'recovery set')?.[1].result as { origin: string };
+  assert.equal(resultB.origin, 'own');
 });
