@@ -139,3 +139,14 @@ test("recovery of a host whose disk is lost takes its set from the copy host: pu
   const resultB = [...o.runner.sessions.get('b')!.results.entries()].find(([t]) => t.name === 'recovery set')?.[1].result as { origin: string };
   assert.equal(resultB.origin, 'own');
 });
+
+test('backup_copy_to naming a host that takes no sets is refused before anything runs', async () => {
+  const inv = sshInventory([
+    { name: 'a', sshd, vars: [`backup_root: ${path.join(work, 'x-root')}`, 'backup_root_create: true', 'backup_copy_to: web', `backup_items: [{kind: config, name: etc, paths: [/etc/hostname]}]`] },
+    { name: 'web', sshd },
+  ]);
+  const r = await runCli(['playbooks/backup.ts', '-i', inv], {}, 120_000);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stdout + r.stderr, /a: backup_copy_to is web, which is not a backup host/);
+  assert.equal(existsSync(path.join(work, 'x-root')), false, 'nothing ran');
+});
