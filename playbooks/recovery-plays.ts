@@ -1,5 +1,6 @@
-import { definePlay, ops, type HostContext, type Play, type Task, z } from 'rigger-ops';
-import type { BackupItemConfig } from 'rigger-ops/lib/backup/config';
+import { definePlay, ops, type Builders, type HostContext, type Play, type Task, z } from 'rigger-ops';
+import { backupVars, type BackupItemConfig } from 'rigger-ops/lib/backup/config';
+import { copiesDir, copyHostFor } from 'rigger-ops/lib/backup/copy-host';
 import type { ManifestItem } from 'rigger-ops/lib/backup/listing';
 import { resuming } from 'rigger-ops/lib/recovery/marker';
 import type { DatabaseTarget } from 'rigger-ops/lib/recovery/restore-script';
@@ -50,6 +51,59 @@ export interface RecoveryOptions {
 
 type BH = HostContext<z.output<typeof backupRunVars>>;
 
+/** The copy host of a backup host, and where its copies of this host's sets are (backup/copy-host.ts). */
+const copyHostOfH = (h: HostContext<any>) => copyHostFor(h.name, h.groupHosts('all'), (x) => h.hostVars(x));
+const copyDirOf = (h: HostContext<any>) => copiesDir(backupVars.parse(h.hostVars(copyHostOfH(h)!)).backup_root, h.name);
+
+/**
+ * The seam where a backup host's recovery set is chosen, in the order a real
+ * loss happens (docs/recovery.md): its own disk's set; else the copy host's
+ * verified copy of the same selection, pulled into the own root
+ * (backupOps.pullSet: ROOT/SET.partial, every sha256 checked, renamed) and
+ * then read there like an own set; else, with --from-offsite, the remote
+ * (the off-site step goes here: today --from-offsite takes the remote
+ * directly, as before). `before`: the tasks that look and pull; `source`:
+ * the task whose result is the RecoverySource, its origin and originHost.
+ */
+function sourceSteps(task: Builders<z.output<typeof backupRunVars>>['task'], o: RecoveryOptions): { before: Task<any>[]; source: Task<RecoverySource> } {
+  const near = o.backupHosts.length > 1 ? NEAR_SECONDS : 0;
+  if (o.offsite) {
+    const source = task({
+      name: 'recovery set',
+      op: (h) => recoveryOps.offsiteSource({ root: h.vars.backup_root, set: o.set, remote: h.vars.backup_offsite!.remote, ownConfig: h.vars.backup_offsite!.rclone_config !== undefined }),
+    });
+    return { before: [], source };
+  }
+  const own = task({ name: 'set on own disk', op: (h) => recoveryOps.findSet({ root: h.vars.backup_root, set: o.set, nearSeconds: near }) });
+  const onCopyHost = task({
+    name: 'set on copy host',
+    when: (h) => h.result(own)?.set === undefined && copyHostOfH(h) !== undefined,
+    whenReason: (h) => (copyHostOfH(h) === undefined ? 'no copy host (one backup host)' : `the own disk has set ${h.result(own)?.set}`),
+    // Evaluated before `when`: without a copy host, the host itself (the task is then skipped).
+    delegateTo: (h) => copyHostOfH(h) ?? h.name,
+    op: (h) => recoveryOps.findSet({ root: copyDirOf(h), set: o.set, nearSeconds: near }),
+  });
+  const fromCopy = (h: BH) => h.result(onCopyHost)?.set;
+  const pulled = task({
+    name: 'copy pulled',
+    when: (h) => fromCopy(h) !== undefined,
+    whenReason: 'the set is read from the own disk',
+    op: (h) => backupOps.pullSet({ from: copyHostOfH(h)!, source: `${copyDirOf(h)}/${fromCopy(h)!}`, dir: `${h.vars.backup_root}/${fromCopy(h)!}` }),
+  });
+  const source = task({
+    name: 'recovery set',
+    when: (h) => !(h.check && h.status(pulled) === 'changed'),
+    whenReason: 'check mode pulls nothing, so there is no copy to read yet',
+    op: (h) => {
+      const copied = fromCopy(h);
+      return copied
+        ? recoveryOps.localSource({ root: h.vars.backup_root, set: copied, origin: 'copy', originHost: copyHostOfH(h)! })
+        : recoveryOps.localSource({ root: h.vars.backup_root, set: o.set, nearSeconds: near, originHost: h.name });
+    },
+  });
+  return { before: [own, onCopyHost, pulled], source };
+}
+
 /** The inventory's item for a manifest item: where the password and connection come from. */
 function inventoryItem(h: BH, m: ManifestItem): BackupItemConfig | undefined {
   return h.vars.backup_items.find((i) => i.kind === m.kind && (i.kind !== 'postgres' || (i.service === m.service && i.database === m.database)));
@@ -98,13 +152,8 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
     schema: backupRunVars,
     ...halt,
     tasks: ({ task }) => {
-      tasks.source = task({
-        name: 'recovery set',
-        op: (h) =>
-          o.offsite
-            ? recoveryOps.offsiteSource({ root: h.vars.backup_root, set: o.set, remote: h.vars.backup_offsite!.remote, ownConfig: h.vars.backup_offsite!.rclone_config !== undefined })
-            : recoveryOps.localSource({ root: h.vars.backup_root, set: o.set, nearSeconds: o.backupHosts.length > 1 ? NEAR_SECONDS : 0 }),
-      });
+      const sources = sourceSteps(task, o);
+      tasks.source = sources.source;
       tasks.verify = task({
         name: 'set verified',
         when: (h) => h.result(tasks.source) !== undefined,
@@ -134,6 +183,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
               }),
             ]
           : []),
+        ...sources.before,
         tasks.source,
         tasks.verify,
         task({

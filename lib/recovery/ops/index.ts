@@ -1,5 +1,5 @@
-export { localSource, offsiteSource, promoteFetched } from './source.ts';
-export type { RecoverySource } from './source.ts';
+export { chooseSet, findSet, localSource, offsiteSource, promoteFetched } from './source.ts';
+export type { FoundSet, RecoverySource, SourceOrigin } from './source.ts';
 export { verifyForRecovery } from './verify.ts';
 export type { RecoveryVerdict } from './verify.ts';
 export { restoreDatabase, restoreVolume, restoreGitea, restoreConfig, postgresReady, dataInPlace, writeMarker } from './restore.ts';
