@@ -1,4 +1,4 @@
-import { definePlay, ops, type HostContext, type Play, type Task, z } from 'rigger-ops';
+import { definePlay, ops, type HostContext, type Op, type Play, type Task, z } from 'rigger-ops';
 import type { BackupItemConfig } from 'rigger-ops/lib/backup/config';
 import type { ManifestItem } from 'rigger-ops/lib/backup/listing';
 import { resuming } from 'rigger-ops/lib/recovery/marker';
@@ -9,7 +9,8 @@ import { CLUSTER_PLAYS } from './cluster.ts';
 import { stacksDefaults } from '../roles/stacks/index.ts';
 import { stackEnv } from '../roles/stacks/read.ts';
 import { advertiseAddr, deployer, onFirstManager } from '../roles/common.ts';
-import * as backupOps from 'rigger-ops/lib/backup/ops/index';
+import type { OffsiteSetup } from 'rigger-ops/lib/backup/offsite-setup';
+import { needsConfig, NO_CONFIG, offsiteSetupOf, rcloneConfig, rcloneInstalled } from '../roles/backup/rclone.ts';
 import * as recoveryOps from 'rigger-ops/lib/recovery/ops/index';
 
 export const PHASES = ['verify', 'docker', 'swarm', 'networks', 'database', 'restore', 'stacks', 'health'] as const;
@@ -86,6 +87,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
   const tasks = {} as RecoveryTasks;
   const now = () => new Date().toISOString();
   const backupHosts = o.backupHosts.join(':');
+  const near = o.backupHosts.length > 1 ? NEAR_SECONDS : 0;
   /** The set this backup host recovers from. */
   const src = (h: HostContext<any>) => h.resultOf(h.name, tasks.source);
   const manifestItems = (h: HostContext<any>, kind: ManifestItem['kind']) => src(h)?.manifest.items.filter((i) => i.kind === kind) ?? [];
@@ -100,10 +102,16 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
     tasks: ({ task }) => {
       tasks.source = task({
         name: 'recovery set',
-        op: (h) =>
-          o.offsite
-            ? recoveryOps.offsiteSource({ root: h.vars.backup_root, set: o.set, remote: h.vars.backup_offsite!.remote, ownConfig: h.vars.backup_offsite!.rclone_config !== undefined })
-            : recoveryOps.localSource({ root: h.vars.backup_root, set: o.set, nearSeconds: o.backupHosts.length > 1 ? NEAR_SECONDS : 0 }),
+        // --from-offsite: a host with backup_offsite fetches its own set from its remote (decrypted, through its
+        // rclone runner); the others recover from their own disk (the copy host and the remote for them: the
+        // recovery's source order).
+        op: (h) => {
+          const s = o.offsite && h.vars.backup_offsite ? offsiteSetupOf(h) : undefined;
+          if (s && 'problem' in s) return ops.assert({ that: false, message: s.problem }) as unknown as Op<RecoverySource>;
+          return s
+            ? (recoveryOps.offsiteFetch({ root: h.vars.backup_root, access: s.access, set: o.set, nearSeconds: near, markerRoot: h.vars.backup_root }) as Op<RecoverySource>)
+            : recoveryOps.localSource({ root: h.vars.backup_root, set: o.set, nearSeconds: near });
+        },
       });
       tasks.verify = task({
         name: 'set verified',
@@ -125,12 +133,12 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
       return [
         ...(o.offsite
           ? [
-              task({ name: 'rclone installed', op: ops.apt.packages({ names: ['rclone'] }) }),
+              task({ name: 'rclone installed', when: (h: BH) => h.vars.backup_offsite !== undefined, whenReason: 'no backup_offsite on this host', op: (h: BH) => rcloneInstalled(offsiteSetupOf(h)) }),
               task({
                 name: 'rclone config',
-                when: (h: BH) => h.vars.backup_offsite?.rclone_config !== undefined,
-                whenReason: "no backup_offsite.rclone_config: rclone's own config is used",
-                op: (h: BH) => ops.copy({ path: backupOps.RCLONE_CONFIG, content: h.vars.backup_offsite!.rclone_config!, mode: '0600' }),
+                when: (h: BH) => h.vars.backup_offsite !== undefined && needsConfig(offsiteSetupOf(h)),
+                whenReason: (h: BH) => (h.vars.backup_offsite === undefined ? 'no backup_offsite on this host' : NO_CONFIG),
+                op: (h: BH) => rcloneConfig(offsiteSetupOf(h) as OffsiteSetup),
               }),
             ]
           : []),

@@ -148,6 +148,8 @@ export const backupVars = z.object({
   backup_rclone: z.enum(RCLONE_CHOICES).default('auto'),
   /** The image for `backup_rclone: container`: any image with rclone on its PATH. */
   backup_rclone_image: imageRef.default('rclone/rclone:1.75.2'),
+  /** Where rigger writes rclone's config (0600) for the off-site copy and the recovery's fetch. */
+  backup_rclone_config: safePath.default('/etc/rigger/rclone.conf'),
   /** A URL (a !vault value) that gets a JSON POST when a run fails. */
   backup_webhook: secretLike.optional(),
   /** The host whose timers run the scheduled jobs (roles/scheduled), and where their releases are installed there. */

@@ -19,7 +19,7 @@ export function offsiteSetup(vars: BackupVars, host: RcloneHost): OffsiteSetup |
   if (!vars.backup_offsite) return { problem: 'no backup_offsite on this host' };
   const runner = chooseRunner(vars.backup_rclone, vars.backup_rclone_image, host);
   if ('problem' in runner) return runner;
-  const target = offsiteTarget(vars.backup_offsite, vars.backup_offsite_crypt_password, vars.backup_offsite_crypt_salt);
+  const target = offsiteTarget(vars.backup_offsite, vars.backup_offsite_crypt_password, vars.backup_offsite_crypt_salt, vars.backup_rclone_config);
   if ('problem' in target) return target;
   const access: OffsiteAccess = { runner, remote: target.remote, remoteMounts: target.mounts, ...(target.config ? { config: target.config } : {}) };
   return { runner, target, access };

@@ -58,7 +58,7 @@ function cryptSection(remote: string, keys: CryptKeys): string {
  * One key without the other is refused (a salt alone would look encrypted
  * and be readable).
  */
-export function offsiteTarget(o: OffsiteVars, password?: Secret, salt?: Secret): OffsiteTarget | { problem: string } {
+export function offsiteTarget(o: OffsiteVars, password?: Secret, salt?: Secret, configPath = RCLONE_CONFIG): OffsiteTarget | { problem: string } {
   if ((password === undefined) !== (salt === undefined)) {
     return { problem: 'give both backup_offsite_crypt_password and backup_offsite_crypt_salt (!vault values), or neither' };
   }
@@ -67,10 +67,10 @@ export function offsiteTarget(o: OffsiteVars, password?: Secret, salt?: Secret):
   if (password === undefined || salt === undefined) {
     return o.rclone_config === undefined
       ? { remote: o.remote, mounts, encrypted: false }
-      : { remote: o.remote, config: RCLONE_CONFIG, content: o.rclone_config, mounts, encrypted: false };
+      : { remote: o.remote, config: configPath, content: o.rclone_config, mounts, encrypted: false };
   }
   const base = o.rclone_config === undefined ? '' : `${o.rclone_config.reveal().replace(/\n*$/, '')}\n\n`;
-  return { remote: `${CRYPT_REMOTE}:`, config: RCLONE_CONFIG, content: Secret.unlisted(base + cryptSection(o.remote, { password, salt })), mounts, encrypted: true };
+  return { remote: `${CRYPT_REMOTE}:`, config: configPath, content: Secret.unlisted(base + cryptSection(o.remote, { password, salt })), mounts, encrypted: true };
 }
 
 /** A path under a remote: `remote:` and `remote:dir` both take a relative path. */

@@ -3,9 +3,8 @@ import { backupVars, retentionFor, type BackupVars } from 'rigger-ops/lib/backup
 import type { RunLogEntry } from 'rigger-ops/lib/backup/listing';
 import type { SetOutcome } from 'rigger-ops/lib/backup/set-script';
 import * as backupOps from 'rigger-ops/lib/backup/ops/index';
-import { offsiteSetup, type OffsiteSetup } from 'rigger-ops/lib/backup/offsite-setup';
-import { rcloneHost } from 'rigger-ops/lib/backup/rclone-runner';
-import { rcloneInstalled } from './rclone.ts';
+import type { OffsiteSetup } from 'rigger-ops/lib/backup/offsite-setup';
+import { needsConfig, NO_CONFIG, offsiteSetupOf, rcloneConfig, rcloneInstalled } from './rclone.ts';
 
 /** Set by the playbook: `schedule` when a timer ran it (--scheduled), so --list can tell nights from manual runs. */
 export const backupRunVars = backupVars.extend({
@@ -90,8 +89,7 @@ export const backupSet = defineRole({
   },
 });
 
-/** The host's off-site setup: how rclone runs here, the remote (encrypted or not), the config. */
-const setupOf = (h: H) => offsiteSetup(h.vars as BackupVars, h.fact(rcloneHost));
+const setupOf = offsiteSetupOf;
 
 /** The retention policy of every other backup host, for the copies of its sets this root holds (copies/HOST). */
 function copyRules(h: H): Record<string, ReturnType<typeof retentionFor>> {
@@ -128,12 +126,7 @@ export const backupOffsite = defineRole({
           name: 'off-site',
           block: [
             task({ name: 'rclone installed', op: (h) => rcloneInstalled(setupOf(h)) }),
-            task({
-              name: 'rclone config',
-              when: (h) => { const s = setupOf(h); return !('problem' in s) && s.target.content !== undefined; },
-              whenReason: "no backup_offsite.rclone_config and no crypt keys: rclone's own config is used",
-              op: (h) => { const s = setupOf(h) as OffsiteSetup; return ops.copy({ path: s.target.config!, content: s.target.content!, mode: '0600' }); },
-            }),
+            task({ name: 'rclone config', when: (h) => needsConfig(setupOf(h)), whenReason: NO_CONFIG, op: (h) => rcloneConfig(setupOf(h) as OffsiteSetup) }),
             copy,
           ],
           always: [

@@ -1,4 +1,6 @@
-export { localSource, offsiteSource, promoteFetched } from './source.ts';
+export { localSource, promoteFetched } from './source.ts';
+export { offsiteFetch } from './offsite-fetch.ts';
+export type { FetchedSet } from './offsite-fetch.ts';
 export type { RecoverySource } from './source.ts';
 export { verifyForRecovery } from './verify.ts';
 export type { RecoveryVerdict } from './verify.ts';
