@@ -74,7 +74,7 @@ export const offsiteFetch = defineOp({
 ${rclone} lsjson -R --files-only --no-modtime --no-mimetype -- ${remoteDir} > "$w/files" &&
 ${rclone} copy --include '/*/manifest.json' -- ${remoteDir} "$w/m" &&
 base64 -w0 < "$w/files" && echo &&
-for f in "$w"/m/*/manifest.json; do [ -f "$f" ] && printf '%s %s\\n' "$(basename -- "$(dirname -- "$f")")" "$(base64 -w0 < "$f")"; done; true`);
+for f in "$w"/m/*/manifest.json; do if [ -f "$f" ]; then printf '%s %s\\n' "$(basename -- "$(dirname -- "$f")")" "$(base64 -w0 < "$f")"; fi; done`);
         if (listed.code !== 0) throw new OpFailure(`cannot list ${remoteDir}: ${listed.stderr.toString('utf8').trim()}`, listed);
         const [filesB64 = '', ...rest] = listed.stdout.toString('utf8').split('\n');
         const text = Buffer.from(filesB64, 'base64').toString('utf8').trim();
