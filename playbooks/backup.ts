@@ -12,10 +12,12 @@ import type { CliOptions } from 'rigger-ops/lib/cli/args';
 import { backupVars } from 'rigger-ops/lib/backup/config';
 import { backupHosts } from 'rigger-ops/lib/backup/hosts';
 import type { Listing } from 'rigger-ops/lib/backup/listing';
-import { listReport, verifyReport } from 'rigger-ops/lib/backup/report';
+import { listReport, verifyReport, type CopiesView } from 'rigger-ops/lib/backup/report';
+import type { CopyState } from 'rigger-ops/lib/backup/copy-state';
+import { copiesDir, copyHostFor } from 'rigger-ops/lib/backup/copy-host';
 import type { SetVerdict } from 'rigger-ops/lib/backup/ops/verify';
 import { ops } from 'rigger-ops';
-import { backupOffsite, backupSet } from '../roles/backup/index.ts';
+import { backupOffsite, backupSet, copyHostOf } from '../roles/backup/index.ts';
 import { backupJobs } from '../roles/backup/schedule.ts';
 import { schedulePlays, scheduleReport } from './schedule-plays.ts';
 import * as backupOps from 'rigger-ops/lib/backup/ops/index';
@@ -56,7 +58,31 @@ function plays(opts: CliOptions, ctx: PlaybookContext): Play[] | Promise<Play[]>
       return [definePlay({ name: 'backup off-site', hosts: offsite.join(':'), vars, roles: [backupOffsite] })];
     }
     case 'list':
-      return [definePlay({ name: 'backup sets', hosts: pattern, schema: backupVars, tasks: ({ task }) => [task({ name: 'sets', op: (h) => backupOps.sets({ root: h.vars.backup_root }) })] })];
+      return [
+        definePlay({
+          name: 'backup sets',
+          hosts: pattern,
+          schema: backupVars,
+          tasks: ({ task }) => {
+            const sets = task({ name: 'sets', op: (h) => backupOps.sets({ root: h.vars.backup_root }) });
+            return [
+              sets,
+              // Each set's second copy, read on the copy host: sizes for all, sha256 for the newest.
+              task({
+                name: 'copies',
+                when: (h) => copyHostOf(h) !== undefined && h.result(sets) !== undefined,
+                whenReason: 'no copy host, or no listing',
+                delegateTo: (h) => copyHostOf(h)!,
+                op: (h) => {
+                  const names = h.result<Listing>(sets)!.sets.filter((s) => s.state === 'published').map((s) => s.name);
+                  const root = backupVars.parse(h.hostVars(copyHostOf(h)!)).backup_root;
+                  return backupOps.copyStates({ dir: copiesDir(root, h.name), sets: names, sha256: names.slice(-1) });
+                },
+              }),
+            ];
+          },
+        }),
+      ];
     case 'verify': {
       const set = String(opts.flags.verify);
       return [
@@ -87,6 +113,18 @@ function lastResult<R>(rows: OutcomeRow[], host: string, task: string): R | unde
 }
 
 
+/** The default mode's second line per host: where its copies went, and which sets have one copy only. */
+function copyLine(rows: OutcomeRow[], h: string): string {
+  const to = copyHostFor(h, context.inventory.hostsOf('all'), (x) => context.hostVars(x));
+  if (!to) return 'copy: one copy only (no copy host: a single backup host)';
+  const r = rows.find((x) => x.host === h && x.task.name === 'copies');
+  if (!r || r.outcome.status === 'skipped') return `copy: none made to ${to} (${r?.outcome.msg ?? 'no set was published'}): every set has one copy only`;
+  if (r.outcome.status === 'failed') return `copy: FAILED to ${to}: ${r.outcome.msg}; the sets not copied have one copy only`;
+  const pulled = (r.outcome.result as { set: string; bytes: number }[] | undefined) ?? [];
+  const made = pulled.filter((p) => p.bytes > 0).map((p) => p.set);
+  return `copy: ${pulled.length} sets verified on ${to} in copies/${h}${made.length ? ` (copied now: ${made.join(', ')})` : ''}`;
+}
+
 function report(rows: OutcomeRow[]): string {
   switch (mode) {
     case 'list':
@@ -96,7 +134,8 @@ function report(rows: OutcomeRow[]): string {
           if (!listing) return `${h}: no listing (see the errors above)`;
           const v = backupVars.parse(context.hostVars(h));
           const tz = context.hostVars(h).timezone;
-          return listReport(h, v.backup_root, listing, { schedule: v.backup_schedule, ...(typeof tz === 'string' ? { timezone: tz } : {}) });
+          const copies: CopiesView = { host: copyHostFor(h, context.inventory.hostsOf('all'), (x) => context.hostVars(x)), states: lastResult<Record<string, CopyState>>(rows, h, 'copies') };
+          return listReport(h, v.backup_root, listing, { schedule: v.backup_schedule, ...(typeof tz === 'string' ? { timezone: tz } : {}), copies });
         })
         .join('\n\n');
     case 'verify':
@@ -116,7 +155,7 @@ function report(rows: OutcomeRow[]): string {
         if (!set) return `${h}: no set`;
         if (set.outcome.status === 'failed') return `${h}: FAILED: ${set.outcome.msg}`;
         const r = set.outcome.result as { set?: string; bytes: number; items: { name: string }[] } | undefined;
-        return `${h}: ${r?.set ? `set ${r.set}, ${r.items.length} items verified, ${r.bytes} bytes` : set.outcome.msg ?? ''}`;
+        return `${h}: ${r?.set ? `set ${r.set}, ${r.items.length} items verified, ${r.bytes} bytes` : set.outcome.msg ?? ''}\n  ${copyLine(rows, h)}`;
       });
       return lines.join('\n');
     }

@@ -150,6 +150,12 @@ export const backupVars = z.object({
   backup_rclone_image: imageRef.default('rclone/rclone:1.75.2'),
   /** Where rigger writes rclone's config (0600) for the off-site copy and the recovery's fetch. */
   backup_rclone_config: safePath.default('/etc/rigger/rclone.conf'),
+  /**
+   * The backup host (inventory name) that keeps a verified copy of this
+   * host's sets under its own backup_root, in copies/THIS_HOST/SET. Unset:
+   * the host with backup_offsite, or the next backup host (copy-host.ts).
+   */
+  backup_copy_to: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'an inventory host name').optional(),
   /** A URL (a !vault value) that gets a JSON POST when a run fails. */
   backup_webhook: secretLike.optional(),
   /** The host whose timers run the scheduled jobs (roles/scheduled), and where their releases are installed there. */

@@ -1,6 +1,7 @@
 import { defineRole, ops, type HostContext, type Op, type Task, z } from 'rigger-ops';
 import { backupVars, retentionFor, type BackupVars } from 'rigger-ops/lib/backup/config';
-import type { RunLogEntry } from 'rigger-ops/lib/backup/listing';
+import type { Listing, RunLogEntry } from 'rigger-ops/lib/backup/listing';
+import { copiesDir, copyHostFor } from 'rigger-ops/lib/backup/copy-host';
 import type { SetOutcome } from 'rigger-ops/lib/backup/set-script';
 import * as backupOps from 'rigger-ops/lib/backup/ops/index';
 import type { OffsiteSetup } from 'rigger-ops/lib/backup/offsite-setup';
@@ -38,6 +39,11 @@ function failurePayload(h: H, kind: string, tasks: Task<any>[]): Record<string, 
   return { text: `rigger backup on ${h.name} failed: ${reason}`, host: h.name, kind, task: failed?.name, reason, at: new Date().toISOString() };
 }
 
+/** This host's copy host (backup/copy-host.ts), from the inventory as the run sees it. */
+export const copyHostOf = (h: HostContext<any>): string | undefined => copyHostFor(h.name, h.groupHosts('all'), (x) => h.hostVars(x));
+/** The copy host's backup_root, its default applied. */
+const copyRootOf = (h: H): string => backupVars.parse(h.hostVars(copyHostOf(h)!)).backup_root;
+
 const anyFailed = (h: H, tasks: Task<any>[]) => tasks.some((t) => h.status(t) === 'failed');
 /** A scheduled run's failures, this role's included, are told once, by the runner that started it (lib/scheduled/run-job.ts). */
 const notifies = (h: H) => h.vars.backup_webhook !== undefined && h.vars.backup_trigger !== 'schedule';
@@ -60,6 +66,37 @@ export const backupSet = defineRole({
       whenReason: 'no set was published, so nothing is deleted',
       op: (h) => backupOps.retention({ root: h.vars.backup_root, rules: retentionFor(h.vars as BackupVars) }),
     });
+    // The second copy (docs/backups.md): this host's verified sets that are
+    // not (or not whole) on its copy host are pulled there, newest first, and
+    // the copies' retention follows this host's rules. A failed copy fails
+    // the run (run log, webhook) and deletes nothing.
+    const published = (h: H) => h.status(set) === 'changed' && copyHostOf(h) !== undefined;
+    const own = task({
+      name: 'own sets',
+      when: published,
+      whenReason: (h) => (copyHostOf(h) === undefined ? 'one backup host only: no copy host' : 'no set was published'),
+      op: (h) => backupOps.sets({ root: h.vars.backup_root }),
+    });
+    const copies = task({
+      name: 'copies',
+      when: published,
+      whenReason: (h) => (copyHostOf(h) === undefined ? 'one backup host only: no copy host' : 'no set was published'),
+      delegateTo: (h) => copyHostOf(h)!,
+      op: (h) => {
+        const names = (h.result<Listing>(own)?.sets ?? []).filter((s) => s.state === 'published').map((s) => s.name).reverse();
+        const dir = copiesDir(copyRootOf(h), h.name);
+        // The two newest are re-checked by sha256 (a flipped byte keeps the size): the new set, and the one that was newest before.
+        return ops.each('backup.copies', names.map((s, i) => backupOps.pullSet({ from: h.name, source: `${h.vars.backup_root}/${s}`, dir: `${dir}/${s}`, reverify: i < 2 })));
+      },
+    });
+    const copyPrune = task({
+      name: 'copies retention',
+      when: (h) => published(h) && h.status(copies) !== 'failed',
+      whenReason: 'no copy was made',
+      delegateTo: (h) => copyHostOf(h)!,
+      op: (h) => backupOps.retention({ root: copiesDir(copyRootOf(h), h.name), rules: retentionFor(h.vars as BackupVars) }),
+    });
+    const steps = [set, prune, own, copies, copyPrune];
     return {
       tasks: [
         block({
@@ -73,14 +110,17 @@ export const backupSet = defineRole({
             }),
             set,
             prune,
+            own,
+            copies,
+            copyPrune,
           ],
           always: [
-            task({ name: 'run log', op: (h) => backupOps.recordRun({ root: h.vars.backup_root, create: h.vars.backup_root_create, entry: logEntry(h, 'set', [set, prune]) }) }),
+            task({ name: 'run log', op: (h) => backupOps.recordRun({ root: h.vars.backup_root, create: h.vars.backup_root_create, entry: logEntry(h, 'set', steps) }) }),
             task({
               name: 'failure webhook',
-              when: (h) => anyFailed(h, [set, prune]) && notifies(h),
+              when: (h) => anyFailed(h, steps) && notifies(h),
               whenReason: (h) => whyNoWebhook(h, 'the run did not fail'),
-              op: (h) => backupOps.notifyWebhook({ url: h.vars.backup_webhook!, payload: failurePayload(h, 'set', [set, prune]) }),
+              op: (h) => backupOps.notifyWebhook({ url: h.vars.backup_webhook!, payload: failurePayload(h, 'set', steps) }),
             }),
           ],
         }),

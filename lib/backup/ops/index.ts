@@ -8,3 +8,7 @@ export { offsiteCopy, RCLONE_CONFIG } from './offsite.ts';
 export type { OffsiteResult } from './offsite.ts';
 export { recordRun } from './record.ts';
 export { notifyWebhook } from '../../ops/webhook.ts';
+export { pullSet } from './pull-set.ts';
+export type { PullResult } from './pull-set.ts';
+export { copyStates } from './copies.ts';
+export { copiesDir, copyHostFor } from '../copy-host.ts';

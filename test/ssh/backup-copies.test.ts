@@ -1,0 +1,82 @@
+// The backup playbook's second copy over a real sshd: two inventory hosts
+// (backup roots a and b under one scratch dir) copy each other's sets (the
+// default ring when no host has backup_offsite), verified; --list shows each
+// set's copy, a flipped byte in the newest copy is reported; the next run
+// repairs it; retention of copies/H on the copy host follows H's rules.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runCli } from '../helpers/cli.ts';
+import { sshInventory, startSshdWithOwnTmp, type TestSshd } from '../helpers/sshd.ts';
+
+let sshd: TestSshd;
+let work: string;
+before(async () => {
+  ({ sshd, work } = await startSshdWithOwnTmp('rigger-copies-'));
+});
+after(async () => sshd.stop());
+
+const sets = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((d) => /^\d{8}_\d{6}/.test(d)).sort() : []);
+
+test('backup.ts copies each host\'s verified sets to its copy host; --list shows them; a damaged copy is reported and repaired; retention on the copy host', async () => {
+  const rootA = path.join(work, 'a-root');
+  const rootB = path.join(work, 'b-root');
+  const data = path.join(work, 'data');
+  mkdirSync(data);
+  writeFileSync(path.join(data, 'app.conf'), 'setting=1\n'.repeat(500));
+  const hostVars = (root: string) => [
+    `backup_root: ${root}`,
+    'backup_root_create: true',
+    'backup_min_free_mb: 0',
+    `backup_items: [{kind: config, name: etc, paths: [${path.join(data, 'app.conf')}]}]`,
+    'backup_retention: {config: {last: 2, daily: 0}}',
+  ];
+  const inv = sshInventory([{ name: 'a', sshd, vars: hostVars(rootA) }, { name: 'b', sshd, vars: hostVars(rootB) }]);
+  const run = async (...args: string[]) => {
+    const r = await runCli(['playbooks/backup.ts', '-i', inv, ...args], {}, 300_000);
+    return { ...r, out: r.stdout + r.stderr };
+  };
+
+  const first = await run();
+  assert.equal(first.code, 0, first.out);
+  const [setA] = sets(rootA);
+  assert.ok(setA, 'a took a set');
+  assert.deepEqual(sets(path.join(rootB, 'copies', 'a')), [setA], "a's set has its copy on b (the ring: a -> b)");
+  assert.deepEqual(sets(path.join(rootA, 'copies', 'b')), sets(rootB), "b's set has its copy on a (b -> a)");
+  assert.deepEqual(sets(rootA), [setA], 'copies/ is not counted among the own sets');
+  for (const f of ['config-etc.tar', 'manifest.json']) assert.deepEqual(readFileSync(path.join(rootB, 'copies', 'a', setA, f)), readFileSync(path.join(rootA, setA, f)));
+  assert.match(first.stdout, new RegExp(`^a: set ${setA}.*\\n  copy: 1 sets verified on b in copies/a`, 'm'));
+
+  const listed = await run('--list');
+  assert.equal(listed.code, 0, listed.out);
+  assert.match(listed.stdout, new RegExp(`${setA} +verified .*verified on b`));
+  assert.match(listed.stdout, /checked: manifest, every file's presence and size; for the newest set .* sha256/);
+
+  // A flipped byte in the newest set's copy keeps its size: only the sha256 sees it.
+  const copied = path.join(rootB, 'copies', 'a', setA, 'config-etc.tar');
+  const bytes = readFileSync(copied);
+  bytes[700] = bytes[700]! ^ 0x20;
+  writeFileSync(copied, bytes);
+  const damaged = await run('--list');
+  assert.match(damaged.stdout, new RegExp(`${setA} +verified .*DAMAGED on b: config-etc\\.tar's sha256 differs`));
+
+  // The next run takes a new set and re-checks the previous newest copy by sha256: repaired.
+  await sleep(1100);
+  const second = await run();
+  assert.equal(second.code, 0, second.out);
+  const ownA = sets(rootA);
+  assert.equal(ownA.length, 2);
+  assert.deepEqual(sets(path.join(rootB, 'copies', 'a')), ownA);
+  assert.deepEqual(readFileSync(copied), readFileSync(path.join(rootA, setA, 'config-etc.tar')), 'the damaged copy was replaced by a verified one');
+  assert.doesNotMatch((await run('--list')).stdout, /DAMAGED|MISSING/);
+
+  // A third set: a keeps 2 (last: 2), and so does its copies dir on b.
+  await sleep(1100);
+  const third = await run();
+  assert.equal(third.code, 0, third.out);
+  assert.equal(sets(rootA).length, 2);
+  assert.deepEqual(sets(path.join(rootB, 'copies', 'a')), sets(rootA), 'retention on the copy host kept the same two');
+  assert.ok(!sets(path.join(rootB, 'copies', 'a')).includes(setA), 'the oldest copy was deleted');
+});
