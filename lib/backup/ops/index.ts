@@ -12,3 +12,4 @@ export { pullSet } from './pull-set.ts';
 export type { PullResult } from './pull-set.ts';
 export { copyStates } from './copies.ts';
 export { copiesDir, copyHostFor } from '../copy-host.ts';
+export { hostsNotOffsite, offsiteReachLine } from '../offsite-reach.ts';
