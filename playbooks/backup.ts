@@ -72,7 +72,8 @@ function plays(opts: CliOptions, ctx: PlaybookContext): Play[] | Promise<Play[]>
                 name: 'copies',
                 when: (h) => copyHostOf(h) !== undefined && h.result(sets) !== undefined,
                 whenReason: 'no copy host, or no listing',
-                delegateTo: (h) => copyHostOf(h)!,
+                // Evaluated before `when`: a host without a copy host names itself (the task is then skipped).
+      delegateTo: (h) => copyHostOf(h) ?? h.name,
                 op: (h) => {
                   const names = h.result<Listing>(sets)!.sets.filter((s) => s.state === 'published').map((s) => s.name);
                   const root = backupVars.parse(h.hostVars(copyHostOf(h)!)).backup_root;

@@ -17,6 +17,8 @@ import { PHASE_OF_PLAY, recoveryPlays } from './recovery-plays.ts';
 const usage = `Usage: npx tsx playbooks/disaster-recovery.ts --from SET|latest [flags]
       --from SET|latest       the backup set (YYYYMMDD_HHMMSS); with several backup hosts, each host's
                               set of the same run, nearest it (latest: each host's newest verified set)
+                              from each host's own disk, else the verified copy on its copy host
+                              (pulled into its backup_root, verified), docs/recovery.md
       --from-offsite          fetch the set from backup_offsite.remote, decrypted (the backup disk is lost too)
       --force                 overwrite databases and volumes the cluster still holds
 `;
@@ -51,7 +53,12 @@ const results = <R>(rows: OutcomeRow[], task: string) => rows.filter((r) => r.ta
 
 function report(rows: OutcomeRow[]): string {
   // Each backup host's set, named with its host when there are several.
-  const sources = rows.filter((r) => r.task.name === 'recovery set' && r.outcome.result !== undefined).map((r) => ({ host: r.host, set: (r.outcome.result as RecoverySource).set }));
+  const sources = rows
+    .filter((r) => r.task.name === 'recovery set' && r.outcome.result !== undefined)
+    .map((r) => {
+      const s = r.outcome.result as RecoverySource;
+      return { host: r.host, set: s.set, origin: s.origin, originHost: s.originHost, items: s.manifest.items.map((i) => i.name) };
+    });
   const set = sources.length > 1 ? sources.map((s) => `${s.set} (${s.host})`).join(', ') : sources[0]?.set;
   const verdicts = results<RecoveryVerdict>(rows, 'set verified');
   const verdict = verdicts.find((v) => !v.ok) ?? verdicts.at(-1);
@@ -62,6 +69,7 @@ function report(rows: OutcomeRow[]): string {
   const health = results<ServiceHealth[]>(rows, 'services healthy').at(-1) ?? [];
   const text = recoveryReportText({
     ...(set ? { set } : {}),
+    sources,
     timings: phaseTimings(starts, Date.now()),
     totalSeconds: (Date.now() - runStart) / 1000,
     databases: results<RestoredDatabase[]>(rows, 'databases restored').flat(),

@@ -81,7 +81,8 @@ export const backupSet = defineRole({
       name: 'copies',
       when: published,
       whenReason: (h) => (copyHostOf(h) === undefined ? 'one backup host only: no copy host' : 'no set was published'),
-      delegateTo: (h) => copyHostOf(h)!,
+      // Evaluated before `when`: a host without a copy host names itself (the task is then skipped).
+      delegateTo: (h) => copyHostOf(h) ?? h.name,
       op: (h) => {
         const names = (h.result<Listing>(own)?.sets ?? []).filter((s) => s.state === 'published').map((s) => s.name).reverse();
         const dir = copiesDir(copyRootOf(h), h.name);
@@ -93,7 +94,8 @@ export const backupSet = defineRole({
       name: 'copies retention',
       when: (h) => published(h) && h.status(copies) !== 'failed',
       whenReason: 'no copy was made',
-      delegateTo: (h) => copyHostOf(h)!,
+      // Evaluated before `when`: a host without a copy host names itself (the task is then skipped).
+      delegateTo: (h) => copyHostOf(h) ?? h.name,
       op: (h) => backupOps.retention({ root: copiesDir(copyRootOf(h), h.name), rules: retentionFor(h.vars as BackupVars) }),
     });
     const steps = [set, prune, own, copies, copyPrune];

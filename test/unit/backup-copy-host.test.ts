@@ -37,3 +37,15 @@ test('backup_copy_to naming the host itself or a host that is not a backup host 
 test('copies live under the copy host root in copies/HOST', () => {
   assert.equal(copiesDir('/volume1/backup/', 'gateway.vibe.local'), '/volume1/backup/copies/gateway.vibe.local');
 });
+
+test('the daily check\'s copy finding: pass when verified, fail naming the set when missing or damaged, warn without a copy host', async () => {
+  const { copyFinding } = await import('../../lib/daily/findings.ts');
+  assert.equal(copyFinding('a', 'nas', '20261207_020000', { state: 'verified' }).level, 'pass');
+  const missing = copyFinding('a', 'nas', '20261207_020000', { state: 'missing' });
+  assert.equal(missing.level, 'fail');
+  assert.match(missing.detail, /20261207_020000 has no copy on nas/);
+  const damaged = copyFinding('a', 'nas', '20261207_020000', { state: 'damaged', problem: 'x differs' });
+  assert.equal(damaged.level, 'fail');
+  assert.match(damaged.detail, /20261207_020000: its copy on nas is damaged: x differs/);
+  assert.equal(copyFinding('a', undefined, '20261207_020000', undefined).level, 'warn');
+});

@@ -21,6 +21,8 @@ export interface FetchedSet {
   /** Where it came from on the remote. */
   remoteDir: string;
   fetched: true;
+  /** For the recovery's report: a set from the remote. */
+  origin: 'offsite';
   /** The recovery marker under `markerRoot`, when asked for. */
   marker?: RecoveryMarker;
 }
@@ -98,7 +100,7 @@ for f in "$w"/m/*/manifest.json; do if [ -f "$f" ]; then printf '%s %s\\n' "$(ba
           throw new OpFailure(`the off-site copy of ${name} has an unreadable manifest: ${(err as Error).message.split('\n')[0]}`);
         }
         const m = parseMarker(markerText);
-        return { set: name, dir, manifest, remoteDir, fetched: true, ...(m ? { marker: m } : {}) };
+        return { set: name, dir, manifest, remoteDir, fetched: true, origin: 'offsite', ...(m ? { marker: m } : {}) };
       },
     };
   },
