@@ -19,7 +19,8 @@ const usage = `Usage: npx tsx playbooks/disaster-recovery.ts --from SET|latest [
                               set of the same run, nearest it (latest: each host's newest verified set)
                               from each host's own disk, else the verified copy on its copy host
                               (pulled into its backup_root, verified), docs/recovery.md
-      --from-offsite          fetch the set from backup_offsite.remote, decrypted (the backup disk is lost too)
+      --from-offsite          else the remote (backup_offsite.remote), decrypted, through the host that has it
+                              (the backup disks are lost too)
       --force                 overwrite databases and volumes the cluster still holds
 `;
 

@@ -44,3 +44,17 @@ test('the --offsite report names the hosts whose sets reach no remote', async ()
   assert.match(all.stdout, /^every backup host's sets reach the remote/m, 'by default every other host copies to the host with the remote');
   assert.doesNotMatch(all.stdout, /not off-site/);
 });
+
+test('--from-offsite takes the operators inventory, where only the NAS has a remote; an inventory with none is refused', async () => {
+  const env = { RIGGER_VAULT_PASSWORD: 'homelab-example' };
+  const r = await runCli(['playbooks/disaster-recovery.ts', '-i', 'inventory/homelab.yml', '--from', 'latest', '--from-offsite', '--list-hosts'], env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /PLAY \[recovery: verify\] \(4 hosts\)\ngateway\.vibe\.local\nai\.vibe\.local\ndata\.vibe\.local\ncicd\.vibe\.local\n/);
+
+  const dir = scratchDir();
+  const inventory = path.join(dir, 'hosts.yml');
+  writeFileSync(inventory, `all:\n  vars:\n    ansible_connection: local\n  hosts:\n    solo:\n      backup_root: ${dir}\n      backup_items: [{ kind: volume, volume: files }]\n`);
+  const none = await runCli(['playbooks/disaster-recovery.ts', '-i', inventory, '--from', 'latest', '--from-offsite', '--list-hosts']);
+  assert.notEqual(none.code, 0);
+  assert.match(none.stderr, /--from-offsite needs backup_offsite on a backup host \(solo\)/);
+});

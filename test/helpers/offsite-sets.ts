@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 // Sets as the set script leaves them, for the off-site tests: a tar item
@@ -15,7 +15,7 @@ export function writeSet(dir: string, name: string, marker: string, host = 'data
   mkdirSync(path.join(set, 'src'), { recursive: true });
   writeFileSync(path.join(set, 'src', 'notes.txt'), `${marker}\n`.repeat(50));
   execFileSync('tar', ['-cf', path.join(set, 'volume-files.tar'), '-C', path.join(set, 'src'), 'notes.txt']);
-  execFileSync('rm', ['-rf', path.join(set, 'src')]);
+  rmSync(path.join(set, 'src'), { recursive: true });
   writeFileSync(path.join(set, 'postgres-pg-vibedb.dump'), Buffer.from(`${name} dump\n`.repeat(40)));
   const items = [
     { name: 'volume-files', kind: 'volume', file: 'volume-files.tar', volume: 'files' },
