@@ -112,7 +112,8 @@ const offsiteHostOf = (o: RecoveryOptions, h: HostContext<any>) => o.backupHosts
  * promoted there, then pulled into that host's root with pullSet like a copy.
  */
 function offsiteSteps(task: Builders<z.output<typeof backupRunVars>>['task'], o: RecoveryOptions, near: number, wanted: (h: BH) => boolean) {
-  const off = (h: BH) => offsiteHostOf(o, h);
+  // A host with a remote of its own fetches from it; the others through the first host that has one.
+  const off = (h: BH) => (h.vars.backup_offsite !== undefined ? h.name : offsiteHostOf(o, h));
   const offRoot = (h: BH) => backupVars.parse(h.hostVars(off(h)!)).backup_root;
   const forOther = (h: BH) => wanted(h) && off(h) !== undefined && off(h) !== h.name;
   // What the off-site host offers for rclone (apt, docker): read there, for the fetches delegated to it.
