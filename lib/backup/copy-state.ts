@@ -16,12 +16,15 @@ export interface CopyState {
   manifest?: Manifest;
 }
 
-/** One read: `@@none`, or the manifest (base64) then `SIZE NAME` (and `SHA NAME`) per file. */
+/**
+ * One read: `@@none`, or the manifest (base64) then `SIZE NAME` (and `SHA NAME`) per file.
+ * stat and sha256sum over `*` rather than GNU find's -printf: the copy host may be DSM.
+ */
 export function copyStateCommand(dir: string, sha256: boolean): Command {
   return sh`(cd -- ${dir} 2>/dev/null && [ -f manifest.json ] || { echo '@@none'; exit 0; }
 echo '@@manifest'; base64 -w0 < manifest.json; echo
-echo '@@sizes'; find . -maxdepth 1 -type f -printf '%s %f\n'
-if [ ${sha256 ? '1' : '0'} = 1 ]; then echo '@@sha256'; find . -maxdepth 1 -type f -exec sha256sum -- {} +; fi)`;
+echo '@@sizes'; stat -c '%s %n' -- * 2>/dev/null
+if [ ${sha256 ? '1' : '0'} = 1 ]; then echo '@@sha256'; sha256sum -- * 2>/dev/null; fi; true)`;
 }
 
 /** Pure: the read's output against the set's name. */
@@ -47,7 +50,7 @@ export function parseCopyState(r: ExecResult, set: string, sha256: boolean): Cop
       const sp = line.indexOf(' ');
       sizes.set(line.slice(sp + 1), Number(line.slice(0, sp)));
     } else if (section === '@@sha256') {
-      const m = /^([0-9a-f]{64}) {2}\.\/(.*)$/.exec(line);
+      const m = /^([0-9a-f]{64}) [ *](.*)$/.exec(line);
       if (m) sums.set(m[2]!, m[1]!);
     }
   }

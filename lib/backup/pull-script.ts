@@ -36,7 +36,7 @@ export function tarOutCommand(dir: string, files: readonly string[]): Command {
 
 /** On the source: the manifest's bytes (base64) and the size of each file it will send. */
 export function sourceReadCommand(dir: string): Command {
-  return sh`cd -- ${dir} && [ -f manifest.json ] && base64 -w0 < manifest.json && echo && find . -maxdepth 1 -type f -printf '%s %f\n'`;
+  return sh`cd -- ${dir} && [ -f manifest.json ] && base64 -w0 < manifest.json && echo && stat -c '%s %n' -- *`;
 }
 
 /**
