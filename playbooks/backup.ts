@@ -147,6 +147,16 @@ function report(rows: OutcomeRow[]): string {
           return v ? verifyReport(h, v.set, v.items, v.problem) : `${h}: not verified: ${r?.outcome.msg ?? 'see the errors above'}`;
         })
         .join('\n\n');
+    case 'offsite': {
+      const all = context.inventory.hostsOf('all');
+      const backup = backupHosts(context);
+      const hasOffsite = (h: string) => context.hostVars(h).backup_offsite !== undefined;
+      const lines = hostsForReport.map((h) => {
+        const r = rows.find((x) => x.host === h && x.task.name === 'off-site copy');
+        return `${h}: ${r ? `${r.outcome.status === 'failed' ? 'FAILED: ' : ''}${r.outcome.msg ?? r.outcome.status}` : 'no off-site copy (see the errors above)'}`;
+      });
+      return [...lines, backupOps.offsiteReachLine(backupOps.hostsNotOffsite(backup, hasOffsite, (h) => copyHostFor(h, all, (x) => context.hostVars(x))))].join('\n');
+    }
     case 'install-schedule':
     case 'remove-schedule':
       return scheduleReport(rows, jobsOf(context, hostsForReport), mode === 'remove-schedule' ? 'backup schedule removed' : undefined);

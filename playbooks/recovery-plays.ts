@@ -1,6 +1,8 @@
-import { definePlay, ops, type Builders, type HostContext, type Play, type Task, z } from 'rigger-ops';
+import { definePlay, ops, type Builders, type HostContext, type Op, type Play, type Task, z } from 'rigger-ops';
 import { backupVars, type BackupItemConfig } from 'rigger-ops/lib/backup/config';
 import { copiesDir, copyHostFor } from 'rigger-ops/lib/backup/copy-host';
+import { offsiteSetup } from 'rigger-ops/lib/backup/offsite-setup';
+import type { RcloneHost } from 'rigger-ops/lib/backup/rclone-runner';
 import type { ManifestItem } from 'rigger-ops/lib/backup/listing';
 import { resuming } from 'rigger-ops/lib/recovery/marker';
 import type { DatabaseTarget } from 'rigger-ops/lib/recovery/restore-script';
@@ -10,6 +12,8 @@ import { CLUSTER_PLAYS } from './cluster.ts';
 import { stacksDefaults } from '../roles/stacks/index.ts';
 import { stackEnv } from '../roles/stacks/read.ts';
 import { advertiseAddr, deployer, onFirstManager } from '../roles/common.ts';
+import type { OffsiteSetup } from 'rigger-ops/lib/backup/offsite-setup';
+import { needsConfig, NO_CONFIG, offsiteSetupOf, rcloneConfig, rcloneInstalled } from '../roles/backup/rclone.ts';
 import * as backupOps from 'rigger-ops/lib/backup/ops/index';
 import * as recoveryOps from 'rigger-ops/lib/recovery/ops/index';
 
@@ -61,19 +65,11 @@ const copyDirOf = (h: HostContext<any>) => copiesDir(backupVars.parse(h.hostVars
  * verified copy of the same selection, pulled into the own root
  * (backupOps.pullSet: ROOT/SET.partial, every sha256 checked, renamed) and
  * then read there like an own set; else, with --from-offsite, the remote
- * (the off-site step goes here: today --from-offsite takes the remote
- * directly, as before). `before`: the tasks that look and pull; `source`:
+ * (offsiteSteps). `before`: the tasks that look, fetch and pull; `source`:
  * the task whose result is the RecoverySource, its origin and originHost.
  */
 function sourceSteps(task: Builders<z.output<typeof backupRunVars>>['task'], o: RecoveryOptions): { before: Task<any>[]; source: Task<RecoverySource> } {
   const near = o.backupHosts.length > 1 ? NEAR_SECONDS : 0;
-  if (o.offsite) {
-    const source = task({
-      name: 'recovery set',
-      op: (h) => recoveryOps.offsiteSource({ root: h.vars.backup_root, set: o.set, remote: h.vars.backup_offsite!.remote, ownConfig: h.vars.backup_offsite!.rclone_config !== undefined }),
-    });
-    return { before: [], source };
-  }
   const own = task({ name: 'set on own disk', op: (h) => recoveryOps.findSet({ root: h.vars.backup_root, set: o.set, nearSeconds: near }) });
   const onCopyHost = task({
     name: 'set on copy host',
@@ -90,18 +86,92 @@ function sourceSteps(task: Builders<z.output<typeof backupRunVars>>['task'], o: 
     whenReason: 'the set is read from the own disk',
     op: (h) => backupOps.pullSet({ from: copyHostOfH(h)!, source: `${copyDirOf(h)}/${fromCopy(h)!}`, dir: `${h.vars.backup_root}/${fromCopy(h)!}` }),
   });
+  const remote = offsiteSteps(task, o, near, (h) => o.offsite && h.result(own)?.set === undefined && fromCopy(h) === undefined);
   const source = task({
     name: 'recovery set',
-    when: (h) => !(h.check && h.status(pulled) === 'changed'),
+    when: (h) => !(h.check && (h.status(pulled) === 'changed' || remote.pending(h))),
     whenReason: 'check mode pulls nothing, so there is no copy to read yet',
     op: (h) => {
       const copied = fromCopy(h);
-      return copied
-        ? recoveryOps.localSource({ root: h.vars.backup_root, set: copied, origin: 'copy', originHost: copyHostOfH(h)! })
-        : recoveryOps.localSource({ root: h.vars.backup_root, set: o.set, nearSeconds: near, originHost: h.name });
+      if (copied) return recoveryOps.localSource({ root: h.vars.backup_root, set: copied, origin: 'copy', originHost: copyHostOfH(h)! });
+      return remote.source(h) ?? recoveryOps.localSource({ root: h.vars.backup_root, set: o.set, nearSeconds: near, originHost: h.name });
     },
   });
-  return { before: [own, onCopyHost, pulled], source };
+  return { before: [own, onCopyHost, pulled, ...remote.before], source };
+}
+
+/** The first backup host with backup_offsite: it holds the remote's config and fetches from it (the NAS in homelab.yml). */
+const offsiteHostOf = (o: RecoveryOptions, h: HostContext<any>) => o.backupHosts.find((b) => h.hostVars(b).backup_offsite !== undefined);
+
+/**
+ * The third source, with --from-offsite, for a host whose own disk and copy
+ * host have no set: the remote. The off-site host fetches it (decrypted,
+ * through its rclone runner, recovery/ops/offsite-fetch.ts): its own set
+ * into its own root, where the recovery's verify and promote steps take it;
+ * another host's into its copies/HOST (the copy layout), verified and
+ * promoted there, then pulled into that host's root with pullSet like a copy.
+ */
+function offsiteSteps(task: Builders<z.output<typeof backupRunVars>>['task'], o: RecoveryOptions, near: number, wanted: (h: BH) => boolean) {
+  // A host with a remote of its own fetches from it; the others through the first host that has one.
+  const off = (h: BH) => (h.vars.backup_offsite !== undefined ? h.name : offsiteHostOf(o, h));
+  const offRoot = (h: BH) => backupVars.parse(h.hostVars(off(h)!)).backup_root;
+  const forOther = (h: BH) => wanted(h) && off(h) !== undefined && off(h) !== h.name;
+  // What the off-site host offers for rclone (apt, docker): read there, for the fetches delegated to it.
+  const probed = task({
+    name: 'rclone host',
+    when: (h) => o.offsite && h.vars.backup_offsite !== undefined,
+    whenReason: 'no backup_offsite on this host',
+    op: () => backupOps.rcloneHostProbe({}),
+  });
+  const fetched = task({
+    name: 'set fetched from off-site',
+    when: forOther,
+    whenReason: 'the set is on a disk of the cluster, or the remote is this host\'s own',
+    delegateTo: (h) => off(h) ?? h.name,
+    op: (h) => {
+      const s = offsiteSetup(backupVars.parse(h.hostVars(off(h)!)), (h.resultOf(off(h)!, probed) as RcloneHost | undefined) ?? { apt: false, docker: false });
+      if ('problem' in s) return ops.assert({ that: false, message: `${off(h)}: ${s.problem}` }) as unknown as Op<recoveryOps.FetchedSet>;
+      return recoveryOps.offsiteFetch({ root: offRoot(h), access: s.access, host: h.name, set: o.set, nearSeconds: near });
+    },
+  });
+  const got = (h: BH) => h.result(fetched);
+  const verified = task({
+    name: 'off-site set verified',
+    when: (h) => got(h) !== undefined,
+    whenReason: 'nothing fetched for this host',
+    delegateTo: (h) => off(h) ?? h.name,
+    op: (h) => recoveryOps.verifyForRecovery({ dir: got(h)!.dir, manifest: got(h)!.manifest }),
+    failedWhen: (v) => !v.ok,
+  });
+  const kept = task({
+    name: 'off-site set kept',
+    when: (h) => got(h) !== undefined,
+    whenReason: 'nothing fetched for this host',
+    delegateTo: (h) => off(h) ?? h.name,
+    op: (h) => recoveryOps.promoteFetched({ root: copiesDir(offRoot(h), h.name), set: got(h)!.set }),
+  });
+  const pulled = task({
+    name: 'off-site set pulled',
+    when: (h) => got(h) !== undefined,
+    whenReason: 'nothing fetched for this host',
+    op: (h) => backupOps.pullSet({ from: off(h)!, source: `${copiesDir(offRoot(h), h.name)}/${got(h)!.set}`, dir: `${h.vars.backup_root}/${got(h)!.set}` }),
+  });
+  return {
+    before: [probed, fetched, verified, kept, pulled] as Task<any>[],
+    /** Check mode fetches nothing: no set to read yet. */
+    pending: (h: BH) => h.status(fetched) === 'changed' || (wanted(h) && off(h) === h.name),
+    /** The recovery set from the remote, or undefined when the remote is not this host's source. */
+    source: (h: BH): Op<RecoverySource> | undefined => {
+      if (!wanted(h) || off(h) === undefined) return undefined;
+      if (off(h) === h.name) {
+        const s = offsiteSetupOf(h);
+        if ('problem' in s) return ops.assert({ that: false, message: s.problem }) as unknown as Op<RecoverySource>;
+        return recoveryOps.offsiteFetch({ root: h.vars.backup_root, access: s.access, set: o.set, nearSeconds: near, markerRoot: h.vars.backup_root }) as Op<RecoverySource>;
+      }
+      const set = got(h)?.set;
+      return set ? recoveryOps.localSource({ root: h.vars.backup_root, set, origin: 'offsite', originHost: off(h)! }) : undefined;
+    },
+  };
 }
 
 /** The inventory's item for a manifest item: where the password and connection come from. */
@@ -140,6 +210,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
   const tasks = {} as RecoveryTasks;
   const now = () => new Date().toISOString();
   const backupHosts = o.backupHosts.join(':');
+  const near = o.backupHosts.length > 1 ? NEAR_SECONDS : 0;
   /** The set this backup host recovers from. */
   const src = (h: HostContext<any>) => h.resultOf(h.name, tasks.source);
   const manifestItems = (h: HostContext<any>, kind: ManifestItem['kind']) => src(h)?.manifest.items.filter((i) => i.kind === kind) ?? [];
@@ -174,12 +245,12 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
       return [
         ...(o.offsite
           ? [
-              task({ name: 'rclone installed', op: ops.apt.packages({ names: ['rclone'] }) }),
+              task({ name: 'rclone installed', when: (h: BH) => h.vars.backup_offsite !== undefined, whenReason: 'no backup_offsite on this host', op: (h: BH) => rcloneInstalled(offsiteSetupOf(h)) }),
               task({
                 name: 'rclone config',
-                when: (h: BH) => h.vars.backup_offsite?.rclone_config !== undefined,
-                whenReason: "no backup_offsite.rclone_config: rclone's own config is used",
-                op: (h: BH) => ops.copy({ path: backupOps.RCLONE_CONFIG, content: h.vars.backup_offsite!.rclone_config!, mode: '0600' }),
+                when: (h: BH) => h.vars.backup_offsite !== undefined && needsConfig(offsiteSetupOf(h)),
+                whenReason: (h: BH) => (h.vars.backup_offsite === undefined ? 'no backup_offsite on this host' : NO_CONFIG),
+                op: (h: BH) => rcloneConfig(offsiteSetupOf(h) as OffsiteSetup),
               }),
             ]
           : []),

@@ -47,6 +47,7 @@ export const LAB_SUITE_ORDER: readonly string[] = [
   'rehearsal-scale',
   'rehearsal-deploy-window',
   'rehearsal-backup-copies',
+  'rehearsal-offsite',
   'rehearsal-recovery',
 ];
 

@@ -1,9 +1,11 @@
-import { defineRole, ops, type HostContext, type Task, z } from 'rigger-ops';
+import { defineRole, ops, type HostContext, type Op, type Task, z } from 'rigger-ops';
 import { backupVars, retentionFor, type BackupVars } from 'rigger-ops/lib/backup/config';
 import type { Listing, RunLogEntry } from 'rigger-ops/lib/backup/listing';
 import { copiesDir, copyHostFor } from 'rigger-ops/lib/backup/copy-host';
 import type { SetOutcome } from 'rigger-ops/lib/backup/set-script';
 import * as backupOps from 'rigger-ops/lib/backup/ops/index';
+import type { OffsiteSetup } from 'rigger-ops/lib/backup/offsite-setup';
+import { needsConfig, NO_CONFIG, offsiteSetupOf, rcloneConfig, rcloneInstalled } from './rclone.ts';
 
 /** Set by the playbook: `schedule` when a timer ran it (--scheduled), so --list can tell nights from manual runs. */
 export const backupRunVars = backupVars.extend({
@@ -129,7 +131,24 @@ export const backupSet = defineRole({
   },
 });
 
-/** The off-site copy of verified sets, with rclone installed and configured first. */
+const setupOf = offsiteSetupOf;
+
+/** The retention policy of every other backup host, for the copies of its sets this root holds (copies/HOST). */
+function copyRules(h: H): Record<string, ReturnType<typeof retentionFor>> {
+  const out: Record<string, ReturnType<typeof retentionFor>> = {};
+  for (const host of h.groupHosts('all')) {
+    const v = backupVars.safeParse(h.hostVars(host));
+    if (host !== h.name && v.success && v.data.backup_items.length) out[host] = retentionFor(v.data);
+  }
+  return out;
+}
+
+/**
+ * The off-site copy of the root's verified sets and the copies it holds,
+ * with rclone made ready first: Debian's package where apt is, else its
+ * image pulled (DSM), and rclone's config written 0600 when the inventory
+ * gives one or the crypt keys (never on a command line).
+ */
 export const backupOffsite = defineRole({
   name: 'backup-offsite',
   defaults: backupRunVars,
@@ -137,8 +156,10 @@ export const backupOffsite = defineRole({
     const copy = task({
       name: 'off-site copy',
       op: (h) => {
+        const s = setupOf(h);
+        if ('problem' in s) return ops.assert({ that: false, message: s.problem }) as unknown as Op<backupOps.OffsiteResult>;
         const o = h.vars.backup_offsite!;
-        return backupOps.offsiteCopy({ root: h.vars.backup_root, remote: o.remote, maxDelete: o.max_delete, rules: retentionFor(h.vars as BackupVars), ownConfig: o.rclone_config !== undefined });
+        return backupOps.offsiteCopy({ root: h.vars.backup_root, access: s.access, maxDelete: o.max_delete, rules: retentionFor(h.vars as BackupVars), copyRules: copyRules(h) });
       },
     });
     return {
@@ -146,13 +167,8 @@ export const backupOffsite = defineRole({
         block({
           name: 'off-site',
           block: [
-            task({ name: 'rclone installed', op: ops.apt.packages({ names: ['rclone'] }) }),
-            task({
-              name: 'rclone config',
-              when: (h) => h.vars.backup_offsite?.rclone_config !== undefined,
-              whenReason: "no backup_offsite.rclone_config: rclone's own config is used",
-              op: (h) => ops.copy({ path: backupOps.RCLONE_CONFIG, content: h.vars.backup_offsite!.rclone_config!, mode: '0600' }),
-            }),
+            task({ name: 'rclone installed', op: (h) => rcloneInstalled(setupOf(h)) }),
+            task({ name: 'rclone config', when: (h) => needsConfig(setupOf(h)), whenReason: NO_CONFIG, op: (h) => rcloneConfig(setupOf(h) as OffsiteSetup) }),
             copy,
           ],
           always: [

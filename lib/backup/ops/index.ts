@@ -12,3 +12,5 @@ export { pullSet } from './pull-set.ts';
 export type { PullResult } from './pull-set.ts';
 export { copyStates } from './copies.ts';
 export { copiesDir, copyHostFor } from '../copy-host.ts';
+export { hostsNotOffsite, offsiteReachLine } from '../offsite-reach.ts';
+export { rcloneHostProbe } from './rclone-host.ts';

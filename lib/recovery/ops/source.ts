@@ -1,9 +1,8 @@
 import { z } from '../../shell/zod.ts';
-import { requireThat, sh } from '../../shell/command.ts';
-import { absolutePath, defineOp, OpFailure, type Decision } from '../../model/op.ts';
-import { latestSet, listingCommand, manifestSchema, parseListing, parseListingThen, type Listing, type Manifest } from '../../backup/listing.ts';
+import { sh } from '../../shell/command.ts';
+import { absolutePath, defineOp, type Decision } from '../../model/op.ts';
+import { latestSet, listingCommand, parseListing, parseListingThen, type Listing, type Manifest } from '../../backup/listing.ts';
 import { parseMarker, readMarkerCommand, type RecoveryMarker } from '../marker.ts';
-import { RCLONE_CONFIG } from '../../backup/ops/offsite.ts';
 
 /** Where a recovered set came from: the host's own disk, its copy host's copies/H, or the off-site remote. */
 export type SourceOrigin = 'own' | 'copy' | 'offsite';
@@ -115,42 +114,6 @@ export const localSource = defineOp({
     const from = p.origin === 'copy' ? ` (pulled from the copy on ${p.originHost ?? 'the copy host'})` : '';
     return { kind: 'ok', result, msg: `set ${name}${from}: ${info.manifest!.items.map((i) => i.name).join(', ')}` };
   },
-});
-
-/**
- * The set fetched from the off-site remote into ROOT/SET.partial (a name no
- * backup listing calls good), where it is verified before it is promoted.
- * A copy already there is completed by rclone, not fetched again.
- */
-export const offsiteSource = defineOp({
-  kind: 'recovery.offsite-source',
-  schema: z.object({ root: absolutePath, set: setName, remote: z.string().min(1), ownConfig: z.boolean() }).strict(),
-  describe: (p) => `${p.remote}/${p.set}`,
-  decide: (p): Decision<RecoverySource> => ({
-    kind: 'change',
-    msg: `fetch set ${p.set} from ${p.remote} into ${p.root}`,
-    apply: async (remote) => {
-      const cfg = p.ownConfig ? ['--config', RCLONE_CONFIG] : [];
-      let name = p.set;
-      if (name === 'latest') {
-        const r = await remote.check(sh`${requireThat(sh`command -v rclone`, 'rclone is not installed')} && rclone lsf -R --files-only ${cfg} --include '/*/manifest.json' -- ${p.remote}`);
-        name = r.stdout.toString('utf8').split('\n').map((l) => l.split('/')[0]!).filter((n) => /^\d{8}_\d{6}$/.test(n)).sort().at(-1) ?? '';
-        if (!name) throw new OpFailure(`no set with a manifest on ${p.remote}`);
-      }
-      const dir = `${p.root}/${name}.partial`;
-      const r = await remote.run(sh`mkdir -p -- ${p.root} && rclone copy ${cfg} -- ${`${p.remote}/${name}`} ${dir} && cat -- ${`${dir}/manifest.json`} && echo '@@marker' && ${readMarkerCommand(p.root)}`);
-      if (r.code !== 0) throw new OpFailure(`cannot fetch ${name} from ${p.remote}: ${r.stderr.toString('utf8').trim()}`, r);
-      const [manifestText, markerText = ''] = r.stdout.toString('utf8').split('@@marker\n');
-      let manifest: Manifest;
-      try {
-        manifest = manifestSchema.parse(JSON.parse(manifestText!));
-      } catch (err) {
-        throw new OpFailure(`the off-site copy of ${name} has an unreadable manifest: ${(err as Error).message.split('\n')[0]}`);
-      }
-      const marker = parseMarker(markerText);
-      return { set: name, origin: 'offsite', dir, manifest, fetched: true, ...(marker ? { marker } : {}) };
-    },
-  }),
 });
 
 /** A fetched set that verified becomes a set of the backup root (ROOT/SET.partial -> ROOT/SET). */
