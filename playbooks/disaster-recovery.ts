@@ -21,7 +21,8 @@ const usage = `Usage: npx tsx playbooks/disaster-recovery.ts --from SET|latest [
                               (pulled into its backup_root, verified), docs/recovery.md
       --from-offsite          else the remote (backup_offsite.remote), decrypted, through the host that has it
                               (the backup disks are lost too)
-      --force                 overwrite databases and volumes the cluster still holds
+      --force                 overwrite databases and volumes the cluster still holds (without it, when some
+                              backup hosts lost their data, only those are restored and the others kept)
 `;
 
 let check = false;
@@ -58,7 +59,8 @@ function report(rows: OutcomeRow[]): string {
     .filter((r) => r.task.name === 'recovery set' && r.outcome.result !== undefined)
     .map((r) => {
       const s = r.outcome.result as RecoverySource;
-      return { host: r.host, set: s.set, origin: s.origin, originHost: s.originHost, items: s.manifest.items.map((i) => i.name) };
+      const kept = rows.some((k) => k.host === r.host && k.task.name === 'nothing overwritten without --force' && /^kept as it is/.test(k.outcome.msg ?? ''));
+      return { host: r.host, set: s.set, origin: s.origin, originHost: s.originHost, items: s.manifest.items.map((i) => i.name), kept };
     });
   const set = sources.length > 1 ? sources.map((s) => `${s.set} (${s.host})`).join(', ') : sources[0]?.set;
   const verdicts = results<RecoveryVerdict>(rows, 'set verified');

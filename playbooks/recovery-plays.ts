@@ -214,6 +214,19 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
   /** The set this backup host recovers from. */
   const src = (h: HostContext<any>) => h.resultOf(h.name, tasks.source);
   const manifestItems = (h: HostContext<any>, kind: ManifestItem['kind']) => src(h)?.manifest.items.filter((i) => i.kind === kind) ?? [];
+  /**
+   * The backup hosts that hold none of their set's databases and volumes: lost
+   * (a dead disk, a rebuilt node). When some are, a recovery without --force
+   * restores just them and keeps every host that still holds its data, so one
+   * lost node costs the others nothing since their last set; when none is,
+   * it refuses as before (nothing to restore without overwriting).
+   */
+  const lostHosts = (h: HostContext<any>) => o.backupHosts.filter((b) => h.resultOf(b, tasks.found)?.found.length === 0);
+  const kept = (h: HostContext<any>): boolean => {
+    const s = src(h);
+    const found = h.resultOf(h.name, tasks.found)?.found ?? [];
+    return !o.force && s !== undefined && !resuming(s.marker, s.set) && found.length > 0 && lostHosts(h).length > 0;
+  };
   /** Every backup host's items of a kind, for the plays on the managers. */
   const allItems = (h: HostContext<any>, kind: ManifestItem['kind']) => o.backupHosts.flatMap((b) => h.resultOf(b, tasks.source)?.manifest.items.filter((i) => i.kind === kind) ?? []);
 
@@ -272,17 +285,24 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
             const s = h.result(tasks.source)!;
             const found = h.result(tasks.found)!.found;
             const resume = resuming(s.marker, s.set);
+            const lost = lostHosts(h);
             return ops.assert({
-              that: o.force || resume || found.length === 0,
+              that: o.force || resume || found.length === 0 || lost.length > 0,
               message: `refusing to overwrite what the cluster holds: ${found.join(', ')}. Run with --force to replace it with set ${s.set}`,
-              success: resume ? `resuming the recovery of ${s.set} started ${s.marker!.started}` : found.length ? `--force: overwriting ${found.join(', ')}` : 'no data in place to overwrite',
+              success: resume
+                ? `resuming the recovery of ${s.set} started ${s.marker!.started}`
+                : !found.length
+                  ? 'no data in place to overwrite'
+                  : o.force
+                    ? `--force: overwriting ${found.join(', ')}`
+                    : `kept as it is: ${found.join(', ')} (only ${lost.join(', ')} lost its data and is restored; --force replaces this host's data too)`,
             });
           },
         }),
         task({
           name: 'recovery started',
-          when: (h) => h.result(tasks.source) !== undefined && !resuming(h.result(tasks.source)!.marker, h.result(tasks.source)!.set),
-          whenReason: 'resuming: the recovery was started before',
+          when: (h) => h.result(tasks.source) !== undefined && !resuming(h.result(tasks.source)!.marker, h.result(tasks.source)!.set) && !kept(h),
+          whenReason: (h) => (kept(h) ? 'this host holds its data: kept, nothing restored here' : 'resuming: the recovery was started before'),
           op: (h) => recoveryOps.writeMarker({ root: h.vars.backup_root, set: h.result(tasks.source)!.set, stage: 'started', at: now() }),
         }),
       ];
@@ -358,30 +378,33 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
         const s = src(h);
         return s !== undefined && resuming(s.marker, s.set) && s.marker!.restored !== undefined;
       };
-      const skipReason = (h: BH) => (alreadyRestored(h) ? `already restored in this recovery (${src(h)!.marker!.restored})` : 'nothing of this kind in the set');
+      const skipReason = (h: BH) =>
+        kept(h) ? 'this host holds its data: kept, nothing restored here' : alreadyRestored(h) ? `already restored in this recovery (${src(h)!.marker!.restored})` : 'nothing of this kind in the set';
+      /** Neither restored before in this recovery nor a host that holds its data. */
+      const restores = (h: BH) => !alreadyRestored(h) && !kept(h);
       const dir = (h: BH) => `${h.vars.backup_root}/${src(h)!.set}`;
       tasks.volumes = task({
         name: 'volumes restored',
-        when: (h) => !alreadyRestored(h) && manifestItems(h, 'volume').length > 0,
+        when: (h) => restores(h) && manifestItems(h, 'volume').length > 0,
         whenReason: skipReason,
         op: (h) => ops.each('volumes', manifestItems(h, 'volume').map((m) => recoveryOps.restoreVolume({ volume: m.volume!, file: `${dir(h)}/${m.file}`, image: m.image ?? h.vars.backup_tar_image, set: src(h)!.set }))),
       }) as Task<unknown[]>;
       tasks.databases = task({
         name: 'databases restored',
-        when: (h) => !alreadyRestored(h) && manifestItems(h, 'postgres').length > 0,
+        when: (h) => restores(h) && manifestItems(h, 'postgres').length > 0,
         whenReason: skipReason,
         op: (h) => ops.each('databases', manifestItems(h, 'postgres').map((m) => recoveryOps.restoreDatabase({ target: databaseTarget(h, m), file: `${dir(h)}/${m.file}`, set: src(h)!.set }))),
       }) as Task<unknown[]>;
       const giteaItems = (h: BH) => manifestItems(h, 'gitea').filter((m) => m.volume && m.image);
       tasks.gitea = task({
         name: 'gitea restored',
-        when: (h) => !alreadyRestored(h) && giteaItems(h).length > 0,
+        when: (h) => restores(h) && giteaItems(h).length > 0,
         whenReason: (h) => (manifestItems(h, 'gitea').length > giteaItems(h).length ? 'the Gitea item names no volume to restore into (backup_items: volume)' : skipReason(h)),
         op: (h) => ops.each('gitea', giteaItems(h).map((m) => recoveryOps.restoreGitea({ volume: m.volume!, file: `${dir(h)}/${m.file}`, image: m.image!, set: src(h)!.set }))),
       }) as Task<unknown[]>;
       tasks.config = task({
         name: 'config restored',
-        when: (h) => !alreadyRestored(h) && manifestItems(h, 'config').length > 0,
+        when: (h) => restores(h) && manifestItems(h, 'config').length > 0,
         whenReason: skipReason,
         op: (h) => ops.each('config', manifestItems(h, 'config').map((m) => recoveryOps.restoreConfig({ name: `${m.name} on ${h.name}`, file: `${dir(h)}/${m.file}`, set: src(h)!.set }))),
       }) as Task<unknown[]>;
@@ -400,8 +423,8 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
         tasks.config,
         task({
           name: 'recovery restored',
-          when: (h) => src(h) !== undefined && !alreadyRestored(h),
-          whenReason: 'already recorded',
+          when: (h) => src(h) !== undefined && restores(h),
+          whenReason: (h) => (kept(h) ? 'this host holds its data: kept' : 'already recorded'),
           op: (h) => recoveryOps.writeMarker({ root: h.vars.backup_root, set: src(h)!.set, stage: 'restored', at: now() }),
         }),
       ];
@@ -418,8 +441,8 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
     tasks: ({ task }) => [
       task({
         name: 'recovery completed',
-        when: (h) => src(h) !== undefined,
-        whenReason: 'no set read',
+        when: (h) => src(h) !== undefined && !kept(h),
+        whenReason: (h) => (kept(h) ? 'this host holds its data: kept' : 'no set read'),
         op: (h) => recoveryOps.writeMarker({ root: h.vars.backup_root, set: src(h)!.set, stage: 'completed', at: now() }),
       }),
     ],

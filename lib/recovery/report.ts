@@ -19,6 +19,8 @@ export interface SourceLine {
   origin: 'own' | 'copy' | 'offsite';
   originHost?: string | undefined;
   items: string[];
+  /** The host still held its data: nothing of its set was restored (a recovery of the lost hosts only). */
+  kept?: boolean;
 }
 
 const whereFrom = (s: SourceLine) =>
@@ -43,7 +45,7 @@ export function recoveryReportText(r: RecoveryReport): string {
   if (r.stopped) lines.push(`STOPPED: ${r.stopped}`);
   if (r.sources?.length) {
     lines.push('', 'items and where they came from:');
-    for (const s of r.sources) for (const item of s.items) lines.push(`  ${item} (${s.host}): set ${s.set} from ${whereFrom(s)}`);
+    for (const s of r.sources) for (const item of s.items) lines.push(`  ${item} (${s.host}): ${s.kept ? 'kept as it is (the host holds its data; not restored)' : `set ${s.set} from ${whereFrom(s)}`}`);
   }
   lines.push('', 'phase       seconds');
   for (const t of r.timings) lines.push(`${t.phase.padEnd(11)} ${t.seconds.toFixed(1).padStart(7)}`);
