@@ -39,3 +39,21 @@ test('the recovery report says for each item where it came from', () => {
   assert.ok(lines.includes('  config-sglang (ai): set 20261207_020000 from the copy on nas'));
   assert.ok(lines.includes("  postgres-db (data): set 20261207_020001 from data's own disk"));
 });
+
+test('a host that held its data in a recovery of the lost hosts only is reported as kept, not as restored', () => {
+  const text = recoveryReportText({
+    sources: [
+      { host: 'ai', set: '20261207_020000', origin: 'copy', originHost: 'nas', items: ['volume-ollama'] },
+      { host: 'nas', set: '20261207_020001', origin: 'own', items: ['postgres-db'], kept: true },
+    ],
+    timings: [],
+    totalSeconds: 1,
+    databases: [],
+    volumes: [],
+    unhealthy: [],
+    check: false,
+  });
+  const lines = text.split('\n');
+  assert.ok(lines.includes('  volume-ollama (ai): set 20261207_020000 from the copy on nas'));
+  assert.ok(lines.includes('  postgres-db (nas): kept as it is (the host holds its data; not restored)'), text);
+});
