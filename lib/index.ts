@@ -26,7 +26,7 @@ export * as strategies from './strategies/index.ts';
 // name them (and so the API reference links to them instead of leaving holes).
 export type { SourceLocation } from './shell/location.ts';
 export type { ShellFunction, Raw, Interpolation } from './shell/command.ts';
-export type { StdinPart, FileStdin } from './shell/stdin-source.ts';
+export type { StdinPart, FileStdin, StreamStdin } from './shell/stdin-source.ts';
 export type { ExecResult } from './transport/types.ts';
 export type { VarsSchema, RoleDefinition, RoleContent } from './model/role.ts';
 export type { ParamProblem, OpDefinition } from './model/op.ts';

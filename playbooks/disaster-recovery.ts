@@ -18,7 +18,7 @@ const usage = `Usage: npx tsx playbooks/disaster-recovery.ts --from SET|latest [
       --from SET|latest       the backup set (YYYYMMDD_HHMMSS); with several backup hosts, each host's
                               set of the same run, nearest it (latest: each host's newest verified set)
                               from each host's own disk, else the verified copy on its copy host
-                              (pulled into its backup_root, verified), docs/recovery.md
+                              (pulled into its backup_root, verified), docs/backups.md
       --from-offsite          else the remote (backup_offsite.remote), decrypted, through the host that has it
                               (the backup disks are lost too)
       --force                 overwrite databases and volumes the cluster still holds (without it, when some

@@ -61,7 +61,7 @@ const copyDirOf = (h: HostContext<any>) => copiesDir(backupVars.parse(h.hostVars
 
 /**
  * The seam where a backup host's recovery set is chosen, in the order a real
- * loss happens (docs/recovery.md): its own disk's set; else the copy host's
+ * loss happens (docs/backups.md): its own disk's set; else the copy host's
  * verified copy of the same selection, pulled into the own root
  * (backupOps.pullSet: ROOT/SET.partial, every sha256 checked, renamed) and
  * then read there like an own set; else, with --from-offsite, the remote
