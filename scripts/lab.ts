@@ -18,7 +18,7 @@ import { prepareRehearsalNodes } from './lab/rehearsal-nodes.ts';
 import { ensurePushed, ensureRegistry, ensureServiceImages, removeRegistry, servicesReady } from './lab/services.ts';
 import { standinImages } from './lab/standins.ts';
 import { monitoringImages } from './lab/monitoring-images.ts';
-import { ensureRemote, remoteAnswers, removeRemote, REMOTE_IMAGE } from './lab/remote.ts';
+import { ensureRemote, RCLONE_IMAGE, remoteAnswers, removeRemote } from './lab/remote.ts';
 import { parseResetArgs } from './lab/reset-args.ts';
 import { authorize, containerState, createNode, ensureKey, ensureNetwork, nodeStatus, removeNode, waitReady, writeKnownHosts } from './lab/nodes.ts';
 
@@ -122,7 +122,8 @@ async function rehearse(): Promise<void> {
   // A long local step (the first build), like up's image build.
   await step('stand-in images of the real stacks', async (say) => {
     await ensureRegistry(say);
-    await ensurePushed(standinImages(), say);
+    // With the rclone image the DSM stand-in runs off-site copies from (pushed by up; a new registry lacks it).
+    await ensurePushed([...standinImages(), RCLONE_IMAGE], say);
   });
   writeRehearsalInventory();
   await step('the nodes as the real ones are', prepareRehearsalNodes);
@@ -155,7 +156,7 @@ async function reset(names: readonly string[], wipeBackups: boolean): Promise<vo
 /** Every image the lab built: the base images, the registry's, and what it pushed (service, monitoring, stand-in, layout images). */
 async function builtImages(): Promise<string[]> {
   const pushed = (await $`docker images -q --filter reference=${'rigger-lab-registry'} --filter reference=${'127.0.0.1:5005/lab/*'} --filter reference=${'127.0.0.1:5005/lab/*/*'}`.nothrow().quiet()).stdout.split('\n').filter(Boolean);
-  return [IMAGE, TRIXIE.tag, REMOTE_IMAGE, ...pushed];
+  return [IMAGE, TRIXIE.tag, ...pushed];
 }
 
 async function down(purge: boolean): Promise<void> {

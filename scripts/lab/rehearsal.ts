@@ -5,8 +5,8 @@ import { interpolate, parseCompose } from '../../lib/ops/docker/compose.ts';
 import { Scalar } from 'yaml';
 import { encryptValue } from '../../lib/shell/vault.ts';
 import { LAB_KEY, LAB_KNOWN_HOSTS, LAB_REMOTE, NODES, SUBNET } from './config.ts';
-import { labRemoteRcloneConfig } from './remote.ts';
-import { REGISTRY, serviceImageRefs } from './services.ts';
+import { labRemoteRcloneConfig, RCLONE_IMAGE } from './remote.ts';
+import { REGISTRY, refOf, serviceImageRefs } from './services.ts';
 import { REAL_IN_LAB, rehearsalImageMap, STANDINS } from './standins.ts';
 import { monitoringImageMap } from './monitoring-images.ts';
 import { monitoringDefaults } from '../../roles/monitoring/defaults.ts';
@@ -102,6 +102,9 @@ export function rehearsalInventoryText(homelabText = readFileSync(HOMELAB_INVENT
   doc.setIn([...data, 'backup_offsite', 'remote'], `${LAB_REMOTE.name}:rigger`);
   doc.setIn([...data, 'backup_offsite', 'max_delete'], 5);
   doc.setIn([...data, 'backup_offsite', 'rclone_config'], vaulted(labRemoteRcloneConfig()));
+  // The NAS runs rclone from an image (DSM has no apt); the official one is on Docker Hub, which the lab cannot
+  // reach: Debian's rclone from the lab registry instead (backup_rclone_image).
+  doc.setIn([...data, 'backup_rclone_image'], refOf(RCLONE_IMAGE));
   doc.deleteIn(['all', 'vars', 'backup_webhook']);
   doc.deleteIn(['all', 'vars', 'monitoring_slack']);
   doc.deleteIn(['all', 'vars', 'monitoring_email']);

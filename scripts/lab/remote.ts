@@ -1,21 +1,22 @@
 import { $ } from 'zx';
 import { IMAGE, LAB_REMOTE, LABEL, NETWORK } from './config.ts';
-import { dockerBuild } from './image.ts';
 import { ensureNetwork } from './nodes.ts';
 import { rcloneObscure } from './rclone-obscure.ts';
-import { APT, tagOf, type ServiceImage } from './services.ts';
+import { APT, ensurePushed, pushRefOf, type ServiceImage } from './services.ts';
 
 $.verbose = false;
 
 /**
- * The lab remote's image (LAB_REMOTE: the stand-in for the operators' cloud
- * remote): Debian's rclone on the lab's base image, built once and kept,
- * tagged by its recipe like the lab's other images. It runs on this
- * machine's engine beside the nodes (as the registry does), so no node's
- * reset touches it.
+ * Debian's rclone on the lab's base image, built once and kept, tagged by its
+ * recipe like the lab's other images, and pushed to the lab registry as
+ * lab/rclone. Two uses: the lab remote runs it (`rclone serve sftp`, from
+ * this machine's engine beside the nodes, as the registry runs, so no node's
+ * reset touches it), and the rehearsal's DSM stand-in pulls it as its
+ * `backup_rclone_image` (the lab cannot pull rclone/rclone from Docker Hub).
+ * rclone is on its PATH, as in the official image, whose entrypoint it is too.
  */
-const REMOTE_IMAGE_RECIPE: ServiceImage = {
-  name: 'remote',
+export const RCLONE_IMAGE: ServiceImage = {
+  name: 'rclone',
   dockerfile: `FROM ${IMAGE}
 RUN ${APT} rclone && rm -rf /var/lib/apt/lists/* && mkdir -p ${LAB_REMOTE.root}
 ENTRYPOINT ["/usr/bin/rclone"]
@@ -23,7 +24,8 @@ ENTRYPOINT ["/usr/bin/rclone"]
   files: {},
 };
 
-export const REMOTE_IMAGE = `${LAB_REMOTE.container}:${tagOf(REMOTE_IMAGE_RECIPE)}`;
+/** The remote's image as this machine's engine has it (built and pushed by ensureRemote). */
+export const REMOTE_IMAGE = pushRefOf(RCLONE_IMAGE);
 
 /** The rclone.conf section a client logs in with: the rehearsal inventory's rclone_config (vaulted there). */
 export function labRemoteRcloneConfig(): string {
@@ -51,14 +53,12 @@ export async function remoteAnswers(): Promise<boolean> {
   return r.exitCode === 0;
 }
 
-/** The lab remote, started (its image built once, its volume made) unless it answers already. */
+/** The lab remote, started (its image built once and pushed, its volume made) unless it answers already. */
 export async function ensureRemote(say: (s: string) => void): Promise<void> {
   if (await remoteAnswers()) return;
   await ensureNetwork();
-  if ((await $`docker image inspect ${REMOTE_IMAGE}`.nothrow().quiet()).exitCode !== 0) {
-    say("building the lab remote's image (Debian rclone)");
-    await dockerBuild(REMOTE_IMAGE, REMOTE_IMAGE_RECIPE.dockerfile, REMOTE_IMAGE_RECIPE.files);
-  }
+  // Built (once) and pushed with the lab's other images: the registry is up before the remote (`up`'s order).
+  await ensurePushed([RCLONE_IMAGE], say);
   say(`starting rclone serve sftp on ${LAB_REMOTE.ip}:${LAB_REMOTE.port}`);
   await $`docker rm -f ${LAB_REMOTE.container}`.nothrow().quiet();
   // The volume is created once and never by a reset: it is the cloud's storage.

@@ -11,6 +11,8 @@ import { Secret } from '../../lib/shell/secret.ts';
 import { offsiteConfig } from '../../lib/backup/config.ts';
 import { LAB_REMOTE } from '../../scripts/lab/config.ts';
 import { HOMELAB_VAULT_PASSWORD, rehearsalInventoryText } from '../../scripts/lab/rehearsal.ts';
+import { RCLONE_IMAGE } from '../../scripts/lab/remote.ts';
+import { refOf, REGISTRY } from '../../scripts/lab/services.ts';
 import { scratchDir } from '../helpers/run.ts';
 
 // The rehearsal's off-site copy goes to the lab remote (rclone serve sftp on
@@ -57,4 +59,12 @@ test("homelab.yml's off-site crypt keys reach the rehearsal as they are, on the 
   assert.equal(plain(vars.backup_offsite_crypt_password), 'crypt-password-of-the-nas');
   assert.equal(plain(vars.backup_offsite_crypt_salt), 'crypt-salt-of-the-cluster');
   assert.equal((vars.backup_offsite as { remote: string }).remote, `${LAB_REMOTE.name}:rigger`);
+});
+
+test("the NAS's rclone image is Debian's rclone from the lab registry, the one the lab remote runs", async () => {
+  const vars = await dataVars(rehearsalInventoryText());
+  // DSM has no apt: the off-site copy runs rclone from an image, which the lab cannot pull from Docker Hub.
+  assert.equal(vars.backup_rclone_image, refOf(RCLONE_IMAGE));
+  assert.match(String(vars.backup_rclone_image), new RegExp(`^${REGISTRY.replace(/\./g, '\\.')}/lab/rclone:[0-9a-f]{12}$`));
+  assert.match(RCLONE_IMAGE.dockerfile, /apt-get .*install .* rclone /);
 });
