@@ -50,7 +50,7 @@ export const BACKUP_MOUNT = '/volume1/backup';
 /**
  * The other nodes' backup disks (homelab.yml's backup_root there): one volume
  * per node, kept by `reset` like the data node's, so a recovery after a reset
- * finds every node's sets. `reset --all` and `down` remove them.
+ * finds every node's sets. `reset --all` (of the nodes it names, else all) and `down` remove them.
  */
 export const NODE_BACKUP_MOUNT = '/srv/backup';
 export const nodeBackupVolume = (node: string) => `rigger-lab-backup-${node}`;
