@@ -48,6 +48,8 @@ test("the data node's off-site remote is the lab remote, its rclone config vault
   assert.deepEqual({ ...kv, pass: undefined }, { type: 'sftp', host: LAB_REMOTE.ip, port: String(LAB_REMOTE.port), user: LAB_REMOTE.user, pass: undefined });
   // rclone itself reads the obscured password back as the remote's.
   assert.equal(execFileSync('rclone', ['reveal', kv.pass!], { encoding: 'utf8' }).trim(), LAB_REMOTE.password);
+  // The same config from every write: the NAS's rclone.conf stays unchanged from one `rehearse` to the next.
+  assert.equal(offsiteConfig.parse((await dataVars(rehearsalInventoryText())).backup_offsite).rclone_config!.reveal(), conf);
 });
 
 test("homelab.yml's off-site crypt keys reach the rehearsal as they are, on the host or the group", async () => {
