@@ -1,12 +1,12 @@
 // The local lab: four Debian nodes (gateway, ai, data, cicd) as systemd
 // containers with their own address, hostname, apt, sshd and room for a
 // Docker engine of their own, reachable over real SSH.
-//   npx tsx scripts/lab.ts up|rehearse|status|reset [--all]|down [--purge]|ssh NODE [CMD...]
+//   npx tsx scripts/lab.ts up|rehearse|status|reset [--all] [NODE...]|down [--purge]|ssh NODE [CMD...]
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { Listr } from 'listr2';
 import { $ } from 'zx';
-import { BACKUP_VOLUME, nodeBackupVolume, OFFSITE_VOLUME, IMAGE, TRIXIE, LAB_DIR, LAB_INVENTORY, LAB_KEY, LAB_KNOWN_HOSTS, LABEL, LAYOUT_NODES, NETWORK, NODES } from './lab/config.ts';
+import { BACKUP_VOLUME, nodeBackupVolume, OFFSITE_VOLUME, IMAGE, TRIXIE, LAB_DIR, LAB_INVENTORY, LAB_KEY, LAB_KNOWN_HOSTS, LAB_REMOTE, LABEL, LAYOUT_NODES, NETWORK, NODES, type LabNode } from './lab/config.ts';
 import { ensureEngine } from './lab/engine.ts';
 import { ensureImage } from './lab/image.ts';
 import { step } from './lab/step.ts';
@@ -18,22 +18,27 @@ import { prepareRehearsalNodes } from './lab/rehearsal-nodes.ts';
 import { ensurePushed, ensureRegistry, ensureServiceImages, removeRegistry, servicesReady } from './lab/services.ts';
 import { standinImages } from './lab/standins.ts';
 import { monitoringImages } from './lab/monitoring-images.ts';
+import { ensureRemote, RCLONE_IMAGE, remoteAnswers, removeRemote } from './lab/remote.ts';
+import { parseResetArgs } from './lab/reset-args.ts';
 import { authorize, containerState, createNode, ensureKey, ensureNetwork, nodeStatus, removeNode, waitReady, writeKnownHosts } from './lab/nodes.ts';
 
 $.verbose = false;
 
 const USAGE = `Usage: npx tsx scripts/lab.ts COMMAND
-  up                 build the base image and the lab's service images once, start the registry and
-                     the four nodes, write inventory/lab.yml (a no-op when running)
+  up                 build the base image and the lab's service images once, start the registry, the
+                     lab remote (rclone serve sftp, the cloud remote's stand-in) and the four nodes,
+                     write inventory/lab.yml (a no-op when running)
   up --layouts       also the layouts' trixie hosts (core, edge, single) and their images, and write
                      inventory/lab-core-edge.yml and inventory/lab-single-server.yml
   reset --layouts [NAME...]  fresh layouts' hosts (those named, else core, edge and single; the four nodes untouched)
   rehearse           build the real stacks' stand-in images once (pushed to the lab registry), write
                      inventory/rehearsal.yml (inventory/homelab.yml on the lab nodes), put the model's
                      directory on the ai node and make the data node a DSM stand-in (needs \`up\` first)
-  status             each node's container, systemd, sshd, SSH and Docker state
-  reset [--all]      fresh nodes in place (their Docker, swarm and volumes wiped); keeps the registry,
-                     the off-site stand-in volume, and the nodes' backup volumes unless --all
+  status             each node's container, systemd, sshd, SSH and Docker state, and the lab remote's
+  reset [--all] [NODE...]  fresh nodes in place (their Docker, swarm and volumes wiped): those named
+                     (gateway, ai, data, cicd), else all four; keeps the registry, the lab remote and its
+                     data, the off-site stand-in volume, and the nodes' backup volumes unless --all (then
+                     the reset nodes' backup volumes are wiped too, as a lost disk)
   down [--purge]     remove the lab's containers, volumes, network, inventories and .lab/; its built images
                      are kept (so the next up builds nothing) unless --purge
   ssh NODE [CMD...]  an SSH session (or command) on a node with the lab key and pinned host key
@@ -42,11 +47,11 @@ const USAGE = `Usage: npx tsx scripts/lab.ts COMMAND
 async function labIsUp(): Promise<boolean> {
   if (!existsSync(LAB_INVENTORY) || !existsSync(LAB_KNOWN_HOSTS)) return false;
   for (const n of NODES) if ((await containerState(n)) !== 'running') return false;
-  return servicesReady();
+  return (await servicesReady()) && (await remoteAnswers());
 }
 
-/** Creates (or recreates) the nodes and writes the pinned host keys and the inventory. */
-function nodeSteps(recreate: boolean) {
+/** Creates the nodes (recreating those in `recreate`, starting any not running) and writes the pinned host keys and the inventory. */
+function nodeSteps(recreate: ReadonlySet<string>) {
   const hostKeys = new Map<string, string>();
   return [
     {
@@ -64,7 +69,7 @@ function nodeSteps(recreate: boolean) {
             title: n.name,
             task: async (_c: unknown, nt: any) => {
               const state = await containerState(n);
-              if (recreate || state !== 'running') {
+              if (recreate.has(n.name) || state !== 'running') {
                 await removeNode(n);
                 nt.output = 'starting';
                 await createNode(n);
@@ -104,7 +109,8 @@ async function up(): Promise<void> {
       { title: 'lab registry and service images', task: (_: unknown, t: any) => ensureServiceImages((s) => (t.output = s)) },
       // Built once (content-hashed tags); a lab that was up before they existed gets them from the monitoring suite.
       { title: 'monitoring images (Debian packages)', task: (_: unknown, t: any) => ensurePushed(monitoringImages(), (s) => (t.output = s)) },
-      ...nodeSteps(false),
+      { title: `lab remote ${LAB_REMOTE.ip}:${LAB_REMOTE.port} (rclone serve sftp)`, task: (_: unknown, t: any) => ensureRemote((s) => (t.output = s)) },
+      ...nodeSteps(new Set()),
     ],
     { rendererOptions: { collapseSubtasks: false } },
   ).run();
@@ -116,23 +122,35 @@ async function rehearse(): Promise<void> {
   // A long local step (the first build), like up's image build.
   await step('stand-in images of the real stacks', async (say) => {
     await ensureRegistry(say);
-    await ensurePushed(standinImages(), say);
+    // With the rclone image the DSM stand-in runs off-site copies from (pushed by up; a new registry lacks it).
+    await ensurePushed([...standinImages(), RCLONE_IMAGE], say);
   });
   writeRehearsalInventory();
   await step('the nodes as the real ones are', prepareRehearsalNodes);
   console.log(`rehearsal ready: npx tsx playbooks/site.ts -i ${REHEARSAL_INVENTORY} (RIGGER_VAULT_PASSWORD=homelab-example)`);
 }
 
-async function reset(all: boolean): Promise<void> {
+/** A node's backup disk: the data node's (the NAS's backup volume) or the node's own. */
+const backupVolumeOf = (n: LabNode) => (n.role === 'data' ? BACKUP_VOLUME : nodeBackupVolume(n.name));
+
+/**
+ * Fresh nodes in place: those named (all four when none is), the others left
+ * running as they are. With wipeBackups their backup volumes go too, as a
+ * lost node's disk would; the lab remote and its data stay (it is the cloud).
+ */
+async function reset(names: readonly string[], wipeBackups: boolean): Promise<void> {
   const started = Date.now();
-  if (all) {
-    for (const n of NODES) await removeNode(n);
-    await $`docker volume rm -f ${BACKUP_VOLUME} ${NODES.map((n) => nodeBackupVolume(n.name))}`.nothrow().quiet();
+  const chosen = NODES.filter((n) => names.includes(n.name));
+  if (wipeBackups) {
+    // The containers first: a volume in use cannot be removed.
+    for (const n of chosen) await removeNode(n);
+    await $`docker volume rm -f ${chosen.map(backupVolumeOf)}`.nothrow().quiet();
   }
-  await new Listr([{ title: 'Docker engine', task: (_: unknown, t: any) => ensureEngine((s) => (t.output = s)) }, ...nodeSteps(true)], {
+  await new Listr([{ title: 'Docker engine', task: (_: unknown, t: any) => ensureEngine((s) => (t.output = s)) }, ...nodeSteps(new Set(names))], {
     rendererOptions: { collapseSubtasks: false },
   }).run();
-  console.log(`lab reset in ${((Date.now() - started) / 1000).toFixed(1)} s${all ? ' (backup volume wiped too)' : ' (backup volume kept)'}`);
+  const which = chosen.length === NODES.length ? '' : ` (${chosen.map((n) => n.name).join(', ')} only)`;
+  console.log(`lab reset${which} in ${((Date.now() - started) / 1000).toFixed(1)} s${wipeBackups ? ' (backup volume wiped too)' : ' (backup volume kept)'}`);
 }
 
 /** Every image the lab built: the base images, the registry's, and what it pushed (service, monitoring, stand-in, layout images). */
@@ -145,6 +163,7 @@ async function down(purge: boolean): Promise<void> {
   for (const n of NODES) await removeNode(n);
   await removeLayouts();
   await removeRegistry();
+  await removeRemote();
   // The layouts' hosts got a backup volume too before they were told apart: removed with the rest.
   await $`docker volume rm -f ${BACKUP_VOLUME} ${OFFSITE_VOLUME} ${[...NODES, ...LAYOUT_NODES].map((n) => nodeBackupVolume(n.name))}`.nothrow().quiet();
   // Anything else the lab labelled (volumes or networks left by a crash).
@@ -171,7 +190,9 @@ async function status(): Promise<void> {
   const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c]!.length)));
   console.log(cols.map((c, i) => c.padEnd(width[i]!)).join('  '));
   for (const r of rows) console.log(cols.map((c, i) => r[c]!.padEnd(width[i]!)).join('  '));
-  if (rows.some((r) => r.ssh !== 'ok')) process.exitCode = 1;
+  const remote = (await remoteAnswers()) ? 'answers sftp' : 'not answering';
+  console.log(`\nlab remote ${LAB_REMOTE.ip}:${LAB_REMOTE.port} (rclone serve sftp, the cloud remote's stand-in): ${remote}`);
+  if (rows.some((r) => r.ssh !== 'ok') || remote !== 'answers sftp') process.exitCode = 1;
 }
 
 function ssh(name: string | undefined, command: string[]): void {
@@ -197,13 +218,22 @@ try {
     case 'status':
       await status();
       break;
-    case 'reset':
-      if (rest.includes('--layouts')) {
-        const only = rest.filter((a) => !a.startsWith('--'));
-        await step(`layouts: fresh hosts ${only.join(', ') || 'core, edge, single'}`, (say) => ensureLayouts(true, say, only));
+    case 'reset': {
+      let request;
+      try {
+        request = parseResetArgs(rest);
+      } catch (err) {
+        // A wrong name is the user's to fix, before anything is touched: the usage error's code.
+        console.error(`lab: ${(err as Error).message}`);
+        process.exitCode = 4;
+        break;
       }
-      else await reset(rest.includes('--all'));
+      if (request.kind === 'layouts') {
+        const only = request.names;
+        await step(`layouts: fresh hosts ${only.join(', ') || 'core, edge, single'}`, (say) => ensureLayouts(true, say, only));
+      } else await reset(request.names, request.wipeBackups);
       break;
+    }
     case 'down':
       // --keep-image was the way to keep the images when down removed them; it is the default now.
       await down(rest.includes('--purge'));

@@ -50,7 +50,7 @@ export const BACKUP_MOUNT = '/volume1/backup';
 /**
  * The other nodes' backup disks (homelab.yml's backup_root there): one volume
  * per node, kept by `reset` like the data node's, so a recovery after a reset
- * finds every node's sets. `reset --all` and `down` remove them.
+ * finds every node's sets. `reset --all` (of the nodes it names, else all) and `down` remove them.
  */
 export const NODE_BACKUP_MOUNT = '/srv/backup';
 export const nodeBackupVolume = (node: string) => `rigger-lab-backup-${node}`;
@@ -114,3 +114,31 @@ export const LAYOUT_NODES: LabNode[] = [
   { ...node('single', '172.30.99.22', 'layout', 'layouts'), image: TRIXIE.tag, dockerVolume: 'rigger-lab-single-containers', volumeMount: '/var/lib/containers' },
 ];
 export const LAYOUTS_KNOWN_HOSTS = path.join(LAB_DIR, 'known_hosts.layouts');
+
+/**
+ * The lab remote: the stand-in for the operators' cloud remote (B2 in
+ * homelab.yml), a container on the lab network outside the four nodes running
+ * Debian's `rclone serve sftp`, so the off-site copy talks to a real remote
+ * over the network as it does to B2. Its data volume is the cloud: `reset`
+ * and `reset --all` keep it, `down` removes it. Not .20: `up --layouts`
+ * gives that address to `core`; .30 is outside the layouts' .20-.22 and
+ * outside the rehearsal's published-ports /28, which it never needs.
+ */
+export const LAB_REMOTE = {
+  container: 'rigger-lab-remote',
+  ip: '172.30.99.30',
+  /** rclone serve sftp's own default port. */
+  port: 2022,
+  volume: 'rigger-lab-remote-data',
+  /** The directory it serves: `lab-offsite:rigger` is /data/rigger in the volume. */
+  root: '/data',
+  user: 'rigger',
+  /**
+   * A fixed password: the remote answers only on the lab's private bridge, as
+   * the lab registry does without any login; fixed, the rehearsal inventory
+   * (written at any time) always matches the running remote.
+   */
+  password: 'rigger-lab-offsite',
+  /** The rclone remote's name in the rehearsal inventory's rclone_config. */
+  name: 'lab-offsite',
+} as const;

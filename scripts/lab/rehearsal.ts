@@ -2,8 +2,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from '../../lib/shell/yaml.ts';
 import { interpolate, parseCompose } from '../../lib/ops/docker/compose.ts';
-import { LAB_KEY, LAB_KNOWN_HOSTS, NODES, OFFSITE_MOUNT, SUBNET } from './config.ts';
-import { REGISTRY, serviceImageRefs } from './services.ts';
+import { Scalar } from 'yaml';
+import { encryptValue } from '../../lib/shell/vault.ts';
+import { LAB_KEY, LAB_KNOWN_HOSTS, LAB_REMOTE, NODES, SUBNET } from './config.ts';
+import { labRemoteRcloneConfig, RCLONE_IMAGE } from './remote.ts';
+import { REGISTRY, refOf, serviceImageRefs } from './services.ts';
 import { REAL_IN_LAB, rehearsalImageMap, STANDINS } from './standins.ts';
 import { monitoringImageMap } from './monitoring-images.ts';
 import { monitoringDefaults } from '../../roles/monitoring/defaults.ts';
@@ -43,8 +46,8 @@ export const labIp = (host: string) => NODES.find((n) => n.name === HOST_OF[host
  * image map to the stand-ins. Stacks, secrets, databases, health checks,
  * placement and resources stay the real ones.
  */
-export function rehearsalInventoryText(): string {
-  const doc = parseDocument(readFileSync(HOMELAB_INVENTORY, 'utf8'));
+export function rehearsalInventoryText(homelabText = readFileSync(HOMELAB_INVENTORY, 'utf8')): string {
+  const doc = parseDocument(homelabText);
   // homelab.yml's header ("never connected to") is not this file's: ours replaces it.
   const top = doc.contents as { items?: { key?: { commentBefore?: string | null } }[] } | null;
   if (top?.items?.[0]?.key) top.items[0].key.commentBefore = null;
@@ -93,7 +96,15 @@ export function rehearsalInventoryText(): string {
   const data = ['all', 'children', 'workers', 'children', 'data_nodes', 'hosts', 'data.vibe.local'];
   // Off-site copies and notifications stay inside the lab (the real remote is B2, the webhook and Slack chat services, the mail an SMTP server).
   doc.setIn([...data, 'monitoring_disk_mountpoints'], ['/var/lib/docker', '/volume1']);
-  doc.setIn([...data, 'backup_offsite'], { remote: `${OFFSITE_MOUNT}/rigger`, max_delete: 5 });
+  // The off-site remote: the lab remote (rclone serve sftp, LAB_REMOTE) where homelab.yml has B2, reached
+  // by rclone over the network with its own config, vaulted as homelab.yml vaults B2's. Only these keys
+  // change: anything else homelab.yml sets for the off-site copy (its crypt keys) is kept as it is.
+  doc.setIn([...data, 'backup_offsite', 'remote'], `${LAB_REMOTE.name}:rigger`);
+  doc.setIn([...data, 'backup_offsite', 'max_delete'], 5);
+  doc.setIn([...data, 'backup_offsite', 'rclone_config'], vaulted(labRemoteRcloneConfig()));
+  // The NAS runs rclone from an image (DSM has no apt); the official one is on Docker Hub, which the lab cannot
+  // reach: Debian's rclone from the lab registry instead (backup_rclone_image).
+  doc.setIn([...data, 'backup_rclone_image'], refOf(RCLONE_IMAGE));
   doc.deleteIn(['all', 'vars', 'backup_webhook']);
   doc.deleteIn(['all', 'vars', 'monitoring_slack']);
   doc.deleteIn(['all', 'vars', 'monitoring_email']);
@@ -111,6 +122,13 @@ export function rehearsalInventoryText(): string {
 # have overridden (scripts/lab/rehearsal.ts says why for each). Its !vault values are homelab.yml's
 # (passphrase "${HOMELAB_VAULT_PASSWORD}"). Do not edit: edit homelab.yml and run rehearse again.
 ${doc.toString({ lineWidth: 0 })}`;
+}
+
+/** A `!vault` scalar of homelab.yml's passphrase, as the values the rehearsal keeps from it. */
+function vaulted(plain: string): Scalar {
+  const scalar = new Scalar(encryptValue(plain, HOMELAB_VAULT_PASSWORD));
+  scalar.tag = '!vault';
+  return scalar;
 }
 
 export function writeRehearsalInventory(): void {
