@@ -46,9 +46,10 @@ export const LAB_SUITE_ORDER: readonly string[] = [
   'rehearsal-standins',
   'rehearsal-swarm-from',
   'rehearsal-scale',
-  'rehearsal-deploy-window',
   'rehearsal-backup-copies',
   'rehearsal-offsite',
+  // Just before rehearsal-recovery: it leaves SGLang loading (120 s) on its way back, which no suite after it waits for.
+  'rehearsal-deploy-window',
   'rehearsal-recovery',
 ];
 

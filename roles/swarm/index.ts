@@ -60,6 +60,11 @@ export const swarm = defineRole({
         tokens,
         join,
         task({
+          name: 'old entries of a rebuilt node removed',
+          delegateTo: (h) => firstManager(h),
+          op: (h) => ops.docker.swarm.replacedNodes({ nodeId: (h.result(init) ?? h.result(join))?.nodeId ?? '' }),
+        }),
+        task({
           name: 'node labels',
           delegateTo: (h) => firstManager(h),
           op: (h) => {

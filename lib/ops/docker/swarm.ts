@@ -219,3 +219,4 @@ export const nodeLabels = defineOp({
   },
 });
 export { nodeAvailability } from './node-availability.ts';
+export { replacedNodes } from './replaced-nodes.ts';
