@@ -5,11 +5,20 @@ import * as pitrOps from 'rigger-ops/lib/pitr/ops/index';
 import type { PitrRestored } from 'rigger-ops/lib/pitr/ops/index';
 import type { ArchiveRange, PitrPlan } from 'rigger-ops/lib/pitr/scripts';
 
+/** The inventory's postgres_pitr, or undefined when no host has one. */
+export function pitrConfigIfAny(ctx: PlaybookContext): PitrConfig | undefined {
+  const raw = ctx.inventory.hostNames().map((h) => ctx.hostVars(h).postgres_pitr).find((v) => v !== undefined);
+  return raw === undefined ? undefined : pitrConfigOf(ctx);
+}
+
 /** The inventory's postgres_pitr (read from any host: it names both of its hosts). */
 export function pitrConfigOf(ctx: PlaybookContext): PitrConfig {
   const hosts = ctx.inventory.hostNames();
   const raw = hosts.map((h) => ctx.hostVars(h).postgres_pitr).find((v) => v !== undefined);
   if (raw === undefined) throw new InputError('inventory', '--to-time needs postgres_pitr (database_host, archive_host, password) in the inventory');
+  for (const h of [(raw as { database_host?: unknown }).database_host, (raw as { archive_host?: unknown }).archive_host]) {
+    if (typeof h === 'string' && !hosts.includes(h)) throw new InputError('inventory', `postgres_pitr names host ${h}, which the inventory does not have`);
+  }
   const parsed = pitrConfig.safeParse(raw);
   if (!parsed.success) throw new InputError('inventory', `postgres_pitr: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
