@@ -36,7 +36,7 @@ export const pitrConfig = z
     password: z.union([z.instanceof(Secret), z.string().min(1)]).transform((v) => (v instanceof Secret ? v : new Secret(v))),
     /** The physical replication slot: the server keeps WAL the archiver has not received yet. */
     slot: pgName.default('rigger_archive'),
-    /** The bound on that: past it the server drops the slot's WAL (the archive then has a gap; the daily check says so). */
+    /** The bound on that: past it the server drops the slot's WAL rather than fill its disk (the archive then has a gap: pg_replication_slots.wal_status 'lost'). */
     max_slot_wal_keep_size: z.string().regex(/^\d+(MB|GB)$/).default('10GB'),
     /** The pg_hba address the replication role may connect from: samenet is the overlay network's subnet. */
     archiver_address: z.string().regex(/^[A-Za-z0-9_.:\/-]+$/).default('samenet'),
