@@ -189,7 +189,17 @@ export const serverTime = (iso: string) => new Date(iso).toISOString().replace('
 /** The recovery on the database's host (scripts.ts restoreCommand). */
 export const pitrRestore = defineOp({
   kind: 'pitr.restore',
-  schema: z.object({ config: pitrConfig, base: z.string().regex(/^\d{8}_\d{6}$/), startWal: z.string().regex(/^[0-9A-F]{24}$/), to: z.string(), waitSeconds: z.number().int().min(1).default(600) }).strict(),
+  schema: z
+    .object({
+      config: pitrConfig,
+      base: z.string().regex(/^\d{8}_\d{6}$/),
+      startWal: z.string().regex(/^[0-9A-F]{24}$/),
+      to: z.string(),
+      /** Where base/ and wal/ are on the database's host: the archive staged there (default archive_dir, the same path). */
+      dir: z.string().regex(/^\/[A-Za-z0-9_.@+\/-]*$/).optional(),
+      waitSeconds: z.number().int().min(1).default(600),
+    })
+    .strict(),
   describe: (p) => `${p.config.service} to ${p.to}`,
   decide: (p): Decision<PitrRestored> => ({
     kind: 'change',
@@ -197,7 +207,7 @@ export const pitrRestore = defineOp({
     checkResult: { to: p.to, base: p.base },
     apply: async (remote) => {
       const c = p.config;
-      const r = await remote.run(restoreCommand({ service: c.service, volume: c.volume, dir: c.archive_dir, base: p.base, startWal: p.startWal, to: serverTime(p.to), admin: c.admin, waitSeconds: p.waitSeconds }));
+      const r = await remote.run(restoreCommand({ service: c.service, volume: c.volume, dir: p.dir ?? c.archive_dir, base: p.base, startWal: p.startWal, to: serverTime(p.to), admin: c.admin, waitSeconds: p.waitSeconds }));
       const out = parseRestore(r.stdout.toString('utf8'));
       if (r.code !== 0) throw new OpFailure(`point-in-time recovery of ${c.service} failed: ${stderrTail(r)}${out.aside ? `; the data it held is in ${out.aside}` : ''}`, r);
       return { to: p.to, base: p.base, ...out };
