@@ -42,7 +42,8 @@ export interface PitrTasks {
  * which base backup reaches the time (or refuses, naming the reachable
  * range, before anything is stopped); the database's host recovers to it;
  * then the archiving settings again (a base backup holds no replication
- * slot, so the restored server has none until then).
+ * slot, so the restored server has none until then), and on the archive
+ * host a fresh archive for the new timeline (pitrArchiveAside).
  */
 export function pitrPlays(c: PitrConfig, to: string): { plays: Play[]; tasks: PitrTasks } {
   const tasks = {} as PitrTasks;
@@ -80,7 +81,21 @@ export function pitrPlays(c: PitrConfig, to: string): { plays: Play[]; tasks: Pi
       ];
     },
   });
-  return { plays: [plan, restore], tasks };
+  const archiveAgain = definePlay({
+    name: 'pitr: archive again',
+    hosts: c.archive_host,
+    schema: pitrVars,
+    ...halt,
+    tasks: ({ task }) => {
+      const recovered = (h: { resultOf: <R>(host: string, t: Task<R>) => R | undefined }) => h.resultOf(c.database_host, tasks.restore)?.reached !== undefined;
+      return [
+        task({ name: 'old timeline kept aside', when: (h) => recovered(h), whenReason: 'nothing was recovered', op: () => pitrOps.pitrArchiveAside({ config: c }) }),
+        task({ name: 'wal archiver', when: (h) => recovered(h), whenReason: 'nothing was recovered', op: () => pitrOps.walArchiver({ config: c }) }),
+        task({ name: 'base backup', when: (h) => recovered(h), whenReason: 'nothing was recovered', op: () => pitrOps.pitrBaseBackup({ config: c }), retries: 5, delaySeconds: 3 }),
+      ];
+    },
+  });
+  return { plays: [plan, restore, archiveAgain], tasks };
 }
 
 /** The report's lines: the range the archive reaches, the base backup used, the time reached. */

@@ -165,6 +165,13 @@ test('rows written after a base backup; recovery to a time between two of them k
   assert.deepEqual(ids(), [0, 1, 2], 'the rows committed up to the time exist, none after');
   assert.equal(pg.sql('postgres', 'SELECT pg_is_in_recovery()').trim(), 'f', 'promoted: the database takes writes');
   pg.sql('postgres', 'INSERT INTO pitr_rows (id) VALUES (4)');
+  // Archiving goes on, on the new timeline, into a fresh archive; the one that led here is kept aside.
+  await archived();
+  const kept = readdirSync(archive).filter((d) => d.startsWith('before-pitr-'));
+  assert.equal(kept.length, 1, readdirSync(archive).join(' '));
+  assert.equal(readdirSync(path.join(archive, kept[0]!, 'base')).length, 1, 'the old base backup kept aside');
+  assert.equal(readdirSync(path.join(archive, 'base')).filter((d) => /^\d{8}_\d{6}$/.test(d)).length, 1, 'a fresh base backup on the new timeline');
+  assert.ok(readdirSync(path.join(archive, 'wal')).some((f) => f.startsWith('00000002')), 'WAL of timeline 2 archived');
   const reached = /reached: (\S+)/.exec(r.stdout)?.[1];
   assert.ok(reached, r.stdout);
   assert.ok(Date.parse(reached) <= Date.parse(between), `the time reached (${reached}) is not after --to-time ${between}`);

@@ -214,3 +214,31 @@ export const pitrRestore = defineOp({
     },
   }),
 });
+
+/**
+ * After a recovery to a time the server is on a new timeline, and the old
+ * one's WAL past the target would make pg_receivewal ask for a position the
+ * new timeline has not reached (it starts after the newest segment it
+ * holds): the gap it would leave is never noticed. So the archive that led
+ * here is moved aside whole (kept: it still reaches the old timeline's
+ * times) into ARCHIVE_DIR/before-pitr-STAMP, and the archiver and a base
+ * backup start a fresh one (the role's next tasks).
+ */
+export const pitrArchiveAside = defineOp({
+  kind: 'pitr.aside',
+  schema,
+  describe: (p) => `${p.config.archive_dir} after a recovery`,
+  decide: (p): Decision<{ aside: string }> => ({
+    kind: 'change',
+    msg: `stop the archiver; move ${p.config.archive_dir}/base and wal aside`,
+    checkResult: { aside: '' },
+    apply: async (remote) => {
+      const dir = p.config.archive_dir;
+      const r = await remote.run(
+        sh`set -eu; docker rm -f ${ARCHIVER} >/dev/null 2>&1 || :; aside=${dir}/before-pitr-$(date -u +%Y%m%d_%H%M%S); mkdir -- "$aside"; for d in base wal; do [ ! -e ${dir}/"$d" ] || mv -- ${dir}/"$d" "$aside/"; done; printf '%s\n' "$aside"`,
+      );
+      if (r.code !== 0) throw new OpFailure(`moving the archive aside failed: ${stderrTail(r)}`, r);
+      return { aside: r.stdout.toString('utf8').trim() };
+    },
+  }),
+});
