@@ -129,7 +129,7 @@ const layers = [
         alsoUses: ['backup'],
       },
       monitoring: { holds: 'the alert table; ops/: the monitoring check' },
-      daily: { holds: 'the daily check\'s thresholds and parsers; ops/: its readings' },
+      daily: { holds: 'the daily check\'s thresholds and parsers; ops/: its readings (the backup copy reading judges a copy as backup/copy-state.ts does)', alsoUses: ['backup'] },
       strategies: { holds: 'releases that compose ops across hosts and wait: blue-green' },
     },
   },

@@ -12,10 +12,12 @@ import type { CliOptions } from 'rigger-ops/lib/cli/args';
 import { backupVars } from 'rigger-ops/lib/backup/config';
 import { backupHosts } from 'rigger-ops/lib/backup/hosts';
 import type { Listing } from 'rigger-ops/lib/backup/listing';
-import { listReport, verifyReport } from 'rigger-ops/lib/backup/report';
+import { listReport, verifyReport, type CopiesView } from 'rigger-ops/lib/backup/report';
+import type { CopyState } from 'rigger-ops/lib/backup/copy-state';
+import { copiesDir, copyHostFor } from 'rigger-ops/lib/backup/copy-host';
 import type { SetVerdict } from 'rigger-ops/lib/backup/ops/verify';
 import { ops } from 'rigger-ops';
-import { backupOffsite, backupSet } from '../roles/backup/index.ts';
+import { backupOffsite, backupSet, copyHostOf } from '../roles/backup/index.ts';
 import { backupJobs } from '../roles/backup/schedule.ts';
 import { pitrArchive } from '../roles/pitr/index.ts';
 import { pitrConfigIfAny } from './pitr-plays.ts';
@@ -64,7 +66,32 @@ function plays(opts: CliOptions, ctx: PlaybookContext): Play[] | Promise<Play[]>
       return [definePlay({ name: 'backup off-site', hosts: offsite.join(':'), vars, roles: [backupOffsite] })];
     }
     case 'list':
-      return [definePlay({ name: 'backup sets', hosts: pattern, schema: backupVars, tasks: ({ task }) => [task({ name: 'sets', op: (h) => backupOps.sets({ root: h.vars.backup_root }) })] })];
+      return [
+        definePlay({
+          name: 'backup sets',
+          hosts: pattern,
+          schema: backupVars,
+          tasks: ({ task }) => {
+            const sets = task({ name: 'sets', op: (h) => backupOps.sets({ root: h.vars.backup_root }) });
+            return [
+              sets,
+              // Each set's second copy, read on the copy host: sizes for all, sha256 for the newest.
+              task({
+                name: 'copies',
+                when: (h) => copyHostOf(h) !== undefined && h.result(sets) !== undefined,
+                whenReason: 'no copy host, or no listing',
+                // Evaluated before `when`: a host without a copy host names itself (the task is then skipped).
+      delegateTo: (h) => copyHostOf(h) ?? h.name,
+                op: (h) => {
+                  const names = h.result<Listing>(sets)!.sets.filter((s) => s.state === 'published').map((s) => s.name);
+                  const root = backupVars.parse(h.hostVars(copyHostOf(h)!)).backup_root;
+                  return backupOps.copyStates({ dir: copiesDir(root, h.name), sets: names, sha256: names.slice(-1) });
+                },
+              }),
+            ];
+          },
+        }),
+      ];
     case 'verify': {
       const set = String(opts.flags.verify);
       return [
@@ -95,6 +122,18 @@ function lastResult<R>(rows: OutcomeRow[], host: string, task: string): R | unde
 }
 
 
+/** The default mode's second line per host: where its copies went, and which sets have one copy only. */
+function copyLine(rows: OutcomeRow[], h: string): string {
+  const to = copyHostFor(h, context.inventory.hostsOf('all'), (x) => context.hostVars(x));
+  if (!to) return 'copy: one copy only (no copy host: a single backup host)';
+  const r = rows.find((x) => x.host === h && x.task.name === 'copies');
+  if (!r || r.outcome.status === 'skipped') return `copy: none made to ${to} (${r?.outcome.msg ?? 'no set was published'}): every set has one copy only`;
+  if (r.outcome.status === 'failed') return `copy: FAILED to ${to}: ${r.outcome.msg}; the sets not copied have one copy only`;
+  const pulled = (r.outcome.result as { set: string; bytes: number }[] | undefined) ?? [];
+  const made = pulled.filter((p) => p.bytes > 0).map((p) => p.set);
+  return `copy: ${pulled.length} sets verified on ${to} in copies/${h}${made.length ? ` (copied now: ${made.join(', ')})` : ''}`;
+}
+
 function report(rows: OutcomeRow[]): string {
   switch (mode) {
     case 'list':
@@ -104,7 +143,8 @@ function report(rows: OutcomeRow[]): string {
           if (!listing) return `${h}: no listing (see the errors above)`;
           const v = backupVars.parse(context.hostVars(h));
           const tz = context.hostVars(h).timezone;
-          return listReport(h, v.backup_root, listing, { schedule: v.backup_schedule, ...(typeof tz === 'string' ? { timezone: tz } : {}) });
+          const copies: CopiesView = { host: copyHostFor(h, context.inventory.hostsOf('all'), (x) => context.hostVars(x)), states: lastResult<Record<string, CopyState>>(rows, h, 'copies') };
+          return listReport(h, v.backup_root, listing, { schedule: v.backup_schedule, ...(typeof tz === 'string' ? { timezone: tz } : {}), copies });
         })
         .join('\n\n');
     case 'verify':
@@ -115,6 +155,16 @@ function report(rows: OutcomeRow[]): string {
           return v ? verifyReport(h, v.set, v.items, v.problem) : `${h}: not verified: ${r?.outcome.msg ?? 'see the errors above'}`;
         })
         .join('\n\n');
+    case 'offsite': {
+      const all = context.inventory.hostsOf('all');
+      const backup = backupHosts(context);
+      const hasOffsite = (h: string) => context.hostVars(h).backup_offsite !== undefined;
+      const lines = hostsForReport.map((h) => {
+        const r = rows.find((x) => x.host === h && x.task.name === 'off-site copy');
+        return `${h}: ${r ? `${r.outcome.status === 'failed' ? 'FAILED: ' : ''}${r.outcome.msg ?? r.outcome.status}` : 'no off-site copy (see the errors above)'}`;
+      });
+      return [...lines, backupOps.offsiteReachLine(backupOps.hostsNotOffsite(backup, hasOffsite, (h) => copyHostFor(h, all, (x) => context.hostVars(x))))].join('\n');
+    }
     case 'install-schedule':
     case 'remove-schedule':
       return scheduleReport(rows, jobsOf(context, hostsForReport), mode === 'remove-schedule' ? 'backup schedule removed' : undefined);
@@ -124,7 +174,7 @@ function report(rows: OutcomeRow[]): string {
         if (!set) return `${h}: no set`;
         if (set.outcome.status === 'failed') return `${h}: FAILED: ${set.outcome.msg}`;
         const r = set.outcome.result as { set?: string; bytes: number; items: { name: string }[] } | undefined;
-        return `${h}: ${r?.set ? `set ${r.set}, ${r.items.length} items verified, ${r.bytes} bytes` : set.outcome.msg ?? ''}`;
+        return `${h}: ${r?.set ? `set ${r.set}, ${r.items.length} items verified, ${r.bytes} bytes` : set.outcome.msg ?? ''}\n  ${copyLine(rows, h)}`;
       });
       return lines.join('\n');
     }

@@ -4,7 +4,9 @@
 // journal errors of the last 24 h; on the first manager the swarm's nodes,
 // every service's replicas and restarts, the certificates of
 // daily_tls_endpoints (warn under 30 days); on the backup node the age of
-// the newest verified set (fail over 26 h). Each threshold is an inventory
+// the newest verified set (fail over 26 h), and its second copy on the copy
+// host (fail when missing or damaged: every file's sha256; warn with one
+// backup host only). Each threshold is an inventory
 // variable (roles/daily-check.ts), these are the operators' defaults.
 // A table (or, with --json, the findings as JSON in the report event);
 // exits 2 when anything fails.
@@ -21,9 +23,11 @@ import { alignColumns } from 'rigger-ops/lib/shell/columns';
 import { onFirstManager } from '../roles/common.ts';
 import { dailyCheckVars, thresholdsFrom } from '../roles/daily-check.ts';
 import { schedulePlays, schedulerOf, scheduleReport } from './schedule-plays.ts';
+import { backupVars } from 'rigger-ops/lib/backup/config';
+import { copiesDir, copyHostFor } from 'rigger-ops/lib/backup/copy-host';
 
 const failing = (f: Finding[]) => f.filter((x) => x.level === 'fail');
-const READINGS = ['node', 'swarm', 'backup age'];
+const READINGS = ['node', 'swarm', 'backup age', 'backup copy'];
 let json = false;
 let schedule: { jobs: ScheduledJob[]; removed: boolean } | undefined;
 
@@ -86,14 +90,26 @@ await runPlaybook(
             whenReason: 'no backup_items here',
             op: (h) => ops.daily.backup({ host: h.name, root: h.vars.backup_root, maxHours: h.vars.daily_backup_max_hours }),
           });
+          // The newest set's second copy, read on the copy host (docs/backups.md).
+          const copy = task({
+            name: 'backup copy',
+            when: (h) => h.vars.backup_items.length > 0,
+            whenReason: 'no backup_items here',
+            op: (h) => {
+              const copyHost = copyHostFor(h.name, h.groupHosts('all'), (x) => h.hostVars(x));
+              const copyDir = copyHost ? copiesDir(backupVars.parse(h.hostVars(copyHost)).backup_root, h.name) : undefined;
+              return ops.daily.backupCopy({ host: h.name, root: h.vars.backup_root, ...(copyHost && copyDir ? { copyHost, copyDir } : {}) });
+            },
+          });
           return [
             node,
             swarm,
             backup,
+            copy,
             task({
               name: 'verdict',
               op: (h) => {
-                const bad = failing([...(h.result(node) ?? []), ...(h.result(swarm) ?? []), ...(h.result(backup) ?? [])]);
+                const bad = failing([...(h.result(node) ?? []), ...(h.result(swarm) ?? []), ...(h.result(backup) ?? []), ...(h.result(copy) ?? [])]);
                 return ops.assert({ that: bad.length === 0, message: `failed: ${bad.map((b) => `${b.subject} ${b.detail}`).join('; ')}`, success: 'nothing failed' });
               },
             }),

@@ -19,8 +19,12 @@ import { parseToTime, pitrConfigOf, pitrPlays, pitrReport, type PitrTasks } from
 const usage = `Usage: npx tsx playbooks/disaster-recovery.ts --from SET|latest [flags]
       --from SET|latest       the backup set (YYYYMMDD_HHMMSS); with several backup hosts, each host's
                               set of the same run, nearest it (latest: each host's newest verified set)
-      --from-offsite          fetch the set from backup_offsite.remote (the backup disk is lost too)
-      --force                 overwrite databases and volumes the cluster still holds
+                              from each host's own disk, else the verified copy on its copy host
+                              (pulled into its backup_root, verified), docs/backups.md
+      --from-offsite          else the remote (backup_offsite.remote), decrypted, through the host that has it
+                              (the backup disks are lost too)
+      --force                 overwrite databases and volumes the cluster still holds (without it, when some
+                              backup hosts lost their data, only those are restored and the others kept)
       --to-time ISO           instead of --from: PostgreSQL alone (postgres_pitr), recovered to this time from
                               its base backups and archived WAL; a time outside the archive's reach is refused,
                               naming the reachable range (2026-12-07T13:45:00Z, or with an offset)
@@ -46,8 +50,10 @@ function plays(opts: CliOptions, ctx: PlaybookContext) {
   if (typeof from !== 'string' || !from) throw new InputError('command line', 'name the set: --from YYYYMMDD_HHMMSS or --from latest');
   if (!/^(latest|\d{8}_\d{6})$/.test(from)) throw new InputError('command line', `--from takes a set name YYYYMMDD_HHMMSS or latest, got ${JSON.stringify(from)}`);
   const hosts = backupHosts(ctx);
-  const noRemote = hosts.filter((h) => ctx.hostVars(h).backup_offsite === undefined);
-  if (opts.flags['from-offsite'] && noRemote.length) throw new InputError('inventory', `--from-offsite needs backup_offsite on every backup host; ${noRemote.join(', ')} has none`);
+  // One host with a remote is enough (the NAS in homelab.yml): the others' sets reach it as copies.
+  if (opts.flags['from-offsite'] && !hosts.some((h) => ctx.hostVars(h).backup_offsite !== undefined)) {
+    throw new InputError('inventory', `--from-offsite needs backup_offsite on a backup host (${hosts.join(', ')})`);
+  }
   check = opts.check;
   return recoveryPlays({ backupHosts: hosts, set: from, offsite: opts.flags['from-offsite'] === true, force: opts.flags.force === true }).plays;
 }
@@ -69,7 +75,13 @@ function report(rows: OutcomeRow[]): string {
     return pitrReport(toTime, of('point in time reachable'), of('recovered to time'), failed ? `${failed.task.name} on ${failed.host}: ${failed.outcome.msg ?? failed.outcome.status}` : undefined);
   }
   // Each backup host's set, named with its host when there are several.
-  const sources = rows.filter((r) => r.task.name === 'recovery set' && r.outcome.result !== undefined).map((r) => ({ host: r.host, set: (r.outcome.result as RecoverySource).set }));
+  const sources = rows
+    .filter((r) => r.task.name === 'recovery set' && r.outcome.result !== undefined)
+    .map((r) => {
+      const s = r.outcome.result as RecoverySource;
+      const kept = rows.some((k) => k.host === r.host && k.task.name === 'nothing overwritten without --force' && /^kept as it is/.test(k.outcome.msg ?? ''));
+      return { host: r.host, set: s.set, origin: s.origin, originHost: s.originHost, items: s.manifest.items.map((i) => i.name), kept };
+    });
   const set = sources.length > 1 ? sources.map((s) => `${s.set} (${s.host})`).join(', ') : sources[0]?.set;
   const verdicts = results<RecoveryVerdict>(rows, 'set verified');
   const verdict = verdicts.find((v) => !v.ok) ?? verdicts.at(-1);
@@ -80,6 +92,7 @@ function report(rows: OutcomeRow[]): string {
   const health = results<ServiceHealth[]>(rows, 'services healthy').at(-1) ?? [];
   const text = recoveryReportText({
     ...(set ? { set } : {}),
+    sources,
     timings: phaseTimings(starts, Date.now()),
     totalSeconds: (Date.now() - runStart) / 1000,
     databases: results<RestoredDatabase[]>(rows, 'databases restored').flat(),

@@ -1,5 +1,8 @@
-import { definePlay, ops, type HostContext, type Play, type Task, z } from 'rigger-ops';
-import type { BackupItemConfig } from 'rigger-ops/lib/backup/config';
+import { definePlay, ops, type Builders, type HostContext, type Op, type Play, type Task, z } from 'rigger-ops';
+import { backupVars, type BackupItemConfig } from 'rigger-ops/lib/backup/config';
+import { copiesDir, copyHostFor } from 'rigger-ops/lib/backup/copy-host';
+import { offsiteSetup } from 'rigger-ops/lib/backup/offsite-setup';
+import type { RcloneHost } from 'rigger-ops/lib/backup/rclone-runner';
 import type { ManifestItem } from 'rigger-ops/lib/backup/listing';
 import { resuming } from 'rigger-ops/lib/recovery/marker';
 import type { DatabaseTarget } from 'rigger-ops/lib/recovery/restore-script';
@@ -9,6 +12,8 @@ import { CLUSTER_PLAYS } from './cluster.ts';
 import { stacksDefaults } from '../roles/stacks/index.ts';
 import { stackEnv } from '../roles/stacks/read.ts';
 import { advertiseAddr, deployer, onFirstManager } from '../roles/common.ts';
+import type { OffsiteSetup } from 'rigger-ops/lib/backup/offsite-setup';
+import { needsConfig, NO_CONFIG, offsiteSetupOf, rcloneConfig, rcloneInstalled } from '../roles/backup/rclone.ts';
 import * as backupOps from 'rigger-ops/lib/backup/ops/index';
 import * as recoveryOps from 'rigger-ops/lib/recovery/ops/index';
 
@@ -50,6 +55,125 @@ export interface RecoveryOptions {
 
 type BH = HostContext<z.output<typeof backupRunVars>>;
 
+/** The copy host of a backup host, and where its copies of this host's sets are (backup/copy-host.ts). */
+const copyHostOfH = (h: HostContext<any>) => copyHostFor(h.name, h.groupHosts('all'), (x) => h.hostVars(x));
+const copyDirOf = (h: HostContext<any>) => copiesDir(backupVars.parse(h.hostVars(copyHostOfH(h)!)).backup_root, h.name);
+
+/**
+ * The seam where a backup host's recovery set is chosen, in the order a real
+ * loss happens (docs/recovery.md): its own disk's set; else the copy host's
+ * verified copy of the same selection, pulled into the own root
+ * (backupOps.pullSet: ROOT/SET.partial, every sha256 checked, renamed) and
+ * then read there like an own set; else, with --from-offsite, the remote
+ * (offsiteSteps). `before`: the tasks that look, fetch and pull; `source`:
+ * the task whose result is the RecoverySource, its origin and originHost.
+ */
+function sourceSteps(task: Builders<z.output<typeof backupRunVars>>['task'], o: RecoveryOptions): { before: Task<any>[]; source: Task<RecoverySource> } {
+  const near = o.backupHosts.length > 1 ? NEAR_SECONDS : 0;
+  const own = task({ name: 'set on own disk', op: (h) => recoveryOps.findSet({ root: h.vars.backup_root, set: o.set, nearSeconds: near }) });
+  const onCopyHost = task({
+    name: 'set on copy host',
+    when: (h) => h.result(own)?.set === undefined && copyHostOfH(h) !== undefined,
+    whenReason: (h) => (copyHostOfH(h) === undefined ? 'no copy host (one backup host)' : `the own disk has set ${h.result(own)?.set}`),
+    // Evaluated before `when`: without a copy host, the host itself (the task is then skipped).
+    delegateTo: (h) => copyHostOfH(h) ?? h.name,
+    op: (h) => recoveryOps.findSet({ root: copyDirOf(h), set: o.set, nearSeconds: near }),
+  });
+  const fromCopy = (h: BH) => h.result(onCopyHost)?.set;
+  const pulled = task({
+    name: 'copy pulled',
+    when: (h) => fromCopy(h) !== undefined,
+    whenReason: 'the set is read from the own disk',
+    op: (h) => backupOps.pullSet({ from: copyHostOfH(h)!, source: `${copyDirOf(h)}/${fromCopy(h)!}`, dir: `${h.vars.backup_root}/${fromCopy(h)!}` }),
+  });
+  const remote = offsiteSteps(task, o, near, (h) => o.offsite && h.result(own)?.set === undefined && fromCopy(h) === undefined);
+  const source = task({
+    name: 'recovery set',
+    when: (h) => !(h.check && (h.status(pulled) === 'changed' || remote.pending(h))),
+    whenReason: 'check mode pulls nothing, so there is no copy to read yet',
+    op: (h) => {
+      const copied = fromCopy(h);
+      if (copied) return recoveryOps.localSource({ root: h.vars.backup_root, set: copied, origin: 'copy', originHost: copyHostOfH(h)! });
+      return remote.source(h) ?? recoveryOps.localSource({ root: h.vars.backup_root, set: o.set, nearSeconds: near, originHost: h.name });
+    },
+  });
+  return { before: [own, onCopyHost, pulled, ...remote.before], source };
+}
+
+/** The first backup host with backup_offsite: it holds the remote's config and fetches from it (the NAS in homelab.yml). */
+const offsiteHostOf = (o: RecoveryOptions, h: HostContext<any>) => o.backupHosts.find((b) => h.hostVars(b).backup_offsite !== undefined);
+
+/**
+ * The third source, with --from-offsite, for a host whose own disk and copy
+ * host have no set: the remote. The off-site host fetches it (decrypted,
+ * through its rclone runner, recovery/ops/offsite-fetch.ts): its own set
+ * into its own root, where the recovery's verify and promote steps take it;
+ * another host's into its copies/HOST (the copy layout), verified and
+ * promoted there, then pulled into that host's root with pullSet like a copy.
+ */
+function offsiteSteps(task: Builders<z.output<typeof backupRunVars>>['task'], o: RecoveryOptions, near: number, wanted: (h: BH) => boolean) {
+  // A host with a remote of its own fetches from it; the others through the first host that has one.
+  const off = (h: BH) => (h.vars.backup_offsite !== undefined ? h.name : offsiteHostOf(o, h));
+  const offRoot = (h: BH) => backupVars.parse(h.hostVars(off(h)!)).backup_root;
+  const forOther = (h: BH) => wanted(h) && off(h) !== undefined && off(h) !== h.name;
+  // What the off-site host offers for rclone (apt, docker): read there, for the fetches delegated to it.
+  const probed = task({
+    name: 'rclone host',
+    when: (h) => o.offsite && h.vars.backup_offsite !== undefined,
+    whenReason: 'no backup_offsite on this host',
+    op: () => backupOps.rcloneHostProbe({}),
+  });
+  const fetched = task({
+    name: 'set fetched from off-site',
+    when: forOther,
+    whenReason: 'the set is on a disk of the cluster, or the remote is this host\'s own',
+    delegateTo: (h) => off(h) ?? h.name,
+    op: (h) => {
+      const s = offsiteSetup(backupVars.parse(h.hostVars(off(h)!)), (h.resultOf(off(h)!, probed) as RcloneHost | undefined) ?? { apt: false, docker: false });
+      if ('problem' in s) return ops.assert({ that: false, message: `${off(h)}: ${s.problem}` }) as unknown as Op<recoveryOps.FetchedSet>;
+      return recoveryOps.offsiteFetch({ root: offRoot(h), access: s.access, host: h.name, set: o.set, nearSeconds: near });
+    },
+  });
+  const got = (h: BH) => h.result(fetched);
+  const verified = task({
+    name: 'off-site set verified',
+    when: (h) => got(h) !== undefined,
+    whenReason: 'nothing fetched for this host',
+    delegateTo: (h) => off(h) ?? h.name,
+    op: (h) => recoveryOps.verifyForRecovery({ dir: got(h)!.dir, manifest: got(h)!.manifest }),
+    failedWhen: (v) => !v.ok,
+  });
+  const kept = task({
+    name: 'off-site set kept',
+    when: (h) => got(h) !== undefined,
+    whenReason: 'nothing fetched for this host',
+    delegateTo: (h) => off(h) ?? h.name,
+    op: (h) => recoveryOps.promoteFetched({ root: copiesDir(offRoot(h), h.name), set: got(h)!.set }),
+  });
+  const pulled = task({
+    name: 'off-site set pulled',
+    when: (h) => got(h) !== undefined,
+    whenReason: 'nothing fetched for this host',
+    op: (h) => backupOps.pullSet({ from: off(h)!, source: `${copiesDir(offRoot(h), h.name)}/${got(h)!.set}`, dir: `${h.vars.backup_root}/${got(h)!.set}` }),
+  });
+  return {
+    before: [probed, fetched, verified, kept, pulled] as Task<any>[],
+    /** Check mode fetches nothing: no set to read yet. */
+    pending: (h: BH) => h.status(fetched) === 'changed' || (wanted(h) && off(h) === h.name),
+    /** The recovery set from the remote, or undefined when the remote is not this host's source. */
+    source: (h: BH): Op<RecoverySource> | undefined => {
+      if (!wanted(h) || off(h) === undefined) return undefined;
+      if (off(h) === h.name) {
+        const s = offsiteSetupOf(h);
+        if ('problem' in s) return ops.assert({ that: false, message: s.problem }) as unknown as Op<RecoverySource>;
+        return recoveryOps.offsiteFetch({ root: h.vars.backup_root, access: s.access, set: o.set, nearSeconds: near, markerRoot: h.vars.backup_root }) as Op<RecoverySource>;
+      }
+      const set = got(h)?.set;
+      return set ? recoveryOps.localSource({ root: h.vars.backup_root, set, origin: 'offsite', originHost: off(h)! }) : undefined;
+    },
+  };
+}
+
 /** The inventory's item for a manifest item: where the password and connection come from. */
 function inventoryItem(h: BH, m: ManifestItem): BackupItemConfig | undefined {
   return h.vars.backup_items.find((i) => i.kind === m.kind && (i.kind !== 'postgres' || (i.service === m.service && i.database === m.database)));
@@ -86,9 +210,23 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
   const tasks = {} as RecoveryTasks;
   const now = () => new Date().toISOString();
   const backupHosts = o.backupHosts.join(':');
+  const near = o.backupHosts.length > 1 ? NEAR_SECONDS : 0;
   /** The set this backup host recovers from. */
   const src = (h: HostContext<any>) => h.resultOf(h.name, tasks.source);
   const manifestItems = (h: HostContext<any>, kind: ManifestItem['kind']) => src(h)?.manifest.items.filter((i) => i.kind === kind) ?? [];
+  /**
+   * The backup hosts that hold none of their set's databases and volumes: lost
+   * (a dead disk, a rebuilt node). When some are, a recovery without --force
+   * restores just them and keeps every host that still holds its data, so one
+   * lost node costs the others nothing since their last set; when none is,
+   * it refuses as before (nothing to restore without overwriting).
+   */
+  const lostHosts = (h: HostContext<any>) => o.backupHosts.filter((b) => h.resultOf(b, tasks.found)?.found.length === 0);
+  const kept = (h: HostContext<any>): boolean => {
+    const s = src(h);
+    const found = h.resultOf(h.name, tasks.found)?.found ?? [];
+    return !o.force && s !== undefined && !resuming(s.marker, s.set) && found.length > 0 && lostHosts(h).length > 0;
+  };
   /** Every backup host's items of a kind, for the plays on the managers. */
   const allItems = (h: HostContext<any>, kind: ManifestItem['kind']) => o.backupHosts.flatMap((b) => h.resultOf(b, tasks.source)?.manifest.items.filter((i) => i.kind === kind) ?? []);
 
@@ -98,13 +236,8 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
     schema: backupRunVars,
     ...halt,
     tasks: ({ task }) => {
-      tasks.source = task({
-        name: 'recovery set',
-        op: (h) =>
-          o.offsite
-            ? recoveryOps.offsiteSource({ root: h.vars.backup_root, set: o.set, remote: h.vars.backup_offsite!.remote, ownConfig: h.vars.backup_offsite!.rclone_config !== undefined })
-            : recoveryOps.localSource({ root: h.vars.backup_root, set: o.set, nearSeconds: o.backupHosts.length > 1 ? NEAR_SECONDS : 0 }),
-      });
+      const sources = sourceSteps(task, o);
+      tasks.source = sources.source;
       tasks.verify = task({
         name: 'set verified',
         when: (h) => h.result(tasks.source) !== undefined,
@@ -125,15 +258,16 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
       return [
         ...(o.offsite
           ? [
-              task({ name: 'rclone installed', op: ops.apt.packages({ names: ['rclone'] }) }),
+              task({ name: 'rclone installed', when: (h: BH) => h.vars.backup_offsite !== undefined, whenReason: 'no backup_offsite on this host', op: (h: BH) => rcloneInstalled(offsiteSetupOf(h)) }),
               task({
                 name: 'rclone config',
-                when: (h: BH) => h.vars.backup_offsite?.rclone_config !== undefined,
-                whenReason: "no backup_offsite.rclone_config: rclone's own config is used",
-                op: (h: BH) => ops.copy({ path: backupOps.RCLONE_CONFIG, content: h.vars.backup_offsite!.rclone_config!, mode: '0600' }),
+                when: (h: BH) => h.vars.backup_offsite !== undefined && needsConfig(offsiteSetupOf(h)),
+                whenReason: (h: BH) => (h.vars.backup_offsite === undefined ? 'no backup_offsite on this host' : NO_CONFIG),
+                op: (h: BH) => rcloneConfig(offsiteSetupOf(h) as OffsiteSetup),
               }),
             ]
           : []),
+        ...sources.before,
         tasks.source,
         tasks.verify,
         task({
@@ -151,17 +285,24 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
             const s = h.result(tasks.source)!;
             const found = h.result(tasks.found)!.found;
             const resume = resuming(s.marker, s.set);
+            const lost = lostHosts(h);
             return ops.assert({
-              that: o.force || resume || found.length === 0,
+              that: o.force || resume || found.length === 0 || lost.length > 0,
               message: `refusing to overwrite what the cluster holds: ${found.join(', ')}. Run with --force to replace it with set ${s.set}`,
-              success: resume ? `resuming the recovery of ${s.set} started ${s.marker!.started}` : found.length ? `--force: overwriting ${found.join(', ')}` : 'no data in place to overwrite',
+              success: resume
+                ? `resuming the recovery of ${s.set} started ${s.marker!.started}`
+                : !found.length
+                  ? 'no data in place to overwrite'
+                  : o.force
+                    ? `--force: overwriting ${found.join(', ')}`
+                    : `kept as it is: ${found.join(', ')} (only ${lost.join(', ')} lost its data and is restored; --force replaces this host's data too)`,
             });
           },
         }),
         task({
           name: 'recovery started',
-          when: (h) => h.result(tasks.source) !== undefined && !resuming(h.result(tasks.source)!.marker, h.result(tasks.source)!.set),
-          whenReason: 'resuming: the recovery was started before',
+          when: (h) => h.result(tasks.source) !== undefined && !resuming(h.result(tasks.source)!.marker, h.result(tasks.source)!.set) && !kept(h),
+          whenReason: (h) => (kept(h) ? 'this host holds its data: kept, nothing restored here' : 'resuming: the recovery was started before'),
           op: (h) => recoveryOps.writeMarker({ root: h.vars.backup_root, set: h.result(tasks.source)!.set, stage: 'started', at: now() }),
         }),
       ];
@@ -237,30 +378,33 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
         const s = src(h);
         return s !== undefined && resuming(s.marker, s.set) && s.marker!.restored !== undefined;
       };
-      const skipReason = (h: BH) => (alreadyRestored(h) ? `already restored in this recovery (${src(h)!.marker!.restored})` : 'nothing of this kind in the set');
+      const skipReason = (h: BH) =>
+        kept(h) ? 'this host holds its data: kept, nothing restored here' : alreadyRestored(h) ? `already restored in this recovery (${src(h)!.marker!.restored})` : 'nothing of this kind in the set';
+      /** Neither restored before in this recovery nor a host that holds its data. */
+      const restores = (h: BH) => !alreadyRestored(h) && !kept(h);
       const dir = (h: BH) => `${h.vars.backup_root}/${src(h)!.set}`;
       tasks.volumes = task({
         name: 'volumes restored',
-        when: (h) => !alreadyRestored(h) && manifestItems(h, 'volume').length > 0,
+        when: (h) => restores(h) && manifestItems(h, 'volume').length > 0,
         whenReason: skipReason,
         op: (h) => ops.each('volumes', manifestItems(h, 'volume').map((m) => recoveryOps.restoreVolume({ volume: m.volume!, file: `${dir(h)}/${m.file}`, image: m.image ?? h.vars.backup_tar_image, set: src(h)!.set }))),
       }) as Task<unknown[]>;
       tasks.databases = task({
         name: 'databases restored',
-        when: (h) => !alreadyRestored(h) && manifestItems(h, 'postgres').length > 0,
+        when: (h) => restores(h) && manifestItems(h, 'postgres').length > 0,
         whenReason: skipReason,
         op: (h) => ops.each('databases', manifestItems(h, 'postgres').map((m) => recoveryOps.restoreDatabase({ target: databaseTarget(h, m), file: `${dir(h)}/${m.file}`, set: src(h)!.set }))),
       }) as Task<unknown[]>;
       const giteaItems = (h: BH) => manifestItems(h, 'gitea').filter((m) => m.volume && m.image);
       tasks.gitea = task({
         name: 'gitea restored',
-        when: (h) => !alreadyRestored(h) && giteaItems(h).length > 0,
+        when: (h) => restores(h) && giteaItems(h).length > 0,
         whenReason: (h) => (manifestItems(h, 'gitea').length > giteaItems(h).length ? 'the Gitea item names no volume to restore into (backup_items: volume)' : skipReason(h)),
         op: (h) => ops.each('gitea', giteaItems(h).map((m) => recoveryOps.restoreGitea({ volume: m.volume!, file: `${dir(h)}/${m.file}`, image: m.image!, set: src(h)!.set }))),
       }) as Task<unknown[]>;
       tasks.config = task({
         name: 'config restored',
-        when: (h) => !alreadyRestored(h) && manifestItems(h, 'config').length > 0,
+        when: (h) => restores(h) && manifestItems(h, 'config').length > 0,
         whenReason: skipReason,
         op: (h) => ops.each('config', manifestItems(h, 'config').map((m) => recoveryOps.restoreConfig({ name: `${m.name} on ${h.name}`, file: `${dir(h)}/${m.file}`, set: src(h)!.set }))),
       }) as Task<unknown[]>;
@@ -279,8 +423,8 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
         tasks.config,
         task({
           name: 'recovery restored',
-          when: (h) => src(h) !== undefined && !alreadyRestored(h),
-          whenReason: 'already recorded',
+          when: (h) => src(h) !== undefined && restores(h),
+          whenReason: (h) => (kept(h) ? 'this host holds its data: kept' : 'already recorded'),
           op: (h) => recoveryOps.writeMarker({ root: h.vars.backup_root, set: src(h)!.set, stage: 'restored', at: now() }),
         }),
       ];
@@ -297,8 +441,8 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
     tasks: ({ task }) => [
       task({
         name: 'recovery completed',
-        when: (h) => src(h) !== undefined,
-        whenReason: 'no set read',
+        when: (h) => src(h) !== undefined && !kept(h),
+        whenReason: (h) => (kept(h) ? 'this host holds its data: kept' : 'no set read'),
         op: (h) => recoveryOps.writeMarker({ root: h.vars.backup_root, set: src(h)!.set, stage: 'completed', at: now() }),
       }),
     ],

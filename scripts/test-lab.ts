@@ -46,6 +46,8 @@ export const LAB_SUITE_ORDER: readonly string[] = [
   'rehearsal-swarm-from',
   'rehearsal-scale',
   'rehearsal-deploy-window',
+  'rehearsal-backup-copies',
+  'rehearsal-offsite',
   'rehearsal-recovery',
 ];
 

@@ -2,6 +2,7 @@ import { z } from '../shell/zod.ts';
 import { Secret } from '../shell/secret.ts';
 import { cronSchedule } from '../ops/cron/entry.ts';
 import { jobTimeout } from '../scheduled/timeout.ts';
+import { RCLONE_CHOICES } from './rclone-runner.ts';
 
 /**
  * The backup's inventory variables. Every name that ends up in the remote
@@ -135,6 +136,26 @@ export const backupVars = z.object({
   backup_timeout: jobTimeout,
   offsite_timeout: jobTimeout,
   backup_offsite: offsiteConfig.optional(),
+  /**
+   * The off-site copy's encryption keys (!vault values): with both, every
+   * upload and fetch goes through an rclone crypt remote over
+   * backup_offsite.remote (content and names encrypted). Lost keys make the
+   * remote unreadable: keep them outside the cluster too.
+   */
+  backup_offsite_crypt_password: secretLike.optional(),
+  backup_offsite_crypt_salt: secretLike.optional(),
+  /** How rclone runs: Debian's package (apt), the image through Docker (hosts without apt: DSM), or auto (apt if there, else the image). */
+  backup_rclone: z.enum(RCLONE_CHOICES).default('auto'),
+  /** The image for `backup_rclone: container`: any image with rclone on its PATH. */
+  backup_rclone_image: imageRef.default('rclone/rclone:1.75.2'),
+  /** Where rigger writes rclone's config (0600) for the off-site copy and the recovery's fetch. */
+  backup_rclone_config: safePath.default('/etc/rigger/rclone.conf'),
+  /**
+   * The backup host (inventory name) that keeps a verified copy of this
+   * host's sets under its own backup_root, in copies/THIS_HOST/SET. Unset:
+   * the host with backup_offsite, or the next backup host (copy-host.ts).
+   */
+  backup_copy_to: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'an inventory host name').optional(),
   /** A URL (a !vault value) that gets a JSON POST when a run fails. */
   backup_webhook: secretLike.optional(),
   /** The host whose timers run the scheduled jobs (roles/scheduled), and where their releases are installed there. */

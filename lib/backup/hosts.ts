@@ -1,6 +1,7 @@
 import { InputError } from '../shell/errors.ts';
 import type { PlaybookContext } from '../runner/playbook-context.ts';
 import { backupVars } from './config.ts';
+import { copyHostProblems } from './copy-host.ts';
 
 /** The hosts that hold data: every host whose inventory gives backup_items (-e changes what, not where). */
 export function backupHosts(ctx: PlaybookContext): string[] {
@@ -16,5 +17,13 @@ export function backupHosts(ctx: PlaybookContext): string[] {
       throw new InputError('inventory', `host ${h}: ${i.path.join('.')}: ${i.message}`);
     }
   }
+  // backup_copy_to must name another backup host: a copy on the same disk, or on a host that takes no sets, survives nothing.
+  const problems = copyHostProblems(
+    hosts.map((h) => {
+      const v = ctx.hostVars(h);
+      return { name: h, copyTo: typeof v.backup_copy_to === 'string' ? v.backup_copy_to : undefined, hasOffsite: v.backup_offsite !== undefined };
+    }),
+  );
+  if (problems.length) throw new InputError('inventory', problems.join('; '));
   return hosts;
 }

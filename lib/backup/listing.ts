@@ -1,5 +1,5 @@
 import { z } from '../shell/zod.ts';
-import { sh, type Command } from '../shell/command.ts';
+import { sh, type Command, type Raw } from '../shell/command.ts';
 import type { ExecResult } from '../transport/types.ts';
 import { ITEM_KINDS } from './config.ts';
 import { SET_NAME } from './retention.ts';
@@ -74,8 +74,11 @@ export interface Listing {
 
 export const RUN_LOG = '.rigger/runs.log';
 
-/** Every set directory with its size and manifest, the run log's tail, and the free space: one read. */
-export function listingCommand(root: string): Command {
+/**
+ * Every set directory with its size and manifest, the run log's tail, and the free space: one read.
+ * The root is a path, or a shell expression (raw) of a loop over directories (the off-site copy lists each copies/H).
+ */
+export function listingCommand(root: string | Raw): Command {
   // A subshell, so a caller can append its own reads after it.
   return sh`(root=${root}
 if ! cd -- "$root" 2>/dev/null; then echo '@@noroot'; exit 0; fi

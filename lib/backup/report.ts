@@ -2,6 +2,24 @@ import { alignColumns } from '../shell/columns.ts';
 import type { Listing, RunLogEntry } from './listing.ts';
 import { nextRuns, wallClock } from './schedule.ts';
 import type { ItemVerdict } from './verify-script.ts';
+import type { CopyState } from './copy-state.ts';
+
+/** Where a host's sets have their second copy, as --list read it. */
+export interface CopiesView {
+  /** The copy host; undefined with one backup host only. */
+  host: string | undefined;
+  /** Per set: its copy's state; absent when the copy host could not be read. */
+  states?: Record<string, CopyState> | undefined;
+}
+
+/** A set's COPY column: verified on C / missing / damaged (why). */
+export function copyCell(copies: CopiesView, set: string): string {
+  if (!copies.host) return 'one copy only (no copy host)';
+  const c = copies.states?.[set];
+  if (!c) return `not read on ${copies.host}`;
+  if (c.state === 'verified') return `verified on ${copies.host}`;
+  return c.state === 'missing' ? `MISSING on ${copies.host}` : `DAMAGED on ${copies.host}: ${c.problem ?? ''}`;
+}
 
 export function humanBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -40,21 +58,27 @@ export function missedRuns(log: RunLogEntry[], schedule: string, timezone: strin
 }
 
 /** The --list view: every set, then the run log's recent lines and any missed night. */
-export function listReport(host: string, root: string, listing: Listing, opts: { schedule: string; timezone?: string; now?: Date }): string {
+export function listReport(host: string, root: string, listing: Listing, opts: { schedule: string; timezone?: string; now?: Date; copies?: CopiesView }): string {
   const now = opts.now ?? new Date();
   const newest = listing.sets.at(-1);
   // Ages are relative to the newest set's clock when the host's zone is unknown; both are host wall-clock times.
   const nowWall = new Date(`${wallClock(now, opts.timezone).replace(' ', 'T')}:00Z`);
-  const rows: string[][] = [['SET', 'STATUS', 'SIZE', 'AGE', 'ITEMS']];
+  const copies = opts.copies;
+  const rows: string[][] = [['SET', 'STATUS', 'SIZE', 'AGE', ...(copies ? ['COPY'] : []), 'ITEMS']];
   for (const s of [...listing.sets].reverse()) {
     const status = s.state === 'published' ? 'verified' : s.state === 'partial' ? 'partial (not a backup)' : 'unreadable';
     const items = s.manifest
       ? s.manifest.items.map((i) => `${i.name}${i.tables !== undefined ? ` (${i.tables} tables)` : i.files !== undefined ? ` (${i.files} entries)` : ''}`).join(', ') + (s.manifest.pruned?.length ? `; pruned: ${s.manifest.pruned.join(', ')}` : '')
       : (s.problem ?? 'a run in progress, or one that was interrupted');
-    rows.push([s.name, status, humanBytes(s.manifest?.bytes ?? s.sizeKb * 1024), age(nowWall.getTime() - setDate(s.name).getTime()), items]);
+    const copy = copies ? [s.state === 'published' ? copyCell(copies, s.name) : '-'] : [];
+    rows.push([s.name, status, humanBytes(s.manifest?.bytes ?? s.sizeKb * 1024), age(nowWall.getTime() - setDate(s.name).getTime()), ...copy, items]);
   }
   const lines = [`${host}: ${root}, ${humanBytes(listing.availKb * 1024)} free, ${listing.sets.filter((s) => s.state === 'published').length} verified sets${newest ? '' : ' (none yet)'}`];
   if (listing.sets.length) lines.push(alignColumns(rows));
+  if (copies?.host && copies.states) {
+    const newest = listing.sets.filter((x) => x.state === 'published').at(-1)?.name;
+    lines.push(`copies in ${copies.host}'s copies/${host}: checked: manifest, every file's presence and size${newest ? `; for the newest set (${newest}) every file's sha256 too` : ''}`);
+  }
   const recent = listing.log.slice(-10);
   if (recent.length) {
     lines.push('', 'recent runs:');

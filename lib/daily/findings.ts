@@ -173,3 +173,17 @@ export function backupFinding(host: string, set: string | undefined, created: st
   const hours = (now - Date.parse(created)) / 3600_000;
   return { area: 'backup', subject: host, level: hours > t.backupMaxHours ? 'fail' : 'pass', detail: `newest verified set ${set}, ${hours.toFixed(1)} h old (fail over ${t.backupMaxHours} h)` };
 }
+
+/**
+ * The newest set's second copy (docs/backups.md): with no copy host (one
+ * backup host) a warning; a copy missing or damaged (a file missing, a size
+ * or a sha256 differing) a failure naming the set.
+ */
+export function copyFinding(host: string, copyHost: string | undefined, set: string | undefined, copy: { state: 'verified' | 'missing' | 'damaged'; problem?: string | undefined } | undefined): Finding {
+  const subject = host;
+  if (!copyHost) return { area: 'backup copy', subject, level: 'warn', detail: 'one copy only: no copy host (a single backup host)' };
+  if (!set) return { area: 'backup copy', subject, level: 'fail', detail: `no verified set to have a copy on ${copyHost}` };
+  if (!copy || copy.state === 'missing') return { area: 'backup copy', subject, level: 'fail', detail: `newest set ${set} has no copy on ${copyHost}` };
+  if (copy.state === 'damaged') return { area: 'backup copy', subject, level: 'fail', detail: `newest set ${set}: its copy on ${copyHost} is damaged: ${copy.problem ?? ''}` };
+  return { area: 'backup copy', subject, level: 'pass', detail: `newest set ${set} verified on ${copyHost} (sha256 of every file)` };
+}

@@ -31,6 +31,14 @@ export interface Remote {
   check(command: Command): Promise<ExecResult>;
   /** Runs with stdout written to a local stream (a dump read by a local pg_restore), never held in memory. */
   stream(command: Command, sink: NodeJS.WritableStream): Promise<ExecResult>;
+  /**
+   * Another host of the run, through its own session (its connection, its
+   * become): for an op that moves bytes between two hosts through the
+   * controller, e.g. a command's stdout there streamed into a command's stdin
+   * here (shell/stdin-source.ts StreamStdin; backup/ops/pull-set.ts). Throws
+   * for a host not in the inventory. Absent where no run is around the op.
+   */
+  onHost?(host: string): Remote;
 }
 
 export type Decision<R> =

@@ -437,6 +437,8 @@ export class Runner {
       target,
       become: this.#become(play, task.options, delegate !== undefined ? target.name : host),
       prefetchFacts: play.options.facts ?? [],
+      // Another host's session is the run's one connection to it; its become is the task's options on that host.
+      otherHost: (name) => (this.o.inventory.hosts.has(name) ? { target: this.#session(name, play), become: this.#become(play, task.options, name) } : undefined),
       lookahead: delegate !== undefined || task.options.runOnce ? [] : this.#lookahead(rest, host, batch),
       runAhead: play.options.runAhead !== false && !play.options.anyErrorsFatal && play.options.maxFailPercentage === undefined,
     };

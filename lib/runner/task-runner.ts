@@ -38,6 +38,8 @@ export interface TaskEnv {
   runAhead: boolean;
   /** The play's declared facts, read in the same round trip as the first probes. */
   prefetchFacts: Fact<unknown>[];
+  /** Another inventory host's session and become, for an op's Remote.onHost; undefined for a name not in the inventory. */
+  otherHost?: (host: string) => { target: HostSession; become: Become | undefined } | undefined;
 }
 
 const MAX_BATCH = 64;
@@ -110,7 +112,7 @@ function collectProbes(task: Task<any>, ownProbe: Probe<unknown> | undefined, en
   return items;
 }
 
-function remoteFor(env: TaskEnv, taskId: string): Remote {
+function remoteFor(env: Pick<TaskEnv, 'target' | 'become' | 'otherHost'>, taskId: string): Remote {
   const run = (c: Command) => env.target.exec(c, taskId, env.become);
   return {
     run,
@@ -120,6 +122,11 @@ function remoteFor(env: TaskEnv, taskId: string): Remote {
       return r;
     },
     stream: (c, sink) => env.target.exec(c, taskId, env.become, { stdoutTo: sink }),
+    onHost: (host) => {
+      const other = env.otherHost?.(host);
+      if (!other) throw new OpFailure(`${host} is not a host of this inventory`);
+      return remoteFor({ ...other, otherHost: env.otherHost }, taskId);
+    },
   };
 }
 

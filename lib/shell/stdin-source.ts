@@ -18,17 +18,34 @@ export class FileStdin {
   ) {}
 }
 
+/**
+ * Bytes produced elsewhere while the command runs (another host's command's
+ * stdout, pulled through the controller): read only as fast as the command
+ * takes them, never held whole. The transport frames stdin by length, so the
+ * producer states the exact size up front; a source that ends early, runs
+ * long or fails (the iterator throws) fails the command as a cut transfer.
+ * `open` is called once, when the transport starts sending.
+ */
+export class StreamStdin {
+  constructor(
+    readonly size: number,
+    readonly open: () => AsyncIterable<Buffer>,
+    /** What identifies the stream without its bytes (run-ahead's guard key): its source and size. */
+    readonly key: string,
+  ) {}
+}
+
 /** Bytes for a command's standard input. Secrets are redacted in every display. */
-export type StdinPart = Buffer | string | Secret | FileStdin;
+export type StdinPart = Buffer | string | Secret | FileStdin | StreamStdin;
 
 export function partLength(p: StdinPart): number {
-  if (p instanceof FileStdin) return p.size;
+  if (p instanceof FileStdin || p instanceof StreamStdin) return p.size;
   if (p instanceof Secret) return Buffer.byteLength(p.reveal(), 'utf8');
   return typeof p === 'string' ? Buffer.byteLength(p, 'utf8') : p.length;
 }
 
 /** A part held in memory, as bytes. */
-function memoryBytes(p: Exclude<StdinPart, FileStdin>): Buffer {
+function memoryBytes(p: Exclude<StdinPart, FileStdin | StreamStdin>): Buffer {
   return p instanceof Secret ? Buffer.from(p.reveal(), 'utf8') : typeof p === 'string' ? Buffer.from(p, 'utf8') : p;
 }
 
@@ -37,7 +54,12 @@ function memoryBytes(p: Exclude<StdinPart, FileStdin>): Buffer {
  * local checks); transports stream with {@link stdinChunks}.
  */
 export function stdinBuffer(parts: readonly StdinPart[]): Buffer {
-  return Buffer.concat(parts.map((p) => (p instanceof FileStdin ? readExactly(p) : memoryBytes(p))));
+  return Buffer.concat(
+    parts.map((p) => {
+      if (p instanceof StreamStdin) throw new Error(`a streamed stdin (${p.key}) cannot be read into memory; the transport streams it`);
+      return p instanceof FileStdin ? readExactly(p) : memoryBytes(p);
+    }),
+  );
 }
 
 function readExactly(f: FileStdin): Buffer {
@@ -56,6 +78,10 @@ const sizeChanged = (f: FileStdin, got: number) =>
  */
 export async function* stdinChunks(parts: readonly StdinPart[]): AsyncGenerator<Buffer> {
   for (const p of parts) {
+    if (p instanceof StreamStdin) {
+      yield* streamExactly(p);
+      continue;
+    }
     if (!(p instanceof FileStdin)) {
       const b = memoryBytes(p);
       if (b.length > 0) yield b;
@@ -72,7 +98,22 @@ export async function* stdinChunks(parts: readonly StdinPart[]): AsyncGenerator<
   }
 }
 
-/** What identifies the input without its bytes for a file (its path, size and checksum). */
+/** A stream's chunks, exactly its stated size: a short or long source throws (the command is then cut, never fed a wrong length). */
+async function* streamExactly(p: StreamStdin): AsyncGenerator<Buffer> {
+  let sent = 0;
+  for await (const chunk of p.open()) {
+    if (sent + chunk.length > p.size) throw new Error(`${p.key} sent more than the ${p.size} bytes it announced`);
+    sent += chunk.length;
+    yield chunk;
+  }
+  if (sent !== p.size) throw new Error(`${p.key} ended after ${sent} of its ${p.size} bytes`);
+}
+
+/** What identifies the input without its bytes for a file (its path, size and checksum) or a stream (its key). */
 export function stdinKey(parts: readonly StdinPart[]): Buffer {
-  return Buffer.concat(parts.map((p) => (p instanceof FileStdin ? Buffer.from(`\0file:${p.path}:${p.size}:${p.sha256}\0`) : memoryBytes(p))));
+  return Buffer.concat(
+    parts.map((p) =>
+      p instanceof FileStdin ? Buffer.from(`\0file:${p.path}:${p.size}:${p.sha256}\0`) : p instanceof StreamStdin ? Buffer.from(`\0stream:${p.key}:${p.size}\0`) : memoryBytes(p),
+    ),
+  );
 }

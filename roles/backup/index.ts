@@ -1,8 +1,11 @@
-import { defineRole, ops, type HostContext, type Task, z } from 'rigger-ops';
+import { defineRole, ops, type HostContext, type Op, type Task, z } from 'rigger-ops';
 import { backupVars, retentionFor, type BackupVars } from 'rigger-ops/lib/backup/config';
-import type { RunLogEntry } from 'rigger-ops/lib/backup/listing';
+import type { Listing, RunLogEntry } from 'rigger-ops/lib/backup/listing';
+import { copiesDir, copyHostFor } from 'rigger-ops/lib/backup/copy-host';
 import type { SetOutcome } from 'rigger-ops/lib/backup/set-script';
 import * as backupOps from 'rigger-ops/lib/backup/ops/index';
+import type { OffsiteSetup } from 'rigger-ops/lib/backup/offsite-setup';
+import { needsConfig, NO_CONFIG, offsiteSetupOf, rcloneConfig, rcloneInstalled } from './rclone.ts';
 
 /** Set by the playbook: `schedule` when a timer ran it (--scheduled), so --list can tell nights from manual runs. */
 export const backupRunVars = backupVars.extend({
@@ -36,6 +39,11 @@ function failurePayload(h: H, kind: string, tasks: Task<any>[]): Record<string, 
   return { text: `rigger backup on ${h.name} failed: ${reason}`, host: h.name, kind, task: failed?.name, reason, at: new Date().toISOString() };
 }
 
+/** This host's copy host (backup/copy-host.ts), from the inventory as the run sees it. */
+export const copyHostOf = (h: HostContext<any>): string | undefined => copyHostFor(h.name, h.groupHosts('all'), (x) => h.hostVars(x));
+/** The copy host's backup_root, its default applied. */
+const copyRootOf = (h: H): string => backupVars.parse(h.hostVars(copyHostOf(h)!)).backup_root;
+
 const anyFailed = (h: H, tasks: Task<any>[]) => tasks.some((t) => h.status(t) === 'failed');
 /** A scheduled run's failures, this role's included, are told once, by the runner that started it (lib/scheduled/run-job.ts). */
 const notifies = (h: H) => h.vars.backup_webhook !== undefined && h.vars.backup_trigger !== 'schedule';
@@ -58,6 +66,39 @@ export const backupSet = defineRole({
       whenReason: 'no set was published, so nothing is deleted',
       op: (h) => backupOps.retention({ root: h.vars.backup_root, rules: retentionFor(h.vars as BackupVars) }),
     });
+    // The second copy (docs/backups.md): this host's verified sets that are
+    // not (or not whole) on its copy host are pulled there, newest first, and
+    // the copies' retention follows this host's rules. A failed copy fails
+    // the run (run log, webhook) and deletes nothing.
+    const published = (h: H) => h.status(set) === 'changed' && copyHostOf(h) !== undefined;
+    const own = task({
+      name: 'own sets',
+      when: published,
+      whenReason: (h) => (copyHostOf(h) === undefined ? 'one backup host only: no copy host' : 'no set was published'),
+      op: (h) => backupOps.sets({ root: h.vars.backup_root }),
+    });
+    const copies = task({
+      name: 'copies',
+      when: published,
+      whenReason: (h) => (copyHostOf(h) === undefined ? 'one backup host only: no copy host' : 'no set was published'),
+      // Evaluated before `when`: a host without a copy host names itself (the task is then skipped).
+      delegateTo: (h) => copyHostOf(h) ?? h.name,
+      op: (h) => {
+        const names = (h.result<Listing>(own)?.sets ?? []).filter((s) => s.state === 'published').map((s) => s.name).reverse();
+        const dir = copiesDir(copyRootOf(h), h.name);
+        // The two newest are re-checked by sha256 (a flipped byte keeps the size): the new set, and the one that was newest before.
+        return ops.each('backup.copies', names.map((s, i) => backupOps.pullSet({ from: h.name, source: `${h.vars.backup_root}/${s}`, dir: `${dir}/${s}`, reverify: i < 2 })));
+      },
+    });
+    const copyPrune = task({
+      name: 'copies retention',
+      when: (h) => published(h) && h.status(copies) !== 'failed',
+      whenReason: 'no copy was made',
+      // Evaluated before `when`: a host without a copy host names itself (the task is then skipped).
+      delegateTo: (h) => copyHostOf(h) ?? h.name,
+      op: (h) => backupOps.retention({ root: copiesDir(copyRootOf(h), h.name), rules: retentionFor(h.vars as BackupVars) }),
+    });
+    const steps = [set, prune, own, copies, copyPrune];
     return {
       tasks: [
         block({
@@ -71,14 +112,17 @@ export const backupSet = defineRole({
             }),
             set,
             prune,
+            own,
+            copies,
+            copyPrune,
           ],
           always: [
-            task({ name: 'run log', op: (h) => backupOps.recordRun({ root: h.vars.backup_root, create: h.vars.backup_root_create, entry: logEntry(h, 'set', [set, prune]) }) }),
+            task({ name: 'run log', op: (h) => backupOps.recordRun({ root: h.vars.backup_root, create: h.vars.backup_root_create, entry: logEntry(h, 'set', steps) }) }),
             task({
               name: 'failure webhook',
-              when: (h) => anyFailed(h, [set, prune]) && notifies(h),
+              when: (h) => anyFailed(h, steps) && notifies(h),
               whenReason: (h) => whyNoWebhook(h, 'the run did not fail'),
-              op: (h) => backupOps.notifyWebhook({ url: h.vars.backup_webhook!, payload: failurePayload(h, 'set', [set, prune]) }),
+              op: (h) => backupOps.notifyWebhook({ url: h.vars.backup_webhook!, payload: failurePayload(h, 'set', steps) }),
             }),
           ],
         }),
@@ -87,7 +131,24 @@ export const backupSet = defineRole({
   },
 });
 
-/** The off-site copy of verified sets, with rclone installed and configured first. */
+const setupOf = offsiteSetupOf;
+
+/** The retention policy of every other backup host, for the copies of its sets this root holds (copies/HOST). */
+function copyRules(h: H): Record<string, ReturnType<typeof retentionFor>> {
+  const out: Record<string, ReturnType<typeof retentionFor>> = {};
+  for (const host of h.groupHosts('all')) {
+    const v = backupVars.safeParse(h.hostVars(host));
+    if (host !== h.name && v.success && v.data.backup_items.length) out[host] = retentionFor(v.data);
+  }
+  return out;
+}
+
+/**
+ * The off-site copy of the root's verified sets and the copies it holds,
+ * with rclone made ready first: Debian's package where apt is, else its
+ * image pulled (DSM), and rclone's config written 0600 when the inventory
+ * gives one or the crypt keys (never on a command line).
+ */
 export const backupOffsite = defineRole({
   name: 'backup-offsite',
   defaults: backupRunVars,
@@ -95,8 +156,10 @@ export const backupOffsite = defineRole({
     const copy = task({
       name: 'off-site copy',
       op: (h) => {
+        const s = setupOf(h);
+        if ('problem' in s) return ops.assert({ that: false, message: s.problem }) as unknown as Op<backupOps.OffsiteResult>;
         const o = h.vars.backup_offsite!;
-        return backupOps.offsiteCopy({ root: h.vars.backup_root, remote: o.remote, maxDelete: o.max_delete, rules: retentionFor(h.vars as BackupVars), ownConfig: o.rclone_config !== undefined });
+        return backupOps.offsiteCopy({ root: h.vars.backup_root, access: s.access, maxDelete: o.max_delete, rules: retentionFor(h.vars as BackupVars), copyRules: copyRules(h) });
       },
     });
     return {
@@ -104,13 +167,8 @@ export const backupOffsite = defineRole({
         block({
           name: 'off-site',
           block: [
-            task({ name: 'rclone installed', op: ops.apt.packages({ names: ['rclone'] }) }),
-            task({
-              name: 'rclone config',
-              when: (h) => h.vars.backup_offsite?.rclone_config !== undefined,
-              whenReason: "no backup_offsite.rclone_config: rclone's own config is used",
-              op: (h) => ops.copy({ path: backupOps.RCLONE_CONFIG, content: h.vars.backup_offsite!.rclone_config!, mode: '0600' }),
-            }),
+            task({ name: 'rclone installed', op: (h) => rcloneInstalled(setupOf(h)) }),
+            task({ name: 'rclone config', when: (h) => needsConfig(setupOf(h)), whenReason: NO_CONFIG, op: (h) => rcloneConfig(setupOf(h) as OffsiteSetup) }),
             copy,
           ],
           always: [

@@ -10,7 +10,7 @@ import { onNode } from '../helpers/node.ts';
 import { convergedRehearsal, REHEARSAL_ENV } from '../helpers/rehearsal.ts';
 
 // The rehearsal of the real cluster (test/lab/rehearsal.test.ts converges it) backed up and recovered
-// after every node is lost. Last of the rehearsal suites: it resets the nodes.
+// after one node is lost, then after every node is lost. Last of the rehearsal suites: it resets the nodes.
 let inv: string;
 const env = REHEARSAL_ENV;
 
@@ -20,14 +20,34 @@ before(async () => {
 // The suites after this one expect fresh nodes (no Docker, no swarm, no stacks).
 after(() => resetLab());
 
-// Acceptance 3: the whole real cluster backed up on every node that holds
-// data, the lab reset (every node's Docker, volumes and files gone; the backup
-// disks kept), and `disaster-recovery.ts --from latest` bringing back every
-// volume, configuration file and database row from each node's newest set.
-test('backup.ts takes a verified set on every node; after a reset, disaster-recovery.ts --from latest restores every volume, config file and row; health is green', async (t) => {
-  const hosts = await backupVarsOf(REHEARSAL_INVENTORY, HOMELAB_VAULT_PASSWORD);
+// Issue 30, acceptance 4 then 3, on the rehearsal of the real cluster: every
+// node that holds data takes a verified set, with its second copy on its copy
+// host (the NAS stand-in for the others, cicd for the NAS) and an encrypted
+// off-site copy on the lab remote (the stand-in for the operators' B2). Then
+// one node's disk is lost (`lab.ts reset --all ai`: its Docker, volumes, files
+// and backup volume) and `disaster-recovery.ts --from latest` rebuilds it from
+// the copy on the NAS while the other nodes keep what they hold; then every
+// node is lost, backup volumes included (`lab.ts reset --all`), and
+// `--from-offsite` brings the whole rehearsal back from the remote alone.
+let saved: Awaited<ReturnType<typeof clusterData>>;
+let hosts: Awaited<ReturnType<typeof backupVarsOf>>;
+const nodeOf = (h: string) => HOST_OF[h]!;
+// Prometheus and Alertmanager (the Debian-built programs, live) write into their volumes after the
+// restore too: each of their files is back; every other volume's file is back byte for byte.
+const live = (k: string) => /^gateway monitoring_(prometheus|alertmanager)_data /.test(k);
+const sameData = (after: typeof saved, only?: (k: string) => boolean) => {
+  for (const [k, sum] of Object.entries(saved.files)) {
+    if (only && !only(k)) continue;
+    if (live(k)) assert.ok(k in after.files, `${k} restored`);
+    else assert.equal(after.files[k], sum, `${k} restored byte for byte`);
+  }
+};
+/** The report's "items and where they came from" lines of one host. */
+const originLines = (out: string, host: string) => out.split('\n').filter((l) => l.includes(` (${host}): `));
+
+test('backup.ts takes a verified set on every node with a verified copy on its copy host, and an off-site copy', async (t) => {
+  hosts = await backupVarsOf(REHEARSAL_INVENTORY, HOMELAB_VAULT_PASSWORD);
   assert.deepEqual([...hosts.keys()].sort(), ['ai.vibe.local', 'cicd.vibe.local', 'data.vibe.local', 'gateway.vibe.local']);
-  const nodeOf = (h: string) => HOST_OF[h]!;
   // The operators' configuration where they keep it (homelab.yml: paths_if_present), and rows in every database, each table its application's.
   await onNode(inv, 'gateway', sh`mkdir -p /etc/nginx/conf.d && printf 'server { listen 8080; }\n' > /etc/nginx/conf.d/vibe.conf`);
   await onNode(inv, 'ai', sh`mkdir -p /opt/sglang/bin && printf '#!/bin/sh\nexec python3 -m sglang.launch_server "$@"\n' > /opt/sglang/bin/launch && chmod 755 /opt/sglang/bin/launch`);
@@ -36,13 +56,13 @@ test('backup.ts takes a verified set on every node; after a reset, disaster-reco
     const r = await onNode(inv, 'data', sh`docker exec $(docker ps -q --filter label=com.docker.swarm.service.name=gateway_postgres) psql -X -q -v ON_ERROR_STOP=1 -U vibe -d ${db} -c ${sql}`);
     assert.equal(r.code, 0, `rows in ${db}: ${r.stderr}`);
   }
-  const before = await clusterData(inv, hosts, nodeOf, 'data');
-  assert.ok(Object.keys(before.files).some((k) => k === 'gateway config /etc/nginx/conf.d/vibe.conf'), Object.keys(before.files).join('\n'));
+  saved = await clusterData(inv, hosts, nodeOf, 'data');
+  assert.ok(Object.keys(saved.files).some((k) => k === 'gateway config /etc/nginx/conf.d/vibe.conf'), Object.keys(saved.files).join('\n'));
   for (const v of ['gateway_portainer_data', 'gateway_npm_letsencrypt', 'gateway_n8n_data', 'monitoring_grafana_data', 'monitoring_loki_data', 'monitoring_prometheus_data', 'ai_ollama_data', 'cicd_registry_data', 'data_gitea_data', 'data_redmine_files']) {
-    assert.ok(Object.keys(before.files).some((k) => k.split(' ')[1] === v), `the stand-in wrote into ${v}`);
+    assert.ok(Object.keys(saved.files).some((k) => k.split(' ')[1] === v), `the stand-in wrote into ${v}`);
   }
-  assert.equal(before.rows['giteadb public.drill'], 700);
-  t.diagnostic(`compared after the recovery: ${Object.keys(before.files).length} files, ${Object.keys(before.rows).length} tables`);
+  assert.equal(saved.rows['giteadb public.drill'], 700);
+  t.diagnostic(`compared after each recovery: ${Object.keys(saved.files).length} files, ${Object.keys(saved.rows).length} tables`);
 
   const backup = await runCli(['playbooks/backup.ts', '-i', REHEARSAL_INVENTORY], env, 10 * 60_000);
   assert.equal(backup.code, 0, `backup.ts:\n${backup.stdout}\n${backup.stderr}`);
@@ -54,29 +74,66 @@ test('backup.ts takes a verified set on every node; after a reset, disaster-reco
     const manifest = JSON.parse((await onNode(inv, nodeOf(host), sh`cat ${`${v.backup_root}/${m[2]}/manifest.json`}`)).stdout) as { items: { name: string; absent?: string[] }[] };
     assert.deepEqual(manifest.items.map((i) => i.name).sort(), v.backup_items.map(itemName).sort(), host);
   }
+  const offsite = await runCli(['playbooks/backup.ts', '-i', REHEARSAL_INVENTORY, '--offsite'], env, 10 * 60_000);
+  assert.equal(offsite.code, 0, `backup.ts --offsite:\n${offsite.stdout}\n${offsite.stderr}`);
+  assert.doesNotMatch(offsite.stdout, /not off-site: /, offsite.stdout);
+});
 
-  resetLab();
-  // The reset nodes are fresh Debian hosts: `lab.ts rehearse` makes the data node a DSM stand-in and the model's directory again.
+test('one node lost with its disk: disaster-recovery.ts --from latest rebuilds it from the copy on the NAS and keeps what the other nodes hold', async (t) => {
+  assert.ok(saved, 'the backup test ran');
+  const lost = lab(['reset', '--all', 'ai']);
+  assert.equal(lost.code, 0, `lab.ts reset --all ai:\n${lost.stdout}\n${lost.stderr}`);
+  assert.equal((await onNode(inv, 'ai', sh`! command -v docker && ! test -e /opt/sglang && test -z "$(ls -A /srv/backup)"`)).code, 0, 'ai is a fresh node with an empty backup disk');
+  assert.equal((await onNode(inv, 'gateway', sh`test -f /etc/nginx/conf.d/vibe.conf && command -v docker`)).code, 0, 'the gateway was left alone');
+  const again = lab(['rehearse']);
+  assert.equal(again.code, 0, `lab.ts rehearse after losing ai:\n${again.stdout}\n${again.stderr}`);
+
+  const started = Date.now();
+  const recovery = await runCli(['playbooks/disaster-recovery.ts', '-i', REHEARSAL_INVENTORY, '--from', 'latest'], env, 20 * 60_000);
+  assert.equal(recovery.code, 0, `disaster-recovery.ts:\n${recovery.stdout}\n${recovery.stderr}`);
+  t.diagnostic(`one node lost: recovered in ${((Date.now() - started) / 1000).toFixed(0)} s\n${recovery.stdout.slice(recovery.stdout.lastIndexOf('recovery from set'))}`);
+  const ai = originLines(recovery.stdout, 'ai.vibe.local');
+  assert.ok(ai.length >= 2, recovery.stdout);
+  for (const l of ai) assert.match(l, /from the copy on data\.vibe\.local$/, l);
+  for (const other of ['gateway.vibe.local', 'data.vibe.local', 'cicd.vibe.local']) {
+    const lines = originLines(recovery.stdout, other);
+    assert.ok(lines.length > 0, `${other} in the report`);
+    for (const l of lines) assert.match(l, /kept as it is/, l);
+  }
+  assert.match(recovery.stdout, /health: every service running and answering/, recovery.stdout);
+  const after = await clusterData(inv, hosts, nodeOf, 'data');
+  sameData(after, (k) => k.startsWith('ai '));
+  assert.ok(Object.keys(saved.files).some((k) => k.startsWith('ai ai_ollama_data ')), "ai's Ollama volume was compared");
+  assert.deepEqual(after.rows, saved.rows, 'the databases the NAS kept are as they were');
+});
+
+test('every node lost, backup disks included: disaster-recovery.ts --from latest --from-offsite brings the whole rehearsal back from the remote', async (t) => {
+  assert.ok(saved, 'the backup test ran');
+  const reset = lab(['reset', '--all']);
+  assert.equal(reset.code, 0, `lab.ts reset --all:\n${reset.stdout}\n${reset.stderr}`);
+  for (const [node, root] of [['gateway', '/srv/backup'], ['data', '/volume1/backup']] as const) {
+    assert.equal((await onNode(inv, node, sh`test -z "$(ls -A ${root} 2>/dev/null)"`)).code, 0, `${node}'s backup disk is empty`);
+  }
   const again = lab(['rehearse']);
   assert.equal(again.code, 0, `lab.ts rehearse after a reset:\n${again.stdout}\n${again.stderr}`);
   assert.equal((await onNode(inv, 'gateway', sh`! test -e /etc/nginx && ! command -v docker`)).code, 0, 'the reset wiped the gateway (no /etc/nginx, no Docker)');
 
-  const recovery = await runCli(['playbooks/disaster-recovery.ts', '-i', REHEARSAL_INVENTORY, '--from', 'latest'], env, 20 * 60_000);
+  const started = Date.now();
+  const recovery = await runCli(['playbooks/disaster-recovery.ts', '-i', REHEARSAL_INVENTORY, '--from', 'latest', '--from-offsite'], env, 20 * 60_000);
   assert.equal(recovery.code, 0, `disaster-recovery.ts:\n${recovery.stdout}\n${recovery.stderr}`);
-  t.diagnostic(recovery.stdout.slice(recovery.stdout.lastIndexOf('recovery from set')));
+  t.diagnostic(`every node lost: recovered from the remote in ${((Date.now() - started) / 1000).toFixed(0)} s (goal: under 600 s)\n${recovery.stdout.slice(recovery.stdout.lastIndexOf('recovery from set'))}`);
   assert.match(recovery.stdout, /health: every service running and answering/, recovery.stdout);
-  for (const host of hosts.keys()) assert.match(recovery.stdout, new RegExp(`recovery from set .*\\d{8}_\\d{6} \\(${host.replace(/\./g, '\\.')}\\)`), `the report names ${host}'s set`);
+  for (const host of hosts.keys()) {
+    assert.match(recovery.stdout, new RegExp(`recovery from set .*\\d{8}_\\d{6} \\(${host.replace(/\./g, '\\.')}\\)`), `the report names ${host}'s set`);
+    const lines = originLines(recovery.stdout, host);
+    assert.ok(lines.length > 0, `${host}'s items in the report`);
+    for (const l of lines) assert.match(l, /from the off-site remote$/, l);
+  }
 
   const after = await clusterData(inv, hosts, nodeOf, 'data');
-  // Prometheus and Alertmanager (the Debian-built programs, live) write into their volumes after the
-  // restore too: each of their files is back; every other volume's file is back byte for byte.
-  const live = (k: string) => /^gateway monitoring_(prometheus|alertmanager)_data /.test(k);
-  for (const [k, sum] of Object.entries(before.files)) {
-    if (live(k)) assert.ok(k in after.files, `${k} restored`);
-    else assert.equal(after.files[k], sum, `${k} restored byte for byte`);
-  }
-  assert.ok(Object.keys(before.files).some(live), "Prometheus's data was in the set");
-  assert.deepEqual(after.rows, before.rows);
+  sameData(after);
+  assert.ok(Object.keys(saved.files).some(live), "Prometheus's data was in the set");
+  assert.deepEqual(after.rows, saved.rows);
 
   const health = await runCli(['playbooks/health.ts', '-i', REHEARSAL_INVENTORY], env, 5 * 60_000);
   assert.equal(health.code, 0, `health.ts after the recovery:\n${health.stdout}\n${health.stderr}`);

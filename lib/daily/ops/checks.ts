@@ -3,7 +3,8 @@ import { Command, raw, sh } from '../../shell/command.ts';
 import { defineOp, type Decision } from '../../model/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
 import { OVERRIDES_LIST } from '../../ops/docker/scale-override.ts';
-import { backupFinding, certFinding, DEFAULT_THRESHOLDS, DF_LINES, nodeFindings, scaleOverrides, sections, serviceFindings, swarmNodeFindings, type Finding } from '../findings.ts';
+import { copyStateCommand, parseCopyState } from '../../backup/copy-state.ts';
+import { backupFinding, copyFinding, certFinding, DEFAULT_THRESHOLDS, DF_LINES, nodeFindings, scaleOverrides, sections, serviceFindings, swarmNodeFindings, type Finding } from '../findings.ts';
 
 const percent = z.number().min(0).max(100);
 /** The node reading's thresholds (lib/daily/findings.ts Thresholds); the inventory's names are in roles/daily-check.ts. */
@@ -64,6 +65,39 @@ echo @@tasks; for s in $(docker service ls -q); do name=$(docker service inspect
       return certFinding(e, block && !block.startsWith('@@') ? block : undefined, now, { ...DEFAULT_THRESHOLDS, certWarnDays: p.certWarnDays });
     });
     return verdict('swarm', [...swarmNodeFindings(s.nodes ?? []), ...serviceFindings(s.services ?? [], s.tasks ?? [], now, scaleOverrides(s.scales ?? [])), ...certs]);
+  },
+});
+
+/** The newest published set's name under a backup root (a set counts when its manifest is there). */
+const newestSetCommand = (root: string) => sh`newest=$(for d in ${root}/[0-9]*_[0-9]*; do [ -f "$d/manifest.json" ] && basename "$d"; done 2>/dev/null | sort | tail -n1)
+echo "@@set $newest"`;
+
+/**
+ * The newest set's second copy, read on its copy host (Remote.onHost) under
+ * `copyDir` (its copies/HOST): every file's sha256 against the copy's
+ * manifest. Without a copy host, a warning: one copy only.
+ */
+export const backupCopy = defineOp({
+  kind: 'daily.backup-copy',
+  schema: z.object({ host: z.string(), root: z.string().startsWith('/'), copyHost: z.string().optional(), copyDir: z.string().startsWith('/').optional() }).strict(),
+  describe: (p) => (p.copyHost ? `the newest set's copy on ${p.copyHost}` : 'the newest set\'s copy (no copy host)'),
+  readOnly: true,
+  probe: (p) => ({ command: newestSetCommand(p.root), parse: (r: ExecResult) => sections(r.stdout.toString('utf8')).set?.[0]?.trim() || undefined }),
+  decide: (p, set: string | undefined): Decision<Finding[]> => {
+    if (!p.copyHost || !p.copyDir || !set) return verdict('backup copy', [copyFinding(p.host, p.copyHost, set, undefined)]);
+    const copyHost = p.copyHost;
+    const dir = `${p.copyDir}/${set}`;
+    return {
+      kind: 'change',
+      msg: `read ${copyHost}:${dir}`,
+      checkResult: [],
+      apply: async (remote) => {
+        if (!remote.onHost) throw new Error('the copy is read through the run (Remote.onHost)');
+        const r = await remote.onHost(copyHost).run(copyStateCommand(dir, true));
+        const f = [copyFinding(p.host, copyHost, set, parseCopyState(r, set, true))];
+        return f;
+      },
+    };
   },
 });
 

@@ -1,5 +1,7 @@
-export { localSource, offsiteSource, promoteFetched } from './source.ts';
-export type { RecoverySource } from './source.ts';
+export { chooseSet, findSet, localSource, promoteFetched } from './source.ts';
+export type { FoundSet, RecoverySource, SourceOrigin } from './source.ts';
+export { offsiteFetch } from './offsite-fetch.ts';
+export type { FetchedSet } from './offsite-fetch.ts';
 export { verifyForRecovery } from './verify.ts';
 export type { RecoveryVerdict } from './verify.ts';
 export { restoreDatabase, restoreVolume, restoreGitea, restoreConfig, postgresReady, dataInPlace, writeMarker } from './restore.ts';

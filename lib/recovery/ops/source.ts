@@ -1,12 +1,17 @@
 import { z } from '../../shell/zod.ts';
-import { requireThat, sh } from '../../shell/command.ts';
-import { absolutePath, defineOp, OpFailure, type Decision } from '../../model/op.ts';
-import { latestSet, listingCommand, manifestSchema, parseListingThen, type Listing, type Manifest } from '../../backup/listing.ts';
+import { sh } from '../../shell/command.ts';
+import { absolutePath, defineOp, type Decision } from '../../model/op.ts';
+import { latestSet, listingCommand, parseListing, parseListingThen, type Listing, type Manifest } from '../../backup/listing.ts';
 import { parseMarker, readMarkerCommand, type RecoveryMarker } from '../marker.ts';
-import { RCLONE_CONFIG } from '../../backup/ops/offsite.ts';
+
+/** Where a recovered set came from: the host's own disk, its copy host's copies/H, or the off-site remote. */
+export type SourceOrigin = 'own' | 'copy' | 'offsite';
 
 export interface RecoverySource {
   set: string;
+  origin: SourceOrigin;
+  /** The host that held it: the copy host for 'copy'; the host itself for 'own'. */
+  originHost?: string;
   /** Where the set's files are on the backup host: ROOT/SET, or ROOT/SET.partial while a fetched copy is unverified. */
   dir: string;
   manifest: Manifest;
@@ -28,6 +33,40 @@ export function nearestSet(listing: Listing, set: string, within: number): strin
     .sort((a, b) => Math.abs(stampSeconds(a.name) - at) - Math.abs(stampSeconds(b.name) - at))[0]?.name;
 }
 
+/** The set a recovery would take from a root of sets, if it has one. */
+export interface FoundSet {
+  set?: string;
+  /** Why there is none. */
+  problem?: string;
+}
+
+/** Pure: `latest` (the newest published set) or the named set, nearest within `within` seconds; published sets only. */
+export function chooseSet(listing: Listing, set: string, within: number): FoundSet {
+  if (!listing.rootExists) return { problem: 'no such directory' };
+  const name = set === 'latest' ? latestSet(listing) : nearestSet(listing, set, within);
+  if (!name) return { problem: set === 'latest' ? 'no verified set' : `no set within ${within} s of ${set}` };
+  const info = listing.sets.find((x) => x.name === name)!;
+  if (info.state !== 'published') return { problem: `set ${name} is not a backup: ${info.problem ?? 'never published'}` };
+  return { set: name };
+}
+
+/**
+ * Which set a root of sets offers a recovery (the host's own root, or its
+ * copies on the copy host): read-only, and never a failure, as the recovery
+ * then looks at the next source (recovery-plays.ts).
+ */
+export const findSet = defineOp({
+  kind: 'recovery.find-set',
+  schema: z.object({ root: absolutePath, set: setName, nearSeconds: z.number().int().min(0).default(0) }).strict(),
+  describe: (p) => `${p.root}: ${p.set}`,
+  readOnly: true,
+  probe: (p) => ({ command: listingCommand(p.root), parse: parseListing }),
+  decide: (p, listing: Listing): Decision<FoundSet> => {
+    const found = chooseSet(listing, p.set, p.nearSeconds);
+    return { kind: 'ok', result: found, msg: found.set ? `set ${found.set}` : `none: ${found.problem}` };
+  },
+});
+
 /** The set to recover from, in the backup root: read-only. */
 export const localSource = defineOp({
   kind: 'recovery.source',
@@ -42,6 +81,9 @@ export const localSource = defineOp({
        * few seconds apart, in either order.
        */
       nearSeconds: z.number().int().min(0).default(0),
+      /** Where the set in this root came from: 'copy' once pulled from the copy host (recovery-plays.ts). */
+      origin: z.enum(['own', 'copy', 'offsite']).default('own'),
+      originHost: z.string().optional(),
     })
     .strict(),
   describe: (p) => `${p.root}/${p.set}`,
@@ -60,45 +102,18 @@ export const localSource = defineOp({
     const info = s.listing.sets.find((x) => x.name === name);
     if (!info) return { kind: 'fail', reason: `no set ${name} under ${p.root}` };
     if (info.state !== 'published') return { kind: 'fail', reason: `set ${name} is not a backup: ${info.problem ?? 'never published'}` };
-    const result: RecoverySource = { set: name, dir: `${p.root}/${name}`, manifest: info.manifest!, fetched: false, ...(s.marker ? { marker: s.marker } : {}) };
-    return { kind: 'ok', result, msg: `set ${name}: ${info.manifest!.items.map((i) => i.name).join(', ')}` };
+    const result: RecoverySource = {
+      set: name,
+      origin: p.origin,
+      ...(p.originHost ? { originHost: p.originHost } : {}),
+      dir: `${p.root}/${name}`,
+      manifest: info.manifest!,
+      fetched: false,
+      ...(s.marker ? { marker: s.marker } : {}),
+    };
+    const from = p.origin === 'copy' ? ` (pulled from the copy on ${p.originHost ?? 'the copy host'})` : '';
+    return { kind: 'ok', result, msg: `set ${name}${from}: ${info.manifest!.items.map((i) => i.name).join(', ')}` };
   },
-});
-
-/**
- * The set fetched from the off-site remote into ROOT/SET.partial (a name no
- * backup listing calls good), where it is verified before it is promoted.
- * A copy already there is completed by rclone, not fetched again.
- */
-export const offsiteSource = defineOp({
-  kind: 'recovery.offsite-source',
-  schema: z.object({ root: absolutePath, set: setName, remote: z.string().min(1), ownConfig: z.boolean() }).strict(),
-  describe: (p) => `${p.remote}/${p.set}`,
-  decide: (p): Decision<RecoverySource> => ({
-    kind: 'change',
-    msg: `fetch set ${p.set} from ${p.remote} into ${p.root}`,
-    apply: async (remote) => {
-      const cfg = p.ownConfig ? ['--config', RCLONE_CONFIG] : [];
-      let name = p.set;
-      if (name === 'latest') {
-        const r = await remote.check(sh`${requireThat(sh`command -v rclone`, 'rclone is not installed')} && rclone lsf -R --files-only ${cfg} --include '/*/manifest.json' -- ${p.remote}`);
-        name = r.stdout.toString('utf8').split('\n').map((l) => l.split('/')[0]!).filter((n) => /^\d{8}_\d{6}$/.test(n)).sort().at(-1) ?? '';
-        if (!name) throw new OpFailure(`no set with a manifest on ${p.remote}`);
-      }
-      const dir = `${p.root}/${name}.partial`;
-      const r = await remote.run(sh`mkdir -p -- ${p.root} && rclone copy ${cfg} -- ${`${p.remote}/${name}`} ${dir} && cat -- ${`${dir}/manifest.json`} && echo '@@marker' && ${readMarkerCommand(p.root)}`);
-      if (r.code !== 0) throw new OpFailure(`cannot fetch ${name} from ${p.remote}: ${r.stderr.toString('utf8').trim()}`, r);
-      const [manifestText, markerText = ''] = r.stdout.toString('utf8').split('@@marker\n');
-      let manifest: Manifest;
-      try {
-        manifest = manifestSchema.parse(JSON.parse(manifestText!));
-      } catch (err) {
-        throw new OpFailure(`the off-site copy of ${name} has an unreadable manifest: ${(err as Error).message.split('\n')[0]}`);
-      }
-      const marker = parseMarker(markerText);
-      return { set: name, dir, manifest, fetched: true, ...(marker ? { marker } : {}) };
-    },
-  }),
 });
 
 /** A fetched set that verified becomes a set of the backup root (ROOT/SET.partial -> ROOT/SET). */
