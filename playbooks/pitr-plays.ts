@@ -1,6 +1,6 @@
 import { definePlay, InputError, type Play, type Task } from 'rigger-ops';
 import type { PlaybookContext } from 'rigger-ops/lib/cli/main';
-import { pitrConfig, pitrVars, type PitrConfig } from 'rigger-ops/lib/pitr/config';
+import { pitrConfig, pitrVars, withStackImage, type PitrConfig } from 'rigger-ops/lib/pitr/config';
 import * as pitrOps from 'rigger-ops/lib/pitr/ops/index';
 import type { PitrRestored } from 'rigger-ops/lib/pitr/ops/index';
 import type { ArchiveRange, PitrPlan } from 'rigger-ops/lib/pitr/scripts';
@@ -34,13 +34,17 @@ export function parseToTime(value: unknown): string {
 
 export interface PitrTasks {
   plan: Task<PitrPlan & { range: ArchiveRange }>;
+  stage: Task<pitrOps.Staged>;
   restore: Task<PitrRestored>;
 }
 
 /**
  * Point-in-time recovery of the PostgreSQL service: the archive host says
  * which base backup reaches the time (or refuses, naming the reachable
- * range, before anything is stopped); the database's host recovers to it;
+ * range, before anything is stopped); the database's host brings that base
+ * backup and its WAL from the archive host into its staging directory
+ * (pitrStage, through the controller), recovers from there, and removes the
+ * staged copy (left, named pitr-staged-BASE, when the recovery failed);
  * then the archiving settings again (a base backup holds no replication
  * slot, so the restored server has none until then), and on the archive
  * host a fresh archive for the new timeline (pitrArchiveAside).
@@ -62,14 +66,28 @@ export function pitrPlays(c: PitrConfig, to: string): { plays: Play[]; tasks: Pi
     ...halt,
     tasks: ({ task }) => {
       const planned = (h: { resultOf: <R>(host: string, t: Task<R>) => R | undefined }) => h.resultOf(c.archive_host, tasks.plan) as (PitrPlan & { ok: true }) | undefined;
+      const staged = (h: { resultOf: <R>(host: string, t: Task<R>) => R | undefined }) => h.resultOf(c.database_host, tasks.stage);
+      tasks.stage = task({
+        name: 'archive brought here',
+        when: (h) => planned(h) !== undefined && !h.check,
+        whenReason: (h) => (h.check ? 'check mode copies nothing' : 'no plan'),
+        op: (h) => pitrOps.pitrStage({ config: c, base: planned(h)!.base, startWal: planned(h)!.startWal, dir: pitrOps.stagingDirOf(c.staging_dir, planned(h)!.base) }),
+      });
       tasks.restore = task({
         name: 'recovered to time',
-        when: (h) => planned(h) !== undefined && !h.check,
-        whenReason: (h) => (h.check ? 'check mode stops no database' : 'no plan'),
-        op: (h) => pitrOps.pitrRestore({ config: c, base: planned(h)!.base, startWal: planned(h)!.startWal, to }),
+        when: (h) => staged(h) !== undefined && !h.check,
+        whenReason: (h) => (h.check ? 'check mode stops no database' : 'nothing staged'),
+        op: (h) => pitrOps.pitrRestore({ config: c, base: planned(h)!.base, startWal: planned(h)!.startWal, to, dir: staged(h)!.dir }),
       });
       return [
+        tasks.stage,
         tasks.restore,
+        task({
+          name: 'staged archive removed',
+          when: (h) => h.resultOf(c.database_host, tasks.restore)?.reached !== undefined,
+          whenReason: 'nothing was recovered',
+          op: (h) => pitrOps.pitrUnstage({ dir: staged(h)!.dir }),
+        }),
         task({
           name: 'wal archiving settings',
           when: (h) => !h.check,
@@ -90,7 +108,7 @@ export function pitrPlays(c: PitrConfig, to: string): { plays: Play[]; tasks: Pi
       const recovered = (h: { resultOf: <R>(host: string, t: Task<R>) => R | undefined }) => h.resultOf(c.database_host, tasks.restore)?.reached !== undefined;
       return [
         task({ name: 'old timeline kept aside', when: (h) => recovered(h), whenReason: 'nothing was recovered', op: () => pitrOps.pitrArchiveAside({ config: c }) }),
-        task({ name: 'wal archiver', when: (h) => recovered(h), whenReason: 'nothing was recovered', op: () => pitrOps.walArchiver({ config: c }) }),
+        task({ name: 'wal archiver', when: (h) => recovered(h), whenReason: 'nothing was recovered', op: (h) => pitrOps.walArchiver({ config: withStackImage(c, h.vars.stack_images) }) }),
         task({ name: 'base backup', when: (h) => recovered(h), whenReason: 'nothing was recovered', op: () => pitrOps.pitrBaseBackup({ config: c }), retries: 5, delaySeconds: 3 }),
       ];
     },

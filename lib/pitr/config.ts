@@ -40,7 +40,13 @@ export const pitrConfig = z
     max_slot_wal_keep_size: z.string().regex(/^\d+(MB|GB)$/).default('10GB'),
     /** The pg_hba address the replication role may connect from: samenet is the overlay network's subnet. */
     archiver_address: z.string().regex(/^[A-Za-z0-9_.:\/-]+$/).default('samenet'),
-    /** The image the archiver runs (holds pg_receivewal, pg_basebackup, pg_waldump): the server's own. */
+    /**
+     * On database_host: where a recovery brings the base backup and WAL it needs from the archive host
+     * (STAGING_DIR/pitr-staged-BASE, removed after a recovery that succeeded). Needs room for one base
+     * backup and the WAL since it.
+     */
+    staging_dir: safePath.default('/var/tmp/rigger-pitr'),
+    /** The image the archiver runs (holds pg_receivewal, pg_basebackup, pg_waldump): the server's own, through stack_images (archiverImage). */
     image: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:\/@-]*$/).default('postgres:16-alpine'),
     /** Base backups kept; WAL older than the oldest kept one is deleted with it. */
     keep_base: z.number().int().min(1).default(7),
@@ -50,7 +56,11 @@ export const pitrConfig = z
 
 export type PitrConfig = z.output<typeof pitrConfig>;
 
-export const pitrVars = z.object({ postgres_pitr: pitrConfig.optional() });
+/** stack_images as the stacks role reads it: the archiver runs the server's image as the stacks map it (the rehearsal's lab registry). */
+export const pitrVars = z.object({ postgres_pitr: pitrConfig.optional(), stack_images: z.record(z.string(), z.string()).default({}) });
+
+/** The config with its image mapped through the inventory's stack_images, as the stack's PostgreSQL is deployed. */
+export const withStackImage = (c: PitrConfig, images: Record<string, string>): PitrConfig => ({ ...c, image: images[c.image] ?? c.image });
 
 /** The archiver's container or service name on the archive host. */
 export const ARCHIVER = 'rigger-wal-archiver';

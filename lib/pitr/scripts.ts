@@ -145,8 +145,8 @@ service=$1 volume=$2 dir=$3 base=$4 first=$5 to=$6 admin=$7 wait=$8
 fail() { printf '%s\n' "$1" >&2; exit 1; }
 data=$(docker volume inspect -f '{{.Mountpoint}}' "$volume") || fail "no volume $volume on this host"
 [ -d "$data" ] || fail "volume $volume's mount point $data is not a directory"
-# The archive is read here, on the database's host: where the archive host's directory is not reachable at the same path, it must be copied here first.
-[ -f "$dir/base/$base/base.tar.gz" ] || fail "no base backup $dir/base/$base on the database's host: copy the archive host's $dir here (the same path) first"
+# The archive is read here, on the database's host: $dir is its copy staged here from the archive host (ops/stage.ts).
+[ -f "$dir/base/$base/base.tar.gz" ] || fail "no base backup $dir/base/$base on the database's host (the archive staged from the archive host)"
 
 docker service scale -d "$service=0" >/dev/null || fail "could not stop service $service"
 i=0; while container_of "$service" >/dev/null; do i=$((i + 1)); [ $i -lt "$wait" ] || fail "$service still runs after $wait s"; sleep 1; done
@@ -196,7 +196,7 @@ rm -rf -- "$data/pitr_wal"
 export interface RestoreInput {
   service: string;
   volume: string;
-  /** The archive directory on this host (base/ and wal/). */
+  /** The archive's copy staged on this host (base/ and wal/). */
   dir: string;
   base: string;
   startWal: string;

@@ -1,5 +1,5 @@
 import { defineRole } from 'rigger-ops';
-import { pitrVars } from 'rigger-ops/lib/pitr/config';
+import { pitrVars, withStackImage } from 'rigger-ops/lib/pitr/config';
 import * as pitrOps from 'rigger-ops/lib/pitr/ops/index';
 
 /**
@@ -26,7 +26,8 @@ export const pitrArchive = defineRole({
       name: 'wal archiver',
       when: (h) => h.vars.postgres_pitr?.archive_host === h.name,
       whenReason: 'not the archive host of postgres_pitr',
-      op: (h) => pitrOps.walArchiver({ config: h.vars.postgres_pitr! }),
+      // The server's image as the stacks deploy it (stack_images: the rehearsal's lab registry).
+      op: (h) => pitrOps.walArchiver({ config: withStackImage(h.vars.postgres_pitr!, h.vars.stack_images) }),
     }),
     task({
       name: 'base backup',

@@ -78,18 +78,25 @@ esac
 let pg: TestPostgres;
 let hosts: TestSshd[] = [];
 let inventory: string;
+/** The archive host's directory as the test reads it (its disk); at archive_dir only the archive host sees it. */
 let archive: string;
+let staging: string;
 let state: string;
 
 before(async () => {
   pg = await startPostgres(`superuser ${Math.random().toString(36).slice(2)}`);
   const dir = mkdtempSync(path.join(tmpdir(), 'pitr-'));
-  archive = path.join(dir, 'archive');
+  // Both hosts are this machine: the archive directory is private to the archive host (a mount
+  // namespace of its own), so the database host finds only an empty directory at archive_dir and
+  // must be sent what it needs into its staging directory (another path).
+  const archiveDir = path.join(dir, 'archive');
+  archive = path.join(dir, 'archive-host-disk');
+  staging = path.join(dir, 'staging');
   state = path.join(dir, 'state');
-  mkdirSync(state);
+  for (const d of [archiveDir, archive, state]) mkdirSync(d);
   const bin = standInDocker(dir, pg, state);
   const env = { PATH: `${bin}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin` };
-  hosts = await Promise.all([startSshd({ env }), startSshd({ address: '127.0.0.2', env })]);
+  hosts = await Promise.all([startSshd({ env }), startSshd({ address: '127.0.0.2', env, privateDir: { at: archiveDir, source: archive } })]);
   inventory = sshInventory(
     [
       { name: 'data', sshd: hosts[0]! },
@@ -99,7 +106,8 @@ before(async () => {
       '    postgres_pitr:',
       '      database_host: data',
       '      archive_host: archive',
-      `      archive_dir: ${archive}`,
+      `      archive_dir: ${archiveDir}`,
+      `      staging_dir: ${staging}`,
       '      server_host: 127.0.0.1',
       `      server_port: ${pg.port}`,
       '      admin: postgres',
@@ -176,5 +184,6 @@ test('rows written after a base backup; recovery to a time between two of them k
   assert.ok(reached, r.stdout);
   assert.ok(Date.parse(reached) <= Date.parse(between), `the time reached (${reached}) is not after --to-time ${between}`);
   assert.equal(pg.sql('postgres', "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'rigger_archive'").trim(), '1', 'the slot made again after the recovery');
+  assert.deepEqual(existsSync(staging) ? readdirSync(staging) : [], [], 'the staged archive removed from the database host after the recovery');
   assert.equal(pg.sql('postgres', "SELECT count(*) FROM pg_file_settings WHERE name IN ('recovery_target_time', 'restore_command')").trim(), '0', 'the recovery settings removed from the configuration: a later restart is an ordinary one');
 });

@@ -242,3 +242,4 @@ export const pitrArchiveAside = defineOp({
     },
   }),
 });
+export { pitrStage, pitrUnstage, stagingDirOf, type Staged } from './stage.ts';
