@@ -77,7 +77,8 @@ export function pitrPlays(c: PitrConfig, to: string): { plays: Play[]; tasks: Pi
         name: 'recovered to time',
         when: (h) => staged(h) !== undefined && !h.check,
         whenReason: (h) => (h.check ? 'check mode stops no database' : 'nothing staged'),
-        op: (h) => pitrOps.pitrRestore({ config: c, base: planned(h)!.base, startWal: planned(h)!.startWal, to, dir: staged(h)!.dir }),
+        // The service is scaled on the first manager (the database's host, the NAS, is a worker); without a managers group, here.
+        op: (h) => pitrOps.pitrRestore({ config: c, base: planned(h)!.base, startWal: planned(h)!.startWal, to, dir: staged(h)!.dir, manager: h.groupHosts('managers')[0] }),
       });
       return [
         tasks.stage,

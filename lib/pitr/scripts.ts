@@ -141,56 +141,61 @@ export function planRecovery(range: ArchiveRange, to: Date): PitrPlan {
 const RESTORE_BODY = String.raw`
 set -euo pipefail
 umask 077
-service=$1 volume=$2 dir=$3 base=$4 first=$5 to=$6 admin=$7 wait=$8
+step=$1 service=$2 volume=$3 dir=$4 base=$5 first=$6 to=$7 admin=$8 wait=$9
 fail() { printf '%s\n' "$1" >&2; exit 1; }
 data=$(docker volume inspect -f '{{.Mountpoint}}' "$volume") || fail "no volume $volume on this host"
 [ -d "$data" ] || fail "volume $volume's mount point $data is not a directory"
-# The archive is read here, on the database's host: $dir is its copy staged here from the archive host (ops/stage.ts).
-[ -f "$dir/base/$base/base.tar.gz" ] || fail "no base backup $dir/base/$base on the database's host (the archive staged from the archive host)"
-
-docker service scale -d "$service=0" >/dev/null || fail "could not stop service $service"
-i=0; while container_of "$service" >/dev/null; do i=$((i + 1)); [ $i -lt "$wait" ] || fail "$service still runs after $wait s"; sleep 1; done
-
-# The data the server held is kept beside the volume, not deleted: a wrong --to-time must not cost it.
-aside="$data/../before-pitr-$(date -u +%Y%m%d_%H%M%S)"
-mkdir -- "$aside"
-find "$data" -mindepth 1 -maxdepth 1 -exec mv -t "$aside" -- {} +
-printf '@@aside %s\n' "$(cd "$aside" && pwd)"
-tar -xzf "$dir/base/$base/base.tar.gz" -C "$data" --numeric-owner
-owner=$(stat -c %u:%g -- "$data/PG_VERSION")
-
-# The WAL from the base backup's start on, the receiver's unfinished segment under its final name, the timelines' history.
-mkdir -- "$data/pitr_wal"
-for f in "$dir"/wal/*; do
-  name=$(basename -- "$f")
-  case $name in
-    *.history) cp -- "$f" "$data/pitr_wal/$name" ;;
-    *.partial) seg=${'$'}{name%.partial}; [[ "$seg" < "$first" ]] || cp -- "$f" "$data/pitr_wal/$seg" ;;
-    *) [[ ${'$'}{#name} -eq 24 && ! "$name" < "$first" ]] && cp -- "$f" "$data/pitr_wal/$name" || true ;;
-  esac
-done
-# restore_command runs with the data directory as its working directory, in the container as here.
-cat >> "$data/postgresql.auto.conf" <<CONF
+case $step in
+check)
+  # $dir is the archive's copy staged here from the archive host (ops/stage.ts).
+  [ -f "$dir/base/$base/base.tar.gz" ] || fail "no base backup $dir/base/$base on the database's host (the archive staged from the archive host)"
+  ;;
+down)
+  i=0; while container_of "$service" >/dev/null; do i=$((i + 1)); [ $i -lt "$wait" ] || fail "$service still runs after $wait s"; sleep 1; done
+  ;;
+prepare)
+  # The data the server held is kept beside the volume, not deleted: a wrong --to-time must not cost it.
+  aside="$data/../before-pitr-$(date -u +%Y%m%d_%H%M%S)"
+  mkdir -- "$aside"
+  find "$data" -mindepth 1 -maxdepth 1 -exec mv -t "$aside" -- {} +
+  printf '@@aside %s\n' "$(cd "$aside" && pwd)"
+  tar -xzf "$dir/base/$base/base.tar.gz" -C "$data" --numeric-owner
+  owner=$(stat -c %u:%g -- "$data/PG_VERSION")
+  # The WAL from the base backup's start on, the receiver's unfinished segment under its final name, the timelines' history.
+  mkdir -- "$data/pitr_wal"
+  for f in "$dir"/wal/*; do
+    name=$(basename -- "$f")
+    case $name in
+      *.history) cp -- "$f" "$data/pitr_wal/$name" ;;
+      *.partial) seg=${'$'}{name%.partial}; [[ "$seg" < "$first" ]] || cp -- "$f" "$data/pitr_wal/$seg" ;;
+      *) [[ ${'$'}{#name} -eq 24 && ! "$name" < "$first" ]] && cp -- "$f" "$data/pitr_wal/$name" || true ;;
+    esac
+  done
+  # restore_command runs with the data directory as its working directory, in the container as here.
+  cat >> "$data/postgresql.auto.conf" <<CONF
 restore_command = 'cp pitr_wal/%f "%p"'
 recovery_target_time = '$to'
 recovery_target_action = 'promote'
 CONF
-: > "$data/recovery.signal"
-chown -R -- "$owner" "$data"
-
-docker service scale -d "$service=1" >/dev/null || fail "could not start service $service"
-state=
-i=0
-while :; do
-  if c=$(container_of "$service") && state=$(docker exec "$c" psql -U "$admin" -d postgres -XAt -c 'SELECT pg_is_in_recovery()' 2>/dev/null) && [ "$state" = f ]; then break; fi
-  i=$((i + 1)); [ $i -lt "$wait" ] || fail "$service was not promoted within $wait s (recovery state: ${'$'}{state:-not answering})"
-  sleep 1
-done
-reached=$(docker exec "$c" psql -U "$admin" -d postgres -XAt -c "SELECT to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
-printf '@@reached %s\n' "$reached"
-# Promoted: the recovery settings go, so a later restart is an ordinary one.
-docker exec "$c" psql -U "$admin" -d postgres -XAt -v ON_ERROR_STOP=1 -c 'ALTER SYSTEM RESET restore_command' -c 'ALTER SYSTEM RESET recovery_target_time' -c 'ALTER SYSTEM RESET recovery_target_action' -c 'SELECT pg_reload_conf()' >/dev/null
-rm -rf -- "$data/pitr_wal"
+  : > "$data/recovery.signal"
+  chown -R -- "$owner" "$data"
+  ;;
+up)
+  state=
+  i=0
+  while :; do
+    if c=$(container_of "$service") && state=$(docker exec "$c" psql -U "$admin" -d postgres -XAt -c 'SELECT pg_is_in_recovery()' 2>/dev/null) && [ "$state" = f ]; then break; fi
+    i=$((i + 1)); [ $i -lt "$wait" ] || fail "$service was not promoted within $wait s (recovery state: ${'$'}{state:-not answering})"
+    sleep 1
+  done
+  reached=$(docker exec "$c" psql -U "$admin" -d postgres -XAt -c "SELECT to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+  printf '@@reached %s\n' "$reached"
+  # Promoted: the recovery settings go, so a later restart is an ordinary one.
+  docker exec "$c" psql -U "$admin" -d postgres -XAt -v ON_ERROR_STOP=1 -c 'ALTER SYSTEM RESET restore_command' -c 'ALTER SYSTEM RESET recovery_target_time' -c 'ALTER SYSTEM RESET recovery_target_action' -c 'SELECT pg_reload_conf()' >/dev/null
+  rm -rf -- "$data/pitr_wal"
+  ;;
+*) fail "unknown step $step" ;;
+esac
 `;
 
 export interface RestoreInput {
@@ -207,13 +212,24 @@ export interface RestoreInput {
 }
 
 /**
- * The recovery on the database's host: the service stopped, its volume's
- * data moved aside, the base backup unpacked, the WAL it needs beside it,
+ * The recovery's steps on the database's host, around the service scaled
+ * to 0 and back to 1 on a manager (serviceScaleCommand): `check` (the
+ * staged base backup is there) before anything stops; `down` waits for the
+ * container to be gone; `prepare` moves the volume's data aside, unpacks
+ * the base backup, puts the WAL it needs beside it and writes
  * recovery.signal with restore_command and recovery_target_time (promote at
- * the target), the service started, promotion awaited, the time reached read.
+ * the target); `up` awaits promotion, reads the time reached and removes
+ * the recovery settings.
  */
-export function restoreCommand(p: RestoreInput): Command {
-  return sh`bash -c ${`${CONTAINER_OF}\n${RESTORE_BODY}`} rigger-pitr-restore ${p.service} ${p.volume} ${p.dir} ${p.base} ${p.startWal} ${p.to} ${p.admin} ${String(p.waitSeconds)}`;
+export type RestoreStep = 'check' | 'down' | 'prepare' | 'up';
+
+export function restoreCommand(step: RestoreStep, p: RestoreInput): Command {
+  return sh`bash -c ${`${CONTAINER_OF}\n${RESTORE_BODY}`} rigger-pitr-restore ${step} ${p.service} ${p.volume} ${p.dir} ${p.base} ${p.startWal} ${p.to} ${p.admin} ${String(p.waitSeconds)}`;
+}
+
+/** On a manager (a worker cannot change a service): the service's replicas. */
+export function serviceScaleCommand(service: string, replicas: 0 | 1): Command {
+  return sh`docker service scale -d ${`${service}=${replicas}`} >/dev/null`;
 }
 
 export function parseRestore(stdout: string): { reached?: string; aside?: string } {

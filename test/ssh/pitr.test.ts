@@ -8,7 +8,7 @@
 // `volume inspect` names its data directory.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -34,6 +34,8 @@ case "$1" in
   ps) running && echo test-postgres; exit 0 ;;
   volume) echo '${data}'; exit 0 ;;
   service)
+    # The database's host is a worker (the NAS): only a manager changes a service.
+    [ "\${STANDIN_SWARM_ROLE:-manager}" = manager ] || { echo 'Error response from daemon: This node is not a swarm manager.' >&2; exit 1; }
     case "$*" in
       *=0) runuser -u postgres -- pg_ctl -D '${data}' -m fast -w stop >/dev/null ;;
       *=1) runuser -u postgres -- pg_ctl -D '${data}' -l '${data}/server.log' -o '-p ${pg.port} -k ${pg.socketDir} -c listen_addresses=127.0.0.1 -c fsync=off' start >/dev/null || { tail -n3 '${data}/server.log' >&2; exit 1; } ;;
@@ -96,7 +98,8 @@ before(async () => {
   for (const d of [archiveDir, archive, state]) mkdirSync(d);
   const bin = standInDocker(dir, pg, state);
   const env = { PATH: `${bin}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin` };
-  hosts = await Promise.all([startSshd({ env }), startSshd({ address: '127.0.0.2', env, privateDir: { at: archiveDir, source: archive } })]);
+  // The database's host is a swarm worker (as the NAS is): the service is scaled on the manager, the archive host here.
+  hosts = await Promise.all([startSshd({ env: { ...env, STANDIN_SWARM_ROLE: 'worker' } }), startSshd({ address: '127.0.0.2', env, privateDir: { at: archiveDir, source: archive } })]);
   inventory = sshInventory(
     [
       { name: 'data', sshd: hosts[0]! },
@@ -115,6 +118,7 @@ before(async () => {
       '      keep_base: 2',
     ].join('\n'),
   );
+  appendFileSync(inventory, '  children:\n    managers:\n      hosts:\n        archive: {}\n');
 });
 
 after(async () => {

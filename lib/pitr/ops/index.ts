@@ -1,13 +1,14 @@
 import { z } from '../../shell/zod.ts';
 import { raw, sh } from '../../shell/command.ts';
 import { createHash } from 'node:crypto';
-import { defineOp, OpFailure, type Decision } from '../../model/op.ts';
+import { defineOp, OpFailure, type Decision, type Remote } from '../../model/op.ts';
+import type { Command } from '../../shell/command.ts';
 import { Secret } from '../../shell/secret.ts';
 import { CONTAINER_OF } from '../../ops/docker/container-of.ts';
 import { scramVerifier, verifierMatches } from '../../ops/postgres/scram.ts';
 import type { ExecResult } from '../../transport/types.ts';
 import { ARCHIVER, pitrConfig, type PitrConfig } from '../config.ts';
-import { baseBackupCommand, IN_CONTAINER, parseBase, parseRange, parseRestore, planRecovery, rangeCommand, restoreCommand, type ArchiveRange, type BaseTaken, type PitrPlan } from '../scripts.ts';
+import { baseBackupCommand, IN_CONTAINER, parseBase, parseRange, parseRestore, planRecovery, rangeCommand, restoreCommand, serviceScaleCommand, type ArchiveRange, type BaseTaken, type PitrPlan } from '../scripts.ts';
 
 const stderrTail = (r: ExecResult) => r.stderr.toString('utf8').trim().split('\n').slice(-3).join(' ');
 const schema = z.object({ config: pitrConfig }).strict();
@@ -197,6 +198,8 @@ export const pitrRestore = defineOp({
       to: z.string(),
       /** Where base/ and wal/ are on the database's host: the archive staged there (default archive_dir, the same path). */
       dir: z.string().regex(/^\/[A-Za-z0-9_.@+\/-]*$/).optional(),
+      /** The inventory host that scales the service (a swarm manager; the database's host is a worker on homelab.yml); default this host. */
+      manager: z.string().min(1).optional(),
       waitSeconds: z.number().int().min(1).default(600),
     })
     .strict(),
@@ -207,10 +210,25 @@ export const pitrRestore = defineOp({
     checkResult: { to: p.to, base: p.base },
     apply: async (remote) => {
       const c = p.config;
-      const r = await remote.run(restoreCommand({ service: c.service, volume: c.volume, dir: p.dir ?? c.archive_dir, base: p.base, startWal: p.startWal, to: serverTime(p.to), admin: c.admin, waitSeconds: p.waitSeconds }));
-      const out = parseRestore(r.stdout.toString('utf8'));
-      if (r.code !== 0) throw new OpFailure(`point-in-time recovery of ${c.service} failed: ${stderrTail(r)}${out.aside ? `; the data it held is in ${out.aside}` : ''}`, r);
-      return { to: p.to, base: p.base, ...out };
+      const input = { service: c.service, volume: c.volume, dir: p.dir ?? c.archive_dir, base: p.base, startWal: p.startWal, to: serverTime(p.to), admin: c.admin, waitSeconds: p.waitSeconds };
+      // A worker (the NAS) cannot scale a service: that runs on the manager, the rest here.
+      const scaler = p.manager !== undefined && p.manager !== c.database_host ? remote.onHost?.(p.manager) : remote;
+      if (!scaler) throw new OpFailure('pitrRestore with a manager needs a run around it (Remote.onHost)');
+      let aside: string | undefined;
+      const step = async (what: string, cmd: Command, on: Remote = remote) => {
+        const r = await on.run(cmd);
+        const out = parseRestore(r.stdout.toString('utf8'));
+        aside ??= out.aside;
+        if (r.code !== 0) throw new OpFailure(`point-in-time recovery of ${c.service} failed (${what}): ${stderrTail(r)}${aside ? `; the data it held is in ${aside}` : ''}`, r);
+        return out;
+      };
+      await step('the staged archive', restoreCommand('check', input));
+      await step(`stopping ${c.service}`, serviceScaleCommand(c.service, 0), scaler);
+      await step(`waiting for ${c.service} to stop`, restoreCommand('down', input));
+      await step('the base backup and WAL into the volume', restoreCommand('prepare', input));
+      await step(`starting ${c.service}`, serviceScaleCommand(c.service, 1), scaler);
+      const up = await step('the recovery to the time', restoreCommand('up', input));
+      return { to: p.to, base: p.base, ...up, ...(aside ? { aside } : {}) };
     },
   }),
 });
