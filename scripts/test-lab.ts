@@ -44,6 +44,7 @@ export const LAB_SUITE_ORDER: readonly string[] = [
   'rehearsal-alerts',
   'rehearsal-standins',
   'rehearsal-swarm-from',
+  'rehearsal-pitr',
   'rehearsal-scale',
   'rehearsal-deploy-window',
   'rehearsal-backup-copies',
