@@ -19,6 +19,8 @@ import type { SetVerdict } from 'rigger-ops/lib/backup/ops/verify';
 import { ops } from 'rigger-ops';
 import { backupOffsite, backupSet, copyHostOf } from '../roles/backup/index.ts';
 import { backupJobs } from '../roles/backup/schedule.ts';
+import { pitrArchive } from '../roles/pitr/index.ts';
+import { pitrConfigIfAny } from './pitr-plays.ts';
 import { schedulePlays, scheduleReport } from './schedule-plays.ts';
 import * as backupOps from 'rigger-ops/lib/backup/ops/index';
 
@@ -48,8 +50,14 @@ function plays(opts: CliOptions, ctx: PlaybookContext): Play[] | Promise<Play[]>
   const pattern = hosts.join(':');
   const vars = { backup_trigger: opts.flags.scheduled ? 'schedule' : 'manual' };
   switch (mode) {
-    case 'set':
-      return [definePlay({ name: 'backup', hosts: pattern, vars, roles: [backupSet] })];
+    case 'set': {
+      // With postgres_pitr: the archiver kept running and a base backup with its retention (roles/pitr), each night.
+      const pitr = pitrConfigIfAny(ctx);
+      return [
+        definePlay({ name: 'backup', hosts: pattern, vars, roles: [backupSet] }),
+        ...(pitr ? [definePlay({ name: 'postgres pitr', hosts: `${pitr.database_host}:${pitr.archive_host}`, roles: [pitrArchive] })] : []),
+      ];
+    }
     case 'offsite': {
       // The hosts whose sets go off site: those with a remote (the NAS, in homelab.yml).
       const offsite = hosts.filter((h) => ctx.hostVars(h).backup_offsite !== undefined);

@@ -1,5 +1,6 @@
 // Disaster recovery: the whole cluster rebuilt from a backup set, measured.
 //   npx tsx playbooks/disaster-recovery.ts --from SET|latest [--from-offsite] [--force] [--check]
+//   npx tsx playbooks/disaster-recovery.ts --to-time ISO      PostgreSQL alone, to a point in time (pitr-plays.ts)
 // The set is verified completely before anything changes; then Docker, the
 // swarm, the networks, PostgreSQL alone, the databases and volumes from the
 // set, the stacks (the monitoring stack too), and health; a report of each phase's duration, what was
@@ -13,6 +14,7 @@ import type { ServiceHealth } from 'rigger-ops/lib/ops/docker/health';
 import type { RecoverySource, RecoveryVerdict, RestoredDatabase, RestoredVolume } from 'rigger-ops/lib/recovery/ops/index';
 import { phaseTimings, recoveryReportText } from 'rigger-ops/lib/recovery/report';
 import { PHASE_OF_PLAY, recoveryPlays } from './recovery-plays.ts';
+import { parseToTime, pitrConfigOf, pitrPlays, pitrReport, type PitrTasks } from './pitr-plays.ts';
 
 const usage = `Usage: npx tsx playbooks/disaster-recovery.ts --from SET|latest [flags]
       --from SET|latest       the backup set (YYYYMMDD_HHMMSS); with several backup hosts, each host's
@@ -23,7 +25,12 @@ const usage = `Usage: npx tsx playbooks/disaster-recovery.ts --from SET|latest [
                               (the backup disks are lost too)
       --force                 overwrite databases and volumes the cluster still holds (without it, when some
                               backup hosts lost their data, only those are restored and the others kept)
+      --to-time ISO           instead of --from: PostgreSQL alone (postgres_pitr), recovered to this time from
+                              its base backups and archived WAL; a time outside the archive's reach is refused,
+                              naming the reachable range (2026-12-07T13:45:00Z, or with an offset)
 `;
+let toTime: string | undefined;
+let pitr: PitrTasks | undefined;
 
 let check = false;
 const starts: { phase: string; at: number }[] = [];
@@ -31,6 +38,14 @@ const runStart = Date.now();
 let stoppedBy: string | undefined;
 
 function plays(opts: CliOptions, ctx: PlaybookContext) {
+  if (opts.flags['to-time'] !== undefined) {
+    if (opts.flags.from !== undefined || opts.flags['from-offsite']) throw new InputError('command line', '--to-time recovers PostgreSQL alone: not with --from or --from-offsite');
+    toTime = parseToTime(opts.flags['to-time']);
+    check = opts.check;
+    const built = pitrPlays(pitrConfigOf(ctx), toTime);
+    pitr = built.tasks;
+    return built.plays;
+  }
   const from = opts.flags.from;
   if (typeof from !== 'string' || !from) throw new InputError('command line', 'name the set: --from YYYYMMDD_HHMMSS or --from latest');
   if (!/^(latest|\d{8}_\d{6})$/.test(from)) throw new InputError('command line', `--from takes a set name YYYYMMDD_HHMMSS or latest, got ${JSON.stringify(from)}`);
@@ -54,6 +69,11 @@ function onEvent(e: RunEvent): void {
 const results = <R>(rows: OutcomeRow[], task: string) => rows.filter((r) => r.task.name === task && r.outcome.status !== 'skipped' && r.outcome.result !== undefined).map((r) => r.outcome.result as R);
 
 function report(rows: OutcomeRow[]): string {
+  if (toTime !== undefined && pitr) {
+    const failed = rows.find((r) => r.outcome.status === 'failed' || r.outcome.status === 'unreachable');
+    const of = <R>(name: string) => rows.find((r) => r.task.name === name && r.outcome.result !== undefined)?.outcome.result as R | undefined;
+    return pitrReport(toTime, of('point in time reachable'), of('recovered to time'), failed ? `${failed.task.name} on ${failed.host}: ${failed.outcome.msg ?? failed.outcome.status}` : undefined);
+  }
   // Each backup host's set, named with its host when there are several.
   const sources = rows
     .filter((r) => r.task.name === 'recovery set' && r.outcome.result !== undefined)
@@ -86,7 +106,7 @@ function report(rows: OutcomeRow[]): string {
 
 await runPlaybook(plays, {
   usage,
-  flags: { from: { type: 'string' }, 'from-offsite': { type: 'boolean' }, force: { type: 'boolean' } },
+  flags: { from: { type: 'string' }, 'to-time': { type: 'string' }, 'from-offsite': { type: 'boolean' }, force: { type: 'boolean' } },
   report,
   onEvent,
 });

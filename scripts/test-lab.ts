@@ -45,6 +45,7 @@ export const LAB_SUITE_ORDER: readonly string[] = [
   'rehearsal-alerts',
   'rehearsal-standins',
   'rehearsal-swarm-from',
+  'rehearsal-pitr',
   'rehearsal-scale',
   'rehearsal-backup-copies',
   'rehearsal-offsite',

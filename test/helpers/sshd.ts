@@ -72,6 +72,13 @@ export interface SshdOptions {
   extraConfig?: string[];
   /** Environment for every session (sshd reads only its first SetEnv line, so they share it). */
   env?: Record<string, string>;
+  /**
+   * A directory only this host sees: sshd runs in a mount namespace of its
+   * own where `at` (an existing, empty directory) is `source` bind-mounted;
+   * every other process (the other hosts, the test) sees the empty `at`.
+   * For two "hosts" on one machine that must not share a path.
+   */
+  privateDir?: { at: string; source: string };
 }
 
 export function makeClientKey(dir: string): string {
@@ -119,7 +126,11 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
       ...(options.extraConfig ?? []),
     ].join('\n') + '\n',
   );
-  const child = spawn(SSHD, ['-D', '-f', config, '-E', logFile], { stdio: 'ignore' });
+  const sshd = [SSHD, '-D', '-f', config, '-E', logFile];
+  const own = options.privateDir;
+  const child = own
+    ? spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" "$1" && shift && exec "$@"', own.source, own.at, ...sshd], { stdio: 'ignore' })
+    : spawn(sshd[0]!, sshd.slice(1), { stdio: 'ignore' });
   await waitForPort(address, port, child, logFile);
   const hostPublicKey = readFileSync(hostKey + '.pub', 'utf8').trim();
   const [type, b64] = hostPublicKey.split(/\s+/);

@@ -13,6 +13,7 @@ import { stack } from '../../lib/ops/docker/stack.ts';
 import { gpuUuids, nvidiaDefaults } from '../../roles/nvidia/index.ts';
 import { rehearsalInventoryText, rehearsedServices, REHEARSAL_RULE_FOR, STANDIN_GPU_UUID } from '../../scripts/lab/rehearsal.ts';
 import { STANDINS } from '../../scripts/lab/standins.ts';
+import { pitrVars, withStackImage } from '../../lib/pitr/config.ts';
 import { scratchDir } from '../helpers/run.ts';
 
 // The guard of the lab's rehearsal (test/lab/rehearsal.test.ts): every image
@@ -128,4 +129,20 @@ test("the nvidia role advertises the GPUs nvidia-smi lists, or the inventory's w
   assert.deepEqual(gpuUuids(ctx({}, ['GPU 0: NVIDIA GeForce RTX 3060 (UUID: GPU-5f1b2c3d-aaaa-bbbb-cccc-0123456789ab)'])), ['GPU-5f1b2c3d-aaaa-bbbb-cccc-0123456789ab']);
   assert.deepEqual(gpuUuids(ctx({ nvidia_gpu_uuids: ['GPU-x'] }, [])), ['GPU-x']);
   assert.deepEqual(gpuUuids(ctx({}, [])), []);
+});
+
+test("point in time on the rehearsal: homelab.yml's postgres_pitr carried over, its archiver running the lab registry's PostgreSQL with no image set by hand", async () => {
+  const dir = scratchDir();
+  const file = path.join(dir, 'rehearsal.yml');
+  writeFileSync(file, rehearsalInventoryText());
+  const inv = await loadInventories([file], { vaultPassphrase: () => 'homelab-example' });
+  const vars = Object.fromEntries([...inv.varsFor('ai.vibe.local')].map(([k, v]) => [k, v.value]));
+  const parsed = pitrVars.parse(vars);
+  const c = parsed.postgres_pitr!;
+  assert.equal(c.database_host, 'data.vibe.local');
+  assert.equal(c.archive_host, 'ai.vibe.local');
+  assert.ok(c.password.reveal().length >= 16, 'the replication password decrypts with the example passphrase');
+  assert.match(withStackImage(c, parsed.stack_images).image, /^172\.30\.99\.5:5000\/lab\/postgres:/, 'the archiver runs the image the lab has');
+  // The archiver reaches the server by its service name on the overlay network: nothing to rewrite for the lab.
+  assert.equal(c.server_host, 'gateway_postgres');
 });
