@@ -128,6 +128,10 @@ const layers = [
         holds: 'disaster recovery: restore scripts, the resume marker, the local pg_restore reader, the report; ops/: its steps',
         alsoUses: ['backup'],
       },
+      pitr: {
+        holds: "PostgreSQL's point-in-time recovery: the WAL archiver, base backups, the archive staged on the database's host (streamed as backup's sets are), the restore to a time; ops/: its steps",
+        alsoUses: ['backup'],
+      },
       monitoring: { holds: 'the alert table; ops/: the monitoring check' },
       daily: { holds: 'the daily check\'s thresholds and parsers; ops/: its readings (the backup copy reading judges a copy as backup/copy-state.ts does)', alsoUses: ['backup'] },
       strategies: { holds: 'releases that compose ops across hosts and wait: blue-green' },
