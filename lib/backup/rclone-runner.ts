@@ -53,10 +53,18 @@ export interface RcloneCall {
 
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-function mountArgs(m: RcloneMount): Command {
-  if (typeof m === 'string') return sh`-v ${`${m}:${m}`}`;
+/**
+ * A bind mount at the same path inside. `--mount`, not `-v`: for a source
+ * that does not exist yet `-v` makes an empty directory there (as root),
+ * so a probe that ran before the config was written would leave a directory
+ * where the config file belongs; `--mount` refuses a missing source instead.
+ * (Paths here are the backup variables' safe paths: no comma to split on.)
+ */
+function mountArgs(m: RcloneMount, readonly = false): Command {
+  const ro = readonly ? ',readonly' : '';
+  if (typeof m === 'string') return sh`--mount ${`type=bind,source=${m},target=${m}${ro}`}`;
   if (!VAR_NAME.test(m.shellVar)) throw new TypeError(`not a shell variable name: ${m.shellVar}`);
-  return sh`-v ${raw(`"$${m.shellVar}:$${m.shellVar}"`)}`;
+  return sh`--mount ${raw(`"type=bind,source=$${m.shellVar},target=$${m.shellVar}${ro}"`)}`;
 }
 
 /** `rclone` with its config, as this runner starts it: the arguments follow. */
@@ -65,7 +73,7 @@ export function rcloneCommand(r: RcloneRunner, call: RcloneCall): Command {
   if (r.how === 'package') return sh`rclone ${cfg}`;
   const mounts: Command[] = [];
   // The config read-only: rclone only rewrites it to save a refreshed token, and says so when it cannot.
-  if (call.config) mounts.push(sh`-v ${`${call.config}:${call.config}:ro`}`);
+  if (call.config) mounts.push(mountArgs(call.config, true));
   const seen = new Set<string>();
   for (const m of call.mounts) {
     const key = typeof m === 'string' ? m : `$${m.shellVar}`;

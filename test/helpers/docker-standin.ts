@@ -7,7 +7,8 @@ import path from 'node:path';
  * answers `image inspect` and `pull` for any image, and for `run` starts
  * the entrypoint with the arguments after the image, this machine's
  * rclone, but only when every absolute path among those arguments lies in
- * a directory the call mounts (-v SRC:DST with SRC equal to DST), as a
+ * a directory the call mounts (-v SRC:DST or --mount type=bind,source=SRC,target=DST, SRC equal
+ * to DST; -v makes a missing SRC a directory and --mount refuses it, as dockerd does), as a
  * container would only see those. Returns the directory to put first on PATH.
  */
 export function dockerStandIn(dir: string, log: string): string {
@@ -26,8 +27,17 @@ while [ $# -gt 0 ]; do
     --rm) shift ;;
     --network) [ "$2" = host ] || { echo "docker stand-in: network $2" >&2; exit 125; }; shift 2 ;;
     --entrypoint) ep=$2; shift 2 ;;
+    # -v makes a missing source an empty directory, as dockerd does (docs: "bind mounts", -v vs --mount).
     -v) src=\${2%%:*}; rest=\${2#*:}; dst=\${rest%%:*}
         [ "$src" = "$dst" ] || { echo "docker stand-in: $2 mounts elsewhere" >&2; exit 125; }
+        [ -e "$src" ] || mkdir -p -- "$src"
+        mounts+=("$src"); shift 2 ;;
+    # --mount refuses a missing source, as dockerd does.
+    --mount) src=; dst=
+        IFS=, read -ra kv <<< "$2"
+        for f in "\${kv[@]}"; do case "$f" in source=*|src=*) src=\${f#*=} ;; target=*|destination=*|dst=*) dst=\${f#*=} ;; type=bind|readonly|ro) ;; *) echo "docker stand-in: mount option $f" >&2; exit 125 ;; esac; done
+        [ -n "$src" ] && [ "$src" = "$dst" ] || { echo "docker stand-in: $2 mounts elsewhere" >&2; exit 125; }
+        [ -e "$src" ] || { echo "docker: Error response from daemon: invalid mount config for type \"bind\": bind source path does not exist: $src" >&2; exit 125; }
         mounts+=("$src"); shift 2 ;;
     -*) echo "docker stand-in: option $1" >&2; exit 125 ;;
     *) break ;;

@@ -52,6 +52,9 @@ test('container rclone over SSH: no apt, the image through docker with only the 
   try {
     const root = path.join(work, 'backup');
     const remote = path.join(work, 'offsite');
+    // A path remote is a mounted disk, so it exists: in the container it is a bind mount, which refuses a missing source
+    // (rather than making an empty directory on the host's own disk, as -v would).
+    mkdirSync(remote);
     const config = path.join(work, 'etc', 'rclone.conf');
     const marker = `OFFSITE-MARKER-${rand()}`;
     const password = `pw-${rand()}-${rand()}`;
@@ -83,10 +86,10 @@ test('container rclone over SSH: no apt, the image through docker with only the 
     const runs = calls.filter((c) => c.startsWith('run '));
     assert.ok(runs.length >= 3, calls.join('\n'));
     for (const c of runs) {
-      assert.ok(c.startsWith(`run --rm --network host --entrypoint rclone -v ${config}:${config}:ro `), c);
+      assert.ok(c.startsWith(`run --rm --network host --entrypoint rclone --mount type=bind,source=${config},target=${config},readonly `), c);
       assert.ok(c.includes(` ${IMAGE} --config ${config} `), c);
     }
-    assert.ok(runs.some((c) => c.includes(` -v ${root}:${root} `) && / copy --filter-from /.test(c)), 'the copy mounts the backup root');
+    assert.ok(runs.some((c) => c.includes(` --mount type=bind,source=${root},target=${root} `) && / copy --filter-from /.test(c)), 'the copy mounts the backup root');
 
     assert.deepEqual(leaks(trace, [password, salt, obscure(password), obscure(salt)]), [], 'no key in any argv');
     assert.deepEqual(leaks(output, [password, salt, obscure(password), obscure(salt)]), [], 'no key in the output');
