@@ -70,21 +70,22 @@ const copyDirOf = (h: HostContext<any>) => copiesDir(backupVars.parse(h.hostVars
  */
 function sourceSteps(task: Builders<z.output<typeof backupRunVars>>['task'], o: RecoveryOptions): { before: Task<any>[]; source: Task<RecoverySource> } {
   const near = o.backupHosts.length > 1 ? NEAR_SECONDS : 0;
-  const own = task({ name: 'set on own disk', op: (h) => recoveryOps.findSet({ root: h.vars.backup_root, set: o.set, nearSeconds: near }) });
+  const own = task({ name: 'set on own disk', op: (h) => recoveryOps.findSet({ root: h.vars.backup_root, set: o.set, nearSeconds: near, verify: true }) });
   const onCopyHost = task({
     name: 'set on copy host',
     when: (h) => h.result(own)?.set === undefined && copyHostOfH(h) !== undefined,
     whenReason: (h) => (copyHostOfH(h) === undefined ? 'no copy host (one backup host)' : `the own disk has set ${h.result(own)?.set}`),
     // Evaluated before `when`: without a copy host, the host itself (the task is then skipped).
     delegateTo: (h) => copyHostOfH(h) ?? h.name,
-    op: (h) => recoveryOps.findSet({ root: copyDirOf(h), set: o.set, nearSeconds: near }),
+    op: (h) => recoveryOps.findSet({ root: copyDirOf(h), set: o.set, nearSeconds: near, verify: true }),
   });
   const fromCopy = (h: BH) => h.result(onCopyHost)?.set;
+  // reverify: a set already at that name on the own disk is the one that did not verify: its sha256 decide, not its sizes.
   const pulled = task({
     name: 'copy pulled',
     when: (h) => fromCopy(h) !== undefined,
     whenReason: 'the set is read from the own disk',
-    op: (h) => backupOps.pullSet({ from: copyHostOfH(h)!, source: `${copyDirOf(h)}/${fromCopy(h)!}`, dir: `${h.vars.backup_root}/${fromCopy(h)!}` }),
+    op: (h) => backupOps.pullSet({ from: copyHostOfH(h)!, source: `${copyDirOf(h)}/${fromCopy(h)!}`, dir: `${h.vars.backup_root}/${fromCopy(h)!}`, reverify: true }),
   });
   const remote = offsiteSteps(task, o, near, (h) => o.offsite && h.result(own)?.set === undefined && fromCopy(h) === undefined);
   const source = task({
@@ -154,7 +155,7 @@ function offsiteSteps(task: Builders<z.output<typeof backupRunVars>>['task'], o:
     name: 'off-site set pulled',
     when: (h) => got(h) !== undefined,
     whenReason: 'nothing fetched for this host',
-    op: (h) => backupOps.pullSet({ from: off(h)!, source: `${copiesDir(offRoot(h), h.name)}/${got(h)!.set}`, dir: `${h.vars.backup_root}/${got(h)!.set}` }),
+    op: (h) => backupOps.pullSet({ from: off(h)!, source: `${copiesDir(offRoot(h), h.name)}/${got(h)!.set}`, dir: `${h.vars.backup_root}/${got(h)!.set}`, reverify: true }),
   });
   return {
     before: [probed, fetched, verified, kept, pulled] as Task<any>[],

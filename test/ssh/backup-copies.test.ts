@@ -140,6 +140,36 @@ test("recovery of a host whose disk is lost takes its set from the copy host: pu
   assert.equal(resultB.origin, 'own');
 });
 
+test('a set on the own disk that does not verify gives way to the verified copy on the copy host, which replaces it', async () => {
+  const rootA = path.join(work, 'da-root');
+  const rootB = path.join(work, 'db-root');
+  const data = path.join(work, 'd-data');
+  mkdirSync(data);
+  writeFileSync(path.join(data, 'app.conf'), 'keep=me\n'.repeat(300));
+  const hostVars = (root: string) => [`backup_root: ${root}`, 'backup_root_create: true', 'backup_min_free_mb: 0', `backup_items: [{kind: config, name: etc, paths: [${path.join(data, 'app.conf')}]}]`];
+  const inv = sshInventory([{ name: 'a', sshd, vars: hostVars(rootA) }, { name: 'b', sshd, vars: hostVars(rootB) }]);
+  const taken = await runCli(['playbooks/backup.ts', '-i', inv], {}, 300_000);
+  assert.equal(taken.code, 0, taken.stdout + taken.stderr);
+  const [setA] = sets(rootA);
+  const item = path.join(rootA, setA!, 'config-etc.tar');
+  const original = readFileSync(item);
+  // A flipped byte on a's own disk: same size, another sha256.
+  const flipped = Buffer.from(original);
+  flipped[600] = flipped[600]! ^ 0xff;
+  writeFileSync(item, flipped);
+
+  const { recoveryPlays } = await import('../../playbooks/recovery-plays.ts');
+  const o = await runPlays(inv, [recoveryPlays({ backupHosts: ['a', 'b'], set: 'latest', offsite: false, force: false }).plays[0]!]);
+  const own = o.events.find((e) => e.type === 'task-host' && e.task === 'set on own disk' && e.host === 'a') as { msg?: string } | undefined;
+  assert.match(own?.msg ?? '', /./);
+  assert.equal(o.statuses.get('copy pulled')?.get('a'), 'changed', "a's damaged set sent it to the copy");
+  assert.equal(o.statuses.get('set verified')?.get('a'), 'ok');
+  const result = [...o.runner.sessions.get('a')!.results.entries()].find(([t]) => t.name === 'recovery set')?.[1].result as { origin: string; set: string };
+  assert.deepEqual({ origin: result.origin, set: result.set }, { origin: 'copy', set: setA });
+  assert.deepEqual(readFileSync(item), original, "the verified copy replaced the damaged set on a's disk");
+  assert.equal(o.statuses.get('copy pulled')?.get('b'), 'skipped', "b's own set verifies");
+});
+
 test('backup_copy_to naming a host that takes no sets is refused before anything runs', async () => {
   const inv = sshInventory([
     { name: 'a', sshd, vars: [`backup_root: ${path.join(work, 'x-root')}`, 'backup_root_create: true', 'backup_copy_to: web', `backup_items: [{kind: config, name: etc, paths: [/etc/hostname]}]`] },

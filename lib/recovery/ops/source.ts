@@ -3,6 +3,7 @@ import { sh } from '../../shell/command.ts';
 import { absolutePath, defineOp, type Decision } from '../../model/op.ts';
 import { latestSet, listingCommand, parseListing, parseListingThen, type Listing, type Manifest } from '../../backup/listing.ts';
 import { parseMarker, readMarkerCommand, type RecoveryMarker } from '../marker.ts';
+import { copyStateCommand, parseCopyState } from '../../backup/copy-state.ts';
 
 /** Where a recovered set came from: the host's own disk, its copy host's copies/H, or the off-site remote. */
 export type SourceOrigin = 'own' | 'copy' | 'offsite';
@@ -53,17 +54,32 @@ export function chooseSet(listing: Listing, set: string, within: number): FoundS
 /**
  * Which set a root of sets offers a recovery (the host's own root, or its
  * copies on the copy host): read-only, and never a failure, as the recovery
- * then looks at the next source (recovery-plays.ts).
+ * then looks at the next source (recovery-plays.ts). With `verify`, the set
+ * chosen is offered only when every item's sha256 matches its manifest, so
+ * a damaged set on the own disk gives way to the copy, and a damaged copy
+ * to the remote: the recovery takes the newest set that verifies, in the
+ * order a real loss happens. (The chosen set is read again in full by the
+ * verify phase; this read costs one more pass over its bytes.)
  */
 export const findSet = defineOp({
   kind: 'recovery.find-set',
-  schema: z.object({ root: absolutePath, set: setName, nearSeconds: z.number().int().min(0).default(0) }).strict(),
+  schema: z.object({ root: absolutePath, set: setName, nearSeconds: z.number().int().min(0).default(0), verify: z.boolean().default(false) }).strict(),
   describe: (p) => `${p.root}: ${p.set}`,
   readOnly: true,
   probe: (p) => ({ command: listingCommand(p.root), parse: parseListing }),
   decide: (p, listing: Listing): Decision<FoundSet> => {
     const found = chooseSet(listing, p.set, p.nearSeconds);
-    return { kind: 'ok', result: found, msg: found.set ? `set ${found.set}` : `none: ${found.problem}` };
+    if (!found.set || !p.verify) return { kind: 'ok', result: found, msg: found.set ? `set ${found.set}` : `none: ${found.problem}` };
+    const set = found.set;
+    return {
+      kind: 'change',
+      msg: `set ${set}, its checksums read`,
+      apply: async (remote) => {
+        const r = await remote.run(copyStateCommand(`${p.root}/${set}`, true));
+        const state = parseCopyState(r, set, true);
+        return state.state === 'verified' ? { set } : { problem: `set ${set} does not verify here: ${state.problem ?? state.state}` };
+      },
+    };
   },
 });
 
@@ -126,7 +142,9 @@ export const promoteFetched = defineOp({
     return {
       kind: 'change',
       msg: `keep the verified copy as ${dir}`,
-      commands: [sh`if [ -d ${dir} ]; then rm -rf -- ${`${dir}.partial`}; else mv -- ${`${dir}.partial`} ${dir}; fi`],
+      // A set already at ROOT/SET is replaced, never preferred: the fetched copy is the one that verified
+      // (the one there may be the damaged set that sent the recovery to the remote).
+      commands: [sh`if [ -d ${dir} ]; then rm -rf -- ${`${dir}.replaced`} && mv -- ${dir} ${`${dir}.replaced`} && mv -- ${`${dir}.partial`} ${dir} && rm -rf -- ${`${dir}.replaced`}; else mv -- ${`${dir}.partial`} ${dir}; fi`],
       result: () => ({ dir }),
       checkResult: { dir },
     };
