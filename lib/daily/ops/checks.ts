@@ -68,8 +68,12 @@ echo @@tasks; for s in $(docker service ls -q); do name=$(docker service inspect
   },
 });
 
-/** The newest published set's name under a backup root (a set counts when its manifest is there). */
-const newestSetCommand = (root: string) => sh`newest=$(for d in ${root}/[0-9]*_[0-9]*; do [ -f "$d/manifest.json" ] && basename "$d"; done 2>/dev/null | sort | tail -n1)
+/**
+ * The newest published set's name under a backup root (a set counts when its
+ * manifest is there and its name is only the stamp: the set script writes the
+ * manifest inside STAMP.partial before the rename that publishes it).
+ */
+export const newestSetCommand = (root: string) => sh`newest=$(for d in ${root}/[0-9]*_[0-9]*; do case \${d##*/} in *.*) continue ;; esac; [ -f "$d/manifest.json" ] && basename "$d"; done 2>/dev/null | sort | tail -n1)
 echo "@@set $newest"`;
 
 /**
