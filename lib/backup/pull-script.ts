@@ -60,6 +60,9 @@ export function pullInCommand(dir: string, files: readonly PulledFile[]): Comman
     'mkdir -p -- "$parent"',
     'exec 9<"$parent"',
     'flock -w 600 9 || { echo "another copy into $parent holds its lock" >&2; exit 1; }',
+    // A run killed between its two renames left the old set only as DIR.replaced: put it back, never delete it
+    // before a new copy verified (it may be the only copy of that set).
+    'if [ ! -e "$dir" ] && [ -e "$dir.replaced" ]; then mv -- "$dir.replaced" "$dir"; fi',
     'rm -rf -- "$part" "$dir.replaced"',
     `trap 'rm -rf -- "$part"' EXIT`,
     "trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM",

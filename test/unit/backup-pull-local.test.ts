@@ -40,3 +40,24 @@ test('a source file that shrinks mid-stream fails the pull; no copy and no .part
   assert.deepEqual(readdirSync(path.dirname(copy)), [], 'neither the copy nor its .partial');
   assert.deepEqual(readFileSync(path.join(set, 'volume-small.tar')), small, 'the source is untouched');
 });
+
+test('a set a killed pull left only as DIR.replaced is put back, not deleted, when the next pull fails (local connection)', async () => {
+  const work = mkdtempSync(path.join(tmpdir(), 'rigger-pull-replaced-'));
+  const set = path.join(work, 'src', SET);
+  mkdirSync(set, { recursive: true });
+  const data = randomBytes(3000);
+  writeFileSync(path.join(set, 'volume-a.tar'), data);
+  // The source's manifest does not match its file: this pull fails after the transfer.
+  const items = [{ name: 'volume-a', kind: 'volume', file: 'volume-a.tar', bytes: data.length, sha256: '0'.repeat(64), check: 'tar' }];
+  writeFileSync(path.join(set, 'manifest.json'), JSON.stringify({ format: 1, set: SET, created: '', host: 'src', bytes: 0, items }) + '\n');
+  // What a pull killed between `mv DIR DIR.replaced` and `mv DIR.partial DIR` leaves: the old copy under .replaced only.
+  const copy = path.join(work, 'dst', 'copies', 'src', SET);
+  mkdirSync(`${copy}.replaced`, { recursive: true });
+  writeFileSync(path.join(`${copy}.replaced`, 'volume-a.tar'), 'the only good copy');
+  const play = definePlay({ name: 'pull', hosts: 'dst', tasks: ({ task }) => [task({ name: 'pull set', op: pullSet({ from: 'src', source: set, dir: copy }) })] });
+  const o = await runPlays(localInventory(['src', 'dst']), [play]);
+  const e = o.events.find((x) => x.type === 'task-host' && x.task === 'pull set') as { status: string; msg?: string };
+  assert.equal(e.status, 'failed', e.msg);
+  assert.equal(readFileSync(path.join(copy, 'volume-a.tar'), 'utf8'), 'the only good copy', 'the old copy is back at its name');
+  assert.deepEqual(readdirSync(path.dirname(copy)), [SET]);
+});
