@@ -61,6 +61,10 @@ export const swarm = defineRole({
         join,
         task({
           name: 'old entries of a rebuilt node removed',
+          // Only right after this node joined (or initialised) anew: a rebuilt node. A node that is merely
+          // off keeps its entry, even when another node shares its hostname.
+          when: (h) => h.status(join) === 'changed' || h.status(init) === 'changed',
+          whenReason: 'the node was already in the swarm',
           delegateTo: (h) => firstManager(h),
           op: (h) => ops.docker.swarm.replacedNodes({ nodeId: (h.result(init) ?? h.result(join))?.nodeId ?? '' }),
         }),
