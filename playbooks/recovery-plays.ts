@@ -222,11 +222,13 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
    * lost node costs the others nothing since their last set; when none is,
    * it refuses as before (nothing to restore without overwriting).
    */
-  const lostHosts = (h: HostContext<any>) => o.backupHosts.filter((b) => h.resultOf(b, tasks.found)?.found.length === 0);
+  const checkable = (h: HostContext<any>, b: string) => (h.resultOf(b, tasks.source)?.manifest.items ?? []).some((i) => i.kind === 'postgres' || i.volume !== undefined);
+  /** A host whose set holds nothing that can be looked for (configuration only) never counts as lost: nothing says its data is gone. */
+  const lostHosts = (h: HostContext<any>) => o.backupHosts.filter((b) => checkable(h, b) && h.resultOf(b, tasks.found)?.found.length === 0);
   const kept = (h: HostContext<any>): boolean => {
     const s = src(h);
-    const found = h.resultOf(h.name, tasks.found)?.found ?? [];
-    return !o.force && s !== undefined && !resuming(s.marker, s.set) && found.length > 0 && lostHosts(h).length > 0;
+    const lost = lostHosts(h);
+    return !o.force && s !== undefined && !resuming(s.marker, s.set) && lost.length > 0 && !lost.includes(h.name);
   };
   /** Every backup host's items of a kind, for the plays on the managers. */
   const allItems = (h: HostContext<any>, kind: ManifestItem['kind']) => o.backupHosts.flatMap((b) => h.resultOf(b, tasks.source)?.manifest.items.filter((i) => i.kind === kind) ?? []);
@@ -253,7 +255,8 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
         op: (h) =>
           recoveryOps.dataInPlace({
             databases: manifestItems(h, 'postgres').map((m) => databaseTarget(h, m)),
-            volumes: manifestItems(h, 'volume').map((m) => m.volume!),
+            // Gitea's volume too: a restore unpacks its dump there.
+            volumes: [...new Set([...manifestItems(h, 'volume'), ...manifestItems(h, 'gitea')].map((m) => m.volume).filter((v): v is string => v !== undefined))],
           }),
       });
       return [
@@ -292,11 +295,11 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
               message: `refusing to overwrite what the cluster holds: ${found.join(', ')}. Run with --force to replace it with set ${s.set}`,
               success: resume
                 ? `resuming the recovery of ${s.set} started ${s.marker!.started}`
-                : !found.length
-                  ? 'no data in place to overwrite'
-                  : o.force
-                    ? `--force: overwriting ${found.join(', ')}`
-                    : `kept as it is: ${found.join(', ')} (only ${lost.join(', ')} lost its data and is restored; --force replaces this host's data too)`,
+                : kept(h)
+                  ? `kept as it is: ${found.length ? found.join(', ') : 'its configuration'} (only ${lost.join(', ')} lost its data and is restored; --force replaces this host's data too)`
+                  : !found.length
+                    ? 'no data in place to overwrite'
+                    : `--force: overwriting ${found.join(', ')}`,
             });
           },
         }),
