@@ -157,7 +157,8 @@ prepare)
   # The data the server held is kept beside the volume, not deleted: a wrong --to-time must not cost it.
   aside="$data/../before-pitr-$(date -u +%Y%m%d_%H%M%S)"
   mkdir -- "$aside"
-  find "$data" -mindepth 1 -maxdepth 1 -exec mv -t "$aside" -- {} +
+  # mv -t is GNU's: the database host may be DSM, so the target goes last through sh.
+  find "$data" -mindepth 1 -maxdepth 1 -exec sh -c 'd=$1; shift; mv -- "$@" "$d"' rigger-aside "$aside" {} +
   printf '@@aside %s\n' "$(cd "$aside" && pwd)"
   tar -xzf "$dir/base/$base/base.tar.gz" -C "$data" --numeric-owner
   owner=$(stat -c %u:%g -- "$data/PG_VERSION")
