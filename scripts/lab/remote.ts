@@ -1,7 +1,7 @@
 import { $ } from 'zx';
 import { IMAGE, LAB_REMOTE, LABEL, NETWORK } from './config.ts';
 import { ensureNetwork } from './nodes.ts';
-import { rcloneObscure } from './rclone-obscure.ts';
+import { obscure as rcloneObscure } from '../../lib/backup/rclone-obscure.ts';
 import { APT, ensurePushed, pushRefOf, type ServiceImage } from './services.ts';
 
 $.verbose = false;
