@@ -40,6 +40,31 @@ export function sourceReadCommand(dir: string): Command {
 }
 
 /**
+ * The receiving half both transfers share (a set's pull, PITR's staging):
+ * the tar from stdin unpacked into "$part" (made here; the caller's trap
+ * removes it), every file's sha256 checked against what the sender listed,
+ * and nothing else arrived (`entries`: any file or directory; `files`:
+ * regular files, for a tree with directories). Leaves the shell in "$part";
+ * a mismatch prints `@@bad WHY` and exits 3.
+ */
+export function unpackVerifiedLines(files: readonly { name: string; sha256: string }[], o: { against: string; count: 'entries' | 'files' }): string[] {
+  const find = o.count === 'entries' ? 'find . -mindepth 1' : 'find . -type f';
+  return [
+    'mkdir -- "$part"',
+    `tar -xf - ${TAR_FLAGS} --no-same-owner -C "$part" -- ${files.map((f) => q(f.name)).join(' ')}`,
+    'cd -- "$part"',
+    String.raw`check() {
+  local s
+  [ -f "$1" ] || { echo "@@bad $1 is missing after the transfer"; exit 3; }
+  s=$(sha256sum -- "$1" | cut -d' ' -f1)
+  [ "$s" = "$2" ] || { echo "@@bad $1: sha256 $s differs from ` + o.against + String.raw` $2"; exit 3; }
+}`,
+    ...files.map((f) => `check ${q(f.name)} ${q(f.sha256)}`),
+    `n=$(${find} | wc -l); [ "$n" -eq ${files.length} ] || { echo "@@bad $n ${o.count} where ${files.length} files were sent"; exit 3; }`,
+  ];
+}
+
+/**
  * On the destination, reading the tar stream on stdin: under a lock on the
  * parent directory (two pulls into one place never interleave), extract
  * into DIR.partial, check every file's sha256 against what the source's
@@ -66,17 +91,7 @@ export function pullInCommand(dir: string, files: readonly PulledFile[]): Comman
     'rm -rf -- "$part" "$dir.replaced"',
     `trap 'rm -rf -- "$part"' EXIT`,
     "trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM",
-    'mkdir -- "$part"',
-    `tar -xf - ${TAR_FLAGS} --no-same-owner -C "$part" -- ${files.map((f) => q(f.name)).join(' ')}`,
-    'cd -- "$part"',
-    String.raw`check() {
-  local s
-  [ -f "$1" ] || { echo "@@bad $1 is missing after the transfer"; exit 3; }
-  s=$(sha256sum -- "$1" | cut -d' ' -f1)
-  [ "$s" = "$2" ] || { echo "@@bad $1: sha256 $s differs from the source manifest's $2"; exit 3; }
-}`,
-    ...checks,
-    `n=$(find . -mindepth 1 | wc -l); [ "$n" -eq ${files.length} ] || { echo "@@bad $n entries where ${files.length} files were sent"; exit 3; }`,
+    ...unpackVerifiedLines(files, { against: "the source manifest's", count: 'entries' }),
     'sync -- *',
     'cd /',
     'old=',

@@ -1,5 +1,6 @@
 import { sh, type Command } from '../shell/command.ts';
 import { quote } from '../shell/quote.ts';
+import { unpackVerifiedLines } from '../backup/pull-script.ts';
 
 /**
  * The remote scripts that bring what one recovery needs from the archive
@@ -83,17 +84,7 @@ export function stageInCommand(dir: string, files: readonly StagedFile[]): Comma
     'rm -rf -- "$part" "$dir"',
     `trap 'rm -rf -- "$part"' EXIT`,
     "trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM",
-    'mkdir -- "$part"',
-    `tar -xf - -b 1 --format=gnu --no-same-owner -C "$part" -- ${files.map((f) => q(f.name)).join(' ')}`,
-    'cd -- "$part"',
-    String.raw`check() {
-  local s
-  [ -f "$1" ] || { echo "@@bad $1 is missing after the transfer"; exit 3; }
-  s=$(sha256sum -- "$1" | cut -d' ' -f1)
-  [ "$s" = "$2" ] || { echo "@@bad $1: sha256 $s differs from the archive host's $2"; exit 3; }
-}`,
-    ...files.map((f) => `check ${q(f.name)} ${q(f.sha256)}`),
-    `n=$(find . -type f | wc -l); [ "$n" -eq ${files.length} ] || { echo "@@bad $n files where ${files.length} were sent"; exit 3; }`,
+    ...unpackVerifiedLines(files, { against: "the archive host's", count: 'files' }),
     'cd /',
     'mv -- "$part" "$dir"',
     'trap - EXIT',
