@@ -16,10 +16,11 @@ import { writeLabInventory } from './lab/inventory.ts';
 import { REHEARSAL_INVENTORY, writeRehearsalInventory } from './lab/rehearsal.ts';
 import { prepareRehearsalNodes } from './lab/rehearsal-nodes.ts';
 import { ensurePushed, ensureRegistry, ensureServiceImages, removeRegistry, servicesReady } from './lab/services.ts';
-import { standinImages } from './lab/standins.ts';
+import { standinImages, type StandinOptions } from './lab/standins.ts';
 import { monitoringImages } from './lab/monitoring-images.ts';
 import { ensureRemote, RCLONE_IMAGE, remoteAnswers, removeRemote } from './lab/remote.ts';
 import { parseResetArgs } from './lab/reset-args.ts';
+import { parseRehearseArgs } from './lab/rehearse-args.ts';
 import { authorize, containerState, createNode, ensureKey, ensureNetwork, nodeStatus, removeNode, waitReady, writeKnownHosts } from './lab/nodes.ts';
 
 $.verbose = false;
@@ -34,6 +35,8 @@ const USAGE = `Usage: npx tsx scripts/lab.ts COMMAND
   rehearse           build the real stacks' stand-in images once (pushed to the lab registry), write
                      inventory/rehearsal.yml (inventory/homelab.yml on the lab nodes), put the model's
                      directory on the ai node and make the data node a DSM stand-in (needs \`up\` first)
+  rehearse --model-load SECONDS  the same, with the SGLang stand-in loading that long (default 120 s,
+                     the real model's; the recovery drills, which do not test the load, pass a short one)
   status             each node's container, systemd, sshd, SSH and Docker state, and the lab remote's
   reset [--all] [NODE...]  fresh nodes in place (their Docker, swarm and volumes wiped): those named
                      (gateway, ai, data, cicd), else all four; keeps the registry, the lab remote and its
@@ -117,15 +120,15 @@ async function up(): Promise<void> {
   console.log('lab is up; inventory: inventory/lab.yml');
 }
 
-async function rehearse(): Promise<void> {
+async function rehearse(standins: StandinOptions): Promise<void> {
   if (!(await labIsUp())) throw new Error('the lab is not up: run `npx tsx scripts/lab.ts up` first');
   // A long local step (the first build), like up's image build.
   await step('stand-in images of the real stacks', async (say) => {
     await ensureRegistry(say);
     // With the rclone image the DSM stand-in runs off-site copies from (pushed by up; a new registry lacks it).
-    await ensurePushed([...standinImages(), RCLONE_IMAGE], say);
+    await ensurePushed([...standinImages(standins), RCLONE_IMAGE], say);
   });
-  writeRehearsalInventory();
+  writeRehearsalInventory(standins);
   await step('the nodes as the real ones are', prepareRehearsalNodes);
   console.log(`rehearsal ready: npx tsx playbooks/site.ts -i ${REHEARSAL_INVENTORY} (RIGGER_VAULT_PASSWORD=homelab-example)`);
 }
@@ -212,9 +215,19 @@ try {
       await up();
       if (rest.includes('--layouts')) await step('layouts: trixie hosts core, edge, single', (say) => ensureLayouts(false, say));
       break;
-    case 'rehearse':
-      await rehearse();
+    case 'rehearse': {
+      let standins;
+      try {
+        standins = parseRehearseArgs(rest);
+      } catch (err) {
+        // As reset's: a wrong argument is the user's to fix, before anything is touched.
+        console.error(`lab: ${(err as Error).message}`);
+        process.exitCode = 4;
+        break;
+      }
+      await rehearse(standins);
       break;
+    }
     case 'status':
       await status();
       break;

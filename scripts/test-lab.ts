@@ -38,20 +38,23 @@ export const LAB_SUITE_ORDER: readonly string[] = [
   // (recovery's drills then reset the nodes themselves).
   'backup',
   'recovery',
-  // The rehearsal of the real cluster: `rehearsal` resets the nodes, makes them the real cluster's and converges;
-  // the suites after it reuse that converge, and rehearsal-recovery, last, loses every node and resets them.
+  // The rehearsal of the real cluster: `rehearsal` resets the nodes, makes them the real cluster's and converges
+  // (SGLang's stand-in loading for the real model's 120 s); the suites after it reuse that converge.
   'rehearsal',
   'rehearsal-lab-remote',
   'rehearsal-alerts',
   'rehearsal-standins',
   'rehearsal-swarm-from',
   'rehearsal-pitr',
-  'rehearsal-scale',
   'rehearsal-backup-copies',
   'rehearsal-offsite',
-  // Just before rehearsal-recovery: it leaves SGLang loading (120 s) on its way back, which no suite after it waits for.
-  'rehearsal-deploy-window',
+  // Loses one node, then every node, and recovers the rehearsal with a stand-in model that loads for seconds
+  // (`rehearse --model-load`); the suites after it reuse the recovered rehearsal, so each of their SGLang
+  // restarts waits seconds, not the 120 s no assertion of theirs is about.
   'rehearsal-recovery',
+  'rehearsal-scale',
+  // Last: it leaves SGLang loading on its way back, which no suite after it waits for.
+  'rehearsal-deploy-window',
 ];
 
 export const suiteFile = (name: string) => path.join('test', 'lab', `${name}.test.ts`);

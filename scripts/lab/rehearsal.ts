@@ -7,7 +7,7 @@ import { encryptValue } from '../../lib/shell/vault.ts';
 import { LAB_KEY, LAB_KNOWN_HOSTS, LAB_REMOTE, NODES, SUBNET } from './config.ts';
 import { labRemoteRcloneConfig, RCLONE_IMAGE } from './remote.ts';
 import { REGISTRY, refOf, serviceImageRefs } from './services.ts';
-import { REAL_IN_LAB, rehearsalImageMap, STANDINS } from './standins.ts';
+import { REAL_IN_LAB, rehearsalImageMap, STANDINS, type StandinOptions } from './standins.ts';
 import { monitoringImageMap } from './monitoring-images.ts';
 import { monitoringDefaults } from '../../roles/monitoring/defaults.ts';
 import { OPERATOR_ALERTS } from '../../roles/monitoring/alerts.ts';
@@ -46,7 +46,7 @@ export const labIp = (host: string) => NODES.find((n) => n.name === HOST_OF[host
  * image map to the stand-ins. Stacks, secrets, databases, health checks,
  * placement and resources stay the real ones.
  */
-export function rehearsalInventoryText(homelabText = readFileSync(HOMELAB_INVENTORY, 'utf8')): string {
+export function rehearsalInventoryText(homelabText = readFileSync(HOMELAB_INVENTORY, 'utf8'), standins: StandinOptions = {}): string {
   const doc = parseDocument(homelabText);
   // homelab.yml's header ("never connected to") is not this file's: ours replaces it.
   const top = doc.contents as { items?: { key?: { commentBefore?: string | null } }[] } | null;
@@ -78,7 +78,7 @@ export function rehearsalInventoryText(homelabText = readFileSync(HOMELAB_INVENT
   vars('nfs_mount_source', NFS_STANDIN_SOURCE);
   vars('nfs_export_clients', labIp('ai.vibe.local'));
   vars('preflight_min_free_gb', 1);
-  vars('stack_images', rehearsalImageMap());
+  vars('stack_images', rehearsalImageMap(standins));
   // The volume items' tar runs in a throwaway container: of an image the lab has (Debian's is not pullable here).
   vars('backup_tar_image', serviceImageRefs().postgres);
   for (const [host, node] of Object.entries(HOST_OF)) {
@@ -131,8 +131,8 @@ function vaulted(plain: string): Scalar {
   return scalar;
 }
 
-export function writeRehearsalInventory(): void {
-  writeFileSync(REHEARSAL_INVENTORY, rehearsalInventoryText());
+export function writeRehearsalInventory(standins: StandinOptions = {}): void {
+  writeFileSync(REHEARSAL_INVENTORY, rehearsalInventoryText(undefined, standins));
 }
 
 /** A stack of the real cluster: one of homelab.yml's `stacks`, or the monitoring role's (only these services run). */

@@ -315,17 +315,36 @@ const standinImage = (spec: StandInSpec): ServiceImage => ({
   files: EXTRAS[spec.name]?.files ?? {},
 });
 
+/** What `lab.ts rehearse` may change of the stand-ins (each option's default: the real program's figure). */
+export interface StandinOptions {
+  /**
+   * Seconds the SGLang stand-in loads before it listens: REHEARSAL_SGLANG_LOAD_SECONDS, the real model's,
+   * unless a suite that does not test the load (a recovery drill) asks for less to spare CI the wait.
+   */
+  modelLoadSeconds?: number;
+}
+
+const SGLANG_IMAGE = 'lmsysorg/sglang:v0.3.6-cu124';
+
+/** The stand-ins' specs with the options applied: another load is another spec, so another image (its tag is a hash of it). */
+function standinSpecs(options: StandinOptions = {}): Record<string, StandInSpec> {
+  const seconds = options.modelLoadSeconds ?? REHEARSAL_SGLANG_LOAD_SECONDS;
+  if (seconds === REHEARSAL_SGLANG_LOAD_SECONDS) return STANDINS;
+  const sglang = STANDINS[SGLANG_IMAGE]!;
+  return { ...STANDINS, [SGLANG_IMAGE]: { ...sglang, load: { ...sglang.load!, seconds } } };
+}
+
 /** Base first: every stand-in is built FROM it. */
-export const standinImages = (): ServiceImage[] => [BASE, ...Object.values(STANDINS).map(standinImage)];
+export const standinImages = (options: StandinOptions = {}): ServiceImage[] => [BASE, ...Object.values(standinSpecs(options)).map(standinImage)];
 
 /**
  * The rehearsal's image map: every real image -> the lab registry's stand-in, the lab's real build
  * (PostgreSQL), or the monitoring program built from Debian's package (monitoring-images.ts).
  */
-export function rehearsalImageMap(): Record<string, string> {
+export function rehearsalImageMap(options: StandinOptions = {}): Record<string, string> {
   const lab = serviceImageRefs();
   return {
-    ...Object.fromEntries(Object.entries(STANDINS).map(([real, spec]) => [real, refOf(standinImage(spec))])),
+    ...Object.fromEntries(Object.entries(standinSpecs(options)).map(([real, spec]) => [real, refOf(standinImage(spec))])),
     ...monitoringImageMap(),
     ...Object.fromEntries(Object.entries(REAL_IN_LAB).map(([real, name]) => [real, lab[name]!])),
   };

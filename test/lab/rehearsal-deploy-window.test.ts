@@ -53,8 +53,8 @@ before(async () => {
 // The rehearsal as it was: the never-healthy release was rolled back to it by deploy.ts, and the 120 s one
 // replaced it; Swarm keeps the spec before that one (the rehearsal's own, as site.ts recorded it), so a
 // `docker service rollback` gives back exactly that spec and the next suite's `site.ts --check` finds no drift.
-// It waits for the spec, not for the 120 s load that follows: this suite runs just before rehearsal-recovery
-// (scripts/test-lab.ts), which does not need SGLang to answer (a suite that does waits for it itself).
+// It waits for the spec, not for the load that follows: this suite runs last (scripts/test-lab.ts), and a
+// suite that needs SGLang to answer waits for it itself.
 after(async () => {
   if (!inv || !original || (await imageOf()) === original) return;
   const previous = await gateway(`docker service inspect --format '{{.PreviousSpec.TaskTemplate.ContainerSpec.Image}}' ai_sglang`);
