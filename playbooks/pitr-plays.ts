@@ -120,7 +120,7 @@ export function pitrPlays(c: PitrConfig, to: string): { plays: Play[]; tasks: Pi
 /** The report's lines: the range the archive reaches, the base backup used, the time reached. */
 export function pitrReport(to: string, plan: (PitrPlan & { range: ArchiveRange }) | undefined, restored: PitrRestored | undefined, failure: string | undefined): string {
   const lines = [`point-in-time recovery to ${to}`];
-  if (plan?.ok) lines.push(`  reachable: ${plan.oldest} .. before ${plan.newest} (newest archived commit)`, `  base backup: ${plan.base}`);
+  if (plan?.ok) lines.push(`  reachable: ${plan.oldest} .. before ${plan.newest} (the newest commit the archived WAL reaches without a gap)`, `  base backup: ${plan.base}`);
   if (restored?.reached) lines.push(`  reached: ${restored.reached} (the last transaction replayed)`);
   if (restored?.aside) lines.push(`  the data held before: ${restored.aside}`);
   if (failure) lines.push(`  stopped: ${failure}`);
