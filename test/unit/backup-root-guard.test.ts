@@ -4,6 +4,7 @@
 // the system partition, and `mkdir -p` of a copy's whole path would fill
 // it. Run over the local connection (real bash, real tar, real files); a
 // tmp directory is never a mount point, so it stands for the unmounted root.
+// PITR's staging on the database's host (homelab.yml: under the NAS's root) too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -14,6 +15,8 @@ import { definePlay } from '../../lib/index.ts';
 import { pullSet } from '../../lib/backup/ops/pull-set.ts';
 import { offsiteFetch } from '../../lib/recovery/ops/offsite-fetch.ts';
 import { ROOT_MARKER } from '../../lib/backup/root-check.ts';
+import { pitrConfig } from '../../lib/pitr/config.ts';
+import { pitrStage, stagingDirOf } from '../../lib/pitr/ops/stage.ts';
 import { localInventory, runPlays } from '../helpers/run.ts';
 
 const SET = '20261207_020000';
@@ -97,4 +100,19 @@ test('an off-site fetch into an unmarked root that is not a mount point is refus
   assert.equal(e.status, 'failed', e.msg);
   assert.match(e.msg ?? '', new RegExp(`backup root ${root} is not a mount point and holds no \\${ROOT_MARKER}`));
   assert.deepEqual(readdirSync(root), []);
+});
+
+test('PITR staging under the database host\'s backup root is refused there when the root is neither mounted nor marked; nothing is made', async () => {
+  const work = mkdtempSync(path.join(tmpdir(), 'rigger-root-guard-'));
+  const root = path.join(work, 'volume1', 'backup');
+  mkdirSync(root, { recursive: true });
+  const config = pitrConfig.parse({ database_host: 'db', archive_host: 'arc', archive_dir: path.join(work, 'archive'), password: 'x' });
+  const dir = stagingDirOf(path.join(root, 'pitr-staging'), '20261207_020000');
+  const op = pitrStage({ config, base: '20261207_020000', startWal: '000000010000000000000010', dir, backupRoot: { root, create: false } });
+  const play = definePlay({ name: 'stage', hosts: 'db', tasks: ({ task }) => [task({ name: 'stage', op })] });
+  const o = await runPlays(localInventory(['db', 'arc']), [play]);
+  const e = o.events.find((x) => x.type === 'task-host' && x.task === 'stage') as { status: string; msg?: string };
+  assert.equal(e.status, 'failed', e.msg);
+  assert.match(e.msg ?? '', new RegExp(`backup root ${root} is not a mount point and holds no \\${ROOT_MARKER}`));
+  assert.deepEqual(readdirSync(root), [], 'no pitr-staging on the system partition');
 });
