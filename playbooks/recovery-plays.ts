@@ -60,6 +60,13 @@ const copyHostOfH = (h: HostContext<any>) => copyHostFor(h.name, h.groupHosts('a
 const copyDirOf = (h: HostContext<any>) => copiesDir(backupVars.parse(h.hostVars(copyHostOfH(h)!)).backup_root, h.name);
 
 /**
+ * A recovery's destination root: the lost host's root is made again only
+ * with backup_root_create; a mounted disk must be mounted first (the pull
+ * refuses an empty mount point, backup/root-check.ts).
+ */
+const ownRoot = (h: BH) => ({ root: h.vars.backup_root, rootCreate: h.vars.backup_root_create });
+
+/**
  * The seam where a backup host's recovery set is chosen, in the order a real
  * loss happens (docs/backups.md): its own disk's set; else the copy host's
  * verified copy of the same selection, pulled into the own root
@@ -85,7 +92,7 @@ function sourceSteps(task: Builders<z.output<typeof backupRunVars>>['task'], o: 
     name: 'copy pulled',
     when: (h) => fromCopy(h) !== undefined,
     whenReason: 'the set is read from the own disk',
-    op: (h) => backupOps.pullSet({ from: copyHostOfH(h)!, source: `${copyDirOf(h)}/${fromCopy(h)!}`, dir: `${h.vars.backup_root}/${fromCopy(h)!}`, reverify: true }),
+    op: (h) => backupOps.pullSet({ from: copyHostOfH(h)!, source: `${copyDirOf(h)}/${fromCopy(h)!}`, dir: `${h.vars.backup_root}/${fromCopy(h)!}`, ...ownRoot(h), reverify: true }),
   });
   const remote = offsiteSteps(task, o, near, (h) => o.offsite && h.result(own)?.set === undefined && fromCopy(h) === undefined);
   const source = task({
@@ -132,7 +139,7 @@ function offsiteSteps(task: Builders<z.output<typeof backupRunVars>>['task'], o:
     op: (h) => {
       const s = offsiteSetup(backupVars.parse(h.hostVars(off(h)!)), (h.resultOf(off(h)!, probed) as RcloneHost | undefined) ?? { apt: false, docker: false });
       if ('problem' in s) return ops.assert({ that: false, message: `${off(h)}: ${s.problem}` }) as unknown as Op<recoveryOps.FetchedSet>;
-      return recoveryOps.offsiteFetch({ root: offRoot(h), access: s.access, host: h.name, set: o.set, nearSeconds: near });
+      return recoveryOps.offsiteFetch({ root: offRoot(h), rootCreate: backupVars.parse(h.hostVars(off(h)!)).backup_root_create, access: s.access, host: h.name, set: o.set, nearSeconds: near });
     },
   });
   const got = (h: BH) => h.result(fetched);
@@ -155,7 +162,7 @@ function offsiteSteps(task: Builders<z.output<typeof backupRunVars>>['task'], o:
     name: 'off-site set pulled',
     when: (h) => got(h) !== undefined,
     whenReason: 'nothing fetched for this host',
-    op: (h) => backupOps.pullSet({ from: off(h)!, source: `${copiesDir(offRoot(h), h.name)}/${got(h)!.set}`, dir: `${h.vars.backup_root}/${got(h)!.set}`, reverify: true }),
+    op: (h) => backupOps.pullSet({ from: off(h)!, source: `${copiesDir(offRoot(h), h.name)}/${got(h)!.set}`, dir: `${h.vars.backup_root}/${got(h)!.set}`, ...ownRoot(h), reverify: true }),
   });
   return {
     before: [probed, fetched, verified, kept, pulled] as Task<any>[],
@@ -167,7 +174,7 @@ function offsiteSteps(task: Builders<z.output<typeof backupRunVars>>['task'], o:
       if (off(h) === h.name) {
         const s = offsiteSetupOf(h);
         if ('problem' in s) return ops.assert({ that: false, message: s.problem }) as unknown as Op<RecoverySource>;
-        return recoveryOps.offsiteFetch({ root: h.vars.backup_root, access: s.access, set: o.set, nearSeconds: near, markerRoot: h.vars.backup_root }) as Op<RecoverySource>;
+        return recoveryOps.offsiteFetch({ ...ownRoot(h), access: s.access, set: o.set, nearSeconds: near, markerRoot: h.vars.backup_root }) as Op<RecoverySource>;
       }
       const set = got(h)?.set;
       return set ? recoveryOps.localSource({ root: h.vars.backup_root, set, origin: 'offsite', originHost: off(h)! }) : undefined;

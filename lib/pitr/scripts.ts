@@ -1,6 +1,7 @@
 import { sh, type Command } from '../shell/command.ts';
 import { CONTAINER_OF } from '../ops/docker/container-of.ts';
 import { ARCHIVER, type PitrConfig } from './config.ts';
+import { continuousRun, segmentWithin } from './wal-run.ts';
 
 /**
  * The remote scripts of point-in-time recovery (bash, arguments positional,
@@ -82,23 +83,37 @@ for b in "$dir"/base/*/info; do
   [ -f "$b" ] || continue
   printf '@@base %s %s %s\n' "$(basename -- "$(dirname -- "$b")")" "$(sed -n 's/^start_wal //p' "$b")" "$(sed -n 's/^end_time //p' "$b")"
 done
-# The newest commit in the archived WAL: the newest segments first, until one holds a commit.
-for f in $(ls -1 "$dir/wal" | grep -E '^[0-9A-F]{24}(\.partial)?$' | sort -r); do
+# Every archived segment, for the plan's check that the WAL is continuous (wal-run.ts).
+names=$(ls -1 "$dir/wal" | grep -E '^[0-9A-F]{24}(\.partial)?$' || true)
+for f in $names; do printf '@@wal %s\n' "$f"; done
+# The newest commit of each continuous run (a gap ends one): from each run's last segment back, until one holds a commit.
+# Ordered by position (log, segment), then timeline: a promotion's new timeline continues the old one's position.
+prev= want=1
+for f in $(printf '%s\n' $names | awk 'NF {print substr($0, 9, 16) substr($0, 1, 8) " " $0}' | sort -r | cut -d' ' -f2); do
+  n=${'$'}{f%.partial}
+  pos=$(( 16#${'$'}{n:8:8} * 256 + 16#${'$'}{n:16:8} ))
+  if [ -n "$prev" ] && [ $((pos + 1)) -lt "$prev" ]; then want=1; fi
+  prev=$pos
+  [ "$want" = 1 ] || continue
   # pg_waldump reads only files named as segments (not pg_receivewal's NAME.partial), so it reads a copy named so.
   # It stops with an error at the end of the valid records (a .partial's unwritten tail): what it printed before counts.
-  t=$(docker exec -e TZ=UTC "$archiver" sh -c 'd=$(mktemp -d) && cp "$1" "$d/$2" && pg_waldump "$d/$2"; rm -rf "$d"' sh "$inner/wal/$f" "${'$'}{f%.partial}" 2>/dev/null | sed -n 's/.*desc: COMMIT \([0-9-]* [0-9:.]*\) UTC.*/\1/p' | tail -n1)
-  if [ -n "$t" ]; then printf '@@newest %s %s\n' "$t" "$f"; break; fi
+  t=$(docker exec -e TZ=UTC "$archiver" sh -c 'd=$(mktemp -d) && cp "$1" "$d/$2" && pg_waldump "$d/$2"; rm -rf "$d"' sh "$inner/wal/$f" "$n" 2>/dev/null | sed -n 's/.*desc: COMMIT \([0-9-]* [0-9:.]*\) UTC.*/\1/p' | tail -n1)
+  if [ -n "$t" ]; then printf '@@newest %s %s\n' "$t" "$f"; want=0; fi
 done
 exit 0
 `;
 
-/** What the archive holds: its base backups and the newest commit time in its WAL. */
+/** What the archive holds: its base backups, its WAL segments, and the newest commit time of each continuous run of them. */
 export function rangeCommand(c: PitrConfig): Command {
   return sh`bash -c ${RANGE_BODY} rigger-pitr-range ${c.archive_dir} ${ARCHIVER} ${IN_CONTAINER}`.quietly();
 }
 
 export interface ArchiveRange {
   bases: { stamp: string; startWal: string; endTime: string }[];
+  /** Every archived segment's file name (pg_receivewal's newest as NAME.partial). */
+  wal: string[];
+  /** The newest commit (ISO) of each continuous run of segments, and the segment holding it; newest first. */
+  commits: { time: string; segment: string }[];
   /** ISO time of the newest archived commit; undefined when the WAL holds none. */
   newestCommit?: string;
 }
@@ -107,13 +122,16 @@ export interface ArchiveRange {
 const walTimeToIso = (t: string) => `${t.replace(' ', 'T')}Z`;
 
 export function parseRange(stdout: string): ArchiveRange {
-  const out: ArchiveRange = { bases: [] };
+  const out: ArchiveRange = { bases: [], wal: [], commits: [] };
   for (const line of stdout.split('\n')) {
     const parts = line.split(' ');
     if (parts[0] === '@@base' && parts[3]) out.bases.push({ stamp: parts[1]!, startWal: parts[2]!, endTime: parts[3] });
-    else if (parts[0] === '@@newest' && parts[2]) out.newestCommit = new Date(walTimeToIso(`${parts[1]} ${parts[2]}`)).toISOString();
+    else if (parts[0] === '@@wal' && parts[1]) out.wal.push(parts[1]);
+    else if (parts[0] === '@@newest' && parts[3]) out.commits.push({ time: new Date(walTimeToIso(`${parts[1]} ${parts[2]}`)).toISOString(), segment: parts[3] });
   }
   out.bases.sort((a, b) => a.endTime.localeCompare(b.endTime));
+  out.commits.sort((a, b) => b.time.localeCompare(a.time));
+  if (out.commits[0]) out.newestCommit = out.commits[0].time;
   return out;
 }
 
@@ -122,10 +140,13 @@ export type PitrPlan = { ok: true; base: string; startWal: string; oldest: strin
 /**
  * The base backup a recovery to `to` starts from: the newest one consistent
  * by then. Refused, naming the reachable range, before the oldest base
- * backup or at or after the newest archived commit (recovery to a time
- * stops before the first commit later than it, so the WAL must hold one:
- * PostgreSQL would otherwise stop with "recovery ended before configured
- * recovery target was reached").
+ * backup or at or after the newest commit the replay can reach (recovery
+ * to a time stops before the first commit later than it, so the WAL must
+ * hold one: PostgreSQL would otherwise stop with "recovery ended before
+ * configured recovery target was reached"). The replay reaches only as far
+ * as the archived WAL is continuous from the base backup's start segment
+ * (wal-run.ts): a gap makes the newest commit before it the newest time
+ * reachable, and a later target is refused naming that time and the gap.
  */
 export function planRecovery(range: ArchiveRange, to: Date): PitrPlan {
   const oldest = range.bases[0];
@@ -133,9 +154,14 @@ export function planRecovery(range: ArchiveRange, to: Date): PitrPlan {
   if (!range.newestCommit) return { ok: false, reason: 'the archive holds no WAL with a commit: nothing to recover to' };
   const span = `the archive reaches from ${oldest.endTime} (its oldest base backup, ${oldest.stamp}) to before ${range.newestCommit} (its newest archived commit)`;
   if (to.getTime() < new Date(oldest.endTime).getTime()) return { ok: false, reason: `--to-time ${to.toISOString()} is earlier than the oldest base backup: ${span}` };
-  if (to.getTime() >= new Date(range.newestCommit).getTime()) return { ok: false, reason: `--to-time ${to.toISOString()} is not before the newest archived WAL: the newest time reachable is just before ${range.newestCommit}; ${span}` };
   const base = range.bases.filter((b) => new Date(b.endTime).getTime() <= to.getTime()).at(-1)!;
-  return { ok: true, base: base.stamp, startWal: base.startWal, oldest: oldest.endTime, newest: range.newestCommit };
+  const run = continuousRun(range.wal, base.startWal);
+  if (!run) return { ok: false, reason: `the WAL segment ${base.startWal} where base backup ${base.stamp} starts is not archived: nothing can be replayed from it; ${span}` };
+  const reachable = range.commits.find((c) => segmentWithin(c.segment, base.startWal, run.last))?.time;
+  const gap = run.missing ? `; the archived WAL has a gap: segment ${run.missing} is missing (${run.beyond} later segments cannot be replayed), so the replay from base backup ${base.stamp} ends at ${run.last}` : '';
+  if (!reachable) return { ok: false, reason: `--to-time ${to.toISOString()}: the WAL from base backup ${base.stamp}'s start ${base.startWal} to ${run.last} holds no commit, so no time after it is reachable${gap}; ${span}` };
+  if (to.getTime() >= new Date(reachable).getTime()) return { ok: false, reason: `--to-time ${to.toISOString()} is not before the newest archived WAL: the newest time reachable is just before ${reachable}${gap}; ${span}` };
+  return { ok: true, base: base.stamp, startWal: base.startWal, oldest: oldest.endTime, newest: reachable };
 }
 
 const RESTORE_BODY = String.raw`

@@ -8,7 +8,7 @@
 // `volume inspect` names its data directory.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -158,8 +158,13 @@ test('rows written after a base backup; recovery to a time between two of them k
   pg.sql('postgres', 'INSERT INTO pitr_rows (id) VALUES (2)');
   const between = pg.sql('postgres', "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')").trim();
   await sleep(300);
+  // Row 3 in a segment of its own (the next one), a commit in the one after: hiding row 3's segment makes a gap below.
+  pg.sql('postgres', 'SELECT pg_switch_wal()');
   pg.sql('postgres', 'INSERT INTO pitr_rows (id) VALUES (3)');
+  const rowThreeSegment = pg.sql('postgres', 'SELECT pg_walfile_name(pg_current_wal_lsn())').trim();
   const lastCommit = pg.sql('postgres', "SELECT to_char(max(at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM pitr_rows").trim();
+  pg.sql('postgres', 'SELECT pg_switch_wal()');
+  pg.sql('postgres', 'CREATE TABLE pitr_after_gap (x int)');
   await archived();
 
   // Later than the newest archived commit: refused before anything is stopped, the newest reachable time named.
@@ -171,6 +176,19 @@ test('rows written after a base backup; recovery to a time between two of them k
   assert.notEqual(tooEarly.code, 0, tooEarly.stdout);
   assert.match(tooEarly.stdout + tooEarly.stderr, /earlier than the oldest base backup: the archive reaches from 20\d\d-/);
   assert.deepEqual(ids(), [0, 1, 2, 3], 'a refused recovery changed nothing');
+
+  // A gap in the archived WAL (max_slot_wal_keep_size dropped a segment): the replay would stop at it, short of the
+  // target, so the plan refuses before anything is stopped, naming the gap and the newest time reachable before it.
+  const walDir = path.join(archive, 'wal');
+  renameSync(path.join(walDir, rowThreeSegment), path.join(walDir, `hidden-${rowThreeSegment}`));
+  const gapped = await recover(between);
+  renameSync(path.join(walDir, `hidden-${rowThreeSegment}`), path.join(walDir, rowThreeSegment));
+  assert.notEqual(gapped.code, 0, gapped.stdout);
+  assert.match(gapped.stdout + gapped.stderr, new RegExp(`segment ${rowThreeSegment} is missing`));
+  const reachable = /newest time reachable is just before (\S+?);/.exec(gapped.stdout + gapped.stderr)?.[1];
+  assert.ok(reachable && Date.parse(reachable) <= Date.parse(between), `the newest reachable time (${reachable}) is before the gap, not the newest archived commit`);
+  assert.deepEqual(ids(), [0, 1, 2, 3], 'nothing stopped or changed');
+  assert.deepEqual(existsSync(staging) ? readdirSync(staging) : [], [], 'nothing staged');
 
   const r = await recover(between);
   assert.equal(r.code, 0, r.stdout + r.stderr);

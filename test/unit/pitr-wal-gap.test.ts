@@ -1,0 +1,71 @@
+// The plan's check that the archived WAL is continuous from the base
+// backup's start segment (lib/pitr/wal-run.ts, planRecovery), on segment
+// names as pg_receivewal writes them (16 MB segments: 00..FF, then the log).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseRange, planRecovery } from '../../lib/pitr/scripts.ts';
+import { continuousRun, segmentName, segmentPosition } from '../../lib/pitr/wal-run.ts';
+
+/** Segment names from `first` on, `count` of them, as the archive lists them. */
+function segments(first: string, count: number): string[] {
+  const p = segmentPosition(first);
+  return Array.from({ length: count }, (_, i) => segmentName(first.slice(0, 8), p + i));
+}
+
+test('segment names follow each other across a log boundary (…000000FF, then the next log\'s …00000000)', () => {
+  assert.deepEqual(segments('0000000100000003000000FE', 3), ['0000000100000003000000FE', '0000000100000003000000FF', '000000010000000400000000']);
+  const run = continuousRun(['0000000100000003000000FE', '0000000100000003000000FF', '000000010000000400000000', '000000010000000400000001.partial'], '0000000100000003000000FE');
+  assert.deepEqual(run, { last: '000000010000000400000001.partial', beyond: 0 });
+});
+
+test('a missing segment ends the continuous run; the segments after it are counted as unreachable', () => {
+  const all = segments('000000010000000000000010', 8); // …10 to …17
+  const withGap = all.filter((s) => s !== '000000010000000000000013');
+  const run = continuousRun([...withGap.slice(0, -1), `${withGap.at(-1)}.partial`], '000000010000000000000010');
+  assert.deepEqual(run, { last: '000000010000000000000012', missing: '000000010000000000000013', beyond: 4 });
+  // A gap across a log boundary is named as the segment that is missing, not a name that cannot exist.
+  const across = continuousRun(['0000000100000003000000FE', '0000000100000003000000FF', '000000010000000400000001'], '0000000100000003000000FE');
+  assert.equal(across?.missing, '000000010000000400000000');
+  assert.equal(continuousRun(all, '000000010000000000000020'), undefined, 'the start segment not archived');
+});
+
+test('a promotion\'s new timeline continues the old one\'s position: no gap', () => {
+  const run = continuousRun(['000000010000000000000005', '000000010000000000000006', '000000020000000000000006', '000000020000000000000007.partial'], '000000010000000000000005');
+  assert.deepEqual(run, { last: '000000020000000000000007.partial', beyond: 0 });
+});
+
+// What the range script prints on an archive whose slot dropped WAL: segment 13 gone, commits found in 12 and in 17's partial.
+const gapped = parseRange(
+  [
+    '@@base 20261207_020000 000000010000000000000010 2026-12-07T02:00:30Z',
+    ...['10', '11', '12', '14', '15', '16'].map((s) => `@@wal 0000000100000000000000${s}`),
+    '@@wal 000000010000000000000017.partial',
+    '@@newest 2026-12-07 13:40:01.123456 000000010000000000000017.partial',
+    '@@newest 2026-12-07 09:15:00.5 000000010000000000000012',
+  ].join('\n'),
+);
+
+test('a gap makes the newest reachable time the last commit before it; a later target is refused naming that time and the gap', () => {
+  const late = planRecovery(gapped, new Date('2026-12-07T12:00:00Z'));
+  assert.ok(!late.ok, 'a target past the gap is refused');
+  assert.match(late.reason, /newest time reachable is just before 2026-12-07T09:15:00\.500Z/);
+  assert.match(late.reason, /segment 000000010000000000000013 is missing \(4 later segments cannot be replayed\)/);
+  const before = planRecovery(gapped, new Date('2026-12-07T09:00:00Z'));
+  assert.ok(before.ok, !before.ok ? before.reason : '');
+  assert.equal(before.newest, '2026-12-07T09:15:00.500Z', 'the reachable end reported is the end of the continuous run');
+});
+
+test('without a gap the newest archived commit is reachable; the base backup\'s start segment missing is refused', () => {
+  const whole = parseRange(
+    [
+      '@@base 20261207_020000 000000010000000000000010 2026-12-07T02:00:30Z',
+      ...['10', '11', '12', '13'].map((s) => `@@wal 0000000100000000000000${s}`),
+      '@@newest 2026-12-07 13:40:01.123456 000000010000000000000013',
+    ].join('\n'),
+  );
+  const p = planRecovery(whole, new Date('2026-12-07T12:00:00Z'));
+  assert.ok(p.ok && p.newest === '2026-12-07T13:40:01.123Z');
+  const noStart = planRecovery({ ...whole, wal: whole.wal.slice(1) }, new Date('2026-12-07T12:00:00Z'));
+  assert.ok(!noStart.ok);
+  assert.match(noStart.reason, /WAL segment 000000010000000000000010 where base backup 20261207_020000 starts is not archived/);
+});
