@@ -4,6 +4,7 @@ import { copiesDir, copyHostFor } from 'rigger-ops/lib/backup/copy-host';
 import { offsiteSetup } from 'rigger-ops/lib/backup/offsite-setup';
 import type { RcloneHost } from 'rigger-ops/lib/backup/rclone-runner';
 import type { ManifestItem } from 'rigger-ops/lib/backup/listing';
+import type { PitrConfig } from 'rigger-ops/lib/pitr/config';
 import { resuming } from 'rigger-ops/lib/recovery/marker';
 import type { DatabaseTarget } from 'rigger-ops/lib/recovery/restore-script';
 import type { RecoverySource, RecoveryVerdict, DataFound } from 'rigger-ops/lib/recovery/ops/index';
@@ -51,6 +52,8 @@ export interface RecoveryOptions {
   set: string;
   offsite: boolean;
   force: boolean;
+  /** The inventory's postgres_pitr: point-in-time archiving is started again after the recovery. */
+  pitr?: PitrConfig;
 }
 
 type BH = HostContext<z.output<typeof backupRunVars>>;
