@@ -14,7 +14,9 @@ import type { ServiceHealth } from 'rigger-ops/lib/ops/docker/health';
 import type { RecoverySource, RecoveryVerdict, RestoredDatabase, RestoredVolume } from 'rigger-ops/lib/recovery/ops/index';
 import { phaseTimings, recoveryReportText } from 'rigger-ops/lib/recovery/report';
 import { PHASE_OF_PLAY, recoveryPlays } from './recovery-plays.ts';
-import { parseToTime, pitrConfigOf, pitrPlays, pitrReport, type PitrTasks } from './pitr-plays.ts';
+import { parseToTime, pitrConfigIfAny, pitrConfigOf, pitrPlays, pitrReport, type PitrTasks } from './pitr-plays.ts';
+import { ARCHIVE_ASIDE_TASK, pitrAgainReport } from './pitr-again.ts';
+import type { PitrConfig } from 'rigger-ops/lib/pitr/config';
 
 const usage = `Usage: npx tsx playbooks/disaster-recovery.ts --from SET|latest [flags]
       --from SET|latest       the backup set (YYYYMMDD_HHMMSS); with several backup hosts, each host's
@@ -30,6 +32,8 @@ const usage = `Usage: npx tsx playbooks/disaster-recovery.ts --from SET|latest [
                               naming the reachable range (2026-12-07T13:45:00Z, or with an offset)
 `;
 let toTime: string | undefined;
+/** postgres_pitr of a --from recovery: archiving is started again at its end (pitr-again.ts). */
+let archiving: PitrConfig | undefined;
 let pitr: PitrTasks | undefined;
 
 let check = false;
@@ -55,7 +59,8 @@ function plays(opts: CliOptions, ctx: PlaybookContext) {
     throw new InputError('inventory', `--from-offsite needs backup_offsite on a backup host (${hosts.join(', ')})`);
   }
   check = opts.check;
-  return recoveryPlays({ backupHosts: hosts, set: from, offsite: opts.flags['from-offsite'] === true, force: opts.flags.force === true }).plays;
+  archiving = pitrConfigIfAny(ctx);
+  return recoveryPlays({ backupHosts: hosts, set: from, offsite: opts.flags['from-offsite'] === true, force: opts.flags.force === true, ...(archiving ? { pitr: archiving } : {}) }).plays;
 }
 
 function onEvent(e: RunEvent): void {
@@ -101,7 +106,11 @@ function report(rows: OutcomeRow[]): string {
     ...(stopped ? { stopped } : {}),
     check,
   });
-  return text;
+  if (!archiving) return text;
+  // The pitr role's last task on the archive host: the new cluster's base backup is there.
+  const started = rows.some((r) => r.host === archiving!.archive_host && r.task.name === 'base backup' && (r.outcome.status === 'ok' || r.outcome.status === 'changed'));
+  const aside = results<{ aside: string }>(rows, ARCHIVE_ASIDE_TASK)[0]?.aside;
+  return [text, ...pitrAgainReport(archiving, started, aside || undefined, check)].join('\n');
 }
 
 await runPlaybook(plays, {

@@ -10,6 +10,7 @@ import type { DatabaseTarget } from 'rigger-ops/lib/recovery/restore-script';
 import type { RecoverySource, RecoveryVerdict, DataFound } from 'rigger-ops/lib/recovery/ops/index';
 import { backupRunVars } from '../roles/backup/index.ts';
 import { CLUSTER_PLAYS } from './cluster.ts';
+import { pitrArchivingAgain } from './pitr-again.ts';
 import { stacksDefaults } from '../roles/stacks/index.ts';
 import { stackEnv } from '../roles/stacks/read.ts';
 import { advertiseAddr, deployer, onFirstManager } from '../roles/common.ts';
@@ -37,6 +38,8 @@ export const PHASE_OF_PLAY: Record<string, Phase> = {
   stacks: 'stacks',
   monitoring: 'stacks',
   health: 'health',
+  'recovery: pitr archive aside': 'health',
+  'recovery: pitr': 'health',
   'recovery: done': 'health',
 };
 
@@ -235,10 +238,10 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
   const checkable = (h: HostContext<any>, b: string) => (h.resultOf(b, tasks.source)?.manifest.items ?? []).some((i) => i.kind === 'postgres' || i.volume !== undefined);
   /** A host whose set holds nothing that can be looked for (configuration only) never counts as lost: nothing says its data is gone. */
   const lostHosts = (h: HostContext<any>) => o.backupHosts.filter((b) => checkable(h, b) && h.resultOf(b, tasks.found)?.found.length === 0);
-  const kept = (h: HostContext<any>): boolean => {
-    const s = src(h);
+  const kept = (h: HostContext<any>, b: string = h.name): boolean => {
+    const s = h.resultOf(b, tasks.source);
     const lost = lostHosts(h);
-    return !o.force && s !== undefined && !resuming(s.marker, s.set) && lost.length > 0 && !lost.includes(h.name);
+    return !o.force && s !== undefined && !resuming(s.marker, s.set) && lost.length > 0 && !lost.includes(b);
   };
   /** Every backup host's items of a kind, for the plays on the managers. */
   const allItems = (h: HostContext<any>, kind: ManifestItem['kind']) => o.backupHosts.flatMap((b) => h.resultOf(b, tasks.source)?.manifest.items.filter((i) => i.kind === kind) ?? []);
@@ -462,6 +465,8 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
     ],
   });
 
+  const pitrPlaysAfter = o.pitr ? pitrArchivingAgain(o.pitr, halt, (h) => o.backupHosts.some((b) => h.resultOf(b, tasks.source) !== undefined && !kept(h, b) && (h.resultOf(b, tasks.source)!.manifest.items.some((i) => i.kind === 'postgres')))) : [];
+
   return {
     plays: [
       verifyPlay,
@@ -480,6 +485,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
       // The monitoring stack on its restored volumes (skipped where monitoring_enabled is false).
       CLUSTER_PLAYS.monitoring(halt),
       healthPlay,
+      ...pitrPlaysAfter,
       donePlay,
     ],
     tasks,
