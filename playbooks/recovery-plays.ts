@@ -19,7 +19,7 @@ import { needsConfig, NO_CONFIG, offsiteSetupOf, rcloneConfig, rcloneInstalled }
 import * as backupOps from 'rigger-ops/lib/backup/ops/index';
 import * as recoveryOps from 'rigger-ops/lib/recovery/ops/index';
 
-export const PHASES = ['verify', 'docker', 'swarm', 'networks', 'database', 'restore', 'stacks', 'health'] as const;
+export const PHASES = ['verify', 'docker', 'swarm', 'networks', 'database', 'restore', 'stacks', 'health', 'pitr'] as const;
 export type Phase = (typeof PHASES)[number];
 
 /** Which phase each play belongs to, for the report's durations. */
@@ -38,8 +38,9 @@ export const PHASE_OF_PLAY: Record<string, Phase> = {
   stacks: 'stacks',
   monitoring: 'stacks',
   health: 'health',
-  'recovery: pitr archive aside': 'health',
-  'recovery: pitr': 'health',
+  // With postgres_pitr, after health (the base backup of the recovered database takes its own time).
+  'recovery: pitr archive aside': 'pitr',
+  'recovery: pitr': 'pitr',
   'recovery: done': 'health',
 };
 
