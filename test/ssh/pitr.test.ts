@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runCli } from '../helpers/cli.ts';
@@ -208,4 +209,35 @@ test('rows written after a base backup; recovery to a time between two of them k
   assert.equal(pg.sql('postgres', "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'rigger_archive'").trim(), '1', 'the slot made again after the recovery');
   assert.deepEqual(existsSync(staging) ? readdirSync(staging) : [], [], 'the staged archive removed from the database host after the recovery');
   assert.equal(pg.sql('postgres', "SELECT count(*) FROM pg_file_settings WHERE name IN ('recovery_target_time', 'restore_command')").trim(), '0', 'the recovery settings removed from the configuration: a later restart is an ordinary one');
+});
+
+test("a recovery's last plays start archiving again: the old archive moved aside only when the database was restored", async () => {
+  const again = (restored: boolean) => runCli(['test/fixtures/playbooks/pitr-again.ts', '-i', inventory, ...(restored ? ['--restored'] : [])], {}, 300_000);
+  const asides = () => readdirSync(archive).filter((d) => d.startsWith('before-pitr-')).sort();
+  const bases = () => readdirSync(path.join(archive, 'base')).filter((d) => /^\d{8}_\d{6}$/.test(d));
+  const streaming = () => pg.sql('postgres', "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'rigger_archive' AND active").trim();
+  const waitStreaming = async (out = '') => {
+    for (let i = 0; i < 100 && streaming() !== '1'; i++) await sleep(100);
+    assert.equal(streaming(), '1', `pg_receivewal streams through the slot: ${out}${readFileSync(path.join(state, 'archiver.log'), 'utf8')}`);
+  };
+  // The archiver gone (a lost archive host's containers), when the test before left one running: the stand-in's docker rm.
+  execFileSync(path.join(path.dirname(state), 'bin', 'docker'), ['rm', '-f', 'rigger-wal-archiver']);
+  const before = asides();
+  const basesBefore = existsSync(path.join(archive, 'base')) ? bases().length : 0;
+  // The database kept its data: its archive still follows it and stays.
+  const kept = await again(false);
+  assert.equal(kept.code, 0, kept.stdout + kept.stderr);
+  assert.deepEqual(asides(), before, 'nothing moved aside when the database kept its data');
+  await waitStreaming(kept.stdout);
+  assert.equal(bases().length, basesBefore + 1, 'a base backup taken beside the kept ones');
+
+  // The database restored from its dumps: the old archive moved aside, a fresh one started with its base backup.
+  await sleep(1100); // base backups are stamped to the second
+  const restored = await again(true);
+  assert.equal(restored.code, 0, restored.stdout + restored.stderr);
+  const moved = asides().filter((d) => !before.includes(d));
+  assert.equal(moved.length, 1, readdirSync(archive).join(' '));
+  assert.equal(readdirSync(path.join(archive, moved[0]!, 'base')).length, basesBefore + 1, 'the old base backups kept aside');
+  await waitStreaming(restored.stdout);
+  assert.equal(bases().length, 1, 'the fresh archive holds one base backup, of the database as it is now');
 });
