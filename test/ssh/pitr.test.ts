@@ -212,7 +212,7 @@ test('rows written after a base backup; recovery to a time between two of them k
 });
 
 test("a recovery's last plays start archiving again: the old archive moved aside only when the database was restored", async () => {
-  const again = (restored: boolean) => runCli(['test/fixtures/playbooks/pitr-again.ts', '-i', inventory, ...(restored ? ['--restored'] : [])], {}, 300_000);
+  const again = (restored: boolean, ...flags: string[]) => runCli(['test/fixtures/playbooks/pitr-again.ts', '-i', inventory, ...(restored ? ['--restored'] : []), ...flags], {}, 300_000);
   const asides = () => readdirSync(archive).filter((d) => d.startsWith('before-pitr-')).sort();
   const bases = () => readdirSync(path.join(archive, 'base')).filter((d) => /^\d{8}_\d{6}$/.test(d));
   const streaming = () => pg.sql('postgres', "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'rigger_archive' AND active").trim();
@@ -230,6 +230,13 @@ test("a recovery's last plays start archiving again: the old archive moved aside
   assert.deepEqual(asides(), before, 'nothing moved aside when the database kept its data');
   await waitStreaming(kept.stdout);
   assert.equal(bases().length, basesBefore + 1, 'a base backup taken beside the kept ones');
+
+  // --check changes nothing: no aside, no new base backup, the archiver left streaming.
+  const checked = await again(true, '--check');
+  assert.equal(checked.code, 0, checked.stdout + checked.stderr);
+  assert.deepEqual(asides(), before, 'check mode moved nothing aside');
+  assert.equal(bases().length, basesBefore + 1, 'check mode took no base backup');
+  assert.equal(streaming(), '1', 'check mode left the archiver running');
 
   // The database restored from its dumps: the old archive moved aside, a fresh one started with its base backup.
   await sleep(1100); // base backups are stamped to the second
