@@ -208,6 +208,20 @@ function ssh(name: string | undefined, command: string[]): void {
   process.exit(r.status ?? 1);
 }
 
+/**
+ * A command's arguments parsed, or undefined after printing why not: a wrong name or option is the user's
+ * to fix, before anything is touched, so it exits with the usage error's code.
+ */
+function parsedOrUsageError<T>(parse: (args: readonly string[]) => T, args: readonly string[]): T | undefined {
+  try {
+    return parse(args);
+  } catch (err) {
+    console.error(`lab: ${(err as Error).message}`);
+    process.exitCode = 4;
+    return undefined;
+  }
+}
+
 const [command, ...rest] = process.argv.slice(2);
 try {
   switch (command) {
@@ -216,31 +230,16 @@ try {
       if (rest.includes('--layouts')) await step('layouts: trixie hosts core, edge, single', (say) => ensureLayouts(false, say));
       break;
     case 'rehearse': {
-      let standins;
-      try {
-        standins = parseRehearseArgs(rest);
-      } catch (err) {
-        // As reset's: a wrong argument is the user's to fix, before anything is touched.
-        console.error(`lab: ${(err as Error).message}`);
-        process.exitCode = 4;
-        break;
-      }
-      await rehearse(standins);
+      const standins = parsedOrUsageError(parseRehearseArgs, rest);
+      if (standins) await rehearse(standins);
       break;
     }
     case 'status':
       await status();
       break;
     case 'reset': {
-      let request;
-      try {
-        request = parseResetArgs(rest);
-      } catch (err) {
-        // A wrong name is the user's to fix, before anything is touched: the usage error's code.
-        console.error(`lab: ${(err as Error).message}`);
-        process.exitCode = 4;
-        break;
-      }
+      const request = parsedOrUsageError(parseResetArgs, rest);
+      if (!request) break;
       if (request.kind === 'layouts') {
         const only = request.names;
         await step(`layouts: fresh hosts ${only.join(', ') || 'core, edge, single'}`, (say) => ensureLayouts(true, say, only));

@@ -57,7 +57,8 @@ test('scale.ts ai_sglang=0 ai_ollama=1 --reason "GPU busy" survives site.ts, the
 
   const daily = await onRehearsal('playbooks/daily-check.ts', [
     // Two readings the lab cannot pass whatever is scaled: the real names' certificates are not reachable from it, and
-    // no backup set is taken before rehearsal-recovery. Everything else is read as on the real cluster.
+    // the backup sets' age and copies (this suite may start from a fresh converge, with no set taken yet). Everything
+    // else is read as on the real cluster.
     '-e',
     '{"daily_tls_endpoints": [], "backup_items": []}',
   ]);

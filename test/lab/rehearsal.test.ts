@@ -29,7 +29,7 @@ before(() => {
   assert.equal(r.code, 0, `lab.ts rehearse:\n${r.stdout}\n${r.stderr}`);
 });
 // No reset after: the rehearsal-* suites after this one (scripts/test-lab.ts) reuse the converged
-// rehearsal, and rehearsal-recovery, the last, resets the nodes for the suites after it.
+// rehearsal; rehearsal-recovery loses the nodes and hands the recovered rehearsal to the ones after it.
 
 const site = () => runCli(['playbooks/site.ts', '-i', REHEARSAL_INVENTORY, '--json'], env, 15 * 60_000);
 

@@ -37,6 +37,12 @@ test('the backup and copy suites come before rehearsal-recovery, which wipes eve
   for (const s of ['rehearsal-pitr', 'rehearsal-backup-copies', 'rehearsal-offsite']) assert.ok(at(s) < at('rehearsal-recovery'), s);
 });
 
+test('the suites that restart SGLang without testing its load run on the recovered rehearsal, whose model loads for seconds; deploy-window, whose after() leaves it loading, last', () => {
+  const at = (s: string) => LAB_SUITE_ORDER.indexOf(s);
+  for (const s of ['rehearsal-scale', 'rehearsal-deploy-window']) assert.ok(at('rehearsal-recovery') < at(s), s);
+  assert.equal(LAB_SUITE_ORDER.at(-1), 'rehearsal-deploy-window');
+});
+
 test('a failed suite does not stop the ones after it, and the run exits 1', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'lab-order-'));
   try {
