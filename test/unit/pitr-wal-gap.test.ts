@@ -69,3 +69,40 @@ test('without a gap the newest archived commit is reachable; the base backup\'s 
   assert.ok(!noStart.ok);
   assert.match(noStart.reason, /WAL segment 000000010000000000000010 where base backup 20261207_020000 starts is not archived/);
 });
+
+// A cluster made with `initdb --wal-segsize`: a log holds 0x100000000 / size segments, so with 64 MB
+// segments the segment part goes 00..3F and …0000003F is followed by the next log's …00000000.
+const MB = 1024 * 1024;
+
+test('the log boundary follows the segment size: 16 MB segments end a log at …FF, 64 MB ones at …3F', () => {
+  const at16 = continuousRun(['0000000100000003000000FE', '0000000100000003000000FF', '000000010000000400000000'], '0000000100000003000000FE', 16 * MB);
+  assert.deepEqual(at16, { last: '000000010000000400000000', beyond: 0 });
+  const at64 = continuousRun(['00000001000000030000003E', '00000001000000030000003F', '000000010000000400000000', '000000010000000400000001.partial'], '00000001000000030000003E', 64 * MB);
+  assert.deepEqual(at64, { last: '000000010000000400000001.partial', beyond: 0 }, 'with 64 MB segments …3F is the last of its log: no gap after it');
+  // A gap is named as a segment that exists at that size (…40 never does with 64 MB segments).
+  const gap64 = continuousRun(['00000001000000030000003F', '000000010000000400000001'], '00000001000000030000003F', 64 * MB);
+  assert.equal(gap64?.missing, '000000010000000400000000');
+  assert.deepEqual(segments64('00000001000000030000003F', 2), ['00000001000000030000003F', '000000010000000400000000']);
+  assert.throws(() => continuousRun([], '000000010000000000000000', 3 * MB), /3145728 bytes is not a WAL segment size/);
+});
+
+function segments64(first: string, count: number): string[] {
+  const p = segmentPosition(first, 64 * MB);
+  return Array.from({ length: count }, (_, i) => segmentName(first.slice(0, 8), p + i, 64 * MB));
+}
+
+test('the plan reads the segment size the range script found (the archived files\' size) and judges continuity with it', () => {
+  const range = parseRange(
+    [
+      '@@segsize 67108864',
+      '@@base 20261207_020000 00000001000000030000003E 2026-12-07T02:00:30Z',
+      ...['00000001000000030000003E', '00000001000000030000003F', '000000010000000400000000'].map((s) => `@@wal ${s}`),
+      '@@newest 2026-12-07 13:40:01.123456 000000010000000400000000',
+    ].join('\n'),
+  );
+  assert.equal(range.segmentBytes, 64 * MB);
+  const p = planRecovery(range, new Date('2026-12-07T12:00:00Z'));
+  assert.ok(p.ok, !p.ok ? p.reason : '');
+  assert.equal(p.newest, '2026-12-07T13:40:01.123Z', 'the commit in the next log is reachable: no gap at …3F');
+  assert.equal(parseRange('@@base 20261207_020000 000000010000000000000010 2026-12-07T02:00:30Z').segmentBytes, 16 * MB, 'no full segment archived yet: PostgreSQL\'s default');
+});
