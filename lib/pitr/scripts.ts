@@ -1,7 +1,7 @@
 import { sh, type Command } from '../shell/command.ts';
 import { CONTAINER_OF } from '../ops/docker/container-of.ts';
 import { ARCHIVER, type PitrConfig } from './config.ts';
-import { continuousRun, segmentWithin } from './wal-run.ts';
+import { continuousRun, DEFAULT_SEGMENT_BYTES, segmentsPerLog, segmentWithin } from './wal-run.ts';
 
 /**
  * The remote scripts of point-in-time recovery (bash, arguments positional,
@@ -86,12 +86,18 @@ done
 # Every archived segment, for the plan's check that the WAL is continuous (wal-run.ts).
 names=$(ls -1 "$dir/wal" | grep -E '^[0-9A-F]{24}(\.partial)?$' || true)
 for f in $names; do printf '@@wal %s\n' "$f"; done
+# The segment size (initdb --wal-segsize) is every segment file's size: pg_receivewal pads its .partial to it too.
+seg=
+for f in $names; do seg=$(stat -c %s -- "$dir/wal/$f") && [ "$seg" -gt 0 ] && break; seg=; done
+seg=${'$'}{seg:-16777216}
+printf '@@segsize %s\n' "$seg"
+per=$(( 4294967296 / seg ))
 # The newest commit of each continuous run (a gap ends one): from each run's last segment back, until one holds a commit.
 # Ordered by position (log, segment), then timeline: a promotion's new timeline continues the old one's position.
 prev= want=1
 for f in $(printf '%s\n' $names | awk 'NF {print substr($0, 9, 16) substr($0, 1, 8) " " $0}' | sort -r | cut -d' ' -f2); do
   n=${'$'}{f%.partial}
-  pos=$(( 16#${'$'}{n:8:8} * 256 + 16#${'$'}{n:16:8} ))
+  pos=$(( 16#${'$'}{n:8:8} * per + 16#${'$'}{n:16:8} ))
   if [ -n "$prev" ] && [ $((pos + 1)) -lt "$prev" ]; then want=1; fi
   prev=$pos
   [ "$want" = 1 ] || continue
@@ -116,17 +122,20 @@ export interface ArchiveRange {
   commits: { time: string; segment: string }[];
   /** ISO time of the newest archived commit; undefined when the WAL holds none. */
   newestCommit?: string;
+  /** The cluster's WAL segment size (initdb --wal-segsize): the archived segments' file size, 16 MB when none is archived. */
+  segmentBytes: number;
 }
 
 /** pg_waldump's "2026-12-07 13:40:01.123456" (UTC) as ISO. */
 const walTimeToIso = (t: string) => `${t.replace(' ', 'T')}Z`;
 
 export function parseRange(stdout: string): ArchiveRange {
-  const out: ArchiveRange = { bases: [], wal: [], commits: [] };
+  const out: ArchiveRange = { bases: [], wal: [], commits: [], segmentBytes: DEFAULT_SEGMENT_BYTES };
   for (const line of stdout.split('\n')) {
     const parts = line.split(' ');
     if (parts[0] === '@@base' && parts[3]) out.bases.push({ stamp: parts[1]!, startWal: parts[2]!, endTime: parts[3] });
     else if (parts[0] === '@@wal' && parts[1]) out.wal.push(parts[1]);
+    else if (parts[0] === '@@segsize' && parts[1]) out.segmentBytes = Number(parts[1]);
     else if (parts[0] === '@@newest' && parts[3]) out.commits.push({ time: new Date(walTimeToIso(`${parts[1]} ${parts[2]}`)).toISOString(), segment: parts[3] });
   }
   out.bases.sort((a, b) => a.endTime.localeCompare(b.endTime));
@@ -155,9 +164,14 @@ export function planRecovery(range: ArchiveRange, to: Date): PitrPlan {
   const span = `the archive reaches from ${oldest.endTime} (its oldest base backup, ${oldest.stamp}) to before ${range.newestCommit} (its newest archived commit)`;
   if (to.getTime() < new Date(oldest.endTime).getTime()) return { ok: false, reason: `--to-time ${to.toISOString()} is earlier than the oldest base backup: ${span}` };
   const base = range.bases.filter((b) => new Date(b.endTime).getTime() <= to.getTime()).at(-1)!;
-  const run = continuousRun(range.wal, base.startWal);
+  try {
+    segmentsPerLog(range.segmentBytes);
+  } catch (e) {
+    return { ok: false, reason: `the archive's WAL files are ${range.segmentBytes} bytes each: ${(e as Error).message}` };
+  }
+  const run = continuousRun(range.wal, base.startWal, range.segmentBytes);
   if (!run) return { ok: false, reason: `the WAL segment ${base.startWal} where base backup ${base.stamp} starts is not archived: nothing can be replayed from it; ${span}` };
-  const reachable = range.commits.find((c) => segmentWithin(c.segment, base.startWal, run.last))?.time;
+  const reachable = range.commits.find((c) => segmentWithin(c.segment, base.startWal, run.last, range.segmentBytes))?.time;
   const gap = run.missing ? `; the archived WAL has a gap: segment ${run.missing} is missing (${run.beyond} later segments cannot be replayed), so the replay from base backup ${base.stamp} ends at ${run.last}` : '';
   if (!reachable) return { ok: false, reason: `--to-time ${to.toISOString()}: the WAL from base backup ${base.stamp}'s start ${base.startWal} to ${run.last} holds no commit, so no time after it is reachable${gap}; ${span}` };
   if (to.getTime() >= new Date(reachable).getTime()) return { ok: false, reason: `--to-time ${to.toISOString()} is not before the newest archived WAL: the newest time reachable is just before ${reachable}${gap}; ${span}` };
