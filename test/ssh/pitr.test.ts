@@ -248,3 +248,49 @@ test("a recovery's last plays start archiving again: the old archive moved aside
   await waitStreaming(restored.stdout);
   assert.equal(bases().length, 1, 'the fresh archive holds one base backup, of the database as it is now');
 });
+
+test('a converge (site.ts) with postgres_pitr starts archiving on a fresh cluster with one base backup of it; a second converge and --check change nothing', async () => {
+  const converge = (...flags: string[]) => runCli(['test/fixtures/playbooks/pitr-converge.ts', '-i', inventory, ...flags], {}, 300_000);
+  const bases = () => (existsSync(path.join(archive, 'base')) ? readdirSync(path.join(archive, 'base')).filter((d) => /^\d{8}_\d{6}$/.test(d)).sort() : []);
+  const slot = (where = '') => pg.sql('postgres', `SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'rigger_archive'${where}`).trim();
+  // A cluster never archived: no archiver, no slot, an empty archive (what the tests before left kept aside).
+  execFileSync(path.join(path.dirname(state), 'bin', 'docker'), ['rm', '-f', 'rigger-wal-archiver']);
+  for (let i = 0; i < 100 && slot(' AND active') !== '0'; i++) await sleep(100);
+  pg.sql('postgres', "SELECT pg_drop_replication_slot('rigger_archive')");
+  for (const d of ['base', 'wal']) if (existsSync(path.join(archive, d))) renameSync(path.join(archive, d), path.join(archive, `before-converge-${d}`));
+
+  // --check on the fresh cluster: nothing started, no slot, no base backup.
+  const checked = await converge('--check');
+  assert.equal(checked.code, 0, checked.stdout + checked.stderr);
+  assert.equal(slot(), '0', 'check mode made no slot');
+  assert.deepEqual(bases(), [], 'check mode took no base backup');
+  assert.equal(existsSync(path.join(state, 'archiver.pid')), false, 'check mode started no archiver');
+
+  const first = await converge();
+  assert.equal(first.code, 0, first.stdout + first.stderr);
+  for (let i = 0; i < 100 && slot(' AND active') !== '1'; i++) await sleep(100);
+  assert.equal(slot(' AND active'), '1', `pg_receivewal streams through the slot after the converge: ${first.stdout}`);
+  const taken = bases();
+  assert.equal(taken.length, 1, 'one base backup of the fresh cluster');
+  const systemId = pg.sql('postgres', 'SELECT system_identifier FROM pg_control_system()').trim();
+  assert.match(readFileSync(path.join(archive, 'base', taken[0]!, 'info'), 'utf8'), new RegExp(`^system_id ${systemId}$`, 'm'), 'the base backup records the cluster it is of');
+
+  // The declared state holds: a second converge takes no base backup and changes nothing.
+  await sleep(1100); // base backups are stamped to the second: a new one would show
+  const again = await converge();
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  assert.deepEqual(bases(), taken, 'no base backup on a converge that finds one of this cluster');
+  assert.match(again.stdout, /data +: ok=\d+ +changed=0 /, again.stdout);
+  assert.match(again.stdout, /archive +: ok=\d+ +changed=0 /, again.stdout);
+
+  // The archiver gone (a reboot without --restart): --check says so and starts nothing; a converge starts it, no base backup.
+  execFileSync(path.join(path.dirname(state), 'bin', 'docker'), ['rm', '-f', 'rigger-wal-archiver']);
+  const checkedGone = await converge('--check');
+  assert.equal(checkedGone.code, 0, checkedGone.stdout + checkedGone.stderr);
+  assert.equal(existsSync(path.join(state, 'archiver.pid')), false, 'check mode started no archiver');
+  const restarted = await converge();
+  assert.equal(restarted.code, 0, restarted.stdout + restarted.stderr);
+  for (let i = 0; i < 100 && slot(' AND active') !== '1'; i++) await sleep(100);
+  assert.equal(slot(' AND active'), '1', 'the archiver started again');
+  assert.deepEqual(bases(), taken, 'still the one base backup of this cluster');
+});
