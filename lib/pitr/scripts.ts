@@ -17,15 +17,27 @@ export const IN_CONTAINER = '/archive';
 /** WAL segment names are 24 hex digits (timeline, log, segment): their order is the WAL's order within a timeline. */
 const SEGMENT = '[0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F]';
 
+/**
+ * The running server's system identifier (IDENTIFY_SYSTEM on a replication
+ * connection, as the archiver's role, in its container): initdb gives each
+ * cluster its own, so it tells a base backup of this cluster from one of a
+ * cluster the archive followed before (a database restored from its dumps).
+ */
+const SYSTEM_ID_FN = String.raw`
+system_id() { docker exec -e PGPASSFILE="$inner/.pgpass" "$archiver" psql "host=$host port=$port user=$user dbname=replication replication=true" -w -XAt -c IDENTIFY_SYSTEM | cut -d'|' -f1; }
+`;
+
 const BASE_BODY = String.raw`
 set -euo pipefail
 umask 077
 dir=$1 host=$2 port=$3 user=$4 keep=$5 archiver=$6 inner=$7
+${SYSTEM_ID_FN}
 mkdir -p -- "$dir/base" "$dir/wal"
 for d in "$dir"/base/*.partial; do [ -d "$d" ] && rm -rf -- "$d"; done
 stamp=$(date -u +%Y%m%d_%H%M%S)
 work="$dir/base/$stamp.partial"
 mkdir -- "$work"
+sysid=$(system_id)
 # In the archiver's container: it has the server's client tools, its network and its login.
 docker exec -e PGPASSFILE="$inner/.pgpass" "$archiver" pg_basebackup -h "$host" -p "$port" -U "$user" -w -D - -Ft -X fetch -c fast | gzip -1 > "$work/base.tar.gz"
 end_time=$(date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -33,7 +45,7 @@ gzip -t -- "$work/base.tar.gz"
 label=$(tar -xzOf "$work/base.tar.gz" backup_label)
 start_wal=$(printf '%s\n' "$label" | sed -n 's/^START WAL LOCATION: .*(file \([0-9A-F]\{24\}\)).*/\1/p')
 [ -n "$start_wal" ] || { echo "no START WAL LOCATION in the base backup's backup_label" >&2; exit 1; }
-printf 'start_wal %s\nend_time %s\n' "$start_wal" "$end_time" > "$work/info"
+printf 'start_wal %s\nend_time %s\nsystem_id %s\n' "$start_wal" "$end_time" "$sysid" > "$work/info"
 sync -- "$work/base.tar.gz" "$work/info"
 mv -- "$work" "$dir/base/$stamp"
 printf '@@base %s %s %s\n' "$stamp" "$start_wal" "$end_time"
@@ -59,6 +71,8 @@ export function baseBackupCommand(c: PitrConfig): Command {
 
 export interface BaseTaken {
   stamp: string;
+  /** None taken: the archive already held this base backup of the running cluster (the converge's, ifNoneOfThisCluster). */
+  already?: boolean;
   startWal: string;
   endTime: string;
   dropped: string[];
@@ -72,6 +86,46 @@ export function parseBase(stdout: string): BaseTaken {
     if (tag === '@@base') Object.assign(out, { stamp: a, startWal: b, endTime: c });
     else if (tag === '@@dropped') out.dropped.push(a!);
     else if (tag === '@@walpruned') out.walPruned = Number(a);
+  }
+  return out;
+}
+
+const BASE_IDS_BODY = String.raw`
+set -uo pipefail
+dir=$1 host=$2 port=$3 user=$4 archiver=$5 inner=$6
+${SYSTEM_ID_FN}
+out=$(system_id 2>&1)
+id=$(printf '%s\n' "$out" | grep -E '^[0-9]+$' | tail -n1)
+if [ -n "$id" ]; then printf '@@server %s\n' "$id"; else printf '@@noserver %s\n' "$(printf '%s' "$out" | tr '\n' ' ' | cut -c1-300)"; fi
+for b in "$dir"/base/*/info; do
+  [ -f "$b" ] || continue
+  stamp=$(basename -- "$(dirname -- "$b")")
+  [[ $stamp =~ ^[0-9]{8}_[0-9]{6}$ ]] || continue
+  printf '@@base %s %s\n' "$stamp" "$(sed -n 's/^system_id //p' "$b")"
+done
+exit 0
+`;
+
+/** Read-only, on the archive host: the running server's system identifier and the one each base backup records. */
+export function baseIdsCommand(c: PitrConfig): Command {
+  return sh`bash -c ${BASE_IDS_BODY} rigger-pitr-ids ${c.archive_dir} ${c.server_host} ${String(c.server_port)} ${c.user} ${ARCHIVER} ${IN_CONTAINER}`.quietly();
+}
+
+export interface BaseIds {
+  /** The running server's system identifier; undefined when it could not be read (then `error`). */
+  server?: string;
+  error?: string;
+  /** Each base backup's stamp and recorded system identifier ('' for one taken before they were recorded). */
+  bases: { stamp: string; systemId: string }[];
+}
+
+export function parseBaseIds(stdout: string): BaseIds {
+  const out: BaseIds = { bases: [] };
+  for (const line of stdout.split('\n')) {
+    const [tag, a = '', b = ''] = line.split(' ');
+    if (tag === '@@server' && a) out.server = a;
+    else if (tag === '@@noserver') out.error = line.slice(11).trim() || 'no output';
+    else if (tag === '@@base' && a) out.bases.push({ stamp: a, systemId: b });
   }
   return out;
 }

@@ -256,7 +256,7 @@ test('a converge (site.ts) with postgres_pitr starts archiving on a fresh cluste
   // A cluster never archived: no archiver, no slot, an empty archive (what the tests before left kept aside).
   execFileSync(path.join(path.dirname(state), 'bin', 'docker'), ['rm', '-f', 'rigger-wal-archiver']);
   for (let i = 0; i < 100 && slot(' AND active') !== '0'; i++) await sleep(100);
-  pg.sql('postgres', "SELECT pg_drop_replication_slot('rigger_archive')");
+  pg.sql('postgres', "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'rigger_archive'");
   for (const d of ['base', 'wal']) if (existsSync(path.join(archive, d))) renameSync(path.join(archive, d), path.join(archive, `before-converge-${d}`));
 
   // --check on the fresh cluster: nothing started, no slot, no base backup.

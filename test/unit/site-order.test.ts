@@ -69,10 +69,11 @@ test("site.ts with postgres_pitr ends by starting point-in-time archiving on its
   const tasks = role.tasks as Task<unknown, any>[];
   assert.deepEqual(tasks.map((t) => t.name), ['wal archiving settings', 'wal archiver', 'base backup']);
   const vars = { postgres_pitr: ctx.hostVars('ai.vibe.local').postgres_pitr, stack_images: {} };
-  const base = tasks[2]!.options.op!({ name: 'ai.vibe.local', vars, check: false } as unknown as HostContext<any>) as { params: { ifNoneOfThisCluster?: boolean } };
+  const opOf = (t: Task<unknown, any>, h: HostContext<any>) => (typeof t.options.op === 'function' ? t.options.op(h) : t.options.op);
+  const base = opOf(tasks[2]!, { name: 'ai.vibe.local', vars, check: false } as unknown as HostContext<any>) as { params: { ifNoneOfThisCluster?: boolean } };
   assert.equal(base.params.ifNoneOfThisCluster, true, 'the converge takes a base backup only when none of this cluster is archived');
   // The nightly backup.ts keeps taking one every night.
   const { pitrArchive } = await import('../../roles/pitr/index.ts');
-  const nightly = (pitrArchive.tasks as Task<unknown, any>[])[2]!.options.op!({ name: 'ai.vibe.local', vars, check: false } as unknown as HostContext<any>) as { params: { ifNoneOfThisCluster?: boolean } };
+  const nightly = opOf((pitrArchive.tasks as Task<unknown, any>[])[2]!, { name: 'ai.vibe.local', vars, check: false } as unknown as HostContext<any>) as { params: { ifNoneOfThisCluster?: boolean } };
   assert.equal(nightly.params.ifNoneOfThisCluster, false);
 });

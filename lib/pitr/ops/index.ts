@@ -8,7 +8,7 @@ import { CONTAINER_OF } from '../../ops/docker/container-of.ts';
 import { scramVerifier, verifierMatches } from '../../ops/postgres/scram.ts';
 import type { ExecResult } from '../../transport/types.ts';
 import { ARCHIVER, pitrConfig, type PitrConfig } from '../config.ts';
-import { baseBackupCommand, IN_CONTAINER, parseBase, parseRange, parseRestore, planRecovery, rangeCommand, restoreCommand, serviceScaleCommand, type ArchiveRange, type BaseTaken, type PitrPlan } from '../scripts.ts';
+import { baseBackupCommand, baseIdsCommand, parseBaseIds, IN_CONTAINER, parseBase, parseRange, parseRestore, planRecovery, rangeCommand, restoreCommand, serviceScaleCommand, type ArchiveRange, type BaseIds, type BaseTaken, type PitrPlan } from '../scripts.ts';
 
 const stderrTail = (r: ExecResult) => r.stderr.toString('utf8').trim().split('\n').slice(-3).join(' ');
 const schema = z.object({ config: pitrConfig }).strict();
@@ -45,7 +45,11 @@ export const pitrServer = defineOp({
   schema,
   describe: (p) => `WAL archiving settings of ${p.config.service}`,
   probe: (p) => ({
-    command: sh`out=$(${psqlIn(p.config, false)} -At -F '|' -c ${`SELECT current_setting('wal_level'), current_setting('max_wal_senders'), current_setting('max_slot_wal_keep_size'), current_setting('hba_file'), coalesce((SELECT 'role:' || coalesce(rolpassword, '') FROM pg_authid WHERE rolname = '${p.config.user}'), 'none'), coalesce((SELECT rolreplication::text FROM pg_authid WHERE rolname = '${p.config.user}'), 'false'), (SELECT count(*) FROM pg_replication_slots WHERE slot_name = '${p.config.slot}')`} 2>&1 && { docker exec "$c" sh -c ${`grep -qxF '${hbaLine(p.config)}' "$1" && echo hba || :`} sh "$(printf '%s' "$out" | cut -d'|' -f4)"; }; else echo @@nocontainer; fi) || out="@@psql $out"; printf '%s\n' "$out"`.quietly(),
+    // The hba_file read first, then searched: inside the $(...) that assigns it, $out is not set yet.
+    command: sh`${raw(CONTAINER_OF)}
+out=$(${psqlIn(p.config, false)} -At -F '|' -c ${`SELECT current_setting('wal_level'), current_setting('max_wal_senders'), current_setting('max_slot_wal_keep_size'), current_setting('hba_file'), coalesce((SELECT 'role:' || coalesce(rolpassword, '') FROM pg_authid WHERE rolname = '${p.config.user}'), 'none'), coalesce((SELECT rolreplication::text FROM pg_authid WHERE rolname = '${p.config.user}'), 'false'), (SELECT count(*) FROM pg_replication_slots WHERE slot_name = '${p.config.slot}')`} 2>&1; else echo @@nocontainer; fi) || out="@@psql $out"
+printf '%s\n' "$out"
+case $out in @@*) ;; *) c=$(container_of ${p.config.service}) && docker exec "$c" sh -c ${`grep -qxF '${hbaLine(p.config)}' "$1" && echo hba || :`} sh "$(printf '%s' "$out" | cut -d'|' -f4)" || : ;; esac`.quietly(),
     parse: (r: ExecResult): ServerState => {
       const text = r.stdout.toString('utf8');
       const base: ServerState = { walLevel: '', senders: 0, replication: false, slot: false, keep: '', hba: false };
@@ -141,21 +145,37 @@ export const walArchiver = defineOp({
   },
 });
 
-/** One base backup on the archive host, then retention of base backups and the WAL before the oldest kept one. */
+/**
+ * One base backup on the archive host, then retention of base backups and
+ * the WAL before the oldest kept one. The nightly one (backup.ts) is taken
+ * every time. With ifNoneOfThisCluster (a converge, site.ts) it is taken
+ * only when the archive holds no base backup of the running cluster (each
+ * records the server's system identifier in its info): archiving declared
+ * by postgres_pitr needs one to replay from, and a converge that finds one
+ * changes nothing.
+ */
 export const pitrBaseBackup = defineOp({
   kind: 'pitr.base',
-  schema,
+  schema: z.object({ config: pitrConfig, ifNoneOfThisCluster: z.boolean().default(false) }).strict(),
   describe: (p) => `base backup of ${p.config.service}`,
-  decide: (p): Decision<BaseTaken> => ({
-    kind: 'change',
-    msg: `base backup of ${p.config.service} into ${p.config.archive_dir}/base`,
-    checkResult: { stamp: '', startWal: '', endTime: '', dropped: [], walPruned: 0 },
-    apply: async (remote) => {
-      const r = await remote.run(baseBackupCommand(p.config));
-      if (r.code !== 0) throw new OpFailure(`base backup of ${p.config.service} failed: ${stderrTail(r)}`, r);
-      return parseBase(r.stdout.toString('utf8'));
-    },
-  }),
+  probe: (p) => (p.ifNoneOfThisCluster ? { command: baseIdsCommand(p.config), parse: (r: ExecResult) => parseBaseIds(r.stdout.toString('utf8')) } : undefined),
+  decide: (p, ids: BaseIds | undefined): Decision<BaseTaken> => {
+    const c = p.config;
+    const mine = ids?.server !== undefined ? ids.bases.filter((b) => b.systemId === ids.server).at(-1) : undefined;
+    if (mine) return { kind: 'ok', result: { stamp: mine.stamp, startWal: '', endTime: '', dropped: [], walPruned: 0, already: true } };
+    // Without the server's identifier (its archiver not started yet: check mode on a fresh cluster) one would be taken.
+    const why = !ids ? '' : ids.server === undefined ? ` (the server's system identifier unread: ${ids.error ?? 'no output'})` : ` (none of cluster ${ids.server} in the archive)`;
+    return {
+      kind: 'change',
+      msg: `base backup of ${c.service} into ${c.archive_dir}/base${why}`,
+      checkResult: { stamp: '', startWal: '', endTime: '', dropped: [], walPruned: 0 },
+      apply: async (remote) => {
+        const r = await remote.run(baseBackupCommand(c));
+        if (r.code !== 0) throw new OpFailure(`base backup of ${c.service} failed: ${stderrTail(r)}`, r);
+        return parseBase(r.stdout.toString('utf8'));
+      },
+    };
+  },
 });
 
 /**
