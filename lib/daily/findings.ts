@@ -202,7 +202,7 @@ export type SlotReading = { state: 'row'; active: boolean; walStatus: string } |
 export function archiverFinding(dbHost: string, slot: string, archiveHost: string, r: SlotReading): Finding {
   const f = (level: Finding['level'], detail: string): Finding => ({ area: 'pitr archiver', subject: dbHost, level, detail });
   if (r.state === 'unread') return f('fail', `cannot read slot ${slot}: ${r.why}`);
-  if (r.state === 'missing') return f('fail', `slot ${slot} is missing: no WAL is kept for the archiver on ${archiveHost}`);
+  if (r.state === 'missing') return f('fail', `slot ${slot} is missing: no WAL is kept for the archiver on ${archiveHost} (site.ts and the nightly backup.ts make it and start the archiver)`);
   if (r.walStatus === 'lost') return f('fail', `slot ${slot} lost its WAL (wal_status lost): the archive on ${archiveHost} has a gap; recovery to a time after it needs a new base backup`);
   if (!r.active) return f('fail', `slot ${slot} is inactive: pg_receivewal on ${archiveHost} is not streaming (wal_status ${r.walStatus || 'none'})`);
   if (r.walStatus === 'unreserved') return f('warn', `slot ${slot}: the archiver on ${archiveHost} is behind past max_slot_wal_keep_size (wal_status unreserved): its WAL goes at the next checkpoint`);
