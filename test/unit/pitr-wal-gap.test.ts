@@ -3,7 +3,12 @@
 // names as pg_receivewal writes them (16 MB segments: 00..FF, then the log).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRange, planRecovery } from '../../lib/pitr/scripts.ts';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pitrConfig } from '../../lib/pitr/config.ts';
+import { parseRange, planRecovery, rangeCommand } from '../../lib/pitr/scripts.ts';
 import { continuousRun, segmentName, segmentPosition } from '../../lib/pitr/wal-run.ts';
 
 /** Segment names from `first` on, `count` of them, as the archive lists them. */
@@ -105,4 +110,25 @@ test('the plan reads the segment size the range script found (the archived files
   assert.ok(p.ok, !p.ok ? p.reason : '');
   assert.equal(p.newest, '2026-12-07T13:40:01.123Z', 'the commit in the next log is reachable: no gap at …3F');
   assert.equal(parseRange('@@base 20261207_020000 000000010000000000000010 2026-12-07T02:00:30Z').segmentBytes, 16 * MB, 'no full segment archived yet: PostgreSQL\'s default');
+});
+
+test("the range script, run here on 64 MB segment files: it reports their size, and …3F then the next log's …00 is one run (one newest commit, not one per run)", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rigger-pitr-range-'));
+  const archive = path.join(dir, 'archive');
+  mkdirSync(path.join(archive, 'wal'), { recursive: true });
+  // Sparse files of the segment size, as pg_receivewal writes them (its .partial padded to it too).
+  for (const name of ['00000001000000030000003E', '00000001000000030000003F', '000000010000000400000000.partial']) {
+    writeFileSync(path.join(archive, 'wal', name), '');
+    truncateSync(path.join(archive, 'wal', name), 64 * MB);
+  }
+  // A stand-in docker for the archiver's pg_waldump: every segment holds a commit (nothing here reaches Docker).
+  const bin = path.join(dir, 'bin');
+  mkdirSync(bin);
+  writeFileSync(path.join(bin, 'docker'), "#!/bin/sh\necho 'rmgr: Transaction len: 34, desc: COMMIT 2026-12-07 13:40:01.123456 UTC'\n");
+  chmodSync(path.join(bin, 'docker'), 0o755);
+  const c = pitrConfig.parse({ database_host: 'db', archive_host: 'arc', archive_dir: archive, password: 'x' });
+  const out = execFileSync('sh', ['-c', rangeCommand(c).bytes.toString('utf8')], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } }).toString('utf8');
+  const range = parseRange(out);
+  assert.equal(range.segmentBytes, 64 * MB, out);
+  assert.deepEqual(range.commits.map((x) => x.segment), ['000000010000000400000000.partial'], `one continuous run: ${out}`);
 });
