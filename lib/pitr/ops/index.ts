@@ -266,18 +266,28 @@ export const pitrArchiveAside = defineOp({
   kind: 'pitr.aside',
   schema,
   describe: (p) => `${p.config.archive_dir} after a recovery`,
-  decide: (p): Decision<{ aside: string }> => ({
-    kind: 'change',
-    msg: `stop the archiver; move ${p.config.archive_dir}/base and wal aside`,
-    checkResult: { aside: '' },
-    apply: async (remote) => {
-      const dir = p.config.archive_dir;
-      const r = await remote.run(
-        sh`set -eu; docker rm -f ${ARCHIVER} >/dev/null 2>&1 || :; aside=${dir}/before-pitr-$(date -u +%Y%m%d_%H%M%S); mkdir -- "$aside"; for d in base wal; do [ ! -e ${dir}/"$d" ] || mv -- ${dir}/"$d" "$aside/"; done; printf '%s\n' "$aside"`,
-      );
-      if (r.code !== 0) throw new OpFailure(`moving the archive aside failed: ${stderrTail(r)}`, r);
-      return { aside: r.stdout.toString('utf8').trim() };
-    },
+  // Which of base/ and wal/ the archive holds: none when the archive host lost
+  // its disk too (every node lost), and then there is nothing to keep aside.
+  probe: (p) => ({
+    command: sh`for d in base wal; do [ ! -e ${p.config.archive_dir}/"$d" ] || printf '%s\n' "$d"; done`,
+    parse: (r: ExecResult) => r.stdout.toString('utf8').split('\n').filter((l) => l === 'base' || l === 'wal'),
   }),
+  decide: (p, present: string[]): Decision<{ aside: string }> => {
+    if (present.length === 0) return { kind: 'ok', msg: `no archive in ${p.config.archive_dir}: nothing to keep aside`, result: { aside: '' } };
+    return {
+      kind: 'change',
+      msg: `stop the archiver; move ${p.config.archive_dir}/${present.join(' and ')} aside`,
+      checkResult: { aside: '' },
+      apply: async (remote) => {
+        const dir = p.config.archive_dir;
+        // mkdir without -p: a second aside in the same second must not merge into the first one.
+        const r = await remote.run(
+          sh`set -eu; docker rm -f ${ARCHIVER} >/dev/null 2>&1 || :; aside=${dir}/before-pitr-$(date -u +%Y%m%d_%H%M%S); mkdir -- "$aside"; for d in base wal; do [ ! -e ${dir}/"$d" ] || mv -- ${dir}/"$d" "$aside/"; done; printf '%s\n' "$aside"`,
+        );
+        if (r.code !== 0) throw new OpFailure(`moving the archive aside failed: ${stderrTail(r)}`, r);
+        return { aside: r.stdout.toString('utf8').trim() };
+      },
+    };
+  },
 });
 export { pitrStage, pitrUnstage, stagingDirOf, type Staged } from './stage.ts';
