@@ -66,3 +66,15 @@ test("the old archive is moved aside only when the database host's databases wer
   // No database in any set (check mode before a pull, or none backed up): nothing restored, nothing moved.
   assert.equal(asides(built, {}), false);
 });
+
+test("only the database host's restore of the PITR server's own database moves the archive aside", () => {
+  const WIKI = { kind: 'postgres', name: 'wiki', service: 'wiki_postgres', file: 'wiki.dump' };
+  const built = recoveryPlays({ backupHosts: ['data', 'other'], set: 'latest', offsite: false, force: false, pitr });
+  // data runs gateway_postgres (the PITR server) and kept it; other lost wiki_postgres and restores it:
+  // the PITR server is the same cluster, its archive still follows it.
+  assert.equal(asides(built, { data: { items: [DB], found: ['gateway'] }, other: { items: [WIKI], found: [] } }), false);
+  // The database host restored only another service's database: the PITR server was not restored.
+  assert.equal(asides(built, { data: { items: [WIKI], found: [] }, other: { items: [DB], found: ['gateway'] } }), false);
+  // The database host restored the PITR server's database: a new cluster.
+  assert.equal(asides(built, { data: { items: [DB, WIKI], found: [] }, other: { items: [VOL], found: ['models'] } }), true);
+});
