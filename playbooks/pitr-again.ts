@@ -16,8 +16,8 @@ export const ARCHIVE_ASIDE_TASK = 'old archive kept aside';
  * backup is the new cluster's. When that host kept its data, its archive
  * still follows it and stays. Then the nightly role (roles/pitr): the
  * server's settings and slot, the archiver, one base backup.
- * `databaseRestored`: whether this recovery restored the database host's
- * databases (read from the restore plays' results).
+ * `databaseRestored`: whether this recovery restored the PITR server's own
+ * database (c.service on c.database_host; read from the restore plays' results).
  */
 export function pitrArchivingAgain(c: PitrConfig, halt: { haltOnFailure: boolean }, databaseRestored: (h: HostContext<any>) => boolean): Play[] {
   return [

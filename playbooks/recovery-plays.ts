@@ -466,7 +466,17 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
     ],
   });
 
-  const pitrPlaysAfter = o.pitr ? pitrArchivingAgain(o.pitr, halt, (h) => o.backupHosts.some((b) => h.resultOf(b, tasks.source) !== undefined && !kept(h, b) && (h.resultOf(b, tasks.source)!.manifest.items.some((i) => i.kind === 'postgres')))) : [];
+  /**
+   * Whether the PITR server itself was restored from its dump (a new cluster):
+   * its host (database_host) did not keep its data and its set holds the
+   * item of its service. Another host's or another service's restore leaves
+   * the archived cluster as it was.
+   */
+  const pitrServerRestored = (c: PitrConfig) => (h: HostContext<any>) => {
+    const s = h.resultOf(c.database_host, tasks.source);
+    return s !== undefined && !kept(h, c.database_host) && s.manifest.items.some((i) => i.kind === 'postgres' && i.service === c.service);
+  };
+  const pitrPlaysAfter = o.pitr ? pitrArchivingAgain(o.pitr, halt, pitrServerRestored(o.pitr)) : [];
 
   return {
     plays: [
