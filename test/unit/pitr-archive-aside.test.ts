@@ -5,19 +5,26 @@
 // failed here on mkdir of ARCHIVE_DIR/before-pitr-STAMP under a missing dir).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { definePlay } from '../../lib/index.ts';
-import { pitrConfig } from '../../lib/pitr/config.ts';
+import { ARCHIVER, pitrConfig } from '../../lib/pitr/config.ts';
 import { pitrArchiveAside } from '../../lib/pitr/ops/index.ts';
 import { localInventory, runPlays, scratchDir } from '../helpers/run.ts';
 
-/** A `docker` that only records its calls: the op removes the archiver container first. */
-function withDockerRecorder(dir: string): string {
+/**
+ * A `docker` that records its calls and answers as Docker does about the
+ * archiver: `rm` removes it, then `inspect` finds no such object. `stuck`:
+ * `rm` fails (the daemon could not remove it) and `inspect` still finds it.
+ */
+function withDockerRecorder(dir: string, stuck = false): string {
   const bin = path.join(dir, 'bin');
   const log = path.join(dir, 'docker.log');
   mkdirSync(bin);
-  writeFileSync(path.join(bin, 'docker'), `#!/bin/sh\nprintf '%s\\n' "$*" >> ${JSON.stringify(log)}\n`);
+  const answer = stuck
+    ? `case $1 in rm) echo 'Error response from daemon: could not kill container: permission denied' >&2; exit 1;; inspect) echo 4f1c2a; exit 0;; esac`
+    : `case $1 in inspect) echo "Error: No such object: $4" >&2; exit 1;; esac`;
+  writeFileSync(path.join(bin, 'docker'), `#!/bin/sh\nprintf '%s\\n' "$*" >> ${JSON.stringify(log)}\n${answer}\n`);
   chmodSync(path.join(bin, 'docker'), 0o755);
   process.env.PATH = `${bin}:${process.env.PATH}`;
   return log;
@@ -63,4 +70,18 @@ test("an archive with base/ and wal/: moved whole into before-pitr-STAMP, the ar
   assert.equal(readdirSync(path.join(archive, moved!, 'wal'))[0], '000000010000000000000001');
   // Moved once: a second run finds nothing to move.
   assert.equal((await aside(archive)).status, 'ok');
+});
+
+test('the archiver still there after docker rm -f (rm failed, inspect finds it): failed, naming it, nothing moved', async () => {
+  const dir = scratchDir();
+  const log = withDockerRecorder(dir, true);
+  const archive = path.join(dir, 'pitr');
+  mkdirSync(path.join(archive, 'wal'), { recursive: true });
+  writeFileSync(path.join(archive, 'wal/000000010000000000000001'), 'x');
+  const r = await aside(archive);
+  assert.equal(r.status, 'failed');
+  const failure = JSON.stringify(r.out.events.filter((e) => e.type === 'task-host'));
+  assert.match(failure, new RegExp(ARCHIVER));
+  assert.deepEqual(readdirSync(archive), ['wal'], 'nothing moved while the archiver may still write');
+  assert.match(readFileSync(log, 'utf8'), /^inspect .*rigger-wal-archiver$/m, 'the op looked again after rm');
 });
