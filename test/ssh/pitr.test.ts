@@ -43,7 +43,8 @@ case "$1" in
     esac
     exit $? ;;
   inspect)
-    pid=$(cat "$state/archiver.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null || exit 1
+    # Docker's answer for a container that is not there (the pitr aside reads it).
+    pid=$(cat "$state/archiver.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null || { echo "Error: No such object: \${@: -1}" >&2; exit 1; }
     echo "true $(cat "$state/archiver.label")"; exit 0 ;;
   rm) pid=$(cat "$state/archiver.pid" 2>/dev/null) && kill "$pid" 2>/dev/null; rm -f "$state"/archiver.*; exit 0 ;;
   run)

@@ -254,6 +254,19 @@ export const pitrRestore = defineOp({
 });
 
 /**
+ * Removes the archiver and makes sure it is gone: a container that survived
+ * `docker rm -f` (a daemon error, a stuck kill) would go on writing into the
+ * wal/ being moved. Gone means Docker answers "no such object"; any other
+ * answer of `docker inspect` fails too, since nothing then says it stopped.
+ */
+async function archiverGone(remote: Remote): Promise<void> {
+  const rm = await remote.run(sh`docker rm -f ${ARCHIVER}`.quietly());
+  const left = await remote.run(sh`docker inspect -f ${'{{.Id}}'} ${ARCHIVER}`.quietly());
+  if (left.code === 0) throw new OpFailure(`the archiver ${ARCHIVER} is still there after docker rm -f (${stderrTail(rm) || `exit ${rm.code}`}): nothing moved; remove it, then run again`, left);
+  if (!/no such (object|container)/i.test(left.stderr.toString('utf8'))) throw new OpFailure(`docker inspect ${ARCHIVER} failed, so nothing says the archiver stopped: ${stderrTail(left)}; nothing moved`, left);
+}
+
+/**
  * After a recovery to a time the server is on a new timeline, and the old
  * one's WAL past the target would make pg_receivewal ask for a position the
  * new timeline has not reached (it starts after the newest segment it
@@ -280,9 +293,10 @@ export const pitrArchiveAside = defineOp({
       checkResult: { aside: '' },
       apply: async (remote) => {
         const dir = p.config.archive_dir;
+        await archiverGone(remote);
         // mkdir without -p: a second aside in the same second must not merge into the first one.
         const r = await remote.run(
-          sh`set -eu; docker rm -f ${ARCHIVER} >/dev/null 2>&1 || :; aside=${dir}/before-pitr-$(date -u +%Y%m%d_%H%M%S); mkdir -- "$aside"; for d in base wal; do [ ! -e ${dir}/"$d" ] || mv -- ${dir}/"$d" "$aside/"; done; printf '%s\n' "$aside"`,
+          sh`set -eu; aside=${dir}/before-pitr-$(date -u +%Y%m%d_%H%M%S); mkdir -- "$aside"; for d in base wal; do [ ! -e ${dir}/"$d" ] || mv -- ${dir}/"$d" "$aside/"; done; printf '%s\n' "$aside"`,
         );
         if (r.code !== 0) throw new OpFailure(`moving the archive aside failed: ${stderrTail(r)}`, r);
         return { aside: r.stdout.toString('utf8').trim() };
