@@ -46,8 +46,12 @@ export const pitrServer = defineOp({
   describe: (p) => `WAL archiving settings of ${p.config.service}`,
   probe: (p) => ({
     // The hba_file read first, then searched: inside the $(...) that assigns it, $out is not set yet.
+    // psql's stderr apart from its rows (a warning such as PostgreSQL 15's collation version mismatch
+    // is not a row), reported only when psql fails.
     command: sh`${raw(CONTAINER_OF)}
-out=$(${psqlIn(p.config, false)} -At -F '|' -c ${`SELECT current_setting('wal_level'), current_setting('max_wal_senders'), current_setting('max_slot_wal_keep_size'), current_setting('hba_file'), coalesce((SELECT 'role:' || coalesce(rolpassword, '') FROM pg_authid WHERE rolname = '${p.config.user}'), 'none'), coalesce((SELECT rolreplication::text FROM pg_authid WHERE rolname = '${p.config.user}'), 'false'), (SELECT count(*) FROM pg_replication_slots WHERE slot_name = '${p.config.slot}')`} 2>&1; else echo @@nocontainer; fi) || out="@@psql $out"
+err=$(mktemp) || exit 1
+trap 'rm -f "$err"' EXIT
+out=$(${psqlIn(p.config, false)} -At -F '|' -c ${`SELECT current_setting('wal_level'), current_setting('max_wal_senders'), current_setting('max_slot_wal_keep_size'), current_setting('hba_file'), coalesce((SELECT 'role:' || coalesce(rolpassword, '') FROM pg_authid WHERE rolname = '${p.config.user}'), 'none'), coalesce((SELECT rolreplication::text FROM pg_authid WHERE rolname = '${p.config.user}'), 'false'), (SELECT count(*) FROM pg_replication_slots WHERE slot_name = '${p.config.slot}')`} 2>"$err"; else echo @@nocontainer; fi) || out="@@psql $(cat "$err") $out"
 printf '%s\n' "$out"
 case $out in @@*) ;; *) c=$(container_of ${p.config.service}) && docker exec "$c" sh -c ${`grep -qxF '${hbaLine(p.config)}' "$1" && echo hba || :`} sh "$(printf '%s' "$out" | cut -d'|' -f4)" || : ;; esac`.quietly(),
     parse: (r: ExecResult): ServerState => {
