@@ -82,3 +82,16 @@ test('psql failing: failed, with what psql wrote to stderr', async () => {
   assert.equal(r.status, 'failed', r.detail);
   assert.match(r.detail, /role \\"postgres\\" does not exist/);
 });
+
+test('max_slot_wal_keep_size compared as a size: PostgreSQL prints the largest exact unit', async () => {
+  // 1024MB reads back as 1GB, 10GB as 10240MB would if set so: the same size, no change (a no-op converge stays ok).
+  assert.equal((await probe({ keep: '1GB' }, '1024MB')).status, 'ok');
+  assert.equal((await probe({ keep: '10240MB' }, '10GB')).status, 'ok');
+  assert.equal((await probe({ keep: '0' }, '0MB')).status, 'ok');
+  // Another size: a change, named.
+  const other = await probe({ keep: '5GB' }, '10GB');
+  assert.equal(other.status, 'changed', other.detail);
+  assert.match(other.detail, /max_slot_wal_keep_size 5GB -> 10GB/);
+  // Unlimited (-1, the default): a change to the inventory's bound.
+  assert.equal((await probe({ keep: '-1' }, '10GB')).status, 'changed');
+});
