@@ -8,6 +8,7 @@ import { CONTAINER_OF } from '../../ops/docker/container-of.ts';
 import { scramVerifier, verifierMatches } from '../../ops/postgres/scram.ts';
 import type { ExecResult } from '../../transport/types.ts';
 import { ARCHIVER, pitrConfig, type PitrConfig } from '../config.ts';
+import { keepSizeMb } from '../keep-size.ts';
 import { baseBackupCommand, baseIdsCommand, parseBaseIds, IN_CONTAINER, parseBase, parseRange, parseRestore, planRecovery, rangeCommand, restoreCommand, serviceScaleCommand, type ArchiveRange, type BaseIds, type BaseTaken, type PitrPlan } from '../scripts.ts';
 
 const stderrTail = (r: ExecResult) => r.stderr.toString('utf8').trim().split('\n').slice(-3).join(' ');
@@ -92,7 +93,8 @@ case $out in @@*) ;; *) c=$(container_of ${p.config.service}) && docker exec "$c
       changes.push(`create slot ${c.slot}`);
       sql.push(`SELECT pg_create_physical_replication_slot('${c.slot}');`);
     }
-    if (s.keep !== c.max_slot_wal_keep_size) {
+    const keep = keepSizeMb(s.keep);
+    if (keep === undefined || keep !== keepSizeMb(c.max_slot_wal_keep_size)) {
       changes.push(`max_slot_wal_keep_size ${s.keep || 'unset'} -> ${c.max_slot_wal_keep_size}`);
       sql.push(`ALTER SYSTEM SET max_slot_wal_keep_size = '${c.max_slot_wal_keep_size}';`);
     }
