@@ -4,6 +4,7 @@ import { pitrConfig } from '../../lib/pitr/config.ts';
 import type { HostContext } from '../../lib/model/host-context.ts';
 import type { Task } from '../../lib/model/task.ts';
 import { recoveryPlays } from '../../playbooks/recovery-plays.ts';
+import { pitrAgainReport } from '../../playbooks/pitr-again.ts';
 
 // A recovery with postgres_pitr starts point-in-time archiving again, and moves
 // the old archive aside only when the database host's databases were restored
@@ -77,4 +78,15 @@ test("only the database host's restore of the PITR server's own database moves t
   assert.equal(asides(built, { data: { items: [WIKI], found: [] }, other: { items: [DB], found: ['gateway'] } }), false);
   // The database host restored the PITR server's database: a new cluster.
   assert.equal(asides(built, { data: { items: [DB, WIKI], found: [] }, other: { items: [VOL], found: ['models'] } }), true);
+});
+
+test('archiving not started again: the report sends the operator back to the recovery, not to backup.ts', () => {
+  // After a restore, backup.ts would start the archiver over the old cluster's wal/ (nothing moves it aside);
+  // the recovery run again resumes, moves the old archive aside and starts archiving.
+  const lines = pitrAgainReport(pitr, false, undefined, false).join('\n');
+  assert.match(lines, /NOT started again/);
+  assert.match(lines, /disaster-recovery\.ts --from .* again/);
+  assert.doesNotMatch(lines, /backup\.ts once/);
+  // Started: no such advice.
+  assert.doesNotMatch(pitrAgainReport(pitr, true, undefined, false).join('\n'), /disaster-recovery\.ts/);
 });
