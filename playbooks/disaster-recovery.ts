@@ -37,6 +37,8 @@ let archiving: PitrConfig | undefined;
 let pitr: PitrTasks | undefined;
 
 let check = false;
+/** The --from this run was given, for the report's command to run it again. */
+let fromArg = 'SET';
 const starts: { phase: string; at: number }[] = [];
 const runStart = Date.now();
 let stoppedBy: string | undefined;
@@ -53,6 +55,7 @@ function plays(opts: CliOptions, ctx: PlaybookContext) {
   const from = opts.flags.from;
   if (typeof from !== 'string' || !from) throw new InputError('command line', 'name the set: --from YYYYMMDD_HHMMSS or --from latest');
   if (!/^(latest|\d{8}_\d{6})$/.test(from)) throw new InputError('command line', `--from takes a set name YYYYMMDD_HHMMSS or latest, got ${JSON.stringify(from)}`);
+  fromArg = from;
   const hosts = backupHosts(ctx);
   // One host with a remote is enough (the NAS in homelab.yml): the others' sets reach it as copies.
   if (opts.flags['from-offsite'] && !hosts.some((h) => ctx.hostVars(h).backup_offsite !== undefined)) {
@@ -72,6 +75,9 @@ function onEvent(e: RunEvent): void {
 }
 
 const results = <R>(rows: OutcomeRow[], task: string) => rows.filter((r) => r.task.name === task && r.outcome.status !== 'skipped' && r.outcome.result !== undefined).map((r) => r.outcome.result as R);
+
+/** The set to name when running the recovery again: the one every host read (so a nightly set made since is not picked), else what was given. */
+const againFrom = (sources: { set: string }[], given: string) => (sources.length > 0 && sources.every((s) => s.set === sources[0]!.set) ? sources[0]!.set : given);
 
 function report(rows: OutcomeRow[]): string {
   if (toTime !== undefined && pitr) {
@@ -110,7 +116,7 @@ function report(rows: OutcomeRow[]): string {
   // The pitr role's last task on the archive host: the new cluster's base backup is there.
   const started = rows.some((r) => r.host === archiving!.archive_host && r.task.name === 'base backup' && (r.outcome.status === 'ok' || r.outcome.status === 'changed'));
   const aside = results<{ aside: string }>(rows, ARCHIVE_ASIDE_TASK)[0]?.aside;
-  return [text, ...pitrAgainReport(archiving, started, aside || undefined, check)].join('\n');
+  return [text, ...pitrAgainReport(archiving, started, aside || undefined, check, againFrom(sources, fromArg))].join('\n');
 }
 
 await runPlaybook(plays, {

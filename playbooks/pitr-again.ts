@@ -39,10 +39,16 @@ export function pitrArchivingAgain(c: PitrConfig, halt: { haltOnFailure: boolean
   ];
 }
 
-/** The recovery report's lines: archiving started again, and where the old archive went. */
-export function pitrAgainReport(c: PitrConfig, started: boolean, aside: string | undefined, check: boolean): string[] {
+/**
+ * The recovery report's lines: archiving started again, and where the old archive went.
+ * Not started: the recovery run again is the way (it resumes, moves the old archive aside,
+ * starts archiving), never backup.ts: after a restore its archiver would start over the old
+ * cluster's wal/. `set`: the set this recovery read, for the command to run again.
+ */
+export function pitrAgainReport(c: PitrConfig, started: boolean, aside: string | undefined, check: boolean, set = 'SET'): string[] {
   if (check) return [`point-in-time archiving: would be started again (${c.database_host} -> ${c.archive_host})`];
-  if (!started) return [`point-in-time archiving: NOT started again (run backup.ts once the recovery is fixed)`];
+  if (!started)
+    return [`point-in-time archiving: NOT started again (once the cause is fixed, run disaster-recovery.ts --from ${set} again: it resumes, moves the old archive aside and starts archiving)`];
   return [
     `point-in-time archiving: started again (${c.database_host} -> ${c.archive_host}:${c.archive_dir}, a base backup of the recovered database taken)`,
     ...(aside ? [`  the old cluster's archive moved aside to ${aside} (its base backups cannot replay onto the restored database)`] : []),
