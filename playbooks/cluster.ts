@@ -14,6 +14,8 @@ import { nfs } from '../roles/nfs/index.ts';
 import { nvidia } from '../roles/nvidia/index.ts';
 import { publishedPorts } from '../roles/published-ports/index.ts';
 import { stacks } from '../roles/stacks/index.ts';
+import { pitrArchiveConverge } from '../roles/pitr/index.ts';
+import { pitrConfigIfAny } from './pitr-plays.ts';
 import { swarm } from '../roles/swarm/index.ts';
 
 /** Play options a caller adds (a recovery halts the run on a failure). */
@@ -48,9 +50,26 @@ export const CLUSTER_ROLES = Object.keys(CLUSTER_PLAYS) as ClusterRole[];
  * the stacks after the one running the databases' PostgreSQL are deployed
  * after the databases play (roles/stacks/database-order.ts says why), by a
  * second stacks play limited to them (stacks_only), so an application with
- * a healthcheck finds its database on the first run.
+ * a healthcheck finds its database on the first run. With postgres_pitr,
+ * last, point-in-time archiving (pitrPlay).
  */
 export function sitePlays(ctx: PlaybookContext): Play[] {
+  return [...clusterPlays(ctx), ...pitrPlay(ctx)];
+}
+
+/**
+ * postgres_pitr declares WAL archiving: a converge leaves it running (the
+ * daily check reads its slot) rather than waiting for the nightly
+ * backup.ts. After health, on its two hosts only: the database is up, and a
+ * failure here keeps no other role from converging. Its base backup is
+ * taken only when none of this cluster is archived (roles/pitr).
+ */
+function pitrPlay(ctx: PlaybookContext): Play[] {
+  const c = pitrConfigIfAny(ctx);
+  return c ? [definePlay({ name: 'pitr', hosts: `${c.database_host}:${c.archive_host}`, roles: [pitrArchiveConverge] })] : [];
+}
+
+function clusterPlays(ctx: PlaybookContext): Play[] {
   const manager = ctx.inventory.hostsOf('managers')[0];
   const listed = manager ? ctx.hostVars(manager).stacks : undefined;
   // The PostgreSQL service of every host that makes databases (the databases role runs on each host listing app_databases).

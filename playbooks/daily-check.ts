@@ -6,7 +6,9 @@
 // daily_tls_endpoints (warn under 30 days); on the backup node the age of
 // the newest verified set (fail over 26 h), and its second copy on the copy
 // host (fail when missing or damaged: every file's sha256; warn with one
-// backup host only). Each threshold is an inventory
+// backup host only); with postgres_pitr, on the database's host, the
+// archiver's replication slot (fail when missing, inactive or lost; warn
+// when unreserved). Each threshold is an inventory
 // variable (roles/daily-check.ts), these are the operators' defaults.
 // A table (or, with --json, the findings as JSON in the report event);
 // exits 2 when anything fails.
@@ -25,9 +27,10 @@ import { dailyCheckVars, thresholdsFrom } from '../roles/daily-check.ts';
 import { schedulePlays, schedulerOf, scheduleReport } from './schedule-plays.ts';
 import { backupVars } from 'rigger-ops/lib/backup/config';
 import { copiesDir, copyHostFor } from 'rigger-ops/lib/backup/copy-host';
+import { pitrConfig } from 'rigger-ops/lib/pitr/config';
 
 const failing = (f: Finding[]) => f.filter((x) => x.level === 'fail');
-const READINGS = ['node', 'swarm', 'backup age', 'backup copy'];
+const READINGS = ['node', 'swarm', 'backup age', 'backup copy', 'pitr archiver'];
 let json = false;
 let schedule: { jobs: ScheduledJob[]; removed: boolean } | undefined;
 
@@ -63,6 +66,7 @@ function report(rows: OutcomeRow[]): string {
 const schema = dailyCheckVars.safeExtend({
   backup_items: z.array(z.unknown()).default([]),
   backup_root: z.string().default('/volume1/backup'),
+  postgres_pitr: pitrConfig.optional(),
 });
 
 await runPlaybook(
@@ -101,15 +105,27 @@ await runPlaybook(
               return ops.daily.backupCopy({ host: h.name, root: h.vars.backup_root, ...(copyHost && copyDir ? { copyHost, copyDir } : {}) });
             },
           });
+          // Point in time's archiver, by the server's replication slot on the database's host (docs/backups.md):
+          // pg_receivewal retrying a lost slot keeps its container running, so the container alone says nothing.
+          const archiver = task({
+            name: 'pitr archiver',
+            when: (h) => h.vars.postgres_pitr?.database_host === h.name,
+            whenReason: 'not the database host of postgres_pitr',
+            op: (h) => {
+              const c = h.vars.postgres_pitr!;
+              return ops.daily.pitrArchiver({ host: h.name, service: c.service, admin: c.admin, slot: c.slot, archiveHost: c.archive_host });
+            },
+          });
           return [
             node,
             swarm,
             backup,
             copy,
+            archiver,
             task({
               name: 'verdict',
               op: (h) => {
-                const bad = failing([...(h.result(node) ?? []), ...(h.result(swarm) ?? []), ...(h.result(backup) ?? []), ...(h.result(copy) ?? [])]);
+                const bad = failing([...(h.result(node) ?? []), ...(h.result(swarm) ?? []), ...(h.result(backup) ?? []), ...(h.result(copy) ?? []), ...(h.result(archiver) ?? [])]);
                 return ops.assert({ that: bad.length === 0, message: `failed: ${bad.map((b) => `${b.subject} ${b.detail}`).join('; ')}`, success: 'nothing failed' });
               },
             }),

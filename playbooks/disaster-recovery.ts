@@ -14,7 +14,9 @@ import type { ServiceHealth } from 'rigger-ops/lib/ops/docker/health';
 import type { RecoverySource, RecoveryVerdict, RestoredDatabase, RestoredVolume } from 'rigger-ops/lib/recovery/ops/index';
 import { phaseTimings, recoveryReportText } from 'rigger-ops/lib/recovery/report';
 import { PHASE_OF_PLAY, recoveryPlays } from './recovery-plays.ts';
-import { parseToTime, pitrConfigOf, pitrPlays, pitrReport, type PitrTasks } from './pitr-plays.ts';
+import { parseToTime, pitrConfigIfAny, pitrConfigOf, pitrPlays, pitrReport, type PitrTasks } from './pitr-plays.ts';
+import { ARCHIVE_ASIDE_TASK, pitrAgainReport } from './pitr-again.ts';
+import type { PitrConfig } from 'rigger-ops/lib/pitr/config';
 
 const usage = `Usage: npx tsx playbooks/disaster-recovery.ts --from SET|latest [flags]
       --from SET|latest       the backup set (YYYYMMDD_HHMMSS); with several backup hosts, each host's
@@ -30,9 +32,13 @@ const usage = `Usage: npx tsx playbooks/disaster-recovery.ts --from SET|latest [
                               naming the reachable range (2026-12-07T13:45:00Z, or with an offset)
 `;
 let toTime: string | undefined;
+/** postgres_pitr of a --from recovery: archiving is started again at its end (pitr-again.ts). */
+let archiving: PitrConfig | undefined;
 let pitr: PitrTasks | undefined;
 
 let check = false;
+/** The --from this run was given, for the report's command to run it again. */
+let fromArg = 'SET';
 const starts: { phase: string; at: number }[] = [];
 const runStart = Date.now();
 let stoppedBy: string | undefined;
@@ -49,13 +55,15 @@ function plays(opts: CliOptions, ctx: PlaybookContext) {
   const from = opts.flags.from;
   if (typeof from !== 'string' || !from) throw new InputError('command line', 'name the set: --from YYYYMMDD_HHMMSS or --from latest');
   if (!/^(latest|\d{8}_\d{6})$/.test(from)) throw new InputError('command line', `--from takes a set name YYYYMMDD_HHMMSS or latest, got ${JSON.stringify(from)}`);
+  fromArg = from;
   const hosts = backupHosts(ctx);
   // One host with a remote is enough (the NAS in homelab.yml): the others' sets reach it as copies.
   if (opts.flags['from-offsite'] && !hosts.some((h) => ctx.hostVars(h).backup_offsite !== undefined)) {
     throw new InputError('inventory', `--from-offsite needs backup_offsite on a backup host (${hosts.join(', ')})`);
   }
   check = opts.check;
-  return recoveryPlays({ backupHosts: hosts, set: from, offsite: opts.flags['from-offsite'] === true, force: opts.flags.force === true }).plays;
+  archiving = pitrConfigIfAny(ctx);
+  return recoveryPlays({ backupHosts: hosts, set: from, offsite: opts.flags['from-offsite'] === true, force: opts.flags.force === true, ...(archiving ? { pitr: archiving } : {}) }).plays;
 }
 
 function onEvent(e: RunEvent): void {
@@ -67,6 +75,9 @@ function onEvent(e: RunEvent): void {
 }
 
 const results = <R>(rows: OutcomeRow[], task: string) => rows.filter((r) => r.task.name === task && r.outcome.status !== 'skipped' && r.outcome.result !== undefined).map((r) => r.outcome.result as R);
+
+/** The set to name when running the recovery again: the one every host read (so a nightly set made since is not picked), else what was given. */
+const againFrom = (sources: { set: string }[], given: string) => (sources.length > 0 && sources.every((s) => s.set === sources[0]!.set) ? sources[0]!.set : given);
 
 function report(rows: OutcomeRow[]): string {
   if (toTime !== undefined && pitr) {
@@ -101,7 +112,11 @@ function report(rows: OutcomeRow[]): string {
     ...(stopped ? { stopped } : {}),
     check,
   });
-  return text;
+  if (!archiving) return text;
+  // The pitr role's last task on the archive host: the new cluster's base backup is there.
+  const started = rows.some((r) => r.host === archiving!.archive_host && r.task.name === 'base backup' && (r.outcome.status === 'ok' || r.outcome.status === 'changed'));
+  const aside = results<{ aside: string }>(rows, ARCHIVE_ASIDE_TASK)[0]?.aside;
+  return [text, ...pitrAgainReport(archiving, started, aside || undefined, check, againFrom(sources, fromArg))].join('\n');
 }
 
 await runPlaybook(plays, {

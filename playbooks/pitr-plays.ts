@@ -1,5 +1,7 @@
 import { definePlay, InputError, type Play, type Task } from 'rigger-ops';
 import type { PlaybookContext } from 'rigger-ops/lib/cli/main';
+import { backupVars } from 'rigger-ops/lib/backup/config';
+import { isUnderRoot } from 'rigger-ops/lib/backup/root-check';
 import { pitrConfig, pitrVars, withStackImage, type PitrConfig } from 'rigger-ops/lib/pitr/config';
 import * as pitrOps from 'rigger-ops/lib/pitr/ops/index';
 import type { PitrRestored } from 'rigger-ops/lib/pitr/ops/index';
@@ -71,7 +73,13 @@ export function pitrPlays(c: PitrConfig, to: string): { plays: Play[]; tasks: Pi
         name: 'archive brought here',
         when: (h) => planned(h) !== undefined && !h.check,
         whenReason: (h) => (h.check ? 'check mode copies nothing' : 'no plan'),
-        op: (h) => pitrOps.pitrStage({ config: c, base: planned(h)!.base, startWal: planned(h)!.startWal, dir: pitrOps.stagingDirOf(c.staging_dir, planned(h)!.base) }),
+        op: (h) => {
+          const dir = pitrOps.stagingDirOf(c.staging_dir, planned(h)!.base);
+          // Staged under this host's backup root (homelab.yml: the NAS's volume): that root must pass a set's check first.
+          const b = backupVars.parse(h.hostVars(h.name));
+          const backupRoot = isUnderRoot(b.backup_root, dir) ? { backupRoot: { root: b.backup_root, create: b.backup_root_create } } : {};
+          return pitrOps.pitrStage({ config: c, base: planned(h)!.base, startWal: planned(h)!.startWal, dir, ...backupRoot });
+        },
       });
       tasks.restore = task({
         name: 'recovered to time',
@@ -120,7 +128,7 @@ export function pitrPlays(c: PitrConfig, to: string): { plays: Play[]; tasks: Pi
 /** The report's lines: the range the archive reaches, the base backup used, the time reached. */
 export function pitrReport(to: string, plan: (PitrPlan & { range: ArchiveRange }) | undefined, restored: PitrRestored | undefined, failure: string | undefined): string {
   const lines = [`point-in-time recovery to ${to}`];
-  if (plan?.ok) lines.push(`  reachable: ${plan.oldest} .. before ${plan.newest} (newest archived commit)`, `  base backup: ${plan.base}`);
+  if (plan?.ok) lines.push(`  reachable: ${plan.oldest} .. before ${plan.newest} (the newest commit the archived WAL reaches without a gap)`, `  base backup: ${plan.base}`);
   if (restored?.reached) lines.push(`  reached: ${restored.reached} (the last transaction replayed)`);
   if (restored?.aside) lines.push(`  the data held before: ${restored.aside}`);
   if (failure) lines.push(`  stopped: ${failure}`);

@@ -4,11 +4,13 @@ import { copiesDir, copyHostFor } from 'rigger-ops/lib/backup/copy-host';
 import { offsiteSetup } from 'rigger-ops/lib/backup/offsite-setup';
 import type { RcloneHost } from 'rigger-ops/lib/backup/rclone-runner';
 import type { ManifestItem } from 'rigger-ops/lib/backup/listing';
+import type { PitrConfig } from 'rigger-ops/lib/pitr/config';
 import { resuming } from 'rigger-ops/lib/recovery/marker';
 import type { DatabaseTarget } from 'rigger-ops/lib/recovery/restore-script';
 import type { RecoverySource, RecoveryVerdict, DataFound } from 'rigger-ops/lib/recovery/ops/index';
 import { backupRunVars } from '../roles/backup/index.ts';
 import { CLUSTER_PLAYS } from './cluster.ts';
+import { pitrArchivingAgain } from './pitr-again.ts';
 import { stacksDefaults } from '../roles/stacks/index.ts';
 import { stackEnv } from '../roles/stacks/read.ts';
 import { advertiseAddr, deployer, onFirstManager } from '../roles/common.ts';
@@ -17,7 +19,7 @@ import { needsConfig, NO_CONFIG, offsiteSetupOf, rcloneConfig, rcloneInstalled }
 import * as backupOps from 'rigger-ops/lib/backup/ops/index';
 import * as recoveryOps from 'rigger-ops/lib/recovery/ops/index';
 
-export const PHASES = ['verify', 'docker', 'swarm', 'networks', 'database', 'restore', 'stacks', 'health'] as const;
+export const PHASES = ['verify', 'docker', 'swarm', 'networks', 'database', 'restore', 'stacks', 'health', 'pitr'] as const;
 export type Phase = (typeof PHASES)[number];
 
 /** Which phase each play belongs to, for the report's durations. */
@@ -36,6 +38,9 @@ export const PHASE_OF_PLAY: Record<string, Phase> = {
   stacks: 'stacks',
   monitoring: 'stacks',
   health: 'health',
+  // With postgres_pitr, after health (the base backup of the recovered database takes its own time).
+  'recovery: pitr archive aside': 'pitr',
+  'recovery: pitr': 'pitr',
   'recovery: done': 'health',
 };
 
@@ -51,6 +56,8 @@ export interface RecoveryOptions {
   set: string;
   offsite: boolean;
   force: boolean;
+  /** The inventory's postgres_pitr: point-in-time archiving is started again after the recovery. */
+  pitr?: PitrConfig;
 }
 
 type BH = HostContext<z.output<typeof backupRunVars>>;
@@ -58,6 +65,13 @@ type BH = HostContext<z.output<typeof backupRunVars>>;
 /** The copy host of a backup host, and where its copies of this host's sets are (backup/copy-host.ts). */
 const copyHostOfH = (h: HostContext<any>) => copyHostFor(h.name, h.groupHosts('all'), (x) => h.hostVars(x));
 const copyDirOf = (h: HostContext<any>) => copiesDir(backupVars.parse(h.hostVars(copyHostOfH(h)!)).backup_root, h.name);
+
+/**
+ * A recovery's destination root: the lost host's root is made again only
+ * with backup_root_create; a mounted disk must be mounted first (the pull
+ * refuses an empty mount point, backup/root-check.ts).
+ */
+const ownRoot = (h: BH) => ({ root: h.vars.backup_root, rootCreate: h.vars.backup_root_create });
 
 /**
  * The seam where a backup host's recovery set is chosen, in the order a real
@@ -85,7 +99,7 @@ function sourceSteps(task: Builders<z.output<typeof backupRunVars>>['task'], o: 
     name: 'copy pulled',
     when: (h) => fromCopy(h) !== undefined,
     whenReason: 'the set is read from the own disk',
-    op: (h) => backupOps.pullSet({ from: copyHostOfH(h)!, source: `${copyDirOf(h)}/${fromCopy(h)!}`, dir: `${h.vars.backup_root}/${fromCopy(h)!}`, reverify: true }),
+    op: (h) => backupOps.pullSet({ from: copyHostOfH(h)!, source: `${copyDirOf(h)}/${fromCopy(h)!}`, dir: `${h.vars.backup_root}/${fromCopy(h)!}`, ...ownRoot(h), reverify: true }),
   });
   const remote = offsiteSteps(task, o, near, (h) => o.offsite && h.result(own)?.set === undefined && fromCopy(h) === undefined);
   const source = task({
@@ -132,7 +146,7 @@ function offsiteSteps(task: Builders<z.output<typeof backupRunVars>>['task'], o:
     op: (h) => {
       const s = offsiteSetup(backupVars.parse(h.hostVars(off(h)!)), (h.resultOf(off(h)!, probed) as RcloneHost | undefined) ?? { apt: false, docker: false });
       if ('problem' in s) return ops.assert({ that: false, message: `${off(h)}: ${s.problem}` }) as unknown as Op<recoveryOps.FetchedSet>;
-      return recoveryOps.offsiteFetch({ root: offRoot(h), access: s.access, host: h.name, set: o.set, nearSeconds: near });
+      return recoveryOps.offsiteFetch({ root: offRoot(h), rootCreate: backupVars.parse(h.hostVars(off(h)!)).backup_root_create, access: s.access, host: h.name, set: o.set, nearSeconds: near });
     },
   });
   const got = (h: BH) => h.result(fetched);
@@ -155,7 +169,7 @@ function offsiteSteps(task: Builders<z.output<typeof backupRunVars>>['task'], o:
     name: 'off-site set pulled',
     when: (h) => got(h) !== undefined,
     whenReason: 'nothing fetched for this host',
-    op: (h) => backupOps.pullSet({ from: off(h)!, source: `${copiesDir(offRoot(h), h.name)}/${got(h)!.set}`, dir: `${h.vars.backup_root}/${got(h)!.set}`, reverify: true }),
+    op: (h) => backupOps.pullSet({ from: off(h)!, source: `${copiesDir(offRoot(h), h.name)}/${got(h)!.set}`, dir: `${h.vars.backup_root}/${got(h)!.set}`, ...ownRoot(h), reverify: true }),
   });
   return {
     before: [probed, fetched, verified, kept, pulled] as Task<any>[],
@@ -167,7 +181,7 @@ function offsiteSteps(task: Builders<z.output<typeof backupRunVars>>['task'], o:
       if (off(h) === h.name) {
         const s = offsiteSetupOf(h);
         if ('problem' in s) return ops.assert({ that: false, message: s.problem }) as unknown as Op<RecoverySource>;
-        return recoveryOps.offsiteFetch({ root: h.vars.backup_root, access: s.access, set: o.set, nearSeconds: near, markerRoot: h.vars.backup_root }) as Op<RecoverySource>;
+        return recoveryOps.offsiteFetch({ ...ownRoot(h), access: s.access, set: o.set, nearSeconds: near, markerRoot: h.vars.backup_root }) as Op<RecoverySource>;
       }
       const set = got(h)?.set;
       return set ? recoveryOps.localSource({ root: h.vars.backup_root, set, origin: 'offsite', originHost: off(h)! }) : undefined;
@@ -225,10 +239,10 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
   const checkable = (h: HostContext<any>, b: string) => (h.resultOf(b, tasks.source)?.manifest.items ?? []).some((i) => i.kind === 'postgres' || i.volume !== undefined);
   /** A host whose set holds nothing that can be looked for (configuration only) never counts as lost: nothing says its data is gone. */
   const lostHosts = (h: HostContext<any>) => o.backupHosts.filter((b) => checkable(h, b) && h.resultOf(b, tasks.found)?.found.length === 0);
-  const kept = (h: HostContext<any>): boolean => {
-    const s = src(h);
+  const kept = (h: HostContext<any>, b: string = h.name): boolean => {
+    const s = h.resultOf(b, tasks.source);
     const lost = lostHosts(h);
-    return !o.force && s !== undefined && !resuming(s.marker, s.set) && lost.length > 0 && !lost.includes(h.name);
+    return !o.force && s !== undefined && !resuming(s.marker, s.set) && lost.length > 0 && !lost.includes(b);
   };
   /** Every backup host's items of a kind, for the plays on the managers. */
   const allItems = (h: HostContext<any>, kind: ManifestItem['kind']) => o.backupHosts.flatMap((b) => h.resultOf(b, tasks.source)?.manifest.items.filter((i) => i.kind === kind) ?? []);
@@ -452,6 +466,18 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
     ],
   });
 
+  /**
+   * Whether the PITR server itself was restored from its dump (a new cluster):
+   * its host (database_host) did not keep its data and its set holds the
+   * item of its service. Another host's or another service's restore leaves
+   * the archived cluster as it was.
+   */
+  const pitrServerRestored = (c: PitrConfig) => (h: HostContext<any>) => {
+    const s = h.resultOf(c.database_host, tasks.source);
+    return s !== undefined && !kept(h, c.database_host) && s.manifest.items.some((i) => i.kind === 'postgres' && i.service === c.service);
+  };
+  const pitrPlaysAfter = o.pitr ? pitrArchivingAgain(o.pitr, halt, pitrServerRestored(o.pitr)) : [];
+
   return {
     plays: [
       verifyPlay,
@@ -470,6 +496,7 @@ export function recoveryPlays(o: RecoveryOptions): { plays: Play[]; tasks: Recov
       // The monitoring stack on its restored volumes (skipped where monitoring_enabled is false).
       CLUSTER_PLAYS.monitoring(halt),
       healthPlay,
+      ...pitrPlaysAfter,
       donePlay,
     ],
     tasks,

@@ -1,7 +1,7 @@
 // The whole cluster, in order: base, docker, nvidia, swarm, networks, nfs,
 // stacks (up to the one running PostgreSQL), databases, the stacks after it,
-// monitoring, health (playbooks/cluster.ts, sitePlays). Idempotent: a second
-// run reports changed=0.
+// monitoring, health, and with postgres_pitr point-in-time archiving
+// (playbooks/cluster.ts, sitePlays). Idempotent: a second run reports changed=0.
 //   npx tsx playbooks/site.ts [-i inventory] [--check] [--diff] [--limit PATTERN] ...
 import { runPlaybook } from 'rigger-ops';
 import { sitePlays } from './cluster.ts';

@@ -1,3 +1,5 @@
+import { sh, type Command } from '../shell/command.ts';
+
 /**
  * Whether a backup root is the backup disk. An unmounted disk leaves its
  * mount point: an empty directory of the file system below it (usually
@@ -35,4 +37,37 @@ mark_backup_root() {
   [ -f "$root/${ROOT_MARKER}" ] || printf '%s\n' '${MARKER_TEXT}' > "$root/${ROOT_MARKER}"
 }
 `;
+}
+
+/**
+ * On a host that receives sets written elsewhere (a copy host, a recovery's
+ * destination, the off-site host fetching): the same acceptance of its
+ * backup root as a set's, run before anything is created under it, so a
+ * copy never makes the whole path of an unmounted disk's root on the
+ * system partition (`mkdir -p` would). With `create` the root is made here
+ * (backup_root_create: the root is a directory rigger owns). Prints
+ * `@@root WHY` and exits 4 when refused; marks an accepted root.
+ */
+export function backupRootGuardCommand(root: string, create: boolean): Command {
+  const script = [
+    'set -eu',
+    'root=$1',
+    ...(create ? ['mkdir -p -- "$root"'] : []),
+    rootCheckFunctions(create),
+    'why=$(backup_root_problem) || { printf "@@root %s\\n" "$why"; exit 4; }',
+    `mark_backup_root || { printf "@@root cannot write %s\\n" "$root/${ROOT_MARKER}"; exit 4; }`,
+  ].join('\n');
+  return sh`bash -c ${script} rigger-root ${root}`;
+}
+
+/** The refusal of backupRootGuardCommand's run, or undefined when the root was accepted. */
+export function rootRefusal(r: { code: number; stdout: Buffer; stderr: Buffer }): string | undefined {
+  if (r.code === 0) return undefined;
+  return /^@@root (.*)$/m.exec(r.stdout.toString('utf8'))?.[1] ?? `the backup root check failed (exit ${r.code}): ${r.stderr.toString('utf8').trim()}`;
+}
+
+/** Whether `dir` lies under `root` (a set's or a copy's place in its backup root). */
+export function isUnderRoot(root: string, dir: string): boolean {
+  const r = root.replace(/\/+$/, '');
+  return dir.startsWith(`${r}/`) && !dir.slice(r.length).split('/').includes('..');
 }

@@ -187,3 +187,33 @@ export function copyFinding(host: string, copyHost: string | undefined, set: str
   if (copy.state === 'damaged') return { area: 'backup copy', subject, level: 'fail', detail: `newest set ${set}: its copy on ${copyHost} is damaged: ${copy.problem ?? ''}` };
   return { area: 'backup copy', subject, level: 'pass', detail: `newest set ${set} verified on ${copyHost} (sha256 of every file)` };
 }
+
+/** What the database says of the archiver's slot: its row of pg_replication_slots, or why it could not be read. */
+export type SlotReading = { state: 'row'; active: boolean; walStatus: string } | { state: 'missing' } | { state: 'unread'; why: string };
+
+/**
+ * Point in time's archiver (docs/backups.md), judged by the database's
+ * replication slot, since pg_receivewal retrying a lost slot keeps its
+ * container running: no slot, an inactive one (nothing streams) or one
+ * whose WAL was dropped (wal_status 'lost': the archive has a gap) fails;
+ * 'unreserved' (the next WAL the archiver needs is past
+ * max_slot_wal_keep_size and goes at the next checkpoint) warns.
+ */
+export function archiverFinding(dbHost: string, slot: string, archiveHost: string, r: SlotReading): Finding {
+  const f = (level: Finding['level'], detail: string): Finding => ({ area: 'pitr archiver', subject: dbHost, level, detail });
+  if (r.state === 'unread') return f('fail', `cannot read slot ${slot}: ${r.why}`);
+  if (r.state === 'missing') return f('fail', `slot ${slot} is missing: no WAL is kept for the archiver on ${archiveHost} (site.ts and the nightly backup.ts make it and start the archiver)`);
+  if (r.walStatus === 'lost') return f('fail', `slot ${slot} lost its WAL (wal_status lost): the archive on ${archiveHost} has a gap; recovery to a time after it needs a new base backup`);
+  if (!r.active) return f('fail', `slot ${slot} is inactive: pg_receivewal on ${archiveHost} is not streaming (wal_status ${r.walStatus || 'none'})`);
+  if (r.walStatus === 'unreserved') return f('warn', `slot ${slot}: the archiver on ${archiveHost} is behind past max_slot_wal_keep_size (wal_status unreserved): its WAL goes at the next checkpoint`);
+  return f('pass', `slot ${slot} active, streaming to ${archiveHost} (wal_status ${r.walStatus})`);
+}
+
+/** The probe's lines (`@@slot ACTIVE WAL_STATUS`, `@@noslot`, `@@unread WHY`) as a SlotReading. */
+export function parseSlotReading(stdout: string): SlotReading {
+  const line = stdout.split('\n').find((l) => l.startsWith('@@'))?.trim() ?? '';
+  const [tag, ...rest] = line.split(' ');
+  if (tag === '@@slot') return { state: 'row', active: rest[0] === 't', walStatus: rest[1] ?? '' };
+  if (tag === '@@noslot') return { state: 'missing' };
+  return { state: 'unread', why: tag === '@@unread' ? rest.join(' ') : `unexpected output: ${stdout.trim().slice(0, 200)}` };
+}

@@ -42,7 +42,8 @@ function failurePayload(h: H, kind: string, tasks: Task<any>[]): Record<string, 
 /** This host's copy host (backup/copy-host.ts), from the inventory as the run sees it. */
 export const copyHostOf = (h: HostContext<any>): string | undefined => copyHostFor(h.name, h.groupHosts('all'), (x) => h.hostVars(x));
 /** The copy host's backup_root, its default applied. */
-const copyRootOf = (h: H): string => backupVars.parse(h.hostVars(copyHostOf(h)!)).backup_root;
+const copyVarsOf = (h: H) => backupVars.parse(h.hostVars(copyHostOf(h)!));
+const copyRootOf = (h: H): string => copyVarsOf(h).backup_root;
 
 const anyFailed = (h: H, tasks: Task<any>[]) => tasks.some((t) => h.status(t) === 'failed');
 /** A scheduled run's failures, this role's included, are told once, by the runner that started it (lib/scheduled/run-job.ts). */
@@ -85,9 +86,10 @@ export const backupSet = defineRole({
       delegateTo: (h) => copyHostOf(h) ?? h.name,
       op: (h) => {
         const names = (h.result<Listing>(own)?.sets ?? []).filter((s) => s.state === 'published').map((s) => s.name).reverse();
-        const dir = copiesDir(copyRootOf(h), h.name);
+        const c = copyVarsOf(h);
+        const dir = copiesDir(c.backup_root, h.name);
         // The two newest are re-checked by sha256 (a flipped byte keeps the size): the new set, and the one that was newest before.
-        return ops.each('backup.copies', names.map((s, i) => backupOps.pullSet({ from: h.name, source: `${h.vars.backup_root}/${s}`, dir: `${dir}/${s}`, reverify: i < 2 })));
+        return ops.each('backup.copies', names.map((s, i) => backupOps.pullSet({ from: h.name, source: `${h.vars.backup_root}/${s}`, dir: `${dir}/${s}`, root: c.backup_root, rootCreate: c.backup_root_create, reverify: i < 2 })));
       },
     });
     const copyPrune = task({

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { sh } from '../../lib/shell/command.ts';
 import { HOMELAB_VAULT_PASSWORD, HOST_OF, REHEARSAL_INVENTORY } from '../../scripts/lab/rehearsal.ts';
 import { itemName } from '../../lib/backup/config.ts';
+import { loadInventories } from '../../lib/inventory/load.ts';
+import { pitrVars, type PitrConfig } from '../../lib/pitr/config.ts';
+import { waitFor } from '../helpers/data-node.ts';
 import { backupVarsOf, clusterData } from '../helpers/cluster-data.ts';
 import { runCli } from '../helpers/cli.ts';
 import { lab } from '../helpers/lab.ts';
@@ -45,6 +48,29 @@ const sameData = (after: typeof saved, only?: (k: string) => boolean) => {
     else assert.equal(after.files[k], sum, `${k} restored byte for byte`);
   }
 };
+/**
+ * Point-in-time archiving started again by the recovery (playbooks/pitr-again.ts): the archiver
+ * streams through its slot on the database host, and the archive host's newest base backup is of
+ * the cluster running now (its pg_control's system identifier, the first 8 bytes, little-endian on
+ * the lab's x86 nodes), not of one the recovery replaced.
+ */
+async function archivingAgain(out: string) {
+  const loaded = await loadInventories([REHEARSAL_INVENTORY], { vaultPassphrase: () => HOMELAB_VAULT_PASSWORD });
+  const pitr: PitrConfig | undefined = pitrVars.parse(Object.fromEntries([...loaded.varsFor('data.vibe.local')].map(([k, v]) => [k, v.value]))).postgres_pitr;
+  assert.ok(pitr, "the rehearsal carries homelab.yml's postgres_pitr");
+  assert.match(out, /point-in-time archiving: started again/, out);
+  const psql = async (sql: string) => {
+    const r = await onNode(inv, nodeOf(pitr.database_host), sh`docker exec "$(docker ps -q --filter label=com.docker.swarm.service.name=${pitr.service} --filter status=running | head -n1)" psql -X -q -v ON_ERROR_STOP=1 -U ${pitr.admin} -d postgres -tAc ${sql}`);
+    assert.equal(r.code, 0, `psql on ${pitr.database_host}: ${r.stderr}`);
+    return r.stdout.trim();
+  };
+  await waitFor('the archiver streaming through its slot', async () => (await psql(`SELECT count(*) FROM pg_replication_slots WHERE slot_name = '${pitr.slot}' AND active`)) === '1');
+  const cluster = await psql('SELECT system_identifier FROM pg_control_system()');
+  const base = await onNode(inv, nodeOf(pitr.archive_host), sh`cd -- ${`${pitr.archive_dir}/base`} && b=$(ls -1 | grep -E '^[0-9]{8}_[0-9]{6}$' | tail -n1) && tar -xzOf "$b/base.tar.gz" global/pg_control | od -An -t u8 -N 8`);
+  assert.equal(base.code, 0, `a base backup on ${pitr.archive_host}: ${base.stderr}`);
+  assert.equal(base.stdout.trim(), cluster, 'the newest base backup is of the recovered cluster');
+}
+
 /** The report's "items and where they came from" lines of one host. */
 const originLines = (out: string, host: string) => out.split('\n').filter((l) => l.includes(` (${host}): `));
 
@@ -109,6 +135,8 @@ test('one node lost with its disk: disaster-recovery.ts --from latest rebuilds i
   sameData(after, (k) => k.startsWith('ai '));
   assert.ok(Object.keys(saved.files).some((k) => k.startsWith('ai ai_ollama_data ')), "ai's Ollama volume was compared");
   assert.deepEqual(after.rows, saved.rows, 'the databases the NAS kept are as they were');
+  // ai is the archive host: its archive went with its disk; the NAS kept its cluster (no aside needed).
+  await archivingAgain(recovery.stdout);
 });
 
 test('every node lost, backup disks included: disaster-recovery.ts --from latest --from-offsite brings the whole rehearsal back from the remote', async (t) => {
@@ -138,6 +166,8 @@ test('every node lost, backup disks included: disaster-recovery.ts --from latest
   sameData(after);
   assert.ok(Object.keys(saved.files).some(live), "Prometheus's data was in the set");
   assert.deepEqual(after.rows, saved.rows);
+  // The databases came back from their dumps: a new cluster, archived afresh.
+  await archivingAgain(recovery.stdout);
 
   const health = await runCli(['playbooks/health.ts', '-i', REHEARSAL_INVENTORY], env, 5 * 60_000);
   assert.equal(health.code, 0, `health.ts after the recovery:\n${health.stdout}\n${health.stderr}`);

@@ -46,7 +46,7 @@ function scratch() {
 }
 
 function pullPlay(source: string, dir: string, reverify = false) {
-  return definePlay({ name: 'pull', hosts: 'dst', tasks: ({ task }) => [task({ name: 'pull set', op: pullSet({ from: 'src', source, dir, reverify }) })] });
+  return definePlay({ name: 'pull', hosts: 'dst', tasks: ({ task }) => [task({ name: 'pull set', op: pullSet({ from: 'src', source, dir, root: path.resolve(dir, '../../..'), rootCreate: true, reverify }) })] });
 }
 
 const inventory = () => sshInventory([{ name: 'src', sshd }, { name: 'dst', sshd }]);

@@ -111,7 +111,7 @@ test('container rclone over SSH: no apt, the image through docker with only the 
             op: (h) => {
               const s = offsiteSetup(h.vars, { apt: true, docker: true });
               if ('problem' in s) throw new Error(s.problem);
-              return recoveryOps.offsiteFetch({ root: h.vars.backup_root, access: s.access, host: 'gw.vibe.local', set: 'latest' });
+              return recoveryOps.offsiteFetch({ root: h.vars.backup_root, rootCreate: true, access: s.access, host: 'gw.vibe.local', set: 'latest' });
             },
           });
           return [fetch, task({ name: 'keep', op: (h) => ((got = h.result(fetch)), ops.assert({ that: true, message: 'kept' })) })];

@@ -8,8 +8,9 @@
 // `volume inspect` names its data directory.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runCli } from '../helpers/cli.ts';
@@ -42,7 +43,8 @@ case "$1" in
     esac
     exit $? ;;
   inspect)
-    pid=$(cat "$state/archiver.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null || exit 1
+    # Docker's answer for a container that is not there (the pitr aside reads it).
+    pid=$(cat "$state/archiver.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null || { echo "Error: No such object: \${@: -1}" >&2; exit 1; }
     echo "true $(cat "$state/archiver.label")"; exit 0 ;;
   rm) pid=$(cat "$state/archiver.pid" 2>/dev/null) && kill "$pid" 2>/dev/null; rm -f "$state"/archiver.*; exit 0 ;;
   run)
@@ -158,8 +160,13 @@ test('rows written after a base backup; recovery to a time between two of them k
   pg.sql('postgres', 'INSERT INTO pitr_rows (id) VALUES (2)');
   const between = pg.sql('postgres', "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')").trim();
   await sleep(300);
+  // Row 3 in a segment of its own (the next one), a commit in the one after: hiding row 3's segment makes a gap below.
+  pg.sql('postgres', 'SELECT pg_switch_wal()');
   pg.sql('postgres', 'INSERT INTO pitr_rows (id) VALUES (3)');
+  const rowThreeSegment = pg.sql('postgres', 'SELECT pg_walfile_name(pg_current_wal_lsn())').trim();
   const lastCommit = pg.sql('postgres', "SELECT to_char(max(at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM pitr_rows").trim();
+  pg.sql('postgres', 'SELECT pg_switch_wal()');
+  pg.sql('postgres', 'CREATE TABLE pitr_after_gap (x int)');
   await archived();
 
   // Later than the newest archived commit: refused before anything is stopped, the newest reachable time named.
@@ -171,6 +178,19 @@ test('rows written after a base backup; recovery to a time between two of them k
   assert.notEqual(tooEarly.code, 0, tooEarly.stdout);
   assert.match(tooEarly.stdout + tooEarly.stderr, /earlier than the oldest base backup: the archive reaches from 20\d\d-/);
   assert.deepEqual(ids(), [0, 1, 2, 3], 'a refused recovery changed nothing');
+
+  // A gap in the archived WAL (max_slot_wal_keep_size dropped a segment): the replay would stop at it, short of the
+  // target, so the plan refuses before anything is stopped, naming the gap and the newest time reachable before it.
+  const walDir = path.join(archive, 'wal');
+  renameSync(path.join(walDir, rowThreeSegment), path.join(walDir, `hidden-${rowThreeSegment}`));
+  const gapped = await recover(between);
+  renameSync(path.join(walDir, `hidden-${rowThreeSegment}`), path.join(walDir, rowThreeSegment));
+  assert.notEqual(gapped.code, 0, gapped.stdout);
+  assert.match(gapped.stdout + gapped.stderr, new RegExp(`segment ${rowThreeSegment} is missing`));
+  const reachable = /newest time reachable is just before (\S+?);/.exec(gapped.stdout + gapped.stderr)?.[1];
+  assert.ok(reachable && Date.parse(reachable) <= Date.parse(between), `the newest reachable time (${reachable}) is before the gap, not the newest archived commit`);
+  assert.deepEqual(ids(), [0, 1, 2, 3], 'nothing stopped or changed');
+  assert.deepEqual(existsSync(staging) ? readdirSync(staging) : [], [], 'nothing staged');
 
   const r = await recover(between);
   assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -190,4 +210,88 @@ test('rows written after a base backup; recovery to a time between two of them k
   assert.equal(pg.sql('postgres', "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'rigger_archive'").trim(), '1', 'the slot made again after the recovery');
   assert.deepEqual(existsSync(staging) ? readdirSync(staging) : [], [], 'the staged archive removed from the database host after the recovery');
   assert.equal(pg.sql('postgres', "SELECT count(*) FROM pg_file_settings WHERE name IN ('recovery_target_time', 'restore_command')").trim(), '0', 'the recovery settings removed from the configuration: a later restart is an ordinary one');
+});
+
+test("a recovery's last plays start archiving again: the old archive moved aside only when the database was restored", async () => {
+  const again = (restored: boolean, ...flags: string[]) => runCli(['test/fixtures/playbooks/pitr-again.ts', '-i', inventory, ...(restored ? ['--restored'] : []), ...flags], {}, 300_000);
+  const asides = () => readdirSync(archive).filter((d) => d.startsWith('before-pitr-')).sort();
+  const bases = () => readdirSync(path.join(archive, 'base')).filter((d) => /^\d{8}_\d{6}$/.test(d));
+  const streaming = () => pg.sql('postgres', "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'rigger_archive' AND active").trim();
+  const waitStreaming = async (out = '') => {
+    for (let i = 0; i < 100 && streaming() !== '1'; i++) await sleep(100);
+    assert.equal(streaming(), '1', `pg_receivewal streams through the slot: ${out}${readFileSync(path.join(state, 'archiver.log'), 'utf8')}`);
+  };
+  // The archiver gone (a lost archive host's containers), when the test before left one running: the stand-in's docker rm.
+  execFileSync(path.join(path.dirname(state), 'bin', 'docker'), ['rm', '-f', 'rigger-wal-archiver']);
+  const before = asides();
+  const basesBefore = existsSync(path.join(archive, 'base')) ? bases().length : 0;
+  // The database kept its data: its archive still follows it and stays.
+  const kept = await again(false);
+  assert.equal(kept.code, 0, kept.stdout + kept.stderr);
+  assert.deepEqual(asides(), before, 'nothing moved aside when the database kept its data');
+  await waitStreaming(kept.stdout);
+  assert.equal(bases().length, basesBefore + 1, 'a base backup taken beside the kept ones');
+
+  // --check changes nothing: no aside, no new base backup, the archiver left streaming.
+  const checked = await again(true, '--check');
+  assert.equal(checked.code, 0, checked.stdout + checked.stderr);
+  assert.deepEqual(asides(), before, 'check mode moved nothing aside');
+  assert.equal(bases().length, basesBefore + 1, 'check mode took no base backup');
+  assert.equal(streaming(), '1', 'check mode left the archiver running');
+
+  // The database restored from its dumps: the old archive moved aside, a fresh one started with its base backup.
+  await sleep(1100); // base backups are stamped to the second
+  const restored = await again(true);
+  assert.equal(restored.code, 0, restored.stdout + restored.stderr);
+  const moved = asides().filter((d) => !before.includes(d));
+  assert.equal(moved.length, 1, readdirSync(archive).join(' '));
+  assert.equal(readdirSync(path.join(archive, moved[0]!, 'base')).length, basesBefore + 1, 'the old base backups kept aside');
+  await waitStreaming(restored.stdout);
+  assert.equal(bases().length, 1, 'the fresh archive holds one base backup, of the database as it is now');
+});
+
+test('a converge (site.ts) with postgres_pitr starts archiving on a fresh cluster with one base backup of it; a second converge and --check change nothing', async () => {
+  const converge = (...flags: string[]) => runCli(['test/fixtures/playbooks/pitr-converge.ts', '-i', inventory, ...flags], {}, 300_000);
+  const bases = () => (existsSync(path.join(archive, 'base')) ? readdirSync(path.join(archive, 'base')).filter((d) => /^\d{8}_\d{6}$/.test(d)).sort() : []);
+  const slot = (where = '') => pg.sql('postgres', `SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'rigger_archive'${where}`).trim();
+  // A cluster never archived: no archiver, no slot, an empty archive (what the tests before left kept aside).
+  execFileSync(path.join(path.dirname(state), 'bin', 'docker'), ['rm', '-f', 'rigger-wal-archiver']);
+  for (let i = 0; i < 100 && slot(' AND active') !== '0'; i++) await sleep(100);
+  pg.sql('postgres', "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'rigger_archive'");
+  for (const d of ['base', 'wal']) if (existsSync(path.join(archive, d))) renameSync(path.join(archive, d), path.join(archive, `before-converge-${d}`));
+
+  // --check on the fresh cluster: nothing started, no slot, no base backup.
+  const checked = await converge('--check');
+  assert.equal(checked.code, 0, checked.stdout + checked.stderr);
+  assert.equal(slot(), '0', 'check mode made no slot');
+  assert.deepEqual(bases(), [], 'check mode took no base backup');
+  assert.equal(existsSync(path.join(state, 'archiver.pid')), false, 'check mode started no archiver');
+
+  const first = await converge();
+  assert.equal(first.code, 0, first.stdout + first.stderr);
+  for (let i = 0; i < 100 && slot(' AND active') !== '1'; i++) await sleep(100);
+  assert.equal(slot(' AND active'), '1', `pg_receivewal streams through the slot after the converge: ${first.stdout}`);
+  const taken = bases();
+  assert.equal(taken.length, 1, 'one base backup of the fresh cluster');
+  const systemId = pg.sql('postgres', 'SELECT system_identifier FROM pg_control_system()').trim();
+  assert.match(readFileSync(path.join(archive, 'base', taken[0]!, 'info'), 'utf8'), new RegExp(`^system_id ${systemId}$`, 'm'), 'the base backup records the cluster it is of');
+
+  // The declared state holds: a second converge takes no base backup and changes nothing.
+  await sleep(1100); // base backups are stamped to the second: a new one would show
+  const again = await converge();
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  assert.deepEqual(bases(), taken, 'no base backup on a converge that finds one of this cluster');
+  assert.match(again.stdout, /data +: ok=\d+ +changed=0 /, again.stdout);
+  assert.match(again.stdout, /archive +: ok=\d+ +changed=0 /, again.stdout);
+
+  // The archiver gone (a reboot without --restart): --check says so and starts nothing; a converge starts it, no base backup.
+  execFileSync(path.join(path.dirname(state), 'bin', 'docker'), ['rm', '-f', 'rigger-wal-archiver']);
+  const checkedGone = await converge('--check');
+  assert.equal(checkedGone.code, 0, checkedGone.stdout + checkedGone.stderr);
+  assert.equal(existsSync(path.join(state, 'archiver.pid')), false, 'check mode started no archiver');
+  const restarted = await converge();
+  assert.equal(restarted.code, 0, restarted.stdout + restarted.stderr);
+  for (let i = 0; i < 100 && slot(' AND active') !== '1'; i++) await sleep(100);
+  assert.equal(slot(' AND active'), '1', 'the archiver started again');
+  assert.deepEqual(bases(), taken, 'still the one base backup of this cluster');
 });

@@ -84,7 +84,7 @@ function fixture(): Fixture {
               op: (h) => {
                 const s = offsiteSetup(h.vars, { apt: true, docker: false });
                 if ('problem' in s) throw new Error(s.problem);
-                return recoveryOps.offsiteFetch({ root: h.vars.backup_root, access: s.access, set, nearSeconds: 600, ...(host ? { host } : {}) });
+                return recoveryOps.offsiteFetch({ root: h.vars.backup_root, rootCreate: true, access: s.access, set, nearSeconds: 600, ...(host ? { host } : {}) });
               },
             });
             const keep = task({

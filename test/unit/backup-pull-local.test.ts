@@ -29,7 +29,7 @@ test('a source file that shrinks mid-stream fails the pull; no copy and no .part
   ];
   writeFileSync(path.join(set, 'manifest.json'), JSON.stringify({ format: 1, set: SET, created: '', host: 'src', bytes: 0, items }) + '\n');
   const copy = path.join(work, 'dst', 'copies', 'src', SET);
-  const play = definePlay({ name: 'pull', hosts: 'dst', tasks: ({ task }) => [task({ name: 'pull set', op: pullSet({ from: 'src', source: set, dir: copy }) })] });
+  const play = definePlay({ name: 'pull', hosts: 'dst', tasks: ({ task }) => [task({ name: 'pull set', op: pullSet({ from: 'src', source: set, dir: copy, root: path.join(work, 'dst'), rootCreate: true }) })] });
   const run = runPlays(localInventory(['src', 'dst']), [play]);
   while (!existsSync(path.join(`${copy}.partial`, 'volume-small.tar'))) await sleep(10);
   truncateSync(path.join(set, 'volume-big.tar'), 1000);
@@ -54,7 +54,7 @@ test('a set a killed pull left only as DIR.replaced is put back, not deleted, wh
   const copy = path.join(work, 'dst', 'copies', 'src', SET);
   mkdirSync(`${copy}.replaced`, { recursive: true });
   writeFileSync(path.join(`${copy}.replaced`, 'volume-a.tar'), 'the only good copy');
-  const play = definePlay({ name: 'pull', hosts: 'dst', tasks: ({ task }) => [task({ name: 'pull set', op: pullSet({ from: 'src', source: set, dir: copy }) })] });
+  const play = definePlay({ name: 'pull', hosts: 'dst', tasks: ({ task }) => [task({ name: 'pull set', op: pullSet({ from: 'src', source: set, dir: copy, root: path.join(work, 'dst'), rootCreate: true }) })] });
   const o = await runPlays(localInventory(['src', 'dst']), [play]);
   const e = o.events.find((x) => x.type === 'task-host' && x.task === 'pull set') as { status: string; msg?: string };
   assert.equal(e.status, 'failed', e.msg);

@@ -9,6 +9,8 @@ const range = parseRange(
   [
     '@@base 20261207_020000 000000010000000000000010 2026-12-07T02:00:30Z',
     '@@base 20261206_020000 000000010000000000000004 2026-12-06T02:00:20Z',
+    // Every segment from the older base backup's start on: the plan checks the WAL is continuous (pitr-wal-gap.test.ts).
+    ...Array.from({ length: 16 }, (_, i) => `@@wal 0000000100000000000000${(4 + i).toString(16).toUpperCase().padStart(2, '0')}`),
     '@@newest 2026-12-07 13:40:01.123456 000000010000000000000013.partial',
   ].join('\n'),
 );

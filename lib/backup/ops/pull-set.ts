@@ -4,6 +4,7 @@ import { absolutePath, defineOp, OpFailure, type Decision, type Remote } from '.
 import { copyStateCommand, parseCopyState, type CopyState } from '../copy-state.ts';
 import { manifestSchema, type Manifest } from '../listing.ts';
 import { pullCleanupCommand, pullInCommand, sourceReadCommand, tarLength, tarOutCommand, type PulledFile } from '../pull-script.ts';
+import { backupRootGuardCommand, isUnderRoot, rootRefusal } from '../root-check.ts';
 import { streamFrom } from '../stream-from.ts';
 
 const schema = z
@@ -14,6 +15,14 @@ const schema = z
     source: absolutePath,
     /** Where it goes on this host: `${root}/copies/H/SET`, or `${root}/SET` for a recovery. */
     dir: absolutePath,
+    /**
+     * This host's backup root, holding `dir`, and its backup_root_create:
+     * the root must pass a set's own check (root-check.ts) before anything
+     * is made under it, so an unmounted disk's empty mount point is never
+     * filled with copies.
+     */
+    root: absolutePath,
+    rootCreate: z.boolean(),
     /** Also check the sha256 of every file of a copy already there (the newest set's); else sizes only. */
     reverify: z.boolean().default(false),
   })
@@ -30,7 +39,7 @@ export interface PullResult {
 const setOf = (dir: string) => dir.replace(/\/+$/, '').split('/').at(-1)!;
 
 /**
- * backupOps.pullSet({ from, source, dir, reverify? }), run on the
+ * backupOps.pullSet({ from, source, dir, root, rootCreate, reverify? }), run on the
  * destination host: copies the set directory `source` on host `from` to
  * `dir` here, through the controller, streamed (tar on both ends; the
  * controller holds about a MiB whatever the set's size, nothing on its
@@ -51,6 +60,7 @@ export const pullSet = defineOp({
   decide: (p, before: CopyState): Decision<PullResult> => {
     const set = setOf(p.dir);
     if (setOf(p.source) !== set) return { kind: 'fail', reason: `${p.source} and ${p.dir} name different sets` };
+    if (!isUnderRoot(p.root, p.dir)) return { kind: 'fail', reason: `${p.dir} is not under the backup root ${p.root}` };
     if (before.state === 'verified') return { kind: 'ok', result: { set, bytes: 0, before }, msg: `${set}: a verified copy is there (${before.checked} checked)` };
     return {
       kind: 'change',
@@ -63,6 +73,8 @@ export const pullSet = defineOp({
 
 async function transfer(remote: Remote, p: z.output<typeof schema>): Promise<number> {
   if (!remote.onHost) throw new OpFailure('pullSet needs a run around it (Remote.onHost)');
+  const refused = rootRefusal(await remote.run(backupRootGuardCommand(p.root, p.rootCreate)));
+  if (refused) throw new OpFailure(`refusing to copy ${p.from}:${p.source} here: ${refused}`);
   const source = remote.onHost(p.from);
   const read = await source.run(sourceReadCommand(p.source));
   if (read.code !== 0) throw new OpFailure(`${p.from}:${p.source} is not a published set (no manifest.json)`, read);

@@ -3,8 +3,9 @@ import { Command, raw, sh } from '../../shell/command.ts';
 import { defineOp, type Decision } from '../../model/op.ts';
 import type { ExecResult } from '../../transport/types.ts';
 import { OVERRIDES_LIST } from '../../ops/docker/scale-override.ts';
+import { CONTAINER_OF } from '../../ops/docker/container-of.ts';
 import { copyStateCommand, parseCopyState } from '../../backup/copy-state.ts';
-import { backupFinding, copyFinding, certFinding, DEFAULT_THRESHOLDS, DF_LINES, nodeFindings, scaleOverrides, sections, serviceFindings, swarmNodeFindings, type Finding } from '../findings.ts';
+import { archiverFinding, parseSlotReading, backupFinding, copyFinding, certFinding, DEFAULT_THRESHOLDS, DF_LINES, nodeFindings, scaleOverrides, sections, serviceFindings, swarmNodeFindings, type Finding } from '../findings.ts';
 
 const percent = z.number().min(0).max(100);
 /** The node reading's thresholds (lib/daily/findings.ts Thresholds); the inventory's names are in roles/daily-check.ts. */
@@ -103,6 +104,31 @@ export const backupCopy = defineOp({
       },
     };
   },
+});
+
+const pgName = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a PostgreSQL name: lower-case letters, digits and _');
+
+/**
+ * Point in time's archiver, judged on the database's host by the server's
+ * replication slot (pg_replication_slots: active, wal_status), read with
+ * psql in the service's running container as the admin role. The slot's
+ * name is a checked PostgreSQL name, so it goes into the query as a literal.
+ */
+export const pitrArchiver = defineOp({
+  kind: 'daily.pitr-archiver',
+  schema: z.object({ host: z.string(), service: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/), admin: pgName, slot: pgName, archiveHost: z.string() }).strict(),
+  describe: (p) => `slot ${p.slot} of ${p.service}`,
+  readOnly: true,
+  probe: (p) => ({
+    command: sh`${raw(CONTAINER_OF)}
+c=$(container_of ${p.service}) || { echo '@@unread no running container of '${p.service}' on this host'; exit 0; }
+e=$(mktemp) || exit 1
+row=$(docker exec "$c" psql -U ${p.admin} -d postgres -XAtF ' ' -c ${`SELECT active, coalesce(wal_status, '') FROM pg_replication_slots WHERE slot_name = '${p.slot}'`} 2>"$e") || { rc=$?; echo "@@unread psql exited $rc: $(tr -s '[:space:]' ' ' < "$e")"; rm -f -- "$e"; exit 0; }
+rm -f -- "$e"
+if [ -n "$row" ]; then echo "@@slot $row"; else echo '@@noslot'; fi`,
+    parse: (r: ExecResult) => parseSlotReading(r.stdout.toString('utf8')),
+  }),
+  decide: (p, reading: ReturnType<typeof parseSlotReading>) => verdict('pitr archiver', [archiverFinding(p.host, p.slot, p.archiveHost, reading)]),
 });
 
 /** The age of the newest verified (published) backup set under the backup root. */

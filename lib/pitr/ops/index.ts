@@ -8,7 +8,8 @@ import { CONTAINER_OF } from '../../ops/docker/container-of.ts';
 import { scramVerifier, verifierMatches } from '../../ops/postgres/scram.ts';
 import type { ExecResult } from '../../transport/types.ts';
 import { ARCHIVER, pitrConfig, type PitrConfig } from '../config.ts';
-import { baseBackupCommand, IN_CONTAINER, parseBase, parseRange, parseRestore, planRecovery, rangeCommand, restoreCommand, serviceScaleCommand, type ArchiveRange, type BaseTaken, type PitrPlan } from '../scripts.ts';
+import { keepSizeMb } from '../keep-size.ts';
+import { baseBackupCommand, baseIdsCommand, parseBaseIds, IN_CONTAINER, parseBase, parseRange, parseRestore, planRecovery, rangeCommand, restoreCommand, serviceScaleCommand, type ArchiveRange, type BaseIds, type BaseTaken, type PitrPlan } from '../scripts.ts';
 
 const stderrTail = (r: ExecResult) => r.stderr.toString('utf8').trim().split('\n').slice(-3).join(' ');
 const schema = z.object({ config: pitrConfig }).strict();
@@ -45,7 +46,15 @@ export const pitrServer = defineOp({
   schema,
   describe: (p) => `WAL archiving settings of ${p.config.service}`,
   probe: (p) => ({
-    command: sh`out=$(${psqlIn(p.config, false)} -At -F '|' -c ${`SELECT current_setting('wal_level'), current_setting('max_wal_senders'), current_setting('max_slot_wal_keep_size'), current_setting('hba_file'), coalesce((SELECT 'role:' || coalesce(rolpassword, '') FROM pg_authid WHERE rolname = '${p.config.user}'), 'none'), coalesce((SELECT rolreplication::text FROM pg_authid WHERE rolname = '${p.config.user}'), 'false'), (SELECT count(*) FROM pg_replication_slots WHERE slot_name = '${p.config.slot}')`} 2>&1 && { docker exec "$c" sh -c ${`grep -qxF '${hbaLine(p.config)}' "$1" && echo hba || :`} sh "$(printf '%s' "$out" | cut -d'|' -f4)"; }; else echo @@nocontainer; fi) || out="@@psql $out"; printf '%s\n' "$out"`.quietly(),
+    // The hba_file read first, then searched: inside the $(...) that assigns it, $out is not set yet.
+    // psql's stderr apart from its rows (a warning such as PostgreSQL 15's collation version mismatch
+    // is not a row), reported only when psql fails.
+    command: sh`${raw(CONTAINER_OF)}
+err=$(mktemp) || exit 1
+trap 'rm -f "$err"' EXIT
+out=$(${psqlIn(p.config, false)} -At -F '|' -c ${`SELECT current_setting('wal_level'), current_setting('max_wal_senders'), current_setting('max_slot_wal_keep_size'), current_setting('hba_file'), coalesce((SELECT 'role:' || coalesce(rolpassword, '') FROM pg_authid WHERE rolname = '${p.config.user}'), 'none'), coalesce((SELECT rolreplication::text FROM pg_authid WHERE rolname = '${p.config.user}'), 'false'), (SELECT count(*) FROM pg_replication_slots WHERE slot_name = '${p.config.slot}')`} 2>"$err"; else echo @@nocontainer; fi) || out="@@psql $(cat "$err") $out"
+printf '%s\n' "$out"
+case $out in @@*) ;; *) c=$(container_of ${p.config.service}) && docker exec "$c" sh -c ${`grep -qxF '${hbaLine(p.config)}' "$1" && echo hba || :`} sh "$(printf '%s' "$out" | cut -d'|' -f4)" || : ;; esac`.quietly(),
     parse: (r: ExecResult): ServerState => {
       const text = r.stdout.toString('utf8');
       const base: ServerState = { walLevel: '', senders: 0, replication: false, slot: false, keep: '', hba: false };
@@ -84,7 +93,8 @@ export const pitrServer = defineOp({
       changes.push(`create slot ${c.slot}`);
       sql.push(`SELECT pg_create_physical_replication_slot('${c.slot}');`);
     }
-    if (s.keep !== c.max_slot_wal_keep_size) {
+    const keep = keepSizeMb(s.keep);
+    if (keep === undefined || keep !== keepSizeMb(c.max_slot_wal_keep_size)) {
       changes.push(`max_slot_wal_keep_size ${s.keep || 'unset'} -> ${c.max_slot_wal_keep_size}`);
       sql.push(`ALTER SYSTEM SET max_slot_wal_keep_size = '${c.max_slot_wal_keep_size}';`);
     }
@@ -141,21 +151,37 @@ export const walArchiver = defineOp({
   },
 });
 
-/** One base backup on the archive host, then retention of base backups and the WAL before the oldest kept one. */
+/**
+ * One base backup on the archive host, then retention of base backups and
+ * the WAL before the oldest kept one. The nightly one (backup.ts) is taken
+ * every time. With ifNoneOfThisCluster (a converge, site.ts) it is taken
+ * only when the archive holds no base backup of the running cluster (each
+ * records the server's system identifier in its info): archiving declared
+ * by postgres_pitr needs one to replay from, and a converge that finds one
+ * changes nothing.
+ */
 export const pitrBaseBackup = defineOp({
   kind: 'pitr.base',
-  schema,
+  schema: z.object({ config: pitrConfig, ifNoneOfThisCluster: z.boolean().default(false) }).strict(),
   describe: (p) => `base backup of ${p.config.service}`,
-  decide: (p): Decision<BaseTaken> => ({
-    kind: 'change',
-    msg: `base backup of ${p.config.service} into ${p.config.archive_dir}/base`,
-    checkResult: { stamp: '', startWal: '', endTime: '', dropped: [], walPruned: 0 },
-    apply: async (remote) => {
-      const r = await remote.run(baseBackupCommand(p.config));
-      if (r.code !== 0) throw new OpFailure(`base backup of ${p.config.service} failed: ${stderrTail(r)}`, r);
-      return parseBase(r.stdout.toString('utf8'));
-    },
-  }),
+  probe: (p) => (p.ifNoneOfThisCluster ? { command: baseIdsCommand(p.config), parse: (r: ExecResult) => parseBaseIds(r.stdout.toString('utf8')) } : undefined),
+  decide: (p, ids: BaseIds | undefined): Decision<BaseTaken> => {
+    const c = p.config;
+    const mine = ids?.server !== undefined ? ids.bases.filter((b) => b.systemId === ids.server).at(-1) : undefined;
+    if (mine) return { kind: 'ok', result: { stamp: mine.stamp, startWal: '', endTime: '', dropped: [], walPruned: 0, already: true } };
+    // Without the server's identifier (its archiver not started yet: check mode on a fresh cluster) one would be taken.
+    const why = !ids ? '' : ids.server === undefined ? ` (the server's system identifier unread: ${ids.error ?? 'no output'})` : ` (none of cluster ${ids.server} in the archive)`;
+    return {
+      kind: 'change',
+      msg: `base backup of ${c.service} into ${c.archive_dir}/base${why}`,
+      checkResult: { stamp: '', startWal: '', endTime: '', dropped: [], walPruned: 0 },
+      apply: async (remote) => {
+        const r = await remote.run(baseBackupCommand(c));
+        if (r.code !== 0) throw new OpFailure(`base backup of ${c.service} failed: ${stderrTail(r)}`, r);
+        return parseBase(r.stdout.toString('utf8'));
+      },
+    };
+  },
 });
 
 /**
@@ -234,6 +260,19 @@ export const pitrRestore = defineOp({
 });
 
 /**
+ * Removes the archiver and makes sure it is gone: a container that survived
+ * `docker rm -f` (a daemon error, a stuck kill) would go on writing into the
+ * wal/ being moved. Gone means Docker answers "no such object"; any other
+ * answer of `docker inspect` fails too, since nothing then says it stopped.
+ */
+async function archiverGone(remote: Remote): Promise<void> {
+  const rm = await remote.run(sh`docker rm -f ${ARCHIVER}`.quietly());
+  const left = await remote.run(sh`docker inspect -f ${'{{.Id}}'} ${ARCHIVER}`.quietly());
+  if (left.code === 0) throw new OpFailure(`the archiver ${ARCHIVER} is still there after docker rm -f (${stderrTail(rm) || `exit ${rm.code}`}): nothing moved; remove it, then run again`, left);
+  if (!/no such (object|container)/i.test(left.stderr.toString('utf8'))) throw new OpFailure(`docker inspect ${ARCHIVER} failed, so nothing says the archiver stopped: ${stderrTail(left)}; nothing moved`, left);
+}
+
+/**
  * After a recovery to a time the server is on a new timeline, and the old
  * one's WAL past the target would make pg_receivewal ask for a position the
  * new timeline has not reached (it starts after the newest segment it
@@ -246,18 +285,29 @@ export const pitrArchiveAside = defineOp({
   kind: 'pitr.aside',
   schema,
   describe: (p) => `${p.config.archive_dir} after a recovery`,
-  decide: (p): Decision<{ aside: string }> => ({
-    kind: 'change',
-    msg: `stop the archiver; move ${p.config.archive_dir}/base and wal aside`,
-    checkResult: { aside: '' },
-    apply: async (remote) => {
-      const dir = p.config.archive_dir;
-      const r = await remote.run(
-        sh`set -eu; docker rm -f ${ARCHIVER} >/dev/null 2>&1 || :; aside=${dir}/before-pitr-$(date -u +%Y%m%d_%H%M%S); mkdir -- "$aside"; for d in base wal; do [ ! -e ${dir}/"$d" ] || mv -- ${dir}/"$d" "$aside/"; done; printf '%s\n' "$aside"`,
-      );
-      if (r.code !== 0) throw new OpFailure(`moving the archive aside failed: ${stderrTail(r)}`, r);
-      return { aside: r.stdout.toString('utf8').trim() };
-    },
+  // Which of base/ and wal/ the archive holds: none when the archive host lost
+  // its disk too (every node lost), and then there is nothing to keep aside.
+  probe: (p) => ({
+    command: sh`for d in base wal; do [ ! -e ${p.config.archive_dir}/"$d" ] || printf '%s\n' "$d"; done`,
+    parse: (r: ExecResult) => r.stdout.toString('utf8').split('\n').filter((l) => l === 'base' || l === 'wal'),
   }),
+  decide: (p, present: string[]): Decision<{ aside: string }> => {
+    if (present.length === 0) return { kind: 'ok', msg: `no archive in ${p.config.archive_dir}: nothing to keep aside`, result: { aside: '' } };
+    return {
+      kind: 'change',
+      msg: `stop the archiver; move ${p.config.archive_dir}/${present.join(' and ')} aside`,
+      checkResult: { aside: '' },
+      apply: async (remote) => {
+        const dir = p.config.archive_dir;
+        await archiverGone(remote);
+        // mkdir without -p: a second aside in the same second must not merge into the first one.
+        const r = await remote.run(
+          sh`set -eu; aside=${dir}/before-pitr-$(date -u +%Y%m%d_%H%M%S); mkdir -- "$aside"; for d in base wal; do [ ! -e ${dir}/"$d" ] || mv -- ${dir}/"$d" "$aside/"; done; printf '%s\n' "$aside"`,
+        );
+        if (r.code !== 0) throw new OpFailure(`moving the archive aside failed: ${stderrTail(r)}`, r);
+        return { aside: r.stdout.toString('utf8').trim() };
+      },
+    };
+  },
 });
 export { pitrStage, pitrUnstage, stagingDirOf, type Staged } from './stage.ts';

@@ -2,6 +2,7 @@ import { z } from '../../shell/zod.ts';
 import { absolutePath, defineOp, OpFailure, type Decision, type Remote } from '../../model/op.ts';
 import { tarLength, tarOutCommand } from '../../backup/pull-script.ts';
 import { streamFrom } from '../../backup/stream-from.ts';
+import { backupRootGuardCommand, rootRefusal } from '../../backup/root-check.ts';
 import { pitrConfig } from '../config.ts';
 import { outgoingCleanupCommand, outgoingCommand, parseOutgoing, stageInCommand, unstageCommand } from '../stage-script.ts';
 
@@ -12,6 +13,13 @@ const stageSchema = z
     startWal: z.string().regex(/^[0-9A-F]{24}$/),
     /** Where it goes on this host (the database's): the archive's layout, base/BASE and wal/. */
     dir: absolutePath,
+    /**
+     * This host's backup root and its backup_root_create, when `dir` lies
+     * under it (homelab.yml stages on the NAS's backup volume): the root is
+     * accepted as a set's (backup/root-check.ts) before anything is made,
+     * so an unmounted volume's empty mount point is never filled.
+     */
+    backupRoot: z.object({ root: absolutePath, create: z.boolean() }).strict().optional(),
   })
   .strict();
 
@@ -46,6 +54,10 @@ export const pitrStage = defineOp({
 
 async function stage(remote: Remote, p: z.output<typeof stageSchema>): Promise<Staged> {
   if (!remote.onHost) throw new OpFailure('pitrStage needs a run around it (Remote.onHost)');
+  if (p.backupRoot) {
+    const refused = rootRefusal(await remote.run(backupRootGuardCommand(p.backupRoot.root, p.backupRoot.create)));
+    if (refused) throw new OpFailure(`refusing to stage the archive in ${p.dir}: ${refused}`);
+  }
   const from = p.config.archive_host;
   const source = remote.onHost(from);
   const listed = await source.run(outgoingCommand(p.config.archive_dir, p.base, p.startWal));

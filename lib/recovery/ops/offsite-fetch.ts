@@ -4,6 +4,7 @@ import { absolutePath, defineOp, OpFailure, type Decision } from '../../model/op
 import { manifestSchema, type Listing, type Manifest } from '../../backup/listing.ts';
 import { offsiteAccess, rcloneVia } from '../../backup/offsite-access.ts';
 import { COPIES_DIR } from '../../backup/offsite-mirror.ts';
+import { backupRootGuardCommand, rootRefusal } from '../../backup/root-check.ts';
 import { remotePath } from '../../backup/offsite-target.ts';
 import { lsjsonOutput, remoteSets } from '../../backup/remote-sets.ts';
 import { notReady, rcloneReady } from '../../backup/rclone-runner.ts';
@@ -31,6 +32,8 @@ const schema = z
   .object({
     /** The backup root of the host that runs the fetch (the one with backup_offsite). */
     root: absolutePath,
+    /** That host's backup_root_create: the root passes a set's own check (backup/root-check.ts) before anything is made under it. */
+    rootCreate: z.boolean(),
     access: offsiteAccess,
     /**
      * Whose set: absent for the fetching host's own sets (REMOTE/SET, into
@@ -70,6 +73,8 @@ export const offsiteFetch = defineOp({
       kind: 'change',
       msg: `fetch ${p.host ? `${p.host}'s ` : ''}set ${p.set} from ${remoteDir} into ${localDir}`,
       apply: async (host) => {
+        const refused = rootRefusal(await host.run(backupRootGuardCommand(p.root, p.rootCreate)));
+        if (refused) throw new OpFailure(`refusing to fetch into ${localDir}: ${refused}`);
         const ready = requireThat(rcloneReady(p.access.runner), notReady(p.access.runner));
         const rclone = rcloneVia(p.access, [{ shellVar: 'w' }]);
         const listed = await host.run(sh`${ready} && w=$(mktemp -d) && trap 'rm -rf -- "$w"' EXIT &&
