@@ -10,6 +10,7 @@ import type { Become, ExecResult } from '../transport/types.ts';
 import type { HostSession, ProbeItem } from './host-session.ts';
 import { opWaitKind } from '../model/profile.ts';
 import { commandsKey, headWithLinks, splitHeadWithLinks, type AheadLink } from './run-ahead.ts';
+import type { PlanHook } from './plan-hook.ts';
 
 export interface TaskOutcome {
   status: HostStatus;
@@ -40,6 +41,8 @@ export interface TaskEnv {
   prefetchFacts: Fact<unknown>[];
   /** Another inventory host's session and become, for an op's Remote.onHost; undefined for a name not in the inventory. */
   otherHost?: (host: string) => { target: HostSession; become: Become | undefined } | undefined;
+  /** --plan records each decision, --apply judges it against the saved plan (plan-hook.ts). */
+  plan?: PlanHook;
 }
 
 const MAX_BATCH = 64;
@@ -264,8 +267,10 @@ async function attempt(task: Task<any>, env: TaskEnv): Promise<Omit<TaskOutcome,
   const delegated = env.target.name !== env.context(false).name;
   const ranAhead = delegated ? undefined : fromRanAhead(op, env, task.id);
   if (ranAhead) return ranAhead;
+  let probed: ExecResult | undefined;
   if (op.probe && delegated) {
-    state = op.probe.parse(await env.target.exec(op.probe.command, task.id, env.become, { phase: 'probe' }));
+    probed = await env.target.exec(op.probe.command, task.id, env.become, { phase: 'probe' });
+    state = op.probe.parse(probed);
   } else if (op.probe) {
     // Read from what this batch returned, not from the cache after the
     // await: another host's change delegated to this one may have cleared
@@ -276,9 +281,12 @@ async function attempt(task: Task<any>, env: TaskEnv): Promise<Omit<TaskOutcome,
       out = (await env.target.probeBatch(collectProbes(task, op.probe, env), task.id, env.become)).get(task.id)!;
       env.target.probes.delete(task.id);
     }
+    probed = out;
     state = op.probe.parse(out);
   }
   const decision = op.decide(state);
+  const verdict = env.plan?.decided({ host: env.context(false).name, task, op, probed, decision });
+  if (verdict) return verdict;
   if (decision.kind === 'ok') return { status: 'ok', result: decision.result, ...(decision.msg ? { msg: decision.msg } : {}) };
   if (decision.kind === 'skip') return { status: 'skipped', msg: decision.reason };
   if (decision.kind === 'fail') return { status: 'failed', msg: decision.reason };

@@ -1,0 +1,144 @@
+import path from 'node:path';
+import { ExitCode, InputError } from '../shell/errors.ts';
+import { NoPassphraseError } from '../shell/vault.ts';
+import { EventBus, type RunEvent } from '../model/events.ts';
+import type { PlanHook } from '../runner/plan-hook.ts';
+import { ApplyGate } from '../plans/apply-gate.ts';
+import { readPlan, writePlan, type PlanFile, type PlanInputs } from '../plans/format.ts';
+import { digestSummary, inputDifferences, planInputs, type InputSources } from '../plans/inputs.ts';
+import { Digester } from '../plans/keyed-digest.ts';
+import { PlanRecorder } from '../plans/recorder.ts';
+import type { CliOptions } from './args.ts';
+
+/**
+ * --plan and --apply around one run of runPlaybook (main.ts): which hook the
+ * runner gets, the inputs checked before any host is contacted, the
+ * all-or-nothing check pass, and the plan event before the recap.
+ */
+export interface PlanRun {
+  /** The command line, with --limit/--tags taken from the plan when --apply gives none. */
+  readonly opts: CliOptions;
+  /** --plan runs in check mode. */
+  readonly check: boolean;
+  readonly hook: PlanHook;
+  /** Every run event (the recorder keeps them; both follow the tasks' positions). */
+  handle(e: RunEvent): void;
+  /** Once the plays are planned, before any host: --plan records the inputs, --apply refuses (exit 4) when one differs. */
+  inputs(sources: InputSources): void;
+  /** --apply of an --all-or-nothing plan: a check-mode pass judged by its own gate; false when a host's planned change no longer holds. */
+  preflight(checkRun: (hook: PlanHook, bus: EventBus) => Promise<void>, bus: EventBus): Promise<boolean>;
+  /** After the run, before the recap: writes the plan or reports the apply; the exit code. */
+  finish(summary: { exitCode: number; interrupted: boolean }, bus: EventBus): number;
+}
+
+function optionalPassphrase(passphrase: () => string): string | undefined {
+  try {
+    return passphrase();
+  } catch (err) {
+    if (err instanceof NoPassphraseError) return undefined;
+    throw err;
+  }
+}
+
+export function startPlanRun(opts: CliOptions, passphrase: () => string): PlanRun | undefined {
+  if (opts.planFile !== undefined) return recording(opts, opts.planFile, passphrase);
+  if (opts.applyFile !== undefined) return applying(opts, opts.applyFile, passphrase);
+  return undefined;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function recording(opts: CliOptions, file: string, passphrase: () => string): PlanRun {
+  const given = optionalPassphrase(passphrase);
+  const { digester, params } = given === undefined ? { digester: Digester.plain(), params: null } : Digester.create(given);
+  const recorder = new PlanRecorder(digester);
+  let inputs: PlanInputs | undefined;
+  return {
+    opts,
+    check: true,
+    hook: recorder,
+    handle: (e) => recorder.handle(e),
+    inputs: (sources) => {
+      inputs = planInputs(sources, digester);
+    },
+    preflight: async () => true,
+    finish: (summary, bus) => {
+      if (summary.interrupted || !inputs) return summary.exitCode;
+      const options = { ...(opts.limit !== undefined ? { limit: opts.limit } : {}), tags: opts.tags, skipTags: opts.skipTags, allOrNothing: opts.allOrNothing };
+      const plan = recorder.plan({ playbook: path.relative(process.cwd(), process.argv[1] ?? ''), options, key: params, inputs });
+      const again = recorder.decidedAgain();
+      if (again.length > 0) {
+        bus.emit({
+          type: 'warning',
+          message: `no vault passphrase keys this plan, so ${plural(again.length, 'task')} a Secret flows into carry no digest and will be decided again at apply: ${again.map((t) => `${t.host}: ${t.task}`).join('; ')}`,
+        });
+      }
+      writePlan(file, plan);
+      const entries = Object.values(plan.hosts).flat();
+      const changes = entries.filter((t) => t.decision === 'change' && !t.readOnly).length;
+      const hosts = Object.values(plan.hosts).filter((ts) => ts.some((t) => t.decision === 'change' && !t.readOnly)).length;
+      const failed = entries.filter((t) => t.status === 'failed' || t.status === 'unreachable').length;
+      const message =
+        `${plural(changes, 'change')} planned on ${plural(hosts, 'host')}` +
+        (failed ? `; ${plural(failed, 'task')} failed in the plan run (a host stops there at apply too)` : '') +
+        (params ? '; digests keyed by the vault passphrase' : '; no vault passphrase: plain SHA-256 digests') +
+        `; review with \`rigger plan show ${file}\`, run with --apply ${file}`;
+      bus.emit({ type: 'plan', action: 'written', file, id: plan.id, message, digests: digestSummary(inputs), refusals: [] });
+      return summary.exitCode;
+    },
+  };
+}
+
+/** --limit and --tags of the plan, unless the command line gives its own (then they must be the same). */
+function withPlanOptions(opts: CliOptions, plan: PlanFile, file: string): CliOptions {
+  const o = plan.options;
+  const same = (a: string[], b: string[]) => a.join(',') === b.join(',');
+  const differ = (flag: string, now: string, then: string) => new InputError(file, `${flag} ${now} differs from the plan's (${then || 'none'}): a plan applies to what it was made for`);
+  if (opts.limit !== undefined && opts.limit !== o.limit) throw differ('--limit', opts.limit, o.limit ?? '');
+  if (opts.tags.length > 0 && !same(opts.tags, o.tags)) throw differ('--tags', opts.tags.join(','), o.tags.join(','));
+  if (opts.skipTags.length > 0 && !same(opts.skipTags, o.skipTags)) throw differ('--skip-tags', opts.skipTags.join(','), o.skipTags.join(','));
+  return { ...opts, tags: o.tags, skipTags: o.skipTags, ...(o.limit !== undefined ? { limit: o.limit } : {}) };
+}
+
+function applying(given: CliOptions, file: string, passphrase: () => string): PlanRun {
+  const plan = readPlan(file);
+  const opts = withPlanOptions(given, plan, file);
+  const digester = Digester.forPlan(plan.key, plan.key ? optionalPassphrase(passphrase) : undefined, file);
+  const gate = new ApplyGate(plan, digester);
+  let digests: Record<string, string> = {};
+  return {
+    opts,
+    check: false,
+    hook: gate,
+    handle: (e) => gate.handle(e),
+    inputs: (sources) => {
+      const now = planInputs(sources, digester);
+      const differences = inputDifferences(plan.inputs, now);
+      if (differences.length > 0) {
+        throw new InputError(file, `the plan is stale, nothing was applied: ${differences.join('; ')}. Make the plan again`);
+      }
+      digests = digestSummary(now);
+    },
+    preflight: async (checkRun, bus) => {
+      if (!plan.options.allOrNothing) return true;
+      const judge = new ApplyGate(plan, digester);
+      const quiet = new EventBus();
+      quiet.on((e) => judge.handle(e));
+      await checkRun(judge, quiet);
+      if (judge.refusals.length === 0) return true;
+      const message = `--all-or-nothing: no host was changed, as ${plural(new Set(judge.refusals.map((r) => r.host)).size, 'host')} no longer ${judge.refusals.length === 1 ? 'holds its' : 'hold their'} planned change`;
+      bus.emit({ type: 'plan', action: 'refused', file, id: plan.id, message, digests, refusals: judge.refusals });
+      return false;
+    },
+    finish: (summary, bus) => {
+      const refused = gate.refusals.length > 0;
+      const done = !refused && gate.applied === 0 && gate.alreadyInPlace > 0;
+      const again = gate.decidedAgain.length ? `; ${plural(gate.decidedAgain.length, 'task')} decided again (no passphrase keyed the plan): ${gate.decidedAgain.map((t) => `${t.host}: ${t.task}`).join('; ')}` : '';
+      const message = done
+        ? `the plan was already applied: every planned change is in place, nothing was changed${again}`
+        : `${plural(gate.applied, 'planned change')} let through${gate.alreadyInPlace ? `, ${gate.alreadyInPlace} already in place` : ''}${refused ? `, ${plural(gate.refusals.length, 'task')} refused` : ''}${again}`;
+      bus.emit({ type: 'plan', action: done ? 'already-applied' : 'applied', file, id: plan.id, message, digests, refusals: gate.refusals });
+      return refused && summary.exitCode !== ExitCode.interrupted ? ExitCode.taskFailed : summary.exitCode;
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import type { PlanRefusal, RunEvent } from '../model/events.ts';
+import type { Diff } from '../shell/diff.ts';
+import type { DecisionMade, PlanHook, PlanVerdict } from '../runner/plan-hook.ts';
+import { formatDiff } from '../ui/diff-format.ts';
+import { makeChalk } from '../ui/style.ts';
+import type { PlanFile, PlannedTask } from './format.ts';
+import type { Digester } from './keyed-digest.ts';
+import { TaskPositions } from './positions.ts';
+import { decisionDigests } from './task-digests.ts';
+
+const plainText = makeChalk(false);
+
+/**
+ * --apply: judges every decision against the saved plan before anything
+ * changes. A change runs only where the plan has that very change, decided
+ * from a probe output with the same digest; anything else is refused, the
+ * host stops there (every later task of it is skipped), and the refusal
+ * names the task with the current and the planned diff. A planned change
+ * the host no longer needs (the op decides ok) is already in place: that is
+ * how applying the same plan twice knows it was applied.
+ */
+export class ApplyGate implements PlanHook {
+  readonly #positions = new TaskPositions();
+  readonly #byHost = new Map<string, Map<string, PlannedTask>>();
+  readonly #stopped = new Map<string, string>();
+  readonly refusals: PlanRefusal[] = [];
+  /** Planned changes let through to run. */
+  applied = 0;
+  /** Planned changes the hosts no longer need. */
+  alreadyInPlace = 0;
+  readonly decidedAgain: { host: string; task: string }[] = [];
+
+  constructor(
+    private readonly plan: PlanFile,
+    private readonly digester: Digester,
+  ) {
+    for (const [host, tasks] of Object.entries(plan.hosts)) this.#byHost.set(host, new Map(tasks.map((t) => [t.key, t])));
+  }
+
+  handle(e: RunEvent): void {
+    this.#positions.follow(e);
+  }
+
+  decided(made: DecisionMade): PlanVerdict | undefined {
+    const { host, decision } = made;
+    if (made.op.readOnly) return undefined;
+    const stoppedAt = this.#stopped.get(host);
+    if (stoppedAt !== undefined) return { status: 'skipped', msg: `not applied: ${host} stopped at the refused task "${stoppedAt}"` };
+    const planned = this.#byHost.get(host)?.get(this.#positions.key(host, made.task.id));
+    if (planned?.decidedAgain) {
+      this.decidedAgain.push({ host, task: made.task.name });
+      return undefined;
+    }
+    if (decision.kind !== 'change') {
+      if (planned?.decision !== 'change') return undefined;
+      this.alreadyInPlace++;
+      return { status: 'ok', msg: `already as planned: the planned change (${planned.msg ?? 'a change'}) is no longer needed` };
+    }
+    const now = decisionDigests(made, this.digester);
+    if (!planned || planned.decision !== 'change') {
+      const was = planned ? `the plan found it ${planned.status}${planned.msg ? ` (${planned.msg})` : ''}` : 'the plan did not reach this task on this host';
+      return this.#refuse(made, `a change outside the plan: ${was}; it would now ${decision.msg}`, decision.diff, undefined);
+    }
+    const sameChange = now.change === planned.change;
+    if (sameChange && now.probe === planned.probe) {
+      this.applied++;
+      return undefined;
+    }
+    // The plan read this task's state before an earlier planned change of the
+    // same host was made; now it is read after (a file in the directory the
+    // task before creates). The change as it was reviewed is what counts then.
+    if (planned.afterChange && now.shown === planned.shown) {
+      this.applied++;
+      return undefined;
+    }
+    const why = sameChange ? 'its state changed since the plan' : 'its state changed since the plan, and so did the change it needs';
+    return this.#refuse(made, why, decision.diff, this.#plannedDiff(planned), planned.msg);
+  }
+
+  #plannedDiff(planned: PlannedTask): Diff | undefined {
+    const e = this.plan.events[planned.event];
+    return e?.type === 'task-host' ? e.diff : undefined;
+  }
+
+  #refuse(made: DecisionMade, why: string, current: Diff | undefined, plannedDiff: Diff | undefined, plannedMsg?: string): PlanVerdict {
+    const lines = [`refused (not applied): ${why}`];
+    if (made.decision.kind === 'change') lines.push(`now it would ${made.decision.msg}${current ? ':' : ''}`);
+    if (current) lines.push(...formatDiff(current, plainText).map((l) => `  ${l}`));
+    if (plannedMsg !== undefined) lines.push(`the plan would ${plannedMsg}${plannedDiff ? ':' : ''}`);
+    if (plannedDiff) lines.push(...formatDiff(plannedDiff, plainText).map((l) => `  ${l}`));
+    const reason = lines.join('\n');
+    this.#stopped.set(made.host, made.task.name);
+    this.refusals.push({ host: made.host, task: made.task.name, reason });
+    // Both diffs are in the message, shown with or without --diff.
+    return { status: 'failed', msg: reason };
+  }
+}
