@@ -62,14 +62,10 @@ export class ApplyGate implements PlanHook {
       return this.#refuse(made, `a change outside the plan: ${was}; it would now ${decision.msg}`, decision.diff, undefined);
     }
     const sameChange = now.change === planned.change;
-    if (sameChange && now.probe === planned.probe) {
-      this.applied++;
-      return undefined;
-    }
     // The plan read this task's state before an earlier planned change of the
-    // same host was made; now it is read after (a file in the directory the
-    // task before creates). The change as it was reviewed is what counts then.
-    if (planned.afterChange && now.shown === planned.shown) {
+    // same host was made (a file in the directory the task before creates);
+    // now it is read after. The change as it was reviewed is what counts then.
+    if (sameChange && (now.probe === planned.probe || planned.afterChange)) {
       this.applied++;
       return undefined;
     }

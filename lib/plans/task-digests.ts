@@ -1,6 +1,6 @@
 import { containsSecret } from '../shell/secret.ts';
 import type { DecisionMade } from '../runner/plan-hook.ts';
-import { commandsKey, probeDigest } from '../runner/run-ahead.ts';
+import { probeDigest } from '../runner/run-ahead.ts';
 import type { Digester } from './keyed-digest.ts';
 
 /** What a plan keeps of one decision, and what --apply compares with it. */
@@ -10,16 +10,15 @@ export interface DecisionDigests {
   readOnly?: true;
   /** The probe output decided from (the run-ahead guard's digest, keyed); `none` for an op without a probe. */
   probe?: string;
-  /** The change decided: its message, diff and commands (stdin included), keyed. */
-  change?: string;
   /**
-   * The change as reviewed: message, diff and the op's parameters (the
-   * state it converges to; a Secret inside as its keyed digest), not the
-   * commands, which may name what the probe read (the file writer's temp
-   * file beside its target). What --apply compares for a task whose probe was
-   * read before an earlier planned change of its host (PlannedTask.afterChange).
+   * The change decided, as it was reviewed: the op's kind, its message and
+   * diff, and its parameters (the state it converges to; a Secret inside as
+   * its keyed digest). Not the command bytes: they name a temp file from a
+   * key of the controller process (ops/files/temp-name.ts), so they differ
+   * from one run to the next. Same probe output and same parameters give
+   * the same commands: decide is a pure function of the two.
    */
-  shown?: string;
+  change?: string;
   /** A Secret flows into this task and no passphrase keys the digests: decided again at apply. */
   decidedAgain?: true;
 }
@@ -45,9 +44,7 @@ export function decisionDigests(made: DecisionMade, digester: Digester): Decisio
   out.probe = made.probed ? digester.digest('probe', probeDigest(made.probed)) : 'none';
   if (d.kind === 'change') {
     // The diff as the op made it (before any redaction): keyed like the rest, so a Secret inside is safe.
-    const diff = JSON.stringify(d.diff ?? null);
-    out.change = digester.digest('change', d.msg, diff, commandsKey(d.commands ?? []));
-    out.shown = digester.digest('shown', d.msg, diff, JSON.stringify(digester.canonical(made.op.params)) ?? '');
+    out.change = digester.digest('change', made.op.kind, d.msg, JSON.stringify(d.diff ?? null), JSON.stringify(digester.canonical(made.op.params)) ?? '');
   }
   return out;
 }

@@ -1,0 +1,187 @@
+// Saved plans (#32) against real sshd hosts: --plan, `rigger plan show`,
+// --apply, applying again, the refusals (a hand-edited file, exit 2; a
+// stale inventory or -e, exit 4), --all-or-nothing, and a plan file that
+// holds no vault value in any form. The playbook is
+// test/fixtures/playbooks/plans.ts; each host keeps its files in its own dir.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { RunEvent } from '../../lib/model/events.ts';
+import { encryptValue } from '../../lib/shell/vault.ts';
+import { runCli } from '../helpers/cli.ts';
+import { leaks } from '../helpers/secret-forms.ts';
+import { sshInventory, startSshd, type TestSshd } from '../helpers/sshd.ts';
+
+const PLAYBOOK = 'test/fixtures/playbooks/plans.ts';
+const PASS = 'plan-test-passphrase';
+
+interface Lab {
+  hosts: TestSshd[];
+  work: string;
+  secretValue: string;
+  inventory: string;
+  dir: (host: string) => string;
+  /** Rewrites the inventory with this app_setting (the same hosts, keys and secret). */
+  setting: (value: string) => void;
+  run: (...args: string[]) => Promise<{ code: number | null; stdout: string; stderr: string; events: RunEvent[] }>;
+  close: () => Promise<void>;
+}
+
+async function lab(): Promise<Lab> {
+  const hosts = await Promise.all([startSshd(), startSshd({ address: '127.0.0.2' })]);
+  const work = mkdtempSync(path.join(tmpdir(), 'rigger-plans-'));
+  const secretValue = `db-pw-${Math.random().toString(36).slice(2, 12)}`;
+  const vaulted = `!vault ${encryptValue(secretValue, PASS)}`;
+  const dir = (host: string) => path.join(work, host);
+  const inventory = sshInventory(hosts.map((sshd, i) => ({ name: `h${i + 1}`, sshd, vars: [`plan_dir: ${dir(`h${i + 1}`)}`, 'app_setting: one', `db_password: ${vaulted}`] })));
+  const original = readFileSync(inventory, 'utf8');
+  const env = { RIGGER_VAULT_PASSWORD: PASS };
+  return {
+    hosts,
+    work,
+    secretValue,
+    inventory,
+    dir,
+    setting: (value) => writeFileSync(inventory, original.replaceAll('app_setting: one', `app_setting: ${value}`)),
+    run: async (...args) => {
+      const r = await runCli(args[0] === 'plan' ? ['lib/cli/rigger.ts', ...args] : [PLAYBOOK, '-i', inventory, ...args], env, 120_000);
+      const events = args.includes('--json') ? r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEvent) : [];
+      return { ...r, events };
+    },
+    close: async () => {
+      await Promise.all(hosts.map((h) => h.stop()));
+    },
+  };
+}
+
+const planEvent = (events: RunEvent[]) => events.find((e): e is Extract<RunEvent, { type: 'plan' }> => e.type === 'plan');
+const changedTasks = (events: RunEvent[]) =>
+  events
+    .filter((e): e is Extract<RunEvent, { type: 'task-host' }> => e.type === 'task-host' && e.status === 'changed')
+    .map((e) => `${e.host} ${e.task}`)
+    .sort();
+/** Result and diff lines with the durations taken out: what --check --diff and `plan show` must both print. */
+const decisions = (out: string) =>
+  out
+    .split('\n')
+    .filter((l) => /^(ok|changed|skipped|failed):|^ {2}\[h\d\]/.test(l))
+    .map((l) => l.replace(/ \(\d+(\.\d+)?\s*m?s\)/, ''))
+    .sort();
+const read = (file: string) => readFileSync(file, 'utf8');
+
+test('plan, show, apply, apply again: exactly the planned changes, then nothing; the plan file holds no vault value in any form', async () => {
+  const l = await lab();
+  try {
+    assert.equal((await l.run()).code, 0, 'the first converge');
+    l.setting('two');
+    const planFile = path.join(l.work, 'p.json');
+    const planned = await l.run('--plan', planFile, '--json');
+    assert.equal(planned.code, 0, planned.stderr);
+    const written = planEvent(planned.events);
+    assert.equal(written?.action, 'written');
+    assert.match(written!.digests.source!, /^hmac-sha256:[0-9a-f]{64}$/, 'with a passphrase every digest is keyed');
+    // The plan run is a check run: nothing changed on the hosts.
+    assert.equal(read(path.join(l.dir('h1'), 'app.conf')), 'setting=one\n');
+
+    const plan = JSON.parse(read(planFile)) as { hosts: Record<string, { task: string; decision?: string; probe?: string }[]> };
+    for (const host of ['h1', 'h2']) {
+      assert.deepEqual(plan.hosts[host]!.filter((t) => t.decision === 'change').map((t) => t.task), ['app.conf', 'reload marker'], `${host}: exactly the edited file and its handler`);
+      assert.ok(plan.hosts[host]!.every((t) => t.probe === 'none' || /^hmac-sha256:/.test(t.probe ?? '')), 'every decision has its keyed probe digest');
+    }
+    const text = read(planFile);
+    assert.deepEqual(leaks(text, [l.secretValue, PASS]), [], 'no vault value or passphrase, nor a plain sha256/sha1/md5, hex or base64 of one');
+
+    const shown = await l.run('plan', 'show', planFile);
+    assert.equal(shown.code, 0, shown.stderr);
+    const checked = await l.run('--check', '--diff');
+    assert.equal(checked.code, 0);
+    assert.deepEqual(decisions(shown.stdout), decisions(checked.stdout), 'plan show prints what --check --diff prints');
+    assert.match(shown.stdout, /\+setting=two/);
+    assert.deepEqual(leaks(shown.stdout, [l.secretValue]), []);
+
+    const applied = await l.run('--apply', planFile, '--json');
+    assert.equal(applied.code, 0, applied.stdout);
+    assert.deepEqual(changedTasks(applied.events), ['h1 app.conf', 'h1 reload marker', 'h2 app.conf', 'h2 reload marker']);
+    assert.equal(planEvent(applied.events)?.action, 'applied');
+    for (const host of ['h1', 'h2']) assert.equal(read(path.join(l.dir(host), 'app.conf')), 'setting=two\n');
+
+    const again = await l.run('--apply', planFile, '--json');
+    assert.equal(again.code, 0);
+    assert.deepEqual(changedTasks(again.events), [], 'the second apply changes nothing');
+    assert.equal(planEvent(again.events)?.action, 'already-applied');
+    assert.match(planEvent(again.events)!.message, /already applied/);
+  } finally {
+    await l.close();
+  }
+});
+
+test('a file edited by hand after the plan: --all-or-nothing changes no host; without it the other host changes, the edited one is refused with both diffs, exit 2', async () => {
+  const l = await lab();
+  try {
+    assert.equal((await l.run()).code, 0);
+    l.setting('two');
+    const each = path.join(l.work, 'each.json');
+    const whole = path.join(l.work, 'whole.json');
+    assert.equal((await l.run('--plan', each)).code, 0);
+    assert.equal((await l.run('--plan', whole, '--all-or-nothing')).code, 0);
+    writeFileSync(path.join(l.dir('h1'), 'app.conf'), 'edited by hand\n');
+
+    const none = await l.run('--apply', whole, '--json');
+    assert.equal(none.code, 2, none.stdout);
+    assert.deepEqual(changedTasks(none.events), [], 'no host changed');
+    assert.equal(read(path.join(l.dir('h2'), 'app.conf')), 'setting=one\n', 'h2 still holds its planned change but was left alone');
+    const refused = planEvent(none.events);
+    assert.equal(refused?.action, 'refused');
+    assert.deepEqual(refused!.refusals.map((r) => `${r.host} ${r.task}`), ['h1 app.conf']);
+
+    const report = path.join(l.work, 'report.html');
+    const some = await l.run('--apply', each, '--json', '--report', report);
+    assert.equal(some.code, 2, some.stdout);
+    assert.deepEqual(changedTasks(some.events), ['h2 app.conf', 'h2 reload marker']);
+    assert.equal(read(path.join(l.dir('h2'), 'app.conf')), 'setting=two\n');
+    assert.equal(read(path.join(l.dir('h1'), 'app.conf')), 'edited by hand\n', 'the edited file is not overwritten');
+    const failed = some.events.find((e) => e.type === 'task-host' && e.host === 'h1' && e.task === 'app.conf');
+    assert.equal(failed?.type === 'task-host' && failed.status, 'failed');
+    const applied = planEvent(some.events)!;
+    assert.equal(applied.action, 'applied');
+    assert.deepEqual(applied.refusals.map((r) => `${r.host} ${r.task}`), ['h1 app.conf']);
+    const reason = applied.refusals[0]!.reason;
+    assert.match(reason, /-edited by hand/, 'the current diff');
+    assert.match(reason, /-setting=one\n.*\+setting=two/s, 'the planned diff');
+    assert.match(applied.digests.inventory!, /^hmac-sha256:/, '--json shows the digests');
+    assert.ok(!some.events.some((e) => e.type === 'task-host' && e.host === 'h1' && e.task === 'secret.conf'), 'h1 stops at the refused task');
+    const page = read(report);
+    assert.match(page, /<h2>Plan<\/h2>/);
+    assert.match(page, /refused <b>app\.conf<\/b>/);
+  } finally {
+    await l.close();
+  }
+});
+
+test('a plan made before the inventory or -e changed is refused at once, exit 4, naming what changed; no host is touched', async () => {
+  const l = await lab();
+  try {
+    assert.equal((await l.run()).code, 0);
+    l.setting('two');
+    const planFile = path.join(l.work, 'p.json');
+    assert.equal((await l.run('--plan', planFile, '-e', 'extra=1')).code, 0);
+    const logins = () => l.hosts.map((h) => h.log().split('Accepted publickey').length - 1);
+    const before = logins();
+    assert.ok(before.every((n) => n > 0), 'the sshd log records each login');
+
+    const otherVars = await l.run('--apply', planFile, '-e', 'extra=2');
+    assert.equal(otherVars.code, 4);
+    assert.match(otherVars.stderr, /stale.*variables \(-e\): -e extra changed/);
+
+    l.setting('three');
+    const stale = await l.run('--apply', planFile, '-e', 'extra=1');
+    assert.equal(stale.code, 4);
+    assert.match(stale.stderr, new RegExp(`stale.*inventory: ${l.inventory.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} changed`));
+    for (const host of ['h1', 'h2']) assert.equal(read(path.join(l.dir(host), 'app.conf')), 'setting=one\n', 'nothing applied');
+    assert.deepEqual(logins(), before, 'the refusals come before any connection');
+  } finally {
+    await l.close();
+  }
+});
