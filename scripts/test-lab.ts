@@ -41,6 +41,7 @@ export const LAB_SUITE_ORDER: readonly string[] = [
   // The rehearsal of the real cluster: `rehearsal` resets the nodes, makes them the real cluster's and converges;
   // the suites after it reuse that converge, and rehearsal-recovery, last, loses every node and resets them.
   'rehearsal',
+  'rehearsal-plans',
   'rehearsal-lab-remote',
   'rehearsal-alerts',
   'rehearsal-standins',
