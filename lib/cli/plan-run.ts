@@ -47,6 +47,8 @@ export function startPlanRun(opts: CliOptions, passphrase: () => string): PlanRu
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+/** `host: task; ...`, sorted: the hosts finish in any order. */
+const listed = (tasks: { host: string; task: string }[]) => tasks.map((t) => `${t.host}: ${t.task}`).sort().join('; ');
 
 function recording(opts: CliOptions, file: string, passphrase: () => string): PlanRun {
   const given = optionalPassphrase(passphrase);
@@ -70,7 +72,7 @@ function recording(opts: CliOptions, file: string, passphrase: () => string): Pl
       if (again.length > 0) {
         bus.emit({
           type: 'warning',
-          message: `no vault passphrase keys this plan, so ${plural(again.length, 'task')} a Secret flows into carry no digest and will be decided again at apply: ${again.map((t) => `${t.host}: ${t.task}`).join('; ')}`,
+          message: `no vault passphrase keys this plan, so ${plural(again.length, 'task')} a Secret flows into carry no digest and will be decided again at apply: ${listed(again)}`,
         });
       }
       writePlan(file, plan);
@@ -133,10 +135,10 @@ function applying(given: CliOptions, file: string, passphrase: () => string): Pl
     finish: (summary, bus) => {
       const refused = gate.refusals.length > 0;
       const done = !refused && gate.applied === 0 && gate.alreadyInPlace > 0;
-      const again = gate.decidedAgain.length ? `; ${plural(gate.decidedAgain.length, 'task')} decided again (no passphrase keyed the plan): ${gate.decidedAgain.map((t) => `${t.host}: ${t.task}`).join('; ')}` : '';
+      const again = gate.decidedAgain.length ? `; ${plural(gate.decidedAgain.length, 'task')} decided again (no passphrase keyed the plan): ${listed(gate.decidedAgain)}` : '';
       const message = done
         ? `the plan was already applied: every planned change is in place, nothing was changed${again}`
-        : `${plural(gate.applied, 'planned change')} let through${gate.alreadyInPlace ? `, ${gate.alreadyInPlace} already in place` : ''}${refused ? `, ${plural(gate.refusals.length, 'task')} refused` : ''}${again}`;
+        : `${plural(gate.applied, 'change')} let through${gate.alreadyInPlace ? `, ${gate.alreadyInPlace} already in place` : ''}${refused ? `, ${plural(gate.refusals.length, 'task')} refused` : ''}${again}`;
       bus.emit({ type: 'plan', action: done ? 'already-applied' : 'applied', file, id: plan.id, message, digests, refusals: gate.refusals });
       return refused && summary.exitCode !== ExitCode.interrupted ? ExitCode.taskFailed : summary.exitCode;
     },

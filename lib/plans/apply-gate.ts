@@ -24,7 +24,7 @@ export class ApplyGate implements PlanHook {
   readonly #byHost = new Map<string, Map<string, PlannedTask>>();
   readonly #stopped = new Map<string, string>();
   readonly refusals: PlanRefusal[] = [];
-  /** Planned changes let through to run. */
+  /** Changes let through to run: planned ones whose state holds, and those decided again. */
   applied = 0;
   /** Planned changes the hosts no longer need. */
   alreadyInPlace = 0;
@@ -49,6 +49,8 @@ export class ApplyGate implements PlanHook {
     const planned = this.#byHost.get(host)?.get(this.#positions.key(host, made.task.id));
     if (planned?.decidedAgain) {
       this.decidedAgain.push({ host, task: made.task.name });
+      // Not judged, but a change all the same: the plan was not "already applied".
+      if (decision.kind === 'change') this.applied++;
       return undefined;
     }
     if (decision.kind !== 'change') {

@@ -29,15 +29,16 @@ interface Lab {
   close: () => Promise<void>;
 }
 
-async function lab(): Promise<Lab> {
+/** `vault: false`: the secret comes from the playbook's environment, and no vault passphrase is given at all. */
+async function lab({ vault = true } = {}): Promise<Lab> {
   const hosts = await Promise.all([startSshd(), startSshd({ address: '127.0.0.2' })]);
   const work = mkdtempSync(path.join(tmpdir(), 'rigger-plans-'));
   const secretValue = `db-pw-${Math.random().toString(36).slice(2, 12)}`;
-  const vaulted = `!vault ${encryptValue(secretValue, PASS)}`;
+  const secretVar = vault ? [`db_password: !vault ${encryptValue(secretValue, PASS)}`] : [];
   const dir = (host: string) => path.join(work, host);
-  const inventory = sshInventory(hosts.map((sshd, i) => ({ name: `h${i + 1}`, sshd, vars: [`plan_dir: ${dir(`h${i + 1}`)}`, 'app_setting: one', `db_password: ${vaulted}`] })));
+  const inventory = sshInventory(hosts.map((sshd, i) => ({ name: `h${i + 1}`, sshd, vars: [`plan_dir: ${dir(`h${i + 1}`)}`, 'app_setting: one', ...secretVar] })));
   const original = readFileSync(inventory, 'utf8');
-  const env = { RIGGER_VAULT_PASSWORD: PASS };
+  const env: Record<string, string> = vault ? { RIGGER_VAULT_PASSWORD: PASS } : { PLAN_SECRET: secretValue };
   return {
     hosts,
     work,
@@ -181,6 +182,36 @@ test('a plan made before the inventory or -e changed is refused at once, exit 4,
     assert.match(stale.stderr, new RegExp(`stale.*inventory: ${l.inventory.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} changed`));
     for (const host of ['h1', 'h2']) assert.equal(read(path.join(l.dir(host), 'app.conf')), 'setting=one\n', 'nothing applied');
     assert.deepEqual(logins(), before, 'the refusals come before any connection');
+  } finally {
+    await l.close();
+  }
+});
+
+test('with no vault passphrase: plain SHA-256 digests, and the tasks a Secret flows into carry none: decided again at apply, and said so both times', async () => {
+  const l = await lab({ vault: false });
+  try {
+    assert.equal((await l.run()).code, 0);
+    l.setting('two');
+    const secretFile = path.join(l.dir('h1'), 'secret.conf');
+    writeFileSync(secretFile, 'rotated by hand\n');
+    const planFile = path.join(l.work, 'p.json');
+    const planned = await l.run('--plan', planFile, '--json');
+    assert.equal(planned.code, 0, planned.stderr);
+    assert.match(planEvent(planned.events)!.digests.source!, /^sha256:/);
+    const warning = planned.events.find((e) => e.type === 'warning' && e.message.includes('decided again at apply'));
+    assert.ok(warning?.type === 'warning' && /h1: secret\.conf; h2: secret\.conf/.test(warning.message), JSON.stringify(warning));
+    const plan = JSON.parse(read(planFile)) as { hosts: Record<string, { task: string; decidedAgain?: boolean; probe?: string }[]> };
+    const secretTask = plan.hosts.h1!.find((t) => t.task === 'secret.conf')!;
+    assert.equal(secretTask.decidedAgain, true);
+    assert.equal(secretTask.probe, undefined, 'no digest of what was read from the secret file');
+    assert.match(plan.hosts.h1!.find((t) => t.task === 'app.conf')!.probe!, /^sha256:/);
+    assert.deepEqual(leaks(read(planFile), [l.secretValue]), []);
+
+    const applied = await l.run('--apply', planFile, '--json');
+    assert.equal(applied.code, 0, applied.stdout);
+    assert.deepEqual(changedTasks(applied.events), ['h1 app.conf', 'h1 reload marker', 'h1 secret.conf', 'h2 app.conf', 'h2 reload marker']);
+    assert.equal(read(secretFile), l.secretValue, 'decided again: the secret file is converged as an ordinary run would');
+    assert.match(planEvent(applied.events)!.message, /2 tasks decided again \(no passphrase keyed the plan\): h1: secret\.conf; h2: secret\.conf/);
   } finally {
     await l.close();
   }
