@@ -17,7 +17,8 @@ const plainText = makeChalk(false);
  * host stops there (every later task of it is skipped), and the refusal
  * names the task with the current and the planned diff. A planned change
  * the host no longer needs (the op decides ok) is already in place: that is
- * how applying the same plan twice knows it was applied.
+ * how applying the same plan twice knows it was applied (the hosts' own
+ * state, judged by the same ops, is the record; no file of applied plans).
  */
 export class ApplyGate implements PlanHook {
   readonly #positions = new TaskPositions();
@@ -43,9 +44,10 @@ export class ApplyGate implements PlanHook {
 
   decided(made: DecisionMade): PlanVerdict | undefined {
     const { host, decision } = made;
-    if (made.op.readOnly) return undefined;
+    // A refusal fails the task, which stops the host; this holds where it would not (ignoreErrors, a rescue).
     const stoppedAt = this.#stopped.get(host);
     if (stoppedAt !== undefined) return { status: 'skipped', msg: `not applied: ${host} stopped at the refused task "${stoppedAt}"` };
+    if (made.op.readOnly) return undefined;
     const planned = this.#byHost.get(host)?.get(this.#positions.key(host, made.task.id));
     if (planned?.decidedAgain) {
       this.decidedAgain.push({ host, task: made.task.name });
@@ -54,9 +56,10 @@ export class ApplyGate implements PlanHook {
       return undefined;
     }
     if (decision.kind !== 'change') {
-      if (planned?.decision !== 'change') return undefined;
-      this.alreadyInPlace++;
-      return { status: 'ok', msg: `already as planned: the planned change (${planned.msg ?? 'a change'}) is no longer needed` };
+      // A planned change the host no longer needs: in place already. The task
+      // reports its own ok (and keeps its result, which later tasks may read).
+      if (planned?.decision === 'change') this.alreadyInPlace++;
+      return undefined;
     }
     const now = decisionDigests(made, this.digester);
     if (!planned || planned.decision !== 'change') {

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import type { HostStatus, RunEvent } from '../model/events.ts';
 import { InputError } from '../shell/errors.ts';
 import { z } from '../shell/zod.ts';
@@ -133,4 +133,6 @@ export function readPlan(file: string): PlanFile {
 /** Owner-only: a plan holds diffs of the hosts' files. */
 export function writePlan(file: string, plan: PlanFile): void {
   writeFileSync(file, JSON.stringify(plan, null, 1) + '\n', { mode: 0o600 });
+  // An existing file keeps its mode through a write: set it.
+  chmodSync(file, 0o600);
 }

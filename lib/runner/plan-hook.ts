@@ -21,7 +21,7 @@ export interface DecisionMade {
 
 /** What the task reports instead of acting. */
 export interface PlanVerdict {
-  status: 'ok' | 'failed' | 'skipped';
+  status: 'failed' | 'skipped';
   msg: string;
   diff?: Diff;
 }
