@@ -46,12 +46,21 @@ const changed = (stdout: string) =>
     .sort();
 const planEvent = (stdout: string) => events(stdout).find((e): e is Extract<RunEvent, { type: 'plan' }> => e.type === 'plan');
 const expected = (hosts: string[]) => hosts.flatMap((h) => ZONE_TASKS.map((t) => `${h} ${t}`)).sort();
-const decisions = (out: string) =>
-  out
-    .split('\n')
-    .filter((l) => /^(ok|changed|skipped|failed):|^ {2}\[[a-z.]+\]/.test(l))
-    .map((l) => l.replace(/ \(\d+(\.\d+)?\s*m?s\)/, ''))
-    .sort();
+/**
+ * The changed lines and the diff lines under them, durations taken out: what
+ * --check --diff and `plan show` must both print. Only the changes: a
+ * read-only task's message (a timer's next run) may differ from one run to the next.
+ */
+function decisions(out: string): string[] {
+  let inChange = false;
+  const kept: string[] = [];
+  for (const l of out.split('\n')) {
+    if (/^(ok|changed|skipped|failed):/.test(l)) inChange = l.startsWith('changed:');
+    else if (!/^ {2}\[[a-z.]+\]/.test(l)) inChange = false;
+    if (inChange) kept.push(l.replace(/ \(\d+(\.\d+)?\s*m?s\)/, ''));
+  }
+  return kept.sort();
+}
 const zoneOn = async (host: string) => (await onNode(inv, NODE[host]!, sh`cat /etc/timezone`)).stdout;
 
 /** Every vault value of the rehearsal inventory, decrypted: what no plan may hold in any form. */
