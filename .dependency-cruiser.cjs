@@ -161,6 +161,7 @@ const layers = [
       runner: 'the engine it starts',
       ui: 'the renderers it picks',
       plans: '--plan, --apply and `rigger plan show`',
+      'ops/files/temp-name.ts': 'the temp-name key a plan fixes, so a planned change sends the same bytes at apply',
     },
     folders: { cli: { holds: 'the flag parser, runPlaybook(), the rigger command and its subcommands' } },
   },

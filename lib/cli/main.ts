@@ -18,6 +18,7 @@ import { exitWhenFlushed } from './exit.ts';
 import { describeThrown, loaded } from './thrown.ts';
 import { parseExtraVars } from './extra-vars.ts';
 import { startPlanRun, type PlanRun } from './plan-run.ts';
+import type { PlanHook } from '../runner/plan-hook.ts';
 
 export interface PlaybookOptions {
   argv?: string[];
@@ -149,12 +150,6 @@ export async function runPlaybookForExitCode(
     process.stdout.write(planned.map((p) => `PLAY [${p.play.name}] (${p.hosts.length} hosts)\n${p.hosts.map((h) => `${h}\n`).join('')}`).join(''));
     return ExitCode.ok;
   }
-  // --all-or-nothing: a check-mode pass first; a host whose planned change no longer holds stops every host.
-  if (planRun && !(await planRun.preflight((hook, quiet) => new Runner({ ...runnerOptions, check: true, bus: quiet, planHook: hook }).run(planned).then(() => undefined), bus))) {
-    await flush();
-    return ExitCode.taskFailed;
-  }
-  runner.connectEarly(planned);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
@@ -170,6 +165,14 @@ export async function runPlaybookForExitCode(
   process.on('SIGTERM', onSignal);
   bus.emit({ type: 'run-start', playbook: path.relative(process.cwd(), process.argv[1] ?? ''), check: runnerOptions.check, diff: opts.diff, inventory: inventoryFiles });
   try {
+    // --apply: a check-mode pass first where the plan needs one (plan-run.ts); its outcomes are not the run's rows.
+    const checkPass = (hook: PlanHook, quiet: EventBus) => new Runner({ ...runnerOptions, check: true, bus: quiet, planHook: hook, onOutcome: () => {} }).run(planned).then(() => undefined);
+    if (planRun && !(await planRun.preflight(checkPass, bus))) {
+      bus.emit({ type: 'recap', hosts: {}, durationMs: 0 });
+      await flush();
+      return ExitCode.taskFailed;
+    }
+    runner.connectEarly(planned);
     const summary = await runner.run(planned);
     const exitCode = planRun ? planRun.finish(summary, bus) : summary.exitCode;
     const report = options.report ? redact(options.report(rows)) : undefined;

@@ -4,9 +4,11 @@ import { NoPassphraseError } from '../shell/vault.ts';
 import { EventBus, type RunEvent } from '../model/events.ts';
 import type { PlanHook } from '../runner/plan-hook.ts';
 import { ApplyGate } from '../plans/apply-gate.ts';
-import { readPlan, writePlan, type PlanFile, type PlanInputs } from '../plans/format.ts';
+import { checkPlanSeal, readPlan, sealPlan, writePlan, type PlanFile, type PlanInputs } from '../plans/format.ts';
 import { digestSummary, inputDifferences, planInputs, type InputSources } from '../plans/inputs.ts';
 import { Digester } from '../plans/keyed-digest.ts';
+import { commandKeyFromPlan, newCommandNonce } from '../plans/command-key.ts';
+import { keyTempNames } from '../ops/files/temp-name.ts';
 import { PlanRecorder } from '../plans/recorder.ts';
 import type { CliOptions } from './args.ts';
 
@@ -25,7 +27,10 @@ export interface PlanRun {
   handle(e: RunEvent): void;
   /** Once the plays are planned, before any host: --plan records the inputs, --apply refuses (exit 4) when one differs. */
   inputs(sources: InputSources): void;
-  /** --apply of an --all-or-nothing plan: a check-mode pass judged by its own gate; false when a host's planned change no longer holds. */
+  /**
+   * --apply: a check-mode pass judged by its own gate, before any change, when the plan has a task after a
+   * host's first planned change or --all-or-nothing; false when the run must stop (--all-or-nothing, and a host does not hold).
+   */
   preflight(checkRun: (hook: PlanHook, bus: EventBus) => Promise<void>, bus: EventBus): Promise<boolean>;
   /** After the run, before the recap: writes the plan or reports the apply; the exit code. */
   finish(summary: { exitCode: number; interrupted: boolean }, bus: EventBus): number;
@@ -54,6 +59,8 @@ function recording(opts: CliOptions, file: string, passphrase: () => string): Pl
   const given = optionalPassphrase(passphrase);
   const { digester, params } = given === undefined ? { digester: Digester.plain(), params: null } : Digester.create(given);
   const recorder = new PlanRecorder(digester);
+  const commandNonce = newCommandNonce();
+  keyTempNames(commandKeyFromPlan(commandNonce, digester));
   let inputs: PlanInputs | undefined;
   return {
     opts,
@@ -67,7 +74,7 @@ function recording(opts: CliOptions, file: string, passphrase: () => string): Pl
     finish: (summary, bus) => {
       if (summary.interrupted || !inputs) return summary.exitCode;
       const options = { ...(opts.limit !== undefined ? { limit: opts.limit } : {}), tags: opts.tags, skipTags: opts.skipTags, allOrNothing: opts.allOrNothing };
-      const plan = recorder.plan({ playbook: path.relative(process.cwd(), process.argv[1] ?? ''), options, key: params, inputs });
+      const plan = recorder.plan({ playbook: path.relative(process.cwd(), process.argv[1] ?? ''), commandNonce, options, key: params, inputs });
       const again = recorder.decidedAgain();
       if (again.length > 0) {
         bus.emit({
@@ -75,7 +82,7 @@ function recording(opts: CliOptions, file: string, passphrase: () => string): Pl
           message: `no vault passphrase keys this plan, so ${plural(again.length, 'task')} a Secret flows into carry no digest and will be decided again at apply: ${listed(again)}`,
         });
       }
-      writePlan(file, plan);
+      writePlan(file, sealPlan(plan, digester));
       const entries = Object.values(plan.hosts).flat();
       const changes = entries.filter((t) => t.decision === 'change' && !t.readOnly).length;
       const hosts = Object.values(plan.hosts).filter((ts) => ts.some((t) => t.decision === 'change' && !t.readOnly)).length;
@@ -106,7 +113,12 @@ function applying(given: CliOptions, file: string, passphrase: () => string): Pl
   const plan = readPlan(file);
   const opts = withPlanOptions(given, plan, file);
   const digester = Digester.forPlan(plan.key, plan.key ? optionalPassphrase(passphrase) : undefined, file);
-  const gate = new ApplyGate(plan, digester);
+  checkPlanSeal(plan, digester, file);
+  keyTempNames(commandKeyFromPlan(plan.commandNonce, digester));
+  const verified = new Set<string>();
+  const gate = new ApplyGate(plan, digester, { verified, allOrNothing: plan.options.allOrNothing });
+  // The check pass reads every planned task's state before any change, as the plan run did: needed to judge a task after its host's first planned change, and for --all-or-nothing.
+  const needsCheck = plan.options.allOrNothing || Object.values(plan.hosts).some((ts) => ts.some((t) => t.afterChange && t.decision === 'change' && !t.readOnly));
   let digests: Record<string, string> = {};
   return {
     opts,
@@ -122,14 +134,18 @@ function applying(given: CliOptions, file: string, passphrase: () => string): Pl
       digests = digestSummary(now);
     },
     preflight: async (checkRun, bus) => {
-      if (!plan.options.allOrNothing) return true;
-      const judge = new ApplyGate(plan, digester);
+      if (!needsCheck) return true;
+      const judge = new ApplyGate(plan, digester, { checkPass: true });
       const quiet = new EventBus();
       quiet.on((e) => judge.handle(e));
       await checkRun(judge, quiet);
-      if (judge.refusals.length === 0) return true;
-      const message = `--all-or-nothing: no host was changed, as ${plural(new Set(judge.refusals.map((r) => r.host)).size, 'host')} no longer ${judge.refusals.length === 1 ? 'holds its' : 'hold their'} planned change`;
-      bus.emit({ type: 'plan', action: 'refused', file, id: plan.id, message, digests, refusals: judge.refusals });
+      for (const v of judge.verified) verified.add(v);
+      // A host that could not be checked (unreachable, a task failing) does not hold its plan either.
+      const against = [...judge.refusals, ...judge.troubles];
+      if (!plan.options.allOrNothing || against.length === 0) return true;
+      const hosts = [...new Set(against.map((r) => r.host))].sort();
+      const message = `--all-or-nothing: no host was changed, as ${hosts.join(', ')} ${hosts.length === 1 ? 'does' : 'do'} not hold ${hosts.length === 1 ? 'its' : 'their'} planned changes`;
+      bus.emit({ type: 'plan', action: 'refused', file, id: plan.id, message, digests, refusals: against });
       return false;
     },
     finish: (summary, bus) => {

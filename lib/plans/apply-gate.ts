@@ -20,11 +20,34 @@ const plainText = makeChalk(false);
  * how applying the same plan twice knows it was applied (the hosts' own
  * state, judged by the same ops, is the record; no file of applied plans).
  */
+/**
+ * How a gate judges. The check pass (check mode, before any change) reads
+ * every task's state as the plan run did, before any planned change of its
+ * host: it judges every planned change by its probe digest, even a task the
+ * plan marked afterChange, and remembers which held (`verified`). The real
+ * run then lets an afterChange task through only when the check pass found
+ * its state as planned: a hand edit the change digest cannot show (a
+ * Secret's file, an ops.each summary, an op with no diff) is refused.
+ */
+export interface GateMode {
+  /** The check pass: no afterChange leniency; hosts that fail or are unreachable are noted. */
+  checkPass?: boolean;
+  /** The real run: what the check pass verified. */
+  verified?: ReadonlySet<string>;
+  /** --all-or-nothing: the first refusal stops every host. */
+  allOrNothing?: boolean;
+}
+
 export class ApplyGate implements PlanHook {
   readonly #positions = new TaskPositions();
   readonly #byHost = new Map<string, Map<string, PlannedTask>>();
   readonly #stopped = new Map<string, string>();
+  #everyHostStopped: string | undefined;
   readonly refusals: PlanRefusal[] = [];
+  /** `host\0key` of the planned changes whose state the check pass found as planned. */
+  readonly verified = new Set<string>();
+  /** The check pass: hosts that failed or were unreachable there (they do not hold their plan). */
+  readonly troubles: PlanRefusal[] = [];
   /** Changes let through to run: planned ones whose state holds, and those decided again. */
   applied = 0;
   /** Planned changes the hosts no longer need. */
@@ -34,21 +57,27 @@ export class ApplyGate implements PlanHook {
   constructor(
     private readonly plan: PlanFile,
     private readonly digester: Digester,
+    private readonly mode: GateMode = {},
   ) {
     for (const [host, tasks] of Object.entries(plan.hosts)) this.#byHost.set(host, new Map(tasks.map((t) => [t.key, t])));
   }
 
   handle(e: RunEvent): void {
+    if (this.mode.checkPass && e.type === 'task-host' && (e.status === 'unreachable' || (e.status === 'failed' && !this.refusals.some((r) => r.host === e.host && r.task === e.task)))) {
+      this.troubles.push({ host: e.host, task: e.task, reason: `${e.status} when the plan was checked${e.msg ? `: ${e.msg.split('\n')[0]}` : ''}` });
+    }
     this.#positions.follow(e);
   }
 
   decided(made: DecisionMade): PlanVerdict | undefined {
     const { host, decision } = made;
     // A refusal fails the task, which stops the host; this holds where it would not (ignoreErrors, a rescue).
+    if (this.#everyHostStopped !== undefined) return { status: 'skipped', msg: `not applied: --all-or-nothing, and ${this.#everyHostStopped}` };
     const stoppedAt = this.#stopped.get(host);
     if (stoppedAt !== undefined) return { status: 'skipped', msg: `not applied: ${host} stopped at the refused task "${stoppedAt}"` };
     if (made.op.readOnly) return undefined;
-    const planned = this.#byHost.get(host)?.get(this.#positions.key(host, made.task.id));
+    const key = this.#positions.key(host, made.task.id);
+    const planned = this.#byHost.get(host)?.get(key);
     if (planned?.decidedAgain) {
       this.decidedAgain.push({ host, task: made.task.name });
       // Not judged, but a change all the same: the plan was not "already applied".
@@ -67,10 +96,15 @@ export class ApplyGate implements PlanHook {
       return this.#refuse(made, `a change outside the plan: ${was}; it would now ${decision.msg}`, decision.diff, undefined);
     }
     const sameChange = now.change === planned.change;
+    const sameState = now.probe === planned.probe;
+    if (this.mode.checkPass && sameChange && sameState) this.verified.add(`${host}\0${key}`);
     // The plan read this task's state before an earlier planned change of the
     // same host was made (a file in the directory the task before creates);
-    // now it is read after. The change as it was reviewed is what counts then.
-    if (sameChange && (now.probe === planned.probe || planned.afterChange)) {
+    // now it is read after, and may differ for that reason alone. It runs
+    // when the check pass, reading before any change as the plan did, found
+    // the state as planned, and the change is the one reviewed.
+    const verifiedBefore = !this.mode.checkPass && planned.afterChange === true && this.mode.verified?.has(`${host}\0${key}`) === true;
+    if (sameChange && (sameState || verifiedBefore)) {
       this.applied++;
       return undefined;
     }
@@ -92,6 +126,7 @@ export class ApplyGate implements PlanHook {
     const reason = lines.join('\n');
     this.#stopped.set(made.host, made.task.name);
     this.refusals.push({ host: made.host, task: made.task.name, reason });
+    if (this.mode.allOrNothing) this.#everyHostStopped = `${made.host} was refused at "${made.task.name}"`;
     // Both diffs are in the message, shown with or without --diff.
     return { status: 'failed', msg: reason };
   }

@@ -1,8 +1,10 @@
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { HostStatus, RunEvent } from '../model/events.ts';
 import { InputError } from '../shell/errors.ts';
 import { z } from '../shell/zod.ts';
-import type { KeyParams } from './keyed-digest.ts';
+import type { Digester, KeyParams } from './keyed-digest.ts';
 import type { DecisionDigests } from './task-digests.ts';
 
 /**
@@ -58,12 +60,16 @@ export interface PlanFile {
   createdAt: string;
   playbook: string;
   options: PlanOptions;
+  /** What the temp file names of the planned writes are keyed from (command-key.ts): the same commands at apply. */
+  commandNonce: string;
   /** How the digests are keyed; null: plain SHA-256 (no vault passphrase at plan time). */
   key: KeyParams | null;
   inputs: PlanInputs;
   hosts: Record<string, PlannedTask[]>;
   /** The plan run's events (redacted by the bus as for any renderer): what `plan show` prints. */
   events: RunEvent[];
+  /** With a passphrase: an HMAC of everything above (sealPlan), so what `plan show` prints and what --apply judges are the plan that was made. */
+  mac?: string;
 }
 
 const digestSet = z.object({ digest: z.string(), parts: z.record(z.string(), z.string()) });
@@ -73,6 +79,7 @@ const planSchema = z.object({
   id: z.string().regex(/^[0-9a-f]{16,64}$/),
   createdAt: z.string(),
   playbook: z.string(),
+  commandNonce: z.string().regex(/^[0-9a-f]{32}$/),
   options: z.object({ limit: z.string().optional(), tags: z.array(z.string()), skipTags: z.array(z.string()), allOrNothing: z.boolean() }),
   key: z
     .object({ kdf: z.literal('scrypt'), salt: z.string(), N: z.number().int().min(2), r: z.number().int().min(1), p: z.number().int().min(1), check: z.string() })
@@ -93,6 +100,7 @@ const planSchema = z.object({
     ),
   ),
   events: z.array(z.object({ type: z.string() }).passthrough()),
+  mac: z.string().optional(),
 });
 
 /** Reads a plan file; an unreadable, foreign, older or newer one is an InputError naming the file. */
@@ -130,9 +138,46 @@ export function readPlan(file: string): PlanFile {
   return parsePlan(text, file);
 }
 
-/** Owner-only: a plan holds diffs of the hosts' files. */
+/**
+ * Owner-only (a plan holds diffs of the hosts' files), and whole: written
+ * to a temp file beside it (created 0600) and renamed over it, so a reader
+ * (an --apply started meanwhile, a review) never sees half a plan, and a
+ * failed write leaves the old plan and no temp file.
+ */
 export function writePlan(file: string, plan: PlanFile): void {
-  writeFileSync(file, JSON.stringify(plan, null, 1) + '\n', { mode: 0o600 });
-  // An existing file keeps its mode through a write: set it.
-  chmodSync(file, 0o600);
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    writeFileSync(temp, JSON.stringify(plan, null, 1) + '\n', { mode: 0o600, flag: 'wx' });
+    renameSync(temp, file);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
+  }
+}
+
+/** What the seal covers: the whole plan as JSON reads it back, keys sorted, without the seal. */
+function sealed(plan: PlanFile, digester: Digester): string {
+  const { mac: _mac, ...rest } = JSON.parse(JSON.stringify(plan)) as PlanFile;
+  return digester.digest('plan file', JSON.stringify(digester.canonical(rest)));
+}
+
+/**
+ * With a passphrase, the plan is sealed by an HMAC under its key: its
+ * events (what `plan show` prints and a reviewer approves) and its
+ * decisions' digests (what --apply judges by) cannot be edited apart, nor
+ * either of them at all, without the passphrase. A plain plan has no seal:
+ * a hash anyone can recompute would bind nothing.
+ */
+export function sealPlan(plan: PlanFile, digester: Digester): PlanFile {
+  if (!digester.keyed) return plan;
+  return { ...plan, mac: sealed(plan, digester) };
+}
+
+/** --apply of a keyed plan: refuses one whose seal does not match (an InputError naming the file). */
+export function checkPlanSeal(plan: PlanFile, digester: Digester, file: string): void {
+  if (!digester.keyed) return;
+  if (plan.mac === undefined) throw new InputError(file, 'the plan has no seal although its digests are keyed: it was altered after it was written; make the plan again');
+  const want = Buffer.from(sealed(plan, digester));
+  const got = Buffer.from(plan.mac);
+  if (want.length !== got.length || !timingSafeEqual(want, got)) throw new InputError(file, 'the plan was altered after it was written (its seal does not match): make the plan again');
 }

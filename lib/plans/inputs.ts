@@ -9,6 +9,7 @@ import { varsDirFiles } from '../inventory/yaml-inventory.ts';
 import { displayPath } from '../shell/location.ts';
 import type { DigestSet, PlanInputs } from './format.ts';
 import type { Digester } from './keyed-digest.ts';
+import { lockfileOf, moduleGraph, riggerVersion } from './module-graph.ts';
 
 /** What the inputs are read from: the run's plays, inventory and extra variables. */
 export interface InputSources {
@@ -29,13 +30,11 @@ function itemFiles(items: readonly Item[], into: Set<string>): void {
 }
 
 /**
- * The source of a playbook: its own file and every file that declares one
- * of its plays, tasks, blocks or handlers (their call sites, which every
- * task records for its error messages). Not the whole import graph: a
- * module that defines no task (a helper, rigger itself in node_modules)
- * decides nothing on its own, and whatever it makes a task do shows in
- * that task's change digest. A role's template given as a function of its
- * file is covered the same way.
+ * The files that declare the playbook's plays, tasks, blocks or handlers
+ * (their call sites, which every task records for its error messages),
+ * with the playbook itself. The source digest adds every module these
+ * import (module-graph.ts): a module that declares no task (an op module,
+ * a helper) still decides what a task does and which commands it sends.
  */
 export function sourceFiles(playbook: string | undefined, plays: readonly Play[]): string[] {
   const files = new Set<string>();
@@ -56,17 +55,36 @@ export function inventoryFiles(inventory: Inventory, playbookDir: string | undef
   return [...files].sort();
 }
 
-function fileSet(files: readonly string[], digester: Digester): DigestSet {
+function fileSet(files: readonly string[], digester: Digester, extra: Record<string, string> = {}): DigestSet {
   const parts: Record<string, string> = {};
   for (const f of files) parts[f] = existsSync(f) ? digester.digest('file', readFileSync(f)) : 'missing';
+  Object.assign(parts, extra);
   return { digest: digester.digest('set', JSON.stringify(parts)), parts };
+}
+
+/** The name the source digest gives rigger's own version. */
+export const RIGGER_VERSION_PART = '(rigger version)';
+
+/**
+ * The source a plan is bound to: the files that declare its tasks, every
+ * project module the playbook loads (and those files load), the project's
+ * lockfile, and rigger's version. Anything else that could make the same
+ * task decide or send something else.
+ */
+export function sourceOf(playbook: string | undefined, plays: readonly Play[], digester: Digester): DigestSet {
+  const files = new Set(sourceFiles(playbook, plays));
+  for (const m of moduleGraph([...files, ...(playbook ? [playbook] : [])])) files.add(displayPath(m));
+  const lockfile = playbook ? lockfileOf(playbook) : undefined;
+  if (lockfile) files.add(displayPath(lockfile));
+  const sorted = [...files].filter((f) => !/[\\/]node_modules[\\/]/.test(f)).sort();
+  return fileSet(sorted, digester, { [RIGGER_VERSION_PART]: digester.digest('version', riggerVersion()) });
 }
 
 export function planInputs(s: InputSources, digester: Digester): PlanInputs {
   const vars: Record<string, string> = {};
   for (const [name, v] of [...s.extraVars].sort(([a], [b]) => a.localeCompare(b))) vars[name] = digester.digest('var', JSON.stringify(digester.canonical(v.value)) ?? 'undefined');
   return {
-    source: fileSet(sourceFiles(s.playbook, s.plays), digester),
+    source: sourceOf(s.playbook, s.plays, digester),
     inventory: fileSet(inventoryFiles(s.inventory, s.playbookDir), digester),
     variables: { digest: digester.digest('set', JSON.stringify(vars)), parts: vars },
   };

@@ -61,7 +61,7 @@ export class PlanRecorder implements PlanHook {
     return Object.entries(this.#hosts).flatMap(([host, tasks]) => tasks.filter((t) => t.decidedAgain).map((t) => ({ host, task: t.task })));
   }
 
-  plan(header: { playbook: string; options: PlanOptions; key: KeyParams | null; inputs: PlanInputs }): PlanFile {
+  plan(header: { playbook: string; commandNonce: string; options: PlanOptions; key: KeyParams | null; inputs: PlanInputs }): PlanFile {
     return { format: PLAN_FORMAT, version: PLAN_VERSION, id: this.id, createdAt: new Date().toISOString(), ...header, hosts: this.#hosts, events: this.#events };
   }
 }

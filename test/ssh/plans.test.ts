@@ -5,7 +5,7 @@
 // test/fixtures/playbooks/plans.ts; each host keeps its files in its own dir.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { RunEvent } from '../../lib/model/events.ts';
@@ -30,7 +30,7 @@ interface Lab {
 }
 
 /** `vault: false`: the secret comes from the playbook's environment, and no vault passphrase is given at all. */
-async function lab({ vault = true } = {}): Promise<Lab> {
+async function lab({ vault = true, playbook = PLAYBOOK } = {}): Promise<Lab> {
   const hosts = await Promise.all([startSshd(), startSshd({ address: '127.0.0.2' })]);
   const work = mkdtempSync(path.join(tmpdir(), 'rigger-plans-'));
   const secretValue = `db-pw-${Math.random().toString(36).slice(2, 12)}`;
@@ -47,7 +47,7 @@ async function lab({ vault = true } = {}): Promise<Lab> {
     dir,
     setting: (value) => writeFileSync(inventory, original.replaceAll('app_setting: one', `app_setting: ${value}`)),
     run: async (...args) => {
-      const r = await runCli(args[0] === 'plan' ? ['lib/cli/rigger.ts', ...args] : [PLAYBOOK, '-i', inventory, ...args], env, 120_000);
+      const r = await runCli(args[0] === 'plan' ? ['lib/cli/rigger.ts', ...args] : [playbook, '-i', inventory, ...args], env, 120_000);
       const events = args.includes('--json') ? r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEvent) : [];
       return { ...r, events };
     },
@@ -71,6 +71,15 @@ const decisions = (out: string) =>
     .map((l) => l.replace(/ \(\d+(\.\d+)?\s*m?s\)/, ''))
     .sort();
 const read = (file: string) => readFileSync(file, 'utf8');
+const escaped = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A copy of the playbook and its helper module to edit, beside the original (so its imports resolve the same). */
+function copiedPlaybook(): { dir: string; playbook: string; helper: string } {
+  const dir = mkdtempSync(path.join(path.dirname(PLAYBOOK), 'tmp-plans-'));
+  cpSync(path.join(path.dirname(PLAYBOOK), 'plans-content.ts'), path.join(dir, 'plans-content.ts'));
+  writeFileSync(path.join(dir, 'plans.ts'), read(PLAYBOOK).replaceAll("'../../../lib/", "'../../../../lib/"));
+  return { dir, playbook: path.join(dir, 'plans.ts'), helper: path.join(dir, 'plans-content.ts') };
+}
 
 test('plan, show, apply, apply again: exactly the planned changes, then nothing; the plan file holds no vault value in any form', async () => {
   const l = await lab();
@@ -212,6 +221,76 @@ test('with no vault passphrase: plain SHA-256 digests, and the tasks a Secret fl
     assert.deepEqual(changedTasks(applied.events), ['h1 app.conf', 'h1 reload marker', 'h1 secret.conf', 'h2 app.conf', 'h2 reload marker']);
     assert.equal(read(secretFile), l.secretValue, 'decided again: the secret file is converged as an ordinary run would');
     assert.match(planEvent(applied.events)!.message, /2 tasks decided again \(no passphrase keyed the plan\): h1: secret\.conf; h2: secret\.conf/);
+  } finally {
+    await l.close();
+  }
+});
+
+test('a helper module of the playbook (it declares no task) edited after the plan: refused at once, exit 4, naming it; no host contacted', async () => {
+  const copy = copiedPlaybook();
+  const l = await lab({ playbook: copy.playbook });
+  try {
+    assert.equal((await l.run()).code, 0);
+    l.setting('two');
+    const planFile = path.join(l.work, 'p.json');
+    assert.equal((await l.run('--plan', planFile)).code, 0);
+    const logins = () => l.hosts.map((h) => h.log().split('Accepted publickey').length - 1);
+    const before = logins();
+    const helperText = read(copy.helper);
+    writeFileSync(copy.helper, helperText.replace('`setting=${setting}', '`setting = ${setting}'));
+    assert.notEqual(read(copy.helper), helperText, 'the helper was edited');
+    const stale = await l.run('--apply', planFile);
+    assert.equal(stale.code, 4, stale.stdout + stale.stderr);
+    assert.match(stale.stderr, new RegExp(`stale.*playbook source: \\S*${escaped(path.join(path.basename(copy.dir), 'plans-content.ts'))} changed`));
+    assert.deepEqual(logins(), before, 'refused before any connection');
+    for (const host of ['h1', 'h2']) assert.equal(read(path.join(l.dir(host), 'app.conf')), 'setting=one\n', 'nothing applied');
+  } finally {
+    await l.close();
+    rmSync(copy.dir, { recursive: true, force: true });
+  }
+});
+
+test('a hand edit, after the plan, to the file of a task after its host\'s first planned change (a Secret\'s file, its diff hidden) is refused, exit 2, not overwritten', async () => {
+  const l = await lab();
+  try {
+    assert.equal((await l.run()).code, 0);
+    const secretFile = path.join(l.dir('h1'), 'secret.conf');
+    writeFileSync(secretFile, 'stale\n');
+    l.setting('two');
+    const planFile = path.join(l.work, 'p.json');
+    assert.equal((await l.run('--plan', planFile)).code, 0);
+    const plan = JSON.parse(read(planFile)) as { hosts: Record<string, { task: string; decision?: string; afterChange?: boolean }[]> };
+    const planned = plan.hosts.h1!.find((t) => t.task === 'secret.conf')!;
+    assert.equal(planned.decision, 'change');
+    assert.equal(planned.afterChange, true, 'app.conf comes before it on h1');
+    writeFileSync(secretFile, 'edited by hand\n');
+
+    const applied = await l.run('--apply', planFile, '--json');
+    assert.equal(applied.code, 2, applied.stdout);
+    assert.equal(read(secretFile), 'edited by hand\n', 'the hand edit is not overwritten');
+    assert.deepEqual(planEvent(applied.events)!.refusals.map((r) => `${r.host} ${r.task}`), ['h1 secret.conf']);
+    assert.equal(read(path.join(l.dir('h2'), 'secret.conf')), l.secretValue, 'h2 left alone by the plan: its secret file held');
+    assert.equal(read(path.join(l.dir('h2'), 'app.conf')), 'setting=two\n', 'the other host goes on');
+  } finally {
+    await l.close();
+  }
+});
+
+test('--all-or-nothing: a host unreachable when the plan is checked does not hold its planned change, so no host changes; run-start comes first', async () => {
+  const l = await lab();
+  try {
+    assert.equal((await l.run()).code, 0);
+    l.setting('two');
+    const planFile = path.join(l.work, 'p.json');
+    assert.equal((await l.run('--plan', planFile, '--all-or-nothing')).code, 0);
+    await l.hosts[1]!.stop();
+    const applied = await l.run('--apply', planFile, '--json');
+    assert.notEqual(applied.code, 0, applied.stdout);
+    assert.equal(read(path.join(l.dir('h1'), 'app.conf')), 'setting=one\n', 'h1 holds its change, but h2 could not be checked: no host changes');
+    assert.equal(applied.events[0]?.type, 'run-start', 'the run starts before the plan is refused');
+    const refused = planEvent(applied.events);
+    assert.equal(refused?.action, 'refused');
+    assert.match(refused!.message, /h2/);
   } finally {
     await l.close();
   }

@@ -4,12 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { definePlay, ops, secret } from '../../lib/index.ts';
 import { InputError } from '../../lib/shell/errors.ts';
-import { PLAN_VERSION, parsePlan, type PlanFile } from '../../lib/plans/format.ts';
+import { PLAN_VERSION, checkPlanSeal, parsePlan, sealPlan, writePlan, type PlanFile } from '../../lib/plans/format.ts';
+import { tokens } from '../../lib/ops/docker/swarm.ts';
 import { inputDifferences, sourceFiles } from '../../lib/plans/inputs.ts';
 import { Digester } from '../../lib/plans/keyed-digest.ts';
 import { decisionDigests } from '../../lib/plans/task-digests.ts';
@@ -26,6 +27,7 @@ function minimalPlan(): PlanFile {
     id: 'a'.repeat(32),
     createdAt: '2026-12-07T00:00:00.000Z',
     playbook: 'playbooks/site.ts',
+    commandNonce: 'c'.repeat(32),
     options: { tags: [], skipTags: [], allOrNothing: false },
     key: null,
     inputs: { source: set, inventory: set, variables: set },
@@ -154,4 +156,56 @@ test('--plan, --apply and --all-or-nothing: only the combinations that mean some
   assert.throws(() => parseCli(['--plan', 'a.json', '--apply', 'b.json']), /--plan and --apply exclude each other/);
   assert.throws(() => parseCli(['--apply', 'p.json', '--check']), /rigger plan show FILE/);
   assert.throws(() => parseCli(['--apply', 'p.json', '--all-or-nothing']), /give it with --plan/);
+});
+
+test('a read-only op gets no digest at all (the swarm join tokens it reads); without a passphrase, a task whose probe output holds a known secret is decided again', () => {
+  const worker = `SWMTKN-1-worker-${Math.random().toString(36).slice(2)}`;
+  const manager = `SWMTKN-1-manager-${Math.random().toString(36).slice(2)}`;
+  const out = `${worker}\n@@manager\n${manager}\n@@info\n10.0.0.1 cluster1\n`;
+  const readTokens = tokens({}) as Op<unknown, unknown>;
+  for (const digester of [Digester.plain(), Digester.create('p').digester]) {
+    assert.deepEqual(decisionDigests(made(readTokens, out), digester), { decision: 'ok', readOnly: true }, 'never judged at apply, so nothing of its output is kept');
+  }
+
+  // A plain op whose file holds, by hand, a value known to be secret: the probe reads that content for the diff.
+  const value = `hand-placed-${Math.random().toString(36).slice(2)}`;
+  secret(value);
+  const old = Buffer.from(`password=${value}\n`);
+  const probe = `\n/etc/app/app.conf\nregular file|644|root|root|${old.length}\n\n${createHash('sha256').update(old).digest('hex')}\n${old.toString('base64')}\n`;
+  const op = ops.copy({ path: '/etc/app/app.conf', content: 'password=elsewhere\n' }) as Op<unknown, unknown>;
+  const plain = decisionDigests(made(op, probe), Digester.plain());
+  assert.deepEqual(plain, { decision: 'change', decidedAgain: true }, 'no unkeyed digest of a probe output or diff that holds a secret');
+  assert.deepEqual(leaks(JSON.stringify(plain), [value]), []);
+  assert.match(decisionDigests(made(op, probe), Digester.create('p').digester).probe!, /^hmac-sha256:/, 'keyed, it is digested as any other');
+});
+
+test('a plan file is replaced whole (a temp file renamed over it, mode 0600), never rewritten in place; a failed write leaves no temp file', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'plan-write-'));
+  const file = path.join(dir, 'p.json');
+  writePlan(file, minimalPlan());
+  linkSync(file, path.join(dir, 'old.json'));
+  writePlan(file, { ...minimalPlan(), id: 'b'.repeat(32) });
+  assert.equal(parsePlan(readFileSync(path.join(dir, 'old.json'), 'utf8'), 'old.json').id, 'a'.repeat(32), 'a reader holding the old file still reads the whole old plan');
+  assert.equal(parsePlan(readFileSync(file, 'utf8'), 'p.json').id, 'b'.repeat(32));
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  mkdirSync(path.join(dir, 'taken.json'));
+  assert.throws(() => writePlan(path.join(dir, 'taken.json'), minimalPlan()));
+  assert.deepEqual(readdirSync(dir).sort(), ['old.json', 'p.json', 'taken.json'], 'no temp file left behind');
+});
+
+test('with a passphrase the plan file is sealed: an edited event (what plan show prints) or change digest (what --apply judges) is refused', () => {
+  const { digester, params } = Digester.create('p');
+  const sealed = sealPlan({ ...minimalPlan(), key: params }, digester);
+  assert.match(sealed.mac ?? '', /^hmac-sha256:[0-9a-f]{64}$/);
+  const text = JSON.stringify(sealed);
+  assert.doesNotThrow(() => checkPlanSeal(parsePlan(text, 'p.json'), digester, 'p.json'));
+  const editedEvent = JSON.parse(text) as PlanFile;
+  (editedEvent.events[0] as { msg?: string }).msg = 'nothing to see';
+  assert.throws(() => checkPlanSeal(parsePlan(JSON.stringify(editedEvent), 'p.json'), digester, 'p.json'), /p\.json: .*altered/);
+  const editedChange = JSON.parse(text) as PlanFile;
+  editedChange.hosts.h1![0]!.change = `hmac-sha256:${'0'.repeat(64)}`;
+  assert.throws(() => checkPlanSeal(parsePlan(JSON.stringify(editedChange), 'p.json'), digester, 'p.json'), /altered/);
+  const unsealed = JSON.parse(text) as PlanFile;
+  delete unsealed.mac;
+  assert.throws(() => checkPlanSeal(parsePlan(JSON.stringify(unsealed), 'p.json'), digester, 'p.json'), /altered|no seal/);
 });
