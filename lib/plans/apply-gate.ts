@@ -43,6 +43,8 @@ export class ApplyGate implements PlanHook {
   readonly #byHost = new Map<string, Map<string, PlannedTask>>();
   readonly #stopped = new Map<string, string>();
   #everyHostStopped: string | undefined;
+  /** The key of each host's task being decided: stateMoved comes for it. */
+  readonly #lastKey = new Map<string, string>();
   readonly refusals: PlanRefusal[] = [];
   /** `host\0key` of the planned changes whose state the check pass found as planned. */
   readonly verified = new Set<string>();
@@ -77,6 +79,7 @@ export class ApplyGate implements PlanHook {
     if (stoppedAt !== undefined) return { status: 'skipped', msg: `not applied: ${host} stopped at the refused task "${stoppedAt}"` };
     if (made.op.readOnly) return undefined;
     const key = this.#positions.key(host, made.task.id);
+    this.#lastKey.set(host, key);
     const planned = this.#byHost.get(host)?.get(key);
     if (planned?.decidedAgain) {
       this.decidedAgain.push({ host, task: made.task.name });
@@ -110,6 +113,13 @@ export class ApplyGate implements PlanHook {
     }
     const why = sameChange ? 'its state changed since the plan' : 'its state changed since the plan, and so did the change it needs';
     return this.#refuse(made, why, decision.diff, this.#plannedDiff(planned), planned.msg);
+  }
+
+  /** The guard on the host found the state moved after the read the change was let through on: nothing ran. */
+  stateMoved(made: DecisionMade): PlanVerdict {
+    this.applied--;
+    const planned = this.#byHost.get(made.host)?.get(this.#lastKey.get(made.host) ?? '');
+    return this.#refuse(made, 'its state changed between the read it was judged by and the change (the guard on the host read it again)', undefined, planned ? this.#plannedDiff(planned) : undefined, planned?.msg);
   }
 
   #plannedDiff(planned: PlannedTask): Diff | undefined {

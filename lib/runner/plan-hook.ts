@@ -28,4 +28,10 @@ export interface PlanVerdict {
 
 export interface PlanHook {
   decided(made: DecisionMade): PlanVerdict | undefined;
+  /**
+   * Given (--apply): every change let through runs behind the run-ahead
+   * guard (guarded-change.ts), and this is what the task reports when the
+   * host's state moved between the read it was judged by and the change.
+   */
+  stateMoved?(made: DecisionMade): PlanVerdict;
 }

@@ -11,6 +11,7 @@ import type { HostSession, ProbeItem } from './host-session.ts';
 import { opWaitKind } from '../model/profile.ts';
 import { commandsKey, headWithLinks, splitHeadWithLinks, type AheadLink } from './run-ahead.ts';
 import type { PlanHook } from './plan-hook.ts';
+import { guardedChange } from './guarded-change.ts';
 
 export interface TaskOutcome {
   status: HostStatus;
@@ -285,7 +286,8 @@ async function attempt(task: Task<any>, env: TaskEnv): Promise<Omit<TaskOutcome,
     state = op.probe.parse(out);
   }
   const decision = op.decide(state);
-  const verdict = env.plan?.decided({ host: env.context(false).name, task, op, probed, decision });
+  const made = { host: env.context(false).name, task, op, probed, decision };
+  const verdict = env.plan?.decided(made);
   if (verdict) return verdict;
   if (decision.kind === 'ok') return { status: 'ok', result: decision.result, ...(decision.msg ? { msg: decision.msg } : {}) };
   if (decision.kind === 'skip') return { status: 'skipped', msg: decision.reason };
@@ -296,6 +298,13 @@ async function attempt(task: Task<any>, env: TaskEnv): Promise<Omit<TaskOutcome,
   }
   // What the next tasks would be decided from, dropped by this change.
   const before = env.target.invalidate();
+  if (env.plan?.stateMoved && !op.readOnly && probed && op.probe && !decision.apply && decision.commands?.length) {
+    const link = { taskId: task.id, probe: op.probe.command, decidedFrom: probed, commands: decision.commands };
+    const guarded = await env.target.waitingOn(opWaitKind(op), () => guardedChange(env.target, env.become, link));
+    if ('moved' in guarded) return env.plan.stateMoved(made);
+    if (guarded.ran.code !== 0) throw failureOf(decision, Command.join(decision.commands), guarded.ran);
+    return changeOutcome(op, decision, decision.result ? decision.result(guarded.ran) : undefined);
+  }
   const links = delegated ? [] : aheadLinks(task, env, before);
   // The probes of the tasks after this one, read after the change, in the
   // same exec: those that ran ahead (in case the chain stops early) and a

@@ -5,7 +5,7 @@
 // test/fixtures/playbooks/plans.ts; each host keeps its files in its own dir.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { RunEvent } from '../../lib/model/events.ts';
@@ -30,7 +30,7 @@ interface Lab {
 }
 
 /** `vault: false`: the secret comes from the playbook's environment, and no vault passphrase is given at all. */
-async function lab({ vault = true, playbook = PLAYBOOK } = {}): Promise<Lab> {
+async function lab({ vault = true, playbook = PLAYBOOK, race = false } = {}): Promise<Lab> {
   const hosts = await Promise.all([startSshd(), startSshd({ address: '127.0.0.2' })]);
   const work = mkdtempSync(path.join(tmpdir(), 'rigger-plans-'));
   const secretValue = `db-pw-${Math.random().toString(36).slice(2, 12)}`;
@@ -38,7 +38,7 @@ async function lab({ vault = true, playbook = PLAYBOOK } = {}): Promise<Lab> {
   const dir = (host: string) => path.join(work, host);
   const inventory = sshInventory(hosts.map((sshd, i) => ({ name: `h${i + 1}`, sshd, vars: [`plan_dir: ${dir(`h${i + 1}`)}`, 'app_setting: one', ...secretVar] })));
   const original = readFileSync(inventory, 'utf8');
-  const env: Record<string, string> = vault ? { RIGGER_VAULT_PASSWORD: PASS } : { PLAN_SECRET: secretValue };
+  const env: Record<string, string> = { ...(vault ? { RIGGER_VAULT_PASSWORD: PASS } : { PLAN_SECRET: secretValue }), ...(race ? { PLAN_RACE: '1' } : {}) };
   return {
     hosts,
     work,
@@ -76,8 +76,10 @@ const escaped = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** A copy of the playbook and its helper module to edit, beside the original (so its imports resolve the same). */
 function copiedPlaybook(): { dir: string; playbook: string; helper: string } {
   const dir = mkdtempSync(path.join(path.dirname(PLAYBOOK), 'tmp-plans-'));
-  cpSync(path.join(path.dirname(PLAYBOOK), 'plans-content.ts'), path.join(dir, 'plans-content.ts'));
-  writeFileSync(path.join(dir, 'plans.ts'), read(PLAYBOOK).replaceAll("'../../../lib/", "'../../../../lib/"));
+  // One directory deeper: the imports of rigger go one more level up.
+  for (const module of ['plans.ts', 'plans-content.ts', 'plans-raced.ts']) {
+    writeFileSync(path.join(dir, module), read(path.join(path.dirname(PLAYBOOK), module)).replaceAll("'../../../lib/", "'../../../../lib/"));
+  }
   return { dir, playbook: path.join(dir, 'plans.ts'), helper: path.join(dir, 'plans-content.ts') };
 }
 
@@ -291,6 +293,27 @@ test('--all-or-nothing: a host unreachable when the plan is checked does not hol
     const refused = planEvent(applied.events);
     assert.equal(refused?.action, 'refused');
     assert.match(refused!.message, /h2/);
+  } finally {
+    await l.close();
+  }
+});
+
+test('--apply: the state moving between the read a change was judged by and the change itself is caught by the guard on the host: refused, exit 2, not overwritten', async () => {
+  const l = await lab({ race: true });
+  try {
+    assert.equal((await l.run()).code, 0);
+    l.setting('two');
+    const planFile = path.join(l.work, 'p.json');
+    assert.equal((await l.run('--plan', planFile)).code, 0);
+    // h1's raced.conf is edited while its decision is made in the real run (the check pass decides first).
+    writeFileSync(path.join(l.dir('h1'), 'armed'), '1');
+    const applied = await l.run('--apply', planFile, '--json');
+    assert.equal(applied.code, 2, applied.stdout);
+    assert.equal(read(path.join(l.dir('h1'), 'raced.conf')), 'edited while deciding\n', 'the edit made after the read is not overwritten');
+    const refusals = planEvent(applied.events)!.refusals;
+    assert.deepEqual(refusals.map((r) => `${r.host} ${r.task}`), ['h1 raced.conf']);
+    assert.match(refusals[0]!.reason, /between the read it was judged by and the change/);
+    assert.equal(read(path.join(l.dir('h2'), 'raced.conf')), 'raced two\n', 'the other host goes on');
   } finally {
     await l.close();
   }
