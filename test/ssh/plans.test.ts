@@ -273,6 +273,10 @@ test('a hand edit, after the plan, to the file of a task after its host\'s first
     assert.deepEqual(planEvent(applied.events)!.refusals.map((r) => `${r.host} ${r.task}`), ['h1 secret.conf']);
     assert.equal(read(path.join(l.dir('h2'), 'secret.conf')), l.secretValue, 'h2 left alone by the plan: its secret file held');
     assert.equal(read(path.join(l.dir('h2'), 'app.conf')), 'setting=two\n', 'the other host goes on');
+    const report = applied.events.find((e) => (e as { type: string }).type === 'report') as unknown as { text: string } | undefined;
+    const rows = report!.text.replace(/^outcome rows: /, '').split('; ');
+    assert.ok(rows.includes('h2 app.conf'), report!.text);
+    assert.deepEqual(rows, [...new Set(rows)], 'the check pass adds no row: each task and host once');
   } finally {
     await l.close();
   }
