@@ -73,6 +73,16 @@ const decisions = (out: string) =>
 const read = (file: string) => readFileSync(file, 'utf8');
 const escaped = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** The usual start: a converged pair, then app_setting changed to two and a plan made (with these extra flags) to p.json. */
+async function planAfterSettingChange(l: Lab, ...flags: string[]): Promise<string> {
+  assert.equal((await l.run()).code, 0, 'the first converge');
+  l.setting('two');
+  const planFile = path.join(l.work, 'p.json');
+  const planned = await l.run('--plan', planFile, ...flags);
+  assert.equal(planned.code, 0, planned.stdout + planned.stderr);
+  return planFile;
+}
+
 /** A copy of the playbook and its helper module to edit, beside the original (so its imports resolve the same). */
 function copiedPlaybook(): { dir: string; playbook: string; helper: string } {
   const dir = mkdtempSync(path.join(path.dirname(PLAYBOOK), 'tmp-plans-'));
@@ -232,10 +242,7 @@ test('a helper module of the playbook (it declares no task) edited after the pla
   const copy = copiedPlaybook();
   const l = await lab({ playbook: copy.playbook });
   try {
-    assert.equal((await l.run()).code, 0);
-    l.setting('two');
-    const planFile = path.join(l.work, 'p.json');
-    assert.equal((await l.run('--plan', planFile)).code, 0);
+    const planFile = await planAfterSettingChange(l);
     const logins = () => l.hosts.map((h) => h.log().split('Accepted publickey').length - 1);
     const before = logins();
     const helperText = read(copy.helper);
@@ -257,6 +264,7 @@ test('a hand edit, after the plan, to the file of a task after its host\'s first
   try {
     assert.equal((await l.run()).code, 0);
     const secretFile = path.join(l.dir('h1'), 'secret.conf');
+    // After the converge (which would write it again): the plan then updates it.
     writeFileSync(secretFile, 'stale\n');
     l.setting('two');
     const planFile = path.join(l.work, 'p.json');
@@ -285,10 +293,7 @@ test('a hand edit, after the plan, to the file of a task after its host\'s first
 test('--all-or-nothing: a host unreachable when the plan is checked does not hold its planned change, so no host changes; run-start comes first', async () => {
   const l = await lab();
   try {
-    assert.equal((await l.run()).code, 0);
-    l.setting('two');
-    const planFile = path.join(l.work, 'p.json');
-    assert.equal((await l.run('--plan', planFile, '--all-or-nothing')).code, 0);
+    const planFile = await planAfterSettingChange(l, '--all-or-nothing');
     await l.hosts[1]!.stop();
     const applied = await l.run('--apply', planFile, '--json');
     assert.notEqual(applied.code, 0, applied.stdout);
@@ -305,10 +310,7 @@ test('--all-or-nothing: a host unreachable when the plan is checked does not hol
 test('--apply: the state moving between the read a change was judged by and the change itself is caught by the guard on the host: refused, exit 2, not overwritten', async () => {
   const l = await lab({ race: true });
   try {
-    assert.equal((await l.run()).code, 0);
-    l.setting('two');
-    const planFile = path.join(l.work, 'p.json');
-    assert.equal((await l.run('--plan', planFile)).code, 0);
+    const planFile = await planAfterSettingChange(l);
     // h1's raced.conf is edited while its decision is made in the real run (the check pass decides first).
     writeFileSync(path.join(l.dir('h1'), 'armed'), '1');
     const applied = await l.run('--apply', planFile, '--json');
