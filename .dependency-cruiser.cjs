@@ -76,6 +76,19 @@ const layers = [
     folders: { ui: { holds: 'listr2 tree, plain lines, NDJSON, recap, diffs, the --report page' } },
   },
   {
+    name: 'plans',
+    holds: 'saved plans: what a check-mode run decided, kept to be reviewed and then applied exactly',
+    mayImport: {
+      shell: 'errors, zod, secrets (whether a value holds one)',
+      model: 'the run events a plan keeps and the tasks it names',
+      inventory: 'the inventory files a plan digests',
+      runner: 'the plan hook it implements, and the run-ahead guard\'s probe digest it builds on',
+      ui: 'a refusal shows the planned diff as --diff prints it',
+    },
+    typesFrom: { transport: 'the probe output a decision was made from' },
+    folders: { plans: { holds: 'the plan file format, keyed digests, the recorder (--plan) and the apply gate (--apply)' } },
+  },
+  {
     name: 'ops',
     holds: 'the general-purpose ops a user composes, one per file, grouped by what they manage',
     mayImport: {
@@ -147,6 +160,8 @@ const layers = [
       inventory: 'the -i inventory it loads',
       runner: 'the engine it starts',
       ui: 'the renderers it picks',
+      plans: '--plan, --apply and `rigger plan show`',
+      'ops/files/temp-name.ts': 'the temp-name key a plan fixes, so a planned change sends the same bytes at apply',
     },
     folders: { cli: { holds: 'the flag parser, runPlaybook(), the rigger command and its subcommands' } },
   },

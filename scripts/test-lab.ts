@@ -41,6 +41,7 @@ export const LAB_SUITE_ORDER: readonly string[] = [
   // The rehearsal of the real cluster: `rehearsal` resets the nodes, makes them the real cluster's and converges
   // (SGLang's stand-in loading for the real model's 120 s); the suites after it reuse that converge.
   'rehearsal',
+  'rehearsal-plans',
   'rehearsal-lab-remote',
   'rehearsal-alerts',
   'rehearsal-standins',

@@ -23,6 +23,12 @@ export interface CliOptions {
   reportFile?: string;
   /** --profile: where each host's time went, per play, after the recap (and a `profile` JSON event). */
   profile: boolean;
+  /** --plan FILE: a check-mode run that saves its decisions to FILE (lib/plans/). */
+  planFile?: string;
+  /** --apply FILE: runs exactly the saved plan, refusing what differs. */
+  applyFile?: string;
+  /** --all-or-nothing (with --plan): at apply, no host changes unless every host's planned changes still hold. */
+  allOrNothing: boolean;
   /** Arguments a playbook declares for itself (e.g. role.ts NAME). */
   positionals: string[];
   /** Values of the flags a playbook declares for itself (backup.ts --list, --verify SET). */
@@ -58,6 +64,11 @@ Options:
       --vault-password-file F passphrase for !vault values (or RIGGER_VAULT_PASSWORD);
                               refused when group or others may read it (chmod 600)
       --vault-password-file-any-mode  use that file whatever its mode
+      --plan FILE             check mode, and save every decision to FILE (a plan: per host and task
+                              ok, change with its diff, or skip, with digests of what it was decided from)
+      --all-or-nothing        with --plan: at --apply, no host changes unless every host's planned changes hold
+      --apply FILE            run exactly the saved plan: refused (exit 4) if the playbook, inventory or -e
+                              changed; a task whose state changed since is not applied (its host stops, exit 2)
       --list-hosts            print the hosts each play would run on and exit
   -h, --help                  this text
 
@@ -86,6 +97,9 @@ function optionSpec(playbookFlags: Record<string, PlaybookFlag>) {
     'list-hosts': { type: 'boolean' },
     report: { type: 'string' },
     profile: { type: 'boolean' },
+    plan: { type: 'string' },
+    apply: { type: 'string' },
+    'all-or-nothing': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
     ...playbookFlags,
   } as const;
@@ -117,6 +131,13 @@ function argumentError(err: Error): string {
   const ambiguous = /Option '([^']+)' argument is ambiguous/.exec(err.message);
   if (ambiguous) return `${ambiguous[1]} needs a value; for a value that starts with a dash write ${ambiguous[1]}=VALUE (see --help)`;
   return `${err.message.replace(/\. To specify.*$/s, '')} (see --help)`;
+}
+
+/** --plan, --apply and --all-or-nothing go together only one way. */
+function checkPlanFlags(o: CliOptions): void {
+  if (o.planFile !== undefined && o.applyFile !== undefined) throw new InputError('command line', '--plan and --apply exclude each other: make the plan, review it, then apply it');
+  if (o.applyFile !== undefined && o.check) throw new InputError('command line', '--apply runs the plan; to see it again without changing anything, use `rigger plan show FILE`');
+  if (o.allOrNothing && o.planFile === undefined) throw new InputError('command line', '--all-or-nothing is a property of the plan: give it with --plan (the plan keeps it for --apply)');
 }
 
 export function parseCli(argv: string[], allowPositionals = false, playbookFlags: Record<string, PlaybookFlag> = {}): CliOptions {
@@ -152,11 +173,15 @@ export function parseCli(argv: string[], allowPositionals = false, playbookFlags
     vaultPasswordFileAnyMode: v['vault-password-file-any-mode'] ?? false,
     help: v.help ?? false,
     profile: v.profile ?? false,
+    allOrNothing: v['all-or-nothing'] ?? false,
     positionals: parsed.positionals,
     flags: Object.fromEntries(Object.keys(playbookFlags).map((k) => [k, (v as Record<string, string | boolean | undefined>)[k]])),
   };
   if (v.limit !== undefined) opts.limit = v.limit;
   if (v['vault-password-file'] !== undefined) opts.vaultPasswordFile = v['vault-password-file'];
   if (v.report !== undefined) opts.reportFile = v.report;
+  if (v.plan !== undefined) opts.planFile = v.plan;
+  if (v.apply !== undefined) opts.applyFile = v.apply;
+  checkPlanFlags(opts);
   return opts;
 }

@@ -43,9 +43,21 @@ export type RunEvent =
   | { type: 'play-end'; play: string }
   | { type: 'interrupted'; signal: string }
   | { type: 'error'; message: string }
+  /** --plan / --apply (lib/plans/): the plan written or applied, its digests, and what --apply refused. Before the recap. */
+  | { type: 'plan'; action: PlanAction; file: string; id: string; message: string; digests: Record<string, string>; refusals: PlanRefusal[] }
   /** --profile: emitted once, just before the recap. */
   | { type: 'profile'; profile: RunProfile }
   | { type: 'recap'; hosts: Record<string, RecapCounts>; durationMs: number };
+
+/** written: --plan saved it; applied: --apply ran it; already-applied: nothing left to do; refused: not applied at all (stale inputs, --all-or-nothing). */
+export type PlanAction = 'written' | 'applied' | 'already-applied' | 'refused';
+
+/** A planned task --apply did not run, and why. */
+export interface PlanRefusal {
+  host: string;
+  task: string;
+  reason: string;
+}
 
 export type EventListener = (event: RunEvent) => void;
 

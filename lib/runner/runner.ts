@@ -20,6 +20,7 @@ import { selectedByTags } from './tags.ts';
 import { unmatchedTagsWarning } from './tag-check.ts';
 import { Profiler } from '../model/profile.ts';
 import { runTask, withFacts, type FactEnv, type TaskEnv, type TaskOutcome } from './task-runner.ts';
+import type { PlanHook } from './plan-hook.ts';
 
 export interface RunnerOptions {
   inventory: Inventory;
@@ -37,6 +38,8 @@ export interface RunnerOptions {
   transportFor: (host: string, vars: Record<string, unknown>) => Transport;
   /** --profile: split each host's time per play (model/profile.ts), emitted as a `profile` event before the recap. */
   profile?: boolean;
+  /** --plan / --apply: sees every decision before anything changes (plan-hook.ts). */
+  planHook?: PlanHook;
 }
 
 export interface PlannedPlay {
@@ -440,7 +443,9 @@ export class Runner {
       // Another host's session is the run's one connection to it; its become is the task's options on that host.
       otherHost: (name) => (this.o.inventory.hosts.has(name) ? { target: this.#session(name, play), become: this.#become(play, task.options, name) } : undefined),
       lookahead: delegate !== undefined || task.options.runOnce ? [] : this.#lookahead(rest, host, batch),
-      runAhead: play.options.runAhead !== false && !play.options.anyErrorsFatal && play.options.maxFailPercentage === undefined,
+      // A change that ran ahead would pass by the plan's judgement of its task.
+      runAhead: play.options.runAhead !== false && !play.options.anyErrorsFatal && play.options.maxFailPercentage === undefined && !this.o.planHook,
+      ...(this.o.planHook ? { plan: this.o.planHook } : {}),
     };
   }
 

@@ -3,6 +3,7 @@ import type { RunEvent } from '../model/events.ts';
 import { formatDiff } from './diff-format.ts';
 import { formatRecap } from './recap.ts';
 import { formatProfile } from './profile-format.ts';
+import { formatPlan } from './plan-format.ts';
 import type { RunProfile } from '../model/profile.ts';
 import type { Renderer } from './renderer.ts';
 import { ms, statusColor } from './style.ts';
@@ -62,6 +63,9 @@ export class PlainRenderer implements Renderer {
         break;
       case 'error':
         this.#line(c.red(`ERROR: ${e.message}`));
+        break;
+      case 'plan':
+        for (const l of formatPlan(e, c)) this.#line(l);
         break;
       case 'profile':
         this.#profile = e.profile;

@@ -3,6 +3,7 @@ import { Listr, ListrDefaultRendererLogLevels, type ListrTaskWrapper } from 'lis
 import type { RunEvent } from '../model/events.ts';
 import { formatDiff } from './diff-format.ts';
 import { formatRecap } from './recap.ts';
+import { formatPlan } from './plan-format.ts';
 import { formatProfile } from './profile-format.ts';
 import type { RunProfile } from '../model/profile.ts';
 import type { Renderer } from './renderer.ts';
@@ -82,6 +83,9 @@ export class TtyRenderer implements Renderer {
         break;
       case 'error':
         this.#print(c.red(`ERROR: ${e.message}`));
+        break;
+      case 'plan':
+        this.#print(formatPlan(e, c).join('\n'));
         break;
       case 'profile':
         this.#profile = e.profile;

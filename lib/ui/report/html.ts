@@ -3,6 +3,7 @@ import { formatDiff } from '../diff-format.ts';
 import { makeChalk, ms } from '../style.ts';
 import type { HostRun, RunRecord, TaskRun } from './record.ts';
 import { REPORT_CSS } from './style.ts';
+import type { PlanEvent } from '../plan-format.ts';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 /** Text into HTML, for element content and quoted attributes alike. */
@@ -105,6 +106,17 @@ function taskSection(t: TaskRun): string {
   return `<details${diffs ? ' data-diff=""' : ''}><summary>${t.handler ? 'HANDLER' : 'TASK'} <b>${esc(t.task)}</b>${flag} <span class="st">${esc(st)}${t.location ? ` · ${esc(t.location)}` : ''}</span></summary><div>${results.join('')}</div></details>`;
 }
 
+/** --plan / --apply: the plan's id, its digests, and every refusal with the reason (current and planned diff). */
+function plans(rec: RunRecord): string {
+  if (rec.plans.length === 0) return '';
+  const one = (p: PlanEvent) => {
+    const digests = Object.entries(p.digests).map(([k, v]) => `<tr><td>${esc(k)}</td><td><code>${esc(v)}</code></td></tr>`).join('');
+    const refusals = p.refusals.map((r) => `<li><b>${esc(r.host)}</b> refused <b>${esc(r.task)}</b><pre>${esc(r.reason)}</pre></li>`).join('');
+    return `<p class="meta">plan <b>${esc(p.action)}</b> · <code>${esc(p.file)}</code> · id <code>${esc(p.id)}</code>: ${esc(p.message)}</p><table class="recap">${digests}</table>${refusals ? `<ul class="failures">${refusals}</ul>` : ''}`;
+  };
+  return `<h2>Plan</h2>${rec.plans.map(one).join('')}`;
+}
+
 /** The whole report: one page, its style inline, no script, nothing fetched (the CSP forbids it). */
 export function renderReport(rec: RunRecord): string {
   const ends = rec.tasks.flatMap((t) => t.results.map((r) => r.startMs + r.durationMs));
@@ -123,6 +135,7 @@ export function renderReport(rec: RunRecord): string {
 <h2>Timeline</h2>
 <div class="legend">${legend}</div>
 ${timeline(rec, totalMs)}
+${plans(rec)}
 ${failures(rec)}
 ${recap(rec)}
 ${notes}

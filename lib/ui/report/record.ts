@@ -1,5 +1,6 @@
 import type { Diff } from '../../shell/diff.ts';
 import type { HostStatus, RecapCounts, RunEvent } from '../../model/events.ts';
+import type { PlanEvent } from '../plan-format.ts';
 
 /** One host's result of one task, placed on the run's clock (ms since the run started). */
 export interface HostRun {
@@ -34,6 +35,8 @@ export interface RunRecord {
   tasks: TaskRun[];
   recap?: { hosts: Record<string, RecapCounts>; durationMs: number };
   notes: { kind: 'warning' | 'error' | 'interrupted'; message: string }[];
+  /** --plan / --apply: the plan written or applied, its digests and refusals. */
+  plans: PlanEvent[];
 }
 
 /**
@@ -42,7 +45,7 @@ export interface RunRecord {
  * starts durationMs before that moment.
  */
 export class RunRecorder {
-  readonly record: RunRecord = { playbook: '', check: false, inventory: [], startedAt: new Date(), hosts: [], tasks: [], notes: [] };
+  readonly record: RunRecord = { playbook: '', check: false, inventory: [], startedAt: new Date(), hosts: [], tasks: [], notes: [], plans: [] };
   readonly #tasks = new Map<string, TaskRun>();
   #t0: number;
 
@@ -86,6 +89,9 @@ export class RunRecorder {
         break;
       case 'interrupted':
         r.notes.push({ kind: 'interrupted', message: `interrupted by ${e.signal}: remote commands stopped` });
+        break;
+      case 'plan':
+        r.plans.push(e);
         break;
       case 'output':
       case 'command':
