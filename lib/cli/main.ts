@@ -17,6 +17,7 @@ import { transportFor } from './connection.ts';
 import { exitWhenFlushed } from './exit.ts';
 import { describeThrown, loaded } from './thrown.ts';
 import { parseExtraVars } from './extra-vars.ts';
+import { prepareRecording, type Recording } from './run-record.ts';
 
 export interface PlaybookOptions {
   argv?: string[];
@@ -105,6 +106,9 @@ export async function runPlaybookForExitCode(
   let planned;
   const rows: OutcomeRow[] = [];
   let inventoryFiles: string[];
+  let recording: Recording;
+  // The playbook is the script node runs (argv[1]); records and run-start name it from the working directory.
+  const playbook = path.relative(process.cwd(), process.argv[1] ?? '');
   try {
     inventoryFiles = defaultInventories(opts.inventories);
     const vaultPassphrase = vaultPassphraseFor(inventoryFiles, opts.vaultPasswordFile, { anyMode: opts.vaultPasswordFileAnyMode });
@@ -114,6 +118,17 @@ export async function runPlaybookForExitCode(
     if (playbookDir) loadPlaybookVars(playbookDir, inventory, { vaultPassphrase });
     const extraVars = parseExtraVars(opts.extraVars, { vaultPassphrase });
     const list = typeof plays === 'function' ? await plays(opts, { inventory, hostVars: (host) => Object.fromEntries([...inventory.varsFor(host), ...extraVars].map(([k, v]) => [k, v.value])) }) : plays;
+    recording = prepareRecording({
+      resume: opts.resume,
+      resumeAnyway: opts.resumeAnyway,
+      record: !opts.check && !opts.listHosts,
+      plays: list,
+      playbook,
+      entry: process.argv[1],
+      inventory,
+      inventoryFiles,
+      extraVars,
+    });
     runner = new Runner({
       inventory,
       check: opts.check,
@@ -128,6 +143,8 @@ export async function runPlaybookForExitCode(
       onOutcome: (row) => rows.push(row),
       transportFor: (host, vars) => transportFor(host, vars, { hostKeyMode: opts.hostKeyChecking }),
       profile: opts.profile,
+      ...(recording.recorder ? { progress: recording.recorder } : {}),
+      ...(recording.resume ? { resume: recording.resume } : {}),
     });
     planned = runner.plan(list);
   } catch (err) {
@@ -137,6 +154,26 @@ export async function runPlaybookForExitCode(
     process.stdout.write(planned.map((p) => `PLAY [${p.play.name}] (${p.hosts.length} hosts)\n${p.hosts.map((h) => `${h}\n`).join('')}`).join(''));
     return ExitCode.ok;
   }
+  const recorder = recording.recorder;
+  try {
+    recorder?.starting([...new Set(planned.flatMap((p) => p.hosts))]);
+    recorder?.save();
+    recorder?.prune();
+  } catch (err) {
+    return reportError(err, opts.json);
+  }
+  // Written at each task's end: a controller killed at any point leaves the record of what finished.
+  let unsaved = false;
+  const save = () => {
+    try {
+      recorder?.save();
+    } catch (err) {
+      if (unsaved) return;
+      unsaved = true;
+      bus.emit({ type: 'warning', message: `the run record cannot be written, --resume will not find this run: ${(err as Error).message}` });
+    }
+  };
+  if (recorder) bus.on((e) => (e.type === 'task-end' || e.type === 'play-end') && save());
   runner.connectEarly(planned);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -151,9 +188,19 @@ export async function runPlaybookForExitCode(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  bus.emit({ type: 'run-start', playbook: path.relative(process.cwd(), process.argv[1] ?? ''), check: opts.check, diff: opts.diff, inventory: inventoryFiles });
+  bus.emit({ type: 'run-start', playbook, check: opts.check, diff: opts.diff, inventory: inventoryFiles });
+  if (recording.resume) {
+    bus.emit({ type: 'resume', from: recording.resume.record.id, hosts: recording.resume.positions, ...(recording.changed ? { changed: recording.changed } : {}) });
+  }
   try {
     const summary = await runner.run(planned);
+    if (recorder) {
+      recorder.finish(summary.counts, summary.interrupted);
+      save();
+      const { id, hosts } = recorder.record;
+      const unfinished = Object.entries(hosts).filter(([, h]) => h.status !== 'ok').map(([name]) => name);
+      bus.emit({ type: 'run-recorded', id, file: recorder.file, unfinished });
+    }
     const report = options.report ? redact(options.report(rows)) : undefined;
     // --json keeps the recap as the last line, so the report goes before it.
     if (report !== undefined && opts.json) process.stdout.write(JSON.stringify({ type: 'report', text: report }) + '\n');

@@ -19,8 +19,24 @@ export interface RecapCounts {
   ignored: number;
 }
 
+/** Where a host starts again in a resumed run (--resume): the play and task, by index and name. */
+export interface ResumedHost {
+  host: string;
+  /** The play's index in the playbook (0 is the first). */
+  play: number;
+  playName: string;
+  /** The task it starts from (ordinal: its place among the play's tasks, from 0); absent when it resumes at the play's handlers. */
+  task?: { name: string; path: string; ordinal: number; location?: string };
+  /** Handlers notified before it stopped and not run then: they run at the play's flush. */
+  pendingHandlers: string[];
+}
+
 export type RunEvent =
   | { type: 'run-start'; playbook: string; check: boolean; diff: boolean; inventory: string[] }
+  /** --resume: right after run-start; `changed`: what --resume-anyway let through. */
+  | { type: 'resume'; from: string; hosts: ResumedHost[]; changed?: string }
+  /** The run's record (.rigger/runs/ID/run.json), just before the recap; `unfinished`: hosts --resume would run again. */
+  | { type: 'run-recorded'; id: string; file: string; unfinished: string[] }
   | { type: 'play-start'; play: string; hosts: string[]; location?: string }
   | { type: 'task-start'; play: string; task: string; id: string; hosts: string[]; location?: string; handler: boolean }
   | {

@@ -6,6 +6,7 @@ import { formatProfile } from './profile-format.ts';
 import type { RunProfile } from '../model/profile.ts';
 import type { Renderer } from './renderer.ts';
 import { ms, statusColor } from './style.ts';
+import { formatResume, formatRunRecorded } from './resume-format.ts';
 
 /**
  * Plain lines for pipes, CI logs and NO_COLOR: every line that reports a
@@ -29,6 +30,12 @@ export class PlainRenderer implements Renderer {
     switch (e.type) {
       case 'run-start':
         if (e.check) this.#line(c.cyan('CHECK MODE: nothing will be changed'));
+        break;
+      case 'resume':
+        for (const l of formatResume(e, c)) this.#line(l);
+        break;
+      case 'run-recorded':
+        for (const l of formatRunRecorded(e, c)) this.#line(l);
         break;
       case 'play-start':
         this.#line(c.bold(`PLAY [${e.play}] on ${e.hosts.length} host(s): ${e.hosts.join(', ')}`));

@@ -8,6 +8,7 @@ import type { RunProfile } from '../model/profile.ts';
 import type { Renderer } from './renderer.ts';
 import { countsText, summarizeTask, type TaskLine } from './task-summary.ts';
 import { ms, statusColor } from './style.ts';
+import { formatResume, formatRunRecorded } from './resume-format.ts';
 
 type HostEvent = Extract<RunEvent, { type: 'task-host' }>;
 
@@ -47,6 +48,12 @@ export class TtyRenderer implements Renderer {
     switch (e.type) {
       case 'run-start':
         if (e.check) this.#print(c.cyan('CHECK MODE: nothing will be changed'));
+        break;
+      case 'resume':
+        for (const l of formatResume(e, c)) this.#print(l);
+        break;
+      case 'run-recorded':
+        for (const l of formatRunRecorded(e, c)) this.#print(l);
         break;
       case 'play-start':
         this.#print(c.bold(`\nPLAY [${e.play}] ${c.dim(e.hosts.join(', '))}`));

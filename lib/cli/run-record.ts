@@ -1,0 +1,93 @@
+import type { Inventory } from '../inventory/inventory.ts';
+import type { VarValue } from '../inventory/model.ts';
+import type { Play } from '../model/play.ts';
+import { InputError } from '../shell/errors.ts';
+import { changesSince, describeChanges, fingerprints } from '../runs/fingerprints.ts';
+import { RECORD_FORMAT, RECORD_VERSION, RecordFormatError, type HostRecord, type RunRecord } from '../runs/record-format.ts';
+import { RunRecorder } from '../runs/recorder.ts';
+import { ResumePlanner } from '../runs/resume-planner.ts';
+import { newRunId, RunStore } from '../runs/run-store.ts';
+import { identitiesOf } from '../runs/task-identity.ts';
+
+/** What a run records and resumes: both optional (a check run records nothing; only --resume resumes). */
+export interface Recording {
+  recorder?: RunRecorder;
+  resume?: ResumePlanner;
+  /** What changed since the resumed run, let through by --resume-anyway. */
+  changed?: string;
+}
+
+export interface RecordingInput {
+  /** undefined: no --resume; '': the last run of this playbook and inventory; else a run id. */
+  resume: string | undefined;
+  resumeAnyway: boolean;
+  /** Check mode and --list-hosts change nothing: no record is written. */
+  record: boolean;
+  plays: Play[];
+  /** The playbook as the run-start event names it (relative to the working directory). */
+  playbook: string;
+  entry: string | undefined;
+  inventory: Inventory;
+  inventoryFiles: string[];
+  extraVars: Map<string, VarValue>;
+  store?: RunStore;
+}
+
+/**
+ * Opens the record a --resume names (refusing, exit 4, when the playbook,
+ * inventory or variables changed since, unless --resume-anyway) and starts
+ * this run's own record, seeded with what the resumed hosts had done.
+ */
+export function prepareRecording(input: RecordingInput): Recording {
+  const store = input.store ?? new RunStore();
+  const plays = identitiesOf(input.plays);
+  const now = fingerprints({ plays: input.plays, entry: input.entry, inventoryFiles: input.inventoryFiles, inventory: input.inventory, extraVars: input.extraVars });
+  const out: Recording = {};
+  if (input.resume !== undefined) {
+    const earlier = openEarlier(store, input);
+    const changes = changesSince(earlier.fingerprints, now);
+    if (changes.length > 0) {
+      const what = describeChanges(changes);
+      if (!input.resumeAnyway) {
+        throw new InputError('--resume', `${what} changed since run ${earlier.id}: resuming would not finish the same run; pass --resume-anyway to resume all the same, or run the playbook without --resume`);
+      }
+      out.changed = what;
+    }
+    out.resume = new ResumePlanner(earlier, plays, input.inventory.hosts);
+    if (out.resume.hosts.length === 0) throw new InputError('--resume', `run ${earlier.id} finished on every host of this inventory: nothing to resume`);
+  }
+  if (input.record) {
+    const hosts: Record<string, HostRecord> = {};
+    // A resumed host's record goes on from the earlier one, so a second --resume starts where this run stops.
+    for (const h of out.resume?.hosts ?? []) {
+      const { stoppedAt: _stopped, ...rest } = out.resume!.record.hosts[h]!;
+      hosts[h] = { ...rest, status: 'running' };
+    }
+    const record: RunRecord = {
+      format: RECORD_FORMAT,
+      version: RECORD_VERSION,
+      id: newRunId(),
+      playbook: input.playbook,
+      inventory: input.inventoryFiles,
+      startedAt: new Date().toISOString(),
+      state: 'running',
+      ...(out.resume ? { resumedFrom: out.resume.record.id } : {}),
+      fingerprints: now,
+      hosts,
+    };
+    out.recorder = new RunRecorder(store, record, plays);
+  }
+  return out;
+}
+
+function openEarlier(store: RunStore, input: RecordingInput): RunRecord {
+  try {
+    if (input.resume) return store.read(input.resume);
+  } catch (err) {
+    if (err instanceof RecordFormatError) throw new InputError('--resume', err.message);
+    throw err;
+  }
+  const last = store.last(input.playbook, input.inventoryFiles);
+  if (!last) throw new InputError('--resume', `no recorded run of ${input.playbook} with inventory ${input.inventoryFiles.join(', ')} (records are in ${store.root})`);
+  return last;
+}

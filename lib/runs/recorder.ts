@@ -1,0 +1,112 @@
+import type { HostStatus, RecapCounts } from '../model/events.ts';
+import { Handler, type Block, type Task } from '../model/task.ts';
+import type { Registered } from '../runner/host-session.ts';
+import type { ProgressObserver } from '../runner/progress.ts';
+import { redact } from '../shell/secret.ts';
+import type { HostRecord, RecordedResult, RecordedTask, RunRecord } from './record-format.ts';
+import { encodeResult } from './result-codec.ts';
+import type { RunStore } from './run-store.ts';
+import type { PlayIdentities } from './task-identity.ts';
+
+/**
+ * Keeps a run's record as the run goes (which host reached which task,
+ * its registered results, the handlers still pending) and writes it at
+ * every step the caller marks (a task's end on all hosts), so a killed
+ * controller leaves a record of everything finished before.
+ */
+export class RunRecorder implements ProgressObserver {
+  readonly #results = new Map<string, Map<string, RecordedResult>>();
+  #dirty = true;
+
+  constructor(
+    private readonly store: RunStore,
+    readonly record: RunRecord,
+    private readonly plays: PlayIdentities[],
+  ) {
+    for (const [host, h] of Object.entries(record.hosts)) this.#results.set(host, new Map(h.results.map((r) => [key(r.task), r])));
+  }
+
+  #host(name: string): HostRecord {
+    let h = this.record.hosts[name];
+    if (!h) this.record.hosts[name] = h = { status: 'running', pendingHandlers: [], results: [] };
+    return h;
+  }
+
+  #identity(play: number, item: Task<any> | Block, host: HostRecord): RecordedTask {
+    const id = this.plays[play]!.of(item);
+    const { play: p, path, name } = id;
+    // A handler runs at a flush, after the tasks the host finished: a resume starts after them.
+    const ordinal = item instanceof Handler ? (host.done?.play === play ? host.done.ordinal + 1 : 0) : id.ordinal;
+    return { play: p, path, name, ordinal };
+  }
+
+  ended(play: number, item: Task<any> | Block, hostName: string, status: HostStatus, ignored: boolean, registered: Registered | undefined): void {
+    const host = this.#host(hostName);
+    const at = this.#identity(play, item, host);
+    const isHandler = item instanceof Handler;
+    if ((status === 'failed' && !ignored) || status === 'unreachable') host.stoppedAt = at;
+    else if (!isHandler && item.kind === 'task') host.done = at;
+    if (isHandler && (status !== 'failed' || ignored) && status !== 'unreachable') {
+      host.pendingHandlers = host.pendingHandlers.filter((p) => key(p) !== key(at));
+    }
+    if (registered && item.kind === 'task') this.#result(hostName, at, registered);
+    this.#dirty = true;
+  }
+
+  #result(host: string, task: RecordedTask, r: Registered): void {
+    const encoded = encodeResult(r.result);
+    const entry: RecordedResult = { task, status: r.status, ...(r.msg !== undefined ? { msg: redact(r.msg) } : {}), ...encoded };
+    let map = this.#results.get(host);
+    if (!map) this.#results.set(host, (map = new Map()));
+    map.set(key(task), entry);
+  }
+
+  notified(play: number, hostName: string, handlers: Handler<any, any>[]): void {
+    const host = this.#host(hostName);
+    for (const h of handlers) {
+      const at = this.#identity(play, h, host);
+      if (!host.pendingHandlers.some((p) => key(p) === key(at))) host.pendingHandlers.push(at);
+    }
+    this.#dirty = true;
+  }
+
+  /** Hosts the run starts on, before any task: each is running until it ends. */
+  starting(hosts: string[]): void {
+    for (const h of hosts) this.#host(h).status = 'running';
+    this.#dirty = true;
+  }
+
+  /** Where the record is written. */
+  get file(): string {
+    return this.store.fileOf(this.record.id);
+  }
+
+  /** Removes this playbook's oldest records beyond the number kept (run-store.ts). */
+  prune(): void {
+    this.store.prune(this.record.playbook);
+  }
+
+  /** Writes the record when anything changed since the last write. */
+  save(): void {
+    if (!this.#dirty) return;
+    for (const [host, map] of this.#results) this.#host(host).results = [...map.values()];
+    this.store.write(this.record);
+    this.#dirty = false;
+  }
+
+  /** The run ended: each host's status from the recap; a host the run did not finish stays running. Written by the next save(). */
+  finish(counts: Map<string, RecapCounts>, interrupted: boolean): void {
+    for (const [name, c] of counts) {
+      const host = this.#host(name);
+      host.status = c.unreachable > 0 ? 'unreachable' : c.failed > 0 ? 'failed' : interrupted ? 'running' : 'ok';
+      if (host.status === 'ok') delete host.stoppedAt;
+    }
+    this.record.state = interrupted ? 'interrupted' : 'finished';
+    this.record.endedAt = new Date().toISOString();
+    this.#dirty = true;
+  }
+}
+
+function key(t: Pick<RecordedTask, 'play' | 'path'>): string {
+  return `${t.play}\0${t.path}`;
+}
