@@ -17,7 +17,7 @@ import { transportFor } from './connection.ts';
 import { exitWhenFlushed } from './exit.ts';
 import { describeThrown, loaded } from './thrown.ts';
 import { parseExtraVars } from './extra-vars.ts';
-import { prepareRecording, type Recording } from './run-record.ts';
+import { prepareRecording, recordOnBus, type Recording } from './run-record.ts';
 
 export interface PlaybookOptions {
   argv?: string[];
@@ -154,26 +154,7 @@ export async function runPlaybookForExitCode(
     process.stdout.write(planned.map((p) => `PLAY [${p.play.name}] (${p.hosts.length} hosts)\n${p.hosts.map((h) => `${h}\n`).join('')}`).join(''));
     return ExitCode.ok;
   }
-  const recorder = recording.recorder;
-  try {
-    recorder?.starting([...new Set(planned.flatMap((p) => p.hosts))]);
-    recorder?.save();
-    recorder?.prune();
-  } catch (err) {
-    return reportError(err, opts.json);
-  }
-  // Written at each task's end: a controller killed at any point leaves the record of what finished.
-  let unsaved = false;
-  const save = () => {
-    try {
-      recorder?.save();
-    } catch (err) {
-      if (unsaved) return;
-      unsaved = true;
-      bus.emit({ type: 'warning', message: `the run record cannot be written, --resume will not find this run: ${(err as Error).message}` });
-    }
-  };
-  if (recorder) bus.on((e) => (e.type === 'task-end' || e.type === 'play-end') && save());
+  const recorded = recordOnBus(recording.recorder, bus, planned.flatMap((p) => p.hosts));
   runner.connectEarly(planned);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -194,13 +175,7 @@ export async function runPlaybookForExitCode(
   }
   try {
     const summary = await runner.run(planned);
-    if (recorder) {
-      recorder.finish(summary.counts, summary.interrupted);
-      save();
-      const { id, hosts } = recorder.record;
-      const unfinished = Object.entries(hosts).filter(([, h]) => h.status !== 'ok').map(([name]) => name);
-      bus.emit({ type: 'run-recorded', id, file: recorder.file, unfinished });
-    }
+    recorded.finish(summary);
     const report = options.report ? redact(options.report(rows)) : undefined;
     // --json keeps the recap as the last line, so the report goes before it.
     if (report !== undefined && opts.json) process.stdout.write(JSON.stringify({ type: 'report', text: report }) + '\n');

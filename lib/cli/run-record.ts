@@ -1,4 +1,6 @@
 import type { Inventory } from '../inventory/inventory.ts';
+import type { EventBus } from '../model/events.ts';
+import type { RunSummary } from '../runner/runner.ts';
 import type { VarValue } from '../inventory/model.ts';
 import type { Play } from '../model/play.ts';
 import { InputError } from '../shell/errors.ts';
@@ -90,4 +92,42 @@ function openEarlier(store: RunStore, input: RecordingInput): RunRecord {
   const last = store.last(input.playbook, input.inventoryFiles);
   if (!last) throw new InputError('--resume', `no recorded run of ${input.playbook} with inventory ${input.inventoryFiles.join(', ')} (records are in ${store.root})`);
   return last;
+}
+
+/**
+ * Writes the record as the run goes: at each task's end (and each play's),
+ * so a controller killed at any point leaves the record of what finished;
+ * `finish` writes the end and announces the record before the recap. A
+ * record that cannot be written (a read-only directory) costs --resume, not
+ * the run: one warning, and the run goes on.
+ */
+export function recordOnBus(recorder: RunRecorder | undefined, bus: EventBus, hosts: string[]): { finish(summary: RunSummary): void } {
+  if (!recorder) return { finish: () => {} };
+  let unsaved = false;
+  const attempt = (step: () => void) => {
+    try {
+      step();
+    } catch (err) {
+      if (unsaved) return;
+      unsaved = true;
+      bus.emit({ type: 'warning', message: `the run record cannot be written, --resume will not find this run: ${(err as Error).message}` });
+    }
+  };
+  recorder.starting([...new Set(hosts)]);
+  attempt(() => recorder.save());
+  attempt(() => recorder.prune());
+  bus.on((e) => {
+    if (e.type === 'task-end' || e.type === 'play-end') attempt(() => recorder.save());
+  });
+  return {
+    finish(summary) {
+      recorder.finish(summary.counts, summary.interrupted);
+      attempt(() => recorder.save());
+      if (unsaved) return;
+      const unfinished = Object.entries(recorder.record.hosts)
+        .filter(([, h]) => h.status !== 'ok')
+        .map(([name]) => name);
+      bus.emit({ type: 'run-recorded', id: recorder.record.id, file: recorder.file, unfinished });
+    },
+  };
 }

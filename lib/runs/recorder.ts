@@ -2,7 +2,7 @@ import type { HostStatus, RecapCounts } from '../model/events.ts';
 import { Handler, type Block, type Task } from '../model/task.ts';
 import type { Registered } from '../runner/host-session.ts';
 import type { ProgressObserver } from '../runner/progress.ts';
-import { redact } from '../shell/secret.ts';
+import { redact, redactDeep } from '../shell/secret.ts';
 import type { HostRecord, RecordedResult, RecordedTask, RunRecord } from './record-format.ts';
 import { encodeResult } from './result-codec.ts';
 import type { RunStore } from './run-store.ts';
@@ -90,7 +90,8 @@ export class RunRecorder implements ProgressObserver {
   save(): void {
     if (!this.#dirty) return;
     for (const [host, map] of this.#results) this.#host(host).results = [...map.values()];
-    this.store.write(this.record);
+    // The last line of defence, as for every event: any text a secret slipped into (a task's name) is written redacted.
+    this.store.write(redactDeep(this.record));
     this.#dirty = false;
   }
 
