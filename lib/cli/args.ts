@@ -188,7 +188,7 @@ export function parseCli(argv: string[], allowPositionals = false, playbookFlags
   if (v['vault-password-file'] !== undefined) opts.vaultPasswordFile = v['vault-password-file'];
   if (v.report !== undefined) opts.reportFile = v.report;
   if (v.resume !== undefined) {
-    if (v.resume !== '' && !looksLikeRunId(v.resume)) throw new InputError('command line', `--resume takes a run id like 20261207T171200Z-1a2b3c (a directory of .rigger/runs/), got ${JSON.stringify(v.resume)}`);
+    if (v.resume !== '' && !looksLikeRunId(v.resume)) throw new InputError('command line', `--resume takes a run id like 20261207T171200123Z-1a2b3c (a directory of .rigger/runs/), got ${JSON.stringify(v.resume)}`);
     opts.resume = v.resume;
   }
   if (opts.resumeAnyway && opts.resume === undefined) throw new InputError('command line', '--resume-anyway goes with --resume');

@@ -8,7 +8,8 @@ import { containsSecret, redact } from '../shell/secret.ts';
  * A result that holds a secret is not written at all ({@link Withheld}): a
  * Secret anywhere inside, or any text (a string, a buffer's bytes) in which
  * a known secret value appears in any form redact() knows (plain, escaped,
- * base64 at every alignment, hex, digests). The resumed run reads secrets
+ * base64 at every alignment, hex, digests), with or without the whitespace
+ * a tool puts between lines or bytes. The resumed run reads secrets
  * from the inventory again; a task that reads a withheld result fails there
  * and says why.
  */
@@ -29,7 +30,7 @@ export function encodeResult(value: unknown): { value: Encoded } | Withheld {
     const encoded = encode(value, new Set());
     // The whole text once more: a form no single string showed (a key, a number's digits joined) still stops it.
     const text = JSON.stringify(encoded);
-    if (redact(text) !== text) return { withheld: 'secret' };
+    if (holdsSecret(text)) return { withheld: 'secret' };
     return { value: encoded };
   } catch (err) {
     if (err instanceof HoldsSecret) return { withheld: 'secret' };
@@ -37,8 +38,14 @@ export function encodeResult(value: unknown): { value: Encoded } | Withheld {
   }
 }
 
+/** Whether a known secret appears in a text, also once its whitespace is gone (`base64` wraps lines, `od` spaces its hex). */
+function holdsSecret(text: string): boolean {
+  const flat = text.replace(/\s+/g, '');
+  return redact(text) !== text || redact(flat) !== flat;
+}
+
 function checked(text: string): string {
-  if (redact(text) !== text) throw new HoldsSecret();
+  if (holdsSecret(text)) throw new HoldsSecret();
   return text;
 }
 

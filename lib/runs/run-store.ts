@@ -8,11 +8,11 @@ export const RUNS_DIR = path.join('.rigger', 'runs');
 /** Records kept per playbook: the oldest beyond these are removed when a run of it starts. */
 export const KEEP_PER_PLAYBOOK = 20;
 const RECORD_FILE = 'run.json';
-const ID_SHAPE = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
+const ID_SHAPE = /^\d{8}T\d{9}Z-[0-9a-f]{6}$/;
 
-/** A run's id: its start time (sortable) and a random tail, so two runs in one second differ. */
+/** A run's id: its start time to the millisecond (ids sort as runs started) and a random tail, so two runs at once differ. */
 export function newRunId(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now.toISOString().replace(/[-:.]/g, '');
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
