@@ -154,7 +154,7 @@ export async function runPlaybookForExitCode(
     process.stdout.write(planned.map((p) => `PLAY [${p.play.name}] (${p.hosts.length} hosts)\n${p.hosts.map((h) => `${h}\n`).join('')}`).join(''));
     return ExitCode.ok;
   }
-  const recorded = recordOnBus(recording.recorder, bus, planned.flatMap((p) => p.hosts));
+  const recorded = recordOnBus(recording.recorder, bus, planned.map((p) => p.hosts));
   runner.connectEarly(planned);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -101,7 +101,7 @@ function openEarlier(store: RunStore, input: RecordingInput): RunRecord {
  * record that cannot be written (a read-only directory) costs --resume, not
  * the run: one warning, and the run goes on.
  */
-export function recordOnBus(recorder: RunRecorder | undefined, bus: EventBus, hosts: string[]): { finish(summary: RunSummary): void } {
+export function recordOnBus(recorder: RunRecorder | undefined, bus: EventBus, plays: string[][]): { finish(summary: RunSummary): void } {
   if (!recorder) return { finish: () => {} };
   let unsaved = false;
   const attempt = (step: () => void) => {
@@ -113,7 +113,7 @@ export function recordOnBus(recorder: RunRecorder | undefined, bus: EventBus, ho
       bus.emit({ type: 'warning', message: `the run record cannot be written, --resume will not find this run: ${(err as Error).message}` });
     }
   };
-  recorder.starting([...new Set(hosts)]);
+  recorder.starting(plays);
   attempt(() => recorder.save());
   attempt(() => recorder.prune());
   bus.on((e) => {

@@ -11,6 +11,8 @@ export interface ProgressObserver {
   ended(play: number, item: Task<any> | Block, host: string, status: HostStatus, ignored: boolean, registered: Registered | undefined): void;
   /** Handlers a host's change notified in this play (run later, at a flush). */
   notified(play: number, host: string, handlers: Handler<any, any>[]): void;
+  /** These hosts went through the whole play, handlers flushed (not those a failure, an abort or an interrupt stopped). */
+  playEnded(play: number, hosts: string[]): void;
 }
 
 /** Where each host starts again in a resumed run (lib/runs/resume-planner.ts). */

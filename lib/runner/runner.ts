@@ -258,6 +258,7 @@ export class Runner {
       }
       await this.#flushHandlers(batch, handlerOrder, playScope);
       if (aborted) break;
+      this.o.progress?.playEnded(playIndex, batchHosts.filter((h) => !this.#dead.has(h)));
     }
     this.#profiler?.endPlay();
     this.o.bus.emit({ type: 'play-end', play: play.name });

@@ -16,6 +16,8 @@ import type { PlayIdentities } from './task-identity.ts';
  */
 export class RunRecorder implements ProgressObserver {
   readonly #results = new Map<string, Map<string, RecordedResult>>();
+  /** The plays each host is to run and has not gone through yet: a host with any left did not finish. */
+  readonly #playsLeft = new Map<string, Set<number>>();
   #dirty = true;
 
   constructor(
@@ -70,10 +72,21 @@ export class RunRecorder implements ProgressObserver {
     this.#dirty = true;
   }
 
-  /** Hosts the run starts on, before any task: each is running until it ends. */
-  starting(hosts: string[]): void {
-    for (const h of hosts) this.#host(h).status = 'running';
+  /** The hosts of each play (by index), before any task: each host is running until it ends. */
+  starting(plays: string[][]): void {
+    plays.forEach((hosts, play) => {
+      for (const h of hosts) {
+        this.#host(h).status = 'running';
+        let left = this.#playsLeft.get(h);
+        if (!left) this.#playsLeft.set(h, (left = new Set()));
+        left.add(play);
+      }
+    });
     this.#dirty = true;
+  }
+
+  playEnded(play: number, hosts: string[]): void {
+    for (const h of hosts) this.#playsLeft.get(h)?.delete(play);
   }
 
   /** Where the record is written. */
@@ -95,11 +108,18 @@ export class RunRecorder implements ProgressObserver {
     this.#dirty = false;
   }
 
-  /** The run ended: each host's status from the recap; a host the run did not finish stays running. Written by the next save(). */
+  /**
+   * The run ended: each host's status from the recap. A host that neither
+   * failed nor went through every play it was in (an interrupt, a play
+   * aborted by anyErrorsFatal or maxFailPercentage, a later play that
+   * haltOnFailure kept from starting) stays running: unfinished, and
+   * resumed as such. Written by the next save().
+   */
   finish(counts: Map<string, RecapCounts>, interrupted: boolean): void {
     for (const [name, c] of counts) {
       const host = this.#host(name);
-      host.status = c.unreachable > 0 ? 'unreachable' : c.failed > 0 ? 'failed' : interrupted ? 'running' : 'ok';
+      const unfinished = interrupted || (this.#playsLeft.get(name)?.size ?? 0) > 0;
+      host.status = c.unreachable > 0 ? 'unreachable' : c.failed > 0 ? 'failed' : unfinished ? 'running' : 'ok';
       if (host.status === 'ok') delete host.stoppedAt;
     }
     this.record.state = interrupted ? 'interrupted' : 'finished';

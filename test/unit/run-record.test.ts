@@ -194,7 +194,7 @@ async function runOnce(inventoryFile: string, list: Play[], store: RunStore, res
     ...(recording.resume ? { resume: recording.resume } : {}),
   });
   const planned = runner.plan(list);
-  const recorded = recordOnBus(recording.recorder, bus, planned.flatMap((p) => p.hosts));
+  const recorded = recordOnBus(recording.recorder, bus, planned.map((p) => p.hosts));
   const summary = await runner.run(planned);
   recorded.finish(summary);
   return { events, code: summary.exitCode, id: recording.recorder?.record.id };
@@ -297,4 +297,24 @@ test('--resume takes a run id only when one follows; --resume-anyway needs it', 
   assert.equal(parseCli([]).resume, undefined);
   assert.throws(() => parseCli(['--resume=last-one']), /--resume takes a run id like/);
   assert.throws(() => parseCli(['--resume-anyway']), /--resume-anyway goes with --resume/);
+});
+
+test('a host that a haltOnFailure kept from its next play is unfinished: --resume runs it from that play, with the failed host', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rigger-resume-halt-'));
+  const inventoryFile = path.join(dir, 'hosts.yml');
+  writeFileSync(inventoryFile, 'all:\n  vars:\n    ansible_connection: local\n  hosts:\n    a:\n    b:\n');
+  const list = () => [
+    definePlay({ name: 'verify', hosts: 'all', haltOnFailure: true, tasks: () => [task({ name: 'check', op: (h) => ops.shell({ script: `test ! -e ${dir}/bad-${h.name}` }) })] }),
+    definePlay({ name: 'after', hosts: 'all', tasks: () => [task({ name: 'mark', op: (h) => ops.shell({ script: `echo after >> ${dir}/${h.name}.log` }) })] }),
+  ];
+  writeFileSync(path.join(dir, 'bad-b'), '');
+  const store = new RunStore(path.join(dir, 'runs'));
+  const first = await runOnce(inventoryFile, list(), store, undefined);
+  const record = store.read(first.id!);
+  assert.deepEqual([record.hosts.a!.status, record.hosts.b!.status], ['running', 'failed'], 'a did not run play 2: unfinished, not ok');
+  rmSync(path.join(dir, 'bad-b'));
+  const resumed = await runOnce(inventoryFile, list(), store, '');
+  const ran = resumed.events.flatMap((e) => (e.type === 'task-host' ? [`${e.host} ${e.task}`] : []));
+  assert.deepEqual(ran.sort(), ['a mark', 'b check', 'b mark']);
+  assert.equal(readFileSync(path.join(dir, 'a.log'), 'utf8'), 'after\n');
 });
