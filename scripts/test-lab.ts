@@ -49,6 +49,7 @@ export const LAB_SUITE_ORDER: readonly string[] = [
   'rehearsal-scale',
   'rehearsal-backup-copies',
   'rehearsal-offsite',
+  'rehearsal-resume',
   // Just before rehearsal-recovery: it leaves SGLang loading (120 s) on its way back, which no suite after it waits for.
   'rehearsal-deploy-window',
   'rehearsal-recovery',
