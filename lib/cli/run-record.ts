@@ -95,8 +95,9 @@ function openEarlier(store: RunStore, input: RecordingInput): RunRecord {
 }
 
 /**
- * Writes the record as the run goes: at each task's end (and each play's),
- * so a controller killed at any point leaves the record of what finished;
+ * Writes the record as the run goes: at a task's end where a host stopped,
+ * else every quarter second at most, and at each play's end, so a
+ * controller killed at any point leaves a record of what finished;
  * `finish` writes the end and announces the record before the recap. A
  * record that cannot be written (a read-only directory) costs --resume, not
  * the run: one warning, and the run goes on.
@@ -117,12 +118,13 @@ export function recordOnBus(recorder: RunRecorder | undefined, bus: EventBus, pl
   attempt(() => recorder.save());
   attempt(() => recorder.prune());
   bus.on((e) => {
-    if (e.type === 'task-end' || e.type === 'play-end') attempt(() => recorder.save());
+    if (e.type === 'task-end') attempt(() => recorder.saveSoon());
+    if (e.type === 'play-end') attempt(() => recorder.save());
   });
   return {
     finish(summary) {
       recorder.finish(summary.counts, summary.interrupted);
-      attempt(() => recorder.save());
+      attempt(() => recorder.save(true));
       if (unsaved) return;
       const unfinished = Object.entries(recorder.record.hosts)
         .filter(([, h]) => h.status !== 'ok')

@@ -82,7 +82,8 @@ export function parseRecord(text: string, where: string): RunRecord {
 }
 
 export function serializeRecord(record: RunRecord): string {
-  return JSON.stringify(record, null, 1) + '\n';
+  // One line: written again and again during a run; `jq .` shows it indented.
+  return JSON.stringify(record) + '\n';
 }
 
 /** Hosts a resume runs again: those that failed, were unreachable, or had not finished. */

@@ -19,6 +19,9 @@ export class RunRecorder implements ProgressObserver {
   /** The plays each host is to run and has not gone through yet: a host with any left did not finish. */
   readonly #playsLeft = new Map<string, Set<number>>();
   #dirty = true;
+  /** A host stopped (failed, unreachable) since the last write: written at the task's end, not later. */
+  #stopped = false;
+  #lastWrite = 0;
 
   constructor(
     private readonly store: RunStore,
@@ -36,7 +39,9 @@ export class RunRecorder implements ProgressObserver {
 
   #identity(play: number, item: Task<any> | Block, host: HostRecord): RecordedTask {
     const id = this.plays[play]!.of(item);
-    const { play: p, path, name } = id;
+    const { play: p, path } = id;
+    // A task's name is the user's text: one that shows a secret is written redacted.
+    const name = redact(id.name);
     // A handler runs at a flush, after the tasks the host finished: a resume starts after them.
     const ordinal = item instanceof Handler ? (host.done?.play === play ? host.done.ordinal + 1 : 0) : id.ordinal;
     return { play: p, path, name, ordinal };
@@ -46,7 +51,10 @@ export class RunRecorder implements ProgressObserver {
     const host = this.#host(hostName);
     const at = this.#identity(play, item, host);
     const isHandler = item instanceof Handler;
-    if ((status === 'failed' && !ignored) || status === 'unreachable') host.stoppedAt = at;
+    if ((status === 'failed' && !ignored) || status === 'unreachable') {
+      host.stoppedAt = at;
+      this.#stopped = true;
+    }
     else if (!isHandler && item.kind === 'task') host.done = at;
     if (isHandler && (status !== 'failed' || ignored) && status !== 'unreachable') {
       host.pendingHandlers = host.pendingHandlers.filter((p) => key(p) !== key(at));
@@ -99,13 +107,32 @@ export class RunRecorder implements ProgressObserver {
     this.store.prune(this.record.playbook);
   }
 
-  /** Writes the record when anything changed since the last write. */
-  save(): void {
+  /**
+   * Writes the record when anything changed since the last write. Every
+   * text in it was checked as it came (results, messages, task names);
+   * `durable` (the run's end) also flushes it to disk, after redacting the
+   * whole record once more, as every event is: too slow to repeat at each
+   * task's end, where it would read the whole record again each time.
+   */
+  save(durable = false): void {
     if (!this.#dirty) return;
     for (const [host, map] of this.#results) this.#host(host).results = [...map.values()];
-    // The last line of defence, as for every event: any text a secret slipped into (a task's name) is written redacted.
-    this.store.write(redactDeep(this.record));
+    this.store.write(durable ? redactDeep(this.record) : this.record, durable);
     this.#dirty = false;
+    this.#stopped = false;
+    this.#lastWrite = performance.now();
+  }
+
+  /**
+   * At a task's end: writes when a host stopped in it, or when the last
+   * write is SAVE_EVERY_MS old. Writing the whole record after every task
+   * of a fast no-op run would cost more than the run; a controller killed
+   * in between loses at most that much progress, and those tasks run again
+   * on a resume (a host that had not finished resumes after the last task
+   * the record shows finished).
+   */
+  saveSoon(): void {
+    if (this.#stopped || performance.now() - this.#lastWrite >= SAVE_EVERY_MS) this.save();
   }
 
   /**
@@ -127,6 +154,8 @@ export class RunRecorder implements ProgressObserver {
     this.#dirty = true;
   }
 }
+
+const SAVE_EVERY_MS = 250;
 
 function key(t: Pick<RecordedTask, 'play' | 'path'>): string {
   return `${t.play}\0${t.path}`;

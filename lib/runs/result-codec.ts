@@ -28,7 +28,7 @@ export function encodeResult(value: unknown): { value: Encoded } | Withheld {
   if (containsSecret(value)) return { withheld: 'secret' };
   try {
     const encoded = encode(value, new Set());
-    // The whole text once more: a form no single string showed (a key, a number's digits joined) still stops it.
+    // Every string, key and buffer is in this one text, JSON-escaped (an escaped form is one redact() knows).
     const text = JSON.stringify(encoded);
     if (holdsSecret(text)) return { withheld: 'secret' };
     return { value: encoded };
@@ -38,9 +38,13 @@ export function encodeResult(value: unknown): { value: Encoded } | Withheld {
   }
 }
 
-/** Whether a known secret appears in a text, also once its whitespace is gone (`base64` wraps lines, `od` spaces its hex). */
+/**
+ * Whether a known secret appears in a text, also once its whitespace is
+ * gone (`base64` wraps lines, `od` spaces its hex), JSON's escaped newlines
+ * and tabs included.
+ */
 function holdsSecret(text: string): boolean {
-  const flat = text.replace(/\s+/g, '');
+  const flat = text.replace(/\s+|\\[nrt]/g, '');
   return redact(text) !== text || redact(flat) !== flat;
 }
 
@@ -53,7 +57,7 @@ function encode(v: unknown, seen: Set<object>): Encoded {
   if (v === undefined) return { [TAG]: 'undefined' };
   if (v === null || typeof v === 'boolean') return v;
   if (typeof v === 'number') return Number.isFinite(v) ? v : { [TAG]: 'number', value: String(v) };
-  if (typeof v === 'string') return checked(v);
+  if (typeof v === 'string') return v;
   if (typeof v === 'bigint') return { [TAG]: 'bigint', value: v.toString() };
   if (typeof v !== 'object') return { [TAG]: 'undefined' };
   if (seen.has(v)) return { [TAG]: 'circular' };
@@ -61,18 +65,19 @@ function encode(v: unknown, seen: Set<object>): Encoded {
   try {
     if (v instanceof Uint8Array) {
       const bytes = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+      // Its text, checked here: a short secret's base64 forms are too short to be listed for redact().
       checked(bytes.toString('utf8'));
-      return { [TAG]: 'buffer', base64: checked(bytes.toString('base64')) };
+      return { [TAG]: 'buffer', base64: bytes.toString('base64') };
     }
     if (v instanceof Date) return { [TAG]: 'date', iso: v.toISOString() };
     if (v instanceof Map) return { [TAG]: 'map', entries: [...v].map(([k, x]) => [encode(k, seen), encode(x, seen)]) };
     if (v instanceof Set) return { [TAG]: 'set', values: [...v].map((x) => encode(x, seen)) };
     if (Array.isArray(v)) return v.map((x) => encode(x, seen));
-    if (v instanceof Error) return { [TAG]: 'error', message: checked(v.message) };
+    if (v instanceof Error) return { [TAG]: 'error', message: v.message };
     const out: Record<string, Encoded> = {};
     for (const [k, x] of Object.entries(v)) {
       if (typeof x === 'function' || typeof x === 'symbol') continue;
-      out[checked(k)] = encode(x, seen);
+      out[k] = encode(x, seen);
     }
     // A result of the user's own that has the tag as a key is wrapped, so decoding gives it back as it was.
     return TAG in out ? { [TAG]: 'object', value: out } : out;

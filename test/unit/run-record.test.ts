@@ -45,9 +45,9 @@ function emptyRecord(over: Partial<RunRecord> = {}): RunRecord {
 test('a record of another format version is refused with a message that says which and what to do', () => {
   const text = serializeRecord(emptyRecord());
   assert.equal(parseRecord(text, 'run.json').version, RECORD_VERSION);
-  const newer = text.replace(`"version": ${RECORD_VERSION}`, `"version": ${RECORD_VERSION + 1}`);
+  const newer = text.replace(`"version":${RECORD_VERSION}`, `"version":${RECORD_VERSION + 1}`);
   assert.throws(() => parseRecord(newer, 'x/run.json'), (e: Error) => e instanceof RecordFormatError && /x\/run\.json: run record format version 2 was written by a newer rigger; this one reads version 1/.test(e.message));
-  const older = text.replace(`"version": ${RECORD_VERSION}`, '"version": 0');
+  const older = text.replace(`"version":${RECORD_VERSION}`, '"version":0');
   assert.throws(() => parseRecord(older, 'run.json'), /format version 0 is older than this rigger reads \(version 1\)/);
   assert.throws(() => parseRecord('{"version": 1}', 'run.json'), /not a run record/);
   assert.throws(() => parseRecord('{"format": "rigger-run-record"}', 'run.json'), /without a version number/);
@@ -59,7 +59,7 @@ test('--resume of a record of a newer format is refused at the command line (exi
   const record = emptyRecord();
   store.write(record);
   const file = store.fileOf(record.id);
-  writeFileSync(file, readFileSync(file, 'utf8').replace('"version": 1', '"version": 7'));
+  writeFileSync(file, readFileSync(file, 'utf8').replace('"version":1', '"version":7'));
   assert.throws(
     () => prepareRecording({ resume: record.id, resumeAnyway: false, record: false, plays: [], playbook: 'p.ts', entry: undefined, inventory: { hosts: new Map(), hostNames: () => [], varsFor: () => new Map(), groupsOf: () => new Set() } as never, inventoryFiles: [], extraVars: new Map(), store }),
     (e: Error & { exitCode?: number }) => e.exitCode === 4 && /version 7 was written by a newer rigger/.test(e.message),
