@@ -96,8 +96,9 @@ function openEarlier(store: RunStore, input: RecordingInput): RunRecord {
 
 /**
  * Writes the record as the run goes: at a task's end where a host stopped,
- * else every quarter second at most, and at each play's end, so a
- * controller killed at any point leaves a record of what finished;
+ * else a quarter second after the last write at most, and at each play's
+ * end, so a controller killed at any point leaves a record of what finished
+ * (up to that quarter second);
  * `finish` writes the end and announces the record before the recap. A
  * record that cannot be written (a read-only directory) costs --resume, not
  * the run: one warning, and the run goes on.
@@ -117,12 +118,23 @@ export function recordOnBus(recorder: RunRecorder | undefined, bus: EventBus, pl
   recorder.starting(plays);
   attempt(() => recorder.save());
   attempt(() => recorder.prune());
+  // A write that is not due yet is made when it is (a long task after a quick one still shows the quick one done).
+  let later: NodeJS.Timeout | undefined;
+  const save = () => {
+    clearTimeout(later);
+    later = undefined;
+    attempt(() => recorder.save());
+  };
   bus.on((e) => {
-    if (e.type === 'task-end') attempt(() => recorder.saveSoon());
-    if (e.type === 'play-end') attempt(() => recorder.save());
+    if (e.type === 'play-end') save();
+    if (e.type !== 'task-end') return;
+    const due = recorder.dueInMs();
+    if (due === 0) save();
+    else if (due !== Infinity && !later) later = setTimeout(save, due).unref();
   });
   return {
     finish(summary) {
+      clearTimeout(later);
       recorder.finish(summary.counts, summary.interrupted);
       attempt(() => recorder.save(true));
       if (unsaved) return;

@@ -124,15 +124,18 @@ export class RunRecorder implements ProgressObserver {
   }
 
   /**
-   * At a task's end: writes when a host stopped in it, or when the last
-   * write is SAVE_EVERY_MS old. Writing the whole record after every task
-   * of a fast no-op run would cost more than the run; a controller killed
-   * in between loses at most that much progress, and those tasks run again
-   * on a resume (a host that had not finished resumes after the last task
-   * the record shows finished).
+   * How long until what changed should be written: 0 when a host stopped
+   * since the last write, or that write is SAVE_EVERY_MS old. Writing the
+   * whole record after every task of a fast no-op run would cost more than
+   * the run; so the record lags the run by at most that much, and a
+   * controller killed in between loses at most that much progress (those
+   * tasks run again on a resume: a host that had not finished resumes
+   * after the last task the record shows finished).
    */
-  saveSoon(): void {
-    if (this.#stopped || performance.now() - this.#lastWrite >= SAVE_EVERY_MS) this.save();
+  dueInMs(): number {
+    if (!this.#dirty) return Infinity;
+    if (this.#stopped) return 0;
+    return Math.max(0, SAVE_EVERY_MS - (performance.now() - this.#lastWrite));
   }
 
   /**
