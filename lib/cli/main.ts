@@ -175,11 +175,11 @@ export async function runPlaybookForExitCode(
   }
   try {
     const summary = await runner.run(planned);
-    recorded.finish(summary);
+    const record = recorded.finish(summary);
     const report = options.report ? redact(options.report(rows)) : undefined;
     // --json keeps the recap as the last line, so the report goes before it.
     if (report !== undefined && opts.json) process.stdout.write(JSON.stringify({ type: 'report', text: report }) + '\n');
-    bus.emit({ type: 'recap', hosts: Object.fromEntries(summary.counts), durationMs: Math.round(summary.durationMs) });
+    bus.emit({ type: 'recap', hosts: Object.fromEntries(summary.counts), durationMs: Math.round(summary.durationMs), ...(record ? { record } : {}) });
     await flush();
     if (report !== undefined && !opts.json) process.stdout.write(`\n${report}\n`);
     return summary.exitCode;

@@ -1,5 +1,5 @@
 import type { Inventory } from '../inventory/inventory.ts';
-import type { EventBus } from '../model/events.ts';
+import type { EventBus, RunRecordRef } from '../model/events.ts';
 import type { RunSummary } from '../runner/runner.ts';
 import type { VarValue } from '../inventory/model.ts';
 import type { Play } from '../model/play.ts';
@@ -99,12 +99,12 @@ function openEarlier(store: RunStore, input: RecordingInput): RunRecord {
  * else a quarter second after the last write at most, and at each play's
  * end, so a controller killed at any point leaves a record of what finished
  * (up to that quarter second);
- * `finish` writes the end and announces the record before the recap. A
+ * `finish` writes the end and says where the record is, for the recap. A
  * record that cannot be written (a read-only directory) costs --resume, not
  * the run: one warning, and the run goes on.
  */
-export function recordOnBus(recorder: RunRecorder | undefined, bus: EventBus, plays: string[][]): { finish(summary: RunSummary): void } {
-  if (!recorder) return { finish: () => {} };
+export function recordOnBus(recorder: RunRecorder | undefined, bus: EventBus, plays: string[][]): { finish(summary: RunSummary): RunRecordRef | undefined } {
+  if (!recorder) return { finish: () => undefined };
   let unsaved = false;
   const attempt = (step: () => void) => {
     try {
@@ -137,11 +137,11 @@ export function recordOnBus(recorder: RunRecorder | undefined, bus: EventBus, pl
       clearTimeout(later);
       recorder.finish(summary.counts, summary.interrupted);
       attempt(() => recorder.save(true));
-      if (unsaved) return;
+      if (unsaved) return undefined;
       const unfinished = Object.entries(recorder.record.hosts)
         .filter(([, h]) => h.status !== 'ok')
         .map(([name]) => name);
-      bus.emit({ type: 'run-recorded', id: recorder.record.id, file: recorder.file, unfinished });
+      return { id: recorder.record.id, file: recorder.file, unfinished };
     },
   };
 }

@@ -31,12 +31,17 @@ export interface ResumedHost {
   pendingHandlers: string[];
 }
 
+/** Where a run's record is, named by the recap. */
+export interface RunRecordRef {
+  id: string;
+  file: string;
+  unfinished: string[];
+}
+
 export type RunEvent =
   | { type: 'run-start'; playbook: string; check: boolean; diff: boolean; inventory: string[] }
   /** --resume: right after run-start; `changed`: what --resume-anyway let through. */
   | { type: 'resume'; from: string; hosts: ResumedHost[]; changed?: string }
-  /** The run's record (.rigger/runs/ID/run.json), just before the recap; `unfinished`: hosts --resume would run again. */
-  | { type: 'run-recorded'; id: string; file: string; unfinished: string[] }
   | { type: 'play-start'; play: string; hosts: string[]; location?: string }
   | { type: 'task-start'; play: string; task: string; id: string; hosts: string[]; location?: string; handler: boolean }
   | {
@@ -61,7 +66,8 @@ export type RunEvent =
   | { type: 'error'; message: string }
   /** --profile: emitted once, just before the recap. */
   | { type: 'profile'; profile: RunProfile }
-  | { type: 'recap'; hosts: Record<string, RecapCounts>; durationMs: number };
+  /** `record`: the run's record (.rigger/runs/ID/run.json), absent when none was written; `unfinished`: the hosts --resume would run again. */
+  | { type: 'recap'; hosts: Record<string, RecapCounts>; durationMs: number; record?: RunRecordRef };
 
 export type EventListener = (event: RunEvent) => void;
 

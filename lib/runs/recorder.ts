@@ -10,9 +10,10 @@ import type { PlayIdentities } from './task-identity.ts';
 
 /**
  * Keeps a run's record as the run goes (which host reached which task,
- * its registered results, the handlers still pending) and writes it at
- * every step the caller marks (a task's end on all hosts), so a killed
- * controller leaves a record of everything finished before.
+ * its registered results, the handlers still pending) and writes it when
+ * the caller asks (cli/run-record.ts: at a task's end when due, at a
+ * play's end, at the run's), so a killed controller leaves a record of
+ * what finished before.
  */
 export class RunRecorder implements ProgressObserver {
   readonly #results = new Map<string, Map<string, RecordedResult>>();
@@ -54,8 +55,7 @@ export class RunRecorder implements ProgressObserver {
     if ((status === 'failed' && !ignored) || status === 'unreachable') {
       host.stoppedAt = at;
       this.#stopped = true;
-    }
-    else if (!isHandler && item.kind === 'task') host.done = at;
+    } else if (!isHandler && item.kind === 'task') host.done = at;
     if (isHandler && (status !== 'failed' || ignored) && status !== 'unreachable') {
       host.pendingHandlers = host.pendingHandlers.filter((p) => key(p) !== key(at));
     }

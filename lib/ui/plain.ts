@@ -34,9 +34,6 @@ export class PlainRenderer implements Renderer {
       case 'resume':
         for (const l of formatResume(e, c)) this.#line(l);
         break;
-      case 'run-recorded':
-        for (const l of formatRunRecorded(e, c)) this.#line(l);
-        break;
       case 'play-start':
         this.#line(c.bold(`PLAY [${e.play}] on ${e.hosts.length} host(s): ${e.hosts.join(', ')}`));
         break;
@@ -74,7 +71,7 @@ export class PlainRenderer implements Renderer {
         this.#profile = e.profile;
         break;
       case 'recap':
-        for (const l of formatRecap(e.hosts, e.durationMs, c)) this.#line(l);
+        for (const l of [...formatRecap(e.hosts, e.durationMs, c), ...formatRunRecorded(e.record, c)]) this.#line(l);
         if (this.#profile) for (const l of formatProfile(this.#profile, c)) this.#line(l);
         break;
       case 'task-end':

@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk';
-import type { ResumedHost, RunEvent } from '../model/events.ts';
+import type { ResumedHost, RunEvent, RunRecordRef } from '../model/events.ts';
 
 /** "task 12 "write config" (play 1 "site")": where a resumed host starts, as the terminal and the report say it. */
 export function resumedAt(h: ResumedHost): string {
@@ -18,8 +18,8 @@ export function formatResume(e: Extract<RunEvent, { type: 'resume' }>, c: ChalkI
   ];
 }
 
-/** After a run that left hosts unfinished: how to run them again (Ansible prints its retry file's path there). */
-export function formatRunRecorded(e: Extract<RunEvent, { type: 'run-recorded' }>, c: ChalkInstance): string[] {
-  if (e.unfinished.length === 0) return [];
-  return [c.dim(`run recorded as ${e.id} (${e.file}); to run ${e.unfinished.join(', ')} again from where they stopped: --resume`)];
+/** Under the recap of a run that left hosts unfinished: how to run them again (where Ansible prints its retry file's path). */
+export function formatRunRecorded(record: RunRecordRef | undefined, c: ChalkInstance): string[] {
+  if (!record || record.unfinished.length === 0) return [];
+  return [c.dim(`run recorded as ${record.id} (${record.file}); to run ${record.unfinished.join(', ')} again from where they stopped: --resume`)];
 }

@@ -52,9 +52,6 @@ export class TtyRenderer implements Renderer {
       case 'resume':
         for (const l of formatResume(e, c)) this.#print(l);
         break;
-      case 'run-recorded':
-        for (const l of formatRunRecorded(e, c)) this.#print(l);
-        break;
       case 'play-start':
         this.#print(c.bold(`\nPLAY [${e.play}] ${c.dim(e.hosts.join(', '))}`));
         break;
@@ -94,7 +91,7 @@ export class TtyRenderer implements Renderer {
         this.#profile = e.profile;
         break;
       case 'recap':
-        this.#print('\n' + formatRecap(e.hosts, e.durationMs, c).join('\n'));
+        this.#print('\n' + [...formatRecap(e.hosts, e.durationMs, c), ...formatRunRecorded(e.record, c)].join('\n'));
         if (this.#profile) this.#print('\n' + formatProfile(this.#profile, c).join('\n'));
         break;
       case 'play-end':

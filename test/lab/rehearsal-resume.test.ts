@@ -46,7 +46,7 @@ test('site.ts fails on one node through a planted directory; --resume runs only 
   const firstEvents = events(first.stdout);
   const failed = firstEvents.filter((e) => e.type === 'task-host' && e.status === 'failed');
   assert.deepEqual(failed.map((e) => [e.host, e.task]), [[FAILING, TASK]], 'only the planted state fails');
-  const recorded = firstEvents.find((e) => e.type === 'run-recorded')!;
+  const recorded = firstEvents.at(-1)!.record;
   assert.deepEqual(recorded.unfinished, [FAILING]);
   const record = JSON.parse(readFileSync(recorded.file, 'utf8'));
   assert.equal(record.hosts[FAILING].stoppedAt.name, TASK);

@@ -97,7 +97,7 @@ test('--resume runs only the failed host from task 12, with task 1\'s result and
     assert.equal(first.code, 2, first.stderr);
     const failed = first.events.filter((e) => e.type === 'task-host' && e.status === 'failed');
     assert.deepEqual(failed.map((e) => [e.host, e.task]), [['node3', 'write app config']]);
-    const recorded = first.events.find((e) => e.type === 'run-recorded')!;
+    const recorded = first.events.at(-1)!.record;
     assert.deepEqual(recorded.unfinished, ['node3']);
     const log3 = () => readFileSync(path.join(work[2]!, 'log'), 'utf8').trim().split('\n');
     assert.deepEqual(log3(), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((n) => `task ${n}`), 'node3 stopped at task 12, its handler not run');

@@ -1,5 +1,5 @@
 import type { Diff } from '../../shell/diff.ts';
-import type { HostStatus, RecapCounts, ResumedHost, RunEvent } from '../../model/events.ts';
+import type { HostStatus, RecapCounts, ResumedHost, RunEvent, RunRecordRef } from '../../model/events.ts';
 
 /** One host's result of one task, placed on the run's clock (ms since the run started). */
 export interface HostRun {
@@ -37,7 +37,7 @@ export interface RunRecord {
   /** --resume: the run resumed, and where each host started again. */
   resumed?: { from: string; hosts: ResumedHost[]; changed?: string };
   /** The run's own record under .rigger/runs/, and the hosts it left unfinished. */
-  recordedAs?: { id: string; file: string; unfinished: string[] };
+  recordedAs?: RunRecordRef;
 }
 
 /**
@@ -83,12 +83,10 @@ export class RunRecorder {
       }
       case 'recap':
         r.recap = { hosts: e.hosts, durationMs: e.durationMs };
+        if (e.record) r.recordedAs = e.record;
         break;
       case 'resume':
         r.resumed = { from: e.from, hosts: e.hosts, ...(e.changed ? { changed: e.changed } : {}) };
-        break;
-      case 'run-recorded':
-        r.recordedAs = { id: e.id, file: e.file, unfinished: e.unfinished };
         break;
       case 'warning':
       case 'error':
