@@ -156,6 +156,8 @@ export class Runner {
     for (const p of planned) for (const h of p.hosts) if (!this.counts.has(h)) this.counts.set(h, emptyCounts());
     try {
       for (const [index, p] of planned.entries()) {
+        // A play every resumed host finished before it stopped is not run at all (no play-start, no "no hosts" warning).
+        if (this.o.resume && p.hosts.length === 0) continue;
         await this.#runPlay(p, index);
         const down = p.play.options.haltOnFailure ? p.hosts.filter((h) => this.#dead.has(h)) : [];
         if (down.length > 0) {

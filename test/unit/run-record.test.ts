@@ -318,3 +318,21 @@ test('a host that a haltOnFailure kept from its next play is unfinished: --resum
   assert.deepEqual(ran.sort(), ['a mark', 'b check', 'b mark']);
   assert.equal(readFileSync(path.join(dir, 'a.log'), 'utf8'), 'after\n');
 });
+
+test('a resume passes by the plays its hosts finished: no play-start, no warning for them', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rigger-resume-plays-'));
+  const inventoryFile = path.join(dir, 'hosts.yml');
+  writeFileSync(inventoryFile, 'all:\n  vars:\n    ansible_connection: local\n  hosts:\n    a:\n    b:\n');
+  const list = () => [
+    definePlay({ name: 'first', hosts: 'all', tasks: () => [task({ name: 'one', op: ops.command({ argv: ['true'] }) })] }),
+    definePlay({ name: 'second', hosts: 'all', tasks: () => [task({ name: 'two', op: (h) => ops.shell({ script: `test ! -e ${dir}/bad-${h.name}` }) })] }),
+  ];
+  writeFileSync(path.join(dir, 'bad-a'), '');
+  const store = new RunStore(path.join(dir, 'runs'));
+  await runOnce(inventoryFile, list(), store, undefined);
+  rmSync(path.join(dir, 'bad-a'));
+  const resumed = await runOnce(inventoryFile, list(), store, '');
+  assert.deepEqual(resumed.events.filter((e) => e.type === 'play-start').map((e) => (e.type === 'play-start' ? [e.play, e.hosts] : [])), [['second', ['a']]]);
+  assert.deepEqual(resumed.events.filter((e) => e.type === 'warning'), []);
+  assert.equal(resumed.code, 0);
+});
