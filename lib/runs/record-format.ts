@@ -15,13 +15,13 @@ export const RECORD_VERSION = 1;
 /** A task or handler as a record names it; the ordinal is re-read from the playbook when resuming. */
 export type RecordedTask = Pick<TaskIdentity, 'play' | 'path' | 'name'> & { ordinal: number };
 
-/** A registered result: its value, or `withheld` when a secret was in it (never written). */
+/** A registered result: its value, or `withheld`: a secret was in it (never written), or it was too large (result-codec.ts). */
 export interface RecordedResult {
   task: RecordedTask;
   status: OpStatus;
   msg?: string;
   value?: Encoded;
-  withheld?: 'secret';
+  withheld?: 'secret' | 'size';
 }
 
 /** running: the run ended (or was killed) before this host finished. */

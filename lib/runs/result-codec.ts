@@ -15,9 +15,17 @@ import { containsSecret, redact } from '../shell/secret.ts';
  */
 export type Encoded = null | boolean | number | string | Encoded[] | { [key: string]: Encoded };
 
+/** Why a result is not in the record: a secret was in it, or its JSON is larger than {@link MAX_RESULT_BYTES}. */
 export interface Withheld {
-  withheld: 'secret';
+  withheld: 'secret' | 'size';
 }
+
+/**
+ * A result larger than this (a command's big stdout) is not kept: the
+ * record is written again and again during a run, and a resume of a task
+ * that reads such a result is better run again whole.
+ */
+export const MAX_RESULT_BYTES = 1024 * 1024;
 
 class HoldsSecret extends Error {}
 
@@ -31,6 +39,7 @@ export function encodeResult(value: unknown): { value: Encoded } | Withheld {
     // Every string, key and buffer is in this one text, JSON-escaped (an escaped form is one redact() knows).
     const text = JSON.stringify(encoded);
     if (holdsSecret(text)) return { withheld: 'secret' };
+    if (text.length > MAX_RESULT_BYTES) return { withheld: 'size' };
     return { value: encoded };
   } catch (err) {
     if (err instanceof HoldsSecret) return { withheld: 'secret' };

@@ -103,8 +103,8 @@ export class ResumePlanner implements ResumePoint {
   /**
    * The results the host's earlier tasks registered: of the tasks before its
    * resume position (a host not resumed: all of them, for other hosts'
-   * resultOf). A result the record withheld (a secret was in it) is put back
-   * as one that fails the task reading it, saying why.
+   * resultOf). A result the record withheld (a secret was in it, or it was
+   * too large) is put back as one that fails the task reading it, saying why.
    */
   restore(host: string, results: Map<Task<unknown>, Registered>): void {
     const h = this.record.hosts[host];
@@ -121,15 +121,13 @@ export class ResumePlanner implements ResumePoint {
   }
 }
 
-function withheldResult(r: { task: RecordedTask; status: Registered['status']; msg?: string }, runId: string): Registered {
+function withheldResult(r: { task: RecordedTask; status: Registered['status']; msg?: string; withheld?: 'secret' | 'size' }, runId: string): Registered {
+  const why = r.withheld === 'size' ? 'was larger than a run record keeps (1 MiB)' : 'held a secret';
   return {
     status: r.status,
     msg: r.msg,
     get result(): unknown {
-      throw new Error(
-        `the result of task "${r.task.name}" held a secret, so run record ${runId} did not keep it; ` +
-          'a resumed run cannot read it: run the playbook again without --resume',
-      );
+      throw new Error(`the result of task "${r.task.name}" ${why}, so run record ${runId} did not keep it; a resumed run cannot read it: run the playbook again without --resume`);
     },
   };
 }

@@ -21,7 +21,7 @@ import { transportFor } from '../../lib/cli/connection.ts';
 import { parseCli } from '../../lib/cli/args.ts';
 import { prepareRecording, recordOnBus } from '../../lib/cli/run-record.ts';
 import { parseRecord, RECORD_VERSION, RecordFormatError, serializeRecord, type RunRecord } from '../../lib/runs/record-format.ts';
-import { decodeResult, encodeResult } from '../../lib/runs/result-codec.ts';
+import { decodeResult, encodeResult, MAX_RESULT_BYTES } from '../../lib/runs/result-codec.ts';
 import { KEEP_PER_PLAYBOOK, newRunId, RunStore } from '../../lib/runs/run-store.ts';
 import { identitiesOf } from '../../lib/runs/task-identity.ts';
 import { ResumePlanner } from '../../lib/runs/resume-planner.ts';
@@ -114,6 +114,11 @@ test('a result holding a secret in any form is withheld: a Secret, plain, base64
   ];
   for (const [what, value] of cases) assert.deepEqual(encodeResult(value), { withheld: 'secret' }, what);
   assert.ok('value' in encodeResult({ stdout: 'nothing secret here' }));
+});
+
+test('a result larger than a record keeps is withheld for its size', () => {
+  assert.ok('value' in encodeResult({ stdout: 'x'.repeat(MAX_RESULT_BYTES - 100) }));
+  assert.deepEqual(encodeResult({ stdout: 'x'.repeat(MAX_RESULT_BYTES + 1) }), { withheld: 'size' });
 });
 
 test('task identities: play index and path through blocks, rescue and always; the same after a rebuild', () => {
