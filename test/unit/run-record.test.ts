@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { EventBus, type RunEvent } from '../../lib/model/events.ts';
 import { definePlay, type Play } from '../../lib/model/play.ts';
 import { defineOp } from '../../lib/model/op.ts';
 import { block, handler, task } from '../../lib/model/task.ts';
@@ -15,11 +14,9 @@ import { secret } from '../../lib/shell/secret.ts';
 import { encryptValue } from '../../lib/shell/vault.ts';
 import { z } from '../../lib/shell/zod.ts';
 import * as ops from '../../lib/public-ops.ts';
-import { Runner } from '../../lib/runner/runner.ts';
-import { loadInventories } from '../../lib/inventory/load.ts';
-import { transportFor } from '../../lib/cli/connection.ts';
 import { parseCli } from '../../lib/cli/args.ts';
-import { prepareRecording, recordOnBus } from '../../lib/cli/run-record.ts';
+import { prepareRecording } from '../../lib/cli/run-record.ts';
+import { runOnce } from '../helpers/resume-run.ts';
 import { parseRecord, RECORD_VERSION, RecordFormatError, serializeRecord, type RunRecord } from '../../lib/runs/record-format.ts';
 import { decodeResult, encodeResult, MAX_RESULT_BYTES } from '../../lib/runs/result-codec.ts';
 import { KEEP_PER_PLAYBOOK, newRunId, RunStore } from '../../lib/runs/run-store.ts';
@@ -176,33 +173,6 @@ function plays(dir: string): Play[] {
       },
     }),
   ];
-}
-
-async function runOnce(inventoryFile: string, list: Play[], store: RunStore, resume: string | undefined): Promise<{ events: RunEvent[]; code: number; id: string | undefined }> {
-  const inventory = await loadInventories([inventoryFile], { vaultPassphrase: () => 'test' });
-  const recording = prepareRecording({ resume, resumeAnyway: false, record: true, plays: list, playbook: 'pb.ts', entry: undefined, inventory, inventoryFiles: [inventoryFile], extraVars: new Map(), store });
-  const bus = new EventBus();
-  const events: RunEvent[] = [];
-  bus.on((e) => events.push(e));
-  const runner = new Runner({
-    inventory,
-    check: false,
-    diff: false,
-    tags: [],
-    skipTags: [],
-    extraVars: new Map(),
-    forks: 5,
-    verbosity: 0,
-    bus,
-    transportFor: (host, vars) => transportFor(host, vars, { hostKeyMode: 'strict' }),
-    ...(recording.recorder ? { progress: recording.recorder } : {}),
-    ...(recording.resume ? { resume: recording.resume } : {}),
-  });
-  const planned = runner.plan(list);
-  const recorded = recordOnBus(recording.recorder, bus, planned.map((p) => p.hosts));
-  const summary = await runner.run(planned);
-  recorded.finish(summary);
-  return { events, code: summary.exitCode, id: recording.recorder?.record.id };
 }
 
 test('a run records each host, its results without any secret, and --resume runs only the failed host from its failed task with the results restored', async () => {
