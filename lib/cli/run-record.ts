@@ -59,12 +59,12 @@ export function prepareRecording(input: RecordingInput): Recording {
     if (out.resume.hosts.length === 0) throw new InputError('--resume', `run ${earlier.id} finished on every host of this inventory: nothing to resume`);
   }
   if (input.record) {
+    // Every host of the resumed run goes on in this record, with its status,
+    // stop and results: a second --resume finds the hosts this one did not
+    // run (--limit, a kill) where they stopped, and the results other hosts
+    // read with resultOf. A host this run enters is running until it ends.
     const hosts: Record<string, HostRecord> = {};
-    // A resumed host's record goes on from the earlier one, so a second --resume starts where this run stops.
-    for (const h of out.resume?.hosts ?? []) {
-      const { stoppedAt: _stopped, ...rest } = out.resume!.record.hosts[h]!;
-      hosts[h] = { ...rest, status: 'running' };
-    }
+    for (const [name, h] of Object.entries(out.resume?.record.hosts ?? {})) hosts[name] = { ...h, pendingHandlers: [...h.pendingHandlers], results: [...h.results] };
     const record: RunRecord = {
       format: RECORD_FORMAT,
       version: RECORD_VERSION,

@@ -11,6 +11,10 @@ export interface ProgressObserver {
   ended(play: number, item: Task<any> | Block, host: string, status: HostStatus, ignored: boolean, registered: Registered | undefined): void;
   /** Handlers a host's change notified in this play (run later, at a flush). */
   notified(play: number, host: string, handlers: Handler<any, any>[]): void;
+  /** The runner counts this host failed (a failure no rescue caught): from now on it is failed, whatever comes after. */
+  hostFailed(host: string): void;
+  /** A block's rescue ran through on this host: the failures in the block's body are rescued. */
+  rescued(play: number, block: Block, host: string): void;
   /** These hosts went through the whole play, handlers flushed (not those a failure, an abort or an interrupt stopped). */
   playEnded(play: number, hosts: string[]): void;
 }

@@ -270,6 +270,7 @@ export class Runner {
     if (this.#dead.has(host)) return;
     this.#dead.add(host);
     this.counts.get(host)!.failed++;
+    this.o.progress?.hostFailed(host);
   }
 
   /** Runs a list on the given hosts; returns the hosts that failed in it (not rescued). */
@@ -311,6 +312,8 @@ export class Runner {
   }
 
   #checkFailureLimits(batch: BatchState, failedNow: Set<string>): void {
+    // Outside any block with a rescue, a failure is final: recorded failed now, before a kill could lose it.
+    for (const h of failedNow) if (!batch.failed.has(h)) this.o.progress?.hostFailed(h);
     for (const h of failedNow) batch.failed.add(h);
     const down = batch.hosts.filter((h) => batch.failed.has(h) || this.counts.get(h)!.unreachable > 0).length;
     const { anyErrorsFatal, maxFailPercentage } = batch.play.options;
@@ -341,7 +344,11 @@ export class Runner {
     if (hasRescue && blockFailed.size > 0) {
       const toRescue = [...blockFailed].filter((h) => !this.#dead.has(h));
       const rescueFailed = await this.#runList(wrap(block.options.rescue), toRescue, batch, rescuable);
-      for (const h of toRescue) if (!rescueFailed.has(h) && !this.#dead.has(h)) this.counts.get(h)!.rescued++;
+      for (const h of toRescue) {
+        if (rescueFailed.has(h) || this.#dead.has(h)) continue;
+        this.counts.get(h)!.rescued++;
+        this.o.progress?.rescued(batch.playIndex, block, h);
+      }
       stillFailed = rescueFailed;
     }
     const alwaysFailed = await this.#runList(wrap(block.options.always), entering.filter((h) => !this.#dead.has(h)), batch, rescuable);

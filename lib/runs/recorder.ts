@@ -23,13 +23,23 @@ export class RunRecorder implements ProgressObserver {
   /** A host stopped (failed, unreachable) since the last write: written at the task's end, not later. */
   #stopped = false;
   #lastWrite = 0;
+  /**
+   * Hosts whose stop came from the run this one resumes: kept until the
+   * host passes it (a host that does not run this time, or is killed
+   * before it gets there, is resumed from it again), replaced by its first
+   * failure in this run.
+   */
+  readonly #inherited = new Set<string>();
 
   constructor(
     private readonly store: RunStore,
     readonly record: RunRecord,
     private readonly plays: PlayIdentities[],
   ) {
-    for (const [host, h] of Object.entries(record.hosts)) this.#results.set(host, new Map(h.results.map((r) => [key(r.task), r])));
+    for (const [host, h] of Object.entries(record.hosts)) {
+      this.#results.set(host, new Map(h.results.map((r) => [key(r.task), r])));
+      if (h.stoppedAt) this.#inherited.add(host);
+    }
   }
 
   #host(name: string): HostRecord {
@@ -53,13 +63,39 @@ export class RunRecorder implements ProgressObserver {
     const at = this.#identity(play, item, host);
     const isHandler = item instanceof Handler;
     if ((status === 'failed' && !ignored) || status === 'unreachable') {
-      host.stoppedAt = at;
+      // The earliest failure no rescue caught is where the host resumes: a
+      // failing rescue or always after it must not hide it (the block's
+      // body would count as done, and its rescue never run again).
+      if (!host.stoppedAt || this.#inherited.has(hostName)) host.stoppedAt = at;
+      this.#inherited.delete(hostName);
+      if (status === 'unreachable') host.status = 'unreachable';
       this.#stopped = true;
-    } else if (!isHandler && item.kind === 'task') host.done = at;
+    } else {
+      if (!isHandler && item.kind === 'task') host.done = at;
+      if (this.#inherited.has(hostName) && passedBy(at, isHandler, host.stoppedAt!)) {
+        delete host.stoppedAt;
+        this.#inherited.delete(hostName);
+      }
+    }
     if (isHandler && (status !== 'failed' || ignored) && status !== 'unreachable') {
       host.pendingHandlers = host.pendingHandlers.filter((p) => key(p) !== key(at));
     }
     if (registered && item.kind === 'task') this.#result(hostName, at, registered);
+    this.#dirty = true;
+  }
+
+  hostFailed(hostName: string): void {
+    const host = this.#host(hostName);
+    if (host.status === 'unreachable') return;
+    host.status = 'failed';
+    this.#stopped = true;
+    this.#dirty = true;
+  }
+
+  rescued(play: number, block: Block, hostName: string): void {
+    const host = this.#host(hostName);
+    const inside = `${this.plays[play]!.of(block).path}/`;
+    if (host.stoppedAt && !this.#inherited.has(hostName) && host.stoppedAt.play === play && host.stoppedAt.path.startsWith(inside)) delete host.stoppedAt;
     this.#dirty = true;
   }
 
@@ -148,7 +184,8 @@ export class RunRecorder implements ProgressObserver {
   finish(counts: Map<string, RecapCounts>, interrupted: boolean): void {
     for (const [name, c] of counts) {
       const host = this.#host(name);
-      const unfinished = interrupted || (this.#playsLeft.get(name)?.size ?? 0) > 0;
+      // An interrupt leaves running only the hosts it kept from a play: one that went through all of its plays is ok.
+      const unfinished = (this.#playsLeft.get(name)?.size ?? 0) > 0;
       host.status = c.unreachable > 0 ? 'unreachable' : c.failed > 0 ? 'failed' : unfinished ? 'running' : 'ok';
       if (host.status === 'ok') delete host.stoppedAt;
     }
@@ -159,6 +196,12 @@ export class RunRecorder implements ProgressObserver {
 }
 
 const SAVE_EVERY_MS = 250;
+
+/** Whether a task that ended well at `at` lies at or past a stop: the host went beyond where it had stopped. */
+function passedBy(at: RecordedTask, isHandler: boolean, stop: RecordedTask): boolean {
+  if (isHandler) return key(at) === key(stop) || at.play > stop.play;
+  return at.play > stop.play || (at.play === stop.play && at.ordinal >= stop.ordinal);
+}
 
 function key(t: Pick<RecordedTask, 'play' | 'path'>): string {
   return `${t.play}\0${t.path}`;

@@ -62,11 +62,12 @@ export class ResumePlanner implements ResumePoint {
       if (!(handler instanceof Handler)) throw new InputError(`run record ${this.record.id}`, `pending handler "${p.name}" of ${host} is not a handler of play ${p.play + 1} any more`);
       return { play: p.play, handler };
     });
-    const stopped = h.status === 'failed' || h.status === 'unreachable' ? h.stoppedAt : undefined;
+    // A stop is kept whatever the status says: a host killed after it failed, or not run by a resume, is still stopped there.
+    const stopped = h.stoppedAt;
     if (stopped) {
       const item = this.#item(stopped, host);
       // A handler that failed: the host's tasks of that play are done; the handler is pending again.
-      return { play: stopped.play, ordinal: item instanceof Handler ? stopped.ordinal : this.plays[stopped.play]!.of(item).ordinal, handlers };
+      return { play: stopped.play, ordinal: item instanceof Handler ? stopped.ordinal : this.plays[stopped.play]!.resumeOrdinal(item), handlers };
     }
     if (h.done) return { play: h.done.play, ordinal: this.plays[h.done.play]!.of(this.#item(h.done, host)).ordinal + 1, handlers };
     return { play: 0, ordinal: 0, handlers };

@@ -30,6 +30,8 @@ interface Located {
 export class PlayIdentities {
   readonly #byItem = new Map<Item, Located>();
   readonly #byPath = new Map<string, Item>();
+  /** Each task's outermost enclosing block with a rescue or always section (absent: none holds it). */
+  readonly #cleanedUpBy = new Map<Item, Block>();
   /** Number of tasks: a handler's ordinal (it runs after them). */
   readonly taskCount: number;
 
@@ -38,14 +40,17 @@ export class PlayIdentities {
     readonly index: number,
   ) {
     let ordinal = 0;
-    const walk = (items: Item[], prefix: string) => {
+    const walk = (items: Item[], prefix: string, outer: Block | undefined) => {
       items.forEach((item, i) => {
         const path = `${prefix}${i}`;
+        if (outer && !this.#cleanedUpBy.has(item)) this.#cleanedUpBy.set(item, outer);
         if (item instanceof Block) {
           const first = ordinal;
-          walk(item.options.block, `${path}/block/`);
-          walk(item.options.rescue ?? [], `${path}/rescue/`);
-          walk(item.options.always ?? [], `${path}/always/`);
+          const o = item.options;
+          const inner = outer ?? ((o.rescue?.length ?? 0) > 0 || (o.always?.length ?? 0) > 0 ? item : undefined);
+          walk(o.block, `${path}/block/`, inner);
+          walk(o.rescue ?? [], `${path}/rescue/`, inner);
+          walk(o.always ?? [], `${path}/always/`, inner);
           this.#add(item, { play: index, path, name: item.options.name ?? '(block)', ordinal: first }, ordinal - 1);
         } else {
           this.#add(item, { play: index, path, name: item.name, ordinal }, ordinal);
@@ -56,6 +61,7 @@ export class PlayIdentities {
     walk(
       playItems(play).map((x) => x.item),
       '',
+      undefined,
     );
     this.taskCount = ordinal;
     this.handlers().forEach((h, k) => this.#add(h, { play: index, path: `handlers/${k}`, name: h.name, ordinal }, ordinal));
@@ -89,6 +95,19 @@ export class PlayIdentities {
   /** The ordinal of the last task an item covers (itself for a task, its last inner task for a block). */
   lastOrdinal(item: Item): number {
     return this.#byItem.get(item)?.last ?? this.taskCount;
+  }
+
+  /**
+   * Where a host that stopped at this item starts again: the item itself,
+   * unless a block with a rescue or always section holds it. That section
+   * ran after the failure and may have undone what the block's body had
+   * done (a rescue that rolls back, an always that cleans up), so the
+   * outermost such block runs again from its start, its `when` evaluated
+   * again, and its rescue runs again if the body fails again.
+   */
+  resumeOrdinal(item: Item): number {
+    const outer = this.#cleanedUpBy.get(item);
+    return this.of(outer ?? item).ordinal;
   }
 
   /**
