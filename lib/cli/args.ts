@@ -66,7 +66,8 @@ Options:
       --list-hosts            print the hosts each play would run on and exit
       --resume [RUN_ID]       run again only the hosts the last run (or RUN_ID) left failed,
                               unreachable or unfinished, each from the task where it stopped, with the
-                              earlier tasks' registered results restored; other hosts are not contacted.
+                              earlier tasks' registered results restored; another host is contacted only
+                              when a task delegates to it.
                               Refused (exit 4) when the playbook, inventory or variables changed since
       --resume-anyway         resume even so (what changed is still reported)
   -h, --help                  this text

@@ -128,6 +128,10 @@ export async function runPlaybookForExitCode(
       inventory,
       inventoryFiles,
       extraVars,
+      arguments: { tags: opts.tags, skipTags: opts.skipTags, positionals: opts.positionals, flags: opts.flags },
+      limit: opts.limit,
+      playbookDir,
+      vaultPassphrase,
     });
     runner = new Runner({
       inventory,

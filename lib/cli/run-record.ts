@@ -4,7 +4,9 @@ import type { RunSummary } from '../runner/runner.ts';
 import type { VarValue } from '../inventory/model.ts';
 import type { Play } from '../model/play.ts';
 import { InputError } from '../shell/errors.ts';
-import { changesSince, describeChanges, fingerprints } from '../runs/fingerprints.ts';
+import { changesSince, describeChanges, fingerprints, holdsSecret, type RunArguments } from '../runs/fingerprints.ts';
+import { KeyedDigest } from '../shell/keyed-digest.ts';
+import { VaultError } from '../shell/vault.ts';
 import { RECORD_FORMAT, RECORD_VERSION, RecordFormatError, type HostRecord, type RunRecord } from '../runs/record-format.ts';
 import { RunRecorder } from '../runs/recorder.ts';
 import { ResumePlanner } from '../runs/resume-planner.ts';
@@ -33,6 +35,14 @@ export interface RecordingInput {
   inventoryFiles: string[];
   extraVars: Map<string, VarValue>;
   store?: RunStore;
+  /** --tags, --skip-tags and the playbook's own arguments: a resume must be given the same. */
+  arguments?: RunArguments;
+  /** --limit, recorded for the reader; a resume may narrow it (it runs the resumed hosts the limit names). */
+  limit?: string | undefined;
+  /** group_vars/ and host_vars/ beside the playbook. */
+  playbookDir?: string | undefined;
+  /** The vault passphrase, asked only when a variable holds a Secret: it keys that Secret's digest. */
+  vaultPassphrase?: () => string;
 }
 
 /**
@@ -43,10 +53,11 @@ export interface RecordingInput {
 export function prepareRecording(input: RecordingInput): Recording {
   const store = input.store ?? new RunStore();
   const plays = identitiesOf(input.plays);
-  const now = fingerprints({ plays: input.plays, entry: input.entry, inventoryFiles: input.inventoryFiles, inventory: input.inventory, extraVars: input.extraVars });
+  const earlier = input.resume !== undefined ? openEarlier(store, input) : undefined;
+  const key = secretKey(input, earlier?.fingerprints.key);
+  const now = fingerprints({ plays: input.plays, entry: input.entry, inventoryFiles: input.inventoryFiles, inventory: input.inventory, extraVars: input.extraVars, playbookDir: input.playbookDir, ...(input.arguments ? { arguments: input.arguments } : {}), key });
   const out: Recording = {};
-  if (input.resume !== undefined) {
-    const earlier = openEarlier(store, input);
+  if (earlier) {
     const changes = changesSince(earlier.fingerprints, now);
     if (changes.length > 0) {
       const what = describeChanges(changes);
@@ -71,6 +82,7 @@ export function prepareRecording(input: RecordingInput): Recording {
       id: newRunId(),
       playbook: input.playbook,
       inventory: input.inventoryFiles,
+      ...(input.limit !== undefined ? { limit: input.limit } : {}),
       startedAt: new Date().toISOString(),
       state: 'running',
       ...(out.resume ? { resumedFrom: out.resume.record.id } : {}),
@@ -80,6 +92,25 @@ export function prepareRecording(input: RecordingInput): Recording {
     out.recorder = new RunRecorder(store, record, plays);
   }
   return out;
+}
+
+/**
+ * The key of the Secret values' digests: derived from the vault passphrase
+ * with the resumed record's salt (so its digests compare), else a fresh
+ * one; none when no variable holds a Secret or no passphrase is at hand.
+ */
+function secretKey(input: RecordingInput, params: KeyedDigest['params'] | undefined): KeyedDigest | undefined {
+  if (!input.vaultPassphrase) return undefined;
+  const vars = [...input.extraVars.values(), ...input.inventory.hostNames().flatMap((h) => [...input.inventory.varsFor(h).values()])];
+  if (!vars.some((v) => holdsSecret(v.value))) return undefined;
+  let passphrase: string;
+  try {
+    passphrase = input.vaultPassphrase();
+  } catch (err) {
+    if (err instanceof VaultError) return undefined;
+    throw err;
+  }
+  return params ? KeyedDigest.from(params, passphrase) : KeyedDigest.create(passphrase);
 }
 
 function openEarlier(store: RunStore, input: RecordingInput): RunRecord {

@@ -45,6 +45,8 @@ export interface RunRecord {
   /** The playbook script, relative to the working directory (the run-start event's). */
   playbook: string;
   inventory: string[];
+  /** --limit as given (a resume may be given a narrower one). */
+  limit?: string;
   startedAt: string;
   endedAt?: string;
   /** running: the controller has not finished (still going, or it was killed). */

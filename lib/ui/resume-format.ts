@@ -12,7 +12,7 @@ export function resumedAt(h: ResumedHost): string {
 /** The lines that open a resumed run. */
 export function formatResume(e: Extract<RunEvent, { type: 'resume' }>, c: ChalkInstance): string[] {
   return [
-    c.cyan(`RESUME of run ${e.from}: ${e.hosts.length} host(s) run again, no other host is contacted`),
+    c.cyan(`RESUME of run ${e.from}: ${e.hosts.length} host(s) run again, another host is contacted only when a task delegates to it`),
     ...(e.changed ? [c.magenta(`  changed since, resumed all the same (--resume-anyway): ${e.changed}`)] : []),
     ...e.hosts.map((h) => `  ${resumedAt(h)}`),
   ];

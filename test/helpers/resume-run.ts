@@ -15,6 +15,10 @@ import { RunStore } from '../../lib/runs/run-store.ts';
 
 export interface RunOptions {
   limit?: string;
+  tags?: string[];
+  skipTags?: string[];
+  flags?: Record<string, string | boolean | undefined>;
+  resumeAnyway?: boolean;
   /** The controller is killed after the run: no end is written, only what a write during the run left. */
   killed?: boolean;
   /** The controller is killed after the record's first write, before any task ran. */
@@ -31,7 +35,23 @@ export interface RunOutcome {
 
 export async function runOnce(inventoryFile: string, list: Play[], store: RunStore, resume: string | undefined, o: RunOptions = {}): Promise<RunOutcome> {
   const inventory = await loadInventories([inventoryFile], { vaultPassphrase: () => 'test' });
-  const recording = prepareRecording({ resume, resumeAnyway: false, record: true, plays: list, playbook: 'pb.ts', entry: undefined, inventory, inventoryFiles: [inventoryFile], extraVars: new Map(), store });
+  const tags = o.tags ?? [];
+  const skipTags = o.skipTags ?? [];
+  const recording = prepareRecording({
+    resume,
+    resumeAnyway: o.resumeAnyway ?? false,
+    record: true,
+    plays: list,
+    playbook: 'pb.ts',
+    entry: undefined,
+    inventory,
+    inventoryFiles: [inventoryFile],
+    extraVars: new Map(),
+    store,
+    arguments: { tags, skipTags, positionals: [], flags: o.flags ?? {} },
+    limit: o.limit,
+    vaultPassphrase: () => 'test',
+  });
   const bus = new EventBus();
   const events: RunEvent[] = [];
   bus.on((e) => events.push(e));
@@ -39,8 +59,8 @@ export async function runOnce(inventoryFile: string, list: Play[], store: RunSto
     inventory,
     check: false,
     diff: false,
-    tags: [],
-    skipTags: [],
+    tags,
+    skipTags,
     extraVars: new Map(),
     forks: 5,
     verbosity: 0,

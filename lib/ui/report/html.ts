@@ -110,7 +110,7 @@ function taskSection(t: TaskRun): string {
 function resumeSection(rec: RunRecord): string {
   const items: string[] = [];
   if (rec.resumed) {
-    items.push(`<li>resumed run <b>${esc(rec.resumed.from)}</b>; no other host was contacted</li>`);
+    items.push(`<li>resumed run <b>${esc(rec.resumed.from)}</b>; another host was contacted only when a task delegated to it</li>`);
     if (rec.resumed.changed) items.push(`<li>changed since, resumed all the same: ${esc(rec.resumed.changed)}</li>`);
     for (const h of rec.resumed.hosts) items.push(`<li class="resumed">${esc(resumedAt(h))}</li>`);
   }
