@@ -114,15 +114,17 @@ function secretKey(input: RecordingInput, params: KeyedDigest['params'] | undefi
 }
 
 function openEarlier(store: RunStore, input: RecordingInput): RunRecord {
+  let found: RunRecord | undefined;
   try {
-    if (input.resume) return store.read(input.resume);
+    found = input.resume ? store.read(input.resume) : store.last(input.playbook, input.inventoryFiles);
   } catch (err) {
     if (err instanceof RecordFormatError) throw new InputError('--resume', err.message);
     throw err;
   }
-  const last = store.last(input.playbook, input.inventoryFiles);
-  if (!last) throw new InputError('--resume', `no recorded run of ${input.playbook} with inventory ${input.inventoryFiles.join(', ')} (records are in ${store.root})`);
-  return last;
+  if (!found) throw new InputError('--resume', `no recorded run of ${input.playbook} with inventory ${input.inventoryFiles.join(', ')} (records are in ${store.root})`);
+  const pid = store.runningPid(found.id);
+  if (pid !== undefined) throw new InputError('--resume', `run ${found.id} is still going (controller pid ${pid}): resume it once it has ended`);
+  return found;
 }
 
 /**
@@ -148,6 +150,7 @@ export function recordOnBus(recorder: RunRecorder | undefined, bus: EventBus, pl
   };
   recorder.starting(plays);
   attempt(() => recorder.save());
+  attempt(() => recorder.lock());
   attempt(() => recorder.prune());
   // A write that is not due yet is made when it is (a long task after a quick one still shows the quick one done).
   let later: NodeJS.Timeout | undefined;
@@ -168,6 +171,7 @@ export function recordOnBus(recorder: RunRecorder | undefined, bus: EventBus, pl
       clearTimeout(later);
       recorder.finish(summary.counts, summary.interrupted);
       attempt(() => recorder.save(true));
+      attempt(() => recorder.unlock());
       if (unsaved) return undefined;
       const unfinished = Object.entries(recorder.record.hosts)
         .filter(([, h]) => h.status !== 'ok')

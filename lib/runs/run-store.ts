@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { parseRecord, RecordFormatError, serializeRecord, type RunRecord } from './record-format.ts';
 
@@ -8,6 +8,8 @@ export const RUNS_DIR = path.join('.rigger', 'runs');
 /** Records kept per playbook: the oldest beyond these are removed when a run of it starts. */
 export const KEEP_PER_PLAYBOOK = 20;
 const RECORD_FILE = 'run.json';
+/** Beside a record while its run goes on: the controller's pid. */
+const LOCK_FILE = 'run.lock';
 const ID_SHAPE = /^\d{8}T\d{9}Z-[0-9a-f]{6}$/;
 
 /** A run's id: its start time to the millisecond (ids sort as runs started) and a random tail, so two runs at once differ. */
@@ -46,6 +48,32 @@ export class RunStore {
       closeSync(fd);
     }
     renameSync(tmp, file);
+    // The rename is durable only once the directory that holds the name is flushed too.
+    if (durable) syncDir(path.dirname(file));
+  }
+
+  /**
+   * Marks the run as going on: a lock file with this process's pid beside
+   * the record, so a --resume started meanwhile does not take a record
+   * still being written. A lock whose pid is gone (a killed controller) is
+   * stale, and ignored.
+   */
+  lock(id: string): void {
+    const file = path.join(this.root, id, LOCK_FILE);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, `${process.pid}\n`, { mode: 0o600 });
+  }
+
+  unlock(id: string): void {
+    rmSync(path.join(this.root, id, LOCK_FILE), { force: true });
+  }
+
+  /** The pid of the controller still running this record's run, if any (a lock whose process is gone does not count). */
+  runningPid(id: string): number | undefined {
+    const file = path.join(this.root, id, LOCK_FILE);
+    if (!existsSync(file)) return undefined;
+    const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
+    return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
   }
 
   read(id: string): RunRecord {
@@ -54,35 +82,75 @@ export class RunStore {
     return parseRecord(readFileSync(file, 'utf8'), file);
   }
 
-  /** Every readable record, newest first; one this rigger cannot read is passed by. */
-  list(): RunRecord[] {
-    if (!existsSync(this.root)) return [];
-    const ids = readdirSync(this.root).filter(looksLikeRunId).sort().reverse();
-    return ids.flatMap((id) => {
+  /** Every record, newest first: those this rigger reads, and those it cannot (another version, a damaged file) with why. */
+  scan(): { records: RunRecord[]; unreadable: { id: string; why: string }[] } {
+    const records: RunRecord[] = [];
+    const unreadable: { id: string; why: string }[] = [];
+    if (!existsSync(this.root)) return { records, unreadable };
+    for (const id of readdirSync(this.root).filter(looksLikeRunId).sort().reverse()) {
       try {
-        return [this.read(id)];
-      } catch {
-        return [];
+        records.push(this.read(id));
+      } catch (err) {
+        unreadable.push({ id, why: (err as Error).message });
       }
-    });
+    }
+    return { records, unreadable };
+  }
+
+  /** Every readable record, newest first. */
+  list(): RunRecord[] {
+    return this.scan().records;
   }
 
   /**
    * The newest record of this playbook and inventory. A run that finished
    * every host (a resume that succeeded among them) means there is nothing
-   * left to resume, as a new run overwrites Ansible's retry file.
+   * left to resume, as a new run overwrites Ansible's retry file. A newer
+   * record this rigger cannot read may be the last run of this playbook:
+   * taking an older one would resume the wrong run, so that is refused,
+   * naming it (a RUN_ID says which run is meant).
    */
   last(playbook: string, inventory: string[]): RunRecord | undefined {
-    return this.list().find((r) => r.playbook === playbook && sameList(r.inventory, inventory));
+    const { records, unreadable } = this.scan();
+    const found = records.find((r) => r.playbook === playbook && sameList(r.inventory, inventory));
+    const newer = unreadable.filter((u) => !found || u.id > found.id);
+    if (newer.length > 0) {
+      throw new RecordFormatError(
+        `${newer.map((u) => u.why).join('; ')}: it may be the last run of ${playbook}, so --resume does not take ${found ? `the older run ${found.id}` : 'an older run'}; pass --resume RUN_ID to say which run to resume`,
+      );
+    }
+    return found;
   }
 
-  /** Removes this playbook's records beyond the newest `keep` (the one being written counts). */
+  /**
+   * Removes this playbook's records beyond the newest `keep` (the one being
+   * written counts), and the records no one can read beyond the newest
+   * `keep` of them: the directory stays bounded either way.
+   */
   prune(playbook: string, keep = KEEP_PER_PLAYBOOK): string[] {
-    const old = this.list()
-      .filter((r) => r.playbook === playbook)
-      .slice(keep);
-    for (const r of old) rmSync(path.dirname(this.fileOf(r.id)), { recursive: true, force: true });
-    return old.map((r) => r.id);
+    const { records, unreadable } = this.scan();
+    const old = [...records.filter((r) => r.playbook === playbook).slice(keep).map((r) => r.id), ...unreadable.slice(keep).map((u) => u.id)];
+    for (const id of old) rmSync(path.join(this.root, id), { recursive: true, force: true });
+    return old;
+  }
+}
+
+function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists, owned by another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -2,6 +2,7 @@
 // (record, resume planner, the real runner), for the tests of .rigger/runs/.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { EventBus, type RunEvent } from '../../lib/model/events.ts';
 import type { Play } from '../../lib/model/play.ts';
@@ -72,13 +73,22 @@ export async function runOnce(inventoryFile: string, list: Play[], store: RunSto
   });
   const planned = runner.plan(list);
   const recorded = recordOnBus(recording.recorder, bus, planned.map((p) => p.hosts));
-  if (o.killedAtStart) return { events, code: 137, id: recording.recorder?.record.id, ran: [] };
+  if (o.killedAtStart) return killed(store, recording.recorder?.record.id, { events, code: 137, ran: [] });
   const summary = await runner.run(planned);
   // A killed controller leaves what the last write during the run held: the write the timer would make next.
-  if (o.killed) recording.recorder?.save();
-  else recorded.finish(summary);
   const ran = events.flatMap((e) => (e.type === 'task-host' ? [`${e.host} ${e.task} ${e.status}`] : []));
+  if (o.killed) {
+    recording.recorder?.save();
+    return killed(store, recording.recorder?.record.id, { events, code: 137, ran });
+  }
+  recorded.finish(summary);
   return { events, code: summary.exitCode, id: recording.recorder?.record.id, ran };
+}
+
+/** A killed controller's lock stays, naming a process that is gone: a pid of a process that has exited. */
+function killed(store: RunStore, id: string | undefined, out: Omit<RunOutcome, 'id'>): RunOutcome {
+  if (id) writeFileSync(path.join(store.root, id, 'run.lock'), `${spawnSync('true').pid}\n`);
+  return { ...out, id };
 }
 
 /** A scratch directory with an inventory of local hosts and a run store in it. */
