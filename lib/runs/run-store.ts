@@ -22,8 +22,13 @@ export function looksLikeRunId(s: string): boolean {
   return ID_SHAPE.test(s);
 }
 
+/** The directory records go to: RIGGER_RUNS_DIR (a scheduled job's /var/lib/rigger/PROGRAM/runs), else .rigger/runs. */
+export function runsDir(): string {
+  return process.env.RIGGER_RUNS_DIR || RUNS_DIR;
+}
+
 export class RunStore {
-  constructor(readonly root = RUNS_DIR) {}
+  constructor(readonly root = runsDir()) {}
 
   fileOf(id: string): string {
     return path.join(this.root, id, RECORD_FILE);
@@ -38,7 +43,7 @@ export class RunStore {
    */
   write(record: RunRecord, durable = true): void {
     const file = this.fileOf(record.id);
-    mkdirSync(path.dirname(file), { recursive: true });
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     const tmp = `${file}.${process.pid}.tmp`;
     const fd = openSync(tmp, 'w', 0o600);
     try {

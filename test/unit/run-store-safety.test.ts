@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { definePlay } from '../../lib/model/play.ts';
-import { KEEP_PER_PLAYBOOK, newRunId } from '../../lib/runs/run-store.ts';
+import { KEEP_PER_PLAYBOOK, newRunId, RunStore } from '../../lib/runs/run-store.ts';
 import { localHosts, runOnce, sh } from '../helpers/resume-run.ts';
 
 const failing = (dir: string) => [definePlay({ name: 'p', hosts: 'all', tasks: () => [sh('gate', (h) => `test ! -e ${dir}/bad-${h.name}`)] })];
@@ -65,4 +65,19 @@ test('a run leaves no lock once it has ended', async () => {
   const { dir, inventoryFile, store } = localHosts(['a']);
   const done = await runOnce(inventoryFile, failing(dir), store, undefined);
   assert.deepEqual(readdirSync(path.join(store.root, done.id!)), ['run.json']);
+});
+
+test('the store follows RIGGER_RUNS_DIR (a scheduled job keeps its records out of its release) and creates it 0700', async () => {
+  const root = path.join(localHosts([]).dir, 'state', 'runs');
+  process.env.RIGGER_RUNS_DIR = root;
+  try {
+    const store = new RunStore();
+    assert.equal(store.root, root);
+    const { dir, inventoryFile } = localHosts(['a']);
+    const ran = await runOnce(inventoryFile, failing(dir), store, undefined);
+    assert.ok(existsSync(store.fileOf(ran.id!)));
+    assert.equal(statSync(root).mode & 0o777, 0o700);
+  } finally {
+    delete process.env.RIGGER_RUNS_DIR;
+  }
 });
