@@ -4,7 +4,7 @@ import type { Registered } from '../runner/host-session.ts';
 import type { ProgressObserver } from '../runner/progress.ts';
 import { redact, redactDeep } from '../shell/secret.ts';
 import type { HostRecord, RecordedResult, RecordedTask, RunRecord } from './record-format.ts';
-import { encodeResult } from './result-codec.ts';
+import { encodeSized, MAX_RECORD_RESULTS_BYTES, MAX_RESULT_BYTES } from './result-codec.ts';
 import type { RunStore } from './run-store.ts';
 import type { PlayIdentities } from './task-identity.ts';
 
@@ -30,6 +30,11 @@ export class RunRecorder implements ProgressObserver {
    * failure in this run.
    */
   readonly #inherited = new Set<string>();
+  /** The size of each result kept (by host and task) and of all of them: bounded by MAX_RECORD_RESULTS_BYTES. */
+  readonly #resultBytes = new Map<string, number>();
+  #allResultBytes = 0;
+  /** The size of the last write: a larger record is written less often (WRITE_BYTES_PER_MS). */
+  #lastBytes = 0;
 
   constructor(
     private readonly store: RunStore,
@@ -38,6 +43,11 @@ export class RunRecorder implements ProgressObserver {
   ) {
     for (const [host, h] of Object.entries(record.hosts)) {
       this.#results.set(host, new Map(h.results.map((r) => [key(r.task), r])));
+      for (const r of h.results) {
+        const bytes = r.value === undefined ? 0 : JSON.stringify(r.value).length;
+        this.#resultBytes.set(`${host}\0${key(r.task)}`, bytes);
+        this.#allResultBytes += bytes;
+      }
       if (h.stoppedAt) this.#inherited.add(host);
     }
   }
@@ -100,8 +110,14 @@ export class RunRecorder implements ProgressObserver {
   }
 
   #result(host: string, task: RecordedTask, r: Registered): void {
-    const encoded = encodeResult(r.result);
-    const entry: RecordedResult = { task, status: r.status, ...(r.msg !== undefined ? { msg: redact(r.msg) } : {}), ...encoded };
+    const k = `${host}\0${key(task)}`;
+    // A task run again (a loop of plays, a resume) replaces its result: its old size is given back.
+    const before = this.#resultBytes.get(k) ?? 0;
+    const room = MAX_RECORD_RESULTS_BYTES - (this.#allResultBytes - before);
+    const { result, bytes } = encodeSized(r.result, Math.min(MAX_RESULT_BYTES, room));
+    this.#resultBytes.set(k, bytes);
+    this.#allResultBytes += bytes - before;
+    const entry: RecordedResult = { task, status: r.status, ...(r.msg !== undefined ? { msg: redact(r.msg) } : {}), ...result };
     let map = this.#results.get(host);
     if (!map) this.#results.set(host, (map = new Map()));
     map.set(key(task), entry);
@@ -162,7 +178,7 @@ export class RunRecorder implements ProgressObserver {
   save(durable = false): void {
     if (!this.#dirty) return;
     for (const [host, map] of this.#results) this.#host(host).results = [...map.values()];
-    this.store.write(durable ? redactDeep(this.record) : this.record, durable);
+    this.#lastBytes = this.store.write(durable ? redactDeep(this.record) : this.record, durable);
     this.#dirty = false;
     this.#stopped = false;
     this.#lastWrite = performance.now();
@@ -180,7 +196,10 @@ export class RunRecorder implements ProgressObserver {
   dueInMs(): number {
     if (!this.#dirty) return Infinity;
     if (this.#stopped) return 0;
-    return Math.max(0, SAVE_EVERY_MS - (performance.now() - this.#lastWrite));
+    // Rewriting a large record every quarter second would write ever more (the record grows with the run):
+    // the interval grows with its size, so the run writes at most about WRITE_BYTES_PER_MS.
+    const every = Math.max(SAVE_EVERY_MS, this.#lastBytes / WRITE_BYTES_PER_MS);
+    return Math.max(0, every - (performance.now() - this.#lastWrite));
   }
 
   /**
@@ -205,6 +224,8 @@ export class RunRecorder implements ProgressObserver {
 }
 
 const SAVE_EVERY_MS = 250;
+/** About 4 MiB a second: a record of 1 MiB is written at most every quarter second, one of 16 MiB every 4 s. */
+const WRITE_BYTES_PER_MS = 4 * 1024;
 
 /** Whether a task that ended well at `at` lies at or past a stop: the host went beyond where it had stopped. */
 function passedBy(at: RecordedTask, isHandler: boolean, stop: RecordedTask): boolean {

@@ -27,22 +27,34 @@ export interface Withheld {
  */
 export const MAX_RESULT_BYTES = 1024 * 1024;
 
+/**
+ * All the results a record keeps, together: past this, a result is
+ * withheld for its size too. The record is written whole during the run;
+ * a bound on it bounds each write (and the file a resume reads).
+ */
+export const MAX_RECORD_RESULTS_BYTES = 16 * 1024 * 1024;
+
 class HoldsSecret extends Error {}
 
 const TAG = '$rigger';
 
 /** The result as JSON, or Withheld when a secret is in it. */
 export function encodeResult(value: unknown): { value: Encoded } | Withheld {
-  if (containsSecret(value)) return { withheld: 'secret' };
+  return encodeSized(value, MAX_RESULT_BYTES).result;
+}
+
+/** The result as JSON, withheld for its size past `limit` bytes; `bytes`: the size of what is kept. */
+export function encodeSized(value: unknown, limit: number): { result: { value: Encoded } | Withheld; bytes: number } {
+  if (containsSecret(value)) return { result: { withheld: 'secret' }, bytes: 0 };
   try {
     const encoded = encode(value, new Set());
     // Every string, key and buffer is in this one text, JSON-escaped (an escaped form is one redact() knows).
     const text = JSON.stringify(encoded);
-    if (holdsSecret(text)) return { withheld: 'secret' };
-    if (text.length > MAX_RESULT_BYTES) return { withheld: 'size' };
-    return { value: encoded };
+    if (holdsSecret(text)) return { result: { withheld: 'secret' }, bytes: 0 };
+    if (text.length > limit) return { result: { withheld: 'size' }, bytes: 0 };
+    return { result: { value: encoded }, bytes: text.length };
   } catch (err) {
-    if (err instanceof HoldsSecret) return { withheld: 'secret' };
+    if (err instanceof HoldsSecret) return { result: { withheld: 'secret' }, bytes: 0 };
     throw err;
   }
 }

@@ -123,7 +123,7 @@ export class ResumePlanner implements ResumePoint {
 }
 
 function withheldResult(r: { task: RecordedTask; status: Registered['status']; msg?: string; withheld?: 'secret' | 'size' }, runId: string): Registered {
-  const why = r.withheld === 'size' ? 'was larger than a run record keeps (1 MiB)' : 'held a secret';
+  const why = r.withheld === 'size' ? 'did not fit in the run record (1 MiB per result, 16 MiB for all of them)' : 'held a secret';
   return {
     status: r.status,
     msg: r.msg,

@@ -41,13 +41,15 @@ export class RunStore {
    * disk first (against a power loss), which costs a disk round trip: the
    * run's last write does, not the one after every task.
    */
-  write(record: RunRecord, durable = true): void {
+  /** Returns the bytes written. */
+  write(record: RunRecord, durable = true): number {
     const file = this.fileOf(record.id);
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     const tmp = `${file}.${process.pid}.tmp`;
     const fd = openSync(tmp, 'w', 0o600);
+    const text = serializeRecord(record);
     try {
-      writeSync(fd, serializeRecord(record));
+      writeSync(fd, text);
       if (durable) fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -55,6 +57,7 @@ export class RunStore {
     renameSync(tmp, file);
     // The rename is durable only once the directory that holds the name is flushed too.
     if (durable) syncDir(path.dirname(file));
+    return Buffer.byteLength(text);
   }
 
   /**
