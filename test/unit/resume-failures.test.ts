@@ -9,6 +9,8 @@ import path from 'node:path';
 import { definePlay } from '../../lib/model/play.ts';
 import { block, task } from '../../lib/model/task.ts';
 import * as ops from '../../lib/public-ops.ts';
+import { Inventory } from '../../lib/inventory/inventory.ts';
+import { prepareRecording } from '../../lib/cli/run-record.ts';
 import { localHosts, runOnce, sh } from '../helpers/resume-run.ts';
 
 const log = (dir: string, host: string) => (existsSync(path.join(dir, `${host}.log`)) ? readFileSync(path.join(dir, `${host}.log`), 'utf8') : '');
@@ -187,3 +189,44 @@ test('a second --resume reads the results of a host that no resume ran (h.result
 function setup(hosts: string[]) {
   return localHosts(hosts);
 }
+
+test('a resumed task that delegates to a host not resumed runs there, and that host runs nothing of its own', async () => {
+  const { dir, inventoryFile, store } = setup(['a', 'b']);
+  const list = () => [
+    definePlay({
+      name: 'p',
+      hosts: 'all',
+      tasks: () => [
+        sh('gate', (h) => `test ! -e ${dir}/bad-${h.name}`),
+        task({ name: 'label on a', delegateTo: () => 'a', op: (h) => ops.shell({ script: `echo label-${h.name} >> ${dir}/delegated.log` }) }),
+      ],
+    }),
+  ];
+  writeFileSync(`${dir}/bad-b`, '');
+  await runOnce(inventoryFile, list(), store, undefined);
+  rmSync(`${dir}/bad-b`);
+  const resumed = await runOnce(inventoryFile, list(), store, '');
+  assert.deepEqual(resumed.ran, ['b gate changed', 'b label on a changed']);
+  const delegated = resumed.events.find((e) => e.type === 'task-host' && e.task === 'label on a');
+  assert.equal(delegated?.type === 'task-host' ? delegated.delegatedTo : undefined, 'a');
+  assert.equal(readFileSync(path.join(dir, 'delegated.log'), 'utf8'), 'label-a\nlabel-b\n');
+});
+
+test('after an interrupt, a host that had gone through all its plays is ok; one kept from a play is unfinished', () => {
+  const { store } = setup([]);
+  const list = [
+    definePlay({ name: 'one', hosts: 'a', tasks: () => [sh('t', () => 'true')] }),
+    definePlay({ name: 'two', hosts: 'b', tasks: () => [sh('t', () => 'true')] }),
+  ];
+  const recording = prepareRecording({ resume: undefined, resumeAnyway: false, record: true, plays: list, playbook: 'pb.ts', entry: undefined, inventory: new Inventory(), inventoryFiles: [], extraVars: new Map(), store });
+  const recorder = recording.recorder!;
+  recorder.starting([['a'], ['b']]);
+  recorder.playEnded(0, ['a']);
+  const counts = { ok: 1, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 };
+  recorder.finish(new Map([['a', counts], ['b', { ...counts, ok: 0 }]]), true);
+  recorder.save(true);
+  const record = store.read(recorder.record.id);
+  assert.equal(record.state, 'interrupted');
+  assert.equal(record.hosts.a!.status, 'ok');
+  assert.equal(record.hosts.b!.status, 'running');
+});
