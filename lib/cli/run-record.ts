@@ -85,6 +85,7 @@ export function prepareRecording(input: RecordingInput): Recording {
       ...(input.limit !== undefined ? { limit: input.limit } : {}),
       startedAt: new Date().toISOString(),
       state: 'running',
+      pid: process.pid,
       ...(out.resume ? { resumedFrom: out.resume.record.id } : {}),
       fingerprints: now,
       hosts,
@@ -150,7 +151,6 @@ export function recordOnBus(recorder: RunRecorder | undefined, bus: EventBus, pl
   };
   recorder.starting(plays);
   attempt(() => recorder.save());
-  attempt(() => recorder.lock());
   attempt(() => recorder.prune());
   // A write that is not due yet is made when it is (a long task after a quick one still shows the quick one done).
   let later: NodeJS.Timeout | undefined;
@@ -171,7 +171,6 @@ export function recordOnBus(recorder: RunRecorder | undefined, bus: EventBus, pl
       clearTimeout(later);
       recorder.finish(summary.counts, summary.interrupted);
       attempt(() => recorder.save(true));
-      attempt(() => recorder.unlock());
       if (unsaved) return undefined;
       const unfinished = Object.entries(recorder.record.hosts)
         .filter(([, h]) => h.status !== 'ok')

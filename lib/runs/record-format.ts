@@ -51,6 +51,8 @@ export interface RunRecord {
   endedAt?: string;
   /** running: the controller has not finished (still going, or it was killed). */
   state: 'running' | 'finished' | 'interrupted';
+  /** The controller's pid: while it lives and the state is running, the run goes on and --resume leaves the record alone. */
+  pid?: number;
   /** The run this one resumed. */
   resumedFrom?: string;
   fingerprints: Fingerprints;

@@ -154,15 +154,6 @@ export class RunRecorder implements ProgressObserver {
     return this.store.fileOf(this.record.id);
   }
 
-  /** Marks the run as going on (run-store.ts), until unlock(): a --resume meanwhile is refused. */
-  lock(): void {
-    this.store.lock(this.record.id);
-  }
-
-  unlock(): void {
-    this.store.unlock(this.record.id);
-  }
-
   /** Removes this playbook's oldest records beyond the number kept (run-store.ts). */
   prune(): void {
     this.store.prune(this.record.playbook);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { parseRecord, RecordFormatError, serializeRecord, type RunRecord } from './record-format.ts';
 
@@ -8,8 +8,6 @@ export const RUNS_DIR = path.join('.rigger', 'runs');
 /** Records kept per playbook: the oldest beyond these are removed when a run of it starts. */
 export const KEEP_PER_PLAYBOOK = 20;
 const RECORD_FILE = 'run.json';
-/** Beside a record while its run goes on: the controller's pid. */
-const LOCK_FILE = 'run.lock';
 const ID_SHAPE = /^\d{8}T\d{9}Z-[0-9a-f]{6}$/;
 
 /** A run's id: its start time to the millisecond (ids sort as runs started) and a random tail, so two runs at once differ. */
@@ -61,27 +59,14 @@ export class RunStore {
   }
 
   /**
-   * Marks the run as going on: a lock file with this process's pid beside
-   * the record, so a --resume started meanwhile does not take a record
-   * still being written. A lock whose pid is gone (a killed controller) is
-   * stale, and ignored.
+   * The pid of the controller still running this record's run: a record
+   * whose run has not ended names its controller's pid (it is the lock:
+   * nothing else to clean up after a kill), and counts as going on while
+   * that process lives. A killed controller's record is stale, and free.
    */
-  lock(id: string): void {
-    const file = path.join(this.root, id, LOCK_FILE);
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, `${process.pid}\n`, { mode: 0o600 });
-  }
-
-  unlock(id: string): void {
-    rmSync(path.join(this.root, id, LOCK_FILE), { force: true });
-  }
-
-  /** The pid of the controller still running this record's run, if any (a lock whose process is gone does not count). */
   runningPid(id: string): number | undefined {
-    const file = path.join(this.root, id, LOCK_FILE);
-    if (!existsSync(file)) return undefined;
-    const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
-    return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
+    const r = this.read(id);
+    return r.state === 'running' && r.pid !== undefined && alive(r.pid) ? r.pid : undefined;
   }
 
   read(id: string): RunRecord {

@@ -85,9 +85,9 @@ export async function runOnce(inventoryFile: string, list: Play[], store: RunSto
   return { events, code: summary.exitCode, id: recording.recorder?.record.id, ran };
 }
 
-/** A killed controller's lock stays, naming a process that is gone: a pid of a process that has exited. */
+/** A killed controller's record names a process that is gone: the pid of one that has exited. */
 function killed(store: RunStore, id: string | undefined, out: Omit<RunOutcome, 'id'>): RunOutcome {
-  if (id) writeFileSync(path.join(store.root, id, 'run.lock'), `${spawnSync('true').pid}\n`);
+  if (id) store.write({ ...store.read(id), pid: spawnSync('true').pid! });
   return { ...out, id };
 }
 

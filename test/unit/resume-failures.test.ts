@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { definePlay } from '../../lib/model/play.ts';
-import { block, task } from '../../lib/model/task.ts';
+import { block, task, type Item } from '../../lib/model/task.ts';
 import * as ops from '../../lib/public-ops.ts';
 import { Inventory } from '../../lib/inventory/inventory.ts';
 import { prepareRecording } from '../../lib/cli/run-record.ts';
@@ -18,10 +18,7 @@ const log = (dir: string, host: string) => (existsSync(path.join(dir, `${host}.l
 test('a block whose body failed and whose rescue failed too: --resume runs the block again, its rescue with it', async () => {
   const { dir, inventoryFile, store } = setup(['a', 'b']);
   const list = () => [
-    definePlay({
-      name: 'p',
-      hosts: 'all',
-      tasks: () => [
+    allHosts('p', () => [
         sh('t0', () => 'true'),
         block({
           name: 'blk',
@@ -30,8 +27,7 @@ test('a block whose body failed and whose rescue failed too: --resume runs the b
           always: [sh('always', () => 'true')],
         }),
         sh('after', (h) => `echo after >> ${dir}/${h.name}.log`),
-      ],
-    }),
+      ]),
   ];
   writeFileSync(`${dir}/bad-b`, '');
   writeFileSync(`${dir}/badrescue-b`, '');
@@ -48,18 +44,14 @@ test('a block whose body failed and whose rescue failed too: --resume runs the b
 test('a block whose body and always both failed: --resume runs the body again, and fails while the bad state stays', async () => {
   const { dir, inventoryFile, store } = setup(['a', 'b']);
   const list = () => [
-    definePlay({
-      name: 'p',
-      hosts: 'all',
-      tasks: () => [
+    allHosts('p', () => [
         block({
           name: 'blk',
           block: [sh('t1', (h) => `test ! -e ${dir}/bad-${h.name}`), sh('t2', (h) => `echo t2 >> ${dir}/${h.name}.log`)],
           always: [sh('cleanup', (h) => `test ! -e ${dir}/badclean-${h.name}`)],
         }),
         sh('after', (h) => `echo after >> ${dir}/${h.name}.log`),
-      ],
-    }),
+      ]),
   ];
   writeFileSync(`${dir}/bad-b`, '');
   writeFileSync(`${dir}/badclean-b`, '');
@@ -78,14 +70,10 @@ test('a block whose body and always both failed: --resume runs the body again, a
 test('a rescued failure is not a stop: a later failure of the host is where it resumes', async () => {
   const { dir, inventoryFile, store } = setup(['a']);
   const list = () => [
-    definePlay({
-      name: 'p',
-      hosts: 'all',
-      tasks: () => [
+    allHosts('p', () => [
         block({ name: 'blk', block: [sh('body', () => 'false')], rescue: [sh('rescue', () => 'true')] }),
         sh('later', (h) => `test ! -e ${dir}/bad-${h.name}`),
-      ],
-    }),
+      ]),
   ];
   writeFileSync(`${dir}/bad-a`, '');
   const first = await runOnce(inventoryFile, list(), store, undefined);
@@ -97,12 +85,8 @@ test('a rescued failure is not a stop: a later failure of the host is where it r
 test('a host failed, then the controller was killed in a later play: the record says failed, and --resume runs it from the failure', async () => {
   const { dir, inventoryFile, store } = setup(['a', 'b']);
   const list = () => [
-    definePlay({
-      name: 'p1',
-      hosts: 'all',
-      tasks: () => [block({ name: 'blk', block: [sh('t1', (h) => `test ! -e ${dir}/bad-${h.name}`), sh('t2', (h) => `echo t2 >> ${dir}/${h.name}.log`)], always: [sh('always', () => 'true')] })],
-    }),
-    definePlay({ name: 'p2', hosts: 'all', tasks: () => [sh('later', () => 'true')] }),
+    allHosts('p1', () => [block({ name: 'blk', block: [sh('t1', (h) => `test ! -e ${dir}/bad-${h.name}`), sh('t2', (h) => `echo t2 >> ${dir}/${h.name}.log`)], always: [sh('always', () => 'true')] })]),
+    allHosts('p2', () => [sh('later', () => 'true')]),
   ];
   writeFileSync(`${dir}/bad-b`, '');
   const first = await runOnce(inventoryFile, list(), store, undefined, { killed: true });
@@ -121,11 +105,7 @@ test('a host failed, then the controller was killed in a later play: the record 
 test('--resume --limit runs some of the failed hosts: the others keep their stop, and the next --resume runs them from it', async () => {
   const { dir, inventoryFile, store } = setup(['a', 'b', 'c']);
   const list = () => [
-    definePlay({
-      name: 'p',
-      hosts: 'all',
-      tasks: () => [block({ name: 'blk', block: [sh('t1', (h) => `test ! -e ${dir}/bad-${h.name}`), sh('t2', (h) => `echo t2 >> ${dir}/${h.name}.log`)], always: [sh('always', () => 'true')] }), sh('after', () => 'true')],
-    }),
+    allHosts('p', () => [block({ name: 'blk', block: [sh('t1', (h) => `test ! -e ${dir}/bad-${h.name}`), sh('t2', (h) => `echo t2 >> ${dir}/${h.name}.log`)], always: [sh('always', () => 'true')] }), sh('after', () => 'true')]),
   ];
   writeFileSync(`${dir}/bad-b`, '');
   writeFileSync(`${dir}/bad-c`, '');
@@ -144,7 +124,7 @@ test('--resume --limit runs some of the failed hosts: the others keep their stop
 
 test('a resumed host killed before its first task keeps its stop: the next --resume starts it there again', async () => {
   const { dir, inventoryFile, store } = setup(['a', 'b']);
-  const list = () => [definePlay({ name: 'p', hosts: 'all', tasks: () => [sh('t1', (h) => `test ! -e ${dir}/bad-${h.name}`), sh('t2', (h) => `echo t2 >> ${dir}/${h.name}.log`)] })];
+  const list = () => [allHosts('p', () => [sh('t1', (h) => `test ! -e ${dir}/bad-${h.name}`), sh('t2', (h) => `echo t2 >> ${dir}/${h.name}.log`)])];
   writeFileSync(`${dir}/bad-b`, '');
   const first = await runOnce(inventoryFile, list(), store, undefined);
   // The resume is killed before b ran anything: its record is the one written at the start.
@@ -161,15 +141,11 @@ test('a second --resume reads the results of a host that no resume ran (h.result
   const list = () => {
     const mark = sh('mark', (h) => `echo v-${h.name}`);
     return [
-      definePlay({
-        name: 'p',
-        hosts: 'all',
-        tasks: () => [
+      allHosts('p', () => [
           mark,
           sh('gate', (h) => `test ! -e ${dir}/bad-${h.name}`),
           task({ name: 'reads a', when: (h) => String(h.resultOf('a', mark)?.stdout ?? '').includes('v-a'), op: (h) => ops.shell({ script: `echo read >> ${dir}/${h.name}.log` }) }),
-        ],
-      }),
+        ]),
     ];
   };
   writeFileSync(`${dir}/bad-b`, '');
@@ -186,6 +162,11 @@ test('a second --resume reads the results of a host that no resume ran (h.result
   assert.equal(log(dir, 'a'), 'read\n', 'a ran only in the first run');
 });
 
+/** A play on every host of the inventory. */
+function allHosts(name: string, tasks: () => Item[]) {
+  return definePlay({ name, hosts: 'all', tasks });
+}
+
 function setup(hosts: string[]) {
   return localHosts(hosts);
 }
@@ -193,14 +174,10 @@ function setup(hosts: string[]) {
 test('a resumed task that delegates to a host not resumed runs there, and that host runs nothing of its own', async () => {
   const { dir, inventoryFile, store } = setup(['a', 'b']);
   const list = () => [
-    definePlay({
-      name: 'p',
-      hosts: 'all',
-      tasks: () => [
+    allHosts('p', () => [
         sh('gate', (h) => `test ! -e ${dir}/bad-${h.name}`),
         task({ name: 'label on a', delegateTo: () => 'a', op: (h) => ops.shell({ script: `echo label-${h.name} >> ${dir}/delegated.log` }) }),
-      ],
-    }),
+      ]),
   ];
   writeFileSync(`${dir}/bad-b`, '');
   await runOnce(inventoryFile, list(), store, undefined);

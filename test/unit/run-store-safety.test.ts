@@ -51,7 +51,7 @@ test('a run whose controller is still going is not resumed; once that process is
   const first = await runOnce(inventoryFile, failing(dir), store, undefined, { killed: true });
   const controller = spawn('sleep', ['300'], { stdio: 'ignore' });
   try {
-    writeFileSync(path.join(store.root, first.id!, 'run.lock'), `${controller.pid}\n`);
+    store.write({ ...store.read(first.id!), pid: controller.pid! });
     await assert.rejects(runOnce(inventoryFile, failing(dir), store, ''), (e: Error & { exitCode?: number }) => e.exitCode === 4 && e.message.includes(`run ${first.id} is still going (controller pid ${controller.pid})`));
   } finally {
     controller.kill('SIGKILL');
@@ -61,10 +61,13 @@ test('a run whose controller is still going is not resumed; once that process is
   assert.deepEqual((await runOnce(inventoryFile, failing(dir), store, '')).ran, ['b gate changed']);
 });
 
-test('a run leaves no lock once it has ended', async () => {
+test('a run that has ended is free to resume although its pid lives on (this very process)', async () => {
   const { dir, inventoryFile, store } = localHosts(['a']);
+  writeFileSync(`${dir}/bad-a`, '');
   const done = await runOnce(inventoryFile, failing(dir), store, undefined);
-  assert.deepEqual(readdirSync(path.join(store.root, done.id!)), ['run.json']);
+  assert.equal(store.read(done.id!).pid, process.pid);
+  assert.equal(store.runningPid(done.id!), undefined);
+  assert.deepEqual(readdirSync(path.join(store.root, done.id!)), ['run.json'], 'no lock file to clean up');
 });
 
 test('the store follows RIGGER_RUNS_DIR (a scheduled job keeps its records out of its release) and creates it 0700', async () => {
