@@ -151,6 +151,17 @@ const layers = [
     },
   },
   {
+    name: 'runs',
+    holds: 'run records and resuming: what a run did, kept under .rigger/runs/, and where a resumed run starts again',
+    mayImport: {
+      shell: 'secrets to keep out of a record, errors',
+      model: 'the plays, tasks and handlers a record names',
+      inventory: 'the hosts and variables a record fingerprints',
+      runner: 'the progress and resume seams it implements, and the play lists it walks',
+    },
+    folders: { runs: { holds: 'the record format (versioned), the store (atomic writes, the last 20 per playbook), the recorder, the resume planner, fingerprints' } },
+  },
+  {
     name: 'cli',
     holds: 'the only place that knows argv, renderers and exit codes',
     mayImport: {
@@ -162,6 +173,7 @@ const layers = [
       ui: 'the renderers it picks',
       plans: '--plan, --apply and `rigger plan show`',
       'ops/files/temp-name.ts': 'the temp-name key a plan fixes, so a planned change sends the same bytes at apply',
+      runs: 'the run record it writes and the record --resume reads',
     },
     folders: { cli: { holds: 'the flag parser, runPlaybook(), the rigger command and its subcommands' } },
   },

@@ -39,7 +39,7 @@ export type { PlaysArg, PlaybookOptions, PlaybookContext, OutcomeRow } from './c
 export type { TaskOutcome } from './runner/task-runner.ts';
 export type { Inventory } from './inventory/inventory.ts';
 export type { CliOptions, PlaybookFlag } from './cli/args.ts';
-export type { RunEvent, HostStatus, RecapCounts, PlanAction, PlanRefusal } from './model/events.ts';
+export type { RunEvent, HostStatus, RecapCounts, PlanAction, PlanRefusal, ResumedHost, RunRecordRef } from './model/events.ts';
 export type { GroupDef, HostDef, VarLayer, VarValue } from './inventory/model.ts';
 export type { HostKeyMode } from './transport/known-hosts.ts';
 // ops.defineTemplate returns it and a project's templates are typed with it.

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { InputError } from '../shell/errors.ts';
 import type { HostKeyMode } from '../transport/known-hosts.ts';
+import { looksLikeRunId } from '../runs/run-store.ts';
 
 export interface CliOptions {
   inventories: string[];
@@ -29,6 +30,10 @@ export interface CliOptions {
   applyFile?: string;
   /** --all-or-nothing (with --plan): at apply, no host changes unless every host's planned changes still hold. */
   allOrNothing: boolean;
+  /** --resume [RUN_ID]: '' for the last run of this playbook and inventory (refused when it finished every host). */
+  resume?: string;
+  /** --resume-anyway: resume although the playbook, inventory or variables changed since. */
+  resumeAnyway: boolean;
   /** Arguments a playbook declares for itself (e.g. role.ts NAME). */
   positionals: string[];
   /** Values of the flags a playbook declares for itself (backup.ts --list, --verify SET). */
@@ -70,6 +75,12 @@ Options:
       --apply FILE            run exactly the saved plan: refused (exit 4) if the playbook, inventory or -e
                               changed; a task whose state changed since is not applied (its host stops, exit 2)
       --list-hosts            print the hosts each play would run on and exit
+      --resume [RUN_ID]       run again only the hosts the last run (or RUN_ID) left failed,
+                              unreachable or unfinished, each from the task where it stopped, with the
+                              earlier tasks' registered results restored; another host is contacted only
+                              when a task delegates to it.
+                              Refused (exit 4) when the playbook, inventory or variables changed since
+      --resume-anyway         resume even so (what changed is still reported)
   -h, --help                  this text
 
 Exit codes: 0 ok, 2 a task failed, 3 a host was unreachable, 4 usage or input error, 130 interrupted.
@@ -100,6 +111,8 @@ function optionSpec(playbookFlags: Record<string, PlaybookFlag>) {
     plan: { type: 'string' },
     apply: { type: 'string' },
     'all-or-nothing': { type: 'boolean' },
+    resume: { type: 'string' },
+    'resume-anyway': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
     ...playbookFlags,
   } as const;
@@ -138,13 +151,33 @@ function checkPlanFlags(o: CliOptions): void {
   if (o.planFile !== undefined && o.applyFile !== undefined) throw new InputError('command line', '--plan and --apply exclude each other: make the plan, review it, then apply it');
   if (o.applyFile !== undefined && o.check) throw new InputError('command line', '--apply runs the plan; to see it again without changing anything, use `rigger plan show FILE`');
   if (o.allOrNothing && o.planFile === undefined) throw new InputError('command line', '--all-or-nothing is a property of the plan: give it with --plan (the plan keeps it for --apply)');
+  // A plan is decided from every host's state at once; a resume runs some hosts from a recorded position.
+  if (o.resume !== undefined && (o.planFile !== undefined || o.applyFile !== undefined)) {
+    throw new InputError('command line', `--resume and ${o.planFile !== undefined ? '--plan' : '--apply'} exclude each other: a plan covers every host from the first task; resume the failed run first, then plan again`);
+  }
+}
+
+/**
+ * `--resume` takes a value only when one is there: a run id (its shape is
+ * unmistakable) is joined to it, anything else leaves it as `--resume=`
+ * (the last run), so `--resume --check` and a playbook's own
+ * positionals after it read as they look.
+ */
+function optionalResumeValue(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] !== '--resume') out.push(argv[i]!);
+    else if (argv[i + 1] !== undefined && looksLikeRunId(argv[i + 1]!)) out.push(`--resume=${argv[++i]}`);
+    else out.push('--resume=');
+  }
+  return out;
 }
 
 export function parseCli(argv: string[], allowPositionals = false, playbookFlags: Record<string, PlaybookFlag> = {}): CliOptions {
   let parsed;
   const options = optionSpec(playbookFlags);
   try {
-    parsed = parseArgs({ args: joinNegativeValues(argv, options), allowPositionals: true, strict: true, options });
+    parsed = parseArgs({ args: joinNegativeValues(optionalResumeValue(argv), options), allowPositionals: true, strict: true, options });
   } catch (err) {
     throw new InputError('command line', argumentError(err as Error));
   }
@@ -174,6 +207,7 @@ export function parseCli(argv: string[], allowPositionals = false, playbookFlags
     help: v.help ?? false,
     profile: v.profile ?? false,
     allOrNothing: v['all-or-nothing'] ?? false,
+    resumeAnyway: v['resume-anyway'] ?? false,
     positionals: parsed.positionals,
     flags: Object.fromEntries(Object.keys(playbookFlags).map((k) => [k, (v as Record<string, string | boolean | undefined>)[k]])),
   };
@@ -182,6 +216,11 @@ export function parseCli(argv: string[], allowPositionals = false, playbookFlags
   if (v.report !== undefined) opts.reportFile = v.report;
   if (v.plan !== undefined) opts.planFile = v.plan;
   if (v.apply !== undefined) opts.applyFile = v.apply;
+  if (v.resume !== undefined) {
+    if (v.resume !== '' && !looksLikeRunId(v.resume)) throw new InputError('command line', `--resume takes a run id like 20261207T171200123Z-1a2b3c (a directory of .rigger/runs/), got ${JSON.stringify(v.resume)}`);
+    opts.resume = v.resume;
+  }
+  if (opts.resumeAnyway && opts.resume === undefined) throw new InputError('command line', '--resume-anyway goes with --resume');
   checkPlanFlags(opts);
   return opts;
 }

@@ -19,6 +19,7 @@ import { describeThrown, loaded } from './thrown.ts';
 import { parseExtraVars } from './extra-vars.ts';
 import { startPlanRun, type PlanRun } from './plan-run.ts';
 import type { PlanHook } from '../runner/plan-hook.ts';
+import { prepareRecording, recordOnBus, type Recording } from './run-record.ts';
 
 export interface PlaybookOptions {
   argv?: string[];
@@ -109,6 +110,9 @@ export async function runPlaybookForExitCode(
   let inventoryFiles: string[];
   let planRun: PlanRun | undefined;
   let runnerOptions: RunnerOptions;
+  let recording: Recording;
+  // The playbook is the script node runs (argv[1]); records and run-start name it from the working directory.
+  const playbook = path.relative(process.cwd(), process.argv[1] ?? '');
   try {
     inventoryFiles = defaultInventories(opts.inventories);
     const vaultPassphrase = vaultPassphraseFor(inventoryFiles, opts.vaultPasswordFile, { anyMode: opts.vaultPasswordFileAnyMode });
@@ -124,6 +128,22 @@ export async function runPlaybookForExitCode(
     if (playbookDir) loadPlaybookVars(playbookDir, inventory, { vaultPassphrase });
     const extraVars = parseExtraVars(opts.extraVars, { vaultPassphrase });
     const list = typeof plays === 'function' ? await plays(opts, { inventory, hostVars: (host) => Object.fromEntries([...inventory.varsFor(host), ...extraVars].map(([k, v]) => [k, v.value])) }) : plays;
+    recording = prepareRecording({
+      resume: opts.resume,
+      resumeAnyway: opts.resumeAnyway,
+      // A plan run is check mode; an --apply run follows its plan, which a resume could not: neither is recorded.
+      record: !opts.check && !opts.listHosts && planRun === undefined,
+      plays: list,
+      playbook,
+      entry: process.argv[1],
+      inventory,
+      inventoryFiles,
+      extraVars,
+      arguments: { tags: opts.tags, skipTags: opts.skipTags, positionals: opts.positionals, flags: opts.flags },
+      limit: opts.limit,
+      playbookDir,
+      vaultPassphrase,
+    });
     runnerOptions = {
       inventory,
       check: opts.check || planRun?.check === true,
@@ -139,6 +159,8 @@ export async function runPlaybookForExitCode(
       transportFor: (host, vars) => transportFor(host, vars, { hostKeyMode: opts.hostKeyChecking }),
       profile: opts.profile,
       ...(planRun ? { planHook: planRun.hook } : {}),
+      ...(recording.recorder ? { progress: recording.recorder } : {}),
+      ...(recording.resume ? { resume: recording.resume } : {}),
     };
     runner = new Runner(runnerOptions);
     planned = runner.plan(list);
@@ -150,6 +172,7 @@ export async function runPlaybookForExitCode(
     process.stdout.write(planned.map((p) => `PLAY [${p.play.name}] (${p.hosts.length} hosts)\n${p.hosts.map((h) => `${h}\n`).join('')}`).join(''));
     return ExitCode.ok;
   }
+  const recorded = recordOnBus(recording.recorder, bus, planned.map((p) => p.hosts));
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
@@ -163,7 +186,10 @@ export async function runPlaybookForExitCode(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  bus.emit({ type: 'run-start', playbook: path.relative(process.cwd(), process.argv[1] ?? ''), check: runnerOptions.check, diff: opts.diff, inventory: inventoryFiles });
+  bus.emit({ type: 'run-start', playbook, check: runnerOptions.check, diff: opts.diff, inventory: inventoryFiles });
+  if (recording.resume) {
+    bus.emit({ type: 'resume', from: recording.resume.record.id, hosts: recording.resume.positions, ...(recording.changed ? { changed: recording.changed } : {}) });
+  }
   try {
     // --apply: a check-mode pass first where the plan needs one (plan-run.ts); its outcomes are not the run's rows.
     const checkPass = (hook: PlanHook, quiet: EventBus) => new Runner({ ...runnerOptions, check: true, bus: quiet, planHook: hook, onOutcome: () => {} }).run(planned).then(() => undefined);
@@ -175,10 +201,11 @@ export async function runPlaybookForExitCode(
     runner.connectEarly(planned);
     const summary = await runner.run(planned);
     const exitCode = planRun ? planRun.finish(summary, bus) : summary.exitCode;
+    const record = recorded.finish(summary);
     const report = options.report ? redact(options.report(rows)) : undefined;
     // --json keeps the recap as the last line, so the report goes before it.
     if (report !== undefined && opts.json) process.stdout.write(JSON.stringify({ type: 'report', text: report }) + '\n');
-    bus.emit({ type: 'recap', hosts: Object.fromEntries(summary.counts), durationMs: Math.round(summary.durationMs) });
+    bus.emit({ type: 'recap', hosts: Object.fromEntries(summary.counts), durationMs: Math.round(summary.durationMs), ...(record ? { record } : {}) });
     await flush();
     if (report !== undefined && !opts.json) process.stdout.write(`\n${report}\n`);
     return exitCode;

@@ -4,6 +4,7 @@ import { makeChalk, ms } from '../style.ts';
 import type { HostRun, RunRecord, TaskRun } from './record.ts';
 import { REPORT_CSS } from './style.ts';
 import type { PlanEvent } from '../plan-format.ts';
+import { resumedAt } from '../resume-format.ts';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 /** Text into HTML, for element content and quoted attributes alike. */
@@ -117,6 +118,20 @@ function plans(rec: RunRecord): string {
   return `<h2>Plan</h2>${rec.plans.map(one).join('')}`;
 }
 
+/** Where a resumed run started each host again, and the record this run left. */
+function resumeSection(rec: RunRecord): string {
+  const items: string[] = [];
+  if (rec.resumed) {
+    items.push(`<li>resumed run <b>${esc(rec.resumed.from)}</b>; another host was contacted only when a task delegated to it</li>`);
+    if (rec.resumed.changed) items.push(`<li>changed since, resumed all the same: ${esc(rec.resumed.changed)}</li>`);
+    for (const h of rec.resumed.hosts) items.push(`<li class="resumed">${esc(resumedAt(h))}</li>`);
+  }
+  if (rec.recordedAs && rec.recordedAs.unfinished.length > 0) {
+    items.push(`<li>recorded as <b>${esc(rec.recordedAs.id)}</b> (${esc(rec.recordedAs.file)}); unfinished: ${esc(rec.recordedAs.unfinished.join(', '))} (<code>--resume</code> runs them again)</li>`);
+  }
+  return items.length ? `<h2>Resume</h2><ul class="notes">${items.join('')}</ul>` : '';
+}
+
 /** The whole report: one page, its style inline, no script, nothing fetched (the CSP forbids it). */
 export function renderReport(rec: RunRecord): string {
   const ends = rec.tasks.flatMap((t) => t.results.map((r) => r.startMs + r.durationMs));
@@ -138,6 +153,7 @@ ${timeline(rec, totalMs)}
 ${plans(rec)}
 ${failures(rec)}
 ${recap(rec)}
+${resumeSection(rec)}
 ${notes}
 ${tasks(rec)}
 </body></html>

@@ -1,6 +1,6 @@
 import type { Diff } from '../../shell/diff.ts';
-import type { HostStatus, RecapCounts, RunEvent } from '../../model/events.ts';
 import type { PlanEvent } from '../plan-format.ts';
+import type { HostStatus, RecapCounts, ResumedHost, RunEvent, RunRecordRef } from '../../model/events.ts';
 
 /** One host's result of one task, placed on the run's clock (ms since the run started). */
 export interface HostRun {
@@ -37,6 +37,10 @@ export interface RunRecord {
   notes: { kind: 'warning' | 'error' | 'interrupted'; message: string }[];
   /** --plan / --apply: the plan written or applied, its digests and refusals. */
   plans: PlanEvent[];
+  /** --resume: the run resumed, and where each host started again. */
+  resumed?: { from: string; hosts: ResumedHost[]; changed?: string };
+  /** The run's own record under .rigger/runs/, and the hosts it left unfinished. */
+  recordedAs?: RunRecordRef;
 }
 
 /**
@@ -82,6 +86,10 @@ export class RunRecorder {
       }
       case 'recap':
         r.recap = { hosts: e.hosts, durationMs: e.durationMs };
+        if (e.record) r.recordedAs = e.record;
+        break;
+      case 'resume':
+        r.resumed = { from: e.from, hosts: e.hosts, ...(e.changed ? { changed: e.changed } : {}) };
         break;
       case 'warning':
       case 'error':
