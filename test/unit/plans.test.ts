@@ -156,6 +156,9 @@ test('--plan, --apply and --all-or-nothing: only the combinations that mean some
   assert.throws(() => parseCli(['--plan', 'a.json', '--apply', 'b.json']), /--plan and --apply exclude each other/);
   assert.throws(() => parseCli(['--apply', 'p.json', '--check']), /rigger plan show FILE/);
   assert.throws(() => parseCli(['--apply', 'p.json', '--all-or-nothing']), /give it with --plan/);
+  // A plan covers every host from the first task; a resume starts some hosts part-way: never both.
+  assert.throws(() => parseCli(['--resume', '--plan', 'p.json']), /--resume and --plan exclude each other/);
+  assert.throws(() => parseCli(['--apply', 'p.json', '--resume']), /--resume and --apply exclude each other/);
 });
 
 test('a read-only op gets no digest at all (the swarm join tokens it reads); without a passphrase, a task whose probe output holds a known secret is decided again', () => {
