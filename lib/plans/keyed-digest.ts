@@ -1,4 +1,5 @@
-import { createHash, createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { deriveKey, SCRYPT_COST, type KeyParams as RecordKeyParams } from '../shell/keyed-digest.ts';
 import { InputError } from '../shell/errors.ts';
 import { Secret } from '../shell/secret.ts';
 
@@ -13,24 +14,13 @@ import { Secret } from '../shell/secret.ts';
  * the digests are plain SHA-256, and a task that touches a Secret gets none:
  * it is decided again at apply (see recorder.ts).
  */
-export interface KeyParams {
-  kdf: 'scrypt';
-  /** base64 */
-  salt: string;
-  N: number;
-  r: number;
-  p: number;
+export interface KeyParams extends RecordKeyParams {
   /** An HMAC of a fixed label: tells a wrong passphrase at apply from a stale plan. */
   check: string;
 }
 
 const CHECK_LABEL = 'rigger plan key check';
-/** scrypt's cost: about 0.1 s and 32 MiB, once per plan or apply. */
-const COST = { N: 2 ** 15, r: 8, p: 1 } as const;
-
-function deriveKey(passphrase: string, salt: Buffer, cost: { N: number; r: number; p: number }): Buffer {
-  return scryptSync(passphrase, salt, 32, { ...cost, maxmem: 256 * cost.N * cost.r });
-}
+const COST = SCRYPT_COST;
 
 /** Length-prefixed parts: ("ab","c") and ("a","bc") never digest alike. */
 function framed(parts: readonly (Buffer | string)[]): Buffer[] {

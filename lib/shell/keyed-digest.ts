@@ -16,8 +16,13 @@ export interface KeyParams {
   p: number;
 }
 
-/** scrypt's cost: about 0.1 s and 32 MiB, once per run that holds a secret. */
-const COST = { N: 2 ** 15, r: 8, p: 1 } as const;
+/** scrypt's cost: about 0.1 s and 32 MiB, once per run record or plan that holds a secret. */
+export const SCRYPT_COST = { N: 2 ** 15, r: 8, p: 1 } as const;
+
+/** The 32-byte HMAC key scrypt derives from the passphrase, a salt and a cost: one derivation for run records and plans alike. */
+export function deriveKey(passphrase: string, salt: Buffer, cost: { N: number; r: number; p: number }): Buffer {
+  return scryptSync(passphrase, salt, 32, { ...cost, maxmem: 256 * cost.N * cost.r });
+}
 
 export class KeyedDigest {
   readonly #key: Buffer;
@@ -30,12 +35,12 @@ export class KeyedDigest {
 
   /** A fresh salt for a new record. */
   static create(passphrase: string): KeyedDigest {
-    return KeyedDigest.from({ kdf: 'scrypt', salt: randomBytes(16).toString('base64'), ...COST }, passphrase);
+    return KeyedDigest.from({ kdf: 'scrypt', salt: randomBytes(16).toString('base64'), ...SCRYPT_COST }, passphrase);
   }
 
   /** The key of stored digests, derived again from their parameters and the passphrase given now. */
   static from(params: KeyParams, passphrase: string): KeyedDigest {
-    const key = scryptSync(passphrase, Buffer.from(params.salt, 'base64'), 32, { N: params.N, r: params.r, p: params.p, maxmem: 256 * params.N * params.r });
+    const key = deriveKey(passphrase, Buffer.from(params.salt, 'base64'), params);
     return new KeyedDigest(key, params);
   }
 
