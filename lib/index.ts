@@ -17,7 +17,7 @@ export { definePlay, Play } from './model/play.ts';
 export type { PlayOptions, Serial } from './model/play.ts';
 export { runPlaybook, runPlaybookForExitCode } from './cli/main.ts';
 export { defineInventory } from './inventory/ts-inventory.ts';
-export { ExitCode, InputError } from './shell/errors.ts';
+export { ExitCode, InputError, WithheldResultError } from './shell/errors.ts';
 export { z } from './shell/zod.ts';
 export * as ops from './public-ops.ts';
 export * as facts from './facts/index.ts';

@@ -2,7 +2,7 @@ import type { ResumedHost } from '../model/events.ts';
 import { Handler, type Item, type Task } from '../model/task.ts';
 import type { Registered } from '../runner/host-session.ts';
 import type { ResumePoint } from '../runner/progress.ts';
-import { InputError } from '../shell/errors.ts';
+import { InputError, WithheldResultError } from '../shell/errors.ts';
 import { formatLocation } from '../shell/location.ts';
 import { unfinishedHosts, type HostRecord, type RecordedTask, type RunRecord } from './record-format.ts';
 import { decodeResult } from './result-codec.ts';
@@ -128,7 +128,7 @@ function withheldResult(r: { task: RecordedTask; status: Registered['status']; m
     status: r.status,
     msg: r.msg,
     get result(): unknown {
-      throw new Error(`the result of task "${r.task.name}" ${why}, so run record ${runId} did not keep it; a resumed run cannot read it: run the playbook again without --resume`);
+      throw new WithheldResultError(`the result of task "${r.task.name}" ${why}, so run record ${runId} did not keep it; a resumed run cannot read it: run the playbook again without --resume`);
     },
   };
 }

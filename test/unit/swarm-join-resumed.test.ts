@@ -33,14 +33,14 @@ const info = (swarm: object) => ({ code: 0, stdout: Buffer.from(JSON.stringify({
 
 test('a resumed worker already in the swarm: its join is ok without the withheld tokens', () => {
   const op = (joinTask.options.op as (h: HostContext<any>) => any)(resumedWorker());
-  const state = op.probe().parse(info({ LocalNodeState: 'active', NodeID: 'n-ai', ControlAvailable: false, Cluster: { ID: 'c1' } }));
+  const state = op.probe.parse(info({ LocalNodeState: 'active', NodeID: 'n-ai', ControlAvailable: false, Cluster: { ID: 'c1' } }));
   const d = op.decide(state);
   assert.equal(d.kind, 'ok', JSON.stringify(d));
 });
 
 test('a resumed worker that still has to join: the join fails saying the tokens were not kept and to run without --resume', async () => {
   const op = (joinTask.options.op as (h: HostContext<any>) => any)(resumedWorker());
-  const state = op.probe().parse(info({ LocalNodeState: 'inactive', NodeID: '' }));
+  const state = op.probe.parse(info({ LocalNodeState: 'inactive', NodeID: '' }));
   const d = op.decide(state);
   assert.equal(d.kind, 'change');
   await assert.rejects(d.apply({ run: async () => assert.fail('nothing runs without a token') }), /without --resume/);
