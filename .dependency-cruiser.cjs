@@ -76,6 +76,19 @@ const layers = [
     folders: { ui: { holds: 'listr2 tree, plain lines, NDJSON, recap, diffs, the --report page' } },
   },
   {
+    name: 'plans',
+    holds: 'saved plans: what a check-mode run decided, kept to be reviewed and then applied exactly',
+    mayImport: {
+      shell: 'errors, zod, secrets (whether a value holds one)',
+      model: 'the run events a plan keeps and the tasks it names',
+      inventory: 'the inventory files a plan digests',
+      runner: 'the plan hook it implements, and the run-ahead guard\'s probe digest it builds on',
+      ui: 'a refusal shows the planned diff as --diff prints it',
+    },
+    typesFrom: { transport: 'the probe output a decision was made from' },
+    folders: { plans: { holds: 'the plan file format, keyed digests, the recorder (--plan) and the apply gate (--apply)' } },
+  },
+  {
     name: 'ops',
     holds: 'the general-purpose ops a user composes, one per file, grouped by what they manage',
     mayImport: {
@@ -138,6 +151,17 @@ const layers = [
     },
   },
   {
+    name: 'runs',
+    holds: 'run records and resuming: what a run did, kept under .rigger/runs/, and where a resumed run starts again',
+    mayImport: {
+      shell: 'secrets to keep out of a record, errors',
+      model: 'the plays, tasks and handlers a record names',
+      inventory: 'the hosts and variables a record fingerprints',
+      runner: 'the progress and resume seams it implements, and the play lists it walks',
+    },
+    folders: { runs: { holds: 'the record format (versioned), the store (atomic writes, the last 20 per playbook), the recorder, the resume planner, fingerprints' } },
+  },
+  {
     name: 'cli',
     holds: 'the only place that knows argv, renderers and exit codes',
     mayImport: {
@@ -147,6 +171,9 @@ const layers = [
       inventory: 'the -i inventory it loads',
       runner: 'the engine it starts',
       ui: 'the renderers it picks',
+      plans: '--plan, --apply and `rigger plan show`',
+      'ops/files/temp-name.ts': 'the temp-name key a plan fixes, so a planned change sends the same bytes at apply',
+      runs: 'the run record it writes and the record --resume reads',
     },
     folders: { cli: { holds: 'the flag parser, runPlaybook(), the rigger command and its subcommands' } },
   },

@@ -17,7 +17,7 @@ export { definePlay, Play } from './model/play.ts';
 export type { PlayOptions, Serial } from './model/play.ts';
 export { runPlaybook, runPlaybookForExitCode } from './cli/main.ts';
 export { defineInventory } from './inventory/ts-inventory.ts';
-export { ExitCode, InputError } from './shell/errors.ts';
+export { ExitCode, InputError, WithheldResultError } from './shell/errors.ts';
 export { z } from './shell/zod.ts';
 export * as ops from './public-ops.ts';
 export * as facts from './facts/index.ts';
@@ -39,7 +39,7 @@ export type { PlaysArg, PlaybookOptions, PlaybookContext, OutcomeRow } from './c
 export type { TaskOutcome } from './runner/task-runner.ts';
 export type { Inventory } from './inventory/inventory.ts';
 export type { CliOptions, PlaybookFlag } from './cli/args.ts';
-export type { RunEvent, HostStatus, RecapCounts } from './model/events.ts';
+export type { RunEvent, HostStatus, RecapCounts, PlanAction, PlanRefusal, ResumedHost, RunRecordRef } from './model/events.ts';
 export type { GroupDef, HostDef, VarLayer, VarValue } from './inventory/model.ts';
 export type { HostKeyMode } from './transport/known-hosts.ts';
 // ops.defineTemplate returns it and a project's templates are typed with it.

@@ -41,6 +41,7 @@ export const LAB_SUITE_ORDER: readonly string[] = [
   // The rehearsal of the real cluster: `rehearsal` resets the nodes, makes them the real cluster's and converges
   // (SGLang's stand-in loading for the real model's 120 s); the suites after it reuse that converge.
   'rehearsal',
+  'rehearsal-plans',
   'rehearsal-lab-remote',
   'rehearsal-alerts',
   'rehearsal-standins',
@@ -48,6 +49,7 @@ export const LAB_SUITE_ORDER: readonly string[] = [
   'rehearsal-pitr',
   'rehearsal-backup-copies',
   'rehearsal-offsite',
+  'rehearsal-resume',
   // Loses one node, then every node, and recovers the rehearsal with a stand-in model that loads for seconds
   // (`rehearse --model-load`); the suites after it reuse the recovered rehearsal, so each of their SGLang
   // restarts waits seconds, not the 120 s no assertion of theirs is about.

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { InputError } from '../shell/errors.ts';
 import type { HostKeyMode } from '../transport/known-hosts.ts';
+import { looksLikeRunId } from '../runs/run-store.ts';
 
 export interface CliOptions {
   inventories: string[];
@@ -23,6 +24,16 @@ export interface CliOptions {
   reportFile?: string;
   /** --profile: where each host's time went, per play, after the recap (and a `profile` JSON event). */
   profile: boolean;
+  /** --plan FILE: a check-mode run that saves its decisions to FILE (lib/plans/). */
+  planFile?: string;
+  /** --apply FILE: runs exactly the saved plan, refusing what differs. */
+  applyFile?: string;
+  /** --all-or-nothing (with --plan): at apply, no host changes unless every host's planned changes still hold. */
+  allOrNothing: boolean;
+  /** --resume [RUN_ID]: '' for the last run of this playbook and inventory (refused when it finished every host). */
+  resume?: string;
+  /** --resume-anyway: resume although the playbook, inventory or variables changed since. */
+  resumeAnyway: boolean;
   /** Arguments a playbook declares for itself (e.g. role.ts NAME). */
   positionals: string[];
   /** Values of the flags a playbook declares for itself (backup.ts --list, --verify SET). */
@@ -58,7 +69,18 @@ Options:
       --vault-password-file F passphrase for !vault values (or RIGGER_VAULT_PASSWORD);
                               refused when group or others may read it (chmod 600)
       --vault-password-file-any-mode  use that file whatever its mode
+      --plan FILE             check mode, and save every decision to FILE (a plan: per host and task
+                              ok, change with its diff, or skip, with digests of what it was decided from)
+      --all-or-nothing        with --plan: at --apply, no host changes unless every host's planned changes hold
+      --apply FILE            run exactly the saved plan: refused (exit 4) if the playbook, inventory or -e
+                              changed; a task whose state changed since is not applied (its host stops, exit 2)
       --list-hosts            print the hosts each play would run on and exit
+      --resume [RUN_ID]       run again only the hosts the last run (or RUN_ID) left failed,
+                              unreachable or unfinished, each from the task where it stopped, with the
+                              earlier tasks' registered results restored; another host is contacted only
+                              when a task delegates to it.
+                              Refused (exit 4) when the playbook, inventory or variables changed since
+      --resume-anyway         resume even so (what changed is still reported)
   -h, --help                  this text
 
 Exit codes: 0 ok, 2 a task failed, 3 a host was unreachable, 4 usage or input error, 130 interrupted.
@@ -86,6 +108,11 @@ function optionSpec(playbookFlags: Record<string, PlaybookFlag>) {
     'list-hosts': { type: 'boolean' },
     report: { type: 'string' },
     profile: { type: 'boolean' },
+    plan: { type: 'string' },
+    apply: { type: 'string' },
+    'all-or-nothing': { type: 'boolean' },
+    resume: { type: 'string' },
+    'resume-anyway': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
     ...playbookFlags,
   } as const;
@@ -119,11 +146,38 @@ function argumentError(err: Error): string {
   return `${err.message.replace(/\. To specify.*$/s, '')} (see --help)`;
 }
 
+/** --plan, --apply and --all-or-nothing go together only one way. */
+function checkPlanFlags(o: CliOptions): void {
+  if (o.planFile !== undefined && o.applyFile !== undefined) throw new InputError('command line', '--plan and --apply exclude each other: make the plan, review it, then apply it');
+  if (o.applyFile !== undefined && o.check) throw new InputError('command line', '--apply runs the plan; to see it again without changing anything, use `rigger plan show FILE`');
+  if (o.allOrNothing && o.planFile === undefined) throw new InputError('command line', '--all-or-nothing is a property of the plan: give it with --plan (the plan keeps it for --apply)');
+  // A plan is decided from every host's state at once; a resume runs some hosts from a recorded position.
+  if (o.resume !== undefined && (o.planFile !== undefined || o.applyFile !== undefined)) {
+    throw new InputError('command line', `--resume and ${o.planFile !== undefined ? '--plan' : '--apply'} exclude each other: a plan covers every host from the first task; resume the failed run first, then plan again`);
+  }
+}
+
+/**
+ * `--resume` takes a value only when one is there: a run id (its shape is
+ * unmistakable) is joined to it, anything else leaves it as `--resume=`
+ * (the last run), so `--resume --check` and a playbook's own
+ * positionals after it read as they look.
+ */
+function optionalResumeValue(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] !== '--resume') out.push(argv[i]!);
+    else if (argv[i + 1] !== undefined && looksLikeRunId(argv[i + 1]!)) out.push(`--resume=${argv[++i]}`);
+    else out.push('--resume=');
+  }
+  return out;
+}
+
 export function parseCli(argv: string[], allowPositionals = false, playbookFlags: Record<string, PlaybookFlag> = {}): CliOptions {
   let parsed;
   const options = optionSpec(playbookFlags);
   try {
-    parsed = parseArgs({ args: joinNegativeValues(argv, options), allowPositionals: true, strict: true, options });
+    parsed = parseArgs({ args: joinNegativeValues(optionalResumeValue(argv), options), allowPositionals: true, strict: true, options });
   } catch (err) {
     throw new InputError('command line', argumentError(err as Error));
   }
@@ -152,11 +206,21 @@ export function parseCli(argv: string[], allowPositionals = false, playbookFlags
     vaultPasswordFileAnyMode: v['vault-password-file-any-mode'] ?? false,
     help: v.help ?? false,
     profile: v.profile ?? false,
+    allOrNothing: v['all-or-nothing'] ?? false,
+    resumeAnyway: v['resume-anyway'] ?? false,
     positionals: parsed.positionals,
     flags: Object.fromEntries(Object.keys(playbookFlags).map((k) => [k, (v as Record<string, string | boolean | undefined>)[k]])),
   };
   if (v.limit !== undefined) opts.limit = v.limit;
   if (v['vault-password-file'] !== undefined) opts.vaultPasswordFile = v['vault-password-file'];
   if (v.report !== undefined) opts.reportFile = v.report;
+  if (v.plan !== undefined) opts.planFile = v.plan;
+  if (v.apply !== undefined) opts.applyFile = v.apply;
+  if (v.resume !== undefined) {
+    if (v.resume !== '' && !looksLikeRunId(v.resume)) throw new InputError('command line', `--resume takes a run id like 20261207T171200123Z-1a2b3c (a directory of .rigger/runs/), got ${JSON.stringify(v.resume)}`);
+    opts.resume = v.resume;
+  }
+  if (opts.resumeAnyway && opts.resume === undefined) throw new InputError('command line', '--resume-anyway goes with --resume');
+  checkPlanFlags(opts);
   return opts;
 }

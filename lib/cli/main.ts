@@ -5,7 +5,7 @@ import type { Play } from '../model/play.ts';
 import type { Task } from '../model/task.ts';
 import type { TaskOutcome } from '../runner/task-runner.ts';
 import { redact } from '../shell/secret.ts';
-import { Runner } from '../runner/runner.ts';
+import { Runner, type RunnerOptions } from '../runner/runner.ts';
 import { defaultInventories, loadInventories, loadPlaybookVars, vaultPassphraseFor } from '../inventory/load.ts';
 import { JsonRenderer } from '../ui/json.ts';
 import { PlainRenderer } from '../ui/plain.ts';
@@ -17,6 +17,9 @@ import { transportFor } from './connection.ts';
 import { exitWhenFlushed } from './exit.ts';
 import { describeThrown, loaded } from './thrown.ts';
 import { parseExtraVars } from './extra-vars.ts';
+import { startPlanRun, type PlanRun } from './plan-run.ts';
+import type { PlanHook } from '../runner/plan-hook.ts';
+import { prepareRecording, recordOnBus, type Recording } from './run-record.ts';
 
 export interface PlaybookOptions {
   argv?: string[];
@@ -105,19 +108,46 @@ export async function runPlaybookForExitCode(
   let planned;
   const rows: OutcomeRow[] = [];
   let inventoryFiles: string[];
+  let planRun: PlanRun | undefined;
+  let runnerOptions: RunnerOptions;
+  let recording: Recording;
+  // The playbook is the script node runs (argv[1]); records and run-start name it from the working directory.
+  const playbook = path.relative(process.cwd(), process.argv[1] ?? '');
   try {
     inventoryFiles = defaultInventories(opts.inventories);
     const vaultPassphrase = vaultPassphraseFor(inventoryFiles, opts.vaultPasswordFile, { anyMode: opts.vaultPasswordFileAnyMode });
+    // --plan / --apply (plan-run.ts): read before anything else, so a stale or foreign plan contacts no host.
+    planRun = startPlanRun(opts, vaultPassphrase);
+    if (planRun) {
+      opts = planRun.opts;
+      bus.on((e) => planRun!.handle(e));
+    }
     const inventory = await loadInventories(inventoryFiles, { vaultPassphrase });
     // The playbook is the script node runs (argv[1]); its group_vars/ and host_vars/ apply as in Ansible.
     const playbookDir = options.playbookDir ?? (process.argv[1] ? path.dirname(path.resolve(process.argv[1])) : undefined);
     if (playbookDir) loadPlaybookVars(playbookDir, inventory, { vaultPassphrase });
     const extraVars = parseExtraVars(opts.extraVars, { vaultPassphrase });
     const list = typeof plays === 'function' ? await plays(opts, { inventory, hostVars: (host) => Object.fromEntries([...inventory.varsFor(host), ...extraVars].map(([k, v]) => [k, v.value])) }) : plays;
-    runner = new Runner({
+    recording = prepareRecording({
+      resume: opts.resume,
+      resumeAnyway: opts.resumeAnyway,
+      // A plan run is check mode; an --apply run follows its plan, which a resume could not: neither is recorded.
+      record: !opts.check && !opts.listHosts && planRun === undefined,
+      plays: list,
+      playbook,
+      entry: process.argv[1],
       inventory,
-      check: opts.check,
-      diff: opts.diff || page !== undefined,
+      inventoryFiles,
+      extraVars,
+      arguments: { tags: opts.tags, skipTags: opts.skipTags, positionals: opts.positionals, flags: opts.flags },
+      limit: opts.limit,
+      playbookDir,
+      vaultPassphrase,
+    });
+    runnerOptions = {
+      inventory,
+      check: opts.check || planRun?.check === true,
+      diff: opts.diff || page !== undefined || planRun !== undefined,
       ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
       tags: opts.tags,
       skipTags: opts.skipTags,
@@ -128,8 +158,13 @@ export async function runPlaybookForExitCode(
       onOutcome: (row) => rows.push(row),
       transportFor: (host, vars) => transportFor(host, vars, { hostKeyMode: opts.hostKeyChecking }),
       profile: opts.profile,
-    });
+      ...(planRun ? { planHook: planRun.hook } : {}),
+      ...(recording.recorder ? { progress: recording.recorder } : {}),
+      ...(recording.resume ? { resume: recording.resume } : {}),
+    };
+    runner = new Runner(runnerOptions);
     planned = runner.plan(list);
+    planRun?.inputs({ playbook: process.argv[1], plays: list, inventory, playbookDir, extraVars });
   } catch (err) {
     return reportError(err, opts.json);
   }
@@ -137,7 +172,7 @@ export async function runPlaybookForExitCode(
     process.stdout.write(planned.map((p) => `PLAY [${p.play.name}] (${p.hosts.length} hosts)\n${p.hosts.map((h) => `${h}\n`).join('')}`).join(''));
     return ExitCode.ok;
   }
-  runner.connectEarly(planned);
+  const recorded = recordOnBus(recording.recorder, bus, planned.map((p) => p.hosts));
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
@@ -151,16 +186,29 @@ export async function runPlaybookForExitCode(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  bus.emit({ type: 'run-start', playbook: path.relative(process.cwd(), process.argv[1] ?? ''), check: opts.check, diff: opts.diff, inventory: inventoryFiles });
+  bus.emit({ type: 'run-start', playbook, check: runnerOptions.check, diff: opts.diff, inventory: inventoryFiles });
+  if (recording.resume) {
+    bus.emit({ type: 'resume', from: recording.resume.record.id, hosts: recording.resume.positions, ...(recording.changed ? { changed: recording.changed } : {}) });
+  }
   try {
+    // --apply: a check-mode pass first where the plan needs one (plan-run.ts); its outcomes are not the run's rows.
+    const checkPass = (hook: PlanHook, quiet: EventBus) => new Runner({ ...runnerOptions, check: true, bus: quiet, planHook: hook, onOutcome: () => {} }).run(planned).then(() => undefined);
+    if (planRun && !(await planRun.preflight(checkPass, bus))) {
+      bus.emit({ type: 'recap', hosts: {}, durationMs: 0 });
+      await flush();
+      return ExitCode.taskFailed;
+    }
+    runner.connectEarly(planned);
     const summary = await runner.run(planned);
+    const exitCode = planRun ? planRun.finish(summary, bus) : summary.exitCode;
+    const record = recorded.finish(summary);
     const report = options.report ? redact(options.report(rows)) : undefined;
     // --json keeps the recap as the last line, so the report goes before it.
     if (report !== undefined && opts.json) process.stdout.write(JSON.stringify({ type: 'report', text: report }) + '\n');
-    bus.emit({ type: 'recap', hosts: Object.fromEntries(summary.counts), durationMs: Math.round(summary.durationMs) });
+    bus.emit({ type: 'recap', hosts: Object.fromEntries(summary.counts), durationMs: Math.round(summary.durationMs), ...(record ? { record } : {}) });
     await flush();
     if (report !== undefined && !opts.json) process.stdout.write(`\n${report}\n`);
-    return summary.exitCode;
+    return exitCode;
   } catch (err) {
     await flush();
     return reportError(err, opts.json);

@@ -7,6 +7,7 @@ import { ExitCode, RiggerError } from '../shell/errors.ts';
 const USAGE = `Usage: rigger PLAYBOOK.ts [playbook flags; see rigger PLAYBOOK.ts --help]
        rigger init [DIR]                      a starter project (default: the current directory)
        rigger inventory [-i FILE] [--list | --host HOST | --graph]
+       rigger plan show FILE [--json]         a plan saved by PLAYBOOK --plan FILE, with its diffs
        rigger vault encrypt|decrypt|rekey|view ...
        rigger lab up|status|reset|down        the local Docker lab (from a rigger checkout)
        rigger schema inventory [ROLE_FILE...] JSON Schema of an inventory and its roles' variables
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<{ main(args: string[]): Promise<num
   init: () => import('./commands/init.ts'),
   inventory: () => import('./commands/inventory.ts'),
   vault: () => import('./commands/vault.ts'),
+  plan: () => import('./commands/plan.ts'),
   lab: () => import('./commands/lab.ts'),
   schema: () => import('./commands/schema.ts'),
 };

@@ -155,6 +155,14 @@ function entryNames(dir: string): string[] {
   return [...new Set(readdirSync(dir).map((f) => f.replace(/\.(ya?ml|json)$/, '')))].filter((n) => !n.startsWith('.'));
 }
 
+/** Every file of group_vars/ and host_vars/ in a directory, as loadVarsDirs reads them (saved plans and run records digest them). */
+export function varsDirFiles(base: string): string[] {
+  return ['group_vars', 'host_vars'].flatMap((dirName) => {
+    const dir = path.join(base, dirName);
+    return entryNames(dir).flatMap((name) => varsFiles(dir, name));
+  });
+}
+
 /**
  * group_vars/ and host_vars/ in a directory: beside an inventory file
  * (fileVars; a name the inventory lacks is an error) or beside the

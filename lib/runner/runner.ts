@@ -20,6 +20,9 @@ import { selectedByTags } from './tags.ts';
 import { unmatchedTagsWarning } from './tag-check.ts';
 import { Profiler } from '../model/profile.ts';
 import { runTask, withFacts, type FactEnv, type TaskEnv, type TaskOutcome } from './task-runner.ts';
+import type { PlanHook } from './plan-hook.ts';
+import type { ProgressObserver, ResumePoint } from './progress.ts';
+import type { Registered } from './host-session.ts';
 
 export interface RunnerOptions {
   inventory: Inventory;
@@ -37,6 +40,12 @@ export interface RunnerOptions {
   transportFor: (host: string, vars: Record<string, unknown>) => Transport;
   /** --profile: split each host's time per play (model/profile.ts), emitted as a `profile` event before the recap. */
   profile?: boolean;
+  /** --plan / --apply: sees every decision before anything changes (plan-hook.ts). */
+  planHook?: PlanHook;
+  /** Told each host's progress, so the run can be recorded under .rigger/runs/ (lib/runs/recorder.ts). */
+  progress?: ProgressObserver;
+  /** --resume: only the hosts that failed, from their failed task, with earlier results restored (lib/runs/resume-planner.ts). */
+  resume?: ResumePoint;
 }
 
 export interface PlannedPlay {
@@ -61,6 +70,8 @@ interface Following {
 }
 
 interface BatchState {
+  /** The play's index in the playbook: with a task's path, its identity in a run record. */
+  playIndex: number;
   hosts: string[];
   failed: Set<string>;
   notified: Map<string, Set<Handler<any, any>>>;
@@ -94,9 +105,11 @@ export class Runner {
    */
   plan(plays: Play[]): PlannedPlay[] {
     const limit = this.o.limit ? new Set(resolvePattern(this.o.inventory, this.o.limit, 'command line --limit')) : undefined;
-    const planned = plays.map((play) => {
+    const planned = plays.map((play, index) => {
       const where = play.location ?? `play ${play.name}`;
-      const hosts = resolvePattern(this.o.inventory, play.options.hosts, where).filter((h) => !limit || limit.has(h));
+      const hosts = resolvePattern(this.o.inventory, play.options.hosts, where)
+        .filter((h) => !limit || limit.has(h))
+        .filter((h) => !this.o.resume || this.o.resume.entersPlay(index, h));
       for (const host of hosts) {
         this.#typed(play, play.schema, `play "${play.name}"`, host);
         for (const role of play.options.roles ?? []) this.#typed(play, role.defaults, `role ${role.name}`, host);
@@ -145,8 +158,10 @@ export class Runner {
     const started = performance.now();
     for (const p of planned) for (const h of p.hosts) if (!this.counts.has(h)) this.counts.set(h, emptyCounts());
     try {
-      for (const p of planned) {
-        await this.#runPlay(p);
+      for (const [index, p] of planned.entries()) {
+        // A play every resumed host finished before it stopped is not run at all (no play-start, no "no hosts" warning).
+        if (this.o.resume && p.hosts.length === 0) continue;
+        await this.#runPlay(p, index);
         const down = p.play.options.haltOnFailure ? p.hosts.filter((h) => this.#dead.has(h)) : [];
         if (down.length > 0) {
           this.o.bus.emit({ type: 'warning', message: `play "${p.play.name}" failed on ${down.join(', ')}: haltOnFailure stops the run here, no later play starts` });
@@ -202,6 +217,7 @@ export class Runner {
       const vars = plainVars(this.#vars(play, host));
       s = new HostSession(host, this.o.transportFor(host, vars), this.o.bus, this.o.verbosity, this.#profiler);
       this.sessions.set(host, s);
+      this.o.resume?.restore(host, s.results);
     }
     return s;
   }
@@ -220,7 +236,7 @@ export class Runner {
 
   // ---- plays and batches ------------------------------------------------
 
-  async #runPlay(p: PlannedPlay): Promise<void> {
+  async #runPlay(p: PlannedPlay, playIndex: number): Promise<void> {
     const { play } = p;
     const hosts = p.hosts.filter((h) => !this.#dead.has(h));
     // A role's tasks are the same objects in every play that uses it: a
@@ -233,7 +249,8 @@ export class Runner {
     const items = playItems(play);
     const handlerOrder = [...(play.options.roles ?? []).flatMap((r) => r.handlers), ...(play.options.handlers ?? [])];
     for (const batchHosts of serialBatches(hosts, play.options.serial)) {
-      const batch: BatchState = { hosts: batchHosts, failed: new Set(), notified: new Map(), play, planned: p };
+      const batch: BatchState = { playIndex, hosts: batchHosts, failed: new Set(), notified: new Map(), play, planned: p };
+      for (const h of batchHosts) this.#notifyAll(this.o.resume?.pendingHandlers(playIndex, h) ?? [], h, batch);
       let aborted = false;
       try {
         const failed = await this.#runList(items, batchHosts, batch, false);
@@ -246,6 +263,7 @@ export class Runner {
       }
       await this.#flushHandlers(batch, handlerOrder, playScope);
       if (aborted) break;
+      this.o.progress?.playEnded(playIndex, batchHosts.filter((h) => !this.#dead.has(h)));
     }
     this.#profiler?.endPlay();
     this.o.bus.emit({ type: 'play-end', play: play.name });
@@ -255,6 +273,7 @@ export class Runner {
     if (this.#dead.has(host)) return;
     this.#dead.add(host);
     this.counts.get(host)!.failed++;
+    this.o.progress?.hostFailed(host);
   }
 
   /** Runs a list on the given hosts; returns the hosts that failed in it (not rescued). */
@@ -264,8 +283,10 @@ export class Runner {
     for (let i = 0; i < items.length; i++) {
       if (this.#interrupted) throw new InterruptedError();
       const { item, scope } = items[i]!;
-      const active = alive();
-      if (active.length === 0) break;
+      if (alive().length === 0) break;
+      // A resumed host passes by what it finished in the run it resumes.
+      const active = alive().filter((h) => !this.o.resume?.passes(batch.playIndex, item, h));
+      if (active.length === 0) continue;
       if (item instanceof Block) {
         for (const h of await this.#runBlock(item, scope, active, batch, rescuable)) failed.add(h);
       } else if (item.options.op === (FLUSH_HANDLERS as unknown)) {
@@ -294,6 +315,8 @@ export class Runner {
   }
 
   #checkFailureLimits(batch: BatchState, failedNow: Set<string>): void {
+    // Outside any block with a rescue, a failure is final: recorded failed now, before a kill could lose it.
+    for (const h of failedNow) if (!batch.failed.has(h)) this.o.progress?.hostFailed(h);
     for (const h of failedNow) batch.failed.add(h);
     const down = batch.hosts.filter((h) => batch.failed.has(h) || this.counts.get(h)!.unreachable > 0).length;
     const { anyErrorsFatal, maxFailPercentage } = batch.play.options;
@@ -324,7 +347,11 @@ export class Runner {
     if (hasRescue && blockFailed.size > 0) {
       const toRescue = [...blockFailed].filter((h) => !this.#dead.has(h));
       const rescueFailed = await this.#runList(wrap(block.options.rescue), toRescue, batch, rescuable);
-      for (const h of toRescue) if (!rescueFailed.has(h) && !this.#dead.has(h)) this.counts.get(h)!.rescued++;
+      for (const h of toRescue) {
+        if (rescueFailed.has(h) || this.#dead.has(h)) continue;
+        this.counts.get(h)!.rescued++;
+        this.o.progress?.rescued(batch.playIndex, block, h);
+      }
       stillFailed = rescueFailed;
     }
     const alwaysFailed = await this.#runList(wrap(block.options.always), entering.filter((h) => !this.#dead.has(h)), batch, rescuable);
@@ -373,6 +400,7 @@ export class Runner {
           this.counts.get(host)!.unreachable++;
           this.#dead.add(host);
         } else failed.add(host);
+        this.o.progress?.ended(batch.playIndex, block, host, e.status, false, undefined);
         this.o.bus.emit({ type: 'task-host', task: name, id: block.id, host, status: e.status, durationMs: 0, msg: e.msg, ...(e.status === 'failed' && location ? { location } : {}) });
       }
       this.o.bus.emit({ type: 'task-end', id: block.id });
@@ -412,7 +440,8 @@ export class Runner {
         allVars: all,
         groups: [...this.o.inventory.groupsOf(host)],
         check: this.o.check,
-        sessionOf: (name) => this.sessions.get(name),
+        // A resumed run has no session yet for a host it does not run; one made here holds the restored results and never connects.
+        sessionOf: (name) => this.sessions.get(name) ?? (this.o.resume && this.o.inventory.hosts.has(name) ? this.#session(name, play) : undefined),
         hostVars: (name) => plainVars(this.#vars(play, name)),
         groupHosts: (group) => this.o.inventory.hostsOf(group),
       },
@@ -440,7 +469,9 @@ export class Runner {
       // Another host's session is the run's one connection to it; its become is the task's options on that host.
       otherHost: (name) => (this.o.inventory.hosts.has(name) ? { target: this.#session(name, play), become: this.#become(play, task.options, name) } : undefined),
       lookahead: delegate !== undefined || task.options.runOnce ? [] : this.#lookahead(rest, host, batch),
-      runAhead: play.options.runAhead !== false && !play.options.anyErrorsFatal && play.options.maxFailPercentage === undefined,
+      // A change that ran ahead would pass by the plan's judgement of its task.
+      runAhead: play.options.runAhead !== false && !play.options.anyErrorsFatal && play.options.maxFailPercentage === undefined && !this.o.planHook,
+      ...(this.o.planHook ? { plan: this.o.planHook } : {}),
     };
   }
 
@@ -518,7 +549,9 @@ export class Runner {
     if (task.options.runOnce && runOn[0] && outcomes.has(runOn[0])) {
       const first = outcomes.get(runOn[0])!;
       for (const h of hosts.slice(1)) {
-        this.#session(h, batch.play).results.set(task, { status: first.status === 'unreachable' ? 'failed' : first.status, result: first.result, msg: first.msg });
+        const copy: Registered = { status: first.status === 'unreachable' ? 'failed' : first.status, result: first.result, msg: first.msg };
+        this.#session(h, batch.play).results.set(task, copy);
+        this.o.progress?.ended(batch.playIndex, task, h, copy.status, first.ignored === true, copy);
         if (first.status === 'changed') this.#notify(task, h, batch);
       }
     }
@@ -527,11 +560,15 @@ export class Runner {
   }
 
   #notify(task: Task<any>, host: string, batch: BatchState): void {
-    for (const handler of task.options.notify ?? []) {
-      let set = batch.notified.get(host);
-      if (!set) batch.notified.set(host, (set = new Set()));
-      set.add(handler);
-    }
+    this.#notifyAll(task.options.notify ?? [], host, batch);
+  }
+
+  #notifyAll(handlers: Handler<any, any>[], host: string, batch: BatchState): void {
+    if (handlers.length === 0) return;
+    let set = batch.notified.get(host);
+    if (!set) batch.notified.set(host, (set = new Set()));
+    for (const handler of handlers) set.add(handler);
+    this.o.progress?.notified(batch.playIndex, host, handlers);
   }
 
   #record(task: Task<any>, host: string, o: TaskOutcome, batch: BatchState): void {
@@ -556,9 +593,9 @@ export class Runner {
         this.#dead.add(host);
         break;
     }
-    if (o.status !== 'unreachable') {
-      this.#session(host, batch.play).results.set(task, { status: o.status, result: o.result, msg: o.msg });
-    }
+    const registered = o.status === 'unreachable' ? undefined : { status: o.status, result: o.result, msg: o.msg };
+    if (registered) this.#session(host, batch.play).results.set(task, registered);
+    this.o.progress?.ended(batch.playIndex, task, host, o.status, o.ignored === true, registered);
   }
 }
 

@@ -10,6 +10,8 @@ import type { Become, ExecResult } from '../transport/types.ts';
 import type { HostSession, ProbeItem } from './host-session.ts';
 import { opWaitKind } from '../model/profile.ts';
 import { commandsKey, headWithLinks, splitHeadWithLinks, type AheadLink } from './run-ahead.ts';
+import type { PlanHook } from './plan-hook.ts';
+import { guardedChange } from './guarded-change.ts';
 
 export interface TaskOutcome {
   status: HostStatus;
@@ -40,6 +42,8 @@ export interface TaskEnv {
   prefetchFacts: Fact<unknown>[];
   /** Another inventory host's session and become, for an op's Remote.onHost; undefined for a name not in the inventory. */
   otherHost?: (host: string) => { target: HostSession; become: Become | undefined } | undefined;
+  /** --plan records each decision, --apply judges it against the saved plan (plan-hook.ts). */
+  plan?: PlanHook;
 }
 
 const MAX_BATCH = 64;
@@ -264,8 +268,10 @@ async function attempt(task: Task<any>, env: TaskEnv): Promise<Omit<TaskOutcome,
   const delegated = env.target.name !== env.context(false).name;
   const ranAhead = delegated ? undefined : fromRanAhead(op, env, task.id);
   if (ranAhead) return ranAhead;
+  let probed: ExecResult | undefined;
   if (op.probe && delegated) {
-    state = op.probe.parse(await env.target.exec(op.probe.command, task.id, env.become, { phase: 'probe' }));
+    probed = await env.target.exec(op.probe.command, task.id, env.become, { phase: 'probe' });
+    state = op.probe.parse(probed);
   } else if (op.probe) {
     // Read from what this batch returned, not from the cache after the
     // await: another host's change delegated to this one may have cleared
@@ -276,9 +282,13 @@ async function attempt(task: Task<any>, env: TaskEnv): Promise<Omit<TaskOutcome,
       out = (await env.target.probeBatch(collectProbes(task, op.probe, env), task.id, env.become)).get(task.id)!;
       env.target.probes.delete(task.id);
     }
+    probed = out;
     state = op.probe.parse(out);
   }
   const decision = op.decide(state);
+  const made = { host: env.context(false).name, task, op, probed, decision };
+  const verdict = env.plan?.decided(made);
+  if (verdict) return verdict;
   if (decision.kind === 'ok') return { status: 'ok', result: decision.result, ...(decision.msg ? { msg: decision.msg } : {}) };
   if (decision.kind === 'skip') return { status: 'skipped', msg: decision.reason };
   if (decision.kind === 'fail') return { status: 'failed', msg: decision.reason };
@@ -288,6 +298,13 @@ async function attempt(task: Task<any>, env: TaskEnv): Promise<Omit<TaskOutcome,
   }
   // What the next tasks would be decided from, dropped by this change.
   const before = env.target.invalidate();
+  if (env.plan?.stateMoved && !op.readOnly && probed && op.probe && !decision.apply && decision.commands?.length) {
+    const link = { taskId: task.id, probe: op.probe.command, decidedFrom: probed, commands: decision.commands };
+    const guarded = await env.target.waitingOn(opWaitKind(op), () => guardedChange(env.target, env.become, link));
+    if ('moved' in guarded) return env.plan.stateMoved(made);
+    if (guarded.ran.code !== 0) throw failureOf(decision, Command.join(decision.commands), guarded.ran);
+    return changeOutcome(op, decision, decision.result ? decision.result(guarded.ran) : undefined);
+  }
   const links = delegated ? [] : aheadLinks(task, env, before);
   // The probes of the tasks after this one, read after the change, in the
   // same exec: those that ran ahead (in case the chain stops early) and a

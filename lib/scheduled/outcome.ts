@@ -26,6 +26,12 @@ export interface JobSpec {
    * run is told, not only killed (the same under cron.d, which has no timeout).
    */
   deadlineSeconds: number;
+  /**
+   * Where the playbook's run records go (.rigger/runs/ otherwise, relative to
+   * the release directory, which a new release replaces): created 0700,
+   * given to the playbook as RIGGER_RUNS_DIR.
+   */
+  runsDir?: string;
 }
 
 /** The events run-job reads: the engine's, plus the playbook's report line. */

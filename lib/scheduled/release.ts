@@ -132,6 +132,7 @@ export async function buildRelease(input: ReleaseInput): Promise<Release> {
       log: `${RUNNER_LOG_DIR}/${job.name}.log`,
       webhookFile: RUNNER_WEBHOOK_FILE,
       deadlineSeconds: runnerDeadline(job.timeoutSeconds),
+      runsDir: `/var/lib/rigger/${program}/runs`,
     };
     files.set(`${job.name}.json`, Buffer.from(`${JSON.stringify(spec, null, 2)}\n`));
   }

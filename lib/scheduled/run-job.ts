@@ -16,7 +16,7 @@
 // systemd stopped the unit at TimeoutStartSec (SERVICE_RESULT=timeout), the
 // runner itself did not finish in time, so this reports it.
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -47,7 +47,14 @@ async function runPlaybook(job: JobSpec): Promise<Ran> {
   const stderrTail: string[] = [];
   const renderer = new PlainRenderer(makeChalk(false));
   // Its own process group, so the SIGKILL after the grace takes whatever the playbook started too.
-  const child = spawn(process.execPath, ['--enable-source-maps', job.bundle, '--json', ...job.args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const env = { ...process.env };
+  if (job.runsDir) {
+    // The records hold the results the playbook registered: the runner's eyes only.
+    mkdirSync(job.runsDir, { recursive: true, mode: 0o700 });
+    chmodSync(job.runsDir, 0o700);
+    env.RIGGER_RUNS_DIR = job.runsDir;
+  }
+  const child = spawn(process.execPath, ['--enable-source-maps', job.bundle, '--json', ...job.args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
   const lines = createInterface({ input: child.stdout });
   // Every line read before the summary: the reader may close before the child's exit is seen.
   const linesDone = new Promise((r) => lines.once('close', r));

@@ -60,3 +60,13 @@ export class InterruptedError extends RiggerError {
     this.name = 'InterruptedError';
   }
 }
+
+/**
+ * Reading a registered result that a resumed run's record did not keep (a
+ * secret was in it, or it was too large). A task that can do without it (a
+ * swarm join on a node already in the swarm) catches this; any other fails
+ * with its message.
+ */
+export class WithheldResultError extends Error {
+  override name = 'WithheldResultError';
+}

@@ -35,6 +35,9 @@ export function encryptValue(plaintext: string, passphrase: string): string {
 
 export class VaultError extends Error {}
 
+/** No passphrase was given anywhere: an optional use of it (a saved plan's key) goes without. */
+export class NoPassphraseError extends VaultError {}
+
 export function decryptValue(text: string, passphrase: string): Secret {
   const trimmed = text.replace(/\s+/g, '');
   if (trimmed.startsWith('$ANSIBLE_VAULT')) {
@@ -98,7 +101,7 @@ export function vaultPassphraseSource(file?: string, fallbackFile?: string, opti
     } else if (process.env.RIGGER_VAULT_PASSWORD) {
       cached = process.env.RIGGER_VAULT_PASSWORD;
     } else {
-      throw new VaultError(
+      throw new NoPassphraseError(
         'an encrypted value needs a passphrase: pass --vault-password-file FILE or set RIGGER_VAULT_PASSWORD',
       );
     }

@@ -3,9 +3,11 @@ import type { RunEvent } from '../model/events.ts';
 import { formatDiff } from './diff-format.ts';
 import { formatRecap } from './recap.ts';
 import { formatProfile } from './profile-format.ts';
+import { formatPlan } from './plan-format.ts';
 import type { RunProfile } from '../model/profile.ts';
 import type { Renderer } from './renderer.ts';
 import { ms, statusColor } from './style.ts';
+import { formatResume, formatRunRecorded } from './resume-format.ts';
 
 /**
  * Plain lines for pipes, CI logs and NO_COLOR: every line that reports a
@@ -29,6 +31,9 @@ export class PlainRenderer implements Renderer {
     switch (e.type) {
       case 'run-start':
         if (e.check) this.#line(c.cyan('CHECK MODE: nothing will be changed'));
+        break;
+      case 'resume':
+        for (const l of formatResume(e, c)) this.#line(l);
         break;
       case 'play-start':
         this.#line(c.bold(`PLAY [${e.play}] on ${e.hosts.length} host(s): ${e.hosts.join(', ')}`));
@@ -63,11 +68,14 @@ export class PlainRenderer implements Renderer {
       case 'error':
         this.#line(c.red(`ERROR: ${e.message}`));
         break;
+      case 'plan':
+        for (const l of formatPlan(e, c)) this.#line(l);
+        break;
       case 'profile':
         this.#profile = e.profile;
         break;
       case 'recap':
-        for (const l of formatRecap(e.hosts, e.durationMs, c)) this.#line(l);
+        for (const l of [...formatRecap(e.hosts, e.durationMs, c), ...formatRunRecorded(e.record, c)]) this.#line(l);
         if (this.#profile) for (const l of formatProfile(this.#profile, c)) this.#line(l);
         break;
       case 'task-end':

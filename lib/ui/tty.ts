@@ -3,11 +3,13 @@ import { Listr, ListrDefaultRendererLogLevels, type ListrTaskWrapper } from 'lis
 import type { RunEvent } from '../model/events.ts';
 import { formatDiff } from './diff-format.ts';
 import { formatRecap } from './recap.ts';
+import { formatPlan } from './plan-format.ts';
 import { formatProfile } from './profile-format.ts';
 import type { RunProfile } from '../model/profile.ts';
 import type { Renderer } from './renderer.ts';
 import { countsText, summarizeTask, type TaskLine } from './task-summary.ts';
 import { ms, statusColor } from './style.ts';
+import { formatResume, formatRunRecorded } from './resume-format.ts';
 
 type HostEvent = Extract<RunEvent, { type: 'task-host' }>;
 
@@ -48,6 +50,9 @@ export class TtyRenderer implements Renderer {
       case 'run-start':
         if (e.check) this.#print(c.cyan('CHECK MODE: nothing will be changed'));
         break;
+      case 'resume':
+        for (const l of formatResume(e, c)) this.#print(l);
+        break;
       case 'play-start':
         this.#print(c.bold(`\nPLAY [${e.play}] ${c.dim(e.hosts.join(', '))}`));
         break;
@@ -83,11 +88,14 @@ export class TtyRenderer implements Renderer {
       case 'error':
         this.#print(c.red(`ERROR: ${e.message}`));
         break;
+      case 'plan':
+        this.#print(formatPlan(e, c).join('\n'));
+        break;
       case 'profile':
         this.#profile = e.profile;
         break;
       case 'recap':
-        this.#print('\n' + formatRecap(e.hosts, e.durationMs, c).join('\n'));
+        this.#print('\n' + [...formatRecap(e.hosts, e.durationMs, c), ...formatRunRecorded(e.record, c)].join('\n'));
         if (this.#profile) this.#print('\n' + formatProfile(this.#profile, c).join('\n'));
         break;
       case 'play-end':

@@ -1,5 +1,5 @@
-import { defineRole, ops, z } from 'rigger-ops';
-import { certExpiry } from 'rigger-ops/lib/ops/docker/swarm';
+import { defineRole, ops, z, WithheldResultError, type HostContext, type Task } from 'rigger-ops';
+import { certExpiry, type JoinTokens } from 'rigger-ops/lib/ops/docker/swarm';
 import { advertiseAddr, firstManager, onFirstManager } from '../common.ts';
 
 export const swarmDefaults = z.object({
@@ -46,7 +46,7 @@ export const swarm = defineRole({
       when: (h) => h.name !== firstManager(h),
       whenReason: 'the first manager initialises the swarm',
       op: (h) => {
-        const tokensResult = h.resultOf(firstManager(h), tokens);
+        const tokensResult = joinTokensFor(h, firstManager(h), tokens);
         return ops.docker.swarm.join({
           role: h.groups.includes('managers') ? 'manager' : 'worker',
           advertiseAddr: advertiseAddr(h.allVars, h.name),
@@ -81,3 +81,18 @@ export const swarm = defineRole({
     };
   },
 });
+
+/**
+ * The join tokens the first manager read in this run. A resumed run
+ * (--resume) has none: its record never keeps a secret. A node already in
+ * the swarm does not need them (the join op is ok without); one that still
+ * has to join fails there, saying to run without --resume.
+ */
+function joinTokensFor(h: HostContext<any>, manager: string, tokens: Task<JoinTokens>): JoinTokens | undefined {
+  try {
+    return h.resultOf(manager, tokens);
+  } catch (err) {
+    if (err instanceof WithheldResultError) return undefined;
+    throw err;
+  }
+}

@@ -37,6 +37,14 @@ test('the backup and copy suites come before rehearsal-recovery, which wipes eve
   for (const s of ['rehearsal-pitr', 'rehearsal-backup-copies', 'rehearsal-offsite']) assert.ok(at(s) < at('rehearsal-recovery'), s);
 });
 
+test('the plan and resume suites run on the converged rehearsal, before rehearsal-recovery loses its nodes', () => {
+  const at = (s: string) => LAB_SUITE_ORDER.indexOf(s);
+  for (const s of ['rehearsal-plans', 'rehearsal-resume']) {
+    assert.ok(at('rehearsal') < at(s), `${s} after rehearsal`);
+    assert.ok(at(s) < at('rehearsal-recovery'), `${s} before rehearsal-recovery`);
+  }
+});
+
 test('the suites that restart SGLang without testing its load run on the recovered rehearsal, whose model loads for seconds; deploy-window, whose after() leaves it loading, last', () => {
   const at = (s: string) => LAB_SUITE_ORDER.indexOf(s);
   for (const s of ['rehearsal-scale', 'rehearsal-deploy-window']) assert.ok(at('rehearsal-recovery') < at(s), s);

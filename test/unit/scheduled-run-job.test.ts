@@ -1,7 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { JobSpec } from '../../lib/scheduled/outcome.ts';
 import { localWebhookReceiver } from '../helpers/webhook.ts';
@@ -26,6 +26,11 @@ const PLAYBOOKS = {
 process.exitCode = 2;`,
   good: `console.log(JSON.stringify({ type: 'report', text: 'data: set 20261127_020000, 3 items verified' }));`,
   // Stuck (a lock never released, a host that stopped answering): never exits by itself.
+  // Where the runner told it to keep its run records (RIGGER_RUNS_DIR), and a record written there.
+  recording: `const fs = await import('node:fs');
+const dir = process.env.RIGGER_RUNS_DIR;
+if (dir) fs.writeFileSync(dir + '/run.json', '{}');
+console.log(JSON.stringify({ type: 'report', text: 'runs in ' + dir }));`,
   hanging: `console.log(JSON.stringify({ type: 'task-host', task: 'backup set', host: 'data', status: 'started' }));
 setInterval(() => {}, 1000);`,
 } as const;
@@ -200,4 +205,15 @@ test('item 3: ExecStopPost (--after-stop) reports a unit systemd stopped at Time
   } finally {
     await hook.close();
   }
+});
+
+test("a job's run records go to its runs directory, created readable by the runner only, not into the release", async () => {
+  const runsDir = path.join(scratchDir(), 'var-lib-rigger', 'rigger-backup', 'runs');
+  const j = job('recording', { runsDir });
+  const r = await runJob(j);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`runs in ${runsDir}`));
+  assert.equal(statSync(runsDir).mode & 0o777, 0o700);
+  assert.ok(existsSync(path.join(runsDir, 'run.json')));
+  assert.equal(existsSync(path.join(j.dir, '.rigger')), false);
 });

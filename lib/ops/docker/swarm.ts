@@ -170,7 +170,7 @@ export const join = defineOp({
       kind: 'change',
       msg: `join the swarm at ${target} as ${p.role}`,
       apply: async (remote) => {
-        if (!p.join) throw new OpFailure('no join token: the first manager did not report one');
+        if (!p.join) throw new OpFailure('no join token: the first manager did not report one (a resumed run has none: its record keeps no secret; run the playbook without --resume to join this node)');
         const token = p.role === 'manager' ? p.join.manager : p.join.worker;
         const body = (t: string) => JSON.stringify({ ListenAddr: '0.0.0.0:2377', AdvertiseAddr: p.advertiseAddr, RemoteAddrs: [p.join!.managerAddr], JoinToken: t });
         const [before, after] = body('@@TOKEN@@').split('@@TOKEN@@') as [string, string];

@@ -15,11 +15,20 @@ import { createHmac, randomBytes } from 'node:crypto';
  * From the path and the file's place in its call only, never the content:
  * a name others can list must be no function of a Secret.
  */
-const KEY = randomBytes(32);
+let key: Buffer = randomBytes(32);
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
+/**
+ * --plan and --apply key the names from the plan instead (plans/command-key.ts, set by cli/plan-run.ts),
+ * so a planned change sends the same bytes at apply as at plan, and a plan
+ * can be bound to those bytes. Set before any task decides.
+ */
+export function keyTempNames(planKey: Buffer): void {
+  key = planKey;
+}
+
 export function tempName(path: string, index: number): string {
-  const mac = createHmac('sha256', KEY).update(`${index}\0${path}`).digest();
+  const mac = createHmac('sha256', key).update(`${index}\0${path}`).digest();
   let name = '';
   for (let i = 0; i < 8; i++) name += ALPHABET[mac[i]! % ALPHABET.length];
   return name;

@@ -3,6 +3,8 @@ import { formatDiff } from '../diff-format.ts';
 import { makeChalk, ms } from '../style.ts';
 import type { HostRun, RunRecord, TaskRun } from './record.ts';
 import { REPORT_CSS } from './style.ts';
+import type { PlanEvent } from '../plan-format.ts';
+import { resumedAt } from '../resume-format.ts';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 /** Text into HTML, for element content and quoted attributes alike. */
@@ -105,6 +107,31 @@ function taskSection(t: TaskRun): string {
   return `<details${diffs ? ' data-diff=""' : ''}><summary>${t.handler ? 'HANDLER' : 'TASK'} <b>${esc(t.task)}</b>${flag} <span class="st">${esc(st)}${t.location ? ` · ${esc(t.location)}` : ''}</span></summary><div>${results.join('')}</div></details>`;
 }
 
+/** --plan / --apply: the plan's id, its digests, and every refusal with the reason (current and planned diff). */
+function plans(rec: RunRecord): string {
+  if (rec.plans.length === 0) return '';
+  const one = (p: PlanEvent) => {
+    const digests = Object.entries(p.digests).map(([k, v]) => `<tr><td>${esc(k)}</td><td><code>${esc(v)}</code></td></tr>`).join('');
+    const refusals = p.refusals.map((r) => `<li><b>${esc(r.host)}</b> refused <b>${esc(r.task)}</b><pre>${esc(r.reason)}</pre></li>`).join('');
+    return `<p class="meta">plan <b>${esc(p.action)}</b> · <code>${esc(p.file)}</code> · id <code>${esc(p.id)}</code>: ${esc(p.message)}</p><table class="recap">${digests}</table>${refusals ? `<ul class="failures">${refusals}</ul>` : ''}`;
+  };
+  return `<h2>Plan</h2>${rec.plans.map(one).join('')}`;
+}
+
+/** Where a resumed run started each host again, and the record this run left. */
+function resumeSection(rec: RunRecord): string {
+  const items: string[] = [];
+  if (rec.resumed) {
+    items.push(`<li>resumed run <b>${esc(rec.resumed.from)}</b>; another host was contacted only when a task delegated to it</li>`);
+    if (rec.resumed.changed) items.push(`<li>changed since, resumed all the same: ${esc(rec.resumed.changed)}</li>`);
+    for (const h of rec.resumed.hosts) items.push(`<li class="resumed">${esc(resumedAt(h))}</li>`);
+  }
+  if (rec.recordedAs && rec.recordedAs.unfinished.length > 0) {
+    items.push(`<li>recorded as <b>${esc(rec.recordedAs.id)}</b> (${esc(rec.recordedAs.file)}); unfinished: ${esc(rec.recordedAs.unfinished.join(', '))} (<code>--resume</code> runs them again)</li>`);
+  }
+  return items.length ? `<h2>Resume</h2><ul class="notes">${items.join('')}</ul>` : '';
+}
+
 /** The whole report: one page, its style inline, no script, nothing fetched (the CSP forbids it). */
 export function renderReport(rec: RunRecord): string {
   const ends = rec.tasks.flatMap((t) => t.results.map((r) => r.startMs + r.durationMs));
@@ -123,8 +150,10 @@ export function renderReport(rec: RunRecord): string {
 <h2>Timeline</h2>
 <div class="legend">${legend}</div>
 ${timeline(rec, totalMs)}
+${plans(rec)}
 ${failures(rec)}
 ${recap(rec)}
+${resumeSection(rec)}
 ${notes}
 ${tasks(rec)}
 </body></html>

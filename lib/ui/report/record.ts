@@ -1,5 +1,6 @@
 import type { Diff } from '../../shell/diff.ts';
-import type { HostStatus, RecapCounts, RunEvent } from '../../model/events.ts';
+import type { PlanEvent } from '../plan-format.ts';
+import type { HostStatus, RecapCounts, ResumedHost, RunEvent, RunRecordRef } from '../../model/events.ts';
 
 /** One host's result of one task, placed on the run's clock (ms since the run started). */
 export interface HostRun {
@@ -34,6 +35,12 @@ export interface RunRecord {
   tasks: TaskRun[];
   recap?: { hosts: Record<string, RecapCounts>; durationMs: number };
   notes: { kind: 'warning' | 'error' | 'interrupted'; message: string }[];
+  /** --plan / --apply: the plan written or applied, its digests and refusals. */
+  plans: PlanEvent[];
+  /** --resume: the run resumed, and where each host started again. */
+  resumed?: { from: string; hosts: ResumedHost[]; changed?: string };
+  /** The run's own record under .rigger/runs/, and the hosts it left unfinished. */
+  recordedAs?: RunRecordRef;
 }
 
 /**
@@ -42,7 +49,7 @@ export interface RunRecord {
  * starts durationMs before that moment.
  */
 export class RunRecorder {
-  readonly record: RunRecord = { playbook: '', check: false, inventory: [], startedAt: new Date(), hosts: [], tasks: [], notes: [] };
+  readonly record: RunRecord = { playbook: '', check: false, inventory: [], startedAt: new Date(), hosts: [], tasks: [], notes: [], plans: [] };
   readonly #tasks = new Map<string, TaskRun>();
   #t0: number;
 
@@ -79,6 +86,10 @@ export class RunRecorder {
       }
       case 'recap':
         r.recap = { hosts: e.hosts, durationMs: e.durationMs };
+        if (e.record) r.recordedAs = e.record;
+        break;
+      case 'resume':
+        r.resumed = { from: e.from, hosts: e.hosts, ...(e.changed ? { changed: e.changed } : {}) };
         break;
       case 'warning':
       case 'error':
@@ -86,6 +97,9 @@ export class RunRecorder {
         break;
       case 'interrupted':
         r.notes.push({ kind: 'interrupted', message: `interrupted by ${e.signal}: remote commands stopped` });
+        break;
+      case 'plan':
+        r.plans.push(e);
         break;
       case 'output':
       case 'command':
