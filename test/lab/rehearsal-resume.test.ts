@@ -52,7 +52,7 @@ after(async () => {
   await onRehearsal('playbooks/site.ts', ['--limit', FAILING], 30 * 60_000);
 });
 
-test('site.ts fails on one node through a planted bad state (a file where the WAL archiver's wal/ goes); --resume runs only that node from the failed task, contacting no other node', async () => {
+test('site.ts fails on one node through a planted bad state (a file where the WAL archiver writes wal/); --resume runs only that node from the failed task, contacting no other node', async () => {
   const mount = await onNode(inv, HOST_OF[FAILING]!, sh`docker inspect -f ${'{{range .Mounts}}{{.Source}}{{end}}'} ${ARCHIVER}`);
   assert.equal(mount.code, 0, `the converged rehearsal runs the archiver on ${FAILING}`);
   archiveDir = mount.stdout.trim();
