@@ -14,6 +14,9 @@ import type { ExecResult } from '../../lib/transport/types.ts';
 
 const joinTask = swarm.tasks.find((t) => (t as Task<unknown>).name === 'joined to the swarm') as Task<unknown>;
 
+/** The first manager's init result as a run record keeps it: no secret in it, so it is restored. */
+const INIT = { nodeId: 'n-gw', clusterId: 'c1', isManager: true };
+
 function resumedWorker(): HostContext<any> {
   return {
     name: 'ai',
@@ -22,7 +25,8 @@ function resumedWorker(): HostContext<any> {
     vars: {},
     allVars: { ansible_host: '10.0.0.11' },
     groupHosts: (g: string) => (g === 'managers' ? ['gateway'] : []),
-    resultOf: () => {
+    resultOf: (_host: string, t: Task<unknown>) => {
+      if (t.name === 'swarm initialised') return INIT;
       throw new WithheldResultError('the result of task "join tokens" held a secret, so run record R did not keep it');
     },
   } as unknown as HostContext<any>;
@@ -44,4 +48,12 @@ test('a resumed worker that still has to join: the join fails saying the tokens 
   const d = op.decide(state);
   assert.equal(d.kind, 'change');
   await assert.rejects(d.apply({ run: async () => assert.fail('nothing runs without a token') }), /without --resume/);
+});
+
+test("a resumed worker in another swarm still fails as in any run: the init result's cluster id is kept", () => {
+  const op = (joinTask.options.op as (h: HostContext<any>) => any)(resumedWorker());
+  const state = op.probe.parse(info({ LocalNodeState: 'active', NodeID: 'n-ai', ControlAvailable: false, Cluster: { ID: 'other-cluster' } }));
+  const d = op.decide(state);
+  assert.equal(d.kind, 'fail', JSON.stringify(d));
+  assert.match(d.reason, /already in another swarm/);
 });
