@@ -47,10 +47,12 @@ export const swarm = defineRole({
       whenReason: 'the first manager initialises the swarm',
       op: (h) => {
         const tokensResult = joinTokensFor(h, firstManager(h), tokens);
+        const clusterId = h.resultOf(firstManager(h), init)?.clusterId;
         return ops.docker.swarm.join({
           role: h.groups.includes('managers') ? 'manager' : 'worker',
           advertiseAddr: advertiseAddr(h.allVars, h.name),
           ...(tokensResult ? { join: tokensResult } : {}),
+          ...(clusterId ? { clusterId } : {}),
         });
       },
     });

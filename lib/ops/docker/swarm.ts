@@ -141,6 +141,12 @@ const joinSchema = z
     advertiseAddr: address,
     /** From `tokens` on the first manager; absent only in check mode before the swarm exists. */
     join: joinTokens.optional(),
+    /**
+     * The swarm's cluster id without its tokens (the first manager's init
+     * result): a resumed run's record keeps no secret, yet a node in another
+     * swarm must still be reported.
+     */
+    clusterId: z.string().min(1).optional(),
   })
   .strict();
 
@@ -158,8 +164,9 @@ export const join = defineOp({
   decide: (p, s: EngineSwarm): Decision<SwarmMembership> => {
     if (engineDown(s)) return { kind: 'fail', reason: 'the Docker engine is not running (run the docker role first)' };
     if (s.state === 'active') {
-      if (p.join && s.clusterId && s.clusterId !== p.join.clusterId) {
-        return { kind: 'fail', reason: `already in another swarm (cluster ${s.clusterId.slice(0, 12)}, the manager's is ${p.join.clusterId.slice(0, 12)}); leave it (docker swarm leave) before it can join` };
+      const theirs = p.join?.clusterId || p.clusterId;
+      if (theirs && s.clusterId && s.clusterId !== theirs) {
+        return { kind: 'fail', reason: `already in another swarm (cluster ${s.clusterId.slice(0, 12)}, the manager's is ${theirs.slice(0, 12)}); leave it (docker swarm leave) before it can join` };
       }
       if (p.role === 'manager' && !s.isManager) return { kind: 'fail', reason: 'in the swarm as a worker but listed as a manager: promote it with docker node promote' };
       return { kind: 'ok', result: membership(s), msg: `in swarm ${s.clusterId.slice(0, 12)} as ${s.isManager ? 'manager' : 'worker'}` };
