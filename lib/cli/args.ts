@@ -79,7 +79,8 @@ Options:
                               unreachable or unfinished, each from the task where it stopped, with the
                               earlier tasks' registered results restored; another host is contacted only
                               when a task delegates to it.
-                              Refused (exit 4) when the playbook, inventory or variables changed since
+                              Refused (exit 4) when the playbook, inventory or variables changed since,
+                              and with --plan or --apply (a run under a plan is not recorded)
       --resume-anyway         resume even so (what changed is still reported)
   -h, --help                  this text
 
