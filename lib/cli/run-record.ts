@@ -51,6 +51,9 @@ export interface RecordingInput {
  * this run's own record, seeded with what the resumed hosts had done.
  */
 export function prepareRecording(input: RecordingInput): Recording {
+  // A run that neither records nor resumes (--check, --plan, --apply, --list-hosts) needs no fingerprints: the
+  // scrypt key and the digests of every input are skipped.
+  if (!input.record && input.resume === undefined) return {};
   const store = input.store ?? new RunStore();
   const plays = identitiesOf(input.plays);
   const earlier = input.resume !== undefined ? openEarlier(store, input) : undefined;
